@@ -1,0 +1,25 @@
+/**
+ * The names on the wire, written once. They match the original Python service, so its client and
+ * the stock `temporal` CLI drive this worker unchanged.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { LoopStatus } from './status';
+
+export const WORKFLOW_TYPE = 'MtfPingPongWorkflow';
+export const DEFAULT_TASK_QUEUE = 'mtf-ping-pong-queue';
+/** A loop started without an ID gets this one, so a second start is refused instead of doubling the runs. */
+export const DEFAULT_WORKFLOW_ID = 'mtf-ping-pong';
+
+/** Starts the next cycle: the gate in `signal` mode, a shortcut through the pause in `auto` mode. */
+export const continueSignal = defineSignal<[]>('continue_signal');
+/** Graceful stop: the running cycle finishes and is recorded, then the workflow completes. */
+export const stopSignal = defineSignal<[StopRequest?]>('stop_signal');
+/** For apps that call back: completes the accepted run with this MTF run id. */
+export const mtfCompletedSignal = defineSignal<[MtfCompletedNotice]>('mtf_completed');
+export const getStatusQuery = defineQuery<LoopStatus>('get_status');
+
+/** `stop_signal` takes nothing, a reason string, or `{ reason }`. */
+export type StopRequest = string | { reason?: string } | null;
+
+/** `mtf_completed` takes the run id, or `{ run_id, status?, message? }` as the run-status route answers. */
+export type MtfCompletedNotice = string | { run_id: string; status?: string; message?: string };

@@ -1,0 +1,488 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  parseLoopConfig,
+  parseWorkflowInput,
+  statusUrlTemplate,
+} from '../src/shared/config';
+import type { CarriedState, LoopConfig } from '../src/shared/config';
+
+const DEFAULT_URL = 'http://trading-app-nginx:80/api/mtf/run';
+const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'];
+
+/** The seed's defaults, spelled out once: a new key or a changed default must fail a test. */
+const SEED_DEFAULTS: LoopConfig = {
+  mtf_url: DEFAULT_URL,
+  symbols: DEFAULT_SYMBOLS,
+  dry_run: true,
+  force_run: false,
+  force_timeframe_check: false,
+  current_tf: null,
+  workers: 1,
+  max_execution_time: 420,
+  ping_interval: 30,
+  activity_timeout: 120,
+  max_attempts: 3,
+  retry_initial_interval: 5,
+  retry_backoff: 2,
+  retry_max_interval: 30,
+  continue_mode: 'auto',
+  continue_timeout: null,
+  poll_interval: 5,
+  status_url: null,
+  max_cycles_per_run: 200,
+  confirm_live: false,
+  mtf_idempotent: false,
+};
+
+/** Exactly what the original Python client (start_workflow.py) sends to start a loop. */
+const PYTHON_CLIENT_CONFIG = {
+  mtf_url: DEFAULT_URL,
+  symbols: DEFAULT_SYMBOLS,
+  dry_run: true,
+  force_run: false,
+  max_execution_time: 420,
+  ping_interval: 30,
+};
+
+/** Asserts that `parse(input)` throws a ConfigError whose message matches every pattern. */
+function assertRejected(input: unknown, patterns: RegExp | RegExp[], parse: (input: unknown) => unknown = parseLoopConfig): ConfigError {
+  let caught: unknown;
+  try {
+    parse(input);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught !== undefined, `expected ${JSON.stringify(input)} to be rejected, but it was accepted`);
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : typeof caught}`);
+  assert.equal(caught.name, 'ConfigError');
+  assert.match(caught.message, /^invalid config: /);
+  for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) assert.match(caught.message, pattern);
+  return caught;
+}
+
+/** A table of rejections: one test per row, each naming the key and the rule. */
+function rejects(rows: [name: string, input: Record<string, unknown>, pattern: RegExp][]): void {
+  for (const [name, input, pattern] of rows) void test(name, () => {
+    assertRejected(input, pattern);
+  });
+}
+
+function freshState(overrides: Partial<CarriedState> = {}): CarriedState {
+  return {
+    iteration: 7,
+    counters: {
+      cycles: 7,
+      succeeded: 5,
+      partial: 1,
+      failed: 1,
+      skipped: 0,
+      timed_out: 0,
+      consecutive_failures: 1,
+      continue_timeouts: 0,
+      symbols_requested: 35,
+      symbols_successful: 30,
+    },
+    last_cycle: null,
+    last_error: null,
+    continue_pending: false,
+    started_at: '2024-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+void describe('defaults', () => {
+  void test('an empty config gives the seed defaults exactly', () => {
+    assert.deepEqual(parseLoopConfig({}), SEED_DEFAULTS);
+  });
+
+  void test('no config at all (undefined or null) gives the seed defaults exactly', () => {
+    assert.deepEqual(parseLoopConfig(undefined), SEED_DEFAULTS);
+    assert.deepEqual(parseLoopConfig(null), SEED_DEFAULTS);
+  });
+
+  void test('a key sent as undefined takes its default', () => {
+    assert.deepEqual(parseLoopConfig({ ping_interval: undefined, symbols: undefined }), SEED_DEFAULTS);
+  });
+
+  void test('CONFIG_KEYS lists exactly the keys of the defaults', () => {
+    assert.deepEqual([...CONFIG_KEYS].sort(), Object.keys(SEED_DEFAULTS).sort());
+  });
+
+  void test('changing the symbols of one parsed config does not change the default of the next', () => {
+    const first = parseLoopConfig({});
+    first.symbols.push('XRPUSDT');
+    assert.deepEqual(parseLoopConfig({}).symbols, DEFAULT_SYMBOLS);
+  });
+
+  void test('a partial config keeps what it sets and fills the rest with defaults', () => {
+    assert.deepEqual(parseLoopConfig({ symbols: ['BTCUSDT'], ping_interval: 10 }), { ...SEED_DEFAULTS, symbols: ['BTCUSDT'], ping_interval: 10 });
+  });
+});
+
+void describe('the original Python client', () => {
+  void test('its six keys, as it sends them, are accepted and kept', () => {
+    const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
+    assert.deepEqual(config, { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG });
+  });
+
+  void test('its six keys survive a JSON round trip (as they cross Temporal)', () => {
+    const config = parseLoopConfig(JSON.parse(JSON.stringify(PYTHON_CLIENT_CONFIG)));
+    assert.deepEqual(config, { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG });
+  });
+
+  void test('its six keys are accepted as a workflow input too', () => {
+    assert.deepEqual(parseWorkflowInput(PYTHON_CLIENT_CONFIG), { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG });
+  });
+});
+
+void describe('accepted values', () => {
+  void test('every optional key can be set to a valid value', () => {
+    const input: LoopConfig = {
+      mtf_url: 'https://app.example.com:8443/api/mtf/run',
+      symbols: ['BTCUSDT', '1INCHUSDT'],
+      dry_run: false,
+      force_run: true,
+      force_timeframe_check: true,
+      current_tf: '15m',
+      workers: 4,
+      max_execution_time: 600,
+      ping_interval: 0.5,
+      activity_timeout: 600,
+      max_attempts: 1,
+      retry_initial_interval: 1,
+      retry_backoff: 1,
+      retry_max_interval: 1,
+      continue_mode: 'signal',
+      continue_timeout: 3600,
+      poll_interval: 2,
+      status_url: 'https://app.example.com/api/mtf/runs/{run_id}/status',
+      max_cycles_per_run: 1,
+      confirm_live: true,
+      mtf_idempotent: true,
+    };
+    assert.deepEqual(parseLoopConfig(input), input);
+  });
+
+  for (const tf of ['4h', '1h', '15m', '5m', '1m'] as const) {
+    void test(`current_tf ${tf} is accepted`, () => {
+      assert.equal(parseLoopConfig({ current_tf: tf }).current_tf, tf);
+    });
+  }
+
+  void test('null is accepted where null is the default', () => {
+    assert.deepEqual(parseLoopConfig({ current_tf: null, continue_timeout: null, status_url: null }), SEED_DEFAULTS);
+  });
+
+  void test('an upper-case scheme and an IPv6 host are accepted', () => {
+    assert.equal(parseLoopConfig({ mtf_url: 'HTTPS://[::1]:8080/api/mtf/run' }).mtf_url, 'HTTPS://[::1]:8080/api/mtf/run');
+  });
+
+  void test('an @ in the query string is not mistaken for credentials', () => {
+    assert.equal(parseLoopConfig({ mtf_url: 'http://host/api/mtf/run?by=ops@example.com' }).mtf_url, 'http://host/api/mtf/run?by=ops@example.com');
+  });
+
+  void test('the cross-key limits are inclusive', () => {
+    const config = parseLoopConfig({ activity_timeout: 420, retry_initial_interval: 30 });
+    assert.equal(config.activity_timeout, config.max_execution_time);
+    assert.equal(config.retry_max_interval, config.retry_initial_interval);
+  });
+});
+
+void describe('rejected: the whole config', () => {
+  void test('a config that is not an object is rejected', () => {
+    assertRejected([], /config: .*expected object/);
+    assertRejected('dry_run=false', /config: .*expected object/);
+    assertRejected(42, /config: .*expected object/);
+  });
+
+  void test('an unknown key is named and the known keys are listed', () => {
+    const error = assertRejected({ pingInterval: 10 }, /pingInterval: unknown key \(known keys: /);
+    for (const key of CONFIG_KEYS) assert.ok(error.message.includes(key), `known keys should list ${key}`);
+  });
+
+  void test('several unknown keys are all named', () => {
+    assertRejected({ foo: 1, bar: 2 }, /foo, bar: unknown keys/);
+  });
+
+  void test('a key in the wrong case is unknown', () => {
+    assertRejected({ DRY_RUN: true }, /DRY_RUN: unknown key/);
+  });
+});
+
+void describe('rejected: wrong types', () => {
+  rejects([
+    ["dry_run as the string 'false'", { dry_run: 'false' }, /dry_run: must be true or false/],
+    ['dry_run as 0', { dry_run: 0 }, /dry_run: must be true or false/],
+    ["force_run as the string 'true'", { force_run: 'true' }, /force_run: must be true or false/],
+    ['force_timeframe_check as a string', { force_timeframe_check: 'yes' }, /force_timeframe_check: must be true or false/],
+    ['confirm_live as a string', { confirm_live: 'true' }, /confirm_live: must be true or false/],
+    ['mtf_idempotent as null', { mtf_idempotent: null }, /mtf_idempotent: must be true or false/],
+    ["ping_interval as the string '30'", { ping_interval: '30' }, /ping_interval: ping_interval must be a number of seconds/],
+    ["max_execution_time as the string '420'", { max_execution_time: '420' }, /max_execution_time: .*must be a number of seconds/],
+    ['ping_interval as NaN', { ping_interval: NaN }, /ping_interval: .*must be a number of seconds/],
+    ['ping_interval as Infinity', { ping_interval: Infinity }, /ping_interval: .*must be a number of seconds/],
+    ['ping_interval as null', { ping_interval: null }, /ping_interval: .*must be a number of seconds/],
+    ["workers as the string '2'", { workers: '2' }, /workers: must be a whole number/],
+    ["max_attempts as the string '3'", { max_attempts: '3' }, /max_attempts: must be a whole number/],
+    ["retry_backoff as the string '2'", { retry_backoff: '2' }, /retry_backoff: must be a number/],
+    ['mtf_url as a number', { mtf_url: 80 }, /mtf_url: must be a URL string/],
+    ['symbols as one string', { symbols: 'BTCUSDT' }, /symbols: must be a list of symbols/],
+    ['symbols as a comma-separated string', { symbols: 'BTCUSDT,ETHUSDT' }, /symbols: must be a list of symbols/],
+    ['a symbol as a number', { symbols: [42] }, /symbols\.0: each symbol must be a string/],
+  ]);
+});
+
+void describe('rejected: symbols', () => {
+  rejects([
+    ['an empty list', { symbols: [] }, /symbols: must list at least one symbol/],
+    ['a lower-case symbol', { symbols: ['BTCUSDT', 'ethusdt'] }, /symbols\.1: each symbol must be 2-30 upper-case letters or digits/],
+    ['a symbol with a slash', { symbols: ['BTC/USDT'] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
+    ['a symbol with a space', { symbols: ['BTC USDT'] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
+    ['an empty symbol', { symbols: [''] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
+    ['a one-letter symbol', { symbols: ['B'] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
+    ['a 31-character symbol', { symbols: ['A'.repeat(31)] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
+    ['a duplicated symbol', { symbols: ['BTCUSDT', 'ETHUSDT', 'BTCUSDT'] }, /symbols: must not list a symbol twice/],
+  ]);
+});
+
+void describe('rejected: URLs', () => {
+  rejects([
+    ['an ftp:// mtf_url', { mtf_url: 'ftp://trading-app/api/mtf/run' }, /mtf_url: must be an http:\/\/ or https:\/\/ URL/],
+    ["'not a url'", { mtf_url: 'not a url' }, /mtf_url: must /],
+    ['a javascript: URL', { mtf_url: 'javascript:alert(1)' }, /mtf_url: must be an http:\/\/ or https:\/\/ URL/],
+    ['a URL without a scheme', { mtf_url: 'trading-app-nginx:80/api/mtf/run' }, /mtf_url: must be an http:\/\/ or https:\/\/ URL/],
+    ['an empty URL', { mtf_url: '' }, /mtf_url: must be an http:\/\/ or https:\/\/ URL/],
+    ['user:password@ in the URL', { mtf_url: 'http://user:pass@trading-app/api/mtf/run' }, /mtf_url: must not embed credentials/],
+    ['user@ in the URL', { mtf_url: 'https://user@trading-app/api/mtf/run' }, /mtf_url: must not embed credentials/],
+    ['no host', { mtf_url: 'http:///api/mtf/run' }, /mtf_url: must name a host/],
+    ['a port but no host', { mtf_url: 'http://:80/api/mtf/run' }, /mtf_url: must name a host/],
+    ['nothing after the scheme', { mtf_url: 'https://' }, /mtf_url: must name a host/],
+    ['a space in the host', { mtf_url: 'http://trading app/api/mtf/run' }, /mtf_url: must not contain spaces/],
+    ['a line break in the URL', { mtf_url: 'http://trading-app/api/mtf/run\nX-Injected: 1' }, /mtf_url: must not contain spaces, tabs or line breaks/],
+    ['a status_url without {run_id}', { status_url: 'http://trading-app/api/mtf/runs/' }, /status_url: must contain \{run_id\}/],
+    ['an ftp:// status_url', { status_url: 'ftp://trading-app/api/mtf/runs/{run_id}' }, /status_url: must be an http:\/\/ or https:\/\/ URL/],
+    ['credentials in status_url', { status_url: 'http://u:p@trading-app/api/mtf/runs/{run_id}' }, /status_url: must not embed credentials/],
+  ]);
+
+  void test('the credentials never appear in the error message', () => {
+    const error = assertRejected({ mtf_url: 'http://admin:s3cret@trading-app/api/mtf/run' }, /mtf_url: must not embed credentials/);
+    assert.doesNotMatch(error.message, /s3cret/);
+  });
+});
+
+void describe('rejected: numbers', () => {
+  const seconds = ['ping_interval', 'max_execution_time', 'activity_timeout', 'poll_interval', 'continue_timeout', 'retry_initial_interval', 'retry_max_interval'];
+  for (const key of seconds) {
+    for (const value of [0, -1]) {
+      void test(`${key} ${value}`, () => {
+        assertRejected({ [key]: value }, new RegExp(`${key}: .*must be greater than 0 seconds`));
+      });
+    }
+  }
+
+  rejects([
+    ['max_attempts 0', { max_attempts: 0 }, /max_attempts: must be at least 1/],
+    ['max_attempts 1.5', { max_attempts: 1.5 }, /max_attempts: must be a whole number/],
+    ['max_attempts 21', { max_attempts: 21 }, /max_attempts: must be at most 20/],
+    ['workers 0', { workers: 0 }, /workers: must be at least 1/],
+    ['workers 2.5', { workers: 2.5 }, /workers: must be a whole number/],
+    ['workers 65', { workers: 65 }, /workers: must be at most 64/],
+    ['retry_backoff 0.5', { retry_backoff: 0.5 }, /retry_backoff: must be at least 1/],
+    ['retry_backoff 0', { retry_backoff: 0 }, /retry_backoff: must be at least 1/],
+    ['max_cycles_per_run 0', { max_cycles_per_run: 0 }, /max_cycles_per_run: must be at least 1/],
+    ['max_cycles_per_run 1.5', { max_cycles_per_run: 1.5 }, /max_cycles_per_run: must be a whole number/],
+    [
+      'retry_max_interval shorter than retry_initial_interval',
+      { retry_initial_interval: 10, retry_max_interval: 5 },
+      /retry_max_interval: must not be shorter than retry_initial_interval/,
+    ],
+    [
+      'activity_timeout longer than max_execution_time',
+      { activity_timeout: 300, max_execution_time: 200 },
+      /activity_timeout: must not exceed max_execution_time/,
+    ],
+    [
+      'max_execution_time below the default activity_timeout (120) without lowering it',
+      { max_execution_time: 60 },
+      /activity_timeout: must not exceed max_execution_time/,
+    ],
+    [
+      'retry_initial_interval above the default retry_max_interval (30) without raising it',
+      { retry_initial_interval: 60 },
+      /retry_max_interval: must not be shorter than retry_initial_interval/,
+    ],
+  ]);
+});
+
+void describe('rejected: enumerations', () => {
+  rejects([
+    ['current_tf 2h', { current_tf: '2h' }, /current_tf: must be one of 4h, 1h, 15m, 5m, 1m or null/],
+    ['current_tf 1H', { current_tf: '1H' }, /current_tf: must be one of 4h, 1h, 15m, 5m, 1m or null/],
+    ['current_tf as a number', { current_tf: 60 }, /current_tf: must be one of/],
+    ['continue_mode manual', { continue_mode: 'manual' }, /continue_mode: must be "auto" or "signal"/],
+    ['continue_mode Auto', { continue_mode: 'Auto' }, /continue_mode: must be "auto" or "signal"/],
+    ['continue_mode null', { continue_mode: null }, /continue_mode: must be "auto" or "signal"/],
+  ]);
+});
+
+void describe('live runs', () => {
+  const LIVE_REFUSAL = [/dry_run: /, /live/, /real orders/, /confirm_live: true/];
+
+  void test('dry_run: false without confirm_live is refused', () => {
+    assertRejected({ dry_run: false }, LIVE_REFUSAL);
+  });
+
+  void test('dry_run: false with confirm_live: false is refused', () => {
+    assertRejected({ dry_run: false, confirm_live: false }, LIVE_REFUSAL);
+  });
+
+  void test("the Python client's config with dry_run: false is refused", () => {
+    assertRejected({ ...PYTHON_CLIENT_CONFIG, dry_run: false }, LIVE_REFUSAL);
+  });
+
+  void test('dry_run: false with confirm_live: true is accepted', () => {
+    const config = parseLoopConfig({ dry_run: false, confirm_live: true });
+    assert.deepEqual(config, { ...SEED_DEFAULTS, dry_run: false, confirm_live: true });
+  });
+
+  void test('confirm_live: true on a dry run is harmless', () => {
+    assert.deepEqual(parseLoopConfig({ confirm_live: true }), { ...SEED_DEFAULTS, confirm_live: true });
+  });
+});
+
+void describe('several problems at once', () => {
+  void test('every bad key is reported in one message', () => {
+    const error = assertRejected(
+      {
+        symbols: [],
+        mtf_url: 'ftp://x/run',
+        ping_interval: 0,
+        max_attempts: 1.5,
+        workers: 0,
+        retry_backoff: 0.5,
+        current_tf: '2h',
+        continue_mode: 'manual',
+        status_url: 'http://x/runs/',
+      },
+      [
+        /symbols: must list at least one symbol/,
+        /mtf_url: must be an http:\/\/ or https:\/\/ URL/,
+        /ping_interval: .*greater than 0/,
+        /max_attempts: must be a whole number/,
+        /workers: must be at least 1/,
+        /retry_backoff: must be at least 1/,
+        /current_tf: must be one of/,
+        /continue_mode: must be "auto" or "signal"/,
+        /status_url: must contain \{run_id\}/,
+      ],
+    );
+    assert.equal(error.message.split('; ').length, 9, error.message);
+  });
+
+  void test('a field rule and the live rule are reported together', () => {
+    assertRejected({ symbols: ['btc'], dry_run: false }, [/symbols\.0: /, /dry_run: .*confirm_live: true/]);
+  });
+
+  void test('both cross-key rules are reported together', () => {
+    assertRejected({ retry_initial_interval: 10, retry_max_interval: 5, activity_timeout: 500 }, [
+      /retry_max_interval: must not be shorter/,
+      /activity_timeout: must not exceed max_execution_time/,
+    ]);
+  });
+});
+
+void describe('parseWorkflowInput', () => {
+  void test('a config with no carried_state gives the defaults', () => {
+    assert.deepEqual(parseWorkflowInput({}), SEED_DEFAULTS);
+    assert.deepEqual(parseWorkflowInput(undefined), SEED_DEFAULTS);
+  });
+
+  void test('a config plus carried_state is accepted and kept', () => {
+    const carried_state = freshState();
+    const input = parseWorkflowInput({ ...PYTHON_CLIENT_CONFIG, carried_state });
+    assert.deepEqual(input, { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG, carried_state });
+  });
+
+  void test('a carried_state with a last cycle and a last error is accepted', () => {
+    const carried_state = freshState({
+      last_cycle: {
+        iteration: 7,
+        outcome: 'partial',
+        mtf_run_id: 'run-1',
+        started_at: '2024-01-01T00:06:00.000Z',
+        finished_at: '2024-01-01T00:06:42.000Z',
+        cycle_seconds: 42,
+        mtf_execution_seconds: 40.5,
+        symbols_requested: 5,
+        symbols_successful: 4,
+        success_rate: 0.8,
+        message: '1 symbol failed',
+      },
+      last_error: 'HTTP 502',
+      continue_pending: true,
+    });
+    assert.deepEqual(parseWorkflowInput({ carried_state }).carried_state, carried_state);
+  });
+
+  void test('the config keys are checked as in parseLoopConfig', () => {
+    assertRejected({ symbols: [], carried_state: freshState() }, /symbols: must list at least one symbol/, parseWorkflowInput);
+    assertRejected({ bogus: 1 }, /bogus: unknown key/, parseWorkflowInput);
+  });
+
+  void test('the live rule applies', () => {
+    assertRejected({ dry_run: false, carried_state: freshState() }, [/dry_run: /, /real orders/, /confirm_live: true/], parseWorkflowInput);
+    assert.equal(parseWorkflowInput({ dry_run: false, confirm_live: true, carried_state: freshState() }).dry_run, false);
+  });
+
+  void test('parseLoopConfig does not accept carried_state', () => {
+    assertRejected({ carried_state: freshState() }, /carried_state: unknown key/);
+  });
+
+  const malformed: [name: string, state: unknown, pattern: RegExp][] = [
+    ['a negative iteration', freshState({ iteration: -1 }), /carried_state\.iteration: /],
+    ['a fractional iteration', freshState({ iteration: 1.5 }), /carried_state\.iteration: /],
+    ['a string iteration', { ...freshState(), iteration: '7' }, /carried_state\.iteration: /],
+    ['a counter missing', { ...freshState(), counters: { ...freshState().counters, failed: undefined } }, /carried_state\.counters\.failed: /],
+    ['a negative counter', { ...freshState(), counters: { ...freshState().counters, cycles: -1 } }, /carried_state\.counters\.cycles: /],
+    ['an unknown counter', { ...freshState(), counters: { ...freshState().counters, extra: 1 } }, /extra: unknown key/],
+    ['continue_pending missing', { ...freshState(), continue_pending: undefined }, /carried_state\.continue_pending: /],
+    ['started_at as a number', { ...freshState(), started_at: 0 }, /carried_state\.started_at: /],
+    ['last_error as a number', { ...freshState(), last_error: 500 }, /carried_state\.last_error: /],
+    ['a last_cycle with an unknown outcome', { ...freshState(), last_cycle: { iteration: 1, outcome: 'ok' } }, /carried_state\.last_cycle\./],
+    ['an unknown key in carried_state', { ...freshState(), extra: true }, /extra: unknown key/],
+    ['carried_state as a string', 'iteration=7', /carried_state: /],
+    ['carried_state as null', null, /carried_state: /],
+  ];
+  for (const [name, carried_state, pattern] of malformed) {
+    void test(`a carried_state with ${name} is rejected`, () => {
+      assertRejected({ carried_state }, pattern, parseWorkflowInput);
+    });
+  }
+});
+
+void describe('statusUrlTemplate', () => {
+  void test("the default is the run URL's origin + /api/mtf/runs/{run_id}", () => {
+    assert.equal(statusUrlTemplate(parseLoopConfig({})), 'http://trading-app-nginx:80/api/mtf/runs/{run_id}');
+  });
+
+  const cases: [mtf_url: string, expected: string][] = [
+    ['http://trading-app-nginx:80/api/mtf/run', 'http://trading-app-nginx:80/api/mtf/runs/{run_id}'],
+    ['https://app.example.com/deep/prefix/api/mtf/run', 'https://app.example.com/api/mtf/runs/{run_id}'],
+    ['http://localhost:8080', 'http://localhost:8080/api/mtf/runs/{run_id}'],
+    ['http://localhost:8080?x=1', 'http://localhost:8080/api/mtf/runs/{run_id}'],
+    ['https://[::1]:8443/api/mtf/run#frag', 'https://[::1]:8443/api/mtf/runs/{run_id}'],
+  ];
+  for (const [mtf_url, expected] of cases) {
+    void test(`${mtf_url} -> ${expected}`, () => {
+      assert.equal(statusUrlTemplate(parseLoopConfig({ mtf_url })), expected);
+    });
+  }
+
+  void test('a configured status_url wins', () => {
+    const status_url = 'https://status.example.com/runs/{run_id}/state';
+    assert.equal(statusUrlTemplate(parseLoopConfig({ status_url })), status_url);
+  });
+});
