@@ -1,0 +1,450 @@
+/**
+ * The real activities (callMtfRun, awaitMtfRun, health_check_activity) against the real MTF
+ * simulator on 127.0.0.1, each run inside a MockActivityEnvironment. No sleeps: tests wait on the
+ * simulator's requests or on the answers an observing fetch sees, and cancel what hangs.
+ */
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { LogEntry } from '@temporalio/worker';
+import { createActivities } from '../src/activities/index';
+import type { ActivityDeps } from '../src/activities/index';
+import { MtfError } from '../src/shared/errors';
+import type { MtfErrorType } from '../src/shared/errors';
+import type {
+  AwaitMtfRunInput,
+  CallMtfRunInput,
+  CallMtfRunResult,
+  HealthCheckResult,
+  MtfRunRequestBody,
+  MtfRunSummary,
+} from '../src/shared/mtf';
+import { DEFAULT_BEHAVIOUR, startSimulator } from '../src/simulator/server';
+import type { RecordedRequest, Simulator } from '../src/simulator/server';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KEY = 'mtf-ping-pong/first-run-id/7';
+const TOKEN = 'secret-token';
+/** A cancelled call must end well within this, not when some timeout fires. */
+const PROMPT_MS = 2_000;
+/** A call that ignored cancellation would hang: this fails it instead. */
+const HANG_GUARD = { timeout: 10_000 };
+const BODY: MtfRunRequestBody = {
+  symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
+  dry_run: true,
+  force_run: false,
+  force_timeframe_check: true,
+  current_tf: '15m',
+  workers: 2,
+};
+
+let sim: Simulator;
+/** Base URL of a loopback port nothing listens on. */
+let refused: string;
+/** Run requests the simulator had received before the current test. */
+let mark = 0;
+/** Everything the activities and the SDK logged, to check no secret leaks. */
+const logs: LogEntry[] = [];
+const logger = new DefaultLogger('TRACE', (entry) => logs.push(entry));
+
+before(async () => {
+  sim = await startSimulator();
+  refused = await refusedBaseUrl();
+});
+after(() => sim.close());
+beforeEach(() => {
+  sim.setBehaviour({ ...DEFAULT_BEHAVIOUR });
+  mark = sim.runRequests().length;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async function refusedBaseUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A log entry as text, errors and bigints included. */
+function logText(entry: LogEntry): string {
+  return JSON.stringify(entry, (_key, value: unknown) =>
+    typeof value === 'bigint' ? String(value) : value instanceof Error ? `${value.message} ${value.stack ?? ''}` : value,
+  );
+}
+
+/** The run requests of the current test only. */
+function sent(): RecordedRequest[] {
+  return sim.runRequests().slice(mark);
+}
+
+async function waitForSent(n: number): Promise<RecordedRequest[]> {
+  return (await sim.waitForRunRequests(mark + n)).slice(mark);
+}
+
+function runInput(overrides: Partial<CallMtfRunInput> = {}, body: Partial<MtfRunRequestBody> = {}): CallMtfRunInput {
+  return {
+    url: sim.runUrl,
+    body: { ...BODY, ...body },
+    idempotency_key: KEY,
+    status_url_template: `${sim.baseUrl}/api/mtf/runs/{run_id}`,
+    send_once: false,
+    connect_attempts: 3,
+    connect_backoff: { initial: 0.01, coefficient: 2, maximum: 0.05 },
+    ...overrides,
+  };
+}
+
+function activityEnv(attempt = 1): MockActivityEnvironment {
+  return new MockActivityEnvironment({ attempt, startToCloseTimeoutMs: 30_000, heartbeatTimeoutMs: 30_000 }, { logger });
+}
+
+function callRun(input: CallMtfRunInput, deps: ActivityDeps = {}, env = activityEnv()): Promise<CallMtfRunResult> {
+  const activities = createActivities(deps);
+  return env.run((i: CallMtfRunInput) => activities.callMtfRun(i), input);
+}
+
+function awaitRun(input: AwaitMtfRunInput, deps: ActivityDeps = {}, env = activityEnv()): Promise<MtfRunSummary> {
+  const activities = createActivities(deps);
+  return env.run((i: AwaitMtfRunInput) => activities.awaitMtfRun(i), input);
+}
+
+function healthCheck(mtfUrl: string): Promise<HealthCheckResult> {
+  const activities = createActivities();
+  return activityEnv().run((i: { mtf_url: string }) => activities.health_check_activity(i), { mtf_url: mtfUrl });
+}
+
+async function completed(input: CallMtfRunInput, deps: ActivityDeps = {}): Promise<MtfRunSummary> {
+  const result = await callRun(input, deps);
+  assert.equal(result.kind, 'completed', `expected a completed run, got ${JSON.stringify(result)}`);
+  return result.summary;
+}
+
+async function accepted(input: CallMtfRunInput) {
+  const result = await callRun(input);
+  assert.equal(result.kind, 'accepted', `expected an accepted run, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The call fails with an ApplicationFailure of this type, retryability and readable message. */
+async function assertFailure(
+  pending: Promise<unknown>,
+  type: MtfErrorType,
+  nonRetryable: boolean,
+  ...messages: RegExp[]
+): Promise<ApplicationFailure> {
+  const err = await pending.then(
+    (value) => assert.fail(`expected ${type}, got ${JSON.stringify(value)}`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
+  assert.equal(err.type, type, err.message);
+  assert.equal(err.nonRetryable, nonRetryable, `${type} nonRetryable: ${err.message}`);
+  for (const message of messages) assert.match(err.message, message);
+  assert.ok(err.message.length < 400, `message too long to read: ${err.message.length} chars`);
+  assert.ok(!err.message.includes('<'), `message carries markup: ${err.message}`);
+  return err;
+}
+
+/** Cancels the activity and checks its call ends at once with a cancellation. */
+async function assertCancelledPromptly(env: MockActivityEnvironment, pending: Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  env.cancel();
+  await assert.rejects(pending, (err) => err instanceof CancelledFailure);
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < PROMPT_MS, `cancellation took ${Math.round(elapsed)} ms`);
+}
+
+/** A fetch that counts calls and lets a test wait until n of them have their answer's headers. */
+class FetchTap {
+  calls = 0;
+  answers = 0;
+  private readonly events = new EventEmitter();
+
+  readonly fetch: typeof fetch = async (input, init) => {
+    this.calls += 1;
+    const response = await fetch(input, init);
+    this.answers += 1;
+    this.events.emit('answer');
+    return response;
+  };
+
+  untilAnswers(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.answers < n) return;
+        this.events.off('answer', check);
+        resolve();
+      };
+      this.events.on('answer', check);
+      check();
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void describe('callMtfRun: synchronous answers', () => {
+  void test('a 200 success gives the completed run with its summary', async () => {
+    const summary = await completed(runInput());
+    assert.equal(summary.status, 'success');
+    assert.equal(summary.message, 'MTF run completed');
+    assert.match(summary.run_id ?? '', UUID);
+    assert.equal(summary.run_id, sent()[0]?.run_id);
+    assert.equal(typeof summary.execution_time_seconds, 'number');
+    assert.ok((summary.execution_time_seconds ?? -1) >= 0);
+    assert.equal(summary.symbols_requested, 3);
+    assert.equal(summary.symbols_successful, 3);
+    assert.equal(summary.symbols_failed, 0);
+    assert.equal(summary.success_rate, 100);
+    assert.equal(summary.errors, 0);
+  });
+
+  void test('a partial_success carries its error count', async () => {
+    sim.setBehaviour({ run_result: 'partial_success' });
+    const summary = await completed(runInput());
+    assert.equal(summary.status, 'partial_success');
+    assert.equal(summary.errors, 1);
+    assert.equal(summary.symbols_successful, 2);
+    assert.equal(summary.symbols_failed, 1);
+    assert.equal(summary.success_rate, 66.67);
+  });
+
+  void test('the app receives the configured body and the Idempotency-Key', async () => {
+    const input = runInput();
+    await completed(input);
+    const [request] = sent();
+    assert.equal(sent().length, 1);
+    assert.equal(request?.method, 'POST');
+    assert.deepEqual(request?.body, BODY);
+    assert.equal(request?.idempotency_key, KEY);
+  });
+
+  void test('the API token arrives as a bearer token and is never logged', async () => {
+    logs.length = 0;
+    await completed(runInput(), { token: TOKEN });
+    assert.equal(sent()[0]?.authorization, `Bearer ${TOKEN}`);
+    assert.ok(logs.length > 0, 'the call logged nothing to check');
+    for (const entry of logs) assert.ok(!logText(entry).includes(TOKEN), `token in log: ${entry.message}`);
+  });
+
+  void test('without a token no Authorization header is sent', async () => {
+    await completed(runInput(), { token: null });
+    assert.equal(sent()[0]?.authorization, null);
+  });
+});
+
+void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
+  const template = () => `${sim.baseUrl}/api/mtf/runs/{run_id}?from=template`;
+
+  void test('a 202 gives the run id and the status URL from the body; polling waits for the end', async () => {
+    sim.setBehaviour({ mode: 'async', latency_ms: 60_000 });
+    const run = await accepted(runInput({ status_url_template: template() }));
+    assert.match(run.run_id, UUID);
+    assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}`);
+
+    const tap = new FetchTap();
+    const pending = awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01 }, { fetch: tap.fetch });
+    await tap.untilAnswers(1); // the run was read while still running
+    sim.completeRun(run.run_id);
+    const summary = await pending;
+    assert.equal(summary.status, 'success');
+    assert.equal(summary.run_id, run.run_id);
+    assert.equal(summary.symbols_requested, 3);
+    const reads = sim.requests.filter((r) => r.path === `/api/mtf/runs/${run.run_id}`);
+    assert.ok(reads.length >= 2, `expected a running read then the final one, got ${reads.length}`);
+    assert.ok(tap.calls >= 2);
+  });
+
+  void test('without a status URL in the 202, the template gives it', async () => {
+    sim.setBehaviour({ mode: 'async', include_status_url: false });
+    const run = await accepted(runInput({ status_url_template: template() }));
+    assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}?from=template`);
+    const summary = await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01 });
+    assert.equal(summary.run_id, run.run_id);
+  });
+
+  void test('a run that ends in error fails MtfRunFailed, not retried', async () => {
+    sim.setBehaviour({ mode: 'async', run_result: 'error' });
+    const run = await accepted(runInput());
+    await assertFailure(
+      awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01 }),
+      MtfError.RunFailed,
+      true,
+      /MTF run failed/,
+      /simulated internal error/,
+    );
+  });
+
+  void test('a run the app does not know fails MtfRunUnknown (404)', async () => {
+    await assertFailure(
+      awaitRun({ run_id: 'no-such-run', status_url: `${sim.baseUrl}/api/mtf/runs/no-such-run`, poll_interval: 0.01 }),
+      MtfError.RunUnknown,
+      true,
+      /no-such-run/,
+      /404/,
+    );
+  });
+});
+
+void describe('callMtfRun: failures', () => {
+  void test('a 403 kill switch fails MtfKillSwitchOff with the app message, not retried', async () => {
+    sim.setBehaviour({ kill_switch_on: false });
+    await assertFailure(callRun(runInput()), MtfError.KillSwitch, true, /Global kill switch is OFF/);
+  });
+
+  void test('force_run goes through a kill switch that is OFF', async () => {
+    sim.setBehaviour({ kill_switch_on: false });
+    const summary = await completed(runInput({}, { force_run: true }));
+    assert.equal(summary.status, 'success');
+  });
+
+  void test('a 500 JSON error fails MtfServerError, retryable, with the app message', async () => {
+    sim.setBehaviour({ fault: 'http500' });
+    await assertFailure(callRun(runInput()), MtfError.ServerError, false, /HTTP 500/, /Internal Server Error \(simulated\)/);
+  });
+
+  for (const [fault, status, title] of [
+    ['html502', 502, /Bad Gateway/],
+    ['html503', 503, /Service Temporarily Unavailable/],
+    ['html504', 504, /Gateway Time-out/],
+  ] as const) {
+    void test(`a ${status} HTML page fails MtfServerError, retryable, naming the page not quoting it`, async () => {
+      sim.setBehaviour({ fault });
+      const err = await assertFailure(callRun(runInput()), MtfError.ServerError, false, new RegExp(`HTTP ${status}`), /HTML/, title);
+      assert.doesNotMatch(err.message, /nginx|<\/?html/i);
+    });
+  }
+
+  for (const [fault, message] of [
+    ['invalid_json', /not JSON/],
+    ['wrong_shape', /documented shape/],
+    ['oversized', /larger than 1048576 bytes/],
+  ] as const) {
+    void test(`a ${fault} answer fails MtfBadResponse with a clear message`, async () => {
+      sim.setBehaviour({ fault });
+      await assertFailure(callRun(runInput()), MtfError.BadResponse, false, message);
+    });
+  }
+
+  void test('a refused connection fails MtfUnreachable, retryable, tried once (Temporal retries)', async () => {
+    const tap = new FetchTap();
+    await assertFailure(
+      callRun(runInput({ url: `${refused}/api/mtf/run` }), { fetch: tap.fetch }),
+      MtfError.Unreachable,
+      false,
+      /connection refused/,
+    );
+    assert.equal(tap.calls, 1);
+  });
+});
+
+void describe('callMtfRun: cancellation aborts the HTTP call', () => {
+  void test('a hanging app: cancelling the activity aborts the request at once', HANG_GUARD, async () => {
+    sim.setBehaviour({ fault: 'hang' });
+    const env = activityEnv();
+    const pending = callRun(runInput(), {}, env);
+    await waitForSent(1);
+    await assertCancelledPromptly(env, pending);
+    assert.equal(sent()[0]?.status, null, 'the simulator never answered');
+  });
+
+  void test('a dripping answer: cancelling the activity aborts reading the body', HANG_GUARD, async () => {
+    sim.setBehaviour({ fault: 'slow_drip' });
+    const tap = new FetchTap();
+    const env = activityEnv();
+    const pending = callRun(runInput(), { fetch: tap.fetch }, env);
+    await tap.untilAnswers(1); // headers are in, the body is dripping
+    await assertCancelledPromptly(env, pending);
+    assert.equal(sent()[0]?.status, 200);
+  });
+
+  void test('after the cancelled calls the simulator still answers normally', async () => {
+    assert.equal((await completed(runInput())).status, 'success');
+  });
+});
+
+void describe('callMtfRun: idempotency across attempts', () => {
+  void test('a retried attempt sends the same Idempotency-Key; a new key is sent as given', async () => {
+    sim.setBehaviour({ fault: 'http500', fault_count: 1 });
+    const input = runInput();
+    await assertFailure(callRun(input, {}, activityEnv(1)), MtfError.ServerError, false, /HTTP 500/);
+    const second = await callRun(input, {}, activityEnv(2));
+    assert.equal(second.kind, 'completed');
+    assert.deepEqual(
+      sent().map((r) => [r.idempotency_key, r.status]),
+      [
+        [KEY, 500],
+        [KEY, 200],
+      ],
+    );
+
+    const nextKey = 'mtf-ping-pong/next-run-id/1';
+    await completed(runInput({ idempotency_key: nextKey }));
+    assert.equal(sent()[2]?.idempotency_key, nextKey);
+  });
+});
+
+void describe('callMtfRun: live runs (send_once)', () => {
+  const live = () => runInput({ send_once: true }, { dry_run: false });
+
+  for (const fault of ['html504_after_run', 'http500'] as const) {
+    void test(`${fault}: fails MtfLiveRunMayHaveExecuted, not retried, after exactly one POST`, async () => {
+      sim.setBehaviour({ fault });
+      await assertFailure(callRun(live()), MtfError.LiveMayHaveExecuted, true, /may have executed/, /not sent again/);
+      assert.equal(sent().length, 1);
+    });
+  }
+
+  void test('html504_after_run: the one POST did execute the run on the app', async () => {
+    sim.setBehaviour({ fault: 'html504_after_run' });
+    await assertFailure(callRun(live()), MtfError.LiveMayHaveExecuted, true, /HTTP 504/);
+    assert.equal(sent()[0]?.executed, true);
+  });
+
+  void test('a refused connection is tried connect_attempts times, then fails MtfUnreachable', async () => {
+    const tap = new FetchTap();
+    await assertFailure(
+      callRun({ ...live(), url: `${refused}/api/mtf/run` }, { fetch: tap.fetch }),
+      MtfError.Unreachable,
+      false,
+      /connection refused/,
+    );
+    assert.equal(tap.calls, 3);
+  });
+
+  void test('a kill switch answer stays MtfKillSwitchOff: a clear answer is not ambiguous', async () => {
+    sim.setBehaviour({ kill_switch_on: false });
+    await assertFailure(callRun(live()), MtfError.KillSwitch, true, /Global kill switch is OFF/);
+    assert.equal(sent().length, 1);
+  });
+
+  void test('a live run that succeeds is sent once and completes', async () => {
+    const summary = await completed(live());
+    assert.equal(summary.status, 'success');
+    assert.equal(sent().length, 1);
+  });
+});
+
+void describe('health_check_activity', () => {
+  void test('the simulator is healthy with HTTP 200', async () => {
+    const health = await healthCheck(sim.runUrl);
+    assert.equal(health.healthy, true);
+    assert.equal(health.http_status, 200);
+    assert.equal(typeof health.message, 'string');
+  });
+
+  void test('a refused port is unhealthy with a message', async () => {
+    const health = await healthCheck(`${refused}/api/mtf/run`);
+    assert.equal(health.healthy, false);
+    assert.equal(health.http_status, null);
+    assert.match(health.message, /connection refused/);
+  });
+});
