@@ -1,0 +1,37 @@
+/**
+ * Where Temporal is: `@temporalio/envconfig` reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and
+ * API-key settings (and a profile file) for the worker and every client alike. Nothing runs at import.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { DEFAULT_TASK_QUEUE } from '../shared/messages';
+
+export interface TemporalTarget {
+  connectionOptions: NativeConnectionOptions;
+  /** Always passed explicitly, never left to a default. */
+  namespace: string;
+  taskQueue: string;
+}
+
+export const DEFAULT_ADDRESS = 'localhost:7233';
+
+/** The settings from the environment (or `env`), with `--address` / `--namespace` overrides on top. */
+export function temporalTarget(overrides: { address?: string; namespace?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
+  return {
+    connectionOptions: { ...connectionOptions, address: overrides.address ?? connectionOptions.address ?? DEFAULT_ADDRESS },
+    namespace: overrides.namespace ?? namespace ?? 'default',
+    taskQueue: env.TASK_QUEUE_NAME || DEFAULT_TASK_QUEUE,
+  };
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const { address, tls, apiKey, metadata } = target.connectionOptions;
+  const connection = await Connection.connect({ address, tls, apiKey, metadata });
+  return new Client({ connection, namespace: target.namespace });
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

@@ -1,0 +1,200 @@
+/**
+ * The loop's state, and the only code that changes it. Plain deterministic TypeScript: the
+ * workflow drives it, the signal handlers set its flags, `get_status` reads it, and
+ * continue-as-new carries it to the next run.
+ */
+import type { CarriedState, Counters, CycleRecord, LoopConfig, Outcome } from '../shared/config';
+import type { MtfCompletedNotice, StopRequest } from '../shared/messages';
+import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
+
+/** What steps 1 and 2 found out about one cycle. */
+export interface CycleResult {
+  outcome: Outcome;
+  mtf_run_id: string | null;
+  message: string | null;
+  mtf_execution_seconds: number | null;
+  symbols_requested: number | null;
+  symbols_successful: number | null;
+  success_rate: number | null;
+}
+
+/** A callback's word on an accepted run. */
+export interface CompletionNotice {
+  run_id: string;
+  failed: boolean;
+  message: string | null;
+}
+
+/** Callbacks kept for runs not (yet) awaited: an app may call back before its 202 is processed. */
+const MAX_KEPT_NOTICES = 10;
+
+export class LoopState {
+  phase: Phase = 'starting';
+  iteration: number;
+  readonly counters: Counters;
+  lastCycle: CycleRecord | null;
+  lastError: string | null;
+  continuePending: boolean;
+  stopRequested = false;
+  stopReason: string | null = null;
+  mtfCompleted = false;
+  temporalNotified = false;
+  nextCycleAt: string | null = null;
+  readonly startedAt: string;
+  private cycleStartedAt = 0;
+  private notices: CompletionNotice[] = [];
+
+  constructor(
+    readonly config: LoopConfig,
+    private readonly ids: { workflowId: string; runId: string },
+    carried: CarriedState | undefined,
+    now: number,
+  ) {
+    this.iteration = carried?.iteration ?? 0;
+    this.counters = carried?.counters ?? emptyCounters();
+    this.lastCycle = carried?.last_cycle ?? null;
+    this.lastError = carried?.last_error ?? null;
+    this.continuePending = carried?.continue_pending ?? false;
+    this.startedAt = carried?.started_at ?? new Date(now).toISOString();
+  }
+
+  beginCycle(now: number): void {
+    this.iteration += 1;
+    this.cycleStartedAt = now;
+    this.phase = 'calling_mtf';
+    this.mtfCompleted = false;
+    this.temporalNotified = false;
+    this.nextCycleAt = null;
+  }
+
+  /** The end of the current cycle's budget (call + wait for completion), workflow time. */
+  cycleDeadline(): number {
+    return this.cycleStartedAt + this.config.max_execution_time * 1000;
+  }
+
+  /** Step 3: the cycle's outcome goes into the counters and the last-cycle record. */
+  recordCycle(result: CycleResult, now: number): CycleRecord {
+    const c = this.counters;
+    c.cycles += 1;
+    c[result.outcome] += 1;
+    if (result.outcome === 'succeeded' || result.outcome === 'partial') c.consecutive_failures = 0;
+    if (result.outcome === 'failed' || result.outcome === 'timed_out') c.consecutive_failures += 1;
+    c.symbols_requested += result.symbols_requested ?? 0;
+    c.symbols_successful += result.symbols_successful ?? 0;
+    if (result.outcome !== 'succeeded' && result.message) this.lastError = `iteration ${this.iteration}: ${result.message}`;
+    this.lastCycle = {
+      iteration: this.iteration,
+      outcome: result.outcome,
+      mtf_run_id: result.mtf_run_id,
+      started_at: new Date(this.cycleStartedAt).toISOString(),
+      finished_at: new Date(now).toISOString(),
+      cycle_seconds: (now - this.cycleStartedAt) / 1000,
+      mtf_execution_seconds: result.mtf_execution_seconds,
+      symbols_requested: result.symbols_requested,
+      symbols_successful: result.symbols_successful,
+      success_rate: result.success_rate,
+      message: result.message,
+    };
+    this.mtfCompleted = true;
+    this.temporalNotified = true;
+    return this.lastCycle;
+  }
+
+  requestStop(request: StopRequest | undefined): boolean {
+    const reason = parseStopReason(request);
+    if (reason === undefined) return false;
+    this.stopRequested = true;
+    this.stopReason = reason;
+    return true;
+  }
+
+  /** Takes the pending continue, if any. */
+  takeContinue(): boolean {
+    const pending = this.continuePending;
+    this.continuePending = false;
+    return pending;
+  }
+
+  addNotice(notice: MtfCompletedNotice): CompletionNotice | null {
+    const parsed = parseNotice(notice);
+    if (!parsed) return null;
+    this.notices = [...this.notices.filter((n) => n.run_id !== parsed.run_id), parsed].slice(-MAX_KEPT_NOTICES);
+    return parsed;
+  }
+
+  noticeFor(runId: string): CompletionNotice | undefined {
+    return this.notices.find((n) => n.run_id === runId);
+  }
+
+  carry(): CarriedState {
+    return {
+      iteration: this.iteration,
+      counters: { ...this.counters },
+      last_cycle: this.lastCycle,
+      last_error: this.lastError,
+      continue_pending: this.continuePending,
+      started_at: this.startedAt,
+    };
+  }
+
+  status(): LoopStatus {
+    const running = this.phase !== 'stopped' && this.phase !== 'cancelled';
+    return {
+      is_running: running,
+      current_iteration: this.iteration,
+      mtf_completed: this.mtfCompleted,
+      temporal_notified: this.temporalNotified,
+      workflow_id: this.ids.workflowId,
+      run_id: this.ids.runId,
+      phase: this.phase,
+      config: this.config,
+      counters: { ...this.counters },
+      success_rate: successRate(this.counters),
+      last_cycle: this.lastCycle,
+      last_error: this.lastError,
+      next_cycle_at: this.nextCycleAt,
+      stop_requested: this.stopRequested,
+      stop_reason: this.stopReason,
+      continue_pending: this.continuePending,
+      started_at: this.startedAt,
+    };
+  }
+
+  summary(now: number): LoopSummary {
+    return {
+      workflow_id: this.ids.workflowId,
+      stop_reason: this.stopReason,
+      iterations: this.iteration,
+      counters: { ...this.counters },
+      success_rate: successRate(this.counters),
+      last_cycle: this.lastCycle,
+      last_error: this.lastError,
+      started_at: this.startedAt,
+      stopped_at: new Date(now).toISOString(),
+    };
+  }
+}
+
+/** The reason of a `stop_signal` (null when none was given); undefined when the payload is malformed. */
+function parseStopReason(request: unknown): string | null | undefined {
+  if (request === undefined || request === null) return null;
+  if (typeof request === 'string') return request.trim() || null;
+  if (typeof request === 'object' && !Array.isArray(request)) {
+    const reason = (request as { reason?: unknown }).reason;
+    if (reason === undefined || reason === null) return null;
+    if (typeof reason === 'string') return reason.trim() || null;
+  }
+  return undefined;
+}
+
+function parseNotice(notice: unknown): CompletionNotice | null {
+  if (typeof notice === 'string' && notice !== '') return { run_id: notice, failed: false, message: null };
+  if (typeof notice !== 'object' || notice === null) return null;
+  const { run_id, status, message } = notice as { run_id?: unknown; status?: unknown; message?: unknown };
+  if (typeof run_id !== 'string' || run_id === '') return null;
+  return {
+    run_id,
+    failed: status === 'error' || status === 'failed',
+    message: typeof message === 'string' ? message : null,
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * The MTF ping-pong loop. Each cycle is the seed's five steps:
+ *   1. callMtfRun      POST the MTF run endpoint
+ *   2. awaitCompletion a 200 is done; a 202 is polled (or completed by an `mtf_completed` callback)
+ *   3. recordCycle     the outcome goes into workflow state: no activity, no history event
+ *   4. awaitContinue   in `signal` mode, wait for `continue_signal`
+ *   5. pause           `ping_interval`, cut short by stop or continue
+ * A quiet cycle costs one activity and one timer. An MTF failure never fails the workflow.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { RetryState, TimeoutType } from '@temporalio/common';
+import { ConfigError, parseWorkflowInput, statusUrlTemplate, type LoopConfig, type WorkflowInput } from '../shared/config';
+import { INVALID_CONFIG, MtfError } from '../shared/errors';
+import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal } from '../shared/messages';
+import type { CallMtfRunResult, MtfActivities, MtfRunSummary } from '../shared/mtf';
+import type { LoopSummary } from '../shared/status';
+import { LoopState, type CycleResult } from './loop-state';
+import { awaitOptions, callOptions, sendsOnce } from './policy';
+
+export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSummary> {
+  const { carried_state, ...config } = validateInput(input);
+  const info = workflowInfo();
+  const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId }, carried_state, Date.now());
+  setHandlers(loop);
+  log.info(carried_state ? 'loop continued as new' : 'loop started', { iteration: loop.iteration, continue_mode: config.continue_mode });
+
+  try {
+    for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
+      if (cyclesThisRun >= config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
+        return await continueAsNewWithState(loop);
+      }
+      const result = await callAndAwaitCompletion(loop);
+      recordCycle(loop, result);
+      if (loop.stopRequested) break;
+      await awaitContinue(loop);
+      if (loop.stopRequested) break;
+      await pause(loop);
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      loop.phase = 'cancelled';
+      loop.lastError = `cancelled during iteration ${loop.iteration}`;
+      log.warn('loop cancelled', { iteration: loop.iteration, counters: loop.counters });
+    }
+    throw err;
+  }
+  loop.phase = 'stopped';
+  const summary = loop.summary(Date.now());
+  log.info('loop stopped', { iteration: loop.iteration, reason: loop.stopReason, counters: loop.counters });
+  return summary;
+}
+
+/** Steps 1 and 2: the call and, for an accepted run, the wait, within the cycle's budget. */
+async function callAndAwaitCompletion(loop: LoopState): Promise<CycleResult> {
+  loop.beginCycle(Date.now());
+  log.info('cycle started', { iteration: loop.iteration });
+  try {
+    const call = await callMtfRun(loop);
+    const summary = call.kind === 'completed' ? call.summary : await awaitCompletion(loop, call);
+    return resultFromSummary(summary);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return resultFromFailure(err, loop.config);
+  }
+}
+
+/** Step 1. Every attempt of one cycle carries the same Idempotency-Key. */
+async function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
+  const { config } = loop;
+  const activities = proxyActivities<MtfActivities>(callOptions(config, budgetLeft(loop)));
+  return activities.callMtfRun({
+    url: config.mtf_url,
+    body: {
+      symbols: config.symbols,
+      dry_run: config.dry_run,
+      force_run: config.force_run,
+      force_timeframe_check: config.force_timeframe_check,
+      current_tf: config.current_tf,
+      workers: config.workers,
+    },
+    status_url_template: statusUrlTemplate(config),
+    idempotency_key: idempotencyKey(loop.iteration),
+    send_once: sendsOnce(config),
+    connect_attempts: config.max_attempts,
+    connect_backoff: {
+      initial: config.retry_initial_interval,
+      coefficient: config.retry_backoff,
+      maximum: config.retry_max_interval,
+    },
+  });
+}
+
+/** Step 2 for an accepted run: poll its status, or take the app's `mtf_completed` callback, whichever comes first. */
+async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>): Promise<MtfRunSummary> {
+  loop.phase = 'awaiting_completion';
+  const activities = proxyActivities<MtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
+  const scope = new CancellationScope();
+  let polled = false;
+  const polling = scope.run(() =>
+    activities.awaitMtfRun({ run_id: accepted.run_id, status_url: accepted.status_url, poll_interval: loop.config.poll_interval }),
+  );
+  polling.then(
+    () => (polled = true),
+    () => (polled = true),
+  );
+  await condition(() => polled || loop.noticeFor(accepted.run_id) !== undefined);
+  const notice = loop.noticeFor(accepted.run_id);
+  if (polled || !notice) return polling;
+  scope.cancel();
+  log.info('accepted MTF run completed by callback', { iteration: loop.iteration, mtf_run_id: notice.run_id });
+  if (notice.failed) throw ApplicationFailure.create({ type: MtfError.RunFailed, message: `MTF run failed: ${notice.message ?? 'reported by callback'}` });
+  return {
+    status: 'success',
+    run_id: notice.run_id,
+    message: notice.message,
+    execution_time_seconds: null,
+    symbols_requested: null,
+    symbols_successful: null,
+    symbols_failed: null,
+    success_rate: null,
+    errors: 0,
+  };
+}
+
+/** Step 3: record and announce the outcome. State and the workflow logger only: it costs no event. */
+function recordCycle(loop: LoopState, result: CycleResult): void {
+  const record = loop.recordCycle(result, Date.now());
+  const fields = { iteration: record.iteration, outcome: record.outcome, mtf_run_id: record.mtf_run_id, cycle_seconds: record.cycle_seconds };
+  if (record.outcome === 'succeeded' || record.outcome === 'partial') log.info('cycle finished', fields);
+  else log.warn('cycle finished', { ...fields, message: record.message, consecutive_failures: loop.counters.consecutive_failures });
+}
+
+/** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle). */
+async function awaitContinue(loop: LoopState): Promise<void> {
+  if (loop.config.continue_mode !== 'signal') return;
+  loop.phase = 'awaiting_continue';
+  const timeout = loop.config.continue_timeout;
+  const gate = () => loop.continuePending || loop.stopRequested;
+  if (timeout === null) {
+    await condition(gate);
+  } else if (!(await condition(gate, timeout * 1000, { summary: 'await continue_signal' }))) {
+    loop.counters.continue_timeouts += 1;
+    log.warn('no continue_signal in time; going on', { iteration: loop.iteration, continue_timeout: timeout });
+  }
+  loop.takeContinue();
+}
+
+/** Step 5: the pause between cycles, one timer, cut short by stop or continue. */
+async function pause(loop: LoopState): Promise<void> {
+  loop.phase = 'pausing';
+  const ms = loop.config.ping_interval * 1000;
+  loop.nextCycleAt = new Date(Date.now() + ms).toISOString();
+  await condition(() => loop.continuePending || loop.stopRequested, ms, { summary: 'pause' });
+  if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
+}
+
+async function continueAsNewWithState(loop: LoopState): Promise<never> {
+  // Let running handlers finish so no signal or update is lost between the two runs.
+  await condition(allHandlersFinished);
+  loop.phase = 'continuing_as_new';
+  log.info('continuing as new', { iteration: loop.iteration, history_length: workflowInfo().historyLength });
+  return continueAsNew<typeof MtfPingPongWorkflow>({ ...loop.config, carried_state: loop.carry() });
+}
+
+function setHandlers(loop: LoopState): void {
+  setHandler(getStatusQuery, () => loop.status());
+  // Handlers never throw: a malformed payload is logged and ignored, and the state stays as it was.
+  setHandler(continueSignal, () => {
+    loop.continuePending = true;
+    log.info('continue_signal received', { iteration: loop.iteration, phase: loop.phase });
+  });
+  setHandler(stopSignal, (request) => {
+    if (loop.requestStop(request)) log.info('stop_signal received', { iteration: loop.iteration, phase: loop.phase, reason: loop.stopReason });
+    else log.warn('stop_signal ignored: its payload is neither a reason string nor { reason }', { payload: safeJson(request) });
+  });
+  setHandler(mtfCompletedSignal, (notice) => {
+    const parsed = loop.addNotice(notice);
+    if (parsed) log.info('mtf_completed received', { mtf_run_id: parsed.run_id, failed: parsed.failed });
+    else log.warn('mtf_completed ignored: it needs a run id, or { run_id, status?, message? }', { payload: safeJson(notice) });
+  });
+}
+
+function validateInput(input: WorkflowInput | undefined) {
+  try {
+    return parseWorkflowInput(input);
+  } catch (err) {
+    // Fail the workflow at once, naming the key, instead of retrying its task forever.
+    if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, INVALID_CONFIG);
+    throw err;
+  }
+}
+
+function idempotencyKey(iteration: number): string {
+  const info = workflowInfo();
+  // The first run ID is stable across continue-as-new and new when a stopped ID is started again.
+  return `${info.workflowId}/${info.firstExecutionRunId}/${iteration}`;
+}
+
+function budgetLeft(loop: LoopState): number {
+  return Math.max(loop.cycleDeadline() - Date.now(), 1);
+}
+
+function resultFromSummary(summary: MtfRunSummary): CycleResult {
+  return {
+    outcome: summary.status === 'partial_success' ? 'partial' : 'succeeded',
+    mtf_run_id: summary.run_id,
+    message: summary.status === 'partial_success' ? `partial success: ${summary.errors} error(s)` : null,
+    mtf_execution_seconds: summary.execution_time_seconds,
+    symbols_requested: summary.symbols_requested,
+    symbols_successful: summary.symbols_successful,
+    success_rate: summary.success_rate,
+  };
+}
+
+function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
+  const failed = (outcome: CycleResult['outcome'], message: string): CycleResult => ({
+    outcome,
+    message,
+    mtf_run_id: null,
+    mtf_execution_seconds: null,
+    symbols_requested: null,
+    symbols_successful: null,
+    success_rate: null,
+  });
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === MtfError.KillSwitch) return failed('skipped', cause.message);
+    const attempts = err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` (after ${config.max_attempts} attempts)` : '';
+    return failed('failed', `${cause.message}${attempts}`);
+  }
+  if (cause instanceof TimeoutFailure) {
+    if (cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE) {
+      return failed('timed_out', `the cycle's budget of ${config.max_execution_time} s (max_execution_time) ran out`);
+    }
+    const what = cause.timeoutType === TimeoutType.HEARTBEAT ? 'the worker running the call was lost (no heartbeat)' : `the call timed out after ${config.activity_timeout} s`;
+    if (sendsOnce(config)) return failed('failed', `live MTF run may have executed, not sent again: ${what}`);
+    return failed('failed', `${what}${err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` on each of ${config.max_attempts} attempts` : ''}`);
+  }
+  return failed('failed', cause instanceof Error ? cause.message : String(cause));
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,126 @@
+/** Runs the real workflow on a test server with activities the test scripts. */
+import { Context } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { LoopConfigInput } from '../../src/shared/config';
+import { WORKFLOW_TYPE, getStatusQuery } from '../../src/shared/messages';
+import type { AwaitMtfRunInput, CallMtfRunInput, CallMtfRunResult, MtfActivities, MtfRunSummary } from '../../src/shared/mtf';
+import type { LoopStatus } from '../../src/shared/status';
+import { workflowSource } from '../../src/worker/worker';
+import { uniqueId } from './temporal';
+
+export interface RecordedCall {
+  input: CallMtfRunInput;
+  attempt: number;
+}
+
+export type CallScript = (call: RecordedCall, index: number) => Promise<CallMtfRunResult> | CallMtfRunResult;
+export type AwaitScript = (input: AwaitMtfRunInput) => Promise<MtfRunSummary> | MtfRunSummary;
+
+export function summary(overrides: Partial<MtfRunSummary> = {}): MtfRunSummary {
+  return {
+    status: 'success',
+    run_id: uniqueId('run'),
+    message: 'MTF run completed',
+    execution_time_seconds: 1.5,
+    symbols_requested: 5,
+    symbols_successful: 5,
+    symbols_failed: 0,
+    success_rate: 100,
+    errors: 0,
+    ...overrides,
+  };
+}
+
+export const succeed: CallScript = () => ({ kind: 'completed', summary: summary() });
+
+/** Activities that record every call and answer as the test's script says. */
+// (They must not call the test server themselves: that upsets its time-skipping locks.)
+export function scriptedActivities(onCall: CallScript, onAwait: AwaitScript = () => summary()) {
+  const calls: RecordedCall[] = [];
+  const activities: MtfActivities = {
+    callMtfRun(input) {
+      const call = { input, attempt: Context.current().info.attempt };
+      calls.push(call);
+      return Promise.resolve(onCall(call, calls.length - 1));
+    },
+    awaitMtfRun(input) {
+      return Promise.resolve(onAwait(input));
+    },
+    health_check_activity() {
+      return Promise.resolve({ healthy: true, http_status: 200, message: 'ok' });
+    },
+  };
+  return { activities, calls };
+}
+
+export interface LoopRun {
+  handle: WorkflowHandleWithFirstExecutionRunId;
+  status(): Promise<LoopStatus>;
+  /** Polls `get_status` (no time passes on the server meanwhile) until `check` holds. */
+  waitForStatus(check: (s: LoopStatus) => boolean, what: string): Promise<LoopStatus>;
+}
+
+/** Starts the loop on a fresh task queue with a fresh worker, runs `body`, and always ends the loop. */
+export async function withLoop<T>(
+  env: TestWorkflowEnvironment,
+  activities: MtfActivities,
+  config: LoopConfigInput | Record<string, unknown> | undefined,
+  body: (run: LoopRun) => Promise<T>,
+): Promise<T> {
+  const taskQueue = uniqueId('tq');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    ...workflowSource(),
+    // Cancellation reaches a scripted activity on its next heartbeat: let each heartbeat through.
+    defaultHeartbeatThrottleInterval: 1,
+    maxHeartbeatThrottleInterval: 1,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: uniqueId('loop'),
+      args: config === undefined ? [] : [config],
+    });
+    const status = () => handle.query(getStatusQuery);
+    const run: LoopRun = { handle, status, waitForStatus: (check, what) => pollUntil(status, check, what) };
+    try {
+      return await body(run);
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+  });
+}
+
+/** Bounded polling for eventually-consistent state: 2,000 tries, yielding to the event loop between them. */
+export async function pollUntil<S>(read: () => Promise<S>, check: (s: S) => boolean, what: string, tries = 2000): Promise<S> {
+  let last: S | undefined;
+  for (let i = 0; i < tries; i++) {
+    last = await read();
+    if (check(last)) return last;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}
+
+/** A promise the test resolves by hand: lets a scripted activity hold a cycle open. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Waits, heartbeating, until the activity is cancelled; then rethrows the cancellation. */
+export async function untilCancelled(): Promise<never> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 20);
+  try {
+    await new Promise((_resolve, reject) => ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error)));
+  } finally {
+    clearInterval(timer);
+  }
+  throw new Error('unreachable');
+}
