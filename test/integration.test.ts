@@ -1,0 +1,214 @@
+/**
+ * The whole service on a real `temporal server start-dev`: the real worker and activities, the
+ * real simulator over loopback, and the client module. Every scenario reconciles what the loop
+ * counted with what the simulator received.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { createActivities } from '../src/activities';
+import { LoopAlreadyRunningError, loopStatus, startLoop, stopLoop } from '../src/client/loops';
+import type { LoopConfigInput } from '../src/shared/config';
+import type { LoopStatus } from '../src/shared/status';
+import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/server';
+import { createMtfWorker } from '../src/worker/worker';
+import { createDevServerEnv, uniqueId } from './helpers/temporal';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+let env: TestWorkflowEnvironment;
+let sim: Simulator;
+before(async () => {
+  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
+});
+after(async () => {
+  await Promise.all([env?.teardown(), sim?.close()]);
+});
+
+interface Loop {
+  workflowId: string;
+  taskQueue: string;
+  status(): Promise<LoopStatus>;
+  /**
+   * Waits for this loop's n-th run request to reach the simulator, then reads the status: a cycle
+   * is recorded before the pause that leads to the next request, so n requests mean the cycles
+   * before the n-th are in the status.
+   */
+  afterRequests(n: number): Promise<LoopStatus>;
+  /** The run requests this loop sent, in order. */
+  requests(): RecordedRequest[];
+}
+
+/** Starts a worker and a loop on a fresh task queue, runs `body`, then stops the loop and the worker. */
+async function withRealLoop<T>(config: LoopConfigInput, body: (loop: Loop) => Promise<T>, workflowId = uniqueId('loop')): Promise<T> {
+  const taskQueue = uniqueId('tq');
+  const worker = await createMtfWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    identity: 'integration-test-worker',
+    activities: createActivities({ token: 'test-token' }),
+    stickyQueueScheduleToStartTimeoutMs: 1_000,
+  });
+  return worker.runUntil(async () => {
+    const before = sim.runRequests().length;
+    await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...config } });
+    const status = () => loopStatus(env.client, workflowId);
+    const loop: Loop = {
+      workflowId,
+      taskQueue,
+      status,
+      afterRequests: async (n) => {
+        await sim.waitForRunRequests(before + n, 30_000);
+        return status();
+      },
+      requests: () => sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`)),
+    };
+    try {
+      return await body(loop);
+    } finally {
+      await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+    }
+  });
+}
+
+describe('the loop on a real Temporal dev server', () => {
+  test('runs cycles against the simulator, answers get_status, refuses a duplicate start, and stops with a summary', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    await withRealLoop({ ping_interval: 0.2 }, async (loop) => {
+      const s = await loop.afterRequests(3);
+      assert.ok(s.counters.cycles >= 2);
+      assert.equal(s.is_running, true);
+      assert.equal(s.workflow_id, loop.workflowId);
+      assert.equal(s.counters.succeeded, s.counters.cycles);
+      assert.equal(s.success_rate, 100);
+      assert.ok(s.last_cycle?.mtf_run_id, 'the MTF run id is recorded');
+      assert.equal(s.config.mtf_url, sim.runUrl);
+
+      await assert.rejects(
+        startLoop(env.client, { taskQueue: loop.taskQueue, workflowId: loop.workflowId, config: { mtf_url: sim.runUrl } }),
+        (err: unknown) => err instanceof LoopAlreadyRunningError && err.message.includes(`mtf-ping-pong stop ${loop.workflowId}`),
+      );
+
+      const summary = await stopLoop(env.client, loop.workflowId, 'test done');
+      assert.equal(summary.stop_reason, 'test done');
+      const requests = loop.requests();
+      assert.equal(summary.counters.cycles, requests.length, 'one POST per cycle, no more');
+      assert.equal(summary.iterations, summary.counters.cycles);
+      assert.equal(summary.last_cycle?.mtf_run_id, requests.at(-1)?.run_id, 'the last run id is the app’s');
+      const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${loop.workflowId}/`));
+      assert.equal(new Set(sent.map((r) => r.idempotency_key)).size, sent.length, 'a new key per iteration');
+      assert.ok(sent.every((r) => r.authorization === 'Bearer test-token'), 'the worker’s token reaches the app');
+      assert.deepEqual(sent[0]?.body, {
+        symbols: ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'],
+        dry_run: true,
+        force_run: false,
+        force_timeframe_check: false,
+        current_tf: null,
+        workers: 1,
+      });
+    });
+  });
+
+  test('a quiet cycle costs 11 history events: one activity and one timer', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    await withRealLoop({ ping_interval: 0.2 }, async (loop) => {
+      await loop.afterRequests(5);
+      const history = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
+      const events = history.events ?? [];
+      const scheduled = events.flatMap((e, i) => (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED ? [i] : []));
+      const perCycle = scheduled.slice(1).map((at, i) => at - (scheduled[i] ?? 0));
+      assert.ok(perCycle.length >= 3);
+      assert.deepEqual(perCycle, perCycle.map(() => 11), `events per quiet cycle: ${perCycle.join(', ')}`);
+      const between = events.slice(scheduled[1], scheduled[2]).map((e) => e.eventType);
+      const commands = between.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || t === EventType.EVENT_TYPE_TIMER_STARTED);
+      assert.equal(commands.length, 2, 'two billed Actions: the activity and the timer');
+    });
+  });
+
+  test('a 5xx is retried with the same Idempotency-Key, the cycle fails after 3 attempts, and the next cycle succeeds', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 3, latency_ms: 0 });
+    await withRealLoop({ ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 1 }, async (loop) => {
+      const s = await loop.afterRequests(5);
+      const [first, second] = [s.counters.failed, s.counters.succeeded];
+      assert.equal(first, 1);
+      assert.ok(second >= 1);
+      const requests = loop.requests();
+      assert.deepEqual(requests.slice(0, 3).map((r) => r.status), [500, 500, 500]);
+      assert.equal(new Set(requests.slice(0, 3).map((r) => r.idempotency_key)).size, 1, 'same key on every attempt');
+      assert.notEqual(requests[3]?.idempotency_key, requests[0]?.idempotency_key, 'the next cycle has its own key');
+      assert.match(s.last_error ?? '', /HTTP 500.*after 3 attempts/);
+    });
+  });
+
+  test('a hanging endpoint fails the cycle after 3 attempt timeouts plus backoff, and the loop goes on', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'hang', fault_count: 3, latency_ms: 0 });
+    const config = { ping_interval: 0.2, activity_timeout: 1, retry_initial_interval: 0.2, retry_max_interval: 1, max_execution_time: 20 };
+    await withRealLoop(config, async (loop) => {
+      const s = await loop.afterRequests(5);
+      const failed = s.counters.failed === 1 && s.counters.succeeded >= 1;
+      assert.ok(failed, JSON.stringify(s.counters));
+      assert.match(s.last_error ?? '', /timed out after 1 s on each of 3 attempts/);
+      const requests = loop.requests();
+      assert.equal(new Set(requests.slice(0, 3).map((r) => r.idempotency_key)).size, 1);
+      // 3 x 1 s + 0.2 s + 0.4 s of backoff: the seed's 3 x 120 s + 5 s + 10 s = 375 s, scaled down.
+      const history = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
+      const failedCycle = history.events?.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT);
+      assert.ok(failedCycle, 'the activity timed out (start-to-close), it was not failed by the worker');
+    });
+  });
+
+  test('a run that outlives the cycle budget is recorded as timed_out', async () => {
+    sim.setBehaviour({ mode: 'async', fault: 'none', fault_count: null, latency_ms: 60_000 });
+    await withRealLoop({ ping_interval: 0.2, max_execution_time: 2, activity_timeout: 1, poll_interval: 0.2 }, async (loop) => {
+      const s = await loop.afterRequests(2);
+      assert.equal(s.counters.timed_out, 1);
+      assert.match(s.last_error ?? '', /iteration 1: .*budget of 2 s/);
+    });
+  });
+
+  test('an accepted (202) run is polled until it completes', async () => {
+    sim.setBehaviour({ mode: 'async', fault: 'none', fault_count: null, latency_ms: 300 });
+    await withRealLoop({ ping_interval: 0.2, poll_interval: 0.1 }, async (loop) => {
+      const s = await loop.afterRequests(2);
+      assert.equal(s.counters.succeeded, s.counters.cycles);
+      assert.equal(s.last_cycle?.mtf_run_id, loop.requests()[0]?.run_id);
+      assert.ok(sim.requests.some((r) => r.path === `/api/mtf/runs/${s.last_cycle?.mtf_run_id}`), 'its status was read');
+    });
+  });
+
+  test('live mode: a run that may have executed is never POSTed twice', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'html504_after_run', fault_count: 1, latency_ms: 0 });
+    await withRealLoop({ ping_interval: 0.2, dry_run: false, confirm_live: true }, async (loop) => {
+      const s = await loop.afterRequests(3);
+      const requests = loop.requests();
+      const firstKey = requests[0]?.idempotency_key;
+      assert.equal(requests.filter((r) => r.idempotency_key === firstKey).length, 1, 'one POST for the ambiguous cycle');
+      assert.equal(requests[0]?.executed, true, 'the app did run it');
+      assert.match(s.last_error ?? '', /may have executed/);
+      assert.equal((requests[0]?.body as { dry_run?: boolean }).dry_run, false);
+    });
+  });
+
+  test('a loop started again on the same ID sends new Idempotency-Keys', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    const workflowId = uniqueId('again');
+    const keys: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      await withRealLoop(
+        { ping_interval: 60 },
+        async (loop) => {
+          await loop.afterRequests(1);
+          const summary = await stopLoop(env.client, workflowId);
+          assert.equal(summary.iterations, 1);
+          keys.push(...loop.requests().slice(round).map((r) => r.idempotency_key ?? ''));
+        },
+        workflowId,
+      );
+    }
+    assert.equal(keys.length, 2);
+    assert.notEqual(keys[0], keys[1], 'the second loop does not reuse the first one’s key for iteration 1');
+    assert.ok(keys.every((k) => k.endsWith('/1')));
+  });
+});
