@@ -1,7 +1,7 @@
 /** Temporal servers for the tests, from the project's own pinned binaries. */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { temporalCliPath, testServerPath } from '../../src/toolchain/binaries';
 
 let runtimeInstalled = false;
@@ -9,7 +9,12 @@ let runtimeInstalled = false;
 export function installTestRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger((process.env.TEST_LOG_LEVEL as 'WARN' | 'ERROR' | undefined) ?? 'ERROR') });
+  const level = (process.env.TEST_LOG_LEVEL as 'WARN' | 'ERROR' | undefined) ?? 'ERROR';
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    // The SDK core logs too (e.g. a replay's expected non-determinism): same level, same logger.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }), forward: {} } },
+  });
 }
 
 export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {

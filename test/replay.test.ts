@@ -1,0 +1,46 @@
+/**
+ * Recorded histories of real runs (one per mode, `npm run record-histories`) replay against the
+ * workflow code as built: a change that would break running loops fails here, before a deploy.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { workflowSource } from '../src/worker/worker';
+import { installTestRuntime } from './helpers/temporal';
+import { HISTORIES_DIR } from './replay/record-histories';
+
+installTestRuntime();
+
+const histories = readdirSync(HISTORIES_DIR)
+  .filter((file) => file.endsWith('.json'))
+  .map((file) => ({
+    name: file.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
+  }));
+
+describe('replay of recorded histories', () => {
+  test('the recorded modes are all there', () => {
+    assert.deepEqual(
+      histories.map((h) => h.name).sort(),
+      ['accepted-run-polling', 'auto-mode', 'continue-as-new', 'retries-then-success', 'signal-mode'],
+    );
+  });
+
+  for (const { name, history } of histories) {
+    test(`${name} replays cleanly on the current workflow`, async () => {
+      await Worker.runReplayHistory({ ...workflowSource(), replayName: name }, history, `replay-${name}`);
+    });
+  }
+
+  test('a deliberately changed workflow fails replay with a non-determinism error', async () => {
+    const { history } = histories.find((h) => h.name === 'auto-mode') ?? assert.fail('auto-mode history missing');
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowsPath: require.resolve('./replay/changed-workflow'), replayName: 'changed' }, history, 'replay-auto-mode'),
+      DeterminismViolationError,
+    );
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * `npm run record-histories`: runs one loop per mode on a real dev server against the simulator
+ * and stores each history in test/replay/histories/, for replay.test.ts. Re-record only before the
+ * first release; after it, a workflow change that breaks replay goes through `patched()` instead.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createActivities } from '../../src/activities';
+import { continueLoop, loopStatus, startLoop, stopLoop } from '../../src/client/loops';
+import type { LoopConfigInput } from '../../src/shared/config';
+import { startSimulator, type SimulatorBehaviour } from '../../src/simulator/server';
+import { createMtfWorker } from '../../src/worker/worker';
+import { temporalCliPath } from '../../src/toolchain/binaries';
+import { createDevServerEnv, uniqueId } from '../helpers/temporal';
+import { pollUntil } from '../helpers/loop-harness';
+
+/** Folder of the committed histories, in the source tree (this file runs from dist/). */
+export const HISTORIES_DIR = join(__dirname, '..', '..', '..', 'test', 'replay', 'histories');
+
+interface Scenario {
+  name: string;
+  behaviour: Partial<SimulatorBehaviour>;
+  config: LoopConfigInput;
+  /** Cycles to let run before the stop; in signal mode each one after the first needs a continue. */
+  cycles: number;
+  /** Record the first run of the chain (it ends in continue-as-new) rather than the last. */
+  firstRun?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'auto-mode', behaviour: {}, config: { ping_interval: 0.2 }, cycles: 3 },
+  { name: 'signal-mode', behaviour: {}, config: { ping_interval: 0.2, continue_mode: 'signal' }, cycles: 3 },
+  { name: 'accepted-run-polling', behaviour: { mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
+  { name: 'retries-then-success', behaviour: { fault: 'http500', fault_count: 3 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1 }, cycles: 2 },
+  { name: 'continue-as-new', behaviour: {}, config: { ping_interval: 0.2, max_cycles_per_run: 2 }, cycles: 3, firstRun: true },
+];
+
+async function main(): Promise<void> {
+  const [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
+  try {
+    mkdirSync(HISTORIES_DIR, { recursive: true });
+    for (const scenario of SCENARIOS) {
+      sim.setBehaviour({ mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, ...scenario.behaviour });
+      const taskQueue = uniqueId('record');
+      const workflowId = `replay-${scenario.name}`;
+      const worker = await createMtfWorker({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        identity: 'history-recorder',
+        activities: createActivities(),
+      });
+      const started = await worker.runUntil(async () => {
+        const loop = await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...scenario.config } });
+        for (let cycle = 1; cycle <= scenario.cycles; cycle++) {
+          await pollUntil(() => loopStatus(env.client, workflowId), (s) => s.counters.cycles >= cycle, `cycle ${cycle}`, 100_000);
+          if (scenario.config.continue_mode === 'signal' && cycle < scenario.cycles) await continueLoop(env.client, workflowId);
+        }
+        await stopLoop(env.client, workflowId, 'recorded');
+        return loop;
+      });
+      // The stock CLI writes the JSON form every Temporal tool reads back (historyFromJSON).
+      const runArgs = scenario.firstRun ? ['--run-id', started.runId] : [];
+      const json = execFileSync(
+        temporalCliPath(),
+        ['workflow', 'show', '--workflow-id', workflowId, ...runArgs, '--address', env.address, '--output', 'json'],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(join(HISTORIES_DIR, `${scenario.name}.json`), json);
+      console.log(`recorded ${scenario.name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
+    }
+  } finally {
+    await Promise.all([env.teardown(), sim.close()]);
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
