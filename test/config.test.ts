@@ -220,7 +220,7 @@ void describe('rejected: wrong types', () => {
     ['force_timeframe_check as a string', { force_timeframe_check: 'yes' }, /force_timeframe_check: must be true or false/],
     ['confirm_live as a string', { confirm_live: 'true' }, /confirm_live: must be true or false/],
     ['mtf_idempotent as null', { mtf_idempotent: null }, /mtf_idempotent: must be true or false/],
-    ["ping_interval as the string '30'", { ping_interval: '30' }, /ping_interval: ping_interval must be a number of seconds/],
+    ["ping_interval as the string '30'", { ping_interval: '30' }, /ping_interval: must be a number of seconds/],
     ["max_execution_time as the string '420'", { max_execution_time: '420' }, /max_execution_time: .*must be a number of seconds/],
     ['ping_interval as NaN', { ping_interval: NaN }, /ping_interval: .*must be a number of seconds/],
     ['ping_interval as Infinity', { ping_interval: Infinity }, /ping_interval: .*must be a number of seconds/],

@@ -13,8 +13,8 @@ z.config({ jitless: true });
 
 export const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
 
-const positiveSeconds = (what: string) =>
-  z.number({ error: `${what} must be a number of seconds` }).positive({ error: `${what} must be greater than 0 seconds` });
+const positiveSeconds = () =>
+  z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be greater than 0 seconds' });
 
 /** http(s) only, a host, no white space, and no `user:password@` in the URL: credentials never enter history. */
 const URL_PATTERN = /^(https?):\/\/([^/?#]*)([/?#].*)?$/i;
@@ -54,21 +54,21 @@ const configShape = {
   current_tf: z.enum(TIMEFRAMES, { error: `must be one of ${TIMEFRAMES.join(', ')} or null` }).nullable().default(null),
   workers: z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(64, { error: 'must be at most 64' }).default(1),
   /** The budget of one cycle (call + wait for completion), seconds. */
-  max_execution_time: positiveSeconds('max_execution_time').default(420),
+  max_execution_time: positiveSeconds().default(420),
   /** The pause between two cycles, seconds. */
-  ping_interval: positiveSeconds('ping_interval').default(30),
+  ping_interval: positiveSeconds().default(30),
   /** The timeout of one activity attempt, seconds. */
-  activity_timeout: positiveSeconds('activity_timeout').default(120),
+  activity_timeout: positiveSeconds().default(120),
   max_attempts: z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(20, { error: 'must be at most 20' }).default(3),
-  retry_initial_interval: positiveSeconds('retry_initial_interval').default(5),
+  retry_initial_interval: positiveSeconds().default(5),
   retry_backoff: z.number({ error: 'must be a number' }).min(1, { error: 'must be at least 1' }).default(2),
-  retry_max_interval: positiveSeconds('retry_max_interval').default(30),
+  retry_max_interval: positiveSeconds().default(30),
   /** `auto`: the loop runs by itself; `signal`: each cycle waits for `continue_signal`. */
   continue_mode: z.enum(['auto', 'signal'], { error: 'must be "auto" or "signal"' }).default('auto'),
   /** In `signal` mode, how long to wait for `continue_signal` before going on anyway; null = forever. */
-  continue_timeout: positiveSeconds('continue_timeout').nullable().default(null),
+  continue_timeout: positiveSeconds().nullable().default(null),
   /** How often an accepted (202) run's status is read, seconds. */
-  poll_interval: positiveSeconds('poll_interval').default(5),
+  poll_interval: positiveSeconds().default(5),
   /** Template of an accepted run's status URL; `{run_id}` is replaced. null = the run URL's origin + /api/mtf/runs/{run_id}. */
   status_url: httpUrl
     .refine((value) => value.includes('{run_id}'), { error: 'must contain {run_id}' })
