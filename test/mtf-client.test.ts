@@ -251,7 +251,7 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}`);
 
     const tap = new FetchTap();
-    const pending = awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01 }, { fetch: tap.fetch });
+    const pending = awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }, { fetch: tap.fetch });
     await tap.untilAnswers(1); // the run was read while still running
     sim.completeRun(run.run_id);
     const summary = await pending;
@@ -267,7 +267,7 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     sim.setBehaviour({ mode: 'async', include_status_url: false });
     const run = await accepted(runInput({ status_url_template: template() }));
     assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}?from=template`);
-    const summary = await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01 });
+    const summary = await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl });
     assert.equal(summary.run_id, run.run_id);
   });
 
@@ -275,7 +275,7 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     sim.setBehaviour({ mode: 'async', run_result: 'error' });
     const run = await accepted(runInput());
     await assertFailure(
-      awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01 }),
+      awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }),
       MtfError.RunFailed,
       true,
       /MTF run failed/,
@@ -283,9 +283,28 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     );
   });
 
+  void test('the API token is sent to a status URL on the run URL\'s origin only', async () => {
+    sim.setBehaviour({ mode: 'async', latency_ms: 0 });
+    const run = await accepted(runInput());
+    const elsewhere = run.status_url.replace('127.0.0.1', 'localhost');
+    await awaitRun({ run_id: run.run_id, status_url: elsewhere, poll_interval: 0.01, mtf_url: sim.runUrl }, { token: 'secret-token' });
+    await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }, { token: 'secret-token' });
+    const reads = sim.requests.filter((r) => r.path === `/api/mtf/runs/${run.run_id}`);
+    assert.deepEqual(reads.map((r) => r.authorization), [null, 'Bearer secret-token']);
+  });
+
+  void test('a status route that refuses (4xx) fails at once instead of polling out the budget', async () => {
+    await assertFailure(
+      awaitRun({ run_id: 'x', status_url: `${sim.baseUrl}/api/mtf/run?workers=0`, poll_interval: 0.01, mtf_url: sim.runUrl }),
+      MtfError.Rejected,
+      true,
+      /HTTP 4\d\d/,
+    );
+  });
+
   void test('a run the app does not know fails MtfRunUnknown (404)', async () => {
     await assertFailure(
-      awaitRun({ run_id: 'no-such-run', status_url: `${sim.baseUrl}/api/mtf/runs/no-such-run`, poll_interval: 0.01 }),
+      awaitRun({ run_id: 'no-such-run', status_url: `${sim.baseUrl}/api/mtf/runs/no-such-run`, poll_interval: 0.01, mtf_url: sim.runUrl }),
       MtfError.RunUnknown,
       true,
       /no-such-run/,

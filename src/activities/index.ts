@@ -21,6 +21,7 @@ import {
   parseAcceptedRun,
   parseFinishedRun,
   parseJsonObject,
+  sameOrigin,
   send,
   type HttpAnswer,
   type HttpDeps,
@@ -116,7 +117,8 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   async function readRunStatus(ctx: Context, input: AwaitMtfRunInput): Promise<MtfRunSummary | null> {
     let answer: HttpAnswer;
     try {
-      answer = await send(http, input.status_url, { method: 'GET' }, ctx.cancellationSignal);
+      const withToken = sameOrigin(input.status_url, input.mtf_url);
+      answer = await send(http, input.status_url, { method: 'GET', withToken }, ctx.cancellationSignal);
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw err;
       // Reading a status is safe to repeat, and the run goes on meanwhile: keep polling, within
@@ -126,6 +128,10 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     }
     if (answer.status === 404) {
       throw failure(MtfError.RunUnknown, `MTF app does not know run ${input.run_id} (HTTP 404 from ${input.status_url})`);
+    }
+    if (answer.status >= 400 && answer.status < 500) {
+      // Asking again will not change a refusal: a clear failure now beats waiting out the budget.
+      throw failureForStatus(answer, input.status_url);
     }
     if (answer.status !== 200) {
       ctx.log.warn('MTF run status answered an error; polling on', { run_id: input.run_id, http_status: answer.status, message: appMessage(answer) });

@@ -42,12 +42,12 @@ export function failure(type: MtfErrorType, message: string, details?: Record<st
 export async function send(
   deps: HttpDeps,
   url: string,
-  init: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string> },
+  init: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string>; withToken?: boolean },
   signal: AbortSignal,
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  if (deps.token) headers.authorization = `Bearer ${deps.token}`;
+  if (deps.token && init.withToken !== false) headers.authorization = `Bearer ${deps.token}`;
   const started = performance.now();
   let response: Response;
   try {
@@ -107,6 +107,15 @@ async function readBounded(response: Response, limit: number, url: string, signa
     throw failure(MtfError.Network, `MTF API answer from ${url} was cut off: ${describeNetworkError(err)}`);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The token goes only where the run URL points: a status URL from the app may name another host. */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 type Json = Record<string, unknown>;

@@ -45,6 +45,8 @@ export type CallMtfRunResult =
 export interface AwaitMtfRunInput {
   run_id: string;
   status_url: string;
+  /** The run URL: the API token is sent to a status URL only on the same origin. */
+  mtf_url: string;
   /** Seconds between two reads of the run's status. */
   poll_interval: number;
 }

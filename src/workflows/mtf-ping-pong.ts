@@ -110,7 +110,12 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResu
   const scope = new CancellationScope();
   let polled = false;
   const polling = scope.run(() =>
-    activities.awaitMtfRun({ run_id: accepted.run_id, status_url: accepted.status_url, poll_interval: loop.config.poll_interval }),
+    activities.awaitMtfRun({
+      run_id: accepted.run_id,
+      status_url: accepted.status_url,
+      mtf_url: loop.config.mtf_url,
+      poll_interval: loop.config.poll_interval,
+    }),
   );
   polling.then(
     () => (polled = true),
