@@ -13,6 +13,7 @@ import type { LoopConfigInput } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/server';
 import { createMtfWorker } from '../src/worker/worker';
+import { SEED_REQUEST_BODY } from './helpers/fixtures';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -100,14 +101,7 @@ describe('the loop on a real Temporal dev server', () => {
       const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${loop.workflowId}/`));
       assert.equal(new Set(sent.map((r) => r.idempotency_key)).size, sent.length, 'a new key per iteration');
       assert.ok(sent.every((r) => r.authorization === 'Bearer test-token'), 'the worker’s token reaches the app');
-      assert.deepEqual(sent[0]?.body, {
-        symbols: ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'],
-        dry_run: true,
-        force_run: false,
-        force_timeframe_check: false,
-        current_tf: null,
-        workers: 1,
-      });
+      assert.deepEqual(sent[0]?.body, SEED_REQUEST_BODY);
     });
   });
 

@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { MtfError } from '../src/shared/errors';
 import { continueSignal, mtfCompletedSignal, stopSignal } from '../src/shared/messages';
 import type { LoopSummary } from '../src/shared/status';
+import { SEED_REQUEST_BODY } from './helpers/fixtures';
 import { createTimeSkippingEnv } from './helpers/temporal';
 import { deferred, scriptedActivities, succeed, summary, untilCancelled, withLoop } from './helpers/loop-harness';
 
@@ -42,14 +43,7 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       assert.equal(s.workflow_id, handle.workflowId);
       assert.equal(s.run_id, handle.firstExecutionRunId);
       assert.ok(s.next_cycle_at, 'the next cycle time is known while pausing');
-      assert.deepEqual(calls[0]?.input.body, {
-        symbols: ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'],
-        dry_run: true,
-        force_run: false,
-        force_timeframe_check: false,
-        current_tf: null,
-        workers: 1,
-      });
+      assert.deepEqual(calls[0]?.input.body, SEED_REQUEST_BODY);
       assert.equal(calls[0]?.input.url, 'http://trading-app-nginx:80/api/mtf/run');
       assert.deepEqual(
         calls.map((c) => c.input.idempotency_key),

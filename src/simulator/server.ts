@@ -1,5 +1,5 @@
 /**
- * A local HTTP server that behaves like the trading app's MTF API (see docs in /work/shared/mtf-api.md):
+ * A local HTTP server that behaves like the trading app's MTF API (../shared/mtf-api.md beside the repository):
  * synchronous and accepted (asynchronous) runs, the kill switch, nginx-like HTML errors, broken
  * bodies, hanging and dripping answers. Tests drive it through `setBehaviour` and read back what it
  * received through `requests`.
@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
+import type { MtfRunRequestBody } from '../shared/mtf';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -142,14 +143,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-interface RunParams {
-  symbols: string[];
-  dry_run: boolean;
-  force_run: boolean;
-  force_timeframe_check: boolean;
-  current_tf: string | null;
-  workers: number;
-}
+/** The app accepts exactly the fields the service sends. */
+type RunParams = MtfRunRequestBody;
 
 interface RunState {
   run_id: string;
