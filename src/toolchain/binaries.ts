@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-function projectRoot(): string {
+/** The folder with package.json and scripts/toolchain.mjs, whatever the cwd: .toolchain/ and .data/ live there. */
+export function projectRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'scripts', 'toolchain.mjs'))) return dir;
   }

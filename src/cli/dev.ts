@@ -1,0 +1,536 @@
+/**
+ * `npm start`: the whole stack on one machine, for a first look. It reuses a Temporal server that
+ * already answers (TEMPORAL_ADDRESS, default 127.0.0.1:7233) or starts `temporal server start-dev`
+ * with its state in .data/temporal.db; starts the MTF simulator (unless MTF_URL names a real app),
+ * the worker in this process, and the loop `mtf-ping-pong` in dry-run mode (or attaches to it when it
+ * already runs), then prints one line per finished cycle.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM stops the worker, the simulator and the server it started, in that
+ * order. The loop itself is not stopped: its state lives in the SQLite file, so the next `npm start`
+ * resumes the same loop with the same counters. LOG_LEVEL (default WARN) sets the SDK's log level.
+ *
+ * Nothing runs at import time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { join, relative } from 'node:path';
+import {
+  CancelledFailure,
+  Connection,
+  TerminatedFailure,
+  WorkflowFailedError,
+  type Client,
+} from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
+import { LoopAlreadyRunningError, loopStatus, startLoop } from '../client/loops';
+import type { CycleRecord } from '../shared/config';
+import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
+import type { LoopStatus, LoopSummary } from '../shared/status';
+import { startSimulator, type Simulator } from '../simulator/server';
+import { projectRoot, temporalCliPath } from '../toolchain/binaries';
+import { startWorker, type RunningWorker } from '../worker/main';
+
+const DEFAULT_DEV_ADDRESS = '127.0.0.1:7233';
+const DEFAULT_SIMULATOR_PORT = 8088;
+const SIMULATOR_HOST = '127.0.0.1';
+/** A server that answers at all answers within this; a silent port is not worth waiting longer for. */
+const PROBE_TIMEOUT_MS = 2_000;
+/** A fresh start-dev with an empty SQLite file is ready in a few seconds; 30 s covers a slow disk. */
+const SERVER_READY_TIMEOUT_MS = 30_000;
+const SERVER_READY_RETRY_MS = 500;
+/** start-dev flushes SQLite on SIGTERM; after this it gets SIGKILL so Ctrl-C never hangs. */
+const SERVER_STOP_TIMEOUT_MS = 10_000;
+const STATUS_POLL_MS = 1_000;
+/** Queries fail for a moment after a restart (the old worker's sticky queue); only a lasting failure is worth a line. */
+const QUERY_FAILURES_BEFORE_NOTICE = 10;
+const LOOP_ID = DEFAULT_WORKFLOW_ID;
+
+function say(line: string): void {
+  console.log(line);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves true if `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal: reuse a server that answers, or start (and later stop) a dev server.
+
+interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port` or `[v6]:port`; null when there is no usable port. */
+function parseAddress(address: string): HostPort | null {
+  const colon = address.lastIndexOf(':');
+  if (colon <= 0) return null;
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(colon + 1));
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) return null;
+  return { host, port };
+}
+
+/** Only a loopback address can be served by a dev server started here. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * True when a Temporal frontend answers at the target. With `namespaceReady`, also its namespace:
+ * a fresh dev server accepts connections a moment before it has registered `default`.
+ */
+async function temporalAnswers(target: TemporalTarget, namespaceReady = false): Promise<boolean> {
+  const { address, tls, apiKey, metadata } = target.connectionOptions;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: PROBE_TIMEOUT_MS });
+    if (namespaceReady) {
+      const open = connection;
+      await open.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () =>
+        open.workflowService.describeNamespace({ namespace: target.namespace }),
+      );
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** Whether anything at all accepts TCP connections there (to tell "free" from "taken by something else"). */
+function portIsOpen({ host, port }: HostPort, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const finish = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+interface DevServer {
+  child: ChildProcess;
+  pid: number;
+  logPath: string;
+  uiUrl: string;
+  hasExited(): boolean;
+  /** Resolves when the process has exited (or could not be started). */
+  exited: Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` in its own process group (detached), so Ctrl-C in the terminal
+ * reaches only this process, which then stops things in order: worker first, server last.
+ */
+function spawnDevServer(root: string, { host, port }: HostPort): DevServer {
+  const dataDir = join(root, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const logPath = join(dataDir, 'temporal-server.log');
+  const uiPort = port + 1000; // start-dev's own convention: 7233 -> 8233
+  const args = [
+    'server', 'start-dev',
+    '--ip', host,
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--db-filename', join(dataDir, 'temporal.db'),
+    '--log-level', 'error',
+  ];
+  const log = openSync(logPath, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(temporalCliPath(), args, { detached: true, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log); // the child holds its own copy
+  }
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) => {
+    const done = (): void => {
+      exited = true;
+      resolve();
+    };
+    child.once('exit', done);
+    child.once('error', done); // e.g. not executable: treated as "exited at once"
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${temporalCliPath()}`);
+  return {
+    child,
+    pid: child.pid,
+    logPath,
+    uiUrl: `http://${urlHost(host)}:${uiPort}`,
+    hasExited: () => exited || child.exitCode !== null || child.signalCode !== null,
+    exited: exitedPromise,
+  };
+}
+
+/** Polls until the new server serves its namespace, it exits, or the bound runs out. */
+async function waitUntilReady(server: DevServer, target: TemporalTarget): Promise<boolean> {
+  const deadline = Date.now() + SERVER_READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.hasExited()) return false;
+    if (await temporalAnswers(target, true)) return true;
+    await delay(SERVER_READY_RETRY_MS);
+  }
+  return false;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGTERM to the server's process group, SIGKILL if it has not exited in time. */
+async function stopDevServer(server: DevServer): Promise<void> {
+  if (server.hasExited()) return;
+  signalGroup(server.pid, 'SIGTERM');
+  if (await settlesWithin(server.exited, SERVER_STOP_TIMEOUT_MS)) return;
+  say(`the Temporal server did not stop within ${SERVER_STOP_TIMEOUT_MS / 1000} s; killing it`);
+  signalGroup(server.pid, 'SIGKILL');
+  await settlesWithin(server.exited, SERVER_STOP_TIMEOUT_MS);
+}
+
+/** Exits with one line when no usable server can be had; returns the server it started, or null. */
+async function ensureTemporal(stack: DevStack, address: string, target: TemporalTarget): Promise<DevServer | null> {
+  if (await temporalAnswers(target)) return null;
+  const hostPort = parseAddress(address);
+  if (hostPort && (await portIsOpen(hostPort))) {
+    return stack.fail(`${address} is in use by something that is not a Temporal server: stop it, or set TEMPORAL_ADDRESS to a Temporal server`);
+  }
+  if (!hostPort || !isLoopback(hostPort.host)) {
+    return stack.fail(`no Temporal server answers at ${address} (TEMPORAL_ADDRESS), and only a local one can be started here`);
+  }
+  const root = projectRoot();
+  const server = spawnDevServer(root, hostPort);
+  stack.server = server;
+  say(`starting a Temporal dev server on ${address} (state in ${relative(process.cwd(), join(root, '.data', 'temporal.db')) || '.data/temporal.db'})...`);
+  if (!(await waitUntilReady(server, target))) {
+    const why = server.hasExited() ? 'exited' : `did not answer within ${SERVER_READY_TIMEOUT_MS / 1000} s`;
+    return stack.fail(`the Temporal dev server ${why}; see ${server.logPath}`);
+  }
+  return server;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The MTF side: the simulator, unless MTF_URL names a real app.
+
+function simulatorPort(env: NodeJS.ProcessEnv): number | null {
+  const raw = env.MTF_SIMULATOR_PORT;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SIMULATOR_PORT;
+  const port = Number(raw);
+  return Number.isInteger(port) && port >= 0 && port <= 65_535 ? port : null;
+}
+
+function isAddressInUse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EADDRINUSE';
+}
+
+/** The preferred port keeps the URL stable across restarts (the loop remembers it); any free port will do otherwise. */
+async function startLocalSimulator(port: number): Promise<Simulator> {
+  try {
+    return await startSimulator({ host: SIMULATOR_HOST, port });
+  } catch (err) {
+    if (!isAddressInUse(err) || port === 0) throw err;
+    say(`port ${port} is taken; the MTF simulator listens on a free port instead`);
+    return startSimulator({ host: SIMULATOR_HOST, port: 0 });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loop: start or attach, then follow it.
+
+/**
+ * Starts the loop with every default but the URL (30 s interval, dry run). A loop that already
+ * runs is attached to instead: two loops must never drive the same app. Returns the cycle count
+ * to count from (null if the status could not be read yet).
+ */
+async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string): Promise<number | null> {
+  try {
+    const { config } = await startLoop(client, { taskQueue, config: { mtf_url: mtfUrl }, workflowId: LOOP_ID });
+    say(`  Loop       ${LOOP_ID} started on ${taskQueue}: every ${config.ping_interval} s, ${config.dry_run ? 'dry run' : 'LIVE'}`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof LoopAlreadyRunningError)) throw err;
+  }
+  let status: LoopStatus;
+  try {
+    status = await loopStatus(client, LOOP_ID);
+  } catch {
+    say(`  Loop       attached to the running loop ${LOOP_ID}`);
+    return null;
+  }
+  say(`  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, every ${status.config.ping_interval} s, ${status.config.dry_run ? 'dry run' : 'LIVE'}`);
+  if (status.config.mtf_url !== mtfUrl) {
+    // Typically the simulator came up on another port than last time: the loop still calls the old one.
+    say(
+      `  note: the loop calls ${status.config.mtf_url}, not ${mtfUrl}; to restart it with the new URL, ` +
+        `stop it (signal stop_signal) or run \`temporal workflow terminate --workflow-id ${LOOP_ID}\`, then npm start again`,
+    );
+  }
+  return status.counters.cycles;
+}
+
+function seconds(value: number | null): string {
+  return value === null ? '-' : `${value.toFixed(2)}s`;
+}
+
+function percent(value: number | null): string {
+  return value === null ? '-' : `${value}%`;
+}
+
+function cycleLine(cycle: CycleRecord, successRate: number | null): string {
+  const line = `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)}  cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
+  const failed = cycle.outcome !== 'succeeded' && cycle.outcome !== 'partial';
+  return failed && cycle.message ? `${line}  (${cycle.message})` : line;
+}
+
+function summaryLine(summary: Pick<LoopSummary, 'counters' | 'success_rate' | 'stop_reason' | 'last_error'>): string {
+  const c = summary.counters;
+  const reason = summary.stop_reason ? ` (${summary.stop_reason})` : '';
+  return (
+    `loop ${LOOP_ID} stopped${reason}: ${c.cycles} cycles, ${c.succeeded} succeeded, ${c.partial} partial, ` +
+    `${c.failed} failed, ${c.skipped} skipped, ${c.timed_out} timed out, success rate ${percent(summary.success_rate)}`
+  );
+}
+
+/**
+ * Queries `get_status` every second and prints a line whenever `counters.cycles` grows. The query
+ * goes by workflow ID only, so it always reaches the latest run, across continue-as-new. Returns a
+ * function that stops the timer.
+ */
+function followCycles(client: Client, initialCycles: number | null, onEnd: (line: string) => void): () => void {
+  let lastCycles = initialCycles;
+  let inFlight = false;
+  let failures = 0;
+
+  const tick = async (): Promise<void> => {
+    let status: LoopStatus;
+    try {
+      status = await loopStatus(client, LOOP_ID);
+    } catch (err) {
+      failures += 1;
+      if (failures === QUERY_FAILURES_BEFORE_NOTICE) say(`(the loop's status cannot be read: ${messageOf(err)}; still trying)`);
+      return;
+    }
+    failures = 0;
+    const cycles = status.counters.cycles;
+    if (lastCycles !== null && cycles > lastCycles && status.last_cycle) say(cycleLine(status.last_cycle, status.success_rate));
+    lastCycles = cycles;
+    if (!status.is_running) onEnd(summaryLine(status));
+  };
+
+  const timer = setInterval(() => {
+    if (inFlight) return; // a slow query must not pile up behind itself
+    inFlight = true;
+    void tick().finally(() => {
+      inFlight = false;
+    });
+  }, STATUS_POLL_MS);
+  return () => clearInterval(timer);
+}
+
+/**
+ * Waits for the loop's final result (following continue-as-new), so an end the status query cannot
+ * show (terminated, failed) also ends the stack.
+ */
+function watchLoopEnd(client: Client, onEnd: (line: string, exitCode: number) => void): void {
+  client.workflow
+    .getHandle(LOOP_ID)
+    .result()
+    .then(
+      (summary) => onEnd(summaryLine(summary as LoopSummary), 0),
+      (err: unknown) => {
+        if (!(err instanceof WorkflowFailedError)) return; // the connection closed at shutdown
+        if (err.cause instanceof TerminatedFailure) onEnd(`loop ${LOOP_ID} was terminated`, 0);
+        else if (err.cause instanceof CancelledFailure) onEnd(`loop ${LOOP_ID} was cancelled`, 0);
+        else onEnd(`loop ${LOOP_ID} failed: ${err.cause?.message ?? err.message}`, 1);
+      },
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stack: what has been started, and how to take it down in order.
+
+class DevStack {
+  server: DevServer | null = null;
+  simulator: Simulator | null = null;
+  worker: RunningWorker | null = null;
+  stopFollowing: (() => void) | null = null;
+  private stopping: Promise<never> | null = null;
+
+  get isStopping(): boolean {
+    return this.stopping !== null;
+  }
+
+  /** One line, then a clean stop with exit code 1. */
+  fail(line: string): Promise<never> {
+    console.error(`npm start: ${line}`);
+    return this.stop(1);
+  }
+
+  /**
+   * Worker first (it finishes a running MTF call), then the simulator it was calling, then the
+   * server it was talking to. Idempotent: a second caller gets the same promise.
+   */
+  stop(exitCode: number): Promise<never> {
+    this.stopping ??= this.stopInOrder(exitCode);
+    return this.stopping;
+  }
+
+  private async stopInOrder(exitCode: number): Promise<never> {
+    this.stopFollowing?.();
+    if (this.worker) {
+      const { worker, done } = this.worker;
+      // The Runtime's own signal handler may already have asked it to shut down.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch((err: unknown) => console.error(`npm start: the worker stopped with an error: ${messageOf(err)}`));
+    }
+    // The client's connection is left to process.exit: closing it under the loop-result long poll
+    // makes a grpc retry timer throw "Channel has been shut down".
+    await this.simulator?.close();
+    if (this.server) {
+      await stopDevServer(this.server);
+      say('Temporal dev server stopped; the loop resumes where it was on the next npm start');
+    }
+    process.exit(exitCode);
+  }
+
+  /** Last resort on process exit (a crash, a second Ctrl-C): never leave a detached server behind. */
+  killServerNow(): void {
+    if (this.server && !this.server.hasExited()) signalGroup(this.server.pid, 'SIGTERM');
+  }
+}
+
+function handleSignals(stack: DevStack): void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received === 1) {
+      say(`\n${signal}: stopping (the loop keeps its state; Ctrl-C again to force)`);
+      void stack.stop(0);
+      return;
+    }
+    say('forced exit');
+    process.exit(130); // the 'exit' hook still stops the server
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', () => stack.killServerNow());
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/**
+ * One line per SDK log entry: a failed MTF attempt is worth seeing while its cycle retries, its
+ * stack trace and task token are not (the Web UI has them).
+ */
+function compactLogLine({ level, message, meta = {} }: LogEntry): string {
+  const { activityType, attempt, iteration, outcome, error } = meta as Record<string, unknown>;
+  const details: string[] = [];
+  if (typeof iteration === 'number') details.push(`iteration ${iteration}`);
+  if (typeof outcome === 'string') details.push(outcome);
+  if (typeof activityType === 'string') details.push(activityType);
+  if (typeof attempt === 'number') details.push(`attempt ${attempt}`);
+  const cause = error instanceof Error ? `: ${error.message}` : '';
+  return `[${level.toLowerCase()}] ${message}${details.length > 0 ? ` (${details.join(', ')})` : ''}${cause}`;
+}
+
+function installRuntime(env: NodeJS.ProcessEnv): void {
+  // The SDK logs every worker start and activity at INFO; the cycle lines are the readable summary.
+  const wanted = env.LOG_LEVEL?.toUpperCase();
+  const level = LOG_LEVELS.find((l) => l === wanted) ?? 'WARN';
+  Runtime.install({ logger: new DefaultLogger(level, (entry) => console.error(compactLogLine(entry))) });
+}
+
+async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  handleSignals(stack);
+  installRuntime(env);
+
+  const address = env.TEMPORAL_ADDRESS || DEFAULT_DEV_ADDRESS;
+  const target = temporalTarget({ address }, env);
+  const server = await ensureTemporal(stack, address, target);
+  if (stack.isStopping) return;
+
+  let mtfUrl = env.MTF_URL;
+  if (!mtfUrl) {
+    const port = simulatorPort(env);
+    if (port === null) await stack.fail(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
+    stack.simulator = await startLocalSimulator(port ?? DEFAULT_SIMULATOR_PORT);
+    mtfUrl = stack.simulator.runUrl;
+  }
+  if (stack.isStopping) return;
+
+  stack.worker = await startWorker(target, env);
+  watchWorker(stack, stack.worker);
+  const client = await connectClient(target);
+  if (stack.isStopping) return;
+
+  say('mtf-ping-pong dev stack');
+  say(`  Temporal   ${address}${server ? ` (started here, log ${server.logPath})` : ' (already running)'}`);
+  if (server) say(`  Web UI     ${server.uiUrl}`);
+  say(`  ${stack.simulator ? 'Simulator ' : 'MTF app   '} ${mtfUrl}`);
+  const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl);
+  say('Ctrl-C stops the stack; the loop keeps its state and resumes on the next npm start.');
+
+  const onEnd = (line: string, exitCode = 0): void => {
+    if (stack.isStopping) return;
+    say(line);
+    void stack.stop(exitCode);
+  };
+  stack.stopFollowing = followCycles(client, initialCycles, onEnd);
+  watchLoopEnd(client, onEnd);
+}
+
+/** A worker that stops on its own (a fatal error, SIGQUIT) leaves nothing to run the loop: stop it all. */
+function watchWorker(stack: DevStack, { done }: RunningWorker): void {
+  done.then(
+    () => {
+      if (stack.isStopping) return;
+      console.error('npm start: the worker stopped');
+      void stack.stop(1);
+    },
+    (err: unknown) => {
+      if (stack.isStopping) return; // stopInOrder reports it
+      console.error(`npm start: the worker failed: ${messageOf(err)}`);
+      void stack.stop(1);
+    },
+  );
+}
+
+if (require.main === module) {
+  const stack = new DevStack();
+  main(stack).catch((err: unknown) => {
+    console.error(`npm start: ${messageOf(err)}`);
+    // Whatever was started is taken down; if a shutdown is already running, this joins it.
+    void stack.stop(1);
+  });
+}
