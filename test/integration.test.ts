@@ -8,12 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../src/activities';
-import { LoopAlreadyRunningError, loopStatus, startLoop, stopLoop } from '../src/client/loops';
+import { LoopAlreadyRunningError, listLoops, loopStatus, startLoop, stopLoop, updateLoop } from '../src/client/loops';
+import { ConfigError } from '../src/shared/config';
 import type { LoopConfigInput } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/server';
 import { createMtfWorker } from '../src/worker/worker';
 import { SEED_REQUEST_BODY } from './helpers/fixtures';
+import { pollUntil } from './helpers/loop-harness';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -187,6 +189,57 @@ describe('the loop on a real Temporal dev server', () => {
       assert.match(s.last_error ?? '', /may have executed/);
       assert.equal((requests[0]?.body as { dry_run?: boolean }).dry_run, false);
     });
+  });
+
+  test('update_config: a valid patch applies from the next cycle; a refused one changes nothing and leaves no event', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    await withRealLoop({ ping_interval: 0.2 }, async (loop) => {
+      await loop.afterRequests(1);
+      const handle = env.client.workflow.getHandle(loop.workflowId);
+      const eventsBefore = (await handle.fetchHistory()).events?.length ?? 0;
+      const statusBefore = await loop.status();
+
+      for (const [patch, message] of [
+        [{ dry_run: false }, /dry_run: .*confirm_live: true/],
+        [{ ping_interval: -5 }, /ping_interval: must be greater than 0/],
+        [{ no_such_key: 1 }, /no_such_key: unknown key/],
+      ] as const) {
+        await assert.rejects(updateLoop(env.client, loop.workflowId, patch as never), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      }
+      const statusAfter = await loop.status();
+      assert.deepEqual(statusAfter.config, statusBefore.config, 'the config is unchanged');
+      assert.equal(statusAfter.pending_config, null);
+      const updateEvents = (await handle.fetchHistory()).events?.slice(eventsBefore).filter((e) => String(e.eventType).includes('UPDATE')) ?? [];
+      assert.equal(updateEvents.length, 0, 'a rejected update writes nothing to history');
+
+      const next = await updateLoop(env.client, loop.workflowId, { symbols: ['BTCUSDT'], ping_interval: 0.3 });
+      assert.deepEqual(next.symbols, ['BTCUSDT']);
+      const requested = loop.requests().length;
+      const s = await loop.afterRequests(requested + 2);
+      assert.deepEqual(s.config.symbols, ['BTCUSDT'], 'in force after the next cycle began');
+      assert.equal(s.config.ping_interval, 0.3);
+      assert.equal(s.pending_config, null);
+      assert.deepEqual((loop.requests().at(-1)?.body as { symbols?: string[] }).symbols, ['BTCUSDT'], 'the app receives the new symbols');
+    });
+  });
+
+  test('list shows the loops on the namespace with their state', async () => {
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    const workflowId = uniqueId('listed');
+    await withRealLoop(
+      { ping_interval: 60 },
+      async (loop) => {
+        await loop.afterRequests(1);
+        const listed = await pollUntil(
+          () => listLoops(env.client),
+          (loops) => loops.some((l) => l.workflowId === workflowId && l.status === 'RUNNING'),
+          'the loop to appear in visibility',
+          10_000,
+        );
+        assert.ok(listed.every((l) => l.status !== 'CONTINUED_AS_NEW'));
+      },
+      workflowId,
+    );
   });
 
   test('a loop started again on the same ID sends new Idempotency-Keys', async () => {

@@ -6,16 +6,18 @@
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { parseLoopConfig, type LoopConfig } from '../shared/config';
+import { ConfigError, parseLoopConfig, type ConfigPatch, type LoopConfig } from '../shared/config';
 import {
   DEFAULT_WORKFLOW_ID,
   WORKFLOW_TYPE,
   continueSignal,
   getStatusQuery,
   stopSignal,
+  updateConfigUpdate,
 } from '../shared/messages';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 
@@ -106,4 +108,49 @@ export function cancelLoop(client: Client, workflowId = DEFAULT_WORKFLOW_ID): Pr
   return notFoundAsError(workflowId, async () => {
     await handleOf(client, workflowId).cancel();
   });
+}
+
+/**
+ * Changes a running loop's config through the `update_config` Update; resolves to the config that
+ * applies from the next cycle. A patch the loop's validator refuses throws a {@link ConfigError}
+ * with the schema's message, and the loop is left exactly as it was.
+ */
+export function updateLoop(client: Client, workflowId: string, patch: ConfigPatch): Promise<LoopConfig> {
+  return notFoundAsError(workflowId, async () => {
+    try {
+      return await handleOf(client, workflowId).executeUpdate(updateConfigUpdate, { args: [patch] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new ConfigError(err.cause?.message ?? err.message);
+      throw err;
+    }
+  });
+}
+
+export interface LoopListing {
+  workflowId: string;
+  runId: string;
+  /** Temporal's word: RUNNING, COMPLETED, CANCELLED, TERMINATED, FAILED, CONTINUED_AS_NEW, TIMED_OUT. */
+  status: string;
+  startTime: Date;
+  closeTime: Date | null;
+}
+
+/**
+ * The loops on the namespace, newest first. Temporal's visibility is eventually consistent: a loop
+ * started a moment ago may take a second to appear.
+ */
+export async function listLoops(client: Client, limit = 100): Promise<LoopListing[]> {
+  const loops: LoopListing[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'`, pageSize: limit })) {
+    if (execution.status.name === 'CONTINUED_AS_NEW') continue;
+    loops.push({
+      workflowId: execution.workflowId,
+      runId: execution.runId,
+      status: execution.status.name,
+      startTime: execution.startTime,
+      closeTime: execution.closeTime ?? null,
+    });
+    if (loops.length >= limit) break;
+  }
+  return loops;
 }

@@ -195,6 +195,27 @@ export function parseWorkflowInput(input: unknown): z.output<typeof workflowInpu
   return parseWith(workflowInputSchema, input);
 }
 
+/** The keys an `update_config` may change, any subset of them. */
+export type ConfigPatch = Partial<LoopConfigInput>;
+
+/**
+ * The config a running loop would have after `patch`: the whole result is checked by the same
+ * schema, and turning a dry loop live needs `confirm_live: true` in the patch itself, so an
+ * operator cannot go live by accident on a loop that was confirmed long ago.
+ */
+export function parseConfigUpdate(current: LoopConfig, patch: unknown): LoopConfig {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new ConfigError('invalid config update: expected an object of config keys, like {"ping_interval": 60}');
+  }
+  const next = parseLoopConfig({ ...current, ...patch });
+  if (current.dry_run && !next.dry_run && (patch as ConfigPatch).confirm_live !== true) {
+    throw new ConfigError(
+      'invalid config: dry_run: switching a running loop to live runs that can place real orders needs confirm_live: true in the same update',
+    );
+  }
+  return next;
+}
+
 /** The status URL template an accepted run falls back on: the run URL's origin + /api/mtf/runs/{run_id}. */
 export function statusUrlTemplate(config: Pick<LoopConfig, 'mtf_url' | 'status_url'>): string {
   if (config.status_url) return config.status_url;

@@ -2,7 +2,8 @@
  * The names on the wire, written once. They match the original Python service, so its client and
  * the stock `temporal` CLI drive this worker unchanged.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ConfigPatch, LoopConfig } from './config';
 import type { LoopStatus } from './status';
 
 export const WORKFLOW_TYPE = 'MtfPingPongWorkflow';
@@ -17,6 +18,12 @@ export const stopSignal = defineSignal<[StopRequest?]>('stop_signal');
 /** For apps that call back: completes the accepted run with this MTF run id. */
 export const mtfCompletedSignal = defineSignal<[MtfCompletedNotice]>('mtf_completed');
 export const getStatusQuery = defineQuery<LoopStatus>('get_status');
+/**
+ * Changes a running loop's config. Its validator checks the result with the config schema, so a
+ * rejected update changes nothing and leaves no event in history; an accepted one applies from
+ * the next cycle and returns the config that will be in force.
+ */
+export const updateConfigUpdate = defineUpdate<LoopConfig, [ConfigPatch]>('update_config');
 
 /** `stop_signal` takes nothing, a reason string, or `{ reason }`. */
 export type StopRequest = string | { reason?: string } | null;

@@ -28,6 +28,8 @@ export interface LoopStatus {
   phase: Phase;
   /** The config in force (it carries no secret: the API token lives in the worker's environment). */
   config: LoopConfig;
+  /** An accepted `update_config` waiting for the next cycle; null when none. */
+  pending_config: LoopConfig | null;
   counters: Counters;
   /** Percentage of finished cycles that succeeded (success or partial), null before the first. */
   success_rate: number | null;

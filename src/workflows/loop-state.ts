@@ -41,11 +41,13 @@ export class LoopState {
   temporalNotified = false;
   nextCycleAt: string | null = null;
   readonly startedAt: string;
+  /** Set by `update_config`; becomes `config` when the next cycle begins. */
+  pendingConfig: LoopConfig | null = null;
   private cycleStartedAt = 0;
   private notices: CompletionNotice[] = [];
 
   constructor(
-    readonly config: LoopConfig,
+    public config: LoopConfig,
     private readonly ids: { workflowId: string; runId: string },
     carried: CarriedState | undefined,
     now: number,
@@ -59,6 +61,10 @@ export class LoopState {
   }
 
   beginCycle(now: number): void {
+    if (this.pendingConfig) {
+      this.config = this.pendingConfig;
+      this.pendingConfig = null;
+    }
     this.iteration += 1;
     this.cycleStartedAt = now;
     this.phase = 'calling_mtf';
@@ -126,6 +132,11 @@ export class LoopState {
     return this.notices.find((n) => n.run_id === runId);
   }
 
+  /** The config the next run of the loop starts with (a pending update included). */
+  nextConfig(): LoopConfig {
+    return this.pendingConfig ?? this.config;
+  }
+
   carry(): CarriedState {
     return {
       iteration: this.iteration,
@@ -148,6 +159,7 @@ export class LoopState {
       run_id: this.ids.runId,
       phase: this.phase,
       config: this.config,
+      pending_config: this.pendingConfig,
       counters: { ...this.counters },
       success_rate: successRate(this.counters),
       last_cycle: this.lastCycle,

@@ -22,9 +22,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState, TimeoutType } from '@temporalio/common';
-import { ConfigError, parseWorkflowInput, statusUrlTemplate, type LoopConfig, type WorkflowInput } from '../shared/config';
+import { ConfigError, parseConfigUpdate, parseWorkflowInput, statusUrlTemplate, type LoopConfig, type WorkflowInput } from '../shared/config';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
-import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal } from '../shared/messages';
+import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal, updateConfigUpdate } from '../shared/messages';
 import type { CallMtfRunResult, MtfActivities, MtfRunSummary } from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
@@ -39,7 +39,7 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
 
   try {
     for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
-      if (cyclesThisRun >= config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
+      if (cyclesThisRun >= loop.config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
         return await continueAsNewWithState(loop);
       }
       const result = await callAndAwaitCompletion(loop);
@@ -177,11 +177,25 @@ async function continueAsNewWithState(loop: LoopState): Promise<never> {
   await condition(allHandlersFinished);
   loop.phase = 'continuing_as_new';
   log.info('continuing as new', { iteration: loop.iteration, history_length: workflowInfo().historyLength });
-  return continueAsNew<typeof MtfPingPongWorkflow>({ ...loop.config, carried_state: loop.carry() });
+  return continueAsNew<typeof MtfPingPongWorkflow>({ ...loop.nextConfig(), carried_state: loop.carry() });
 }
 
 function setHandlers(loop: LoopState): void {
   setHandler(getStatusQuery, () => loop.status());
+  setHandler(
+    updateConfigUpdate,
+    (patch) => {
+      loop.pendingConfig = parseConfigUpdate(loop.nextConfig(), patch);
+      log.info('config updated; applies from the next cycle', { iteration: loop.iteration, keys: Object.keys(patch) });
+      return loop.pendingConfig;
+    },
+    {
+      // Runs before anything is written to history: a bad update is refused and leaves no trace.
+      validator: (patch) => {
+        parseConfigUpdate(loop.nextConfig(), patch);
+      },
+    },
+  );
   // Handlers never throw: a malformed payload is logged and ignored, and the state stays as it was.
   setHandler(continueSignal, () => {
     loop.continuePending = true;
