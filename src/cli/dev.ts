@@ -24,7 +24,7 @@ import {
 } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
-import { LoopAlreadyRunningError, loopStatus, startLoop } from '../client/loops';
+import { LoopAlreadyRunningError, loopStatus, startLoop, updateLoop } from '../client/loops';
 import type { CycleRecord } from '../shared/config';
 import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
 import type { LoopStatus, LoopSummary } from '../shared/status';
@@ -150,8 +150,7 @@ interface DevServer {
  * Starts `temporal server start-dev` in its own process group (detached), so Ctrl-C in the terminal
  * reaches only this process, which then stops things in order: worker first, server last.
  */
-function spawnDevServer(root: string, { host, port }: HostPort): DevServer {
-  const dataDir = join(root, '.data');
+function spawnDevServer(dataDir: string, { host, port }: HostPort): DevServer {
   mkdirSync(dataDir, { recursive: true });
   const logPath = join(dataDir, 'temporal-server.log');
   const uiPort = port + 1000; // start-dev's own convention: 7233 -> 8233
@@ -229,10 +228,11 @@ async function ensureTemporal(stack: DevStack, address: string, target: Temporal
   if (!hostPort || !isLoopback(hostPort.host)) {
     return stack.fail(`no Temporal server answers at ${address} (TEMPORAL_ADDRESS), and only a local one can be started here`);
   }
-  const root = projectRoot();
-  const server = spawnDevServer(root, hostPort);
+  // MTF_DATA_DIR moves the server's database (the npm start smoke test uses a fresh one).
+  const dataDir = process.env.MTF_DATA_DIR || join(projectRoot(), '.data');
+  const server = spawnDevServer(dataDir, hostPort);
   stack.server = server;
-  say(`starting a Temporal dev server on ${address} (state in ${relative(process.cwd(), join(root, '.data', 'temporal.db')) || '.data/temporal.db'})...`);
+  say(`starting a Temporal dev server on ${address} (state in ${relative(process.cwd(), join(dataDir, 'temporal.db'))})...`);
   if (!(await waitUntilReady(server, target))) {
     const why = server.hasExited() ? 'exited' : `did not answer within ${SERVER_READY_TIMEOUT_MS / 1000} s`;
     return stack.fail(`the Temporal dev server ${why}; see ${server.logPath}`);
@@ -273,10 +273,12 @@ async function startLocalSimulator(port: number): Promise<Simulator> {
  * runs is attached to instead: two loops must never drive the same app. Returns the cycle count
  * to count from (null if the status could not be read yet).
  */
-async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string): Promise<number | null> {
+async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, env: NodeJS.ProcessEnv): Promise<number | null> {
+  // MTF_PING_INTERVAL (seconds) shortens the beat for a demo; the schema checks it like any value.
+  const config = { mtf_url: mtfUrl, ...(env.MTF_PING_INTERVAL ? { ping_interval: Number(env.MTF_PING_INTERVAL) } : {}) };
   try {
-    const { config } = await startLoop(client, { taskQueue, config: { mtf_url: mtfUrl }, workflowId: LOOP_ID });
-    say(`  Loop       ${LOOP_ID} started on ${taskQueue}: every ${config.ping_interval} s, ${config.dry_run ? 'dry run' : 'LIVE'}`);
+    const { config: started } = await startLoop(client, { taskQueue, config, workflowId: LOOP_ID });
+    say(`  Loop       ${LOOP_ID} started on ${taskQueue}: every ${started.ping_interval} s, ${started.dry_run ? 'dry run' : 'LIVE'}`);
     return 0;
   } catch (err) {
     if (!(err instanceof LoopAlreadyRunningError)) throw err;
@@ -289,14 +291,21 @@ async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string):
     return null;
   }
   say(`  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, every ${status.config.ping_interval} s, ${status.config.dry_run ? 'dry run' : 'LIVE'}`);
-  if (status.config.mtf_url !== mtfUrl) {
-    // Typically the simulator came up on another port than last time: the loop still calls the old one.
+  if (status.config.mtf_url !== mtfUrl && isLocalUrl(status.config.mtf_url) && isLocalUrl(mtfUrl)) {
+    // The simulator came up on another port than last time: point the loop at it (from its next cycle).
+    await updateLoop(client, LOOP_ID, { mtf_url: mtfUrl });
+    say(`  note: the loop called ${status.config.mtf_url}; it calls ${mtfUrl} from its next cycle`);
+  } else if (status.config.mtf_url !== mtfUrl) {
     say(
       `  note: the loop calls ${status.config.mtf_url}, not ${mtfUrl}; to restart it with the new URL, ` +
         `stop it (signal stop_signal) or run \`temporal workflow terminate --workflow-id ${LOOP_ID}\`, then npm start again`,
     );
   }
   return status.counters.cycles;
+}
+
+function isLocalUrl(url: string): boolean {
+  return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url);
 }
 
 function seconds(value: number | null): string {
@@ -498,7 +507,7 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   say(`  Temporal   ${address}${server ? ` (started here, log ${server.logPath})` : ' (already running)'}`);
   if (server) say(`  Web UI     ${server.uiUrl}`);
   say(`  ${stack.simulator ? 'Simulator ' : 'MTF app   '} ${mtfUrl}`);
-  const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl);
+  const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl, env);
   say('Ctrl-C stops the stack; the loop keeps its state and resumes on the next npm start.');
 
   const onEnd = (line: string, exitCode = 0): void => {
