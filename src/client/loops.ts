@@ -4,7 +4,11 @@
  * expected outcomes with their own errors, not stack traces.
  */
 import {
+  CancelledFailure,
+  TerminatedFailure,
+  TimeoutFailure,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -34,7 +38,7 @@ export class LoopAlreadyRunningError extends Error {
 export class LoopNotFoundError extends Error {
   override readonly name = 'LoopNotFoundError';
   constructor(readonly workflowId: string) {
-    super(`no loop "${workflowId}" in this namespace`);
+    super(`no loop with ID ${workflowId}`);
   }
 }
 
@@ -153,4 +157,37 @@ export async function listLoops(client: Client, limit = 100): Promise<LoopListin
     if (loops.length >= limit) break;
   }
   return loops;
+}
+
+/**
+ * Sends `stop_signal` and returns at once: the running cycle finishes and is recorded, then the
+ * loop completes. For callers that must not block on the end (`stop --no-wait`), or that bound the
+ * wait themselves with {@link awaitLoopEnd}.
+ */
+export function requestStop(client: Client, workflowId = DEFAULT_WORKFLOW_ID, reason?: string): Promise<void> {
+  return notFoundAsError(workflowId, () => handleOf(client, workflowId).signal(stopSignal, reason ? { reason } : undefined));
+}
+
+/** How a loop ended: a graceful stop has a summary; the other ends have only their kind or message. */
+export type LoopEnd =
+  | { how: 'stopped'; summary: LoopSummary }
+  | { how: 'cancelled' | 'terminated' | 'timed_out' }
+  | { how: 'failed'; message: string };
+
+/**
+ * Waits until the loop ends, across continue-as-new, and tells how: unlike {@link stopLoop}, a
+ * cancelled or terminated loop is an answer here, not an error.
+ */
+export function awaitLoopEnd(client: Client, workflowId = DEFAULT_WORKFLOW_ID): Promise<LoopEnd> {
+  return notFoundAsError(workflowId, async () => {
+    try {
+      return { how: 'stopped', summary: (await handleOf(client, workflowId).result()) as LoopSummary };
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      if (err.cause instanceof CancelledFailure) return { how: 'cancelled' };
+      if (err.cause instanceof TerminatedFailure) return { how: 'terminated' };
+      if (err.cause instanceof TimeoutFailure) return { how: 'timed_out' };
+      return { how: 'failed', message: err.cause?.message ?? err.message };
+    }
+  });
 }

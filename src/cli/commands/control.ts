@@ -1,0 +1,92 @@
+/** `stop`, `cancel`, `continue`: the signals (and the cancel) that steer a running loop. */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { awaitLoopEnd, cancelLoop, continueLoop, requestStop } from '../../client/loops';
+import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
+import { endLines } from '../format';
+import { CliError, ExitCode, action, durationArg, examples, formatDuration, printJson, say, warn } from '../output';
+import { addTemporalOptions, withClient, type TemporalOptions } from '../temporal';
+
+/** A stop lets the running cycle finish, and a cycle's budget is 420 s by default: 10 minutes covers it. */
+const DEFAULT_STOP_TIMEOUT_S = 600;
+/** Node's timers overflow past ~24.8 days (and would then fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface StopOptions extends TemporalOptions {
+  reason?: string;
+  wait: boolean;
+  timeout: number;
+  json?: boolean;
+}
+
+function registerStop(program: Command): void {
+  const command = program
+    .command('stop')
+    .description('stop a loop gracefully: its running cycle finishes and is recorded, then it ends with a summary')
+    .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
+    .option('--reason <text>', 'why, kept in the summary')
+    .option('--no-wait', 'only send stop_signal; do not wait for the end')
+    .option('--timeout <duration>', 'how long to wait for the end', durationArg, DEFAULT_STOP_TIMEOUT_S)
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', examples(['mtf-ping-pong stop', 'mtf-ping-pong stop nightly --reason maintenance', 'mtf-ping-pong stop --no-wait']));
+  addTemporalOptions(command).action(
+    action(async (id: string, options: StopOptions) =>
+      withClient(options, async (client) => {
+        await requestStop(client, id, options.reason);
+        if (!options.wait) {
+          say(`stop_signal sent to loop ${id}: it ends once its running cycle is recorded`);
+          return ExitCode.Ok;
+        }
+        warn(`stop_signal sent to loop ${id}; waiting up to ${formatDuration(options.timeout)} for its running cycle to finish...`);
+        const end = await Promise.race([awaitLoopEnd(client, id), delay(Math.min(options.timeout * 1000, MAX_TIMER_MS), null)]);
+        if (end === null) {
+          throw new CliError(
+            `loop ${id} has not ended within ${formatDuration(options.timeout)}; the stop stays requested (see mtf-ping-pong status ${id})`,
+            ExitCode.Failure,
+          );
+        }
+        if (options.json) printJson(end);
+        else endLines(id, end).forEach((line) => say(line));
+        return end.how === 'failed' ? ExitCode.Failure : ExitCode.Ok;
+      }),
+    ),
+  );
+}
+
+function registerCancel(program: Command): void {
+  const command = program
+    .command('cancel')
+    .description('end a loop now: its running MTF call is cancelled (stop lets it finish)')
+    .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
+    .addHelpText('after', examples(['mtf-ping-pong cancel', 'mtf-ping-pong cancel nightly']));
+  addTemporalOptions(command).action(
+    action(async (id: string, options: TemporalOptions) =>
+      withClient(options, async (client) => {
+        await cancelLoop(client, id);
+        say(`cancellation requested for loop ${id}`);
+      }),
+    ),
+  );
+}
+
+function registerContinue(program: Command): void {
+  const command = program
+    .command('continue')
+    .description('send continue_signal: the next cycle starts now (in signal mode, the one that waits for it)')
+    .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
+    .addHelpText('after', examples(['mtf-ping-pong continue', 'mtf-ping-pong continue nightly']));
+  addTemporalOptions(command).action(
+    action(async (id: string, options: TemporalOptions) =>
+      withClient(options, async (client) => {
+        await continueLoop(client, id);
+        say(`continue_signal sent to loop ${id}`);
+      }),
+    ),
+  );
+}
+
+export function registerControl(program: Command): void {
+  registerStop(program);
+  registerCancel(program);
+  registerContinue(program);
+}

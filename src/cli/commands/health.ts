@@ -1,0 +1,106 @@
+/**
+ * `health`: does Temporal answer on the namespace, and (unless --temporal-only) does the MTF app's
+ * health endpoint answer? One line per check; exit 0 healthy, 1 not. A container entrypoint uses
+ * --temporal-only so a worker still starts while the trading app is down.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { createActivities } from '../../activities';
+import type { TemporalTarget } from '../../client/connection';
+import { parseLoopConfig } from '../../shared/config';
+import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
+import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
+import { addTemporalOptions, addressOf, boundedStatus, connect, targetFrom, type TemporalOptions } from '../temporal';
+
+const RETRY_MS = 2_000;
+/** Bounds the namespace check and the read of the loop's URL: a loop without a worker must not hold up the check. */
+const CHECK_TIMEOUT_MS = 3_000;
+
+interface HealthOptions extends TemporalOptions {
+  wait?: number;
+  temporalOnly?: boolean;
+  url?: string;
+  id: string;
+}
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Connects and asks for the namespace: an answer means the frontend serves it. */
+async function checkTemporal(target: TemporalTarget): Promise<{ check: Check; client: Client | null }> {
+  const where = `${addressOf(target)} namespace ${target.namespace}`;
+  let client: Client | null = null;
+  try {
+    client = await connect(target);
+    const connected = client;
+    await connected.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+      connected.workflowService.describeNamespace({ namespace: target.namespace }),
+    );
+    return { check: { name: 'temporal', ok: true, detail: where }, client };
+  } catch (err) {
+    await client?.connection.close().catch(() => undefined);
+    // connect() already names the address and namespace; anything later gets them added.
+    const detail = err instanceof CliError ? err.message : `${where}: ${messageOf(err)}`;
+    return { check: { name: 'temporal', ok: false, detail }, client: null };
+  }
+}
+
+/** --url, else MTF_URL, else the running loop's mtf_url, else the schema's default. */
+async function mtfUrl(options: HealthOptions, client: Client | null, target: TemporalTarget): Promise<string> {
+  if (options.url) return options.url;
+  if (process.env.MTF_URL) return process.env.MTF_URL;
+  const status = client ? await boundedStatus(client, options.id, target, CHECK_TIMEOUT_MS).catch(() => null) : null;
+  return status?.config.mtf_url ?? parseLoopConfig({}).mtf_url;
+}
+
+async function checkMtf(url: string): Promise<Check> {
+  // Called directly, not through a worker: health must work when no worker runs yet.
+  const result = await createActivities().health_check_activity({ mtf_url: url });
+  const answer = result.http_status === null ? (result.message || 'no answer') : `HTTP ${result.http_status}`;
+  return { name: 'mtf', ok: result.healthy, detail: `${url} (${answer})` };
+}
+
+async function runChecks(options: HealthOptions, target: TemporalTarget): Promise<Check[]> {
+  const { check, client } = await checkTemporal(target);
+  try {
+    if (options.temporalOnly) return [check];
+    return [check, await checkMtf(await mtfUrl(options, client, target))];
+  } finally {
+    await client?.connection.close().catch(() => undefined);
+  }
+}
+
+function checkLine(check: Check): string {
+  return `${check.name.padEnd(10)}${check.ok ? 'ok  ' : 'FAIL'}  ${check.detail}`;
+}
+
+export function registerHealth(program: Command): void {
+  const command = program
+    .command('health')
+    .description('check that Temporal answers on the namespace and the MTF health endpoint answers; exit 0 healthy, 1 not')
+    .option('--wait <duration>', 'retry until healthy or this long has passed', durationArg)
+    .option('--temporal-only', 'skip the MTF app (for a worker container entrypoint)')
+    .option('--url <url>', 'the MTF run URL whose /api/mtf/health is checked (default: MTF_URL, else the loop\'s mtf_url, else the default)')
+    .option('--id <id>', 'the loop whose mtf_url is checked when neither --url nor MTF_URL is given', DEFAULT_WORKFLOW_ID)
+    .addHelpText('after', examples(['mtf-ping-pong health', 'mtf-ping-pong health --temporal-only --wait 60s', 'mtf-ping-pong health --url http://trading-app-nginx/api/mtf/run']));
+  addTemporalOptions(command).action(
+    action(async (options: HealthOptions) => {
+      const target = targetFrom(options);
+      const deadline = Date.now() + (options.wait ?? 0) * 1000;
+      if (options.wait) warn(`waiting up to ${formatDuration(options.wait)} until healthy...`);
+      for (;;) {
+        const checks = await runChecks(options, target);
+        const healthy = checks.every((check) => check.ok);
+        if (healthy || Date.now() + RETRY_MS > deadline) {
+          checks.forEach((check) => say(checkLine(check)));
+          return healthy ? ExitCode.Ok : ExitCode.Failure;
+        }
+        await delay(RETRY_MS);
+      }
+    }),
+  );
+}

@@ -1,0 +1,123 @@
+/** `status` (one loop, once or watched) and `list` (the loops on the namespace). */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { TemporalTarget } from '../../client/connection';
+import { LoopNotFoundError, listLoops } from '../../client/loops';
+import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
+import { listLines, statusLines, type ListedLoop } from '../format';
+import { POLL_MS } from '../follow';
+import { ExitCode, action, examples, messageOf, printJson, say } from '../output';
+import { addTemporalOptions, boundedStatus, withClient, type TemporalOptions } from '../temporal';
+
+/** `list` asks every loop for its iteration at once; one that does not answer soon is shown without it. */
+const LIST_QUERY_TIMEOUT_MS = 5_000;
+const CLEAR_SCREEN = '\x1b[H\x1b[2J';
+
+interface StatusOptions extends TemporalOptions {
+  json?: boolean;
+  watch?: boolean;
+}
+
+async function printStatus(client: Client, target: TemporalTarget, id: string, options: StatusOptions): Promise<void> {
+  const status = await boundedStatus(client, id, target);
+  // Watched JSON is one object per line, so a pipe can read it as it comes.
+  if (options.json) say(options.watch ? JSON.stringify(status) : JSON.stringify(status, null, 2));
+  else statusLines(status).forEach((line) => say(line));
+}
+
+/** Refreshes every 2 s until Ctrl-C (or SIGTERM); in a terminal the view is redrawn in place. */
+async function watch(client: Client, target: TemporalTarget, id: string, options: StatusOptions): Promise<number> {
+  const interrupted = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  let done = false;
+  void interrupted.then(() => {
+    done = true;
+  });
+  const redraw = process.stdout.isTTY && !options.json;
+  while (!done) {
+    if (redraw) process.stdout.write(CLEAR_SCREEN);
+    try {
+      await printStatus(client, target, id, options);
+    } catch (err) {
+      if (err instanceof LoopNotFoundError) throw err;
+      // A passing failure (a worker restarting) is shown and the watch goes on.
+      say(`status unavailable: ${messageOf(err)}`);
+    }
+    if (redraw) say(`\n(every ${POLL_MS / 1000}s; Ctrl-C to quit)`);
+    await Promise.race([interrupted, delay(POLL_MS)]);
+  }
+  return ExitCode.Ok;
+}
+
+function registerStatus(program: Command): void {
+  const command = program
+    .command('status')
+    .description("a loop's phase, iteration, counters, success rate, last cycle, next cycle, last error and pending config")
+    .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
+    .option('--json', 'the full get_status answer as JSON')
+    .option('--watch', 'refresh every 2s until Ctrl-C')
+    .addHelpText('after', examples(['mtf-ping-pong status', 'mtf-ping-pong status nightly --json', 'mtf-ping-pong status --watch']));
+  addTemporalOptions(command).action(
+    action(async (id: string, options: StatusOptions) =>
+      withClient(options, async (client, target) => {
+        if (options.watch) return watch(client, target, id, options);
+        await printStatus(client, target, id, options);
+        return ExitCode.Ok;
+      }),
+    ),
+  );
+}
+
+/**
+ * Visibility lists every run; the status query goes to an ID's latest run, so only the newest
+ * listing of each ID gets the answer (an older, closed run would show the new run's count).
+ */
+async function withIterations(client: Client, target: TemporalTarget): Promise<ListedLoop[]> {
+  const loops = await listLoops(client);
+  const newest = new Set<string>();
+  return Promise.all(
+    loops.map(async (loop) => {
+      if (newest.has(loop.workflowId)) return { ...loop, iteration: null };
+      newest.add(loop.workflowId);
+      const status = await boundedStatus(client, loop.workflowId, target, LIST_QUERY_TIMEOUT_MS).catch(() => null);
+      return { ...loop, iteration: status?.current_iteration ?? null };
+    }),
+  );
+}
+
+function registerList(program: Command): void {
+  const command = program
+    .command('list')
+    .description('the loops on the namespace, newest first, with their state and iteration')
+    .option('--json', 'as a JSON array')
+    .addHelpText('after', examples(['mtf-ping-pong list', 'mtf-ping-pong list --json --namespace prod']));
+  addTemporalOptions(command).action(
+    action(async (options: StatusOptions) =>
+      withClient(options, async (client, target) => {
+        const loops = await withIterations(client, target);
+        if (!options.json) {
+          listLines(loops).forEach((line) => say(line));
+          return;
+        }
+        printJson(
+          loops.map((l) => ({
+            workflow_id: l.workflowId,
+            run_id: l.runId,
+            status: l.status,
+            iteration: l.iteration,
+            start_time: l.startTime.toISOString(),
+            close_time: l.closeTime?.toISOString() ?? null,
+          })),
+        );
+      }),
+    ),
+  );
+}
+
+export function registerStatusCommands(program: Command): void {
+  registerStatus(program);
+  registerList(program);
+}

@@ -1,0 +1,74 @@
+/**
+ * The config flags `start` and `update` share, turned into the schema's snake_case keys. Values are
+ * not judged here: the one schema (config.ts, and the workflow's update validator) does that.
+ */
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import type { ConfigPatch, LoopConfig } from '../shared/config';
+import { CliError, ExitCode, durationArg, messageOf, warn } from './output';
+
+export interface ConfigFlags {
+  symbols?: string[];
+  interval?: number;
+  mode?: 'auto' | 'signal';
+  url?: string;
+  forceRun?: boolean;
+  live?: boolean;
+}
+
+function symbolsArg(text: string): string[] {
+  return text
+    .split(',')
+    .map((symbol) => symbol.trim())
+    .filter((symbol) => symbol !== '');
+}
+
+export function addConfigFlags(command: Command): Command {
+  return command
+    .option('--symbols <A,B,...>', 'contracts to process, comma-separated (symbols)', symbolsArg)
+    .option('--interval <duration>', 'pause between cycles: 30s, 2m, 1h or seconds (ping_interval)', durationArg)
+    .addOption(new Option('--mode <mode>', 'auto: runs by itself; signal: waits for continue_signal (continue_mode)').choices(['auto', 'signal']))
+    .option('--url <url>', "the app's MTF run endpoint (mtf_url)")
+    .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
+    .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true');
+}
+
+/** Only the flags that were given, so a file's (or the running loop's) values stay where no flag speaks. */
+export function patchFromFlags(flags: ConfigFlags): ConfigPatch {
+  return {
+    ...(flags.symbols !== undefined && { symbols: flags.symbols }),
+    ...(flags.interval !== undefined && { ping_interval: flags.interval }),
+    ...(flags.mode !== undefined && { continue_mode: flags.mode }),
+    ...(flags.url !== undefined && { mtf_url: flags.url }),
+    ...(flags.forceRun && { force_run: true }),
+    ...(flags.live && { dry_run: false, confirm_live: true }),
+  };
+}
+
+/** A JSON object of config keys; what the keys hold is the schema's business. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read config file ${path}: ${messageOf(err)}`, ExitCode.Usage);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`config file ${path} is not valid JSON: ${messageOf(err)}`, ExitCode.Usage);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CliError(`config file ${path} must hold a JSON object of config keys, like {"ping_interval": 60}`, ExitCode.Usage);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Said before every live start or switch: what will be called, and whether a failed call may be sent again. */
+export function warnLive(workflowId: string, config: LoopConfig): void {
+  const retries = config.mtf_idempotent
+    ? 'the app is declared idempotent (mtf_idempotent: true), so a failed call may be retried with the same Idempotency-Key'
+    : 'the app is NOT declared idempotent (mtf_idempotent: false), so a call that may have reached it is never sent again';
+  warn(`warning: LIVE: loop ${workflowId} sends dry_run: false to ${config.mtf_url}, which can place real orders; ${retries}`);
+}

@@ -1,0 +1,39 @@
+/** `start --wait`: one line per finished cycle until the loop ends, however it ends. */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { TemporalTarget } from '../client/connection';
+import { awaitLoopEnd, type LoopEnd } from '../client/loops';
+import { cycleLine } from './format';
+import { say } from './output';
+import { boundedStatus } from './temporal';
+
+export const POLL_MS = 2_000;
+
+/**
+ * Polls `get_status` every 2 s and prints each cycle that finished since the last look; the end
+ * comes from the loop's result, not from the status, so a terminated loop ends the wait too.
+ */
+export async function followLoop(client: Client, target: TemporalTarget, workflowId: string): Promise<LoopEnd> {
+  let ended = false;
+  const end = awaitLoopEnd(client, workflowId).finally(() => {
+    ended = true;
+  });
+  let seen = 0;
+  while (!ended) {
+    // A query can fail for a moment (a worker restarting): the next tick tries again.
+    const status = await boundedStatus(client, workflowId, target).catch(() => null);
+    if (status?.last_cycle && status.counters.cycles > seen) {
+      // Cycles shorter than the poll are counted, not lost: the line says how many went by.
+      const skipped = status.counters.cycles - seen - 1;
+      say(`${cycleLine(status.last_cycle, status.success_rate)}${skipped > 0 ? `  (+${skipped} since the last line)` : ''}`);
+      seen = status.counters.cycles;
+    }
+    await Promise.race([end.catch(() => undefined), delay(POLL_MS)]);
+  }
+  const result = await end;
+  // The cycle that ran while the stop was pending is only in the summary.
+  if (result.how === 'stopped' && result.summary.last_cycle && result.summary.counters.cycles > seen) {
+    say(cycleLine(result.summary.last_cycle, result.summary.success_rate));
+  }
+  return result;
+}

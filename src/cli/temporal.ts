@@ -1,0 +1,141 @@
+/**
+ * How every command reaches Temporal: the worker's env vars (through temporalTarget), `--address` /
+ * `--namespace` on top, and one message and exit code when Temporal cannot be reached.
+ */
+import { connect as tcpConnect } from 'node:net';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
+import type { Command } from 'commander';
+import { DEFAULT_ADDRESS, connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
+import { loopStatus } from '../client/loops';
+import type { LoopStatus } from '../shared/status';
+import { CliError, ExitCode, messageOf } from './output';
+
+export interface TemporalOptions {
+  address?: string;
+  namespace?: string;
+}
+
+/** gRPC status codes worth telling apart. */
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+/** A refused port is refused at once; this only bounds a host that drops packets. */
+const PROBE_TIMEOUT_MS = 3_000;
+/** A status query is answered by a worker replaying the loop: seconds at most, unless none polls. */
+export const QUERY_TIMEOUT_MS = 10_000;
+/** An update is validated and applied in one workflow task; the margin covers a busy worker. */
+export const UPDATE_TIMEOUT_MS = 30_000;
+
+export function addTemporalOptions(command: Command): Command {
+  return command
+    .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS, else localhost:7233)')
+    .option('--namespace <name>', 'Temporal namespace (default: TEMPORAL_NAMESPACE, else default)');
+}
+
+export function targetFrom(options: TemporalOptions): TemporalTarget {
+  return temporalTarget({ address: options.address, namespace: options.namespace });
+}
+
+export function addressOf(target: TemporalTarget): string {
+  return target.connectionOptions.address ?? DEFAULT_ADDRESS;
+}
+
+export function unreachable(target: TemporalTarget, reason: string): CliError {
+  return new CliError(
+    `cannot reach Temporal at ${addressOf(target)} (namespace ${target.namespace}): ${reason}`,
+    ExitCode.TemporalUnreachable,
+  );
+}
+
+/**
+ * Connects, or throws the "cannot reach Temporal" error. A plain TCP probe first turns a refused
+ * port or an unknown host into a precise reason at once, where the SDK would retry for 10 s and
+ * then only say "Failed to connect before the deadline".
+ */
+export async function connect(target: TemporalTarget): Promise<Client> {
+  await ensureListening(target);
+  try {
+    return await connectClient(target);
+  } catch (err) {
+    throw unreachable(target, messageOf(err));
+  }
+}
+
+/** Throws the "cannot reach Temporal" error when nothing listens at the address (see {@link connect}). */
+export async function ensureListening(target: TemporalTarget): Promise<void> {
+  const problem = await tcpProblem(addressOf(target));
+  if (problem) throw unreachable(target, problem);
+}
+
+/**
+ * Runs `work` with a connected client; a Temporal that goes away mid-command, or a namespace it
+ * does not know, is reported like an unreachable one.
+ */
+export async function withClient<T>(options: TemporalOptions, work: (client: Client, target: TemporalTarget) => Promise<T>): Promise<T> {
+  const target = targetFrom(options);
+  const client = await connect(target);
+  try {
+    return await work(client, target);
+  } catch (err) {
+    if (err instanceof NamespaceNotFoundError) throw unreachable(target, `namespace ${target.namespace} not found`);
+    if (grpcCode(err) === UNAVAILABLE) throw unreachable(target, messageOf(err));
+    throw err;
+  }
+}
+
+/**
+ * Runs a query or an update with a deadline: both need a worker polling the loop's task queue,
+ * and without one they would wait for ever. `what` names the message for the error line.
+ */
+export async function answeredWithin<T>(
+  client: Client,
+  target: TemporalTarget,
+  request: { workflowId: string; what: string; timeoutMs: number },
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await client.connection.withDeadline(Date.now() + request.timeoutMs, work);
+  } catch (err) {
+    if (grpcCode(err) !== DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+    throw new CliError(
+      `loop ${request.workflowId} did not answer ${request.what} within ${request.timeoutMs / 1000}s: ` +
+        `is a worker polling its task queue (${target.taskQueue} here)?`,
+      ExitCode.Failure,
+    );
+  }
+}
+
+/** `get_status`, bounded (see {@link answeredWithin}). */
+export function boundedStatus(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
+  return answeredWithin(client, target, { workflowId, what: 'get_status', timeoutMs }, () => loopStatus(client, workflowId));
+}
+
+function grpcCode(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
+  return undefined;
+}
+
+/**
+ * Why nothing listens at `address`, or null when something does (or it cannot be told: a proxy
+ * is configured, or the address is not host:port). Only a definite failure is reported.
+ */
+function tcpProblem(address: string): Promise<string | null> {
+  const proxied = ['grpc_proxy', 'https_proxy', 'http_proxy'].some((name) => process.env[name] || process.env[name.toUpperCase()]);
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (proxied || !match?.[1] || !match[2]) return Promise.resolve(null);
+  const [host, port] = [match[1], Number(match[2])];
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const finish = (problem: string | null): void => {
+      socket.destroy();
+      resolve(problem);
+    };
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => finish(null));
+    socket.once('connect', () => finish(null));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const definite = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH'].includes(err.code ?? '');
+      finish(definite ? err.message : null);
+    });
+  });
+}

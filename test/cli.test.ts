@@ -1,0 +1,340 @@
+/**
+ * The `mtf-ping-pong` binary end to end: the real dist/src/cli/main.js in its own process, against
+ * one real `temporal server start-dev`, the simulator over loopback, and a worker in this process.
+ * The stock `temporal` CLI drives the same loop, to show both speak the same wire names.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import type { LoopConfig } from '../src/shared/config';
+import type { LoopStatus } from '../src/shared/status';
+import { startSimulator, type Simulator } from '../src/simulator/server';
+import { temporalCliPath } from '../src/toolchain/binaries';
+import { createMtfWorker } from '../src/worker/worker';
+import { pollUntil } from './helpers/loop-harness';
+import { createDevServerEnv, uniqueId } from './helpers/temporal';
+
+const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
+/** One CLI call is a node start plus a few RPCs; a hung call fails the test instead of the run. */
+const CALL_TIMEOUT_MS = 20_000;
+/** Polls of the CLI: each try awaits a whole process, so 40 of them bound a wait to ~20-40 s. */
+const POLL_TRIES = 40;
+
+let env: TestWorkflowEnvironment;
+let sim: Simulator;
+let worker: Worker;
+let workerDone: Promise<void>;
+let closedPort: number;
+/** Long-running commands still alive when a test fails: after() ends them. */
+const spawned = new Set<ChildProcess>();
+const taskQueue = uniqueId('cli-tq');
+const scratch = mkdtempSync(join(tmpdir(), 'mtf-cli-'));
+
+before(async () => {
+  [env, sim, closedPort] = await Promise.all([createDevServerEnv(), startSimulator(), freePort()]);
+  worker = await createMtfWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    identity: 'cli-test-worker',
+    activities: createActivities(),
+    stickyQueueScheduleToStartTimeoutMs: 1_000,
+  });
+  workerDone = worker.run();
+});
+
+after(async () => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await workerDone;
+  await Promise.all([env?.teardown(), sim?.close()]);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A port nothing listens on: bound once by us, then released. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    TASK_QUEUE_NAME: taskQueue,
+    MTF_URL: '',
+    ...extraEnv,
+  };
+  return new Promise((resolve) => {
+    execFile(file, args, { env: childEnv, timeout: CALL_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The real binary, as `npm install -g` would run it. */
+function cli(...args: string[]): Promise<Run> {
+  return run(process.execPath, [CLI, ...args]);
+}
+
+interface Running {
+  child: ChildProcess;
+  /** Resolves with the first match of `pattern` in stdout; rejects if the process ends or 20 s pass first. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The exit code, once it exits by itself. */
+  exited: Promise<number | null>;
+}
+
+/** A long-running command (worker, simulator, --wait, --watch), followed through its stdout. */
+function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TASK_QUEUE_NAME: taskQueue, MTF_URL: '', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  spawned.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    child,
+    exited,
+    async waitFor(pattern) {
+      const deadline = Date.now() + CALL_TIMEOUT_MS;
+      for (;;) {
+        const match = pattern.exec(stdout);
+        if (match) return match;
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`no ${pattern} from mtf-ping-pong ${args.join(' ')} (exit ${child.exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`);
+        }
+        await Promise.race([once(child.stdout ?? child, 'data'), exited, delay(500)]);
+      }
+    },
+    async stop(signal = 'SIGINT') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function temporal(...args: string[]): Promise<Run> {
+  return run(temporalCliPath(), [...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);
+}
+
+function expectCode(result: Run, code: number, what: string): void {
+  assert.equal(result.code, code, `${what}: exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+}
+
+async function statusJson(id: string): Promise<LoopStatus> {
+  const result = await cli('status', id, '--json');
+  expectCode(result, 0, 'status --json');
+  return JSON.parse(result.stdout) as LoopStatus;
+}
+
+/** The config a loop runs with from its next cycle on: an accepted update waits in pending_config until then. */
+function effectiveConfig(status: LoopStatus): LoopConfig {
+  return status.pending_config ?? status.config;
+}
+
+describe('mtf-ping-pong CLI', () => {
+  test('--help documents the exit codes, and every command has examples', async () => {
+    const commands = ['worker', 'simulator', 'dev', 'start', 'stop', 'cancel', 'continue', 'status', 'list', 'update', 'health'];
+    const [main, ...each] = await Promise.all([cli('--help'), ...commands.map((name) => cli(name, '--help'))]);
+    assert.ok(main);
+    expectCode(main, 0, '--help');
+    for (const line of ['3  Temporal unreachable', '4  no loop with that ID', '5  the loop is already running']) assert.ok(main.stdout.includes(line), line);
+    each.forEach((result, i) => {
+      expectCode(result, 0, `${commands[i]} --help`);
+      assert.match(result.stdout, /Examples:\n {2}\$ mtf-ping-pong/, `${commands[i]} --help has examples`);
+      if (!['simulator'].includes(commands[i] ?? '')) assert.match(result.stdout, /--address/, `${commands[i]} takes --address`);
+    });
+    expectCode(await cli('start', '--mode', 'sometimes'), 2, 'a bad flag value is a usage error');
+  });
+
+  test('start -> cycles -> status -> update -> continue -> stop, with the stock temporal CLI on the same loop', async () => {
+    const id = uniqueId('cli-loop');
+    const started = await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT');
+    expectCode(started, 0, 'start');
+    assert.match(started.stdout, new RegExp(`started loop ${id} .* on task queue ${taskQueue}`));
+
+    const duplicate = await cli('start', '--id', id, '--url', sim.runUrl);
+    expectCode(duplicate, 5, 'a second start of a running ID');
+    assert.match(duplicate.stderr, new RegExp(`loop "${id}" is already running.*mtf-ping-pong stop ${id}`));
+
+    const running = await pollUntil(() => statusJson(id), (s) => s.current_iteration >= 1 && s.counters.cycles >= 1, 'a finished cycle', POLL_TRIES);
+    assert.equal(running.is_running, true);
+    assert.equal(running.config.mtf_url, sim.runUrl);
+    assert.deepEqual(running.config.symbols, ['BTCUSDT', 'ETHUSDT']);
+
+    const human = await cli('status', id);
+    expectCode(human, 0, 'status');
+    const iteration = /^ {2}iteration +(\d+)$/m.exec(human.stdout);
+    assert.ok(iteration?.[1] && Number(iteration[1]) >= running.current_iteration, human.stdout);
+    assert.match(human.stdout, new RegExp(`loop ${id}: running`));
+    assert.match(human.stdout, /success rate +100%/);
+
+    const updated = await cli('update', id, '--interval', '2s');
+    expectCode(updated, 0, 'update --interval 2s');
+    assert.match(updated.stdout, /every 2s/);
+    assert.equal(effectiveConfig(await statusJson(id)).ping_interval, 2, 'the new interval is visible in status');
+
+    const before = effectiveConfig(await statusJson(id));
+    const refused = await cli('update', id, '--interval', '0');
+    expectCode(refused, 2, 'update --interval 0');
+    assert.match(refused.stderr, /ping_interval: must be greater than 0/);
+    assert.deepEqual(effectiveConfig(await statusJson(id)), before, 'a refused update changes nothing');
+
+    // The stock CLI: the same query, signal and update names; the validator refuses a live switch from it too.
+    const query = await temporal('workflow', 'query', '--workflow-id', id, '--type', 'get_status');
+    expectCode(query, 0, 'temporal workflow query');
+    assert.match(query.stdout, new RegExp(`"workflow_id":"${id}"`));
+    expectCode(await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'continue_signal'), 0, 'temporal workflow signal');
+    const live = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'update_config', '--input', '{"dry_run": false}');
+    assert.notEqual(live.code, 0, 'the validator refuses dry_run: false without confirm_live');
+    assert.match(live.stdout + live.stderr, /confirm_live: true/);
+    assert.equal((await statusJson(id)).config.dry_run, true);
+
+    const continued = await cli('continue', id);
+    expectCode(continued, 0, 'continue');
+    assert.match(continued.stdout, new RegExp(`continue_signal sent to loop ${id}`));
+
+    const listed = await pollUntil(
+      async () => {
+        const result = await cli('list', '--json');
+        expectCode(result, 0, 'list --json');
+        return JSON.parse(result.stdout) as { workflow_id: string; status: string; iteration: number | null }[];
+      },
+      (loops) => loops.some((l) => l.workflow_id === id && l.status === 'RUNNING'),
+      'the loop to appear in list',
+      POLL_TRIES,
+    );
+    assert.ok((listed.find((l) => l.workflow_id === id)?.iteration ?? 0) >= 1, 'list shows the iteration');
+
+    const stopped = await cli('stop', id, '--reason', 'cli test');
+    expectCode(stopped, 0, 'stop');
+    assert.match(stopped.stdout, new RegExp(`loop ${id} stopped \\(cli test\\)`));
+    const cycles = /^ {2}counters +(\d+) cycles: \1 succeeded/m.exec(stopped.stdout);
+    assert.ok(cycles?.[1] && Number(cycles[1]) >= 1, `the summary counts the cycles:\n${stopped.stdout}`);
+    const final = await statusJson(id);
+    assert.equal(final.is_running, false);
+    assert.equal(final.stop_reason, 'cli test');
+  });
+
+  test('an unknown ID exits 4; a Temporal that does not answer exits 3', async () => {
+    const closed = `127.0.0.1:${closedPort}`;
+    const [unknown, stopUnknown, unreachableStatus, unreachableStart] = await Promise.all([
+      cli('status', 'no-such-loop'),
+      cli('stop', 'no-such-loop', '--no-wait'),
+      cli('status', '--address', closed),
+      cli('start', '--address', closed),
+    ]);
+    for (const [result, what] of [[unknown, 'status'], [stopUnknown, 'stop']] as const) {
+      expectCode(result, 4, `${what} of an unknown ID`);
+      assert.equal(result.stderr.trim(), 'mtf-ping-pong: no loop with ID no-such-loop');
+    }
+    for (const result of [unreachableStatus, unreachableStart]) {
+      expectCode(result, 3, '--address of a closed port');
+      assert.match(result.stderr, new RegExp(`^mtf-ping-pong: cannot reach Temporal at ${closed} \\(namespace default\\): .*ECONNREFUSED`));
+      assert.equal(result.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+    }
+  });
+
+  test('health: exit 0 when Temporal and the app answer, 1 when either does not', async () => {
+    const closedUrl = `http://127.0.0.1:${closedPort}/api/mtf/run`;
+    const [healthy, appDown, temporalDown, temporalOnly] = await Promise.all([
+      cli('health', '--url', sim.runUrl),
+      cli('health', '--url', closedUrl),
+      cli('health', '--temporal-only', '--address', `127.0.0.1:${closedPort}`),
+      cli('health', '--temporal-only', '--url', closedUrl),
+    ]);
+    expectCode(healthy, 0, 'health');
+    assert.match(healthy.stdout, /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/run \(HTTP 200\)\n$/);
+    expectCode(appDown, 1, 'health with the app down');
+    assert.match(appDown.stdout, /^temporal +ok .*\nmtf +FAIL +/);
+    expectCode(temporalDown, 1, 'health --temporal-only with Temporal down');
+    assert.match(temporalDown.stdout, /^temporal +FAIL +cannot reach Temporal at 127\.0\.0\.1:\d+ \(namespace default\): .*ECONNREFUSED.*\n$/);
+    expectCode(temporalOnly, 0, '--temporal-only ignores the app');
+  });
+
+  test('live mode needs --live: a live config file without it is refused; with it, a warning names the URL', async () => {
+    const file = join(scratch, 'live.json');
+    writeFileSync(file, JSON.stringify({ dry_run: false, ping_interval: 60 }));
+    const id = uniqueId('cli-live');
+
+    const refused = await cli('start', '--id', id, '--config', file, '--url', sim.runUrl);
+    expectCode(refused, 2, 'a live config file without --live');
+    assert.match(refused.stderr, /dry_run: false.*pass --live/);
+    expectCode(await cli('status', id), 4, 'nothing was started');
+
+    const live = await cli('start', '--id', id, '--config', file, '--url', sim.runUrl, '--live');
+    expectCode(live, 0, 'start --live');
+    assert.match(live.stderr, new RegExp(`warning: LIVE: loop ${id} sends dry_run: false to ${sim.runUrl}.*mtf_idempotent: false`));
+    const status = await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'the live cycle', POLL_TRIES);
+    assert.equal(status.config.dry_run, false);
+    assert.equal(status.config.confirm_live, true);
+
+    const cancelled = await cli('cancel', id);
+    expectCode(cancelled, 0, 'cancel');
+    await pollUntil(() => statusJson(id), (s) => !s.is_running, 'the loop to end', POLL_TRIES);
+  });
+
+  test('start --wait prints each cycle and the summary; status --watch refreshes until Ctrl-C', async () => {
+    const id = uniqueId('cli-wait');
+    const waiting = spawnCli(['start', '--id', id, '--url', sim.runUrl, '--interval', '1s', '--wait']);
+    await waiting.waitFor(/^iteration \d+ +succeeded/m);
+
+    const watching = spawnCli(['status', id, '--watch', '--json']);
+    // One JSON object per refresh: two of them show it refreshes.
+    const two = await watching.waitFor(/^\{.*\}\n\{.*\}$/m);
+    assert.equal((JSON.parse(two[0].split('\n')[0] ?? '') as LoopStatus).workflow_id, id);
+    assert.equal(await watching.stop('SIGINT'), 0, 'Ctrl-C ends --watch cleanly');
+
+    expectCode(await cli('stop', id, '--no-wait'), 0, 'stop --no-wait');
+    await waiting.waitFor(new RegExp(`^loop ${id} stopped\n {2}iterations +\\d+`, 'm'));
+    assert.equal(await waiting.exited, 0, 'start --wait exits 0 when the loop stops');
+  });
+
+  test('the worker and simulator commands run a loop on their own, and stop on SIGINT', async () => {
+    const queue = uniqueId('cli-own-tq');
+    const simulator = spawnCli(['simulator', '--port', '0', '--latency', '50ms']);
+    const worker = spawnCli(['worker'], { TASK_QUEUE_NAME: queue });
+    try {
+      const [, runUrl] = await simulator.waitFor(/run URL (http:\/\/\S+);/);
+      assert.ok(runUrl);
+      await worker.waitFor(new RegExp(`worker polling ${queue}`));
+      const id = uniqueId('cli-own');
+      const started = await run(process.execPath, [CLI, 'start', '--id', id, '--url', runUrl, '--interval', '1s'], { TASK_QUEUE_NAME: queue });
+      expectCode(started, 0, 'start on the queue of the worker command');
+      await pollUntil(() => statusJson(id), (s) => s.counters.succeeded >= 1, 'a cycle through the simulator command', POLL_TRIES);
+      await simulator.waitFor(/POST \/api\/mtf\/run #1 -> 200/);
+      expectCode(await cli('stop', id), 0, 'stop');
+    } finally {
+      assert.equal(await worker.stop('SIGINT'), 0, 'the worker shuts down cleanly');
+      assert.equal(await simulator.stop('SIGINT'), 0, 'the simulator shuts down cleanly');
+    }
+  });
+});
