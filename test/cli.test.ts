@@ -272,7 +272,7 @@ describe('mtf-ping-pong CLI', () => {
       cli('health', '--temporal-only', '--url', closedUrl),
     ]);
     expectCode(healthy, 0, 'health');
-    assert.match(healthy.stdout, /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/run \(HTTP 200\)\n$/);
+    assert.match(healthy.stdout, /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/run \(HTTP 200, via worker .+\)\n$/);
     expectCode(appDown, 1, 'health with the app down');
     assert.match(appDown.stdout, /^temporal +ok .*\nmtf +FAIL +/);
     expectCode(temporalDown, 1, 'health --temporal-only with Temporal down');

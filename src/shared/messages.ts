@@ -7,6 +7,8 @@ import type { ConfigPatch, LoopConfig } from './config';
 import type { LoopStatus } from './status';
 
 export const WORKFLOW_TYPE = 'MtfPingPongWorkflow';
+/** Runs the health-check activity once on a worker (`mtf-ping-pong health`). */
+export const HEALTH_CHECK_WORKFLOW_TYPE = 'MtfHealthCheckWorkflow';
 export const DEFAULT_TASK_QUEUE = 'mtf-ping-pong-queue';
 /** A loop started without an ID gets this one, so a second start is refused instead of doubling the runs. */
 export const DEFAULT_WORKFLOW_ID = 'mtf-ping-pong';

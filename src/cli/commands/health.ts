@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { createActivities } from '../../activities';
 import type { TemporalTarget } from '../../client/connection';
+import { mtfHealthThroughWorker } from '../../client/health';
 import { parseLoopConfig } from '../../shared/config';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
@@ -16,6 +17,8 @@ import { addTemporalOptions, addressOf, boundedStatus, connect, targetFrom, type
 const RETRY_MS = 2_000;
 /** Bounds the namespace check and the read of the loop's URL: a loop without a worker must not hold up the check. */
 const CHECK_TIMEOUT_MS = 3_000;
+/** The activity's own GET is bounded at 10 s; this leaves room for scheduling. */
+const WORKER_CHECK_TIMEOUT_MS = 20_000;
 
 interface HealthOptions extends TemporalOptions {
   wait?: number;
@@ -57,18 +60,22 @@ async function mtfUrl(options: HealthOptions, client: Client | null, target: Tem
   return status?.config.mtf_url ?? parseLoopConfig({}).mtf_url;
 }
 
-async function checkMtf(url: string): Promise<Check> {
-  // Called directly, not through a worker: health must work when no worker runs yet.
-  const result = await createActivities().health_check_activity({ mtf_url: url });
+/** Through a polling worker's health-check activity when there is one; else directly from here. */
+async function checkMtf(url: string, client: Client | null, target: TemporalTarget): Promise<Check> {
+  const viaWorker = client
+    ? await mtfHealthThroughWorker(client, { namespace: target.namespace, taskQueue: target.taskQueue, mtfUrl: url, timeoutMs: WORKER_CHECK_TIMEOUT_MS }).catch(() => null)
+    : null;
+  const result = viaWorker ?? (await createActivities().health_check_activity({ mtf_url: url }));
   const answer = result.http_status === null ? (result.message || 'no answer') : `HTTP ${result.http_status}`;
-  return { name: 'mtf', ok: result.healthy, detail: `${url} (${answer})` };
+  const from = viaWorker ? `via worker ${viaWorker.worker}` : 'direct';
+  return { name: 'mtf', ok: result.healthy, detail: `${url} (${answer}, ${from})` };
 }
 
 async function runChecks(options: HealthOptions, target: TemporalTarget): Promise<Check[]> {
   const { check, client } = await checkTemporal(target);
   try {
     if (options.temporalOnly) return [check];
-    return [check, await checkMtf(await mtfUrl(options, client, target))];
+    return [check, await checkMtf(await mtfUrl(options, client, target), client, target)];
   } finally {
     await client?.connection.close().catch(() => undefined);
   }

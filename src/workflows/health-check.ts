@@ -1,0 +1,16 @@
+/**
+ * One call of the health-check activity, so `mtf-ping-pong health` checks the app from where the
+ * worker runs (its network, its token), not from where the CLI runs.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { HealthCheckResult, MtfActivities } from '../shared/mtf';
+
+const { health_check_activity } = proxyActivities<MtfActivities>({
+  startToCloseTimeout: 15_000,
+  retry: { maximumAttempts: 1 },
+  summary: 'GET /api/mtf/health',
+});
+
+export async function MtfHealthCheckWorkflow(input: { mtf_url: string }): Promise<HealthCheckResult> {
+  return health_check_activity(input);
+}
