@@ -15,22 +15,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join, relative } from 'node:path';
-import {
-  CancelledFailure,
-  Connection,
-  TerminatedFailure,
-  WorkflowFailedError,
-  type Client,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
-import { LoopAlreadyRunningError, loopStatus, startLoop, updateLoop } from '../client/loops';
-import type { CycleRecord } from '../shared/config';
+import { LoopAlreadyRunningError, awaitLoopEnd, loopStatus, startLoop, updateLoop } from '../client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { startSimulator, type Simulator } from '../simulator/server';
 import { projectRoot, temporalCliPath } from '../toolchain/binaries';
 import { startWorker, type RunningWorker } from '../worker/main';
+import { countersLine, cycleLine } from './format';
 
 const DEFAULT_DEV_ADDRESS = '127.0.0.1:7233';
 const DEFAULT_SIMULATOR_PORT = 8088;
@@ -104,13 +98,12 @@ function urlHost(host: string): string {
  * a fresh dev server accepts connections a moment before it has registered `default`.
  */
 async function temporalAnswers(target: TemporalTarget, namespaceReady = false): Promise<boolean> {
-  const { address, tls, apiKey, metadata } = target.connectionOptions;
-  let connection: Connection | undefined;
+  let client: Client | undefined;
   try {
-    connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: PROBE_TIMEOUT_MS });
+    client = await connectClient(target, PROBE_TIMEOUT_MS);
     if (namespaceReady) {
-      const open = connection;
-      await open.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () =>
+      const open = client;
+      await open.connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () =>
         open.workflowService.describeNamespace({ namespace: target.namespace }),
       );
     }
@@ -118,7 +111,7 @@ async function temporalAnswers(target: TemporalTarget, namespaceReady = false): 
   } catch {
     return false;
   } finally {
-    await connection?.close().catch(() => undefined);
+    await client?.connection.close().catch(() => undefined);
   }
 }
 
@@ -308,27 +301,10 @@ function isLocalUrl(url: string): boolean {
   return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(url);
 }
 
-function seconds(value: number | null): string {
-  return value === null ? '-' : `${value.toFixed(2)}s`;
-}
-
-function percent(value: number | null): string {
-  return value === null ? '-' : `${value}%`;
-}
-
-function cycleLine(cycle: CycleRecord, successRate: number | null): string {
-  const line = `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)}  cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
-  const failed = cycle.outcome !== 'succeeded' && cycle.outcome !== 'partial';
-  return failed && cycle.message ? `${line}  (${cycle.message})` : line;
-}
-
 function summaryLine(summary: Pick<LoopSummary, 'counters' | 'success_rate' | 'stop_reason' | 'last_error'>): string {
-  const c = summary.counters;
   const reason = summary.stop_reason ? ` (${summary.stop_reason})` : '';
-  return (
-    `loop ${LOOP_ID} stopped${reason}: ${c.cycles} cycles, ${c.succeeded} succeeded, ${c.partial} partial, ` +
-    `${c.failed} failed, ${c.skipped} skipped, ${c.timed_out} timed out, success rate ${percent(summary.success_rate)}`
-  );
+  const rate = summary.success_rate === null ? '-' : `${summary.success_rate}%`;
+  return `loop ${LOOP_ID} stopped${reason}: ${countersLine(summary.counters)}, success rate ${rate}`;
 }
 
 /**
@@ -372,18 +348,15 @@ function followCycles(client: Client, initialCycles: number | null, onEnd: (line
  * show (terminated, failed) also ends the stack.
  */
 function watchLoopEnd(client: Client, onEnd: (line: string, exitCode: number) => void): void {
-  client.workflow
-    .getHandle(LOOP_ID)
-    .result()
-    .then(
-      (summary) => onEnd(summaryLine(summary as LoopSummary), 0),
-      (err: unknown) => {
-        if (!(err instanceof WorkflowFailedError)) return; // the connection closed at shutdown
-        if (err.cause instanceof TerminatedFailure) onEnd(`loop ${LOOP_ID} was terminated`, 0);
-        else if (err.cause instanceof CancelledFailure) onEnd(`loop ${LOOP_ID} was cancelled`, 0);
-        else onEnd(`loop ${LOOP_ID} failed: ${err.cause?.message ?? err.message}`, 1);
-      },
-    );
+  awaitLoopEnd(client, LOOP_ID).then(
+    (end) => {
+      if (end.how === 'stopped') onEnd(summaryLine(end.summary), 0);
+      else if (end.how === 'failed') onEnd(`loop ${LOOP_ID} failed: ${end.message}`, 1);
+      else if (end.how === 'timed_out') onEnd(`loop ${LOOP_ID} timed out`, 1);
+      else onEnd(`loop ${LOOP_ID} was ${end.how}`, 0);
+    },
+    () => undefined, // the connection closed at shutdown
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,9 +26,10 @@ export function temporalTarget(overrides: { address?: string; namespace?: string
   };
 }
 
-export async function connectClient(target: TemporalTarget): Promise<Client> {
+/** `connectTimeoutMs` bounds the first connection (the SDK's default is 10 s). */
+export async function connectClient(target: TemporalTarget, connectTimeoutMs?: number): Promise<Client> {
   const { address, tls, apiKey, metadata } = target.connectionOptions;
-  const connection = await Connection.connect({ address, tls, apiKey, metadata });
+  const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: connectTimeoutMs });
   return new Client({ connection, namespace: target.namespace });
 }
 
