@@ -89,6 +89,7 @@ function freshState(overrides: Partial<CarriedState> = {}): CarriedState {
     last_error: null,
     continue_pending: false,
     started_at: '2024-01-01T00:00:00.000Z',
+    recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5 }],
     ...overrides,
   };
 }
@@ -404,6 +405,12 @@ void describe('parseWorkflowInput', () => {
     const carried_state = freshState();
     const input = parseWorkflowInput({ ...PYTHON_CLIENT_CONFIG, carried_state });
     assert.deepEqual(input, { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG, carried_state });
+  });
+
+  void test('a carried_state from before the recent-cycles window gets an empty window', () => {
+    const older: Partial<CarriedState> = freshState();
+    delete older.recent_cycles;
+    assert.deepEqual(parseWorkflowInput({ carried_state: older }).carried_state?.recent_cycles, []);
   });
 
   void test('a carried_state with a last cycle and a last error is accepted', () => {

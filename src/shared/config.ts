@@ -145,6 +145,15 @@ export const cycleRecordSchema = z.strictObject({
 });
 export type CycleRecord = z.output<typeof cycleRecordSchema>;
 
+/** One point of the recent-cycles window that the dashboard plots: small, so the window is cheap to carry. */
+export const cyclePointSchema = z.strictObject({
+  iteration: z.number().int().min(1),
+  outcome: z.enum(OUTCOMES),
+  finished_at: z.string(),
+  cycle_seconds: z.number().min(0),
+});
+export type CyclePoint = z.output<typeof cyclePointSchema>;
+
 /** What one workflow run hands to the next through continue-as-new, so numbering never restarts. */
 export const carriedStateSchema = z.strictObject({
   iteration: count,
@@ -153,6 +162,8 @@ export const carriedStateSchema = z.strictObject({
   last_error: z.string().nullable(),
   continue_pending: z.boolean(),
   started_at: z.string(),
+  /** Absent in runs started before the window existed. */
+  recent_cycles: z.array(cyclePointSchema).default([]),
 });
 export type CarriedState = z.output<typeof carriedStateSchema>;
 

@@ -1,5 +1,5 @@
 /** The shapes that `get_status` answers and a finished loop returns, shared by workflow, client and CLI. */
-import type { Counters, CycleRecord, LoopConfig } from './config';
+import type { Counters, CyclePoint, CycleRecord, LoopConfig } from './config';
 
 export type Phase =
   | 'starting'
@@ -42,6 +42,8 @@ export interface LoopStatus {
   continue_pending: boolean;
   /** When the loop was first started (stable across continue-as-new). */
   started_at: string;
+  /** The last finished cycles, oldest first (at most 120), across continue-as-new: what the dashboard plots. */
+  recent_cycles: CyclePoint[];
 }
 
 /** What the workflow returns when it ends on `stop_signal`. */

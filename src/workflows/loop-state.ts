@@ -3,7 +3,7 @@
  * workflow drives it, the signal handlers set its flags, `get_status` reads it, and
  * continue-as-new carries it to the next run.
  */
-import type { CarriedState, Counters, CycleRecord, LoopConfig, Outcome } from '../shared/config';
+import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome } from '../shared/config';
 import type { MtfCompletedNotice, StopRequest } from '../shared/messages';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
@@ -28,6 +28,12 @@ export interface CompletionNotice {
 /** Callbacks kept for runs not (yet) awaited: an app may call back before its 202 is processed. */
 const MAX_KEPT_NOTICES = 10;
 
+/**
+ * Finished cycles kept for the dashboard's plots (about 70 bytes each). The loop itself is the
+ * store, so the plots cannot drift from the counters; continue-as-new carries the window.
+ */
+export const RECENT_CYCLES_KEPT = 120;
+
 export class LoopState {
   phase: Phase = 'starting';
   iteration: number;
@@ -43,6 +49,7 @@ export class LoopState {
   readonly startedAt: string;
   /** Set by `update_config`; becomes `config` when the next cycle begins. */
   pendingConfig: LoopConfig | null = null;
+  recentCycles: CyclePoint[];
   private cycleStartedAt = 0;
   private notices: CompletionNotice[] = [];
 
@@ -58,6 +65,7 @@ export class LoopState {
     this.lastError = carried?.last_error ?? null;
     this.continuePending = carried?.continue_pending ?? false;
     this.startedAt = carried?.started_at ?? new Date(now).toISOString();
+    this.recentCycles = carried?.recent_cycles ?? [];
   }
 
   beginCycle(now: number): void {
@@ -101,6 +109,8 @@ export class LoopState {
       success_rate: result.success_rate,
       message: result.message,
     };
+    const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;
+    this.recentCycles = [...this.recentCycles, { iteration, outcome, finished_at, cycle_seconds }].slice(-RECENT_CYCLES_KEPT);
     this.mtfCompleted = true;
     this.temporalNotified = true;
     return this.lastCycle;
@@ -145,6 +155,7 @@ export class LoopState {
       last_error: this.lastError,
       continue_pending: this.continuePending,
       started_at: this.startedAt,
+      recent_cycles: this.recentCycles,
     };
   }
 
@@ -169,6 +180,7 @@ export class LoopState {
       stop_reason: this.stopReason,
       continue_pending: this.continuePending,
       started_at: this.startedAt,
+      recent_cycles: this.recentCycles,
     };
   }
 
