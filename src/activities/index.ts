@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../shared/errors';
+import { METRICS } from '../shared/metrics';
 import type {
   AwaitMtfRunInput,
   CallMtfRunInput,
@@ -52,18 +53,25 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 
   async function callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult> {
     const ctx = Context.current();
+    const fields = { iteration: input.iteration, attempt: ctx.info.attempt, idempotency_key: input.idempotency_key };
+    if (ctx.info.attempt > 1) {
+      countRetry(ctx);
+      ctx.log.warn('MTF call retried by Temporal; the previous attempt failed', fields);
+    }
     return withHeartbeats(ctx, heartbeat, async () => {
-      const answer = input.send_once ? await postOnce(ctx, input) : await post(ctx, input);
-      ctx.log.info('MTF run answered', {
-        http_status: answer.status,
-        latency_ms: answer.latencyMs,
-        attempt: ctx.info.attempt,
-        idempotency_key: input.idempotency_key,
-      });
+      let answer: HttpAnswer | undefined;
       try {
-        return classifyRunAnswer(answer, input);
+        answer = input.send_once ? await postOnce(ctx, input) : await post(ctx, input);
+        countResponse(ctx, answer.status);
+        const result = classifyRunAnswer(answer, input);
+        const mtf_run_id = result.kind === 'completed' ? result.summary.run_id : result.run_id;
+        ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, accepted: result.kind === 'accepted' });
+        return result;
       } catch (err) {
-        throw input.send_once ? mayHaveExecuted(err) : err;
+        if (!answer) countResponse(ctx, null);
+        const final = input.send_once ? mayHaveExecuted(err) : err;
+        logFailure(ctx, 'MTF call failed', final, { ...fields, http_status: answer?.status, latency_ms: answer?.latencyMs });
+        throw final;
       }
     });
   }
@@ -92,7 +100,9 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         if (!refused) throw mayHaveExecuted(err);
         if (attempt >= input.connect_attempts) throw err;
         const delay = Math.min(initial * coefficient ** (attempt - 1), maximum);
+        countRetry(ctx);
         ctx.log.warn('MTF API refused the connection; retrying the live run, which never reached the app', {
+          iteration: input.iteration,
           attempt,
           retry_in_s: delay,
           idempotency_key: input.idempotency_key,
@@ -104,11 +114,21 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 
   async function awaitMtfRun(input: AwaitMtfRunInput): Promise<MtfRunSummary> {
     const ctx = Context.current();
+    const fields = { iteration: input.iteration, attempt: ctx.info.attempt, mtf_run_id: input.run_id };
+    if (ctx.info.attempt > 1) countRetry(ctx);
     return withHeartbeats(ctx, heartbeat, async () => {
-      for (;;) {
-        const summary = await readRunStatus(ctx, input);
-        if (summary) return summary;
-        await ctx.sleep(input.poll_interval * 1000);
+      try {
+        for (;;) {
+          const summary = await readRunStatus(ctx, input);
+          if (summary) {
+            ctx.log.info('accepted MTF run finished', { ...fields, status: summary.status });
+            return summary;
+          }
+          await ctx.sleep(input.poll_interval * 1000);
+        }
+      } catch (err) {
+        logFailure(ctx, 'waiting for the accepted MTF run failed', err, fields);
+        throw err;
       }
     });
   }
@@ -119,8 +139,10 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     try {
       const withToken = sameOrigin(input.status_url, input.mtf_url);
       answer = await send(http, input.status_url, { method: 'GET', withToken }, ctx.cancellationSignal);
+      countResponse(ctx, answer.status);
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw err;
+      countResponse(ctx, null);
       // Reading a status is safe to repeat, and the run goes on meanwhile: keep polling, within
       // the cycle's budget, rather than spending one of the call's attempts.
       ctx.log.warn('MTF run status could not be read; polling on', { run_id: input.run_id, error: String(err) });
@@ -153,6 +175,24 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   }
 
   return { callMtfRun, awaitMtfRun, health_check_activity };
+}
+
+/** HTTP answers by class (`2xx` … `5xx`), or `network` when none came. */
+function countResponse(ctx: Context, status: number | null): void {
+  const status_class = status === null ? 'network' : `${Math.floor(status / 100)}xx`;
+  ctx.metricMeter.createCounter(METRICS.httpResponses, 'responses', 'HTTP answers of the MTF API, by status class').add(1, { status_class });
+}
+
+function countRetry(ctx: Context): void {
+  ctx.metricMeter.createCounter(METRICS.retries, 'attempts', 'MTF call attempts after the first').add(1);
+}
+
+/** One line per failed attempt, with why; a cancellation (the loop moved on) is not a failure. */
+function logFailure(ctx: Context, message: string, err: unknown, fields: Record<string, unknown>): void {
+  if (ctx.cancellationSignal.aborted) return;
+  const type = err instanceof ApplicationFailure ? err.type : undefined;
+  const retryable = err instanceof ApplicationFailure ? !err.nonRetryable : true;
+  ctx.log.warn(message, { ...fields, error_type: type, error: err instanceof Error ? err.message : String(err), retryable });
 }
 
 /** A run answer → a finished run, an accepted run, or its typed failure. */

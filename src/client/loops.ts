@@ -23,7 +23,9 @@ import {
   stopSignal,
   updateConfigUpdate,
 } from '../shared/messages';
+import { DRY_RUN, LOOP_STATE, loopSummaryText } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
+import { missingSearchAttributes } from './search-attributes';
 
 export class LoopAlreadyRunningError extends Error {
   override readonly name = 'LoopAlreadyRunningError';
@@ -46,12 +48,15 @@ export interface StartedLoop {
   workflowId: string;
   runId: string;
   config: LoopConfig;
+  /** False when the namespace lacks the loop's search attributes: the loop runs without them. */
+  searchAttributes: boolean;
 }
 
 /**
  * Starts a loop. The config is checked here first (the workflow checks it again), and sent whole,
  * defaults included, so the history shows exactly what the loop runs with. No execution timeout:
- * the loop runs until it is stopped.
+ * the loop runs until it is stopped. The UI shows a one-line summary of it; when the namespace
+ * has the loop's search attributes, the loop starts with them (and keeps them up to date).
  */
 export async function startLoop(
   client: Client,
@@ -59,14 +64,22 @@ export async function startLoop(
 ): Promise<StartedLoop> {
   const config = parseLoopConfig(options.config);
   const workflowId = options.workflowId ?? DEFAULT_WORKFLOW_ID;
+  const searchable = (await missingSearchAttributes(client.connection.operatorService, client.options.namespace)).length === 0;
   try {
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: options.taskQueue,
       args: [config],
       workflowIdConflictPolicy: 'FAIL',
+      staticSummary: loopSummaryText(config),
+      ...(searchable && {
+        typedSearchAttributes: [
+          { key: LOOP_STATE, value: 'running' },
+          { key: DRY_RUN, value: config.dry_run },
+        ],
+      }),
     });
-    return { workflowId, runId: handle.firstExecutionRunId, config };
+    return { workflowId, runId: handle.firstExecutionRunId, config, searchAttributes: searchable };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new LoopAlreadyRunningError(workflowId);
     throw err;

@@ -11,6 +11,8 @@ export interface MtfRunRequestBody {
 }
 
 export interface CallMtfRunInput {
+  /** The loop's iteration, for the activity's log lines. */
+  iteration?: number;
   url: string;
   body: MtfRunRequestBody;
   /** Where an accepted run's status is read when the 202 gives no status URL; `{run_id}` is replaced. */
@@ -43,6 +45,8 @@ export type CallMtfRunResult =
   | { kind: 'accepted'; run_id: string; status_url: string };
 
 export interface AwaitMtfRunInput {
+  /** The loop's iteration, for the activity's log lines. */
+  iteration?: number;
   run_id: string;
   status_url: string;
   /** The run URL: the API token is sent to a status URL only on the same origin. */

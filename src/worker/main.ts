@@ -2,46 +2,116 @@
  * The worker process (what a container runs). Reads its settings from the environment:
  * TEMPORAL_ADDRESS (default localhost:7233; `temporal:7233` in Compose), TEMPORAL_NAMESPACE
  * (default), TASK_QUEUE_NAME (mtf-ping-pong-queue), WORKER_IDENTITY (mtf-ping-pong-worker),
- * TLS / API key through envconfig, and MTF_API_TOKEN, the trading app's token, which only this
- * process ever holds. SIGINT / SIGTERM shut it down gracefully.
+ * TLS / API key through envconfig; MTF_API_TOKEN, the trading app's token, which only this
+ * process ever holds; LOG_LEVEL / LOG_FORMAT, METRICS_ADDRESS (Prometheus, default
+ * 127.0.0.1:9464), HEALTH_ADDRESS (/healthz and /readyz, default 127.0.0.1:9465) and
+ * REQUIRE_SEARCH_ATTRIBUTES. SIGINT / SIGTERM shut it down gracefully.
  */
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporalTarget, type TemporalTarget } from '../client/connection';
+import { SearchAttributesMissingError, missingSearchAttributes } from '../client/search-attributes';
+import type { Logger } from '../observability/logger';
+import { installRuntime, observabilitySettings, type ObservabilitySettings } from '../observability/runtime';
+import { registerCommand } from '../shared/search-attributes';
+import { readinessProbe, startHealthServer, type HealthServer } from './health-server';
 import { createMtfWorker } from './worker';
 
 export const DEFAULT_IDENTITY = 'mtf-ping-pong-worker';
 
 export interface RunningWorker {
   worker: Worker;
-  /** Resolves when the worker has shut down. */
+  /** Resolves when the worker has shut down (and its health endpoint is closed). */
   done: Promise<void>;
   connection: NativeConnection;
+  health: HealthServer | null;
 }
 
-export async function startWorker(target: TemporalTarget = temporalTarget(), env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect(target.connectionOptions);
-  const worker = await createMtfWorker({
-    connection,
-    namespace: target.namespace,
-    taskQueue: target.taskQueue,
+export interface WorkerSettings {
+  identity: string;
+  token: string | null;
+  /** Refuse to start when the namespace lacks the loop's search attributes, instead of running without them. */
+  requireSearchAttributes: boolean;
+  healthAddress: string | null;
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '' || text === 'false' || text === '0' || text === 'no') return false;
+  if (text === 'true' || text === '1' || text === 'yes') return true;
+  throw new Error(`${name}: must be true or false, not "${value}"`);
+}
+
+export function workerSettings(env: NodeJS.ProcessEnv, observability: ObservabilitySettings): WorkerSettings {
+  return {
     identity: env.WORKER_IDENTITY || DEFAULT_IDENTITY,
-    activities: createActivities({ token: env.MTF_API_TOKEN || null }),
-  });
-  const log = Runtime.instance().logger;
-  log.info('worker started', { namespace: target.namespace, task_queue: target.taskQueue, identity: worker.options.identity });
-  const done = worker.run().finally(async () => {
-    log.info('worker stopped', { task_queue: target.taskQueue });
+    token: env.MTF_API_TOKEN || null,
+    requireSearchAttributes: flag(env.REQUIRE_SEARCH_ATTRIBUTES, 'REQUIRE_SEARCH_ATTRIBUTES'),
+    healthAddress: observability.healthAddress,
+  };
+}
+
+/**
+ * Sets a process up to run a worker: our logger and metrics in the SDK runtime (once per
+ * process), from the environment. Entry points call it first; the worker then starts with
+ * {@link startWorker}.
+ */
+export function setUpWorkerProcess(env: NodeJS.ProcessEnv = process.env, defaults: { logLevel?: string } = {}, write?: (line: string) => void) {
+  const observability = observabilitySettings(env, defaults);
+  const settings = workerSettings(env, observability);
+  const logger = installRuntime(observability, [settings.token], write);
+  return { logger, settings, observability };
+}
+
+export async function startWorker(target: TemporalTarget, settings: WorkerSettings, logger: Logger): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect(target.connectionOptions);
+  try {
+    await checkSearchAttributes(connection, target.namespace, settings, logger);
+    const worker = await createMtfWorker({
+      connection,
+      namespace: target.namespace,
+      taskQueue: target.taskQueue,
+      identity: settings.identity,
+      activities: createActivities({ token: settings.token }),
+    });
+    const health = settings.healthAddress ? await startHealthServer(settings.healthAddress, readinessProbe(worker, connection)) : null;
+    logger.info({ namespace: target.namespace, task_queue: target.taskQueue, identity: settings.identity, health: health?.url }, 'worker started');
+    const done = worker.run().finally(async () => {
+      logger.info({ task_queue: target.taskQueue, identity: settings.identity }, 'worker stopped');
+      await health?.close();
+      await connection.close();
+    });
+    return { worker, done, connection, health };
+  } catch (err) {
     await connection.close();
-  });
-  return { worker, done, connection };
+    throw err;
+  }
+}
+
+async function checkSearchAttributes(connection: NativeConnection, namespace: string, settings: WorkerSettings, logger: Logger): Promise<void> {
+  const missing = await missingSearchAttributes(connection.operatorService, namespace);
+  if (missing.length === 0) return;
+  if (settings.requireSearchAttributes) throw new SearchAttributesMissingError(missing, namespace);
+  logger.warn(
+    { missing, namespace, command: registerCommand(namespace) },
+    `search attributes ${missing.join(', ')} are not registered: loops run without them (not filterable in the UI); register them with: ${registerCommand(namespace)}`,
+  );
 }
 
 if (require.main === module) {
-  startWorker()
-    .then(({ done }) => done)
-    .catch((err: unknown) => {
-      console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    });
+  let logger: Logger | undefined;
+  try {
+    const setup = setUpWorkerProcess();
+    logger = setup.logger;
+    startWorker(temporalTarget(), setup.settings, logger)
+      .then(({ done }) => done)
+      .catch((err: unknown) => {
+        logger?.fatal({ error: err instanceof Error ? err.message : String(err) }, 'worker failed');
+        process.exit(1);
+      });
+  } catch (err) {
+    // A bad setting: one readable line, before any logger exists.
+    console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
 }

@@ -29,25 +29,27 @@ import type { CallMtfRunResult, MtfActivities, MtfRunSummary } from '../shared/m
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
 import { awaitOptions, callOptions, sendsOnce } from './policy';
+import { LoopVisibility } from './visibility';
 
 export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSummary> {
   const { carried_state, ...config } = validateInput(input);
   const info = workflowInfo();
   const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId }, carried_state, Date.now());
+  const shown = new LoopVisibility();
   setHandlers(loop);
   log.info(carried_state ? 'loop continued as new' : 'loop started', { iteration: loop.iteration, continue_mode: config.continue_mode });
 
   try {
     for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
       if (cyclesThisRun >= loop.config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
-        return await continueAsNewWithState(loop);
+        return await continueAsNewWithState(loop, shown);
       }
-      const result = await callAndAwaitCompletion(loop);
-      recordCycle(loop, result);
+      const result = await callAndAwaitCompletion(loop, shown);
+      recordCycle(loop, result, shown);
       if (loop.stopRequested) break;
-      await awaitContinue(loop);
+      await awaitContinue(loop, shown);
       if (loop.stopRequested) break;
-      await pause(loop);
+      await pause(loop, shown);
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -58,18 +60,20 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
     throw err;
   }
   loop.phase = 'stopped';
+  shown.stopped(loop);
   const summary = loop.summary(Date.now());
   log.info('loop stopped', { iteration: loop.iteration, reason: loop.stopReason, counters: loop.counters });
   return summary;
 }
 
 /** Steps 1 and 2: the call and, for an accepted run, the wait, within the cycle's budget. */
-async function callAndAwaitCompletion(loop: LoopState): Promise<CycleResult> {
+async function callAndAwaitCompletion(loop: LoopState, shown: LoopVisibility): Promise<CycleResult> {
   loop.beginCycle(Date.now());
+  shown.phase(loop);
   log.info('cycle started', { iteration: loop.iteration });
   try {
     const call = await callMtfRun(loop);
-    const summary = call.kind === 'completed' ? call.summary : await awaitCompletion(loop, call);
+    const summary = call.kind === 'completed' ? call.summary : await awaitCompletion(loop, call, shown);
     return resultFromSummary(summary);
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -82,6 +86,7 @@ async function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
   const { config } = loop;
   const activities = proxyActivities<MtfActivities>(callOptions(config, budgetLeft(loop)));
   return activities.callMtfRun({
+    iteration: loop.iteration,
     url: config.mtf_url,
     body: {
       symbols: config.symbols,
@@ -104,13 +109,15 @@ async function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
 }
 
 /** Step 2 for an accepted run: poll its status, or take the app's `mtf_completed` callback, whichever comes first. */
-async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>): Promise<MtfRunSummary> {
+async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<MtfRunSummary> {
   loop.phase = 'awaiting_completion';
+  shown.phase(loop);
   const activities = proxyActivities<MtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
   const scope = new CancellationScope();
   let polled = false;
   const polling = scope.run(() =>
     activities.awaitMtfRun({
+      iteration: loop.iteration,
       run_id: accepted.run_id,
       status_url: accepted.status_url,
       mtf_url: loop.config.mtf_url,
@@ -140,18 +147,23 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResu
   };
 }
 
-/** Step 3: record and announce the outcome. State and the workflow logger only: it costs no event. */
-function recordCycle(loop: LoopState, result: CycleResult): void {
+/**
+ * Step 3: record and announce the outcome: state, the workflow logger and metrics cost no event;
+ * a search attribute is upserted only when the outcome or the loop's state changes.
+ */
+function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility): void {
   const record = loop.recordCycle(result, Date.now());
+  shown.cycleFinished(loop, record);
   const fields = { iteration: record.iteration, outcome: record.outcome, mtf_run_id: record.mtf_run_id, cycle_seconds: record.cycle_seconds };
   if (record.outcome === 'succeeded' || record.outcome === 'partial') log.info('cycle finished', fields);
   else log.warn('cycle finished', { ...fields, message: record.message, consecutive_failures: loop.counters.consecutive_failures });
 }
 
 /** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle). */
-async function awaitContinue(loop: LoopState): Promise<void> {
+async function awaitContinue(loop: LoopState, shown: LoopVisibility): Promise<void> {
   if (loop.config.continue_mode !== 'signal') return;
   loop.phase = 'awaiting_continue';
+  shown.phase(loop);
   const timeout = loop.config.continue_timeout;
   const gate = () => loop.continuePending || loop.stopRequested;
   if (timeout === null) {
@@ -164,18 +176,20 @@ async function awaitContinue(loop: LoopState): Promise<void> {
 }
 
 /** Step 5: the pause between cycles, one timer, cut short by stop or continue. */
-async function pause(loop: LoopState): Promise<void> {
+async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
   loop.phase = 'pausing';
+  shown.phase(loop);
   const ms = loop.config.ping_interval * 1000;
   loop.nextCycleAt = new Date(Date.now() + ms).toISOString();
   await condition(() => loop.continuePending || loop.stopRequested, ms, { summary: 'pause' });
   if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
 }
 
-async function continueAsNewWithState(loop: LoopState): Promise<never> {
+async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility): Promise<never> {
   // Let running handlers finish so no signal or update is lost between the two runs.
   await condition(allHandlersFinished);
   loop.phase = 'continuing_as_new';
+  shown.phase(loop);
   log.info('continuing as new', { iteration: loop.iteration, history_length: workflowInfo().historyLength });
   return continueAsNew<typeof MtfPingPongWorkflow>({ ...loop.nextConfig(), carried_state: loop.carry() });
 }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { temporalCliPath, testServerPath } from '../../src/toolchain/binaries';
 
 let runtimeInstalled = false;
@@ -24,14 +25,18 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** A real `temporal server start-dev` on a free loopback port, in memory. */
-export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * A real `temporal server start-dev` on a free loopback port, in memory, with the loop's search
+ * attributes registered (as `npm start` registers them) unless a test needs a namespace without.
+ */
+export function createDevServerEnv(options: { searchAttributes?: boolean } = {}): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
+      searchAttributes: options.searchAttributes === false ? [] : [...SEARCH_ATTRIBUTES],
     },
   });
 }

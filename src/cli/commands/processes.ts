@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { constants } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SIMULATOR_FAULTS, startSimulator } from '../../simulator/server';
-import { startWorker } from '../../worker/main';
+import { setUpWorkerProcess, startWorker } from '../../worker/main';
 import { TransportError } from '@temporalio/worker';
 import { ExitCode, action, durationArg, examples, messageOf, say } from '../output';
 import { addTemporalOptions, addressOf, ensureListening, targetFrom, unreachable, type TemporalOptions } from '../temporal';
@@ -40,9 +40,10 @@ function registerWorker(program: Command): void {
       const target = targetFrom(options);
       // The same check and message as every other command, before the worker's own connection.
       await ensureListening(target);
+      const { logger, settings } = setUpWorkerProcess();
       let running;
       try {
-        running = await startWorker(target);
+        running = await startWorker(target, settings, logger);
       } catch (err) {
         if (err instanceof TransportError) throw unreachable(target, messageOf(err));
         throw err;

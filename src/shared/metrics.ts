@@ -1,0 +1,40 @@
+/**
+ * The service's metric names, in one place: the workflow and the activities emit them, the
+ * Grafana dashboard (deploy/grafana) and the tests read them. With the Prometheus exporter's
+ * settings (src/observability/runtime.ts), a counter is scraped with a `_total` suffix.
+ */
+export const METRICS = {
+  /** Counter {outcome}: cycles finished on this worker (replay-safe: a replay never adds). */
+  cyclesFinished: 'mtf_cycles_finished',
+  /** Histogram {outcome}, seconds: call + wait for completion of one cycle. */
+  cycleDuration: 'mtf_cycle_duration_seconds',
+  /** Histogram, seconds: the app's own execution time of a finished run, when it reports one. */
+  runDuration: 'mtf_run_duration_seconds',
+  /** Counter {status_class}: HTTP answers of the MTF API (2xx, 4xx, 5xx, network). */
+  httpResponses: 'mtf_http_responses',
+  /** Counter {activity}: attempts after the first, by Temporal or, for a live run, inside the activity. */
+  retries: 'mtf_call_retries',
+  // Gauges per workflow_id, set from the counters the loop carries: exact across restarts and continue-as-new.
+  /** Gauge {workflow_id, outcome}: the loop's own cycle counters. */
+  loopCycles: 'mtf_loop_cycles',
+  /** Gauge {workflow_id}: the current iteration. */
+  loopIteration: 'mtf_loop_iteration',
+  /** Gauge {workflow_id, phase}: 1 for the phase the loop is in, 0 for the phase it left. */
+  loopPhase: 'mtf_loop_phase',
+  /** Gauge {workflow_id}: failed or timed-out cycles in a row. */
+  loopConsecutiveFailures: 'mtf_loop_consecutive_failures',
+  /** Gauge {workflow_id}: share of cycles that succeeded (fully or partly), 0..1. */
+  loopSuccessRatio: 'mtf_loop_success_ratio',
+  /** Gauge {workflow_id}: share of requested symbols that the app analysed successfully, 0..1. */
+  symbolSuccessRatio: 'mtf_symbol_success_ratio',
+  /** Gauge {workflow_id}: 1 when the loop runs live (dry_run false), 0 in dry-run. */
+  loopLive: 'mtf_loop_live',
+} as const;
+
+const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 240, 420];
+
+/** Seconds-scale buckets for the service's histograms (the exporter's defaults suit milliseconds). */
+export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  [METRICS.cycleDuration]: SECONDS_BUCKETS,
+  [METRICS.runDuration]: SECONDS_BUCKETS,
+};

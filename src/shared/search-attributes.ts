@@ -1,0 +1,48 @@
+/**
+ * What makes a loop recognisable in the Temporal UI and `temporal workflow list`: three custom
+ * search attributes and a one-line summary. Neither ever holds symbols or MTF results: search
+ * attributes and summaries stay readable on the server even when payloads are encrypted.
+ */
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import type { LoopConfig } from './config';
+
+/** `running`, `failing` (FAILING_AFTER failed cycles in a row) or `stopped`. */
+export const LOOP_STATE = defineSearchAttributeKey('MtfLoopState', SearchAttributeType.KEYWORD);
+/** The outcome of the last finished cycle (succeeded, partial, failed, skipped, timed_out). */
+export const LAST_OUTCOME = defineSearchAttributeKey('MtfLastOutcome', SearchAttributeType.KEYWORD);
+/** True while the loop runs in dry-run mode: `MtfDryRun = false` lists the live loops. */
+export const DRY_RUN = defineSearchAttributeKey('MtfDryRun', SearchAttributeType.BOOL);
+
+export const SEARCH_ATTRIBUTES = [LOOP_STATE, LAST_OUTCOME, DRY_RUN] as const;
+
+export const LOOP_STATES = ['running', 'failing', 'stopped'] as const;
+export type LoopStateName = (typeof LOOP_STATES)[number];
+
+/** Failed or timed-out cycles in a row after which a loop shows as `failing`. */
+export const FAILING_AFTER = 3;
+
+/** The `temporal` CLI's name for each attribute type, for the registration commands. */
+const CLI_TYPE: Record<string, string> = { [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.BOOL]: 'Bool' };
+
+/** `Name=Type` pairs, as `temporal server start-dev --search-attribute` takes them. */
+export function searchAttributeSpecs(): string[] {
+  return SEARCH_ATTRIBUTES.map((key) => `${key.name}=${CLI_TYPE[key.type]}`);
+}
+
+/** The command that registers the attributes on a cluster's namespace. */
+export function registerCommand(namespace: string): string {
+  const names = SEARCH_ATTRIBUTES.map((key) => `--name ${key.name}`).join(' ');
+  const types = SEARCH_ATTRIBUTES.map((key) => `--type ${CLI_TYPE[key.type]}`).join(' ');
+  return `temporal operator search-attribute create --namespace ${namespace} ${names} ${types}`;
+}
+
+export function loopStateOf(stopped: boolean, consecutiveFailures: number): LoopStateName {
+  if (stopped) return 'stopped';
+  return consecutiveFailures >= FAILING_AFTER ? 'failing' : 'running';
+}
+
+/** The human summary the UI shows beside the loop: its mode and timing, never its symbols. */
+export function loopSummaryText(config: LoopConfig): string {
+  const mode = config.continue_mode === 'signal' ? 'waits for continue_signal' : 'runs on its own';
+  return `MTF ping-pong loop: ${config.dry_run ? 'dry run' : 'LIVE'}, ${mode}, every ${config.ping_interval} s, ${config.max_execution_time} s budget per cycle`;
+}
