@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +20,7 @@ import { startSimulator, type Simulator } from '../src/simulator/server';
 import { temporalCliPath } from '../src/toolchain/binaries';
 import { createMtfWorker } from '../src/worker/worker';
 import { pollUntil } from './helpers/loop-harness';
+import { freePort } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
@@ -59,16 +59,6 @@ after(async () => {
   await Promise.all([env?.teardown(), sim?.close()]);
   rmSync(scratch, { recursive: true, force: true });
 });
-
-/** A port nothing listens on: bound once by us, then released. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface Run {
   code: number | null;
@@ -233,6 +223,27 @@ describe('mtf-ping-pong CLI', () => {
       POLL_TRIES,
     );
     assert.ok((listed.find((l) => l.workflow_id === id)?.iteration ?? 0) >= 1, 'list shows the iteration');
+
+    // The loop's search attributes: its first outcome was upserted, and the filters find it by them.
+    const bySearch = await pollUntil(
+      async () => {
+        const result = await cli('list', '--outcome', 'succeeded', '--state', 'running', '--dry-run', '--json');
+        expectCode(result, 0, 'list --outcome succeeded --state running --dry-run');
+        return JSON.parse(result.stdout) as { workflow_id: string; loop_state: string; last_outcome: string; dry_run: boolean }[];
+      },
+      (loops) => loops.some((l) => l.workflow_id === id),
+      'the loop to be found by its search attributes',
+      POLL_TRIES,
+    );
+    assert.deepEqual(
+      bySearch.filter((l) => l.workflow_id === id).map(({ loop_state, last_outcome, dry_run }) => ({ loop_state, last_outcome, dry_run })),
+      [{ loop_state: 'running', last_outcome: 'succeeded', dry_run: true }],
+    );
+    const failing = await cli('list', '--state', 'failing', '--json');
+    expectCode(failing, 0, 'list --state failing');
+    assert.ok(!(JSON.parse(failing.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id), 'a succeeding loop is not listed as failing');
+    const liveOnly = await cli('list', '--live', '--json');
+    assert.ok(!(JSON.parse(liveOnly.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id), 'a dry-run loop is not listed as live');
 
     const stopped = await cli('stop', id, '--reason', 'cli test');
     expectCode(stopped, 0, 'stop');

@@ -93,15 +93,20 @@ export interface ListedLoop extends LoopListing {
   iteration: number | null;
 }
 
+/** The loop's own word while it runs (running, failing); Temporal's once it has closed (a terminated loop cannot update its attribute). */
+function stateOf(loop: ListedLoop): string {
+  return loop.status === 'RUNNING' ? (loop.loopState ?? 'running') : loop.status.toLowerCase();
+}
+
 export function listLines(loops: ListedLoop[]): string[] {
   if (loops.length === 0) return ['no loops on this namespace'];
   const idWidth = Math.max('ID'.length, ...loops.map((l) => l.workflowId.length)) + 2;
-  const header = `${'ID'.padEnd(idWidth)}${'STATE'.padEnd(12)}${'ITERATION'.padEnd(11)}STARTED`;
+  const header = `${'ID'.padEnd(idWidth)}${'STATE'.padEnd(12)}${'ITERATION'.padEnd(11)}${'LAST'.padEnd(11)}STARTED`;
   return [
     header,
     ...loops.map(
       (l) =>
-        `${l.workflowId.padEnd(idWidth)}${l.status.toLowerCase().padEnd(12)}${String(l.iteration ?? '-').padEnd(11)}${l.startTime.toISOString()}`,
+        `${l.workflowId.padEnd(idWidth)}${stateOf(l).padEnd(12)}${String(l.iteration ?? '-').padEnd(11)}${(l.lastOutcome ?? '-').padEnd(11)}${l.startTime.toISOString()}`,
     ),
   ];
 }

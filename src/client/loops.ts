@@ -14,7 +14,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ConfigError, parseLoopConfig, type ConfigPatch, type LoopConfig } from '../shared/config';
+import { ConfigError, parseLoopConfig, type ConfigPatch, type LoopConfig, type Outcome } from '../shared/config';
 import {
   DEFAULT_WORKFLOW_ID,
   WORKFLOW_TYPE,
@@ -23,7 +23,7 @@ import {
   stopSignal,
   updateConfigUpdate,
 } from '../shared/messages';
-import { DRY_RUN, LOOP_STATE, loopSummaryText } from '../shared/search-attributes';
+import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, loopSummaryText, type LoopStateName } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { missingSearchAttributes } from './search-attributes';
 
@@ -150,22 +150,47 @@ export interface LoopListing {
   status: string;
   startTime: Date;
   closeTime: Date | null;
+  /** The loop's search attributes; undefined when it runs without them. */
+  loopState?: string;
+  lastOutcome?: string;
+  dryRun?: boolean;
+}
+
+/** Narrows a listing by the loop's search attributes (the namespace must have them registered). */
+export interface LoopFilter {
+  state?: LoopStateName;
+  outcome?: Outcome;
+  /** true: live loops only; false: dry-run loops only. */
+  live?: boolean;
+}
+
+/** The visibility query for a filter; values come from fixed lists, so nothing needs escaping. */
+export function loopQuery(filter: LoopFilter = {}): string {
+  const terms = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+  if (filter.state) terms.push(`${LOOP_STATE.name} = '${filter.state}'`);
+  if (filter.outcome) terms.push(`${LAST_OUTCOME.name} = '${filter.outcome}'`);
+  if (filter.live !== undefined) terms.push(`${DRY_RUN.name} = ${filter.live ? 'false' : 'true'}`);
+  return terms.join(' AND ');
 }
 
 /**
  * The loops on the namespace, newest first. Temporal's visibility is eventually consistent: a loop
  * started a moment ago may take a second to appear.
  */
-export async function listLoops(client: Client, limit = 100): Promise<LoopListing[]> {
+export async function listLoops(client: Client, limit = 100, filter: LoopFilter = {}): Promise<LoopListing[]> {
   const loops: LoopListing[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'`, pageSize: limit })) {
+  for await (const execution of client.workflow.list({ query: loopQuery(filter), pageSize: limit })) {
     if (execution.status.name === 'CONTINUED_AS_NEW') continue;
+    const attributes = execution.typedSearchAttributes;
     loops.push({
       workflowId: execution.workflowId,
       runId: execution.runId,
       status: execution.status.name,
       startTime: execution.startTime,
       closeTime: execution.closeTime ?? null,
+      loopState: attributes.get(LOOP_STATE),
+      lastOutcome: attributes.get(LAST_OUTCOME),
+      dryRun: attributes.get(DRY_RUN),
     });
     if (loops.length >= limit) break;
   }

@@ -53,6 +53,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: logLevelFrom(options.level),
       base: { service: 'mtf-ping-pong' },
       redact: { paths: SECRET_PATHS, censor: REDACTED },
+      // The SDK passes failures as `error`: keep their type and message (JSON.stringify drops both).
+      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
@@ -108,9 +110,10 @@ export function prettyLine(jsonLine: string): string {
     return jsonLine;
   }
   const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
-  const level = String(entry.level ?? '').toUpperCase().padEnd(5);
+  const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+  const level = text(entry.level).toUpperCase().padEnd(5);
   const fields = Object.entries(entry)
     .filter(([key]) => !QUIET_KEYS.has(key))
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  return `${time} ${level} ${String(entry.msg ?? '')}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
+    .map(([key, value]) => `${key}=${text(value)}`);
+  return `${time} ${level} ${text(entry.msg)}${fields.length ? ' ' + fields.join(' ') : ''}\n`;
 }

@@ -18,7 +18,8 @@ export interface HealthServer {
 export interface Readiness {
   ready: boolean;
   worker: string;
-  temporal: 'ok' | string;
+  /** `ok`, or why Temporal did not answer. */
+  temporal: string;
 }
 
 export function readinessProbe(worker: Pick<Worker, 'getState'>, connection: NativeConnection): () => Promise<Readiness> {

@@ -1,9 +1,11 @@
 /** `status` (one loop, once or watched) and `list` (the loops on the namespace). */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { TemporalTarget } from '../../client/connection';
-import { LoopNotFoundError, listLoops } from '../../client/loops';
+import { LoopNotFoundError, listLoops, type LoopFilter } from '../../client/loops';
+import { OUTCOMES } from '../../shared/config';
+import { LOOP_STATES, registerCommand } from '../../shared/search-attributes';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { listLines, statusLines, type ListedLoop } from '../format';
 import { POLL_MS } from '../follow';
@@ -75,8 +77,8 @@ function registerStatus(program: Command): void {
  * Visibility lists every run; the status query goes to an ID's latest run, so only the newest
  * listing of each ID gets the answer (an older, closed run would show the new run's count).
  */
-async function withIterations(client: Client, target: TemporalTarget): Promise<ListedLoop[]> {
-  const loops = await listLoops(client);
+async function withIterations(client: Client, target: TemporalTarget, filter: LoopFilter): Promise<ListedLoop[]> {
+  const loops = await listLoops(client, 100, filter);
   const newest = new Set<string>();
   return Promise.all(
     loops.map(async (loop) => {
@@ -88,16 +90,43 @@ async function withIterations(client: Client, target: TemporalTarget): Promise<L
   );
 }
 
+interface ListOptions extends StatusOptions {
+  state?: LoopFilter['state'];
+  outcome?: LoopFilter['outcome'];
+  live?: boolean;
+  dryRun?: boolean;
+}
+
+function filterOf(options: ListOptions): LoopFilter {
+  const live = options.live ? true : options.dryRun ? false : undefined;
+  return { state: options.state, outcome: options.outcome, live };
+}
+
 function registerList(program: Command): void {
   const command = program
     .command('list')
-    .description('the loops on the namespace, newest first, with their state and iteration')
+    .description('the loops on the namespace, newest first, with their state, iteration and last outcome')
     .option('--json', 'as a JSON array')
-    .addHelpText('after', examples(['mtf-ping-pong list', 'mtf-ping-pong list --json --namespace prod']));
+    .addOption(new Option('--state <state>', 'only loops in this state (search attribute MtfLoopState)').choices(LOOP_STATES))
+    .addOption(new Option('--outcome <outcome>', 'only loops whose last cycle ended so (MtfLastOutcome)').choices(OUTCOMES))
+    .addOption(new Option('--live', 'only live loops (MtfDryRun = false)').conflicts('dryRun'))
+    .option('--dry-run', 'only dry-run loops (MtfDryRun = true)')
+    .addHelpText(
+      'after',
+      examples(['mtf-ping-pong list', 'mtf-ping-pong list --state failing', 'mtf-ping-pong list --live --outcome failed', 'mtf-ping-pong list --json --namespace prod']),
+    );
   addTemporalOptions(command).action(
-    action(async (options: StatusOptions) =>
+    action(async (options: ListOptions) =>
       withClient(options, async (client, target) => {
-        const loops = await withIterations(client, target);
+        const filter = filterOf(options);
+        let loops: ListedLoop[];
+        try {
+          loops = await withIterations(client, target, filter);
+        } catch (err) {
+          // The usual cause: the namespace has not registered the attributes the filter names.
+          if (Object.values(filter).some((v) => v !== undefined)) throw new Error(`${messageOf(err)}; filters need: ${registerCommand(target.namespace)}`);
+          throw err;
+        }
         if (!options.json) {
           listLines(loops).forEach((line) => say(line));
           return;
@@ -108,6 +137,9 @@ function registerList(program: Command): void {
             run_id: l.runId,
             status: l.status,
             iteration: l.iteration,
+            loop_state: l.loopState ?? null,
+            last_outcome: l.lastOutcome ?? null,
+            dry_run: l.dryRun ?? null,
             start_time: l.startTime.toISOString(),
             close_time: l.closeTime?.toISOString() ?? null,
           })),

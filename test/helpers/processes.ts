@@ -1,0 +1,89 @@
+/** Processes the tests start themselves (workers, CLIs), followed line by line, and free ports. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+/** A port nothing listens on: bound once by us, then released. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface Followed {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stdout line `match` accepts; rejects when the process ends or `timeoutMs` passes first. */
+  waitForLine(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** Starts `node script` with `env` on top of this process's environment, and follows its output. */
+export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv): Followed {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    child,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    waitForLine(match, what, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = out.split('\n').find((l) => l !== '' && match(l));
+          if (line === undefined) return;
+          done();
+          resolve(line);
+        };
+        const fail = (why: string) => {
+          done();
+          reject(new Error(`${why} waiting for ${what}\nstdout: ${out}\nstderr: ${err}`));
+        };
+        const onExit = () => fail('the process exited');
+        // A deadline, not a sleep: it only bounds how long a broken process can keep the test waiting.
+        const deadline = AbortSignal.timeout(timeoutMs);
+        const onDeadline = () => fail(`${timeoutMs} ms passed`);
+        deadline.addEventListener('abort', onDeadline);
+        const done = () => {
+          deadline.removeEventListener('abort', onDeadline);
+          child.stdout?.off('data', check);
+          child.off('exit', onExit);
+        };
+        child.stdout?.on('data', check);
+        child.on('exit', onExit);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `read` until `check` accepts it, yielding between reads, for at most `timeoutMs`. */
+export async function waitFor<S>(read: () => Promise<S>, check: (s: S) => boolean, what: string, timeoutMs = 30_000): Promise<S> {
+  const deadline = Date.now() + timeoutMs;
+  let last: S | undefined;
+  let error: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (check(last)) return last;
+    } catch (err) {
+      error = err;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}${error instanceof Error ? `; last error: ${error.message}` : ''}`);
+}
