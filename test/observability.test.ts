@@ -5,7 +5,7 @@
  * simulator; each assertion is something an operator would read or scrape.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -76,6 +76,16 @@ function sample(metrics: string, name: string, labels: Record<string, string> = 
   return undefined;
 }
 
+/** Every PromQL expression of the Grafana dashboard in deploy/grafana. */
+function grafanaExpressions(): string[] {
+  const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'deploy', 'grafana', 'mtf-ping-pong.json'), 'utf8')) as {
+    panels: { targets: { expr: string }[] }[];
+    templating: { list: { query: unknown }[] };
+  };
+  const variables = dashboard.templating.list.map((v) => v.query).filter((q): q is string => typeof q === 'string' && q.startsWith('label_values'));
+  return [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...variables];
+}
+
 async function scrape(port: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(response.status, 200);
@@ -130,6 +140,11 @@ void describe('a worker process', () => {
     assert.equal(sample(firstMetrics, 'mtf_call_retries_total', { taskQueue }), 1);
     assert.equal(sample(firstMetrics, 'mtf_cycle_duration_seconds_count', { outcome: 'succeeded', taskQueue }), 4);
     assert.ok((sample(firstMetrics, 'temporal_activity_schedule_to_start_latency_count', { task_queue: taskQueue }) ?? 0) >= 5, 'the SDK’s own metrics are served beside ours');
+
+    // The shipped Grafana dashboard plots exactly what a worker serves.
+    const used = new Set(grafanaExpressions().flatMap((expr) => [...expr.matchAll(/\b(?:mtf|temporal)_\w+/g)].map((m) => m[0])));
+    assert.ok(used.size >= 8, `the dashboard queries: ${[...used].join(', ')}`);
+    for (const name of used) assert.match(firstMetrics, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name} is scraped from the worker`);
 
     assert.equal(await first.stop('SIGTERM'), 0, 'the worker shuts down cleanly on SIGTERM');
     const second = spawnWorker(workerEnv);
