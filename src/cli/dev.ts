@@ -2,12 +2,14 @@
  * `npm start`: the whole stack on one machine, for a first look. It reuses a Temporal server that
  * already answers (TEMPORAL_ADDRESS, default 127.0.0.1:7233) or starts `temporal server start-dev`
  * with its state in .data/temporal.db; starts the MTF simulator (unless MTF_URL names a real app),
- * the worker in this process, and the loop `mtf-ping-pong` in dry-run mode (or attaches to it when it
- * already runs), then prints one line per finished cycle.
+ * the worker in this process, the dashboard, and the loop `mtf-ping-pong` in dry-run mode (or
+ * attaches to it when it already runs), then prints one line per finished cycle.
  *
  * Ctrl-C (SIGINT) or SIGTERM stops the worker, the simulator and the server it started, in that
  * order. The loop itself is not stopped: its state lives in the SQLite file, so the next `npm start`
- * resumes the same loop with the same counters. LOG_LEVEL (default WARN) sets the SDK's log level.
+ * resumes the same loop with the same counters. The worker's logs go to stderr (LOG_LEVEL, default
+ * warn), its metrics and probes to METRICS_ADDRESS / HEALTH_ADDRESS, the dashboard to
+ * DASHBOARD_ADDRESS; the embedded server registers the loop's search attributes.
  *
  * Nothing runs at import time.
  */
@@ -16,14 +18,15 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
+import { DEFAULT_DASHBOARD_ADDRESS, dashboardAddress, startDashboard, type Dashboard } from '../dashboard/server';
 import { LoopAlreadyRunningError, awaitLoopEnd, loopStatus, startLoop, updateLoop } from '../client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
+import { searchAttributeSpecs } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { startSimulator, type Simulator } from '../simulator/server';
 import { projectRoot, temporalCliPath } from '../toolchain/binaries';
-import { startWorker, type RunningWorker } from '../worker/main';
+import { setUpWorkerProcess, startWorker, type RunningWorker } from '../worker/main';
 import { countersLine, cycleLine } from './format';
 
 const DEFAULT_DEV_ADDRESS = '127.0.0.1:7233';
@@ -129,7 +132,7 @@ function portIsOpen({ host, port }: HostPort, timeoutMs = 1_000): Promise<boolea
   });
 }
 
-interface DevServer {
+export interface DevServer {
   child: ChildProcess;
   pid: number;
   logPath: string;
@@ -143,7 +146,7 @@ interface DevServer {
  * Starts `temporal server start-dev` in its own process group (detached), so Ctrl-C in the terminal
  * reaches only this process, which then stops things in order: worker first, server last.
  */
-function spawnDevServer(dataDir: string, { host, port }: HostPort): DevServer {
+export function spawnDevServer(dataDir: string, { host, port }: HostPort): DevServer {
   mkdirSync(dataDir, { recursive: true });
   const logPath = join(dataDir, 'temporal-server.log');
   const uiPort = port + 1000; // start-dev's own convention: 7233 -> 8233
@@ -154,6 +157,8 @@ function spawnDevServer(dataDir: string, { host, port }: HostPort): DevServer {
     '--ui-port', String(uiPort),
     '--db-filename', join(dataDir, 'temporal.db'),
     '--log-level', 'error',
+    // The loop's search attributes, so loops are filterable in the Web UI and `temporal workflow list`.
+    ...searchAttributeSpecs().flatMap((spec) => ['--search-attribute', spec]),
   ];
   const log = openSync(logPath, 'a');
   let child: ChildProcess;
@@ -183,7 +188,7 @@ function spawnDevServer(dataDir: string, { host, port }: HostPort): DevServer {
 }
 
 /** Polls until the new server serves its namespace, it exits, or the bound runs out. */
-async function waitUntilReady(server: DevServer, target: TemporalTarget): Promise<boolean> {
+export async function waitUntilReady(server: DevServer, target: TemporalTarget): Promise<boolean> {
   const deadline = Date.now() + SERVER_READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (server.hasExited()) return false;
@@ -202,7 +207,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** SIGTERM to the server's process group, SIGKILL if it has not exited in time. */
-async function stopDevServer(server: DevServer): Promise<void> {
+export async function stopDevServer(server: DevServer): Promise<void> {
   if (server.hasExited()) return;
   signalGroup(server.pid, 'SIGTERM');
   if (await settlesWithin(server.exited, SERVER_STOP_TIMEOUT_MS)) return;
@@ -366,6 +371,7 @@ class DevStack {
   server: DevServer | null = null;
   simulator: Simulator | null = null;
   worker: RunningWorker | null = null;
+  dashboard: Dashboard | null = null;
   stopFollowing: (() => void) | null = null;
   private stopping: Promise<never> | null = null;
 
@@ -390,6 +396,7 @@ class DevStack {
 
   private async stopInOrder(exitCode: number): Promise<never> {
     this.stopFollowing?.();
+    await this.dashboard?.close();
     if (this.worker) {
       const { worker, done } = this.worker;
       // The Runtime's own signal handler may already have asked it to shut down.
@@ -429,33 +436,11 @@ function handleSignals(stack: DevStack): void {
   process.on('exit', () => stack.killServerNow());
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-
-/**
- * One line per SDK log entry: a failed MTF attempt is worth seeing while its cycle retries, its
- * stack trace and task token are not (the Web UI has them).
- */
-function compactLogLine({ level, message, meta = {} }: LogEntry): string {
-  const { activityType, attempt, iteration, outcome, error } = meta as Record<string, unknown>;
-  const details: string[] = [];
-  if (typeof iteration === 'number') details.push(`iteration ${iteration}`);
-  if (typeof outcome === 'string') details.push(outcome);
-  if (typeof activityType === 'string') details.push(activityType);
-  if (typeof attempt === 'number') details.push(`attempt ${attempt}`);
-  const cause = error instanceof Error ? `: ${error.message}` : '';
-  return `[${level.toLowerCase()}] ${message}${details.length > 0 ? ` (${details.join(', ')})` : ''}${cause}`;
-}
-
-function installRuntime(env: NodeJS.ProcessEnv): void {
-  // The SDK logs every worker start and activity at INFO; the cycle lines are the readable summary.
-  const wanted = env.LOG_LEVEL?.toUpperCase();
-  const level = LOG_LEVELS.find((l) => l === wanted) ?? 'WARN';
-  Runtime.install({ logger: new DefaultLogger(level, (entry) => console.error(compactLogLine(entry))) });
-}
-
 async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   handleSignals(stack);
-  installRuntime(env);
+  // The cycle lines on stdout are the readable summary: the SDK's lines go to stderr, warnings
+  // and up unless LOG_LEVEL asks for more, readable on a terminal (LOG_FORMAT=json for machines).
+  const { logger, settings, observability } = setUpWorkerProcess(env, { logLevel: 'warn', metricsOptional: true }, (line) => process.stderr.write(line));
 
   const address = env.TEMPORAL_ADDRESS || DEFAULT_DEV_ADDRESS;
   const target = temporalTarget({ address }, env);
@@ -471,7 +456,7 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   }
   if (stack.isStopping) return;
 
-  stack.worker = await startWorker(target, env);
+  stack.worker = await startWorker(target, settings, logger);
   watchWorker(stack, stack.worker);
   const client = await connectClient(target);
   if (stack.isStopping) return;
@@ -479,7 +464,10 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   say('mtf-ping-pong dev stack');
   say(`  Temporal   ${address}${server ? ` (started here, log ${server.logPath})` : ' (already running)'}`);
   if (server) say(`  Web UI     ${server.uiUrl}`);
+  if (observability.metricsAddress) say(`  Metrics    http://${observability.metricsAddress}/metrics`);
+  if (stack.worker.health) say(`  Health     ${stack.worker.health.url}/readyz`);
   say(`  ${stack.simulator ? 'Simulator ' : 'MTF app   '} ${mtfUrl}`);
+  stack.dashboard = await startLocalDashboard(client, env);
   const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl, env);
   say('Ctrl-C stops the stack; the loop keeps its state and resumes on the next npm start.');
 
@@ -490,6 +478,23 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   };
   stack.stopFollowing = followCycles(client, initialCycles, onEnd);
   watchLoopEnd(client, onEnd);
+}
+
+/**
+ * The dashboard at DASHBOARD_ADDRESS (default 127.0.0.1:8080), with its URL in the startup lines.
+ * It is a view, not part of the loop: a busy port or a bad address costs one warning line, not the stack.
+ */
+async function startLocalDashboard(client: Client, env: NodeJS.ProcessEnv): Promise<Dashboard | null> {
+  try {
+    const { host, port } = dashboardAddress(env);
+    const dashboard = await startDashboard({ client, host, port });
+    say(`  Dashboard  ${dashboard.url}`);
+    return dashboard;
+  } catch (err) {
+    const why = isAddressInUse(err) ? `${env.DASHBOARD_ADDRESS || DEFAULT_DASHBOARD_ADDRESS} is in use` : messageOf(err);
+    say(`  Dashboard  not started: ${why} (set DASHBOARD_ADDRESS to serve it elsewhere)`);
+    return null;
+  }
 }
 
 /** A worker that stops on its own (a fatal error, SIGQUIT) leaves nothing to run the loop: stop it all. */

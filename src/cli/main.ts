@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerControl } from './commands/control';
+import { registerDashboard } from './commands/dashboard';
 import { registerHealth } from './commands/health';
 import { registerProcesses } from './commands/processes';
 import { registerStart } from './commands/start';
@@ -21,7 +22,8 @@ Environment (as the worker reads it):
   TEMPORAL_NAMESPACE   default "default" (--namespace overrides)
   TASK_QUEUE_NAME      default mtf-ping-pong-queue
   TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE   TLS and API key through @temporalio/envconfig
-  MTF_URL              the app's run URL for dev and health`;
+  MTF_URL              the app's run URL for dev and health
+  DASHBOARD_ADDRESS    where dashboard and dev serve the dashboard, default 127.0.0.1:8080`;
 
 export function buildProgram(): Command {
   const program = new Command('mtf-ping-pong')
@@ -46,6 +48,7 @@ export function buildProgram(): Command {
   registerStatusCommands(program);
   registerUpdate(program);
   registerHealth(program);
+  registerDashboard(program);
   return program;
 }
 

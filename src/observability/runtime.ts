@@ -40,20 +40,40 @@ export function observabilitySettings(env: NodeJS.ProcessEnv, defaults: { logLev
 
 /**
  * Installs the runtime with our logger and, when asked, the Prometheus exporter. Counters get the
- * `_total` suffix and durations are seconds, as Prometheus expects.
+ * `_total` suffix and durations are seconds, as Prometheus expects. Returns the logger and where
+ * metrics are served (null when they are off).
  */
-export function installRuntime(settings: ObservabilitySettings, secrets: (string | null | undefined)[], write?: (line: string) => void): Logger {
+export function installRuntime(
+  settings: ObservabilitySettings,
+  secrets: (string | null | undefined)[],
+  write?: (line: string) => void,
+  options: { metricsOptional?: boolean } = {},
+): { logger: Logger; metricsAddress: string | null } {
   const logger = createLogger({ level: settings.logLevel, format: settings.logFormat, secrets, write });
+  try {
+    install(logger, settings.logLevel, settings.metricsAddress);
+    return { logger, metricsAddress: settings.metricsAddress };
+  } catch (err) {
+    const why = `METRICS_ADDRESS ${settings.metricsAddress}: ${err instanceof Error ? err.message : String(err)}`;
+    if (!settings.metricsAddress || !options.metricsOptional) throw new Error(`${why} (choose another host:port, or off)`);
+    // `npm start` beside another stack: go on without metrics rather than not at all.
+    logger.warn(`${why}; running without metrics`);
+    install(logger, settings.logLevel, null);
+    return { logger, metricsAddress: null };
+  }
+}
+
+function install(logger: Logger, level: string, metricsAddress: string | null): void {
   // Core's own lines are noisy below WARN; they follow LOG_LEVEL only when it asks for more detail.
-  const coreLevel = settings.logLevel === 'debug' || settings.logLevel === 'trace' ? 'DEBUG' : 'WARN';
+  const coreLevel = level === 'debug' || level === 'trace' ? 'DEBUG' : 'WARN';
   Runtime.install({
     logger: sdkLoggerFor(logger),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: coreLevel }), forward: {} },
-      ...(settings.metricsAddress && {
+      ...(metricsAddress && {
         metrics: {
           prometheus: {
-            bindAddress: settings.metricsAddress,
+            bindAddress: metricsAddress,
             countersTotalSuffix: true,
             useSecondsForDurations: true,
             histogramBucketOverrides: HISTOGRAM_BUCKETS,
@@ -62,5 +82,4 @@ export function installRuntime(settings: ObservabilitySettings, secrets: (string
       }),
     },
   });
-  return logger;
 }

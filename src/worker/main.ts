@@ -56,11 +56,15 @@ export function workerSettings(env: NodeJS.ProcessEnv, observability: Observabil
  * process), from the environment. Entry points call it first; the worker then starts with
  * {@link startWorker}.
  */
-export function setUpWorkerProcess(env: NodeJS.ProcessEnv = process.env, defaults: { logLevel?: string } = {}, write?: (line: string) => void) {
+export function setUpWorkerProcess(
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: { logLevel?: string; metricsOptional?: boolean } = {},
+  write?: (line: string) => void,
+) {
   const observability = observabilitySettings(env, defaults);
   const settings = workerSettings(env, observability);
-  const logger = installRuntime(observability, [settings.token], write);
-  return { logger, settings, observability };
+  const { logger, metricsAddress } = installRuntime(observability, [settings.token], write, { metricsOptional: defaults.metricsOptional });
+  return { logger, settings, observability: { ...observability, metricsAddress } };
 }
 
 export async function startWorker(target: TemporalTarget, settings: WorkerSettings, logger: Logger): Promise<RunningWorker> {

@@ -271,7 +271,7 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     if (cause.type === MtfError.KillSwitch) return failed('skipped', cause.message);
-    const attempts = err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` (after ${config.max_attempts} attempts)` : '';
+    const attempts = err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` (after ${attemptsText(config.max_attempts)})` : '';
     return failed('failed', `${cause.message}${attempts}`);
   }
   if (cause instanceof TimeoutFailure) {
@@ -280,9 +280,13 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     }
     const what = cause.timeoutType === TimeoutType.HEARTBEAT ? 'the worker running the call was lost (no heartbeat)' : `the call timed out after ${config.activity_timeout} s`;
     if (sendsOnce(config)) return failed('failed', `live MTF run may have executed, not sent again: ${what}`);
-    return failed('failed', `${what}${err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` on each of ${config.max_attempts} attempts` : ''}`);
+    return failed('failed', `${what}${err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` on each of ${attemptsText(config.max_attempts)}` : ''}`);
   }
   return failed('failed', cause instanceof Error ? cause.message : String(cause));
+}
+
+function attemptsText(n: number): string {
+  return n === 1 ? '1 attempt' : `${n} attempts`;
 }
 
 function safeJson(value: unknown): string {

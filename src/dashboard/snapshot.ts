@@ -1,0 +1,113 @@
+/**
+ * What the dashboard shows, read from the loops themselves: Temporal's list of MtfPingPongWorkflow
+ * executions, and `get_status` of each running one (its counters and its window of recent cycles
+ * live in workflow state, so there is no second store that could drift from it).
+ */
+import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { listLoops, loopStatus, type LoopListing } from '../client/loops';
+import type { LoopStatus } from '../shared/status';
+
+/** A worker answers a query in milliseconds; a loop nobody polls for must not hold the page up. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 3_000;
+/** Closed loops pile up on a namespace; the newest ones are enough for a live view. */
+export const DEFAULT_LIST_LIMIT = 50;
+
+/** One loop (one workflow ID) as the page renders it; snake_case like the rest of the wire names. */
+export interface DashboardLoop {
+  workflow_id: string;
+  run_id: string;
+  /** running, stopped (completed on stop_signal), cancelled, terminated, failed or timed_out. */
+  state: string;
+  start_time: string;
+  close_time: string | null;
+  /** The running loop's `get_status` answer; null for a closed loop or one that did not answer. */
+  status: LoopStatus | null;
+  /** Why `status` is null for a running loop (no worker polling, query failed). */
+  error: string | null;
+}
+
+export interface DashboardSnapshot {
+  namespace: string;
+  generated_at: string;
+  loops: DashboardLoop[];
+}
+
+export interface SnapshotOptions {
+  queryTimeoutMs?: number;
+  listLimit?: number;
+}
+
+/** Temporal's COMPLETED means the loop ended on stop_signal: "stopped" is what people call it. */
+function stateOf(temporalStatus: string): string {
+  return temporalStatus === 'COMPLETED' ? 'stopped' : temporalStatus.toLowerCase();
+}
+
+/** gRPC's DEADLINE_EXCEEDED, as the SDK throws it (bare, or wrapped in a ServiceError). */
+const DEADLINE_EXCEEDED = 4;
+
+function isDeadlineExceeded(err: unknown): boolean {
+  const grpcError = err instanceof ServiceError ? err.cause : err;
+  const code: number | undefined = isGrpcServiceError(grpcError) ? grpcError.code : undefined;
+  return code === DEADLINE_EXCEEDED;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The SDK's "Failed to query Workflow" says little alone: its gRPC cause says why. */
+function queryFailure(err: unknown, timeoutMs: number): string {
+  if (isDeadlineExceeded(err)) return `did not answer get_status within ${timeoutMs / 1000} s: is a worker polling its task queue?`;
+  const cause = err instanceof ServiceError && err.cause ? `: ${err.cause.message}` : '';
+  return `get_status failed: ${messageOf(err)}${cause}`;
+}
+
+/**
+ * `get_status` under a gRPC deadline: a loop whose task queue no worker polls would otherwise
+ * wait for ever, and the deadline cancels the call itself (a Promise.race would leave it running).
+ */
+function boundedStatus(client: Client, workflowId: string, timeoutMs: number): Promise<LoopStatus> {
+  return client.connection.withDeadline(Date.now() + timeoutMs, () => loopStatus(client, workflowId));
+}
+
+async function describe(client: Client, listing: LoopListing, timeoutMs: number): Promise<DashboardLoop> {
+  const loop: DashboardLoop = {
+    workflow_id: listing.workflowId,
+    run_id: listing.runId,
+    state: stateOf(listing.status),
+    start_time: listing.startTime.toISOString(),
+    close_time: listing.closeTime?.toISOString() ?? null,
+    status: null,
+    error: null,
+  };
+  // A closed loop is shown by its Temporal status alone: querying it would make a worker replay
+  // its whole last run, for every closed loop, on every refresh.
+  if (listing.status !== 'RUNNING') return loop;
+  try {
+    loop.status = await boundedStatus(client, listing.workflowId, timeoutMs);
+  } catch (err) {
+    loop.error = queryFailure(err, timeoutMs);
+  }
+  return loop;
+}
+
+/**
+ * Every loop on the client's namespace, newest first, one entry per workflow ID (its newest run:
+ * an ID stopped and started again is one loop). The queries run in parallel, each bounded, so the
+ * answer takes at most about one query timeout whatever the loops do. Rejects only when Temporal
+ * itself cannot list.
+ */
+export async function loopsSnapshot(client: Client, options: SnapshotOptions = {}): Promise<DashboardSnapshot> {
+  const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const seen = new Set<string>();
+  const newest = (await listLoops(client, options.listLimit ?? DEFAULT_LIST_LIMIT)).filter((listing) => {
+    if (seen.has(listing.workflowId)) return false;
+    seen.add(listing.workflowId);
+    return true;
+  });
+  return {
+    namespace: client.options.namespace,
+    generated_at: new Date().toISOString(),
+    loops: await Promise.all(newest.map((listing) => describe(client, listing, timeoutMs))),
+  };
+}
