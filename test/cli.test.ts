@@ -332,7 +332,8 @@ describe('mtf-ping-pong CLI', () => {
   test('the worker and simulator commands run a loop on their own, and stop on SIGINT', async () => {
     const queue = uniqueId('cli-own-tq');
     const simulator = spawnCli(['simulator', '--port', '0', '--latency', '50ms']);
-    const worker = spawnCli(['worker'], { TASK_QUEUE_NAME: queue });
+    // Metrics and probes off: the default ports belong to whoever runs the suite.
+    const worker = spawnCli(['worker'], { TASK_QUEUE_NAME: queue, METRICS_ADDRESS: 'off', HEALTH_ADDRESS: 'off' });
     try {
       const [, runUrl] = await simulator.waitFor(/run URL (http:\/\/\S+);/);
       assert.ok(runUrl);

@@ -6,33 +6,15 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { temporalCliPath } from '../src/toolchain/binaries';
+import { freePort, freePortPair } from './helpers/processes';
 
 const devScript = join(__dirname, '..', 'src', 'cli', 'dev.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'mtf-dev-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** A free loopback port whose +1000 neighbour (the Web UI) is free too. */
-async function freePortPair(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = await listenOnce(0);
-    if (port + 1000 < 65536 && (await listenOnce(port + 1000).then(() => true, () => false))) return port;
-  }
-  throw new Error('no free port pair found');
-}
-
-async function listenOnce(port: number): Promise<number> {
-  const server = createServer();
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  const { port: bound } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return bound;
-}
 
 interface DevRun {
   child: ChildProcess;
@@ -80,19 +62,30 @@ function serversUsing(folder: string): string[] {
 
 describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
   test('runs cycles, stops cleanly on Ctrl-C, and resumes the same loop on the next start', async () => {
-    const [temporalPort, simulatorPort] = [await freePortPair(), await listenOnce(0)];
+    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [await freePortPair(), await freePort(), await freePort(), await freePort(), await freePort()];
     const env = {
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       MTF_DATA_DIR: dataDir,
       MTF_SIMULATOR_PORT: String(simulatorPort),
       MTF_PING_INTERVAL: '1',
       TASK_QUEUE_NAME: 'mtf-ping-pong-queue',
+      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
+      DASHBOARD_ADDRESS: `127.0.0.1:${dashboardPort}`,
     };
 
     const first = startDev(env);
     const text = await first.waitFor(/^iteration \d+ +succeeded/, 2);
     assert.match(text, new RegExp(`Web UI +http://127\\.0\\.0\\.1:${temporalPort + 1000}`));
     assert.match(text, /Loop +mtf-ping-pong started/);
+    // What a user of npm start can look at besides the cycle lines: metrics, readiness, the dashboard.
+    assert.match(text, new RegExp(`Metrics +http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /^mtf_loop_cycles\{.*outcome="succeeded".*workflow_id="mtf-ping-pong".*\} [1-9]/m);
+    assert.equal((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${dashboardPort}/`)).status, 200);
+    const described = spawnSync(temporalCliPath(), ['workflow', 'describe', '--workflow-id', 'mtf-ping-pong', '--address', `127.0.0.1:${temporalPort}`], { encoding: 'utf8' });
+    assert.match(described.stdout, /MtfLastOutcome/, 'npm start registered the search attributes and the loop carries them');
     assert.equal(await interrupt(first), 0, first.output());
     assert.deepEqual(serversUsing(dataDir), [], 'the dev server it started is gone');
     const lastIteration = Math.max(...[...first.output().matchAll(/^iteration (\d+)/gm)].map((m) => Number(m[1])));

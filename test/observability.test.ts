@@ -19,7 +19,7 @@ import { DRY_RUN, LAST_OUTCOME, LOOP_STATE } from '../src/shared/search-attribut
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { startWorker } from '../src/worker/main';
-import { freePort, spawnNode, waitFor, type Followed } from './helpers/processes';
+import { freePort, freePortPair, spawnNode, waitFor, type Followed } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
@@ -197,7 +197,7 @@ void describe('a worker process', () => {
   });
 
   test('/readyz turns unready when Temporal goes away and ready when it returns; /healthz stays up', async () => {
-    const [temporalPort, healthPort] = await Promise.all([freePort(), freePort()]);
+    const [temporalPort, healthPort] = await Promise.all([freePortPair(), freePort()]);
     const dataDir = mkdtempSync(join(tmpdir(), 'mtf-ready-'));
     const address = { host: '127.0.0.1', port: temporalPort };
     const target = temporalTarget({ address: `127.0.0.1:${temporalPort}` }, {});

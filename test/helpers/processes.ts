@@ -3,14 +3,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
-/** A port nothing listens on: bound once by us, then released. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
+/** A port nothing listens on (or `port` itself, when free): bound once by us, then released. */
+export async function freePort(port = 0): Promise<number> {
+  const server = createServer().listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const { port } = server.address() as { port: number };
+  const { port: bound } = server.address() as { port: number };
   server.close();
   await once(server, 'close');
-  return port;
+  return bound;
+}
+
+/** A free port whose +1000 neighbour is free too: `start-dev` puts its Web UI there. */
+export async function freePortPair(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = await freePort();
+    if (port + 1000 < 65536 && (await freePort(port + 1000).then(() => true, () => false))) return port;
+  }
+  throw new Error('no free port pair found');
 }
 
 export interface Followed {
