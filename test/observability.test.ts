@@ -5,7 +5,7 @@
  * simulator; each assertion is something an operator would read or scrape.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -147,7 +147,10 @@ void describe('a worker process', () => {
     for (const name of used) assert.match(firstMetrics, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name} is scraped from the worker`);
 
     assert.equal(await first.stop('SIGTERM'), 0, 'the worker shuts down cleanly on SIGTERM');
-    const second = spawnWorker(workerEnv);
+    // The second worker reads the same token from a file, as a mounted secret.
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'mtf-token-')), 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const second = spawnWorker({ ...workerEnv, MTF_API_TOKEN: '', MTF_API_TOKEN_FILE: tokenFile });
     await second.waitForLine((l) => l.includes('"worker started"'), 'the second worker to start');
     await continueLoop(env.client, workflowId);
     const fifth = await cycleDone(5);
@@ -190,7 +193,9 @@ void describe('a worker process', () => {
     );
 
     // The token reached the app, and nothing else: not the logs, the metrics, the history or the status.
-    assert.ok(sim.runRequests().some((r) => r.authorization === `Bearer ${TOKEN}`), 'the worker sent its token to the app');
+    const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
+    assert.equal(sent.length, 6, 'one 500, then five cycles');
+    assert.ok(sent.every((r) => r.authorization === `Bearer ${TOKEN}`), 'both workers, from env and from file, sent the token to the app');
     const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
     const everything = [first.stdout(), first.stderr(), second.stdout(), second.stderr(), firstMetrics, secondMetrics, history, finalStatus, JSON.stringify(summary)];
     everything.forEach((text, i) => assert.ok(!text.includes(TOKEN), `the token leaked into output #${i}`));

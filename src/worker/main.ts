@@ -2,11 +2,12 @@
  * The worker process (what a container runs). Reads its settings from the environment:
  * TEMPORAL_ADDRESS (default localhost:7233; `temporal:7233` in Compose), TEMPORAL_NAMESPACE
  * (default), TASK_QUEUE_NAME (mtf-ping-pong-queue), WORKER_IDENTITY (mtf-ping-pong-worker),
- * TLS / API key through envconfig; MTF_API_TOKEN, the trading app's token, which only this
- * process ever holds; LOG_LEVEL / LOG_FORMAT, METRICS_ADDRESS (Prometheus, default
+ * TLS / API key through envconfig; MTF_API_TOKEN (or MTF_API_TOKEN_FILE), the trading app's
+ * token, which only this process ever holds; LOG_LEVEL / LOG_FORMAT, METRICS_ADDRESS (Prometheus, default
  * 127.0.0.1:9464), HEALTH_ADDRESS (/healthz and /readyz, default 127.0.0.1:9465) and
  * REQUIRE_SEARCH_ATTRIBUTES. SIGINT / SIGTERM shut it down gracefully.
  */
+import { readFileSync } from 'node:fs';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporalTarget, type TemporalTarget } from '../client/connection';
@@ -42,10 +43,29 @@ function flag(value: string | undefined, name: string): boolean {
   throw new Error(`${name}: must be true or false, not "${value}"`);
 }
 
+/**
+ * The app's API token: MTF_API_TOKEN, or the contents of MTF_API_TOKEN_FILE (a mounted secret;
+ * one trailing line break is dropped). Both at once is a mistake worth one clear line.
+ */
+export function apiToken(env: NodeJS.ProcessEnv): string | null {
+  const file = env.MTF_API_TOKEN_FILE?.trim();
+  if (!file) return env.MTF_API_TOKEN || null;
+  if (env.MTF_API_TOKEN) throw new Error('set MTF_API_TOKEN or MTF_API_TOKEN_FILE, not both');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`MTF_API_TOKEN_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const token = text.replace(/\r?\n$/, '');
+  if (token === '' || /[\r\n]/.test(token)) throw new Error(`MTF_API_TOKEN_FILE: ${file} must hold the token on one line`);
+  return token;
+}
+
 export function workerSettings(env: NodeJS.ProcessEnv, observability: ObservabilitySettings): WorkerSettings {
   return {
     identity: env.WORKER_IDENTITY || DEFAULT_IDENTITY,
-    token: env.MTF_API_TOKEN || null,
+    token: apiToken(env),
     requireSearchAttributes: flag(env.REQUIRE_SEARCH_ATTRIBUTES, 'REQUIRE_SEARCH_ATTRIBUTES'),
     healthAddress: observability.healthAddress,
   };
