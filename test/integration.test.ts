@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import { createActivities } from '../src/activities';
-import { LoopAlreadyRunningError, listLoops, loopStatus, startLoop, stopLoop, updateLoop } from '../src/client/loops';
+import { LoopAlreadyRunningError, listLoops, startLoop, stopLoop, updateLoop } from '../src/client/loops';
 import { ConfigError } from '../src/shared/config';
 import type { LoopConfigInput } from '../src/shared/config';
-import type { LoopStatus } from '../src/shared/status';
-import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/server';
-import { createMtfWorker } from '../src/worker/worker';
+import { startSimulator, type Simulator } from '../src/simulator/server';
 import { SEED_REQUEST_BODY } from './helpers/fixtures';
 import { pollUntil } from './helpers/loop-harness';
+import { runRealLoop, type RealLoop } from './helpers/real-loop';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -29,51 +27,9 @@ after(async () => {
   await Promise.all([env?.teardown(), sim?.close()]);
 });
 
-interface Loop {
-  workflowId: string;
-  taskQueue: string;
-  status(): Promise<LoopStatus>;
-  /**
-   * Waits for this loop's n-th run request to reach the simulator, then reads the status: a cycle
-   * is recorded before the pause that leads to the next request, so n requests mean the cycles
-   * before the n-th are in the status.
-   */
-  afterRequests(n: number): Promise<LoopStatus>;
-  /** The run requests this loop sent, in order. */
-  requests(): RecordedRequest[];
-}
-
-/** Starts a worker and a loop on a fresh task queue, runs `body`, then stops the loop and the worker. */
-async function withRealLoop<T>(config: LoopConfigInput, body: (loop: Loop) => Promise<T>, workflowId = uniqueId('loop')): Promise<T> {
-  const taskQueue = uniqueId('tq');
-  const worker = await createMtfWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    identity: 'integration-test-worker',
-    activities: createActivities({ token: 'test-token' }),
-    stickyQueueScheduleToStartTimeoutMs: 1_000,
-  });
-  return worker.runUntil(async () => {
-    const before = sim.runRequests().length;
-    await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...config } });
-    const status = () => loopStatus(env.client, workflowId);
-    const loop: Loop = {
-      workflowId,
-      taskQueue,
-      status,
-      afterRequests: async (n) => {
-        await sim.waitForRunRequests(before + n, 30_000);
-        return status();
-      },
-      requests: () => sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`)),
-    };
-    try {
-      return await body(loop);
-    } finally {
-      await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
-    }
-  });
+/** Starts a worker and a loop on a fresh task queue, runs `body`, then ends the loop and the worker. */
+function withRealLoop<T>(config: LoopConfigInput, body: (loop: RealLoop) => Promise<T>, workflowId?: string): Promise<T> {
+  return runRealLoop(env, sim, config, body, workflowId);
 }
 
 describe('the loop on a real Temporal dev server', () => {

@@ -77,12 +77,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   }
 
   function post(ctx: Context, input: CallMtfRunInput): Promise<HttpAnswer> {
-    return send(
-      http,
-      input.url,
-      { method: 'POST', body: input.body, headers: { 'idempotency-key': input.idempotency_key } },
-      ctx.cancellationSignal,
-    );
+    return send(http, input.url, { method: 'POST', body: input.body, headers: { 'idempotency-key': input.idempotency_key } }, attemptSignal(ctx));
   }
 
   /**
@@ -138,10 +133,10 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     let answer: HttpAnswer;
     try {
       const withToken = sameOrigin(input.status_url, input.mtf_url);
-      answer = await send(http, input.status_url, { method: 'GET', withToken }, ctx.cancellationSignal);
+      answer = await send(http, input.status_url, { method: 'GET', withToken }, attemptSignal(ctx));
       countResponse(ctx, answer.status);
     } catch (err) {
-      if (ctx.cancellationSignal.aborted) throw err;
+      if (attemptSignal(ctx).aborted) throw err;
       countResponse(ctx, null);
       // Reading a status is safe to repeat, and the run goes on meanwhile: keep polling, within
       // the cycle's budget, rather than spending one of the call's attempts.
@@ -175,6 +170,24 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   }
 
   return { callMtfRun, awaitMtfRun, health_check_activity };
+}
+
+const attemptSignals = new WeakMap<Context, AbortSignal>();
+
+/**
+ * Aborts on cancellation or when the attempt's start-to-close timeout has passed. The server times
+ * the attempt out either way, but the worker hears of it only at its next heartbeat (or never, if
+ * the call is quick to start and slow to answer): without this, a body that drips for ever would
+ * hold a worker slot, and a graceful shutdown, for as long as it drips.
+ */
+function attemptSignal(ctx: Context): AbortSignal {
+  let signal = attemptSignals.get(ctx);
+  if (!signal) {
+    // Counted from the first use in this attempt, on this worker's clock: never earlier than the server's.
+    signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(ctx.info.startToCloseTimeoutMs)]);
+    attemptSignals.set(ctx, signal);
+  }
+  return signal;
 }
 
 /** HTTP answers by class (`2xx` … `5xx`), or `network` when none came. */

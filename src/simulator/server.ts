@@ -127,7 +127,8 @@ const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
 const RUN_PATH = '/api/mtf/run';
 const RUNS_PREFIX = '/api/mtf/runs/';
 const MAX_REQUEST_BODY = 1024 * 1024;
-const OVERSIZED_BYTES = 2 * 1024 * 1024;
+/** A runaway answer: ten times the client's 1 MiB limit. */
+const OVERSIZED_BYTES = 10 * 1024 * 1024;
 const DRIP_INTERVAL_MS = 500;
 const KILL_SWITCH_MESSAGE = 'Global kill switch is OFF. Use force_run=true to override.';
 

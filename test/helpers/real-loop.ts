@@ -1,0 +1,65 @@
+/** A real loop on a dev server: a worker in this process on a fresh task queue, the simulator over loopback. */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { loopStatus, startLoop } from '../../src/client/loops';
+import type { LoopConfigInput } from '../../src/shared/config';
+import type { LoopStatus } from '../../src/shared/status';
+import type { RecordedRequest, Simulator } from '../../src/simulator/server';
+import { createMtfWorker } from '../../src/worker/worker';
+import { uniqueId } from './temporal';
+
+export interface RealLoop {
+  workflowId: string;
+  taskQueue: string;
+  status(): Promise<LoopStatus>;
+  /**
+   * Waits for this loop's n-th run request to reach the simulator, then reads the status: a cycle
+   * is recorded before the pause that leads to the next request, so n requests mean the cycles
+   * before the n-th are in the status.
+   */
+  afterRequests(n: number): Promise<LoopStatus>;
+  /** The run requests this loop sent, in order. */
+  requests(): RecordedRequest[];
+}
+
+/** Starts a worker and a loop on a fresh task queue, runs `body`, then ends the loop and the worker. */
+export async function runRealLoop<T>(
+  env: TestWorkflowEnvironment,
+  sim: Simulator,
+  config: LoopConfigInput,
+  body: (loop: RealLoop) => Promise<T>,
+  workflowId = uniqueId('loop'),
+): Promise<T> {
+  const taskQueue = uniqueId('tq');
+  const worker = await createMtfWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    identity: 'integration-test-worker',
+    activities: createActivities({ token: 'test-token' }),
+    stickyQueueScheduleToStartTimeoutMs: 1_000,
+    // A test ends its loop before its worker: nothing is left for a long grace time to wait for.
+    shutdownGraceTimeMs: 2_000,
+  });
+  return worker.runUntil(async () => {
+    const before = sim.runRequests().length;
+    await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...config } });
+    const status = () => loopStatus(env.client, workflowId);
+    const loop: RealLoop = {
+      workflowId,
+      taskQueue,
+      status,
+      afterRequests: async (n) => {
+        await sim.waitForRunRequests(before + n, 30_000);
+        return status();
+      },
+      requests: () => sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`)),
+    };
+    try {
+      return await body(loop);
+    } finally {
+      await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+    }
+  });
+}
+
