@@ -42,6 +42,14 @@ void describe('logger', () => {
     assert.match(raw(), /"error":\{"type":"Error","message":"refused with \[redacted\]"/, 'an error keeps its message, scrubbed');
   });
 
+  test('a secret with characters JSON escapes is found in its escaped form too', () => {
+    const token = 'tok"with\\quote';
+    const { logger, raw } = collect({ secrets: [token] });
+    logger.info({ note: `got ${token}` }, 'escaped');
+    assert.ok(!raw().includes(JSON.stringify(token).slice(1, -1)), raw());
+    assert.match(raw(), /got \[redacted\]/);
+  });
+
   test('pretty lines are readable and keep the fields that matter', () => {
     const line = prettyLine(JSON.stringify({ level: 'warn', time: '2026-01-02T03:04:05.678Z', msg: 'cycle finished', service: 'mtf-ping-pong', workflow_id: 'mtf-ping-pong', iteration: 7, outcome: 'failed' }));
     assert.equal(line, '03:04:05 WARN  cycle finished workflow_id=mtf-ping-pong iteration=7 outcome=failed\n');

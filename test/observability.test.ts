@@ -133,6 +133,8 @@ void describe('a worker process', () => {
     assert.equal(sample(firstMetrics, 'mtf_loop_cycles', { ...loop, outcome: 'failed' }), 0);
     assert.equal(sample(firstMetrics, 'mtf_loop_iteration', loop), 4);
     assert.equal(sample(firstMetrics, 'mtf_loop_phase', { ...loop, phase: 'awaiting_continue' }), 1);
+    const phasesAtOne = firstMetrics.split('\n').filter((l) => l.startsWith('mtf_loop_phase{') && l.includes(`workflow_id="${workflowId}"`) && l.endsWith(' 1'));
+    assert.equal(phasesAtOne.length, 1, `one phase at a time, continue-as-new included:\n${phasesAtOne.join('\n')}`);
     assert.equal(sample(firstMetrics, 'mtf_loop_success_ratio', loop), 1);
     assert.equal(sample(firstMetrics, 'mtf_loop_live', loop), 0);
     assert.equal(sample(firstMetrics, 'mtf_http_responses_total', { status_class: '5xx', taskQueue }), 1);
@@ -269,7 +271,7 @@ void describe('search attributes on a namespace without them', () => {
 
     await assert.rejects(
       startWorker(target, { ...settings, requireSearchAttributes: true }, logger),
-      /lacks the search attributes MtfLoopState, MtfLastOutcome, MtfDryRun; register them with: temporal operator search-attribute create/,
+      /lacks the search attributes MtfLoopState, MtfLastOutcome, MtfDryRun \(or has them with another type\); register them with: temporal operator search-attribute create/,
     );
   });
 });

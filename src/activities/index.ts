@@ -140,7 +140,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       countResponse(ctx, null);
       // Reading a status is safe to repeat, and the run goes on meanwhile: keep polling, within
       // the cycle's budget, rather than spending one of the call's attempts.
-      ctx.log.warn('MTF run status could not be read; polling on', { run_id: input.run_id, error: String(err) });
+      ctx.log.warn('MTF run status could not be read; polling on', { iteration: input.iteration, mtf_run_id: input.run_id, error: String(err) });
       return null;
     }
     if (answer.status === 404) {
@@ -151,7 +151,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       throw failureForStatus(answer, input.status_url);
     }
     if (answer.status !== 200) {
-      ctx.log.warn('MTF run status answered an error; polling on', { run_id: input.run_id, http_status: answer.status, message: appMessage(answer) });
+      ctx.log.warn('MTF run status answered an error; polling on', { iteration: input.iteration, mtf_run_id: input.run_id, http_status: answer.status, message: appMessage(answer) });
       return null;
     }
     const body = parseJsonObject(answer, input.status_url);

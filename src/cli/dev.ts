@@ -440,7 +440,7 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   handleSignals(stack);
   // The cycle lines on stdout are the readable summary: the SDK's lines go to stderr, warnings
   // and up unless LOG_LEVEL asks for more, readable on a terminal (LOG_FORMAT=json for machines).
-  const { logger, settings, observability } = setUpWorkerProcess(env, { logLevel: 'warn', metricsOptional: true }, (line) => process.stderr.write(line));
+  const { logger, settings, observability } = setUpWorkerProcess(env, { logLevel: 'warn', endpointsOptional: true }, (line) => process.stderr.write(line));
 
   const address = env.TEMPORAL_ADDRESS || DEFAULT_DEV_ADDRESS;
   const target = temporalTarget({ address }, env);

@@ -23,7 +23,7 @@ import {
   stopSignal,
   updateConfigUpdate,
 } from '../shared/messages';
-import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, loopSummaryText, type LoopStateName } from '../shared/search-attributes';
+import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATIC_SUMMARY, type LoopStateName } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { missingSearchAttributes } from './search-attributes';
 
@@ -55,7 +55,7 @@ export interface StartedLoop {
 /**
  * Starts a loop. The config is checked here first (the workflow checks it again), and sent whole,
  * defaults included, so the history shows exactly what the loop runs with. No execution timeout:
- * the loop runs until it is stopped. The UI shows a one-line summary of it; when the namespace
+ * the loop runs until it is stopped. The UI shows what it is (its config is in its current details); when the namespace
  * has the loop's search attributes, the loop starts with them (and keeps them up to date).
  */
 export async function startLoop(
@@ -71,7 +71,7 @@ export async function startLoop(
       taskQueue: options.taskQueue,
       args: [config],
       workflowIdConflictPolicy: 'FAIL',
-      staticSummary: loopSummaryText(config),
+      staticSummary: LOOP_STATIC_SUMMARY,
       ...(searchable && {
         typedSearchAttributes: [
           { key: LOOP_STATE, value: 'running' },
@@ -168,6 +168,8 @@ export interface LoopFilter {
 export function loopQuery(filter: LoopFilter = {}): string {
   const terms = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   if (filter.state) terms.push(`${LOOP_STATE.name} = '${filter.state}'`);
+  // A cancelled or terminated loop could not record its end: only an open loop is running or failing.
+  if (filter.state === 'running' || filter.state === 'failing') terms.push(`ExecutionStatus = 'Running'`);
   if (filter.outcome) terms.push(`${LAST_OUTCOME.name} = '${filter.outcome}'`);
   if (filter.live !== undefined) terms.push(`${DRY_RUN.name} = ${filter.live ? 'false' : 'true'}`);
   return terms.join(' AND ');

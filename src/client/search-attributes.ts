@@ -4,27 +4,40 @@
  * starts a loop with them (the workflow then keeps them up to date), and the worker says at
  * start-up what to run when they are missing.
  */
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES, registerCommand } from '../shared/search-attributes';
+
+const Indexed = temporal.api.enums.v1.IndexedValueType;
+/** The server's type for each of ours: an attribute registered with another type is as good as missing. */
+const SERVER_TYPE: Partial<Record<SearchAttributeType, number>> = {
+  [SearchAttributeType.KEYWORD]: Indexed.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.BOOL]: Indexed.INDEXED_VALUE_TYPE_BOOL,
+};
 
 /** The one call both connections (client and worker) offer. */
 export interface OperatorApi {
   listSearchAttributes(request: { namespace: string }): Promise<{ customAttributes?: Record<string, unknown> | null }>;
 }
 
+const GRPC_PERMISSION_DENIED = 7;
 const GRPC_UNIMPLEMENTED = 12;
 
-/** The attributes the namespace lacks; empty when all are there. */
+/**
+ * The attributes the namespace lacks (or has with another type); empty when all are there. When
+ * the server cannot tell (no operator API, as on the time-skipping test server, or credentials
+ * without the right to ask), all count as missing: a loop runs without them rather than stalling.
+ */
 export async function missingSearchAttributes(operator: OperatorApi, namespace: string): Promise<string[]> {
-  const names = SEARCH_ATTRIBUTES.map((key) => key.name);
   let custom: Record<string, unknown>;
   try {
     custom = (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
   } catch (err) {
-    // A server without the operator API (the time-skipping test server) has no custom attributes.
-    if ((err as { code?: unknown }).code === GRPC_UNIMPLEMENTED) return names;
+    const code = (err as { code?: unknown }).code;
+    if (code === GRPC_UNIMPLEMENTED || code === GRPC_PERMISSION_DENIED) return SEARCH_ATTRIBUTES.map((key) => key.name);
     throw err;
   }
-  return names.filter((name) => !(name in custom));
+  return SEARCH_ATTRIBUTES.filter((key) => custom[key.name] !== SERVER_TYPE[key.type]).map((key) => key.name);
 }
 
 export class SearchAttributesMissingError extends Error {
@@ -33,6 +46,6 @@ export class SearchAttributesMissingError extends Error {
     readonly missing: string[],
     namespace: string,
   ) {
-    super(`namespace ${namespace} lacks the search attributes ${missing.join(', ')}; register them with: ${registerCommand(namespace)}`);
+    super(`namespace ${namespace} lacks the search attributes ${missing.join(', ')} (or has them with another type); register them with: ${registerCommand(namespace)}`);
   }
 }

@@ -341,7 +341,8 @@ function setHealth(ok, text) {
 }
 
 function refresh() {
-  fetch('/api/loops', { cache: 'no-store', headers: { accept: 'application/json' } })
+  // A server that never answers must not stop the refreshes: each one gives up after 10 s.
+  fetch('/api/loops', { cache: 'no-store', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10000) })
     .then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) throw new Error(body && body.error ? body.error : 'HTTP ' + response.status);

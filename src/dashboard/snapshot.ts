@@ -9,6 +9,7 @@ import type { LoopStatus } from '../shared/status';
 
 /** A worker answers a query in milliseconds; a loop nobody polls for must not hold the page up. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 3_000;
+const LIST_TIMEOUT_MS = 5_000;
 /** Closed loops pile up on a namespace; the newest ones are enough for a live view. */
 export const DEFAULT_LIST_LIMIT = 50;
 
@@ -100,7 +101,9 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
 export async function loopsSnapshot(client: Client, options: SnapshotOptions = {}): Promise<DashboardSnapshot> {
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const seen = new Set<string>();
-  const newest = (await listLoops(client, options.listLimit ?? DEFAULT_LIST_LIMIT)).filter((listing) => {
+  // Bounded like the queries: a visibility call that hangs would otherwise hold every open page.
+  const listed = await client.connection.withDeadline(Date.now() + LIST_TIMEOUT_MS, () => listLoops(client, options.listLimit ?? DEFAULT_LIST_LIMIT));
+  const newest = listed.filter((listing) => {
     if (seen.has(listing.workflowId)) return false;
     seen.add(listing.workflowId);
     return true;

@@ -43,7 +43,10 @@ export function logFormatFrom(text: string | undefined, isTerminal: boolean): Lo
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? logFormatFrom(undefined, process.stdout.isTTY);
   const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  // Each secret as written and as JSON escapes it (a quote or a backslash in a token changes its bytes in a line).
+  const secrets = (options.secrets ?? [])
+    .filter((s): s is string => typeof s === 'string' && s.length >= 4)
+    .flatMap((s) => [...new Set([s, JSON.stringify(s).slice(1, -1)])]);
   const scrub = (line: string) => secrets.reduce((text, secret) => text.split(secret).join(REDACTED), line);
   const destination: DestinationStream = {
     write: (line) => write(format === 'pretty' ? prettyLine(scrub(line)) : scrub(line)),

@@ -41,7 +41,13 @@ export function loopStateOf(stopped: boolean, consecutiveFailures: number): Loop
   return consecutiveFailures >= FAILING_AFTER ? 'failing' : 'running';
 }
 
-/** The human summary the UI shows beside the loop: its mode and timing, never its symbols. */
+/**
+ * The start's summary in the UI. It is fixed at the start and not carried by continue-as-new, so it
+ * names no setting that an update can change (a stale "dry run" would mislead on a safety flag).
+ */
+export const LOOP_STATIC_SUMMARY = 'MTF ping-pong loop: its config in force is under Current Details';
+
+/** The UI's current details (updated when the config changes): mode and timing, never the symbols. */
 export function loopSummaryText(config: LoopConfig): string {
   const mode = config.continue_mode === 'signal' ? 'waits for continue_signal' : 'runs on its own';
   return `MTF ping-pong loop: ${config.dry_run ? 'dry run' : 'LIVE'}, ${mode}, every ${config.ping_interval} s, ${config.max_execution_time} s budget per cycle`;

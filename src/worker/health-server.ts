@@ -22,11 +22,12 @@ export interface Readiness {
   temporal: string;
 }
 
-export function readinessProbe(worker: Pick<Worker, 'getState'>, connection: NativeConnection): () => Promise<Readiness> {
+export function readinessProbe(worker: Pick<Worker, 'getState'>, connection: NativeConnection, namespace: string): () => Promise<Readiness> {
   let last: { at: number; answer: Promise<string> } | null = null;
   const temporal = async (): Promise<string> => {
     try {
-      await connection.withDeadline(Date.now() + CHECK_DEADLINE_MS, () => connection.workflowService.getSystemInfo({}));
+      // The namespace itself, not just the frontend: a worker without access to it polls in vain.
+      await connection.withDeadline(Date.now() + CHECK_DEADLINE_MS, () => connection.workflowService.describeNamespace({ namespace }));
       return 'ok';
     } catch (err) {
       return `unreachable: ${err instanceof Error ? err.message : String(err)}`;

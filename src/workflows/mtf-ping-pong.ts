@@ -54,6 +54,7 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
   } catch (err) {
     if (isCancellation(err)) {
       loop.phase = 'cancelled';
+      shown.phase(loop);
       loop.lastError = `cancelled during iteration ${loop.iteration}`;
       log.warn('loop cancelled', { iteration: loop.iteration, counters: loop.counters });
     }
@@ -221,7 +222,7 @@ function setHandlers(loop: LoopState): void {
   });
   setHandler(mtfCompletedSignal, (notice) => {
     const parsed = loop.addNotice(notice);
-    if (parsed) log.info('mtf_completed received', { mtf_run_id: parsed.run_id, failed: parsed.failed });
+    if (parsed) log.info('mtf_completed received', { iteration: loop.iteration, mtf_run_id: parsed.run_id, failed: parsed.failed });
     else log.warn('mtf_completed ignored: it needs a run id, or { run_id, status?, message? }', { payload: safeJson(notice) });
   });
 }

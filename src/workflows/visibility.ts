@@ -18,6 +18,7 @@ import type { Phase } from '../shared/status';
 import type { LoopState } from './loop-state';
 
 const COUNTED_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
+const PHASES: readonly Phase[] = ['starting', 'calling_mtf', 'awaiting_completion', 'awaiting_continue', 'pausing', 'continuing_as_new', 'stopped', 'cancelled'];
 
 export class LoopVisibility {
   private readonly searchAttributes: boolean;
@@ -52,7 +53,9 @@ export class LoopVisibility {
   /** A new phase: the phase gauge moves; at a cycle's start the config may have changed too. */
   phase(loop: LoopState): void {
     if (this.shownPhase === loop.phase) return;
-    if (this.shownPhase) this.gauges.phase.set(0, { phase: this.shownPhase });
+    // The first time in a run (or on a new worker) every other phase goes to 0: the run before
+    // this one, or a worker before this one, may have left its last phase at 1.
+    for (const phase of this.shownPhase ? [this.shownPhase] : PHASES) if (phase !== loop.phase) this.gauges.phase.set(0, { phase });
     this.gauges.phase.set(1, { phase: loop.phase });
     this.shownPhase = loop.phase;
     this.gauges.iteration.set(loop.iteration);
