@@ -34,13 +34,17 @@ const SCENARIOS: Scenario[] = [
   { name: 'accepted-run-polling', behaviour: { mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
   { name: 'retries-then-success', behaviour: { fault: 'http500', fault_count: 3 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1 }, cycles: 2 },
   { name: 'continue-as-new', behaviour: {}, config: { ping_interval: 0.2, max_cycles_per_run: 2 }, cycles: 3, firstRun: true },
+  // Started with the search attributes: the first outcome, `failing` after 3 failed cycles, `running` again, `stopped`.
+  { name: 'search-attributes', behaviour: { fault: 'http500', fault_count: 9 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 0.2 }, cycles: 4 },
 ];
 
 async function main(): Promise<void> {
   const [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
   try {
     mkdirSync(HISTORIES_DIR, { recursive: true });
-    for (const scenario of SCENARIOS) {
+    // `npm run record-histories -- NAME…` records only those: histories of older code stay as they were.
+    const only = process.argv.slice(2);
+    for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
       sim.setBehaviour({ mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, ...scenario.behaviour });
       const taskQueue = uniqueId('record');
       const workflowId = `replay-${scenario.name}`;
