@@ -154,8 +154,12 @@ export const cyclePointSchema = z.strictObject({
 });
 export type CyclePoint = z.output<typeof cyclePointSchema>;
 
-/** What one workflow run hands to the next through continue-as-new, so numbering never restarts. */
-export const carriedStateSchema = z.strictObject({
+/**
+ * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
+ * Unknown keys are dropped, not refused: the workflow writes this itself, and a worker rolled back
+ * to an older release must go on with the keys it knows rather than fail the loop.
+ */
+export const carriedStateSchema = z.object({
   iteration: count,
   counters: countersSchema,
   last_cycle: cycleRecordSchema.nullable(),
