@@ -111,7 +111,7 @@ export type LoopConfigInput = z.input<typeof loopConfigSchema>;
 export const CONFIG_KEYS = Object.keys(configShape) as (keyof LoopConfig)[];
 
 const count = z.number().int().min(0);
-export const countersSchema = z.strictObject({
+export const countersSchema = z.object({
   cycles: count,
   succeeded: count,
   partial: count,
@@ -128,7 +128,7 @@ export type Counters = z.output<typeof countersSchema>;
 export const OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export const cycleRecordSchema = z.strictObject({
+export const cycleRecordSchema = z.object({
   iteration: z.number().int().min(1),
   outcome: z.enum(OUTCOMES),
   mtf_run_id: z.string().nullable(),
@@ -146,7 +146,7 @@ export const cycleRecordSchema = z.strictObject({
 export type CycleRecord = z.output<typeof cycleRecordSchema>;
 
 /** One point of the recent-cycles window that the dashboard plots: small, so the window is cheap to carry. */
-export const cyclePointSchema = z.strictObject({
+export const cyclePointSchema = z.object({
   iteration: z.number().int().min(1),
   outcome: z.enum(OUTCOMES),
   finished_at: z.string(),
@@ -156,8 +156,9 @@ export type CyclePoint = z.output<typeof cyclePointSchema>;
 
 /**
  * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
- * Unknown keys are dropped, not refused: the workflow writes this itself, and a worker rolled back
- * to an older release must go on with the keys it knows rather than fail the loop.
+ * Unknown keys (here and in its parts) are dropped, not refused: the workflow writes this itself,
+ * and a worker rolled back to an older release must go on with the keys it knows rather than fail
+ * the loop.
  */
 export const carriedStateSchema = z.object({
   iteration: count,
