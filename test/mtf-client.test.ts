@@ -13,6 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { LogEntry } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index';
+import { parseAcceptedRun } from '../src/activities/mtf-client';
 import type { ActivityDeps } from '../src/activities/index';
 import { MtfError } from '../src/shared/errors';
 import type { MtfErrorType } from '../src/shared/errors';
@@ -269,6 +270,14 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}?from=template`);
     const summary = await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl });
     assert.equal(summary.run_id, run.run_id);
+  });
+
+  void test('a status URL with credentials or another scheme is refused: it would go into history', () => {
+    const answer = (status_url: string) => ({ status: 'accepted', data: { run_id: 'r1', status_url } });
+    const run = 'http://app/api/mtf/run';
+    assert.throws(() => parseAcceptedRun(answer('http://user:secret@app/api/mtf/runs/r1'), run, 'http://app/{run_id}'), /embeds credentials; refused/);
+    assert.throws(() => parseAcceptedRun(answer('file:///etc/passwd'), run, 'http://app/{run_id}'), /is not http\(s\): file:/);
+    assert.deepEqual(parseAcceptedRun(answer('/api/mtf/runs/r1'), run, 'http://app/{run_id}'), { run_id: 'r1', status_url: 'http://app/api/mtf/runs/r1' });
   });
 
   void test('a run that ends in error fails MtfRunFailed, not retried', async () => {

@@ -199,8 +199,20 @@ export function parseAcceptedRun(body: Json, runUrl: string, statusUrlTemplate: 
   const runId = stringOrNull(data?.run_id);
   if (!runId) throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but gave no data.run_id`);
   const given = stringOrNull(data?.status_url);
-  const statusUrl = given ? new URL(given, runUrl).toString() : statusUrlTemplate.replaceAll('{run_id}', encodeURIComponent(runId));
-  return { run_id: runId, status_url: statusUrl };
+  let statusUrl: URL;
+  try {
+    statusUrl = new URL(given ?? statusUrlTemplate.replaceAll('{run_id}', encodeURIComponent(runId)), runUrl);
+  } catch {
+    throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but its status URL is not a URL`);
+  }
+  // The status URL goes into the workflow's history: no credentials in it, and nothing but http(s).
+  if (statusUrl.username || statusUrl.password) {
+    throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but its status URL embeds credentials; refused`);
+  }
+  if (statusUrl.protocol !== 'http:' && statusUrl.protocol !== 'https:') {
+    throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but its status URL is not http(s): ${statusUrl.protocol}`);
+  }
+  return { run_id: runId, status_url: statusUrl.toString() };
 }
 
 /** Non-2xx answers → their typed failure. */
