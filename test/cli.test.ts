@@ -311,6 +311,15 @@ describe('mtf-ping-pong CLI', () => {
     const cancelled = await cli('cancel', id);
     expectCode(cancelled, 0, 'cancel');
     await pollUntil(() => statusJson(id), (s) => !s.is_running, 'the loop to end', POLL_TRIES);
+
+    // The same wall from the stock CLI, which skips our client's checks: the workflow refuses it itself.
+    const stockId = uniqueId('stock-live');
+    const input = JSON.stringify({ dry_run: false, mtf_url: sim.runUrl });
+    expectCode(await temporal('workflow', 'start', '--type', 'MtfPingPongWorkflow', '--task-queue', taskQueue, '--workflow-id', stockId, '--input', input), 0, 'temporal workflow start');
+    const result = await temporal('workflow', 'result', '--workflow-id', stockId);
+    assert.notEqual(result.code, 0, 'the live start without confirm_live fails');
+    assert.match(result.stdout + result.stderr, /dry_run: .*confirm_live: true/);
+    assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
   });
 
   test('start --wait prints each cycle and the summary; status --watch refreshes until Ctrl-C', async () => {
