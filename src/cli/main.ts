@@ -7,6 +7,7 @@
  * Nothing runs at import time, so tests and other tools can build the program themselves.
  */
 import { Command, CommanderError } from 'commander';
+import { registerCodecServer } from './commands/codec-server';
 import { registerControl } from './commands/control';
 import { registerDashboard } from './commands/dashboard';
 import { registerHealth } from './commands/health';
@@ -23,7 +24,9 @@ Environment (as the worker reads it):
   TASK_QUEUE_NAME      default mtf-ping-pong-queue
   TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE   TLS and API key through @temporalio/envconfig
   MTF_URL              the app's run URL for dev and health
-  DASHBOARD_ADDRESS    where dashboard and dev serve the dashboard, default 127.0.0.1:8080`;
+  DASHBOARD_ADDRESS    where dashboard and dev serve the dashboard, default 127.0.0.1:8080
+  MTF_ENCRYPTION_KEY   32 bytes (base64 or hex): encrypt payloads, as the worker does (or MTF_ENCRYPTION_KEY_FILE;
+                       MTF_ENCRYPTION_KEY_ID, default mtf-key-1; MTF_ENCRYPTION_OLD_KEYS=id:key,... to read older ones)`;
 
 export function buildProgram(): Command {
   const program = new Command('mtf-ping-pong')
@@ -49,6 +52,7 @@ export function buildProgram(): Command {
   registerUpdate(program);
   registerHealth(program);
   registerDashboard(program);
+  registerCodecServer(program);
   return program;
 }
 

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { LoopAlreadyRunningError, LoopNotFoundError } from '../client/loops';
+import { withEncryptionHint } from '../codec/encryption';
 import { ConfigError } from '../shared/config';
 
 /** The exit codes, documented in `mtf-ping-pong --help`; scripts and container entrypoints rely on them. */
@@ -45,7 +46,7 @@ export function describeFailure(err: unknown): { message: string; exitCode: Exit
   if (err instanceof LoopNotFoundError) return { message: err.message, exitCode: ExitCode.LoopNotFound };
   if (err instanceof LoopAlreadyRunningError) return { message: err.message, exitCode: ExitCode.AlreadyRunning };
   if (err instanceof ConfigError) return { message: err.message, exitCode: ExitCode.Usage };
-  return { message: oneLine(messageOf(err)), exitCode: ExitCode.Failure };
+  return { message: oneLine(withEncryptionHint(messageOf(err))), exitCode: ExitCode.Failure };
 }
 
 export function messageOf(err: unknown): string {

@@ -7,6 +7,7 @@ import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceEr
 import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { DEFAULT_ADDRESS, connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
+import { EncryptionConfigError } from '../codec/encryption';
 import { loopStatus } from '../client/loops';
 import type { LoopStatus } from '../shared/status';
 import { CliError, ExitCode, messageOf } from './output';
@@ -33,7 +34,13 @@ export function addTemporalOptions(command: Command): Command {
 }
 
 export function targetFrom(options: TemporalOptions): TemporalTarget {
-  return temporalTarget({ address: options.address, namespace: options.namespace });
+  try {
+    return temporalTarget({ address: options.address, namespace: options.namespace });
+  } catch (err) {
+    // A bad MTF_ENCRYPTION_* setting is a configuration error, like a bad flag.
+    if (err instanceof EncryptionConfigError) throw new CliError(err.message, ExitCode.Usage);
+    throw err;
+  }
 }
 
 export function addressOf(target: TemporalTarget): string {

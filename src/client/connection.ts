@@ -1,10 +1,13 @@
 /**
  * Where Temporal is: `@temporalio/envconfig` reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and
- * API-key settings (and a profile file) for the worker and every client alike. Nothing runs at import.
+ * API-key settings (and a profile file) for the worker and every client alike; with them, the
+ * payload encryption MTF_ENCRYPTION_KEY asks for, so both sides always agree. Nothing runs at import.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
+import { dataConverterFromEnv } from '../codec/encryption';
 import { DEFAULT_TASK_QUEUE } from '../shared/messages';
 
 export interface TemporalTarget {
@@ -12,17 +15,24 @@ export interface TemporalTarget {
   /** Always passed explicitly, never left to a default. */
   namespace: string;
   taskQueue: string;
+  /** Payload encryption (src/codec/encryption.ts), for the worker and every client; none without a key. */
+  dataConverter?: DataConverter;
 }
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 
-/** The settings from the environment (or `env`), with `--address` / `--namespace` overrides on top. */
+/**
+ * The settings from the environment (or `env`), with `--address` / `--namespace` overrides on top.
+ * Throws EncryptionConfigError on a bad MTF_ENCRYPTION_* setting.
+ */
 export function temporalTarget(overrides: { address?: string; namespace?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
   const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
+  const dataConverter = dataConverterFromEnv(env);
   return {
     connectionOptions: { ...connectionOptions, address: overrides.address ?? connectionOptions.address ?? DEFAULT_ADDRESS },
     namespace: overrides.namespace ?? namespace ?? 'default',
     taskQueue: env.TASK_QUEUE_NAME || DEFAULT_TASK_QUEUE,
+    ...(dataConverter && { dataConverter }),
   };
 }
 
@@ -30,7 +40,7 @@ export function temporalTarget(overrides: { address?: string; namespace?: string
 export async function connectClient(target: TemporalTarget, connectTimeoutMs?: number): Promise<Client> {
   const { address, tls, apiKey, metadata } = target.connectionOptions;
   const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: connectTimeoutMs });
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, ...(target.dataConverter && { dataConverter: target.dataConverter }) });
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {

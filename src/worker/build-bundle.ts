@@ -1,12 +1,19 @@
 /** `npm run build` step: bundles the workflow code once, so a production worker starts without webpack. */
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { PREBUILT_BUNDLE } from './worker';
+import { ENCODED_FAILURE_CONVERTER_PATH } from '../codec/encryption';
+import { PREBUILT_BUNDLE, PREBUILT_ENCODED_FAILURES_BUNDLE } from './worker';
+
+async function bundle(path: string, failureConverterPath?: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath, logger: quietLogger() });
+  writeFileSync(path, code);
+  console.log(`workflow bundle: ${path} (${Math.round(code.length / 1024)} KiB)`);
+}
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger() });
-  writeFileSync(PREBUILT_BUNDLE, code);
-  console.log(`workflow bundle: ${PREBUILT_BUNDLE} (${Math.round(code.length / 1024)} KiB)`);
+  await bundle(PREBUILT_BUNDLE);
+  // Encrypted loops convert the workflow's own failures with their failure converter, compiled in.
+  await bundle(PREBUILT_ENCODED_FAILURES_BUNDLE, ENCODED_FAILURE_CONVERTER_PATH);
 }
 
 function quietLogger() {

@@ -15,7 +15,7 @@ import { SearchAttributesMissingError, missingSearchAttributes } from '../client
 import type { Logger } from '../observability/logger';
 import { installRuntime, observabilitySettings, type ObservabilitySettings } from '../observability/runtime';
 import { registerCommand } from '../shared/search-attributes';
-import { readinessProbe, startHealthServer, type HealthServer } from './health-server';
+import { readinessProbe, startHealthServer, type HealthServer, type Readiness } from './health-server';
 import { createMtfWorker } from './worker';
 
 export const DEFAULT_IDENTITY = 'mtf-ping-pong-worker';
@@ -34,6 +34,8 @@ export interface WorkerSettings {
   /** Refuse to start when the namespace lacks the loop's search attributes, instead of running without them. */
   requireSearchAttributes: boolean;
   healthAddress: string | null;
+  /** `npm start` beside another stack: a busy health port costs a warning, not the worker. */
+  healthOptional?: boolean;
 }
 
 function flag(value: string | undefined, name: string): boolean {
@@ -78,28 +80,36 @@ export function workerSettings(env: NodeJS.ProcessEnv, observability: Observabil
  */
 export function setUpWorkerProcess(
   env: NodeJS.ProcessEnv = process.env,
-  defaults: { logLevel?: string; metricsOptional?: boolean } = {},
+  defaults: { logLevel?: string; endpointsOptional?: boolean } = {},
   write?: (line: string) => void,
 ) {
   const observability = observabilitySettings(env, defaults);
-  const settings = workerSettings(env, observability);
-  const { logger, metricsAddress } = installRuntime(observability, [settings.token], write, { metricsOptional: defaults.metricsOptional });
+  const settings = { ...workerSettings(env, observability), healthOptional: defaults.endpointsOptional };
+  const { logger, metricsAddress } = installRuntime(observability, [settings.token, env.TEMPORAL_API_KEY, env.MTF_ENCRYPTION_KEY], write, { metricsOptional: defaults.endpointsOptional });
   return { logger, settings, observability: { ...observability, metricsAddress } };
 }
 
 export async function startWorker(target: TemporalTarget, settings: WorkerSettings, logger: Logger): Promise<RunningWorker> {
   const connection = await NativeConnection.connect(target.connectionOptions);
+  let health: HealthServer | null = null;
   try {
     await checkSearchAttributes(connection, target.namespace, settings, logger);
+    // The probes come up first, unready, so a busy port fails before the worker holds the connection.
+    let readiness: (() => Promise<Readiness>) | null = null;
+    health = await healthEndpoint(settings, logger, () => readiness?.() ?? Promise.resolve({ ready: false, worker: 'STARTING', temporal: 'not checked yet' }));
     const worker = await createMtfWorker({
       connection,
       namespace: target.namespace,
       taskQueue: target.taskQueue,
       identity: settings.identity,
       activities: createActivities({ token: settings.token }),
+      dataConverter: target.dataConverter,
     });
-    const health = settings.healthAddress ? await startHealthServer(settings.healthAddress, readinessProbe(worker, connection)) : null;
-    logger.info({ namespace: target.namespace, task_queue: target.taskQueue, identity: settings.identity, health: health?.url }, 'worker started');
+    readiness = readinessProbe(worker, connection, target.namespace);
+    logger.info(
+      { namespace: target.namespace, task_queue: target.taskQueue, identity: settings.identity, health: health?.url, payload_encryption: target.dataConverter !== undefined },
+      'worker started',
+    );
     const done = worker.run().finally(async () => {
       logger.info({ task_queue: target.taskQueue, identity: settings.identity }, 'worker stopped');
       await health?.close();
@@ -107,8 +117,22 @@ export async function startWorker(target: TemporalTarget, settings: WorkerSettin
     });
     return { worker, done, connection, health };
   } catch (err) {
+    await health?.close();
     await connection.close();
     throw err;
+  }
+}
+
+/** The health endpoint, or null when it is off (or, under `npm start`, when its port is taken). */
+async function healthEndpoint(settings: WorkerSettings, logger: Logger, readiness: () => Promise<Readiness>): Promise<HealthServer | null> {
+  if (!settings.healthAddress) return null;
+  try {
+    return await startHealthServer(settings.healthAddress, readiness);
+  } catch (err) {
+    const why = `HEALTH_ADDRESS ${settings.healthAddress}: ${err instanceof Error ? err.message : String(err)}`;
+    if (!settings.healthOptional) throw new Error(`${why} (choose another host:port, or off)`);
+    logger.warn(`${why}; running without /healthz and /readyz`);
+    return null;
   }
 }
 
@@ -118,7 +142,7 @@ async function checkSearchAttributes(connection: NativeConnection, namespace: st
   if (settings.requireSearchAttributes) throw new SearchAttributesMissingError(missing, namespace);
   logger.warn(
     { missing, namespace, command: registerCommand(namespace) },
-    `search attributes ${missing.join(', ')} are not registered: loops run without them (not filterable in the UI); register them with: ${registerCommand(namespace)}`,
+    `search attributes ${missing.join(', ')} are not registered (or not with their type): loops run without them (not filterable in the UI); register them with: ${registerCommand(namespace)}`,
   );
 }
 

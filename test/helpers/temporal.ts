@@ -28,8 +28,9 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 /**
  * A real `temporal server start-dev` on a free loopback port, in memory, with the loop's search
  * attributes registered (as `npm start` registers them) unless a test needs a namespace without.
+ * `extraArgs` go to `start-dev` as they are (e.g. `--dynamic-config-value`).
  */
-export function createDevServerEnv(options: { searchAttributes?: boolean } = {}): Promise<TestWorkflowEnvironment> {
+export function createDevServerEnv(options: { searchAttributes?: boolean; extraArgs?: string[] } = {}): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -37,6 +38,7 @@ export function createDevServerEnv(options: { searchAttributes?: boolean } = {})
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
       searchAttributes: options.searchAttributes === false ? [] : [...SEARCH_ATTRIBUTES],
+      ...(options.extraArgs && { extraArgs: options.extraArgs }),
     },
   });
 }
