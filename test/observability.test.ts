@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { spawnDevServer, stopDevServer, waitUntilReady } from '../src/cli/dev';
 import { temporalTarget } from '../src/client/connection';
 import { continueLoop, loopStatus, startLoop, stopLoop } from '../src/client/loops';
+import { loopsSnapshot } from '../src/dashboard/snapshot';
 import { createLogger } from '../src/observability/logger';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE } from '../src/shared/search-attributes';
 import type { LoopStatus } from '../src/shared/status';
@@ -93,7 +94,7 @@ async function scrape(port: number): Promise<string> {
 }
 
 void describe('a worker process', () => {
-  test('counts each cycle once across a worker restart and continue-as-new, logs JSON with the expected events, and never the token', async () => {
+  test('counts each cycle once across a worker restart and continue-as-new, logs JSON with the expected events, and never the token (nor do metrics, history, status or the dashboard)', async () => {
     const [metricsPort, healthPort] = await Promise.all([freePort(), freePort()]);
     const taskQueue = uniqueId('obs-tq');
     const workflowId = uniqueId('obs-loop');
@@ -167,6 +168,8 @@ void describe('a worker process', () => {
     assert.equal(summary.iterations, 5);
     await second.waitForLine((l) => l.includes('"loop stopped"'), 'the stop to be logged');
     const finalStatus = JSON.stringify(await status()); // a closed loop's query needs a worker to answer it
+    const dashboard = JSON.stringify(await loopsSnapshot(env.client));
+    assert.ok(dashboard.includes(workflowId), 'the dashboard lists the loop');
     assert.equal(await second.stop('SIGTERM'), 0);
 
     const lines = [...parseLines(first.stdout()), ...parseLines(second.stdout())];
@@ -199,7 +202,7 @@ void describe('a worker process', () => {
     assert.equal(sent.length, 6, 'one 500, then five cycles');
     assert.ok(sent.every((r) => r.authorization === `Bearer ${TOKEN}`), 'both workers, from env and from file, sent the token to the app');
     const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
-    const everything = [first.stdout(), first.stderr(), second.stdout(), second.stderr(), firstMetrics, secondMetrics, history, finalStatus, JSON.stringify(summary)];
+    const everything = [first.stdout(), first.stderr(), second.stdout(), second.stderr(), firstMetrics, secondMetrics, history, finalStatus, JSON.stringify(summary), dashboard];
     everything.forEach((text, i) => assert.ok(!text.includes(TOKEN), `the token leaked into output #${i}`));
   });
 
