@@ -29,7 +29,7 @@ export default tseslint.config(
   {
     // Workflow code is replayed: it must not touch the network, the file system, the clock or
     // randomness directly, and Node built-ins break the workflow bundle.
-    files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts', 'test/replay/changed-workflow.ts'],
+    files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts', 'test/replay/changed-workflow.ts', 'bench/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
