@@ -249,21 +249,27 @@ void describe('the codec server', () => {
   });
 });
 
+/** A client and an in-process worker that share one encrypting data converter, on a fresh task queue. */
+async function encryptedWorker(keys: Parameters<typeof encryptedDataConverter>[0], queuePrefix: string) {
+  const dataConverter = encryptedDataConverter(keys);
+  const namespace = env.namespace ?? 'default';
+  const client = new Client({ connection: env.connection, namespace, dataConverter });
+  const taskQueue = uniqueId(queuePrefix);
+  const worker = await createMtfWorker({
+    connection: env.nativeConnection,
+    namespace,
+    taskQueue,
+    identity: 'encryption-test-worker',
+    activities: createActivities({ token: null }),
+    dataConverter,
+  });
+  return { client, taskQueue, worker };
+}
+
 void describe('an encrypted loop on a real dev server', () => {
   test('the raw history holds no symbols, run ids, results or app errors; the codec server and the stock CLI read them; the status is intact', async () => {
     const { keys, base64 } = keysOf();
-    const dataConverter = encryptedDataConverter(keys);
-    const namespace = env.namespace ?? 'default';
-    const client = new Client({ connection: env.connection, namespace, dataConverter });
-    const taskQueue = uniqueId('enc-tq');
-    const worker = await createMtfWorker({
-      connection: env.nativeConnection,
-      namespace,
-      taskQueue,
-      identity: 'encryption-test-worker',
-      activities: createActivities({ token: null }),
-      dataConverter,
-    });
+    const { client, taskQueue, worker } = await encryptedWorker(keys, 'enc-tq');
     const workerDone = worker.run();
     try {
       // The first cycle meets three 500s (its every attempt) and fails; the next ones succeed.
@@ -337,18 +343,7 @@ void describe('an encrypted loop on a real dev server', () => {
 
   test('the workflow’s own failure is encoded too (the bundle carries the failure converter), and a keyless client cannot read the loop', async () => {
     const { keys } = keysOf();
-    const dataConverter = encryptedDataConverter(keys);
-    const namespace = env.namespace ?? 'default';
-    const client = new Client({ connection: env.connection, namespace, dataConverter });
-    const taskQueue = uniqueId('enc-fail-tq');
-    const worker = await createMtfWorker({
-      connection: env.nativeConnection,
-      namespace,
-      taskQueue,
-      identity: 'encryption-test-worker',
-      activities: createActivities({ token: null }),
-      dataConverter,
-    });
+    const { client, taskQueue, worker } = await encryptedWorker(keys, 'enc-fail-tq');
     await worker.runUntil(async () => {
       // Past the client's own check, as the stock CLI or the Python client could send it: the workflow refuses it.
       const handle = await client.workflow.start(WORKFLOW_TYPE, {

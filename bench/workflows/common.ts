@@ -4,7 +4,7 @@
  * the shape of the loop around the call.
  */
 import { parseLoopConfig, statusUrlTemplate, type LoopConfig } from '../../src/shared/config';
-import type { CallMtfRunInput } from '../../src/shared/mtf';
+import { runRequestBody, type CallMtfRunInput } from '../../src/shared/mtf';
 
 /** A reference loop's input: the two keys the bench varies; everything else is our defaults. */
 export interface BenchLoopInput {
@@ -21,14 +21,7 @@ export function callInput(config: LoopConfig, workflowId: string, iteration: num
   return {
     iteration,
     url: config.mtf_url,
-    body: {
-      symbols: config.symbols,
-      dry_run: config.dry_run,
-      force_run: config.force_run,
-      force_timeframe_check: config.force_timeframe_check,
-      current_tf: config.current_tf,
-      workers: config.workers,
-    },
+    body: runRequestBody(config),
     status_url_template: statusUrlTemplate(config),
     idempotency_key: `${workflowId}/${iteration}`,
     send_once: false,

@@ -1,4 +1,5 @@
 /** What crosses between the workflow and its activities: plain data, no secrets. */
+import type { LoopConfig } from './config';
 
 /** The body POSTed to the MTF run endpoint. */
 export interface MtfRunRequestBody {
@@ -8,6 +9,18 @@ export interface MtfRunRequestBody {
   force_timeframe_check: boolean;
   current_tf: string | null;
   workers: number;
+}
+
+/** The run request a config asks for: the seed's body, the same from every loop that POSTs it. */
+export function runRequestBody(config: LoopConfig): MtfRunRequestBody {
+  return {
+    symbols: config.symbols,
+    dry_run: config.dry_run,
+    force_run: config.force_run,
+    force_timeframe_check: config.force_timeframe_check,
+    current_tf: config.current_tf,
+    workers: config.workers,
+  };
 }
 
 export interface CallMtfRunInput {

@@ -25,7 +25,7 @@ import { RetryState, TimeoutType } from '@temporalio/common';
 import { ConfigError, parseConfigUpdate, parseWorkflowInput, statusUrlTemplate, type LoopConfig, type WorkflowInput } from '../shared/config';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
 import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal, updateConfigUpdate } from '../shared/messages';
-import type { CallMtfRunResult, MtfActivities, MtfRunSummary } from '../shared/mtf';
+import { runRequestBody, type CallMtfRunResult, type MtfActivities, type MtfRunSummary } from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
 import { awaitOptions, callOptions, sendsOnce } from './policy';
@@ -89,14 +89,7 @@ async function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
   return activities.callMtfRun({
     iteration: loop.iteration,
     url: config.mtf_url,
-    body: {
-      symbols: config.symbols,
-      dry_run: config.dry_run,
-      force_run: config.force_run,
-      force_timeframe_check: config.force_timeframe_check,
-      current_tf: config.current_tf,
-      workers: config.workers,
-    },
+    body: runRequestBody(config),
     status_url_template: statusUrlTemplate(config),
     idempotency_key: idempotencyKey(loop.iteration),
     send_once: sendsOnce(config),
