@@ -173,6 +173,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 }
 
 const attemptSignals = new WeakMap<Context, AbortSignal>();
+const ABORT_MARGIN_MS = 5_000;
 
 /**
  * Aborts on cancellation or when the attempt's start-to-close timeout has passed. The server times
@@ -183,8 +184,10 @@ const attemptSignals = new WeakMap<Context, AbortSignal>();
 function attemptSignal(ctx: Context): AbortSignal {
   let signal = attemptSignals.get(ctx);
   if (!signal) {
-    // Counted from the first use in this attempt, on this worker's clock: never earlier than the server's.
-    signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(ctx.info.startToCloseTimeoutMs)]);
+    // Counted from the first use in this attempt, on this worker's clock, plus a margin: the
+    // server's timeout must be the one on record (retried as a timeout), never a worker failure
+    // racing it, and the dev server fires its timers up to a second or so late.
+    signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(ctx.info.startToCloseTimeoutMs + ABORT_MARGIN_MS)]);
     attemptSignals.set(ctx, signal);
   }
   return signal;
