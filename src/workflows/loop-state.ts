@@ -121,8 +121,26 @@ export class LoopState {
     if (reason === undefined) return false;
     this.stopRequested = true;
     this.stopReason = reason;
+    this.wake();
     return true;
   }
+
+  requestContinue(): void {
+    this.continuePending = true;
+    this.wake();
+  }
+
+  /** True when a continue or a stop is waiting: the pause ends, or does not begin. */
+  get continueOrStopPending(): boolean {
+    return this.continuePending || this.stopRequested;
+  }
+
+  /** Resolves at the next continue or stop: what cuts the pause short. */
+  nextWake(): Promise<true> {
+    return new Promise((resolve) => (this.wake = () => resolve(true)));
+  }
+
+  private wake: () => void = () => undefined;
 
   /** Takes the pending continue, if any. */
   takeContinue(): boolean {

@@ -10,7 +10,7 @@
  *   upsert of an unregistered attribute would stall the workflow's tasks.
  */
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { MetricCounter, MetricGauge, MetricHistogram, SearchAttributeUpdatePair } from '@temporalio/common';
+import type { MetricCounter, MetricGauge, MetricHistogram, MetricTags, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CycleRecord } from '../shared/config';
 import { METRICS } from '../shared/metrics';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, loopStateOf, loopSummaryText } from '../shared/search-attributes';
@@ -25,7 +25,7 @@ export class LoopVisibility {
   private shown: { state?: string; outcome?: string; dryRun?: boolean };
   private shownPhase: Phase | null = null;
   private shownDetails = '';
-  private readonly gauges: Record<'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'symbolRatio' | 'live', MetricGauge>;
+  private readonly gauges: Record<'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'symbolRatio' | 'live', ChangedGauge>;
   private readonly cyclesFinished: MetricCounter;
   private readonly cycleDuration: MetricHistogram;
   private readonly runDuration: MetricHistogram;
@@ -40,13 +40,13 @@ export class LoopVisibility {
     this.runDuration = metricMeter.createHistogram(METRICS.runDuration, 'float', 's', "the app's own execution time of a run");
     const meter = metricMeter.withTags({ workflow_id: info.workflowId });
     this.gauges = {
-      cycles: meter.createGauge(METRICS.loopCycles, 'int', 'cycles', 'cycles finished by this loop, by outcome (from its own counters)'),
-      iteration: meter.createGauge(METRICS.loopIteration, 'int', 'iterations', 'current iteration of the loop'),
-      phase: meter.createGauge(METRICS.loopPhase, 'int', '', '1 for the phase the loop is in'),
-      consecutive: meter.createGauge(METRICS.loopConsecutiveFailures, 'int', 'cycles', 'failed or timed-out cycles in a row'),
-      successRatio: meter.createGauge(METRICS.loopSuccessRatio, 'float', '', 'share of cycles that succeeded, 0..1'),
-      symbolRatio: meter.createGauge(METRICS.symbolSuccessRatio, 'float', '', 'share of requested symbols analysed successfully, 0..1'),
-      live: meter.createGauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)'),
+      cycles: new ChangedGauge(meter.createGauge(METRICS.loopCycles, 'int', 'cycles', 'cycles finished by this loop, by outcome (from its own counters)')),
+      iteration: new ChangedGauge(meter.createGauge(METRICS.loopIteration, 'int', 'iterations', 'current iteration of the loop')),
+      phase: new ChangedGauge(meter.createGauge(METRICS.loopPhase, 'int', '', '1 for the phase the loop is in')),
+      consecutive: new ChangedGauge(meter.createGauge(METRICS.loopConsecutiveFailures, 'int', 'cycles', 'failed or timed-out cycles in a row')),
+      successRatio: new ChangedGauge(meter.createGauge(METRICS.loopSuccessRatio, 'float', '', 'share of cycles that succeeded, 0..1')),
+      symbolRatio: new ChangedGauge(meter.createGauge(METRICS.symbolSuccessRatio, 'float', '', 'share of requested symbols analysed successfully, 0..1')),
+      live: new ChangedGauge(meter.createGauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)')),
     };
   }
 
@@ -105,5 +105,23 @@ export class LoopVisibility {
     if (pairs.length === 0) return;
     upsertSearchAttributes(pairs);
     this.shown = { ...this.shown, ...next };
+  }
+}
+
+/**
+ * A per-loop gauge that leaves the sandbox only when its value changes: a quiet cycle changes few
+ * of them, and every set is a call out of the workflow. Nothing counts as shown while replaying
+ * (the SDK drops metrics then), so a worker that takes a loop over sets every gauge afresh.
+ */
+class ChangedGauge {
+  private readonly shown = new Map<string, number>();
+
+  constructor(private readonly gauge: MetricGauge) {}
+
+  set(value: number, tags?: MetricTags): void {
+    const key = tags ? Object.values(tags).join('\u0000') : '';
+    if (this.shown.get(key) === value) return;
+    this.gauge.set(value, tags);
+    if (!workflowInfo().unsafe.isReplaying) this.shown.set(key, value);
   }
 }
