@@ -9,7 +9,9 @@
  * per stage, and one worker process per measurement (bench/worker.ts), and stops them all. Every
  * wait has a deadline; a stage that misses it is reported as such, the others still run.
  *
- * Usage: node dist/bench/run.js [--quick] [--out <file>]   (default out: bench/results.json)
+ * Usage: node dist/bench/run.js [--quick] [--stages 1,3] [--out <file>]
+ *   --stages runs only the listed stages (for profiling one of them); default out: bench/results.json,
+ *   or bench/results.partial.json when only some stages run, so the full table is never overwritten.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -695,7 +697,11 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const plan = args.includes('--quick') ? QUICK : FULL;
   const outAt = args.indexOf('--out');
-  const out = outAt >= 0 && args[outAt + 1] ? args[outAt + 1]! : join(projectRoot(), 'bench', 'results.json');
+  const stagesAt = args.indexOf('--stages');
+  const only = stagesAt >= 0 ? new Set((args[stagesAt + 1] ?? '').split(',').map(Number)) : null;
+  const runs = (n: number) => only === null || only.has(n);
+  const defaultOut = join(projectRoot(), 'bench', only === null ? 'results.json' : 'results.partial.json');
+  const out = outAt >= 0 && args[outAt + 1] ? args[outAt + 1]! : defaultOut;
   const began = Date.now();
   // The whole run must end in 20 minutes (the quick one well inside 2): stage 4, the only
   // open-ended one, takes no step that would end past this, leaving time for stage 5 and the report.
@@ -724,6 +730,7 @@ async function main(): Promise<void> {
   const bench: Bench = { plan, env, client: env.client, address: env.address, bundle, runId: Date.now().toString(36) };
   const results: Results = { cost: [], heartbeatCalls: {}, errors: {} };
   const stage = async (name: string, run: () => Promise<void>) => {
+    if (!runs(Number(name.charAt(0)))) return;
     log(`${name}...`);
     try {
       await run();
