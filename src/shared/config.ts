@@ -6,15 +6,19 @@
  * Keys are snake_case, as the original Python service sends them; defaults are the seed's.
  * Imported by workflow code: no Node built-ins, no `URL`, nothing that reads the environment.
  */
-import { z } from 'zod';
-
-// The sandbox that runs workflow code allows eval-free code only.
-z.config({ jitless: true });
+import * as s from './schema';
 
 export const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
 
-const positiveSeconds = () =>
-  z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be greater than 0 seconds' });
+const positiveSeconds = () => s.number('must be a number of seconds', s.positive('must be greater than 0 seconds'));
+const wholeNumber = (least: number, most?: number) =>
+  s.number(
+    'must be a whole number',
+    s.int('must be a whole number'),
+    s.min(least, `must be at least ${least}`),
+    ...(most === undefined ? [] : [s.max(most, `must be at most ${most}`)]),
+  );
+const flag = () => s.boolean('must be true or false');
 
 /** http(s) only, a host, no white space, and no `user:password@` in the URL: credentials never enter history. */
 const URL_PATTERN = /^(https?):\/\/([^/?#]*)([/?#].*)?$/i;
@@ -31,87 +35,92 @@ function checkHttpUrl(value: string): string | null {
   if (authority === '' || authority.startsWith(':')) return 'must name a host';
   return null;
 }
-const httpUrl = z.string({ error: 'must be a URL string' }).superRefine((value, ctx) => {
-  const problem = checkHttpUrl(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const httpUrl = () => s.string('must be a URL string', checkHttpUrl);
 
-const symbol = z
-  .string({ error: 'each symbol must be a string' })
-  .regex(/^[A-Z0-9]{2,30}$/, { error: 'each symbol must be 2-30 upper-case letters or digits, like BTCUSDT' });
+const symbol = s.string('each symbol must be a string', s.matches(/^[A-Z0-9]{2,30}$/, 'each symbol must be 2-30 upper-case letters or digits, like BTCUSDT'));
 
 /** The configuration keys, their types, rules and defaults: the single place a default lives. */
 const configShape = {
-  mtf_url: httpUrl.default('http://trading-app-nginx:80/api/mtf/run'),
-  symbols: z
-    .array(symbol, { error: 'must be a list of symbols' })
-    .min(1, { error: 'must list at least one symbol' })
-    .refine((list) => new Set(list).size === list.length, { error: 'must not list a symbol twice' })
+  mtf_url: httpUrl().default('http://trading-app-nginx:80/api/mtf/run'),
+  symbols: s
+    .list(
+      symbol,
+      'must be a list of symbols',
+      (list) => (list.length >= 1 ? null : 'must list at least one symbol'),
+      (list) => (new Set(list).size === list.length ? null : 'must not list a symbol twice'),
+    )
     .default(['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT']),
-  dry_run: z.boolean({ error: 'must be true or false' }).default(true),
-  force_run: z.boolean({ error: 'must be true or false' }).default(false),
-  force_timeframe_check: z.boolean({ error: 'must be true or false' }).default(false),
-  current_tf: z.enum(TIMEFRAMES, { error: `must be one of ${TIMEFRAMES.join(', ')} or null` }).nullable().default(null),
-  workers: z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(64, { error: 'must be at most 64' }).default(1),
+  dry_run: flag().default(true),
+  force_run: flag().default(false),
+  force_timeframe_check: flag().default(false),
+  current_tf: s.choice(TIMEFRAMES, `must be one of ${TIMEFRAMES.join(', ')} or null`).nullable().default(null),
+  workers: wholeNumber(1, 64).default(1),
   /** The budget of one cycle (call + wait for completion), seconds. */
   max_execution_time: positiveSeconds().default(420),
   /** The pause between two cycles, seconds. */
   ping_interval: positiveSeconds().default(30),
   /** The timeout of one activity attempt, seconds. */
   activity_timeout: positiveSeconds().default(120),
-  max_attempts: z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(20, { error: 'must be at most 20' }).default(3),
+  max_attempts: wholeNumber(1, 20).default(3),
   retry_initial_interval: positiveSeconds().default(5),
-  retry_backoff: z.number({ error: 'must be a number' }).min(1, { error: 'must be at least 1' }).default(2),
+  retry_backoff: s.number('must be a number', s.min(1, 'must be at least 1')).default(2),
   retry_max_interval: positiveSeconds().default(30),
   /** `auto`: the loop runs by itself; `signal`: each cycle waits for `continue_signal`. */
-  continue_mode: z.enum(['auto', 'signal'], { error: 'must be "auto" or "signal"' }).default('auto'),
+  continue_mode: s.choice(['auto', 'signal'], 'must be "auto" or "signal"').default('auto'),
   /** In `signal` mode, how long to wait for `continue_signal` before going on anyway; null = forever. */
   continue_timeout: positiveSeconds().nullable().default(null),
   /** How often an accepted (202) run's status is read, seconds. */
   poll_interval: positiveSeconds().default(5),
   /** Template of an accepted run's status URL; `{run_id}` is replaced. null = the run URL's origin + /api/mtf/runs/{run_id}. */
-  status_url: httpUrl
-    .refine((value) => value.includes('{run_id}'), { error: 'must contain {run_id}' })
+  status_url: httpUrl()
+    .refine((value) => (value.includes('{run_id}') ? null : 'must contain {run_id}'))
     .nullable()
     .default(null),
   /** Cycles per workflow run before continue-as-new (earlier if the SDK suggests it). */
-  max_cycles_per_run: z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).default(200),
+  max_cycles_per_run: wholeNumber(1).default(200),
   /** Must be true in the same config for `dry_run: false`: a live run can place real orders. */
-  confirm_live: z.boolean({ error: 'must be true or false' }).default(false),
+  confirm_live: flag().default(false),
   /** The app deduplicates on Idempotency-Key, so a live POST may be retried. */
-  mtf_idempotent: z.boolean({ error: 'must be true or false' }).default(false),
+  mtf_idempotent: flag().default(false),
 };
 
-type ShapeOutput = { [K in keyof typeof configShape]: z.output<(typeof configShape)[K]> };
-
 /** Rules across keys, shared by every schema that carries a config. */
-function checkAcrossKeys(config: ShapeOutput, ctx: z.RefinementCtx): void {
-  if (!config.dry_run && !config.confirm_live) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['dry_run'],
-      message: 'false means a live run that can place real orders; it needs confirm_live: true in the same config',
-    });
-  }
-  if (config.retry_max_interval < config.retry_initial_interval) {
-    ctx.addIssue({ code: 'custom', path: ['retry_max_interval'], message: 'must not be shorter than retry_initial_interval' });
-  }
-  if (config.activity_timeout > config.max_execution_time) {
-    ctx.addIssue({ code: 'custom', path: ['activity_timeout'], message: 'must not exceed max_execution_time (the budget of a whole cycle)' });
-  }
-}
+const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
+  {
+    uses: ['dry_run', 'confirm_live'],
+    blame: 'dry_run',
+    check: (c) => (!c.dry_run && !c.confirm_live ? 'false means a live run that can place real orders; it needs confirm_live: true in the same config' : null),
+  },
+  {
+    uses: ['retry_max_interval', 'retry_initial_interval'],
+    blame: 'retry_max_interval',
+    check: (c) => (c.retry_max_interval < c.retry_initial_interval ? 'must not be shorter than retry_initial_interval' : null),
+  },
+  {
+    uses: ['activity_timeout', 'max_execution_time'],
+    blame: 'activity_timeout',
+    check: (c) => (c.activity_timeout > c.max_execution_time ? 'must not exceed max_execution_time (the budget of a whole cycle)' : null),
+  },
+];
 
-export const loopConfigSchema = z.strictObject(configShape).superRefine(checkAcrossKeys);
+export const loopConfigSchema = s.object(configShape, { unknownKeys: 'strict', typeMessage: 'expected an object of config keys, like {"ping_interval": 60}', across: rulesAcrossKeys });
 
 /** A loop's configuration with every default filled in. */
-export type LoopConfig = z.output<typeof loopConfigSchema>;
+export type LoopConfig = s.Output<typeof loopConfigSchema>;
 /** What a caller may send: any subset of the keys. */
-export type LoopConfigInput = z.input<typeof loopConfigSchema>;
+export type LoopConfigInput = s.Input<typeof loopConfigSchema>;
 
 export const CONFIG_KEYS = Object.keys(configShape) as (keyof LoopConfig)[];
 
-const count = z.number().int().min(0);
-export const countersSchema = z.object({
+// What the workflow writes itself (carried state): its own checks, in its own words.
+const count = s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0'));
+const text = () => s.string('must be a string');
+const anyNumber = () => s.number('must be a number');
+const wholeOrNull = () => s.number('must be a number', s.int('must be a whole number')).nullable();
+const outcome = () => s.choice(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`);
+const strip = { unknownKeys: 'strip' } as const;
+
+export const countersSchema = s.object({
   cycles: count,
   succeeded: count,
   partial: count,
@@ -122,37 +131,40 @@ export const countersSchema = z.object({
   continue_timeouts: count,
   symbols_requested: count,
   symbols_successful: count,
-});
-export type Counters = z.output<typeof countersSchema>;
+}, strip);
+export type Counters = s.Output<typeof countersSchema>;
 
 export const OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export const cycleRecordSchema = z.object({
-  iteration: z.number().int().min(1),
-  outcome: z.enum(OUTCOMES),
-  mtf_run_id: z.string().nullable(),
-  started_at: z.string(),
-  finished_at: z.string(),
+const iterationNumber = () => s.number('must be a number', s.int('must be a whole number'), s.min(1, 'must be at least 1'));
+const seconds = () => s.number('must be a number', s.min(0, 'must be at least 0'));
+
+export const cycleRecordSchema = s.object({
+  iteration: iterationNumber(),
+  outcome: outcome(),
+  mtf_run_id: text().nullable(),
+  started_at: text(),
+  finished_at: text(),
   /** Wall time of call + wait for completion, seconds (workflow time). */
-  cycle_seconds: z.number().min(0),
+  cycle_seconds: seconds(),
   /** The run's own `execution_time_seconds`, when the app reported it. */
-  mtf_execution_seconds: z.number().nullable(),
-  symbols_requested: z.number().int().nullable(),
-  symbols_successful: z.number().int().nullable(),
-  success_rate: z.number().nullable(),
-  message: z.string().nullable(),
-});
-export type CycleRecord = z.output<typeof cycleRecordSchema>;
+  mtf_execution_seconds: anyNumber().nullable(),
+  symbols_requested: wholeOrNull(),
+  symbols_successful: wholeOrNull(),
+  success_rate: anyNumber().nullable(),
+  message: text().nullable(),
+}, strip);
+export type CycleRecord = s.Output<typeof cycleRecordSchema>;
 
 /** One point of the recent-cycles window that the dashboard plots: small, so the window is cheap to carry. */
-export const cyclePointSchema = z.object({
-  iteration: z.number().int().min(1),
-  outcome: z.enum(OUTCOMES),
-  finished_at: z.string(),
-  cycle_seconds: z.number().min(0),
-});
-export type CyclePoint = z.output<typeof cyclePointSchema>;
+export const cyclePointSchema = s.object({
+  iteration: iterationNumber(),
+  outcome: outcome(),
+  finished_at: text(),
+  cycle_seconds: seconds(),
+}, strip);
+export type CyclePoint = s.Output<typeof cyclePointSchema>;
 
 /**
  * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
@@ -160,34 +172,33 @@ export type CyclePoint = z.output<typeof cyclePointSchema>;
  * and a worker rolled back to an older release must go on with the keys it knows rather than fail
  * the loop.
  */
-export const carriedStateSchema = z.object({
+export const carriedStateSchema = s.object({
   iteration: count,
   counters: countersSchema,
   last_cycle: cycleRecordSchema.nullable(),
-  last_error: z.string().nullable(),
-  continue_pending: z.boolean(),
-  started_at: z.string(),
+  last_error: text().nullable(),
+  continue_pending: s.boolean('must be true or false'),
+  started_at: text(),
   /** Absent in runs started before the window existed. */
-  recent_cycles: z.array(cyclePointSchema).default([]),
-});
-export type CarriedState = z.output<typeof carriedStateSchema>;
+  recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
+}, strip);
+export type CarriedState = s.Output<typeof carriedStateSchema>;
 
 /** The workflow's single argument: a config (as the original sends it) plus, after continue-as-new, its state. */
-export const workflowInputSchema = z
-  .strictObject({ ...configShape, carried_state: carriedStateSchema.optional() })
-  .superRefine(checkAcrossKeys);
-export type WorkflowInput = z.input<typeof workflowInputSchema>;
+export const workflowInputSchema = loopConfigSchema.extend({ carried_state: carriedStateSchema.optional() });
+export type WorkflowInput = s.Input<typeof workflowInputSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
 /** One readable line per problem, each naming the key and the rule. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
+export function describeIssues(issues: readonly s.Issue[]): string {
+  return issues
     .map((issue) => {
-      if (issue.code === 'unrecognized_keys') {
-        return `${issue.keys.join(', ')}: unknown key${issue.keys.length > 1 ? 's' : ''} (known keys: ${CONFIG_KEYS.join(', ')})`;
+      if (issue.unknownKeys) {
+        const keys = issue.unknownKeys;
+        return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''} (known keys: ${CONFIG_KEYS.join(', ')})`;
       }
       const key = issue.path.length > 0 ? issue.path.join('.') : 'config';
       return `${key}: ${issue.message}`;
@@ -195,9 +206,9 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+function parseWith<T>(schema: s.Schema<T, unknown>, input: unknown): T {
   const result = schema.safeParse(input ?? {});
-  if (!result.success) throw new ConfigError(`invalid config: ${describeIssues(result.error)}`);
+  if (!result.success) throw new ConfigError(`invalid config: ${describeIssues(result.issues)}`);
   return result.data;
 }
 
@@ -207,7 +218,7 @@ export function parseLoopConfig(input: unknown): LoopConfig {
 }
 
 /** Parses the workflow's argument (config + optional carried state). */
-export function parseWorkflowInput(input: unknown): z.output<typeof workflowInputSchema> {
+export function parseWorkflowInput(input: unknown): s.Output<typeof workflowInputSchema> {
   return parseWith(workflowInputSchema, input);
 }
 

@@ -1,0 +1,320 @@
+/**
+ * A small schema library: just what the loop's configuration needs (numbers, booleans, strings,
+ * choices, lists, objects; nullable, optional, defaults, refinements), with typed output and input.
+ *
+ * Why not a library such as zod: the workflow checks its input and every `update_config` with
+ * this schema, and the Temporal worker gives each cached workflow its own instance of every
+ * module of the workflow bundle. zod's modules cost about 1.1 MiB per running loop, most of a
+ * loop's memory (bench stage 4); this file costs a few kilobytes.
+ *
+ * Imported by workflow code: no Node built-ins, nothing that reads the environment.
+ */
+
+export type Path = readonly (string | number)[];
+
+export interface Issue {
+  path: Path;
+  message: string;
+  /** Set for keys an object does not know (the message is then built by the caller). */
+  unknownKeys?: string[];
+}
+
+/** A check on a parsed value: a message when it fails, else null. */
+export type Check<T> = (value: T) => string | null;
+
+/** What a schema holds at its core, under nullable / optional / default / refine. */
+export type Kind = 'number' | 'boolean' | 'string' | 'choice' | 'list' | 'object';
+
+const INVALID: unique symbol = Symbol('invalid');
+type Result<T> = T | typeof INVALID;
+
+export abstract class Schema<Out, In = Out> {
+  /** Type-level only: what parsing gives, and what it accepts. */
+  declare readonly _output: Out;
+  declare readonly _input: In;
+
+  abstract readonly kind: Kind;
+  /** The schema under the wrappers: a list's items, an object's shape, a choice's values live there. */
+  get core(): Schema<unknown> {
+    return this as Schema<unknown>;
+  }
+  get isNullable(): boolean {
+    return false;
+  }
+  /** A list's item schema; undefined for anything else. */
+  get item(): Schema<unknown> | undefined {
+    return undefined;
+  }
+
+  /** Pushes one issue per problem; returns INVALID when there was one. */
+  abstract run(value: unknown, path: Path, issues: Issue[]): Result<Out>;
+
+  safeParse(value: unknown): { success: true; data: Out } | { success: false; issues: Issue[] } {
+    const issues: Issue[] = [];
+    const data = this.run(value, [], issues);
+    return data === INVALID || issues.length > 0 ? { success: false, issues } : { success: true, data };
+  }
+
+  nullable(): Schema<Out | null, In | null> {
+    return new Nullable(this);
+  }
+
+  optional(): Schema<Out | undefined, In | undefined> {
+    return new Optional(this);
+  }
+
+  /** Missing (or undefined) becomes `value`; a list or object default is copied, never shared. */
+  default(value: Out): Schema<Out, In | undefined> {
+    return new Default(this, value);
+  }
+
+  refine(check: Check<Out>): Schema<Out, In> {
+    return new Refined(this, check);
+  }
+}
+
+abstract class Wrapper<Out, In> extends Schema<Out, In> {
+  constructor(protected readonly inner: Schema<unknown, unknown>) {
+    super();
+  }
+  get kind(): Kind {
+    return this.inner.kind;
+  }
+  override get core(): Schema<unknown> {
+    return this.inner.core;
+  }
+  override get isNullable(): boolean {
+    return this.inner.isNullable;
+  }
+}
+
+class Nullable<Out, In> extends Wrapper<Out | null, In | null> {
+  override get isNullable(): boolean {
+    return true;
+  }
+  run(value: unknown, path: Path, issues: Issue[]): Result<Out | null> {
+    return value === null ? null : (this.inner.run(value, path, issues) as Result<Out>);
+  }
+}
+
+class Optional<Out, In> extends Wrapper<Out | undefined, In | undefined> {
+  run(value: unknown, path: Path, issues: Issue[]): Result<Out | undefined> {
+    return value === undefined ? undefined : (this.inner.run(value, path, issues) as Result<Out>);
+  }
+}
+
+class Default<Out, In> extends Wrapper<Out, In | undefined> {
+  constructor(
+    inner: Schema<Out, In>,
+    private readonly fallback: Out,
+  ) {
+    super(inner);
+  }
+  run(value: unknown, path: Path, issues: Issue[]): Result<Out> {
+    return value === undefined ? copy(this.fallback) : (this.inner.run(value, path, issues) as Result<Out>);
+  }
+}
+
+class Refined<Out, In> extends Wrapper<Out, In> {
+  constructor(
+    inner: Schema<Out, In>,
+    private readonly check: Check<Out>,
+  ) {
+    super(inner);
+  }
+  run(value: unknown, path: Path, issues: Issue[]): Result<Out> {
+    const parsed = this.inner.run(value, path, issues) as Result<Out>;
+    if (parsed === INVALID || parsed === null) return parsed;
+    const problem = this.check(parsed);
+    if (problem === null) return parsed;
+    issues.push({ path, message: problem });
+    return INVALID;
+  }
+}
+
+function copy<T>(value: T): T {
+  if (Array.isArray(value)) return [...value] as T;
+  if (typeof value === 'object' && value !== null) return { ...value };
+  return value;
+}
+
+/** A value of one JavaScript type, judged by `checks` in order; the first failing check is reported. */
+class Leaf<T> extends Schema<T> {
+  constructor(
+    readonly kind: Kind,
+    private readonly accepts: (value: unknown) => value is T,
+    private readonly typeMessage: string,
+    private readonly checks: readonly Check<T>[],
+  ) {
+    super();
+  }
+  run(value: unknown, path: Path, issues: Issue[]): Result<T> {
+    if (!this.accepts(value)) {
+      issues.push({ path, message: this.typeMessage });
+      return INVALID;
+    }
+    for (const check of this.checks) {
+      const problem = check(value);
+      if (problem !== null) {
+        issues.push({ path, message: problem });
+        return INVALID;
+      }
+    }
+    return value;
+  }
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** A finite number. */
+export function number(typeMessage: string, ...checks: Check<number>[]): Schema<number> {
+  return new Leaf('number', isNumber, typeMessage, checks);
+}
+
+export function boolean(typeMessage: string): Schema<boolean> {
+  return new Leaf('boolean', isBoolean, typeMessage, []);
+}
+
+export function string(typeMessage: string, ...checks: Check<string>[]): Schema<string> {
+  return new Leaf('string', isString, typeMessage, checks);
+}
+
+/** One of a fixed list of strings. */
+export function choice<const T extends readonly string[]>(values: T, typeMessage: string): Schema<T[number]> {
+  return new Leaf('choice', (value): value is T[number] => typeof value === 'string' && values.includes(value), typeMessage, []);
+}
+
+export const int =
+  (message: string): Check<number> =>
+  (value) =>
+    Number.isInteger(value) ? null : message;
+export const min =
+  (bound: number, message: string): Check<number> =>
+  (value) =>
+    value >= bound ? null : message;
+export const max =
+  (bound: number, message: string): Check<number> =>
+  (value) =>
+    value <= bound ? null : message;
+export const positive =
+  (message: string): Check<number> =>
+  (value) =>
+    value > 0 ? null : message;
+export const matches =
+  (pattern: RegExp, message: string): Check<string> =>
+  (value) =>
+    pattern.test(value) ? null : message;
+
+class List<Out, In> extends Schema<Out[], In[]> {
+  readonly kind = 'list';
+  constructor(
+    private readonly items: Schema<Out, In>,
+    private readonly typeMessage: string,
+    private readonly checks: readonly Check<Out[]>[],
+  ) {
+    super();
+  }
+  override get item(): Schema<unknown> {
+    return this.items as Schema<unknown>;
+  }
+  run(value: unknown, path: Path, issues: Issue[]): Result<Out[]> {
+    if (!Array.isArray(value)) {
+      issues.push({ path, message: this.typeMessage });
+      return INVALID;
+    }
+    const before = issues.length;
+    const items = value.map((item: unknown, index) => this.items.run(item, [...path, index], issues));
+    if (issues.length > before) return INVALID;
+    for (const check of this.checks) {
+      const problem = check(items as Out[]);
+      if (problem !== null) {
+        issues.push({ path, message: problem });
+        return INVALID;
+      }
+    }
+    return items as Out[];
+  }
+}
+
+export function list<Out, In>(item: Schema<Out, In>, typeMessage: string, ...checks: Check<Out[]>[]): Schema<Out[], In[]> {
+  return new List(item, typeMessage, checks);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects.
+
+export type Shape = Record<string, Schema<unknown, unknown>>;
+export type Output<S extends Schema<unknown, unknown>> = S['_output'];
+export type Input<S extends Schema<unknown, unknown>> = S['_input'];
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends S[K]['_input'] ? K : never }[keyof S];
+export type ShapeOutput<S extends Shape> = Simplify<{ -readonly [K in keyof S]: S[K]['_output'] }>;
+export type ShapeInput<S extends Shape> = Simplify<
+  { -readonly [K in Exclude<keyof S, OptionalKeys<S>>]: S[K]['_input'] } & { -readonly [K in OptionalKeys<S>]?: S[K]['_input'] }
+>;
+
+/**
+ * A rule across keys: `check` sees the keys in `uses`, and runs only when each of them is valid on
+ * its own, so one bad value is not blamed twice; its problem is reported on the key `blame`.
+ */
+export interface CrossRule<T> {
+  uses: readonly (keyof T & string)[];
+  blame: keyof T & string;
+  check: (value: T) => string | null;
+}
+
+export interface ObjectOptions<T> {
+  /** `strict` refuses keys the shape does not know; `strip` drops them. */
+  unknownKeys: 'strict' | 'strip';
+  typeMessage?: string;
+  across?: readonly CrossRule<T>[];
+}
+
+export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeInput<S>> {
+  readonly kind = 'object';
+  constructor(
+    readonly shape: S,
+    private readonly options: ObjectOptions<ShapeOutput<S>>,
+  ) {
+    super();
+  }
+
+  run(value: unknown, path: Path, issues: Issue[]): Result<ShapeOutput<S>> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      issues.push({ path, message: this.options.typeMessage ?? 'must be an object' });
+      return INVALID;
+    }
+    const input = value as Record<string, unknown>;
+    const before = issues.length;
+    const output: Record<string, unknown> = {};
+    const invalid = new Set<string>();
+    for (const [key, schema] of Object.entries(this.shape)) {
+      const parsed = schema.run(input[key], [...path, key], issues);
+      if (parsed === INVALID) invalid.add(key);
+      else if (parsed !== undefined) output[key] = parsed;
+    }
+    if (this.options.unknownKeys === 'strict') {
+      const unknown = Object.keys(input).filter((key) => !Object.prototype.hasOwnProperty.call(this.shape, key));
+      if (unknown.length > 0) issues.push({ path, message: 'unknown keys', unknownKeys: unknown });
+    }
+    const result = output as ShapeOutput<S>;
+    for (const rule of this.options.across ?? []) {
+      if (rule.uses.some((key) => invalid.has(key))) continue;
+      const problem = rule.check(result);
+      if (problem !== null) issues.push({ path: [...path, rule.blame], message: problem });
+    }
+    return issues.length > before ? INVALID : result;
+  }
+
+  /** The same shape plus `more`, with the same options. */
+  extend<M extends Shape>(more: M): ObjectSchema<S & M> {
+    return new ObjectSchema({ ...this.shape, ...more }, this.options as unknown as ObjectOptions<ShapeOutput<S & M>>);
+  }
+}
+
+export function object<S extends Shape>(shape: S, options: ObjectOptions<ShapeOutput<S>>): ObjectSchema<S> {
+  return new ObjectSchema(shape, options);
+}
