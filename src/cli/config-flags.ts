@@ -33,6 +33,17 @@ export function addConfigFlags(command: Command): Command {
     .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true');
 }
 
+/** The flag that sets each key (for "where did this value come from" in error messages); keep in step with patchFromFlags. */
+export const FLAG_FOR_KEY: Partial<Record<keyof LoopConfig, string>> = {
+  symbols: '--symbols',
+  ping_interval: '--interval',
+  continue_mode: '--mode',
+  mtf_url: '--url',
+  force_run: '--force-run',
+  dry_run: '--live',
+  confirm_live: '--live',
+};
+
 /** Only the flags that were given, so a file's (or the running loop's) values stay where no flag speaks. */
 export function patchFromFlags(flags: ConfigFlags): ConfigPatch {
   return {

@@ -27,6 +27,7 @@ import type { LoopStatus, LoopSummary } from '../shared/status';
 import { startSimulator, type Simulator } from '../simulator/server';
 import { projectRoot, temporalCliPath } from '../toolchain/binaries';
 import { setUpWorkerProcess, startWorker, type RunningWorker } from '../worker/main';
+import { parseResolvedConfig, resolveStartConfig } from './config-env';
 import { countersLine, cycleLine } from './format';
 
 const DEFAULT_DEV_ADDRESS = '127.0.0.1:7233';
@@ -267,13 +268,24 @@ async function startLocalSimulator(port: number): Promise<Simulator> {
 // The loop: start or attach, then follow it.
 
 /**
- * Starts the loop with every default but the URL (30 s interval, dry run). A loop that already
- * runs is attached to instead: two loops must never drive the same app. Returns the cycle count
- * to count from (null if the status could not be read yet).
+ * The loop's config as `start` reads it, without flags: MTF_<KEY> env vars over MTF_CONFIG_FILE over
+ * the defaults (30 s interval, dry run). Read and checked before anything is started, so a typo in
+ * the environment costs one line, not a server start. The URL is set later: MTF_URL's app, else
+ * the simulator's.
  */
-async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, env: NodeJS.ProcessEnv): Promise<number | null> {
-  // MTF_PING_INTERVAL (seconds) shortens the beat for a demo; the schema checks it like any value.
-  const config = { mtf_url: mtfUrl, ...(env.MTF_PING_INTERVAL ? { ping_interval: Number(env.MTF_PING_INTERVAL) } : {}) };
+function devConfigInput(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const resolved = resolveStartConfig({ env, confirmLiveFile: 'npm start has no --live; set MTF_DRY_RUN=false and MTF_CONFIRM_LIVE=true to confirm it' });
+  parseResolvedConfig(resolved);
+  return resolved.input;
+}
+
+/**
+ * Starts the loop with `baseConfig` and `mtfUrl` (the simulator's, unless MTF_URL names an app). A
+ * loop that already runs is attached to instead: two loops must never drive the same app. Returns
+ * the cycle count to count from (null if the status could not be read yet).
+ */
+async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, baseConfig: Record<string, unknown>): Promise<number | null> {
+  const config = { ...baseConfig, mtf_url: mtfUrl };
   try {
     const { config: started } = await startLoop(client, { taskQueue, config, workflowId: LOOP_ID });
     say(`  Loop       ${LOOP_ID} started on ${taskQueue}: every ${started.ping_interval} s, ${started.dry_run ? 'dry run' : 'LIVE'}`);
@@ -438,6 +450,12 @@ function handleSignals(stack: DevStack): void {
 
 async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   handleSignals(stack);
+  let baseConfig: Record<string, unknown> = {};
+  try {
+    baseConfig = devConfigInput(env);
+  } catch (err) {
+    return stack.fail(messageOf(err));
+  }
   // The cycle lines on stdout are the readable summary: the SDK's lines go to stderr, warnings
   // and up unless LOG_LEVEL asks for more, readable on a terminal (LOG_FORMAT=json for machines).
   const { logger, settings, observability } = setUpWorkerProcess(env, { logLevel: 'warn', endpointsOptional: true }, (line) => process.stderr.write(line));
@@ -468,7 +486,7 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   if (stack.worker.health) say(`  Health     ${stack.worker.health.url}/readyz`);
   say(`  ${stack.simulator ? 'Simulator ' : 'MTF app   '} ${mtfUrl}`);
   stack.dashboard = await startLocalDashboard(client, env);
-  const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl, env);
+  const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl, baseConfig);
   say('Ctrl-C stops the stack; the loop keeps its state and resumes on the next npm start.');
 
   const onEnd = (line: string, exitCode = 0): void => {

@@ -23,7 +23,11 @@ Environment (as the worker reads it):
   TEMPORAL_NAMESPACE   default "default" (--namespace overrides)
   TASK_QUEUE_NAME      default mtf-ping-pong-queue
   TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE   TLS and API key through @temporalio/envconfig
-  MTF_URL              the app's run URL for dev and health
+  MTF_<KEY>            any loop config key, for start and dev: MTF_URL (mtf_url; for dev also "use this app, not
+                       the simulator"; for health the app to check), MTF_SYMBOLS=BTCUSDT,ETHUSDT, MTF_DRY_RUN=false,
+                       MTF_CONFIRM_LIVE=true, MTF_PING_INTERVAL=60 (seconds), MTF_CURRENT_TF=null, ...
+                       Precedence: flag > env > config file > default
+  MTF_CONFIG_FILE      a JSON config file for start and dev when --config is not given
   DASHBOARD_ADDRESS    where dashboard and dev serve the dashboard, default 127.0.0.1:8080
   MTF_ENCRYPTION_KEY   32 bytes (base64 or hex): encrypt payloads, as the worker does (or MTF_ENCRYPTION_KEY_FILE;
                        MTF_ENCRYPTION_KEY_ID, default mtf-key-1; MTF_ENCRYPTION_OLD_KEYS=id:key,... to read older ones)`;

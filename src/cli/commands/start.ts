@@ -1,12 +1,12 @@
 /** `start`: the seed's `start_workflow.py start`, with live mode behind an explicit --live. */
 import type { Command } from 'commander';
 import { startLoop } from '../../client/loops';
-import { parseLoopConfig } from '../../shared/config';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
-import { addConfigFlags, patchFromFlags, readConfigFile, warnLive, type ConfigFlags } from '../config-flags';
+import { parseResolvedConfig, resolveStartConfig } from '../config-env';
+import { addConfigFlags, warnLive, type ConfigFlags } from '../config-flags';
 import { configLine, endLines } from '../format';
 import { followLoop } from '../follow';
-import { CliError, ExitCode, action, examples, say } from '../output';
+import { ExitCode, action, examples, say } from '../output';
 import { addTemporalOptions, withClient, type TemporalOptions } from '../temporal';
 
 interface StartOptions extends ConfigFlags, TemporalOptions {
@@ -15,24 +15,12 @@ interface StartOptions extends ConfigFlags, TemporalOptions {
   wait?: boolean;
 }
 
-/** The config file first, the flags on top; a live file needs --live on the command line too. */
-function configInput(options: StartOptions): Record<string, unknown> {
-  const fromFile = options.config ? readConfigFile(options.config) : {};
-  if (fromFile.dry_run === false && !options.live) {
-    throw new CliError(
-      `config file ${options.config} sets dry_run: false, a live run that can place real orders: pass --live to confirm it`,
-      ExitCode.Usage,
-    );
-  }
-  return { ...fromFile, ...patchFromFlags(options) };
-}
-
 export function registerStart(program: Command): void {
   const command = program
     .command('start')
     .description('start a loop (refused if one with that ID is already running)')
     .option('--id <id>', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
-    .option('--config <file.json>', 'a JSON object of config keys; flags given override it');
+    .option('--config <file.json>', 'a JSON object of config keys (default: $MTF_CONFIG_FILE); MTF_<KEY> env vars override it, flags override both');
   addConfigFlags(command)
     .option('--wait', 'follow the loop, one line per cycle, until it ends')
     .addHelpText(
@@ -42,13 +30,16 @@ export function registerStart(program: Command): void {
         'mtf-ping-pong start --url http://trading-app-nginx/api/mtf/run --symbols BTCUSDT,ETHUSDT --interval 1m',
         'mtf-ping-pong start --id nightly --mode signal --config loop.json',
         'mtf-ping-pong start --config live.json --live --wait',
+        'MTF_SYMBOLS=BTCUSDT,ETHUSDT MTF_PING_INTERVAL=60 mtf-ping-pong start',
       ]),
     );
   addTemporalOptions(command).action(
     action(async (options: StartOptions) => {
       // Checked before connecting: a bad config is the same mistake whether or not Temporal answers.
-      const input = configInput(options);
-      const config = parseLoopConfig(input);
+      // Precedence: flag > env (MTF_<KEY>) > file (--config, else MTF_CONFIG_FILE) > default.
+      const resolved = resolveStartConfig({ file: options.config, env: process.env, flags: options });
+      const input = resolved.input;
+      const config = parseResolvedConfig(resolved);
       if (!config.dry_run) warnLive(options.id, config);
       return withClient(options, async (client, target) => {
         const started = await startLoop(client, { taskQueue: target.taskQueue, config: input, workflowId: options.id });
