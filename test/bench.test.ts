@@ -20,7 +20,7 @@ interface Report {
     cost: { kind: string; latencyMs: number; events: number[]; actions: number[] }[];
     overhead?: { cycles: Record<string, number> };
     cpu?: Record<string, { cycles: number }>;
-    scale?: { steps: { loops: number }[] };
+    scale?: { intervalS: number; steps: { loops: number }[] }[];
     startup?: { npmStartToFirstCycleS: number };
     errors: Record<string, string>;
   };
@@ -52,7 +52,7 @@ test('the quick bench runs every stage and finds ours == control == 11 events an
 
   assert.ok((report.results.overhead?.cycles.ours ?? 0) > 0 && (report.results.overhead?.cycles.control ?? 0) > 0, 'stage 2 measured cycles');
   assert.ok((report.results.cpu?.ours?.cycles ?? 0) > 0 && (report.results.cpu?.control?.cycles ?? 0) > 0, 'stage 3 measured cycles');
-  assert.ok((report.results.scale?.steps.length ?? 0) >= 1, 'stage 4 took a step');
+  assert.ok((report.results.scale?.[0]?.steps.length ?? 0) >= 1, 'stage 4 took a step');
   assert.ok(report.results.startup, 'stage 5 ran');
   for (const stage of ['1 ', '2 ', '3 ', '4 ', '5 ']) assert.ok(report.table.some((r) => r.stage.startsWith(stage)), `the table has stage ${stage.trim()}`);
 });
