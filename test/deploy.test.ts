@@ -29,7 +29,7 @@ import { hadolintPath, projectRoot, shellcheckPath } from '../src/toolchain/bina
 import { startHealthServer } from '../src/worker/health-server';
 import { DEFAULT_IDENTITY } from '../src/worker/main';
 import { DEFAULT_SHUTDOWN_GRACE_MS, PREBUILT_BUNDLE, PREBUILT_ENCODED_FAILURES_BUNDLE } from '../src/worker/worker';
-import { freePort, waitFor } from './helpers/processes';
+import { describeRun, freePort, runToEnd, waitFor, type Ran } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const root = projectRoot();
@@ -41,34 +41,9 @@ const STEP_TIMEOUT_MS = 120_000;
 // ---------------------------------------------------------------------------------------------
 // Small helpers: processes, durations, addresses, YAML.
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end, within `timeoutMs`; never throws for a non-zero exit. */
+/** Runs a command to its end in the project folder, within `timeoutMs`; never throws for a non-zero exit. */
 function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: options.cwd ?? root,
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: AbortSignal.timeout(options.timeoutMs ?? STEP_TIMEOUT_MS),
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (err) => reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\nstdout: ${stdout}\nstderr: ${stderr}`)));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-function show(ran: Ran): string {
-  return `exit ${ran.code ?? ran.signal}\nstdout: ${ran.stdout}\nstderr: ${ran.stderr}`;
+  return runToEnd(cmd, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? STEP_TIMEOUT_MS });
 }
 
 /** A long-running process followed line by line (the real entrypoint runs). */
@@ -385,7 +360,7 @@ describe('Dockerfile', () => {
     try {
       // An empty HOME / XDG_CONFIG_HOME: only the project's own config (none) applies.
       const ran = await run(hadolintPath(), ['--no-color', 'Dockerfile'], { env: { ...process.env, HOME: home, XDG_CONFIG_HOME: home } });
-      assert.equal(ran.code, 0, show(ran));
+      assert.equal(ran.code, 0, describeRun(ran));
       assert.equal(ran.stdout.trim(), '', 'not even info or style findings');
     } finally {
       rmSync(home, { recursive: true, force: true });
@@ -496,13 +471,13 @@ describe('Dockerfile', () => {
     try {
       const closed = await freePort();
       const [nothing, ok, wildcard] = await Promise.all([check(`127.0.0.1:${closed}`), check(`127.0.0.1:${port}`), check(`0.0.0.0:${port}`)]);
-      assert.notEqual(nothing.code, 0, `nothing listens: ${show(nothing)}`);
-      assert.equal(ok.code, 0, show(ok));
-      assert.equal(wildcard.code, 0, `HEALTH_ADDRESS 0.0.0.0:port is checked on loopback: ${show(wildcard)}`);
+      assert.notEqual(nothing.code, 0, `nothing listens: ${describeRun(nothing)}`);
+      assert.equal(ok.code, 0, describeRun(ok));
+      assert.equal(wildcard.code, 0, `HEALTH_ADDRESS 0.0.0.0:port is checked on loopback: ${describeRun(wildcard)}`);
       assert.deepEqual(paths, ['/healthz', '/healthz']);
       status = 503;
       const unhealthy = await check(`127.0.0.1:${port}`);
-      assert.notEqual(unhealthy.code, 0, show(unhealthy));
+      assert.notEqual(unhealthy.code, 0, describeRun(unhealthy));
     } finally {
       server.close();
     }
@@ -520,7 +495,7 @@ describe('deploy/entrypoint.sh', () => {
     assert.match(text, /^set -eu$/m);
     assert.ok((statSync(script).mode & 0o111) !== 0, 'executable');
     const ran = await run(shellcheckPath(), ['--shell=sh', '--severity=style', '--format=gcc', 'deploy/entrypoint.sh']);
-    assert.equal(ran.code, 0, show(ran));
+    assert.equal(ran.code, 0, describeRun(ran));
     assert.equal(ran.stdout.trim(), '');
     assert.match(text, new RegExp(`^EXIT_ALREADY_RUNNING=${ExitCode.AlreadyRunning}$`, 'm'), "the CLI's exit code for a loop already running");
   });
@@ -643,7 +618,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
           continue;
         }
         const ran = await run('sh', ['-c', command], { cwd: buildDir });
-        assert.equal(ran.code, 0, `build stage RUN ${command}: ${show(ran)}`);
+        assert.equal(ran.code, 0, `build stage RUN ${command}: ${describeRun(ran)}`);
       }
     }
   }
@@ -667,7 +642,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
           continue;
         }
         const ran = await run('sh', ['-c', command], { cwd: appDir, env: stageEnv });
-        assert.equal(ran.code, 0, `runtime stage RUN ${command}: ${show(ran)}`);
+        assert.equal(ran.code, 0, `runtime stage RUN ${command}: ${describeRun(ran)}`);
       }
     }
   }
@@ -709,10 +684,10 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     assert.ok(existsSync(join(appDir, 'dist', basename(PREBUILT_BUNDLE))) && existsSync(join(appDir, 'dist', basename(PREBUILT_ENCODED_FAILURES_BUNDLE))));
     assert.equal(existsSync(join(appDir, 'dist', 'test')), false, 'no compiled tests');
     const help = await run(process.execPath, ['dist/src/cli/main.js', '--help'], { cwd: appDir, timeoutMs: 30_000 });
-    assert.equal(help.code, 0, show(help));
+    assert.equal(help.code, 0, describeRun(help));
     assert.match(help.stdout, /worker/);
     const linked = await run(join(binDir, 'mtf-ping-pong'), ['worker', '--help'], { cwd: appDir, timeoutMs: 30_000 });
-    assert.equal(linked.code, 0, `the mtf-ping-pong link runs the CLI: ${show(linked)}`);
+    assert.equal(linked.code, 0, `the mtf-ping-pong link runs the CLI: ${describeRun(linked)}`);
   });
 
   /** The entrypoint's environment: the image's ENV, then the test's loopback addresses. */
@@ -737,7 +712,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
       env: await imageEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${closed}`, TEMPORAL_WAIT: '1s', START_LOOP: 'true' }),
       timeoutMs: 30_000,
     });
-    assert.equal(ran.code, ExitCode.Failure, show(ran));
+    assert.equal(ran.code, ExitCode.Failure, describeRun(ran));
     assert.match(ran.stdout, /temporal\s+FAIL/);
     assert.match(ran.stderr, /not starting the worker/);
     assert.doesNotMatch(ran.stdout + ran.stderr, /worker (polling|started)/);
@@ -768,7 +743,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
 
     const { command } = healthcheckOf(stages().runtime);
     const check = await run(process.execPath, command.slice(1), { env: firstEnv, timeoutMs: 20_000 });
-    assert.equal(check.code, 0, `the HEALTHCHECK passes against the real worker: ${show(check)}`);
+    assert.equal(check.code, 0, `the HEALTHCHECK passes against the real worker: ${describeRun(check)}`);
     const readyz = `http://${firstEnv.HEALTH_ADDRESS}/readyz`;
     await waitFor(() => fetch(readyz, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status), (s) => s === 200, 'readyz 200', 20_000);
 
@@ -901,7 +876,7 @@ describe('docker-compose.yml', () => {
     }
     for (const args of [['config', '--quiet'], ['--profile', 'demo', 'config', '--quiet']]) {
       const ran = await run('docker', ['compose', '-f', 'docker-compose.yml', ...args], { timeoutMs: 30_000 });
-      assert.equal(ran.code, 0, show(ran));
+      assert.equal(ran.code, 0, describeRun(ran));
     }
   });
 });

@@ -9,8 +9,6 @@
  * warm cache where it can (`--prefer-offline`).
  */
 import assert from 'node:assert/strict';
-import { spawn, type SpawnOptions } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -18,7 +16,7 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSimulator, type Simulator } from '../src/simulator/server';
-import { freePort, spawnNode, type Followed } from './helpers/processes';
+import { describeRun, freePort, runToEnd, spawnNode, type Followed } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 /** dist/test/package.test.js -> the project root (package.json, dist/). */
@@ -30,35 +28,6 @@ const CALL_TIMEOUT_MS = 20_000;
 /** The tarball today: ~1.4 MB, 53 files (two 3.3 MB workflow bundles, each with its inline source map). */
 const MAX_TARBALL_BYTES = 4 * 1024 * 1024;
 const MAX_ENTRIES = 120;
-
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end, killed (SIGKILL) if it outlives `timeoutMs`. */
-async function run(command: string, args: string[], options: SpawnOptions & { timeoutMs: number }): Promise<Ran> {
-  const { timeoutMs, ...spawnOptions } = options;
-  const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], signal: AbortSignal.timeout(timeoutMs), killSignal: 'SIGKILL' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // An abort surfaces as an 'error' event before 'close': keep it, and report it with the output.
-  let failure: Error | undefined;
-  child.on('error', (err) => (failure = err));
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  if (failure && code === null) {
-    throw new Error(`${command} ${args.join(' ')}: ${failure.message} (bound ${timeoutMs} ms)\nstdout: ${stdout}\nstderr: ${stderr}`);
-  }
-  return { code, signal, stdout, stderr };
-}
-
-function explain(what: string, ran: Ran): string {
-  return `${what}: exit ${ran.code ?? ran.signal}\nstdout: ${ran.stdout}\nstderr: ${ran.stderr}`;
-}
 
 /**
  * The environment of a machine without Python: this process's, less the npm_* variables a parent
@@ -108,8 +77,8 @@ let sim: Simulator;
 const processes = new Set<Followed>();
 
 async function packAndInstall(): Promise<void> {
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, env, timeoutMs: PACK_TIMEOUT_MS });
-  assert.equal(pack.code, 0, explain('npm pack', pack));
+  const pack = await runToEnd('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, env, timeoutMs: PACK_TIMEOUT_MS });
+  assert.equal(pack.code, 0, describeRun(pack, 'npm pack'));
   // npm may print lifecycle output before the JSON; the JSON array is the last thing on stdout.
   const report = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as (typeof packed & { filename: string })[];
   packed = report[0]!;
@@ -120,12 +89,12 @@ async function packAndInstall(): Promise<void> {
   mkdirSync(app);
   // Its own package.json, so npm installs here and never walks up to another project.
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'mtf-install-check', version: '1.0.0', private: true }));
-  const install = await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+  const install = await runToEnd('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
     cwd: app,
     env,
     timeoutMs: INSTALL_TIMEOUT_MS,
   });
-  assert.equal(install.code, 0, explain('npm install of the tarball', install));
+  assert.equal(install.code, 0, describeRun(install, 'npm install of the tarball'));
   installed = join(app, 'node_modules', 'mtf-ping-pong');
   bin = join(app, 'node_modules', '.bin', 'mtf-ping-pong');
 }
@@ -148,7 +117,7 @@ after(async () => {
 
 void describe('the npm package', () => {
   test('nothing on the PATH of the install and the runs below is Python', async () => {
-    const found = await run('sh', ['-c', 'command -v python3 || command -v python || command -v pip3 || command -v pip'], { env, timeoutMs: CALL_TIMEOUT_MS });
+    const found = await runToEnd('sh', ['-c', 'command -v python3 || command -v python || command -v pip3 || command -v pip'], { env, timeoutMs: CALL_TIMEOUT_MS });
     assert.notEqual(found.code, 0, `no Python program is reachable: ${found.stdout}`);
   });
 
@@ -206,11 +175,11 @@ void describe('the npm package', () => {
 
   test('the installed binary answers --help (its shebang, exec bit and imports work)', async () => {
     assert.ok(statSync(bin).mode & 0o111, 'the binary is executable');
-    const help = await run(bin, ['--help'], { env, timeoutMs: CALL_TIMEOUT_MS });
-    assert.equal(help.code, 0, explain('mtf-ping-pong --help', help));
+    const help = await runToEnd(bin, ['--help'], { env, timeoutMs: CALL_TIMEOUT_MS });
+    assert.equal(help.code, 0, describeRun(help, 'mtf-ping-pong --help'));
     for (const command of ['worker', 'start', 'stop', 'status', 'dev', 'simulator']) assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'));
-    const worker = await run(bin, ['worker', '--help'], { env, timeoutMs: CALL_TIMEOUT_MS });
-    assert.equal(worker.code, 0, explain('mtf-ping-pong worker --help', worker));
+    const worker = await runToEnd(bin, ['worker', '--help'], { env, timeoutMs: CALL_TIMEOUT_MS });
+    assert.equal(worker.code, 0, describeRun(worker, 'mtf-ping-pong worker --help'));
   });
 
   test('dev without a Temporal CLI fails with one line naming TEMPORAL_CLI_PATH', async () => {
@@ -218,8 +187,8 @@ void describe('the npm package', () => {
     const port = await freePort();
     const cwd = join(scratch, 'dev-cwd');
     mkdirSync(cwd);
-    const dev = await run(bin, ['dev'], { cwd, env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, MTF_DATA_DIR: join(cwd, 'data') }, timeoutMs: CALL_TIMEOUT_MS });
-    assert.equal(dev.code, 1, explain('mtf-ping-pong dev', dev));
+    const dev = await runToEnd(bin, ['dev'], { cwd, env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, MTF_DATA_DIR: join(cwd, 'data') }, timeoutMs: CALL_TIMEOUT_MS });
+    assert.equal(dev.code, 1, describeRun(dev, 'mtf-ping-pong dev'));
     const lines = dev.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${dev.stderr}`);
     assert.match(lines[0]!, /temporal not found at .*TEMPORAL_CLI_PATH/);
@@ -247,11 +216,11 @@ void describe('the npm package', () => {
     assert.equal(ready.status, 200, `/readyz: ${await ready.text()}`);
 
     const before = sim.runRequests().length;
-    const start = await run(bin, ['start', '--id', workflowId, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT'], {
+    const start = await runToEnd(bin, ['start', '--id', workflowId, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT'], {
       env: { ...env, ...temporal },
       timeoutMs: CALL_TIMEOUT_MS,
     });
-    assert.equal(start.code, 0, explain('mtf-ping-pong start', start));
+    assert.equal(start.code, 0, describeRun(start, 'mtf-ping-pong start'));
 
     const requests = (await sim.waitForRunRequests(before + 2, 30_000)).slice(before);
     const keys = requests.map((r) => r.idempotency_key ?? '');
@@ -262,11 +231,11 @@ void describe('the npm package', () => {
       [['BTCUSDT', 'ETHUSDT'], ['BTCUSDT', 'ETHUSDT']],
     );
 
-    const stop = await run(bin, ['stop', workflowId, '--reason', 'package test', '--timeout', '30s', '--json'], {
+    const stop = await runToEnd(bin, ['stop', workflowId, '--reason', 'package test', '--timeout', '30s', '--json'], {
       env: { ...env, ...temporal },
       timeoutMs: CALL_TIMEOUT_MS + 30_000,
     });
-    assert.equal(stop.code, 0, explain('mtf-ping-pong stop', stop));
+    assert.equal(stop.code, 0, describeRun(stop, 'mtf-ping-pong stop'));
     const end = JSON.parse(stop.stdout) as { how: string; summary?: { counters: { cycles: number; succeeded: number }; stop_reason: string | null } };
     assert.equal(end.how, 'stopped', stop.stdout);
     const summary = end.summary!;
