@@ -48,7 +48,8 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
       const result = await callAndAwaitCompletion(loop, shown);
       recordCycle(loop, result, shown);
       if (loop.stopRequested) break;
-      await awaitContinue(loop, shown);
+      // In `auto` mode no call at all: each promise in workflow code costs a stack trace (bench stage 3).
+      if (loop.config.continue_mode === 'signal') await awaitContinue(loop, shown);
       if (loop.stopRequested) break;
       await pause(loop, shown);
     }
@@ -84,7 +85,7 @@ async function callAndAwaitCompletion(loop: LoopState, shown: LoopVisibility): P
 }
 
 /** Step 1. Every attempt of one cycle carries the same Idempotency-Key. */
-async function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
+function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
   const { config } = loop;
   const activities = proxyActivities<MtfActivities>(callOptions(config, budgetLeft(loop)));
   return activities.callMtfRun({
@@ -156,7 +157,6 @@ function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility
 
 /** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle). */
 async function awaitContinue(loop: LoopState, shown: LoopVisibility): Promise<void> {
-  if (loop.config.continue_mode !== 'signal') return;
   loop.phase = 'awaiting_continue';
   shown.phase(loop);
   const timeout = loop.config.continue_timeout;
