@@ -192,6 +192,7 @@ void describe('the npm package', () => {
     const lines = dev.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${dev.stderr}`);
     assert.match(lines[0]!, /temporal not found at .*TEMPORAL_CLI_PATH/);
+    assert.ok(!existsSync(join(cwd, 'data')), 'no data folder left behind');
   });
 
   test('worker, start and stop from the installed copy run a loop against a real dev server and the simulator', { timeout: 90_000 }, async (t) => {

@@ -148,6 +148,9 @@ export interface DevServer {
  * reaches only this process, which then stops things in order: worker first, server last.
  */
 export function spawnDevServer(dataDir: string, { host, port }: HostPort): DevServer {
+  // Found (or refused with its one line) before anything is written: an installed package without
+  // a `temporal` CLI must not leave a data folder behind.
+  const cli = temporalCliPath();
   mkdirSync(dataDir, { recursive: true });
   const logPath = join(dataDir, 'temporal-server.log');
   const uiPort = port + 1000; // start-dev's own convention: 7233 -> 8233
@@ -164,7 +167,7 @@ export function spawnDevServer(dataDir: string, { host, port }: HostPort): DevSe
   const log = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(temporalCliPath(), args, { detached: true, stdio: ['ignore', log, log] });
+    child = spawn(cli, args, { detached: true, stdio: ['ignore', log, log] });
   } finally {
     closeSync(log); // the child holds its own copy
   }
@@ -177,7 +180,7 @@ export function spawnDevServer(dataDir: string, { host, port }: HostPort): DevSe
     child.once('exit', done);
     child.once('error', done); // e.g. not executable: treated as "exited at once"
   });
-  if (child.pid === undefined) throw new Error(`could not start ${temporalCliPath()}`);
+  if (child.pid === undefined) throw new Error(`could not start ${cli}`);
   return {
     child,
     pid: child.pid,
