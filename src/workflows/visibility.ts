@@ -39,24 +39,24 @@ export class LoopVisibility {
     this.cycleDuration = metricMeter.createHistogram(METRICS.cycleDuration, 'float', 's', 'call + wait for completion of one cycle');
     this.runDuration = metricMeter.createHistogram(METRICS.runDuration, 'float', 's', "the app's own execution time of a run");
     const meter = metricMeter.withTags({ workflow_id: info.workflowId });
+    const gauge = (...args: Parameters<typeof meter.createGauge>) => new ChangedGauge(meter.createGauge(...args));
     this.gauges = {
-      cycles: new ChangedGauge(meter.createGauge(METRICS.loopCycles, 'int', 'cycles', 'cycles finished by this loop, by outcome (from its own counters)')),
-      iteration: new ChangedGauge(meter.createGauge(METRICS.loopIteration, 'int', 'iterations', 'current iteration of the loop')),
-      phase: new ChangedGauge(meter.createGauge(METRICS.loopPhase, 'int', '', '1 for the phase the loop is in')),
-      consecutive: new ChangedGauge(meter.createGauge(METRICS.loopConsecutiveFailures, 'int', 'cycles', 'failed or timed-out cycles in a row')),
-      successRatio: new ChangedGauge(meter.createGauge(METRICS.loopSuccessRatio, 'float', '', 'share of cycles that succeeded, 0..1')),
-      symbolRatio: new ChangedGauge(meter.createGauge(METRICS.symbolSuccessRatio, 'float', '', 'share of requested symbols analysed successfully, 0..1')),
-      live: new ChangedGauge(meter.createGauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)')),
+      cycles: gauge(METRICS.loopCycles, 'int', 'cycles', 'cycles finished by this loop, by outcome (from its own counters)'),
+      iteration: gauge(METRICS.loopIteration, 'int', 'iterations', 'current iteration of the loop'),
+      phase: gauge(METRICS.loopPhase, 'int', '', '1 for the phase the loop is in'),
+      consecutive: gauge(METRICS.loopConsecutiveFailures, 'int', 'cycles', 'failed or timed-out cycles in a row'),
+      successRatio: gauge(METRICS.loopSuccessRatio, 'float', '', 'share of cycles that succeeded, 0..1'),
+      symbolRatio: gauge(METRICS.symbolSuccessRatio, 'float', '', 'share of requested symbols analysed successfully, 0..1'),
+      live: gauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)'),
     };
   }
 
   /** A new phase: the phase gauge moves; at a cycle's start the config may have changed too. */
   phase(loop: LoopState): void {
     if (this.shownPhase === loop.phase) return;
-    // The first time in a run (or on a new worker) every other phase goes to 0: the run before
-    // this one, or a worker before this one, may have left its last phase at 1.
-    for (const phase of this.shownPhase ? [this.shownPhase] : PHASES) if (phase !== loop.phase) this.gauges.phase.set(0, { phase });
-    this.gauges.phase.set(1, { phase: loop.phase });
+    // Every phase, 1 for this one: only the changed ones leave the sandbox, and the first time in a
+    // run (or on a new worker) all of them, as the run or the worker before may have left another at 1.
+    for (const phase of PHASES) this.gauges.phase.set(phase === loop.phase ? 1 : 0, { phase });
     this.shownPhase = loop.phase;
     this.gauges.iteration.set(loop.iteration);
     if (loop.phase === 'calling_mtf') this.configInForce(loop);
