@@ -1,0 +1,129 @@
+/**
+ * `POST|GET /api/mtf/run`: the fault (if any) first, then the kill switch, then the run itself,
+ * answered at once (sync) or accepted and read later on the status route (async).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SimulatorBehaviour, SimulatorFault } from './behaviour';
+import type { RunParams } from './params';
+import type { Reply } from './respond';
+import type { Generation, RunState } from './runs';
+import { SEED_ANSWERS, killSwitchRefusal } from './answers-seed';
+import { sendHtmlError, sendInvalidJson, sendOversized, startDrip } from './faults';
+import { BadRequest, parseRunParams } from './params';
+import { sendJson } from './respond';
+
+export interface RunRouteContext {
+  behaviour(): SimulatorBehaviour;
+  /** The fault for this run request (consumes fault_count and the error_rate draws). */
+  pickFault(): SimulatorFault;
+  readonly runs: Map<string, RunState>;
+  /** A timer that close() cancels. */
+  schedule(fn: () => void, ms: number): void;
+  /** Intervals that close() stops. */
+  readonly intervals: Set<NodeJS.Timeout>;
+  statusUrl(runId: string): string;
+}
+
+export function generationOf(_behaviour: SimulatorBehaviour): Generation {
+  return SEED_ANSWERS;
+}
+
+function startRun(ctx: RunRouteContext, reply: Reply, params: RunParams): RunState {
+  const behaviour = ctx.behaviour();
+  const now = Date.now();
+  const run: RunState = {
+    run_id: randomUUID(),
+    params,
+    result: behaviour.run_result,
+    started_at: now,
+    ends_at: now + behaviour.latency_ms,
+    completed_at: null,
+    outcome: undefined,
+  };
+  ctx.runs.set(run.run_id, run);
+  reply.rec.run_id = run.run_id;
+  reply.rec.executed = true;
+  return run;
+}
+
+/** A sync run: it finishes on the server after the latency, even if the client has gone away. */
+function finishLater(ctx: RunRouteContext, run: RunState, answer: (run: RunState) => void): void {
+  ctx.schedule(() => {
+    run.completed_at = Date.now();
+    answer(run);
+  }, ctx.behaviour().latency_ms);
+}
+
+/** Answers a fault; false if there is none and the run goes on. */
+function answerFault(ctx: RunRouteContext, reply: Reply, params: RunParams, fault: SimulatorFault, generation: Generation): boolean {
+  switch (fault) {
+    case 'http500':
+      sendJson(reply, 500, generation.internalErrorBody);
+      return true;
+    case 'html502':
+    case 'html503':
+    case 'html504':
+      sendHtmlError(reply, fault === 'html502' ? 502 : fault === 'html503' ? 503 : 504);
+      return true;
+    case 'html504_after_run': {
+      // The run happens; only the proxy gives up on it.
+      const run = startRun(ctx, reply, params);
+      if (ctx.behaviour().mode === 'async') sendHtmlError(reply, 504);
+      else finishLater(ctx, run, () => sendHtmlError(reply, 504));
+      return true;
+    }
+    case 'invalid_json':
+      sendInvalidJson(reply, generation);
+      return true;
+    case 'wrong_shape':
+      sendJson(reply, 200, generation.wrongShapeBody);
+      return true;
+    case 'oversized':
+      sendOversized(reply, generation);
+      return true;
+    case 'hang':
+      // Never answer: the socket stays open until the client aborts or close() destroys it.
+      return true;
+    case 'slow_drip':
+      startDrip(reply, generation, ctx.intervals);
+      return true;
+    case 'kill_switch_off':
+    case 'none':
+      return false;
+  }
+}
+
+export function handleRun(ctx: RunRouteContext, reply: Reply, input: Record<string, unknown>): void {
+  const behaviour = ctx.behaviour();
+  const generation = generationOf(behaviour);
+  let params: RunParams;
+  try {
+    params = parseRunParams(input, generation.symbols);
+  } catch (err) {
+    if (err instanceof BadRequest) {
+      sendJson(reply, 400, { status: 'error', message: err.message });
+      return;
+    }
+    throw err;
+  }
+
+  const fault = ctx.pickFault();
+  if (answerFault(ctx, reply, params, fault, generation)) return;
+
+  if ((fault === 'kill_switch_off' || !behaviour.kill_switch_on) && !params.force_run) {
+    sendJson(reply, 403, killSwitchRefusal());
+    return;
+  }
+
+  const run = startRun(ctx, reply, params);
+  if (behaviour.mode === 'async') {
+    const data: Record<string, unknown> = { run_id: run.run_id };
+    if (behaviour.include_status_url) data['status_url'] = ctx.statusUrl(run.run_id);
+    sendJson(reply, 202, { status: 'accepted', message: 'MTF run accepted', data });
+    return;
+  }
+  finishLater(ctx, run, () => {
+    const answer = generation.finished(run, run.completed_at ?? Date.now());
+    sendJson(reply, answer.status, answer.body);
+  });
+}

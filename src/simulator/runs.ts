@@ -1,0 +1,67 @@
+/**
+ * One run as the simulated app holds it, and what each generation of the app's answer must be
+ * able to say about it. A run's outcome is computed once, the first time it is seen finished, so
+ * that every later read of it carries the same figures and ids.
+ */
+import type { SimulatorBehaviour } from './behaviour';
+import type { RunParams } from './params';
+
+export interface RunState {
+  run_id: string;
+  params: RunParams;
+  /** The behaviour the run was started under: a later setBehaviour does not change a running run. */
+  result: SimulatorBehaviour['run_result'];
+  started_at: number;
+  /** When the run ends on its own (async). */
+  ends_at: number;
+  /** Set by completeRun, or when a sync run answers. */
+  completed_at: number | null;
+  /** The generation's own record of the finished run; undefined until first seen finished. */
+  outcome: unknown;
+}
+
+export function isFinished(run: RunState, now: number): boolean {
+  return run.completed_at !== null || now >= run.ends_at;
+}
+
+/** When a finished run ended: when it was completed, else when it was due to end. */
+export function endOf(run: RunState, now: number): number {
+  return run.completed_at ?? Math.min(now, run.ends_at);
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** The bodies one generation of the app gives; the routes and faults are the same for both. */
+export interface Generation {
+  /** What an empty or absent `symbols` means, and whether repeated symbols are run once. */
+  readonly symbols: { readonly fallback: readonly string[]; readonly dedupe: boolean };
+  /** The answer to a sync run once it has finished. */
+  finished(run: RunState, endedAt: number): Answer;
+  /** The status route's body for an accepted run, running or finished. */
+  statusRead(run: RunState, now: number): unknown;
+  /** The app's own answer to an internal failure (HTTP 500). */
+  readonly internalErrorBody: unknown;
+  /** HTTP 200 JSON that is not a run's answer. */
+  readonly wrongShapeBody: unknown;
+  /** A run's answer cut short: HTTP 200 JSON that does not parse. */
+  readonly invalidJsonText: string;
+  /** Where a dripping or oversized answer starts; padding follows, inside a JSON string. */
+  readonly paddedBodyStart: string;
+}
+
+export function formatTimestamp(ms: number): string {
+  // 'YYYY-MM-DD HH:MM:SS' in UTC, as the app writes it.
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function executionSeconds(run: RunState, endedAt: number): number {
+  return round(Math.max(0, endedAt - run.started_at) / 1000, 3);
+}
