@@ -1,15 +1,18 @@
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_BEHAVIOUR, startSimulator } from '../src/simulator/server';
+import { createHash } from 'node:crypto';
+import { ACTIVE_CONTRACTS, DEFAULT_BEHAVIOUR, startSimulator } from '../src/simulator/server';
 import type { Simulator, SimulatorBehaviour } from '../src/simulator/server';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'];
 
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return */
 // Bodies are read as `any` on purpose: the tests check shapes field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 async function start(t: TestContext, behaviour: Partial<SimulatorBehaviour> = {}): Promise<Simulator> {
   const sim = await startSimulator({ behaviour });
@@ -17,12 +20,16 @@ async function start(t: TestContext, behaviour: Partial<SimulatorBehaviour> = {}
   return sim;
 }
 
+/** The seed-era answer (data.summary, data.results): what the simulator served before today's. */
+function startSeed(t: TestContext, behaviour: Partial<SimulatorBehaviour> = {}): Promise<Simulator> {
+  return start(t, { answer: 'seed', ...behaviour });
+}
+
 interface Answer {
   status: number;
   contentType: string;
   text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
+  json: Json;
 }
 
 async function call(url: string, init: RequestInit = {}): Promise<Answer> {
@@ -45,9 +52,9 @@ function postRun(sim: Simulator, body: unknown = {}, headers: Record<string, str
   });
 }
 
-void describe('MTF simulator: synchronous runs', () => {
+void describe('MTF simulator, seed-era answer: synchronous runs', () => {
   void test('a default run answers 200 with the documented shape, 5 default symbols, dry run', async (t) => {
-    const sim = await start(t);
+    const sim = await startSeed(t);
     const answer = await postRun(sim);
     assert.equal(answer.status, 200);
     assert.match(answer.contentType, /^application\/json/);
@@ -90,7 +97,7 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 
   void test('a live run creates order plans and reports its options', async (t) => {
-    const sim = await start(t);
+    const sim = await startSeed(t);
     const answer = await postRun(sim, { symbols: ['BTCUSDT'], dry_run: false, workers: 3, current_tf: '1h' });
     assert.equal(answer.status, 200);
     assert.equal(answer.json.data.summary.dry_run, false);
@@ -99,7 +106,7 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 
   void test('partial_success fails the last symbol and computes the success rate', async (t) => {
-    const sim = await start(t, { run_result: 'partial_success' });
+    const sim = await startSeed(t, { run_result: 'partial_success' });
     const answer = await postRun(sim);
     assert.equal(answer.status, 200);
     const body = answer.json;
@@ -114,7 +121,7 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 
   void test('run_result error in sync mode answers 500 JSON (the run was executed)', async (t) => {
-    const sim = await start(t, { run_result: 'error' });
+    const sim = await startSeed(t, { run_result: 'error' });
     const answer = await postRun(sim);
     assert.equal(answer.status, 500);
     assert.equal(answer.json.status, 'error');
@@ -123,7 +130,7 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 
   void test('symbols as a comma-separated string, and GET with query parameters', async (t) => {
-    const sim = await start(t);
+    const sim = await startSeed(t);
     const post = await postRun(sim, { symbols: ' BTCUSDT, ETHUSDT ,,' });
     assert.equal(post.status, 200);
     assert.deepEqual(Object.keys(post.json.data.results), ['BTCUSDT', 'ETHUSDT']);
@@ -144,7 +151,7 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 
   void test('a malformed JSON body and workers < 1 answer 400 and execute nothing', async (t) => {
-    const sim = await start(t);
+    const sim = await startSeed(t);
     const bad = await postRun(sim, '{"symbols": [');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json, { status: 'error', message: 'Invalid JSON body' });
@@ -158,7 +165,7 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 
   void test('a sync run outlives a client that gave up: it is still executed', async (t) => {
-    const sim = await start(t, { latency_ms: 300 });
+    const sim = await startSeed(t, { latency_ms: 300 });
     await assert.rejects(
       fetch(sim.runUrl, { method: 'POST', body: '{}', signal: AbortSignal.timeout(50) }),
       (err: Error) => err.name === 'TimeoutError',
@@ -170,9 +177,9 @@ void describe('MTF simulator: synchronous runs', () => {
   });
 });
 
-void describe('MTF simulator: kill switch', () => {
+void describe('MTF simulator, seed-era answer: kill switch', () => {
   void test('fault kill_switch_off answers 403 unless force_run is true', async (t) => {
-    const sim = await start(t, { fault: 'kill_switch_off' });
+    const sim = await startSeed(t, { fault: 'kill_switch_off' });
     const refused = await postRun(sim, { dry_run: false });
     assert.equal(refused.status, 403);
     assert.equal(refused.json.status, 'error');
@@ -188,7 +195,7 @@ void describe('MTF simulator: kill switch', () => {
   });
 
   void test('kill_switch_on false is reported by /switches and /health and refuses runs', async (t) => {
-    const sim = await start(t, { kill_switch_on: false });
+    const sim = await startSeed(t, { kill_switch_on: false });
     const switches = await call(`${sim.baseUrl}/api/mtf/switches`);
     assert.equal(switches.status, 200);
     assert.equal(switches.json.data.global_switch, false);
@@ -204,9 +211,9 @@ void describe('MTF simulator: kill switch', () => {
   });
 });
 
-void describe('MTF simulator: faults', () => {
+void describe('MTF simulator, seed-era answer: faults', () => {
   void test('http500 answers a JSON error', async (t) => {
-    const sim = await start(t, { fault: 'http500' });
+    const sim = await startSeed(t, { fault: 'http500' });
     const answer = await postRun(sim);
     assert.equal(answer.status, 500);
     assert.match(answer.contentType, /^application\/json/);
@@ -221,7 +228,7 @@ void describe('MTF simulator: faults', () => {
     ['html504', 504],
   ] as const) {
     void test(`${fault} answers an nginx HTML page with status ${status}`, async (t) => {
-      const sim = await start(t, { fault });
+      const sim = await startSeed(t, { fault });
       const answer = await postRun(sim);
       assert.equal(answer.status, status);
       assert.match(answer.contentType, /^text\/html/);
@@ -235,7 +242,7 @@ void describe('MTF simulator: faults', () => {
   }
 
   void test('html504_after_run executes and records the run, then answers a 504 page', async (t) => {
-    const sim = await start(t, { fault: 'html504_after_run' });
+    const sim = await startSeed(t, { fault: 'html504_after_run' });
     const answer = await postRun(sim, { dry_run: false });
     assert.equal(answer.status, 504);
     assert.match(answer.contentType, /^text\/html/);
@@ -247,7 +254,7 @@ void describe('MTF simulator: faults', () => {
   });
 
   void test('invalid_json answers 200 application/json with a body that does not parse', async (t) => {
-    const sim = await start(t, { fault: 'invalid_json' });
+    const sim = await startSeed(t, { fault: 'invalid_json' });
     const answer = await postRun(sim);
     assert.equal(answer.status, 200);
     assert.match(answer.contentType, /^application\/json/);
@@ -255,7 +262,7 @@ void describe('MTF simulator: faults', () => {
   });
 
   void test('wrong_shape answers 200 JSON without data.summary', async (t) => {
-    const sim = await start(t, { fault: 'wrong_shape' });
+    const sim = await startSeed(t, { fault: 'wrong_shape' });
     const answer = await postRun(sim);
     assert.equal(answer.status, 200);
     assert.equal(answer.json.status, 'success');
@@ -263,14 +270,14 @@ void describe('MTF simulator: faults', () => {
   });
 
   void test('oversized answers a body larger than 1 MiB', async (t) => {
-    const sim = await start(t, { fault: 'oversized' });
+    const sim = await startSeed(t, { fault: 'oversized' });
     const answer = await postRun(sim);
     assert.equal(answer.status, 200);
     assert.ok(Buffer.byteLength(answer.text) > 1024 * 1024, `body is ${answer.text.length} bytes`);
   });
 
   void test('hang never answers; the client times out and close() still resolves quickly', async (t) => {
-    const sim = await start(t, { fault: 'hang' });
+    const sim = await startSeed(t, { fault: 'hang' });
     await assert.rejects(
       fetch(sim.runUrl, { method: 'POST', body: '{}', signal: AbortSignal.timeout(200) }),
       (err: Error) => err.name === 'TimeoutError',
@@ -291,7 +298,7 @@ void describe('MTF simulator: faults', () => {
   });
 
   void test('slow_drip sends headers then drips; the client times out and close() resolves quickly', async (t) => {
-    const sim = await start(t, { fault: 'slow_drip' });
+    const sim = await startSeed(t, { fault: 'slow_drip' });
     const res = await fetch(sim.runUrl, { method: 'POST', body: '{}', signal: AbortSignal.timeout(200) });
     assert.equal(res.status, 200);
     await assert.rejects(res.text(), (err: Error) => err.name === 'TimeoutError');
@@ -313,7 +320,7 @@ void describe('MTF simulator: faults', () => {
   });
 
   void test('fault_count applies the fault to that many run requests, then behaves normally', async (t) => {
-    const sim = await start(t, { fault: 'http500', fault_count: 2 });
+    const sim = await startSeed(t, { fault: 'http500', fault_count: 2 });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i += 1) statuses.push((await postRun(sim)).status);
     assert.deepEqual(statuses, [500, 500, 200, 200]);
@@ -331,9 +338,9 @@ void describe('MTF simulator: faults', () => {
       for (let i = 0; i < 24; i += 1) out.push((await postRun(sim)).status);
       return out;
     };
-    const a = await start(t, { error_rate: 0.5, seed: 42 });
-    const b = await start(t, { error_rate: 0.5, seed: 42 });
-    const c = await start(t, { error_rate: 0.5, seed: 7 });
+    const a = await startSeed(t, { error_rate: 0.5, seed: 42 });
+    const b = await startSeed(t, { error_rate: 0.5, seed: 42 });
+    const c = await startSeed(t, { error_rate: 0.5, seed: 7 });
     const seqA = await sequence(a);
     const seqB = await sequence(b);
     const seqC = await sequence(c);
@@ -348,9 +355,9 @@ void describe('MTF simulator: faults', () => {
   });
 });
 
-void describe('MTF simulator: asynchronous runs', () => {
+void describe('MTF simulator, seed-era answer: asynchronous runs', () => {
   void test('202 accepted, status route running, then the final body once completed', async (t) => {
-    const sim = await start(t, { mode: 'async', latency_ms: 60_000 });
+    const sim = await startSeed(t, { mode: 'async', latency_ms: 60_000 });
     const accepted = await postRun(sim, { symbols: ['BTCUSDT', 'ETHUSDT'] });
     assert.equal(accepted.status, 202);
     assert.equal(accepted.json.status, 'accepted');
@@ -377,7 +384,7 @@ void describe('MTF simulator: asynchronous runs', () => {
   });
 
   void test('without status_url the run is read at the template route; a short latency ends the run', async (t) => {
-    const sim = await start(t, { mode: 'async', latency_ms: 30, include_status_url: false, run_result: 'partial_success' });
+    const sim = await startSeed(t, { mode: 'async', latency_ms: 30, include_status_url: false, run_result: 'partial_success' });
     const accepted = await postRun(sim);
     assert.equal(accepted.status, 202);
     assert.equal(accepted.json.data.status_url, undefined);
@@ -395,7 +402,7 @@ void describe('MTF simulator: asynchronous runs', () => {
   });
 
   void test('run_result error: the status route answers a final error body', async (t) => {
-    const sim = await start(t, { mode: 'async', latency_ms: 60_000, run_result: 'error' });
+    const sim = await startSeed(t, { mode: 'async', latency_ms: 60_000, run_result: 'error' });
     const accepted = await postRun(sim);
     const runId: string = accepted.json.data.run_id;
     sim.completeRun(runId);
@@ -407,7 +414,7 @@ void describe('MTF simulator: asynchronous runs', () => {
   });
 
   void test('an unknown run id answers 404 Run not found, and unknown routes 404 JSON', async (t) => {
-    const sim = await start(t, { mode: 'async' });
+    const sim = await startSeed(t, { mode: 'async' });
     const unknown = await call(`${sim.baseUrl}/api/mtf/runs/00000000-0000-4000-8000-000000000000`);
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.json, { status: 'error', message: 'Run not found' });
@@ -418,6 +425,426 @@ void describe('MTF simulator: asynchronous runs', () => {
     assert.equal(wrongMethod.status, 404);
     assert.equal(sim.runRequests().length, 0, 'a PUT is not a run request');
     assert.throws(() => sim.completeRun('nope'), /unknown run id/);
+  });
+});
+
+const READY_TFS = ['1m', '5m', '15m'];
+const BLOCKING_TFS = ['4h', '1h', '15m', '5m'];
+
+/** Each symbol's verdict in a today answer, e.g. { BTCUSDT: 'READY 1m SHORT', ETHUSDT: 'INVALID 5m' }. */
+function verdicts(body: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [symbol, r] of Object.entries<Json>(body.data.symbols)) {
+    out[symbol] = r.status === 'READY' ? `READY ${r.execution_tf} ${r.signal_side}` : `${r.status} ${r.blocking_tf ?? ''}`.trim();
+  }
+  return out;
+}
+
+function symbolsWith(body: Json, status: string): string[] {
+  return Object.values<Json>(body.data.symbols)
+    .filter((r) => r.status === status)
+    .map((r) => r.symbol as string);
+}
+
+/** data.run's figures agree with data.symbols, as the app's runner computes them. */
+function assertFiguresAgree(body: Json): void {
+  const run = body.data.run;
+  const ready = symbolsWith(body, 'READY').length;
+  const failed = symbolsWith(body, 'INVALID').length + symbolsWith(body, 'ERROR').length;
+  assert.equal(run.symbols_processed, Object.keys(body.data.symbols).length);
+  assert.equal(run.symbols_successful, ready);
+  assert.equal(run.symbols_failed, failed);
+  assert.equal(run.symbols_skipped, 0);
+  const rate = run.symbols_processed === 0 ? 0 : Math.round((ready / run.symbols_processed) * 10_000) / 100;
+  assert.equal(run.success_rate, rate);
+}
+
+void describe("MTF simulator, today's answer: synchronous runs", () => {
+  void test('a default run answers completed with data.run, data.symbols and the enrichments, field by field', async (t) => {
+    const sim = await start(t);
+    assert.equal(sim.behaviour().answer, 'today', 'today is the default');
+    const answer = await postRun(sim, { symbols: DEFAULT_SYMBOLS });
+    assert.equal(answer.status, 200);
+    assert.match(answer.contentType, /^application\/json/);
+    const body = answer.json;
+    assert.equal(body.status, 'completed');
+    assert.equal(body.message, 'MTF run completed');
+    assert.deepEqual(Object.keys(body.data), ['run', 'symbols', 'errors', 'workers', 'summary_by_tf', 'rejected_by', 'last_validated', 'performance', 'orders_placed']);
+    assert.equal(body.data.summary, undefined, 'no seed-era summary');
+    assert.equal(body.data.results, undefined, 'no seed-era results');
+
+    const run = body.data.run;
+    assert.match(run.run_id, UUID_V4);
+    assert.equal(run.status, 'completed');
+    assert.equal(typeof run.execution_time_seconds, 'number');
+    assert.equal(run.symbols_requested, 5);
+    assert.equal(run.symbols_processed, 5);
+    assert.equal(run.dry_run, true);
+    assert.equal(run.force_run, false);
+    assert.equal(run.current_tf, null);
+    assert.match(run.timestamp, TIMESTAMP);
+    assert.equal(typeof run.polling_time_seconds, 'number');
+    assert.equal(typeof run.polling_count, 'number');
+    assertFiguresAgree(body);
+
+    const ready = symbolsWith(body, 'READY');
+    const invalid = symbolsWith(body, 'INVALID');
+    assert.deepEqual(Object.keys(body.data.symbols), DEFAULT_SYMBOLS);
+    assert.equal(ready.length + invalid.length, 5, 'a success run has only READY and INVALID symbols');
+    for (const symbol of DEFAULT_SYMBOLS) {
+      const r = body.data.symbols[symbol];
+      assert.equal(r.symbol, symbol);
+      assert.equal(typeof r.reason, 'string');
+      assert.deepEqual(r.context, {});
+      assert.deepEqual(r.execution, {});
+      assert.equal(typeof r.trading_decision.status, 'string');
+      if (r.status === 'READY') {
+        assert.ok(READY_TFS.includes(r.execution_tf), r.execution_tf);
+        assert.ok(r.signal_side === 'LONG' || r.signal_side === 'SHORT');
+        assert.equal('blocking_tf' in r, false);
+        assert.equal(r.trading_decision.status, 'simulated');
+      } else {
+        assert.equal(r.status, 'INVALID');
+        assert.equal(r.execution_tf, null);
+        assert.equal(r.signal_side, null);
+        assert.ok(BLOCKING_TFS.includes(r.blocking_tf), r.blocking_tf);
+      }
+    }
+    assert.deepEqual(body.data.errors, []);
+    assert.equal(body.data.workers, 1);
+
+    const byTf = body.data.summary_by_tf;
+    assert.deepEqual(Object.keys(byTf), ['1m', '5m', '15m', '1h', '4h']);
+    for (const symbol of ready) assert.ok(byTf[body.data.symbols[symbol].execution_tf].includes(symbol));
+    for (const symbol of invalid) assert.ok(byTf[body.data.symbols[symbol].blocking_tf].includes(symbol));
+    assert.deepEqual(body.data.rejected_by, [...invalid].sort());
+    assert.deepEqual(
+      body.data.last_validated.map((v: Json) => v.symbol),
+      [...ready].sort(),
+    );
+    for (const v of body.data.last_validated) assert.equal(v.side, body.data.symbols[v.symbol].signal_side);
+    assert.equal(typeof body.data.performance, 'object');
+
+    const placed = body.data.orders_placed;
+    assert.deepEqual(placed.count, { total: ready.length, submitted: 0, pending: 0, protection_failed: 0, simulated: ready.length });
+    assert.deepEqual(
+      placed.orders.map((o: Json) => o.symbol),
+      ready,
+    );
+    for (const o of placed.orders) {
+      assert.deepEqual(Object.keys(o), ['symbol', 'status', 'client_order_id', 'exchange_order_id', 'decision_key', 'raw']);
+      assert.equal(o.status, 'simulated');
+      assert.equal(o.client_order_id, null);
+      assert.equal(o.exchange_order_id, null);
+      assert.equal(typeof o.decision_key, 'string');
+      assert.deepEqual(o.raw, {});
+    }
+
+    const [rec] = sim.runRequests();
+    assert.equal(rec?.status, 200);
+    assert.equal(rec?.executed, true);
+    assert.equal(rec?.run_id, run.run_id);
+    assert.equal(rec?.x_run_id, null);
+  });
+
+  void test('verdicts are stable per symbol and seed: two runs, two simulators agree; another seed differs', async (t) => {
+    const a = await start(t);
+    const b = await start(t, { seed: 1 });
+    const c = await start(t, { seed: 2 });
+    const first = verdicts((await postRun(a)).json);
+    assert.deepEqual(verdicts((await postRun(a)).json), first, 'the same simulator, a second run');
+    assert.deepEqual(verdicts((await postRun(b)).json), first, 'another simulator, the same seed');
+    assert.notDeepEqual(verdicts((await postRun(c)).json), first, 'another seed');
+    // One symbol alone gets the verdict it gets among the others.
+    const alone = verdicts((await postRun(a, { symbols: ['ADAUSDT'] })).json);
+    assert.deepEqual(alone, { ADAUSDT: first['ADAUSDT'] });
+  });
+
+  void test("at the default seed the seed's five symbols hold at least one READY and one INVALID", async (t) => {
+    const sim = await start(t);
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    assert.ok(symbolsWith(body, 'READY').length >= 1, JSON.stringify(verdicts(body)));
+    assert.ok(symbolsWith(body, 'INVALID').length >= 1, JSON.stringify(verdicts(body)));
+  });
+
+  void test("empty or absent symbols mean the app's active contracts; the seed-era answer keeps its five", async (t) => {
+    assert.deepEqual(ACTIVE_CONTRACTS.slice(0, 5), DEFAULT_SYMBOLS);
+    assert.ok(ACTIVE_CONTRACTS.length >= 10 && ACTIVE_CONTRACTS.every((s) => /^[A-Z0-9]+USDT$/.test(s)));
+    const sim = await start(t);
+    for (const body of [{}, { symbols: [] }, { symbols: '' }, { symbols: null }]) {
+      const answer = await postRun(sim, body);
+      assert.equal(answer.status, 200, JSON.stringify(body));
+      assert.deepEqual(Object.keys(answer.json.data.symbols), ACTIVE_CONTRACTS, JSON.stringify(body));
+      assert.equal(answer.json.data.run.symbols_requested, ACTIVE_CONTRACTS.length);
+    }
+    const get = await call(sim.runUrl);
+    assert.deepEqual(Object.keys(get.json.data.symbols), ACTIVE_CONTRACTS);
+    // Today's app runs a symbol named twice once.
+    assert.deepEqual(Object.keys((await postRun(sim, { symbols: 'BTCUSDT,ETHUSDT,BTCUSDT' })).json.data.symbols), ['BTCUSDT', 'ETHUSDT']);
+
+    const seed = await startSeed(t);
+    assert.deepEqual(Object.keys((await postRun(seed, { symbols: [] })).json.data.results), DEFAULT_SYMBOLS);
+  });
+
+  void test('a live run submits one order per READY symbol, with exchange ids', async (t) => {
+    const sim = await start(t);
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS, dry_run: false, workers: 4, current_tf: '5m' })).json;
+    assert.equal(body.status, 'completed');
+    assert.equal(body.data.run.dry_run, false);
+    assert.equal(body.data.run.current_tf, '5m');
+    assert.equal(body.data.workers, 4);
+    const ready = symbolsWith(body, 'READY');
+    assert.deepEqual(body.data.orders_placed.count, { total: ready.length, submitted: ready.length, pending: 0, protection_failed: 0, simulated: 0 });
+    for (const o of body.data.orders_placed.orders) {
+      assert.equal(o.status, 'submitted');
+      assert.equal(typeof o.client_order_id, 'string');
+      assert.match(o.exchange_order_id, /^\d+$/);
+      const { symbol, ...decision } = o;
+      assert.deepEqual(body.data.symbols[symbol].trading_decision, decision, 'the order is the symbol\'s trading decision');
+    }
+  });
+
+  void test('X-Run-Id names the run: a plain id is kept, any other is hashed; the seed-era app ignores it', async (t) => {
+    const sim = await start(t);
+    const plain = 'mtf-loop:7f3c9a.b_1:42';
+    assert.equal((await postRun(sim, {}, { 'X-Run-Id': plain })).json.data.run.run_id, plain);
+    for (const odd of ['wf-1/run-1/42', 'x'.repeat(65), 'has space']) {
+      const answer = await postRun(sim, {}, { 'X-Run-Id': odd });
+      assert.equal(answer.json.data.run.run_id, createHash('sha256').update(odd).digest('hex'), odd);
+    }
+    const recs = sim.runRequests();
+    assert.equal(recs[0]?.x_run_id, plain);
+    assert.equal(recs[0]?.run_id, plain);
+    assert.equal(recs[1]?.x_run_id, 'wf-1/run-1/42');
+    assert.match(recs[1]?.run_id ?? '', /^[0-9a-f]{64}$/);
+
+    const seed = await startSeed(t);
+    const answer = await postRun(seed, {}, { 'X-Run-Id': plain });
+    assert.match(answer.json.data.summary.run_id, UUID_V4);
+    assert.equal(seed.runRequests()[0]?.x_run_id, plain);
+  });
+});
+
+void describe("MTF simulator, today's answer: run results", () => {
+  void test('partial_success: completed_with_errors, the last symbol ERROR with its error, one string in data.errors', async (t) => {
+    const sim = await start(t, { run_result: 'partial_success' });
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    assert.equal(body.status, 'completed_with_errors');
+    assert.equal(body.data.run.status, 'completed_with_errors');
+    assert.deepEqual(symbolsWith(body, 'ERROR'), ['DOTUSDT']);
+    const dot = body.data.symbols.DOTUSDT;
+    assert.equal(typeof dot.error, 'string');
+    assert.equal(dot.execution_tf, null);
+    assert.equal(body.data.errors.length, 1);
+    assert.equal(typeof body.data.errors[0], 'string');
+    assert.match(body.data.errors[0], /DOTUSDT/);
+    assert.ok(body.data.rejected_by.includes('DOTUSDT'));
+    assertFiguresAgree(body);
+  });
+
+  void test('all_errored: every symbol ERROR, one error each, nothing successful', async (t) => {
+    const sim = await start(t, { run_result: 'all_errored' });
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    assert.equal(body.status, 'completed_with_errors');
+    assert.deepEqual(symbolsWith(body, 'ERROR'), DEFAULT_SYMBOLS);
+    assert.equal(body.data.errors.length, 5);
+    assert.ok(body.data.errors.every((e: unknown) => typeof e === 'string'));
+    assert.equal(body.data.run.symbols_successful, 0);
+    assert.equal(body.data.run.symbols_failed, 5);
+    assert.equal(body.data.run.success_rate, 0);
+    assert.equal(body.data.orders_placed.count.total, 0);
+    assertFiguresAgree(body);
+  });
+
+  void test('none_processed: the exchange is down, nothing processed, one error', async (t) => {
+    const sim = await start(t, { run_result: 'none_processed' });
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    assert.equal(body.status, 'completed_with_errors');
+    assert.equal(body.data.run.symbols_requested, 5);
+    assert.equal(body.data.run.symbols_processed, 0);
+    assert.equal(body.data.run.symbols_successful, 0);
+    assert.equal(body.data.run.success_rate, 0);
+    assert.deepEqual(body.data.symbols, {});
+    assert.equal(body.data.errors.length, 1);
+    assert.match(body.data.errors[0], /^Exchange unavailable: /);
+    assert.deepEqual(body.data.orders_placed.orders, []);
+  });
+
+  void test('error: HTTP 500 with error_code internal_error; the run was executed', async (t) => {
+    const sim = await start(t, { run_result: 'error' });
+    const answer = await postRun(sim);
+    assert.equal(answer.status, 500);
+    assert.deepEqual(answer.json, { status: 'error', error_code: 'internal_error', message: 'Unable to run MTF cycle.' });
+    assert.equal(sim.runRequests()[0]?.executed, true);
+  });
+
+  void test('error_200: HTTP 200 whose status is error, with a message and the failure in data.errors', async (t) => {
+    const sim = await start(t, { run_result: 'error_200' });
+    const answer = await postRun(sim);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.status, 'error');
+    assert.equal(typeof answer.json.message, 'string');
+    assert.equal(answer.json.data.run.status, 'error');
+    assert.equal(answer.json.data.run.symbols_processed, 0);
+    assert.equal(answer.json.data.errors.length, 1);
+    assert.equal(typeof answer.json.data.errors[0], 'string');
+    assert.equal(sim.runRequests()[0]?.executed, true);
+  });
+
+  void test('the seed-era answer: all_errored, none_processed and error_200', async (t) => {
+    const sim = await startSeed(t, { run_result: 'all_errored' });
+    const all = (await postRun(sim)).json;
+    assert.equal(all.status, 'partial_success');
+    assert.ok(Object.values<Json>(all.data.results).every((r) => r.status === 'error'));
+    assert.equal(all.data.summary.symbols_successful, 0);
+    assert.equal(all.data.summary.symbols_failed, 5);
+    assert.equal(all.data.errors.length, 5);
+
+    sim.setBehaviour({ run_result: 'none_processed' });
+    const none = (await postRun(sim)).json;
+    assert.equal(none.status, 'partial_success');
+    assert.equal(none.data.summary.symbols_processed, 0);
+    assert.equal(none.data.summary.symbols_requested, 5);
+    assert.deepEqual(none.data.results, {});
+    assert.equal(none.data.errors.length, 1);
+    assert.match(none.data.errors[0].error, /^Exchange unavailable: /);
+
+    sim.setBehaviour({ run_result: 'error_200' });
+    const failed = await postRun(sim);
+    assert.equal(failed.status, 200);
+    assert.equal(failed.json.status, 'error');
+    assert.match(failed.json.message, /^MTF run failed/);
+  });
+});
+
+void describe("MTF simulator, today's answer: live-run refusal and orders", () => {
+  void test('reject_live refuses a live run with status rejected, executes nothing; a dry run still runs', async (t) => {
+    const sim = await start(t, { reject_live: true });
+    const refused = await postRun(sim, { symbols: ['BTCUSDT', 'ETHUSDT'], dry_run: false }, { 'X-Run-Id': 'mtf-loop:wf:7' });
+    assert.equal(refused.status, 200);
+    const message = 'Live run refused: no reliable source of open positions and orders';
+    const { timestamp, ...run } = refused.json.data.run;
+    assert.match(timestamp, TIMESTAMP);
+    assert.deepEqual(refused.json, {
+      status: 'rejected',
+      message: 'MTF run completed',
+      data: {
+        run: { ...run, timestamp },
+        symbols: {},
+        errors: [message],
+        workers: 1,
+        summary_by_tf: {},
+        rejected_by: [],
+        last_validated: [],
+        performance: {},
+        orders_placed: { count: { total: 0, submitted: 0, simulated: 0 }, orders: [] },
+      },
+    });
+    assert.deepEqual(run, { run_id: 'mtf-loop:wf:7', status: 'rejected', reason: 'no_reliable_open_state_source', message, symbols_requested: 2, symbols_processed: 0 });
+    const [rec] = sim.runRequests();
+    assert.equal(rec?.status, 200);
+    assert.equal(rec?.executed, false);
+
+    const dry = await postRun(sim, { dry_run: true });
+    assert.equal(dry.json.status, 'completed');
+    assert.equal(sim.runRequests()[1]?.executed, true);
+
+    const seed = await startSeed(t, { reject_live: true });
+    assert.equal((await postRun(seed, { dry_run: false })).json.status, 'success', 'the seed-era app never refuses');
+  });
+
+  for (const [status, count] of [
+    ['critical_unprotected_position', { submitted: 0, pending: 0, protection_failed: 1, simulated: 0 }],
+    ['failed_unprotected_closed', { submitted: 0, pending: 0, protection_failed: 1, simulated: 0 }],
+    ['entry_submitted', { submitted: 0, pending: 1, protection_failed: 0, simulated: 0 }],
+    ['submitted_protected', { submitted: 1, pending: 0, protection_failed: 0, simulated: 0 }],
+    ['simulated', { submitted: 0, pending: 0, protection_failed: 0, simulated: 1 }],
+  ] as const) {
+    void test(`order_status ${status} is every order's status, and the counts follow it`, async (t) => {
+      const sim = await start(t, { order_status: status });
+      const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS, dry_run: false })).json;
+      const ready = symbolsWith(body, 'READY').length;
+      assert.ok(ready >= 1);
+      const expected = Object.fromEntries(Object.entries(count).map(([k, v]) => [k, v * ready]));
+      assert.deepEqual(body.data.orders_placed.count, { total: ready, ...expected });
+      for (const o of body.data.orders_placed.orders) {
+        assert.equal(o.status, status);
+        assert.equal(body.data.symbols[o.symbol].trading_decision.status, status);
+        // Only a simulated order never reached the exchange.
+        assert.equal(o.exchange_order_id === null, status === 'simulated');
+      }
+    });
+  }
+
+  void test('order_status applies to a dry run too (an unprotected position is news even then)', async (t) => {
+    const sim = await start(t, { order_status: 'critical_unprotected_position' });
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    assert.ok(body.data.orders_placed.orders.every((o: Json) => o.status === 'critical_unprotected_position'));
+    assert.equal(body.data.orders_placed.count.simulated, 0);
+  });
+});
+
+void describe("MTF simulator, today's answer: accepted runs", () => {
+  void test('202 accepted; the status route reads success with data.run running, then the finished run', async (t) => {
+    const sim = await start(t, { mode: 'async', latency_ms: 60_000 });
+    const accepted = await postRun(sim, { symbols: DEFAULT_SYMBOLS }, { 'X-Run-Id': 'mtf-loop:wf-9:3' });
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.json.status, 'accepted');
+    const runId: string = accepted.json.data.run_id;
+    assert.equal(runId, 'mtf-loop:wf-9:3');
+    const statusUrl: string = accepted.json.data.status_url;
+    assert.equal(statusUrl, `${sim.baseUrl}/api/mtf/runs/${encodeURIComponent(runId)}`);
+
+    const running = await call(statusUrl);
+    assert.equal(running.status, 200);
+    assert.equal(running.json.status, 'success', 'the read worked; the run has not ended');
+    assert.equal(running.json.data.run.run_id, runId);
+    assert.equal(running.json.data.run.status, 'running');
+    assert.match(running.json.data.run.started_at, TIMESTAMP);
+    assert.equal(running.json.data.run.finished_at, null);
+
+    sim.completeRun(runId);
+    const done = await call(statusUrl);
+    assert.equal(done.status, 200);
+    assert.equal(done.json.status, 'success');
+    const run = done.json.data.run;
+    assert.equal(run.run_id, runId);
+    assert.equal(run.status, 'completed');
+    assert.equal(run.started_at, running.json.data.run.started_at);
+    assert.match(run.finished_at, TIMESTAMP);
+    assert.equal(run.symbols_requested, 5);
+    assert.deepEqual(Object.keys(done.json.data.symbols), DEFAULT_SYMBOLS);
+    assert.equal(typeof done.json.data.orders_placed.count.total, 'number');
+    assertFiguresAgree(done.json);
+    assert.deepEqual((await call(statusUrl)).json, done.json, 'the final read is stable');
+  });
+
+  void test('an accepted run that fails ends with data.run.status error; all_errored with completed_with_errors', async (t) => {
+    const sim = await start(t, { mode: 'async', latency_ms: 60_000, run_result: 'error' });
+    const failed: string = (await postRun(sim)).json.data.run_id;
+    sim.setBehaviour({ run_result: 'all_errored' });
+    const errored: string = (await postRun(sim, { symbols: ['BTCUSDT'] })).json.data.run_id;
+    sim.completeRun(failed);
+    sim.completeRun(errored);
+    const a = await call(`${sim.baseUrl}/api/mtf/runs/${failed}`);
+    assert.equal(a.json.status, 'success');
+    assert.equal(a.json.data.run.status, 'error');
+    assert.match(a.json.data.run.finished_at, TIMESTAMP);
+    assert.equal(a.json.data.errors.length, 1);
+    const b = await call(`${sim.baseUrl}/api/mtf/runs/${errored}`);
+    assert.equal(b.json.data.run.status, 'completed_with_errors');
+    assert.equal(b.json.data.symbols.BTCUSDT.status, 'ERROR');
+  });
+
+  void test('a run keeps the generation it started under', async (t) => {
+    const sim = await startSeed(t, { mode: 'async', latency_ms: 60_000 });
+    const runId: string = (await postRun(sim)).json.data.run_id;
+    sim.setBehaviour({ answer: 'today' });
+    assert.equal((await call(`${sim.baseUrl}/api/mtf/runs/${runId}`)).json.status, 'running');
+    sim.completeRun(runId);
+    const done = await call(`${sim.baseUrl}/api/mtf/runs/${runId}`);
+    assert.equal(done.json.status, 'success');
+    assert.equal(done.json.data.summary.run_id, runId);
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Answer, Generation, RunState } from './runs';
-import { executionSeconds, formatTimestamp, isFinished, endOf, round } from './runs';
+import { EXCHANGE_DOWN, endOf, executionSeconds, firstErrorIndex, formatTimestamp, isFinished, round, runFailed } from './runs';
 
 export const DEFAULT_SYMBOLS: readonly string[] = ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'];
 const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
@@ -39,33 +39,37 @@ function successfulResult(run: RunState, index: number): unknown {
   };
 }
 
-/** The documented body of a finished run (status success or partial_success). */
+/** The documented body of a finished run: `success`, or `partial_success` when `errors` is not empty. */
 function runBody(run: RunState, endedAt: number): unknown {
   const { params } = run;
-  const failIndex = run.result === 'partial_success' ? params.symbols.length - 1 : -1;
+  const processed = run.result === 'none_processed' ? [] : params.symbols;
+  const failFrom = firstErrorIndex(run);
   const results: Record<string, unknown> = {};
-  const errors: { symbol: string; error: string }[] = [];
-  params.symbols.forEach((symbol, index) => {
-    if (index === failIndex) {
-      const failed = failedResult(symbol);
-      errors.push({ symbol, error: failed.error });
-      results[symbol] = failed.result;
+  const errors: { symbol: string | null; error: string }[] = [];
+  let failed = 0;
+  processed.forEach((symbol, index) => {
+    if (index >= failFrom) {
+      const { error, result } = failedResult(symbol);
+      failed += 1;
+      errors.push({ symbol, error });
+      results[symbol] = result;
     } else {
       results[symbol] = successfulResult(run, index);
     }
   });
+  // The exchange is down: the run ends before any symbol, with one error for the run.
+  if (run.result === 'none_processed') errors.push({ symbol: null, error: EXCHANGE_DOWN });
   const requested = params.symbols.length;
-  const failed = errors.length;
-  const successful = requested - failed;
+  const successful = processed.length - failed;
   return {
-    status: failed > 0 ? 'partial_success' : 'success',
+    status: errors.length > 0 ? 'partial_success' : 'success',
     message: 'MTF run completed',
     data: {
       summary: {
         run_id: run.run_id,
         execution_time_seconds: executionSeconds(run, endedAt),
         symbols_requested: requested,
-        symbols_processed: requested,
+        symbols_processed: processed.length,
         symbols_successful: successful,
         symbols_failed: failed,
         symbols_skipped: 0,
@@ -83,10 +87,9 @@ function runBody(run: RunState, endedAt: number): unknown {
 
 function finalBody(run: RunState, endedAt: number): unknown {
   if (run.outcome === undefined) {
-    run.outcome =
-      run.result === 'error'
-        ? { status: 'error', message: 'MTF run failed: simulated internal error', data: { run_id: run.run_id } }
-        : runBody(run, endedAt);
+    run.outcome = runFailed(run)
+      ? { status: 'error', message: 'MTF run failed: simulated internal error', data: { run_id: run.run_id } }
+      : runBody(run, endedAt);
   }
   return run.outcome;
 }

@@ -35,11 +35,34 @@ export const SIMULATOR_FAULTS: readonly SimulatorFault[] = [
 /** The faults `error_rate` picks from, in this order. */
 export const RANDOM_FAULTS: readonly SimulatorFault[] = ['http500', 'html502', 'html503', 'html504', 'kill_switch_off'];
 
-export type SimulatorRunResult = 'success' | 'partial_success' | 'error';
+/**
+ * How a run ends. `success`: every symbol processed; `partial_success`: the last symbol errors;
+ * `all_errored`: every symbol errors; `none_processed`: the exchange is down, no symbol is
+ * processed; `error`: the run fails (sync: HTTP 500); `error_200`: the run fails but the answer
+ * is an HTTP 200 whose status is `error`.
+ */
+export type SimulatorRunResult = 'success' | 'partial_success' | 'all_errored' | 'none_processed' | 'error' | 'error_200';
 
-export const RUN_RESULTS: readonly SimulatorRunResult[] = ['success', 'partial_success', 'error'];
+export const RUN_RESULTS: readonly SimulatorRunResult[] = ['success', 'partial_success', 'all_errored', 'none_processed', 'error', 'error_200'];
+
+/** Which generation of the app's answer to serve (../shared/mtf-api.md describes both). */
+export type SimulatorAnswer = 'today' | 'seed';
+
+export const ANSWER_GENERATIONS: readonly SimulatorAnswer[] = ['today', 'seed'];
+
+/** Order statuses today's app reports; `order_status` may also name another one, to test a client's fallback. */
+export const KNOWN_ORDER_STATUSES: readonly string[] = [
+  'simulated',
+  'submitted',
+  'submitted_protected',
+  'entry_submitted',
+  'failed_unprotected_closed',
+  'critical_unprotected_position',
+];
 
 export interface SimulatorBehaviour {
+  /** 'today': the app's current answer (data.run, data.symbols...); 'seed': the seed-era answer (data.summary, data.results). */
+  answer: SimulatorAnswer;
   /** sync: POST answers 200 when the run has finished; async: POST answers 202 with a run id. */
   mode: 'sync' | 'async';
   /** sync: time before the answer; async: time from acceptance until the run ends. */
@@ -50,7 +73,7 @@ export interface SimulatorBehaviour {
   fault_count: number | null;
   /** 0..1: this fraction of run requests without an explicit fault get a random fault (seeded). */
   error_rate: number;
-  /** Seed of the error_rate PRNG; setting it restarts the sequence. */
+  /** Seed of the error_rate PRNG (setting it restarts the sequence) and, today, of the per-symbol verdicts. */
   seed: number;
   /** How a run ends. */
   run_result: SimulatorRunResult;
@@ -58,9 +81,14 @@ export interface SimulatorBehaviour {
   include_status_url: boolean;
   /** The global kill switch (true = trading allowed). */
   kill_switch_on: boolean;
+  /** today: a live (dry_run false) run is refused with status `rejected` (no reliable open-state source). */
+  reject_live: boolean;
+  /** today: every order gets this status; null = `simulated` on a dry run, `submitted` on a live one. */
+  order_status: string | null;
 }
 
 export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
+  answer: 'today',
   mode: 'sync',
   latency_ms: 0,
   fault: 'none',
@@ -70,10 +98,13 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   run_result: 'success',
   include_status_url: true,
   kill_switch_on: true,
+  reject_live: false,
+  order_status: null,
 };
 
 /** Throws on a behaviour the simulator cannot serve, naming the field. */
 export function validateBehaviour(b: SimulatorBehaviour): void {
+  if (!ANSWER_GENERATIONS.includes(b.answer)) throw new Error(`invalid answer: ${String(b.answer)} (expected 'today' or 'seed')`);
   if (b.mode !== 'sync' && b.mode !== 'async') throw new Error(`invalid mode: ${String(b.mode)}`);
   if (!Number.isFinite(b.latency_ms) || b.latency_ms < 0) throw new Error(`invalid latency_ms: ${b.latency_ms}`);
   if (!SIMULATOR_FAULTS.includes(b.fault)) throw new Error(`invalid fault: ${String(b.fault)}`);
@@ -82,5 +113,11 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
   }
   if (!(b.error_rate >= 0 && b.error_rate <= 1)) throw new Error(`invalid error_rate: ${b.error_rate}`);
   if (!Number.isFinite(b.seed)) throw new Error(`invalid seed: ${b.seed}`);
-  if (!RUN_RESULTS.includes(b.run_result)) throw new Error(`invalid run_result: ${String(b.run_result)}`);
+  if (!RUN_RESULTS.includes(b.run_result)) {
+    throw new Error(`invalid run_result: ${String(b.run_result)} (expected one of ${RUN_RESULTS.join(', ')})`);
+  }
+  if (typeof b.reject_live !== 'boolean') throw new Error(`invalid reject_live: ${String(b.reject_live)} (expected true or false)`);
+  if (b.order_status !== null && (typeof b.order_status !== 'string' || b.order_status.trim() === '')) {
+    throw new Error(`invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string or null)`);
+  }
 }

@@ -2,6 +2,7 @@
  * Reading a run request the way the app does: a JSON body for POST, query parameters for GET,
  * lenient booleans ("1", "yes", "off"...), symbols as a list or a comma-separated string.
  */
+import { createHash } from 'node:crypto';
 import type { MtfRunRequestBody } from '../shared/mtf';
 
 /** The app accepts exactly the fields the service sends. */
@@ -92,4 +93,14 @@ export function parseRunParams(input: Record<string, unknown>, symbols: SymbolDe
     current_tf: parseCurrentTf(input['current_tf']),
     workers: parseWorkers(input['workers']),
   };
+}
+
+const CANONICAL_RUN_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Today's app names the run after the caller's X-Run-Id: kept as it is when it is short and plain,
+ * else replaced by its lower-case hex SHA-256 (never truncated, so two long ids cannot collide).
+ */
+export function canonicalRunId(xRunId: string): string {
+  return CANONICAL_RUN_ID.test(xRunId) ? xRunId : createHash('sha256').update(xRunId, 'utf8').digest('hex');
 }

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   path: string;
   /** The Idempotency-Key header. */
   idempotency_key: string | null;
+  /** The X-Run-Id header: the caller's name for the run (today's app makes it the run id). */
+  x_run_id: string | null;
   /** The Authorization header as received (never logged). */
   authorization: string | null;
   /** Parsed JSON body (or the query parameters for GET /api/mtf/run); null if none or invalid. */

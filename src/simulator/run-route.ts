@@ -1,6 +1,7 @@
 /**
- * `POST|GET /api/mtf/run`: the fault (if any) first, then the kill switch, then the run itself,
- * answered at once (sync) or accepted and read later on the status route (async).
+ * `POST|GET /api/mtf/run`: the fault (if any) first, then the kill switch, then (today) the
+ * live-run refusal, then the run itself, answered at once (sync) or accepted and read later on
+ * the status route (async).
  */
 import { randomUUID } from 'node:crypto';
 import type { SimulatorBehaviour, SimulatorFault } from './behaviour';
@@ -8,8 +9,9 @@ import type { RunParams } from './params';
 import type { Reply } from './respond';
 import type { Generation, RunState } from './runs';
 import { SEED_ANSWERS, killSwitchRefusal } from './answers-seed';
+import { TODAY_ANSWERS, rejectedLiveBody } from './answers-today';
 import { sendHtmlError, sendInvalidJson, sendOversized, startDrip } from './faults';
-import { BadRequest, parseRunParams } from './params';
+import { BadRequest, canonicalRunId, parseRunParams } from './params';
 import { sendJson } from './respond';
 
 export interface RunRouteContext {
@@ -24,17 +26,25 @@ export interface RunRouteContext {
   statusUrl(runId: string): string;
 }
 
-export function generationOf(_behaviour: SimulatorBehaviour): Generation {
-  return SEED_ANSWERS;
+export function generationOf(answer: SimulatorBehaviour['answer']): Generation {
+  return answer === 'seed' ? SEED_ANSWERS : TODAY_ANSWERS;
+}
+
+/** Today's app takes the caller's X-Run-Id as the run's id; the seed-era app always made its own. */
+function newRunId(answer: SimulatorBehaviour['answer'], xRunId: string | null): string {
+  return answer === 'today' && xRunId !== null ? canonicalRunId(xRunId) : randomUUID();
 }
 
 function startRun(ctx: RunRouteContext, reply: Reply, params: RunParams): RunState {
   const behaviour = ctx.behaviour();
   const now = Date.now();
   const run: RunState = {
-    run_id: randomUUID(),
+    run_id: newRunId(behaviour.answer, reply.rec.x_run_id),
     params,
+    answer: behaviour.answer,
     result: behaviour.run_result,
+    seed: behaviour.seed,
+    order_status: behaviour.order_status,
     started_at: now,
     ends_at: now + behaviour.latency_ms,
     completed_at: null,
@@ -95,7 +105,7 @@ function answerFault(ctx: RunRouteContext, reply: Reply, params: RunParams, faul
 
 export function handleRun(ctx: RunRouteContext, reply: Reply, input: Record<string, unknown>): void {
   const behaviour = ctx.behaviour();
-  const generation = generationOf(behaviour);
+  const generation = generationOf(behaviour.answer);
   let params: RunParams;
   try {
     params = parseRunParams(input, generation.symbols);
@@ -112,6 +122,12 @@ export function handleRun(ctx: RunRouteContext, reply: Reply, input: Record<stri
 
   if ((fault === 'kill_switch_off' || !behaviour.kill_switch_on) && !params.force_run) {
     sendJson(reply, 403, killSwitchRefusal());
+    return;
+  }
+
+  if (behaviour.answer === 'today' && behaviour.reject_live && !params.dry_run) {
+    // Refused before it starts, in either mode: nothing is queued, nothing is traded.
+    sendJson(reply, 200, rejectedLiveBody(newRunId('today', reply.rec.x_run_id), params, Date.now()));
     return;
   }
 

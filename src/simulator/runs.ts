@@ -10,7 +10,11 @@ export interface RunState {
   run_id: string;
   params: RunParams;
   /** The behaviour the run was started under: a later setBehaviour does not change a running run. */
+  answer: SimulatorBehaviour['answer'];
   result: SimulatorBehaviour['run_result'];
+  /** Today's per-symbol verdicts follow this seed. */
+  seed: number;
+  order_status: string | null;
   started_at: number;
   /** When the run ends on its own (async). */
   ends_at: number;
@@ -50,6 +54,22 @@ export interface Generation {
   readonly invalidJsonText: string;
   /** Where a dripping or oversized answer starts; padding follows, inside a JSON string. */
   readonly paddedBodyStart: string;
+}
+
+/** The message of a failed exchange, in both generations' `none_processed` runs. */
+export const EXCHANGE_DOWN = 'Exchange unavailable: Bitmart API did not answer (simulated)';
+
+/** True if the run failed as a whole (no per-symbol results). */
+export function runFailed(run: RunState): boolean {
+  return run.result === 'error' || run.result === 'error_200';
+}
+
+/** The index of the first symbol that errors: all of them, the last one, or none. */
+export function firstErrorIndex(run: RunState): number {
+  const n = run.params.symbols.length;
+  if (run.result === 'all_errored') return 0;
+  if (run.result === 'partial_success') return n - 1;
+  return n;
 }
 
 export function formatTimestamp(ms: number): string {

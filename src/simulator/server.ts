@@ -27,7 +27,11 @@ import { generationOf, handleRun } from './run-route';
 export type { SimulatorBehaviour, SimulatorFault } from './behaviour';
 export { DEFAULT_BEHAVIOUR, RANDOM_FAULTS, SIMULATOR_FAULTS } from './behaviour';
 export type { RecordedRequest } from './request-log';
+export type { SimulatorAnswer, SimulatorRunResult } from './behaviour';
+export { ANSWER_GENERATIONS, KNOWN_ORDER_STATUSES, RUN_RESULTS } from './behaviour';
 export { DEFAULT_SYMBOLS } from './answers-seed';
+export { ACTIVE_CONTRACTS } from './verdicts';
+export { OVERSIZED_BYTES } from './faults';
 export { mulberry32 } from './prng';
 
 export interface Simulator {
@@ -122,7 +126,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       sendJson(reply, 404, { status: 'error', message: 'Run not found' });
       return;
     }
-    sendJson(reply, 200, generationOf(behaviour).statusRead(run, Date.now()));
+    sendJson(reply, 200, generationOf(run.answer).statusRead(run, Date.now()));
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, rawBody: Buffer, tooLarge: boolean): void => {
@@ -147,6 +151,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       method,
       path,
       idempotency_key: headerValue(req.headers['idempotency-key']),
+      x_run_id: headerValue(req.headers['x-run-id']),
       authorization: headerValue(req.headers['authorization']),
       body,
       status: null,
