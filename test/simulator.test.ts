@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ACTIVE_CONTRACTS, DEFAULT_BEHAVIOUR, startSimulator } from '../src/simulator/server';
+import { ACTIVE_CONTRACTS, DEFAULT_BEHAVIOUR, OVERSIZED_BYTES, RANDOM_FAULTS, SIMULATOR_FAULTS, startSimulator } from '../src/simulator/server';
 import type { Simulator, SimulatorBehaviour } from '../src/simulator/server';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -781,6 +781,133 @@ void describe("MTF simulator, today's answer: live-run refusal and orders", () =
     const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
     assert.ok(body.data.orders_placed.orders.every((o: Json) => o.status === 'critical_unprotected_position'));
     assert.equal(body.data.orders_placed.count.simulated, 0);
+  });
+});
+
+/** Reads a body to its end or its failure, counting the bytes that arrived. */
+async function readAll(res: Response): Promise<{ outcome: 'ended' | 'failed'; received: number }> {
+  assert.ok(res.body);
+  const reader = res.body.getReader();
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { outcome: 'ended', received };
+      received += value.byteLength;
+    }
+  } catch {
+    return { outcome: 'failed', received };
+  }
+}
+
+void describe("MTF simulator, today's answer: faults", () => {
+  void test('the new faults are listed for the CLI; the random ones are unchanged', () => {
+    for (const fault of ['http422', 'unknown_status', 'cut_off', 'html200'] as const) assert.ok(SIMULATOR_FAULTS.includes(fault), fault);
+    assert.deepEqual(RANDOM_FAULTS, ['http500', 'html502', 'html503', 'html504', 'kill_switch_off']);
+  });
+
+  void test("http500 answers today's internal_error body; nothing ran", async (t) => {
+    const sim = await start(t, { fault: 'http500' });
+    const answer = await postRun(sim);
+    assert.equal(answer.status, 500);
+    assert.deepEqual(answer.json, { status: 'error', error_code: 'internal_error', message: 'Unable to run MTF cycle.' });
+    assert.equal(sim.runRequests()[0]?.executed, false);
+  });
+
+  void test('http422 answers the orchestration mismatch in both generations; nothing ran', async (t) => {
+    for (const answer of ['today', 'seed'] as const) {
+      const sim = await start(t, { answer, fault: 'http422' });
+      const refused = await postRun(sim, { dry_run: false });
+      assert.equal(refused.status, 422, answer);
+      assert.deepEqual(refused.json, { status: 'error', error_code: 'ORCHESTRATION_CORRELATION_MISMATCH', message: 'Orchestration context rejected.' });
+      assert.equal(sim.runRequests()[0]?.executed, false);
+      assert.equal(sim.runRequests()[0]?.status, 422);
+    }
+  });
+
+  void test("the kill switch still answers the seed-era 403 JSON today", async (t) => {
+    const sim = await start(t, { fault: 'kill_switch_off' });
+    const refused = await postRun(sim, { dry_run: false });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.message, 'Global kill switch is OFF. Use force_run=true to override.');
+    assert.equal(refused.json.data.global_switch, false);
+    assert.equal((await postRun(sim, { force_run: true })).json.status, 'completed');
+    sim.setBehaviour({ fault: 'none', kill_switch_on: false });
+    assert.equal((await postRun(sim)).status, 403);
+    assert.ok(sim.runRequests().every((r) => r.executed === (r.status === 200)));
+  });
+
+  void test('wrong_shape answers 200 completed without data.run or data.symbols', async (t) => {
+    const sim = await start(t, { fault: 'wrong_shape' });
+    const answer = await postRun(sim);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.json, { status: 'completed', data: {} });
+  });
+
+  void test('unknown_status answers a run whose status is exploded; the run did execute', async (t) => {
+    const sim = await start(t, { fault: 'unknown_status' });
+    const answer = await postRun(sim, { symbols: DEFAULT_SYMBOLS });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.status, 'exploded');
+    assert.equal(answer.json.data.run.symbols_requested, 5);
+    assert.deepEqual(Object.keys(answer.json.data.symbols), DEFAULT_SYMBOLS);
+    const [rec] = sim.runRequests();
+    assert.equal(rec?.executed, true);
+    assert.equal(rec?.run_id, answer.json.data.run.run_id);
+
+    const seed = await startSeed(t, { fault: 'unknown_status' });
+    const old = (await postRun(seed)).json;
+    assert.equal(old.status, 'exploded');
+    assert.equal(old.data.summary.symbols_requested, 5);
+  });
+
+  void test('oversized answers valid JSON of 17 MiB, over the client limit of 16 MiB', async (t) => {
+    assert.equal(OVERSIZED_BYTES, 17 * 1024 * 1024);
+    const sim = await start(t, { fault: 'oversized' });
+    const answer = await postRun(sim);
+    assert.equal(answer.status, 200);
+    assert.match(answer.contentType, /^application\/json/);
+    assert.equal(Buffer.byteLength(answer.text), OVERSIZED_BYTES);
+    assert.ok(OVERSIZED_BYTES > 16 * 1024 * 1024);
+    assert.equal(answer.json.status, 'completed', 'it parses: only a size limit refuses it');
+  });
+
+  void test('cut_off promises a full body, sends half of it and cuts the connection; the run executed', async (t) => {
+    const sim = await start(t, { fault: 'cut_off' });
+    const res = await fetch(sim.runUrl, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    const promised = Number(res.headers.get('content-length'));
+    assert.ok(promised > 1000, `content-length ${promised}`);
+    const { outcome, received } = await readAll(res);
+    assert.equal(outcome, 'failed', "the client's read fails");
+    assert.ok(received > 0 && received <= Math.floor(promised / 2), `received ${received} of ${promised}`);
+    const [rec] = sim.runRequests();
+    assert.equal(rec?.status, 200);
+    assert.equal(rec?.executed, true);
+    assert.match(rec?.run_id ?? '', UUID_V4);
+    // The plain way a client reads a body fails too.
+    await assert.rejects(fetch(sim.runUrl, { method: 'POST', body: '{}' }).then((r) => r.text()));
+  });
+
+  void test('cut_off on an accepted run cuts the 202; the run goes on and can be read', async (t) => {
+    const sim = await start(t, { mode: 'async', latency_ms: 60_000, fault: 'cut_off', fault_count: 1 });
+    const res = await fetch(sim.runUrl, { method: 'POST', body: '{}', headers: { 'X-Run-Id': 'mtf-loop:cut:1' } });
+    assert.equal(res.status, 202);
+    assert.equal((await readAll(res)).outcome, 'failed');
+    assert.equal(sim.runRequests()[0]?.executed, true);
+    const read = await call(`${sim.baseUrl}/api/mtf/runs/mtf-loop%3Acut%3A1`);
+    assert.equal(read.json.data.run.status, 'running');
+  });
+
+  void test('html200 answers nginx HTML with status 200; nothing ran', async (t) => {
+    const sim = await start(t, { fault: 'html200' });
+    const answer = await postRun(sim);
+    assert.equal(answer.status, 200);
+    assert.match(answer.contentType, /^text\/html/);
+    assert.match(answer.text, /nginx/);
+    assert.equal(answer.json, undefined);
+    assert.equal(sim.runRequests()[0]?.executed, false);
   });
 });
 

@@ -99,6 +99,9 @@ export const SEED_ANSWERS: Generation = {
   finished(run: RunState, endedAt: number): Answer {
     return { status: run.result === 'error' ? 500 : 200, body: finalBody(run, endedAt) };
   },
+  finishedWithStatus(run: RunState, endedAt: number, status: string): unknown {
+    return { ...(finalBody(run, endedAt) as Record<string, unknown>), status };
+  },
   statusRead(run: RunState, now: number): unknown {
     if (!isFinished(run, now)) return { status: 'running', data: { run_id: run.run_id } };
     return finalBody(run, endOf(run, now));

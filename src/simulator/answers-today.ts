@@ -183,6 +183,9 @@ export const TODAY_ANSWERS: Generation = {
     const data = outcomeOf(run, endedAt);
     return { status: 200, body: { status: data.run['status'], message: MESSAGE, data } };
   },
+  finishedWithStatus(run: RunState, endedAt: number, status: string): unknown {
+    return { status, message: MESSAGE, data: outcomeOf(run, endedAt) };
+  },
   statusRead(run: RunState, now: number): unknown {
     const started_at = formatTimestamp(run.started_at);
     if (!isFinished(run, now)) return { status: 'success', data: { run: { run_id: run.run_id, status: 'running', started_at, finished_at: null } } };

@@ -7,13 +7,17 @@ export type SimulatorFault =
   | 'none'
   | 'kill_switch_off'
   | 'http500'
+  | 'http422'
+  | 'html200'
   | 'html502'
   | 'html503'
   | 'html504'
   | 'html504_after_run'
   | 'invalid_json'
   | 'wrong_shape'
+  | 'unknown_status'
   | 'oversized'
+  | 'cut_off'
   | 'hang'
   | 'slow_drip';
 
@@ -21,13 +25,17 @@ export const SIMULATOR_FAULTS: readonly SimulatorFault[] = [
   'none',
   'kill_switch_off',
   'http500',
+  'http422',
+  'html200',
   'html502',
   'html503',
   'html504',
   'html504_after_run',
   'invalid_json',
   'wrong_shape',
+  'unknown_status',
   'oversized',
+  'cut_off',
   'hang',
   'slow_drip',
 ];
@@ -120,4 +128,20 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
   if (b.order_status !== null && (typeof b.order_status !== 'string' || b.order_status.trim() === '')) {
     throw new Error(`invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string or null)`);
   }
+}
+
+/**
+ * The fault for one run request: the explicit one while fault_count lasts, else (error_rate) maybe
+ * a random one. Returns the behaviour to keep, with fault_count consumed.
+ */
+export function pickFault(b: SimulatorBehaviour, random: () => number): { fault: SimulatorFault; next: SimulatorBehaviour } {
+  if (b.fault !== 'none' && (b.fault_count === null || b.fault_count > 0)) {
+    return { fault: b.fault, next: b.fault_count === null ? b : { ...b, fault_count: b.fault_count - 1 } };
+  }
+  // One draw per run request decides; a second picks which fault: same seed, same sequence.
+  if (b.error_rate > 0 && random() < b.error_rate) {
+    const index = Math.floor(random() * RANDOM_FAULTS.length);
+    return { fault: RANDOM_FAULTS[index] ?? 'http500', next: b };
+  }
+  return { fault: 'none', next: b };
 }

@@ -5,10 +5,10 @@
  */
 import type { Generation } from './runs';
 import type { Reply } from './respond';
-import { claim, sendRaw } from './respond';
+import { claim, sendJson, sendRaw } from './respond';
 
-/** A runaway answer: ten times the client's 1 MiB limit. */
-export const OVERSIZED_BYTES = 10 * 1024 * 1024;
+/** A runaway answer: 17 MiB, just over the client's 16 MiB limit (today's answers reach tens of KiB). */
+export const OVERSIZED_BYTES = 17 * 1024 * 1024;
 const DRIP_INTERVAL_MS = 500;
 
 function htmlErrorPage(status: 502 | 503 | 504): string {
@@ -25,12 +25,44 @@ export function sendHtmlError(reply: Reply, status: 502 | 503 | 504): void {
   sendRaw(reply, status, 'text/html', htmlErrorPage(status));
 }
 
+/**
+ * nginx's default page, at 200: the proxy answered from its own default server (a wrong route or
+ * host name), not from the app. Nothing ran.
+ */
+export function sendHtml200(reply: Reply): void {
+  const page =
+    '<!DOCTYPE html>\r\n<html>\r\n<head>\r\n<title>Welcome to nginx!</title>\r\n</head>\r\n<body>\r\n' +
+    '<h1>Welcome to nginx!</h1>\r\n<p>If you see this page, the nginx web server is successfully installed and working. ' +
+    'Further configuration is required.</p>\r\n<p><em>Thank you for using nginx.</em></p>\r\n</body>\r\n</html>\r\n';
+  sendRaw(reply, 200, 'text/html', page);
+}
+
+/** Today's app refuses a request that contradicts itself (headers against body); retrying cannot help. */
+export function sendHttp422(reply: Reply): void {
+  sendJson(reply, 422, { status: 'error', error_code: 'ORCHESTRATION_CORRELATION_MISMATCH', message: 'Orchestration context rejected.' });
+}
+
 export function sendInvalidJson(reply: Reply, generation: Generation): void {
   sendRaw(reply, 200, 'application/json', generation.invalidJsonText);
 }
 
+/** Valid JSON of exactly OVERSIZED_BYTES: only the client's size limit can refuse it. */
 export function sendOversized(reply: Reply, generation: Generation): void {
-  sendRaw(reply, 200, 'application/json', `${generation.paddedBodyStart}${'x'.repeat(OVERSIZED_BYTES)}"}}`);
+  const start = generation.paddedBodyStart;
+  const end = '"}}';
+  sendRaw(reply, 200, 'application/json', `${start}${'x'.repeat(OVERSIZED_BYTES - start.length - end.length)}${end}`);
+}
+
+/**
+ * The connection dies halfway through a full answer: the headers promise the whole body (its
+ * content-length), the first half is written, then the socket is destroyed. The run itself
+ * happened; only its answer is lost.
+ */
+export function sendCutOff(reply: Reply, status: number, body: unknown): void {
+  if (!claim(reply, status)) return;
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  reply.res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length });
+  reply.res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => reply.res.destroy());
 }
 
 /**

@@ -23,7 +23,7 @@ export interface RecordedRequest {
   status: number | null;
   /** The MTF run id if this request created/executed a run. */
   run_id: string | null;
-  /** True if a run was executed (sync run, accepted run, html504_after_run). */
+  /** True if a run was executed (sync run, accepted run, html504_after_run, unknown_status, cut_off). */
   executed: boolean;
   received_at: number;
 }

@@ -10,7 +10,7 @@ import type { Reply } from './respond';
 import type { Generation, RunState } from './runs';
 import { SEED_ANSWERS, killSwitchRefusal } from './answers-seed';
 import { TODAY_ANSWERS, rejectedLiveBody } from './answers-today';
-import { sendHtmlError, sendInvalidJson, sendOversized, startDrip } from './faults';
+import { sendCutOff, sendHtml200, sendHtmlError, sendHttp422, sendInvalidJson, sendOversized, startDrip } from './faults';
 import { BadRequest, canonicalRunId, parseRunParams } from './params';
 import { sendJson } from './respond';
 
@@ -64,11 +64,24 @@ function finishLater(ctx: RunRouteContext, run: RunState, answer: (run: RunState
   }, ctx.behaviour().latency_ms);
 }
 
+/** This project's own 202 contract (../shared/mtf-api.md), the same in both generations. */
+function acceptedBody(ctx: RunRouteContext, run: RunState): unknown {
+  const data: Record<string, unknown> = { run_id: run.run_id };
+  if (ctx.behaviour().include_status_url) data['status_url'] = ctx.statusUrl(run.run_id);
+  return { status: 'accepted', message: 'MTF run accepted', data };
+}
+
 /** Answers a fault; false if there is none and the run goes on. */
 function answerFault(ctx: RunRouteContext, reply: Reply, params: RunParams, fault: SimulatorFault, generation: Generation): boolean {
   switch (fault) {
     case 'http500':
       sendJson(reply, 500, generation.internalErrorBody);
+      return true;
+    case 'http422':
+      sendHttp422(reply);
+      return true;
+    case 'html200':
+      sendHtml200(reply);
       return true;
     case 'html502':
     case 'html503':
@@ -88,9 +101,28 @@ function answerFault(ctx: RunRouteContext, reply: Reply, params: RunParams, faul
     case 'wrong_shape':
       sendJson(reply, 200, generation.wrongShapeBody);
       return true;
+    case 'unknown_status': {
+      // A run that happened and answered a status no client knows: it must not be read as "nothing ran".
+      const run = startRun(ctx, reply, params);
+      finishLater(ctx, run, () => sendJson(reply, 200, generation.finishedWithStatus(run, run.completed_at ?? Date.now(), 'exploded')));
+      return true;
+    }
     case 'oversized':
       sendOversized(reply, generation);
       return true;
+    case 'cut_off': {
+      // Whatever the answer would have been (the 202 of an accepted run, else the finished run) is cut halfway.
+      const run = startRun(ctx, reply, params);
+      if (ctx.behaviour().mode === 'async') {
+        sendCutOff(reply, 202, acceptedBody(ctx, run));
+      } else {
+        finishLater(ctx, run, () => {
+          const answer = generation.finished(run, run.completed_at ?? Date.now());
+          sendCutOff(reply, answer.status, answer.body);
+        });
+      }
+      return true;
+    }
     case 'hang':
       // Never answer: the socket stays open until the client aborts or close() destroys it.
       return true;
@@ -133,13 +165,21 @@ export function handleRun(ctx: RunRouteContext, reply: Reply, input: Record<stri
 
   const run = startRun(ctx, reply, params);
   if (behaviour.mode === 'async') {
-    const data: Record<string, unknown> = { run_id: run.run_id };
-    if (behaviour.include_status_url) data['status_url'] = ctx.statusUrl(run.run_id);
-    sendJson(reply, 202, { status: 'accepted', message: 'MTF run accepted', data });
+    sendJson(reply, 202, acceptedBody(ctx, run));
     return;
   }
   finishLater(ctx, run, () => {
     const answer = generation.finished(run, run.completed_at ?? Date.now());
     sendJson(reply, answer.status, answer.body);
   });
+}
+
+/** GET /api/mtf/runs/{id}: a run, running or finished, in the generation it started under; 404 if unknown. */
+export function readRun(runs: ReadonlyMap<string, RunState>, reply: Reply, runId: string): void {
+  const run = runs.get(runId);
+  if (!run) {
+    sendJson(reply, 404, { status: 'error', message: 'Run not found' });
+    return;
+  }
+  sendJson(reply, 200, generationOf(run.answer).statusRead(run, Date.now()));
 }

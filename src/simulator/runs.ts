@@ -44,6 +44,8 @@ export interface Generation {
   readonly symbols: { readonly fallback: readonly string[]; readonly dedupe: boolean };
   /** The answer to a sync run once it has finished. */
   finished(run: RunState, endedAt: number): Answer;
+  /** A finished run's sync body with another top-level status (the unknown_status fault). */
+  finishedWithStatus(run: RunState, endedAt: number, status: string): unknown;
   /** The status route's body for an accepted run, running or finished. */
   statusRead(run: RunState, now: number): unknown;
   /** The app's own answer to an internal failure (HTTP 500). */

@@ -16,13 +16,13 @@ import type { SimulatorBehaviour, SimulatorFault } from './behaviour';
 import type { RecordedRequest } from './request-log';
 import type { Reply } from './respond';
 import type { RunState } from './runs';
-import { DEFAULT_BEHAVIOUR, RANDOM_FAULTS, validateBehaviour } from './behaviour';
+import { DEFAULT_BEHAVIOUR, pickFault, validateBehaviour } from './behaviour';
 import { answerInfoRoute } from './info-routes';
 import { headerValue, isPlainObject, queryToObject } from './params';
 import { mulberry32 } from './prng';
 import { RequestLog } from './request-log';
 import { sendJson } from './respond';
-import { generationOf, handleRun } from './run-route';
+import { handleRun, readRun } from './run-route';
 
 export type { SimulatorBehaviour, SimulatorFault } from './behaviour';
 export { DEFAULT_BEHAVIOUR, RANDOM_FAULTS, SIMULATOR_FAULTS } from './behaviour';
@@ -61,6 +61,15 @@ const RUN_PATH = '/api/mtf/run';
 const RUNS_PREFIX = '/api/mtf/runs/';
 const MAX_REQUEST_BODY = 1024 * 1024;
 
+/** The run id in a status URL; '' (no run) for a malformed escape. */
+function decodeRunId(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return '';
+  }
+}
+
 const isRunRequest = (rec: { method: string; path: string }): boolean => rec.path === RUN_PATH && (rec.method === 'POST' || rec.method === 'GET');
 
 export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {
@@ -88,45 +97,17 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     timers.add(timer);
   };
 
-  /** The fault for this run request: the explicit one while fault_count lasts, else maybe a random one. */
-  const pickFault = (): SimulatorFault => {
-    if (behaviour.fault !== 'none' && (behaviour.fault_count === null || behaviour.fault_count > 0)) {
-      if (behaviour.fault_count !== null) behaviour = { ...behaviour, fault_count: behaviour.fault_count - 1 };
-      return behaviour.fault;
-    }
-    if (behaviour.error_rate > 0) {
-      // One draw per run request decides; a second picks which fault: same seed, same sequence.
-      if (random() < behaviour.error_rate) {
-        const index = Math.floor(random() * RANDOM_FAULTS.length);
-        return RANDOM_FAULTS[index] ?? 'http500';
-      }
-    }
-    return 'none';
-  };
-
   const runRoute = {
     behaviour: () => behaviour,
-    pickFault,
+    pickFault: (): SimulatorFault => {
+      const picked = pickFault(behaviour, random);
+      behaviour = picked.next;
+      return picked.fault;
+    },
     runs,
     schedule,
     intervals,
     statusUrl: (runId: string) => `${baseUrl}${RUNS_PREFIX}${encodeURIComponent(runId)}`,
-  };
-
-  /** GET /api/mtf/runs/{id}: an accepted run, running or finished; 404 for a run the app does not know. */
-  const readRun = (reply: Reply, path: string): void => {
-    let id: string;
-    try {
-      id = decodeURIComponent(path.slice(RUNS_PREFIX.length));
-    } catch {
-      id = '';
-    }
-    const run = runs.get(id);
-    if (!run) {
-      sendJson(reply, 404, { status: 'error', message: 'Run not found' });
-      return;
-    }
-    sendJson(reply, 200, generationOf(run.answer).statusRead(run, Date.now()));
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, rawBody: Buffer, tooLarge: boolean): void => {
@@ -176,7 +157,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     }
 
     if (method === 'GET' && path.startsWith(RUNS_PREFIX)) {
-      readRun(reply, path);
+      readRun(runs, reply, decodeRunId(path.slice(RUNS_PREFIX.length)));
       return;
     }
     if (answerInfoRoute(reply, method, path, behaviour.kill_switch_on)) return;
