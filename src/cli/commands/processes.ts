@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SIMULATOR_FAULTS, startSimulator } from '../../simulator/server';
+import { ANSWER_GENERATIONS, KNOWN_ORDER_STATUSES, SIMULATOR_FAULTS, startSimulator } from '../../simulator/server';
 import { setUpWorkerProcess, startWorker } from '../../worker/main';
 import { TransportError } from '@temporalio/worker';
 import { ExitCode, action, durationArg, examples, messageOf, say } from '../output';
@@ -28,6 +28,11 @@ function numberArg(min: number, max: number, integer = false): (text: string) =>
     }
     return value;
   };
+}
+
+function nonEmptyArg(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return text.trim();
 }
 
 function registerWorker(program: Command): void {
@@ -59,6 +64,9 @@ function registerWorker(program: Command): void {
 interface SimulatorOptions {
   port: number;
   host: string;
+  answer: (typeof ANSWER_GENERATIONS)[number];
+  rejectLive?: boolean;
+  orderStatus?: string;
   latency?: number;
   async?: boolean;
   killSwitchOff?: boolean;
@@ -75,17 +83,30 @@ function registerSimulator(program: Command): void {
     .description("run the MTF simulator (the trading app's MTF API) until Ctrl-C")
     .option('--port <n>', 'port; 0 picks a free one', numberArg(0, 65_535, true), 8088)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(
+      new Option('--answer <generation>', "which generation of the app's answer to serve: today's (data.run, data.symbols) or the seed-era one (data.summary, data.results)")
+        .choices(ANSWER_GENERATIONS)
+        .default('today'),
+    )
     .option('--latency <duration>', 'time a run takes: 200ms, 2s...', durationArg)
     .option('--async', 'answer 202 Accepted and complete the run later (polled on its status route)')
     .option('--kill-switch-off', 'the global kill switch is OFF: runs get 403 unless force_run')
     .addOption(new Option('--fault <name>', 'answer run requests with this fault').choices(SIMULATOR_FAULTS))
     .option('--fault-count <n>', 'only the first n run requests get the fault', numberArg(0, Number.MAX_SAFE_INTEGER, true))
     .option('--error-rate <0..1>', 'this fraction of run requests get a random 5xx or kill-switch fault', numberArg(0, 1))
-    .option('--seed <n>', 'seed of the --error-rate draws (same seed, same sequence)', numberArg(-(2 ** 31), 2 ** 32, true))
+    .option('--seed <n>', 'seed of the --error-rate draws and of the per-symbol verdicts (same seed, same sequence)', numberArg(-(2 ** 31), 2 ** 32, true))
+    .option('--reject-live', "refuse live (dry_run false) runs with status rejected, as today's app does without a reliable open-state source")
+    .option('--order-status <status>', `give every order this status (${KNOWN_ORDER_STATUSES.join(', ')}...)`, nonEmptyArg)
     .option('--quiet', 'do not print a line per request')
     .addHelpText(
       'after',
-      examples(['mtf-ping-pong simulator', 'mtf-ping-pong simulator --port 9000 --async --latency 3s', 'mtf-ping-pong simulator --error-rate 0.2 --seed 7']),
+      examples([
+        'mtf-ping-pong simulator',
+        'mtf-ping-pong simulator --port 9000 --async --latency 3s',
+        'mtf-ping-pong simulator --error-rate 0.2 --seed 7',
+        'mtf-ping-pong simulator --answer seed',
+        'mtf-ping-pong simulator --order-status critical_unprotected_position',
+      ]),
     )
     .action(
       action(async (options: SimulatorOptions) => {
@@ -93,6 +114,9 @@ function registerSimulator(program: Command): void {
           host: options.host,
           port: options.port,
           behaviour: {
+            answer: options.answer,
+            ...(options.rejectLive && { reject_live: true }),
+            ...(options.orderStatus !== undefined && { order_status: options.orderStatus }),
             ...(options.latency !== undefined && { latency_ms: options.latency * 1000 }),
             ...(options.async && { mode: 'async' as const }),
             ...(options.killSwitchOff && { kill_switch_on: false }),
