@@ -1050,7 +1050,15 @@ void describe('MTF simulator: recording and other routes', () => {
     assert.deepEqual(sim.behaviour(), DEFAULT_BEHAVIOUR);
     assert.throws(() => sim.setBehaviour({ error_rate: 2 }), /error_rate/);
     assert.throws(() => sim.setBehaviour({ latency_ms: -1 }), /latency_ms/);
+    assert.throws(() => sim.setBehaviour({ answer: 'yesterday' as 'today' }), /invalid answer: yesterday \(expected 'today' or 'seed'\)/);
+    assert.throws(() => sim.setBehaviour({ run_result: 'meh' as 'success' }), /invalid run_result: meh \(expected one of .*all_errored.*error_200/);
+    assert.throws(() => sim.setBehaviour({ reject_live: 'yes' as unknown as boolean }), /invalid reject_live/);
+    assert.throws(() => sim.setBehaviour({ order_status: ' ' }), /invalid order_status: " " \(expected a non-empty string or null\)/);
+    assert.throws(() => sim.setBehaviour({ fault: 'cut' as 'cut_off' }), /invalid fault: cut/);
+    assert.deepEqual(sim.behaviour(), DEFAULT_BEHAVIOUR, 'a refused patch changes nothing');
+    sim.setBehaviour({ order_status: 'critical_unprotected_position', reject_live: true, answer: 'seed' });
     const copy = sim.behaviour();
+    assert.equal(copy.order_status, 'critical_unprotected_position');
     copy.fault = 'hang';
     assert.equal(sim.behaviour().fault, 'none');
     assert.match(sim.runUrl, /^http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/run$/);

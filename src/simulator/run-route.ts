@@ -103,6 +103,7 @@ function answerFault(ctx: RunRouteContext, reply: Reply, params: RunParams, faul
       return true;
     case 'unknown_status': {
       // A run that happened and answered a status no client knows: it must not be read as "nothing ran".
+      // In async mode too it answers the finished run (after the latency), never a 202.
       const run = startRun(ctx, reply, params);
       finishLater(ctx, run, () => sendJson(reply, 200, generation.finishedWithStatus(run, run.completed_at ?? Date.now(), 'exploded')));
       return true;

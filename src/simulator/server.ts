@@ -1,7 +1,8 @@
 /**
- * A local HTTP server that behaves like the trading app's MTF API (../shared/mtf-api.md beside the repository):
+ * A local HTTP server that behaves like the trading app's MTF API (../shared/mtf-api.md beside the repository),
+ * in either generation of its answer (`answer: 'today'`, the default, or `'seed'`):
  * synchronous and accepted (asynchronous) runs, the kill switch, nginx-like HTML errors, broken
- * bodies, hanging and dripping answers. Tests drive it through `setBehaviour` and read back what it
+ * bodies, cut, hanging and dripping answers. Tests drive it through `setBehaviour` and read back what it
  * received through `requests`.
  *
  * This module is the HTTP plumbing and the routes; what each answer says lives beside it
@@ -24,11 +25,9 @@ import { RequestLog } from './request-log';
 import { sendJson } from './respond';
 import { handleRun, readRun } from './run-route';
 
-export type { SimulatorBehaviour, SimulatorFault } from './behaviour';
-export { DEFAULT_BEHAVIOUR, RANDOM_FAULTS, SIMULATOR_FAULTS } from './behaviour';
+export type { SimulatorAnswer, SimulatorBehaviour, SimulatorFault, SimulatorRunResult } from './behaviour';
+export { ANSWER_GENERATIONS, DEFAULT_BEHAVIOUR, KNOWN_ORDER_STATUSES, RANDOM_FAULTS, RUN_RESULTS, SIMULATOR_FAULTS } from './behaviour';
 export type { RecordedRequest } from './request-log';
-export type { SimulatorAnswer, SimulatorRunResult } from './behaviour';
-export { ANSWER_GENERATIONS, KNOWN_ORDER_STATUSES, RUN_RESULTS } from './behaviour';
 export { DEFAULT_SYMBOLS } from './answers-seed';
 export { ACTIVE_CONTRACTS } from './verdicts';
 export { OVERSIZED_BYTES } from './faults';
