@@ -5,7 +5,10 @@ import {
   ConfigError,
   parseLoopConfig,
   parseWorkflowInput,
+  setAsideUnknownConfig,
   statusUrlTemplate,
+  unknownCarriedKeys,
+  wireConfig,
 } from '../src/shared/config';
 import type { CarriedState, LoopConfig } from '../src/shared/config';
 
@@ -407,9 +410,14 @@ void describe('parseWorkflowInput', () => {
     assert.deepEqual(input, { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG, carried_state });
   });
 
-  void test('a carried_state from a newer release keeps what this one knows and drops the rest', () => {
-    const newer = { ...freshState(), a_future_field: 42 };
-    assert.deepEqual(parseWorkflowInput({ carried_state: newer }).carried_state, freshState());
+  // Until this release these keys were dropped; now a newer worker that takes the loop over
+  // later must find them again, so an older worker keeps them as they are.
+  void test('a carried_state from a newer release keeps every key, those this one does not know included', () => {
+    const state = freshState();
+    const newer = { ...state, a_future_field: { nested: [1, 2] }, counters: { ...state.counters, missed_beats: 3 } };
+    const carried = parseWorkflowInput({ carried_state: newer }).carried_state;
+    assert.deepEqual(carried, newer);
+    assert.deepEqual(unknownCarriedKeys(carried), ['carried_state.a_future_field', 'carried_state.counters.missed_beats']);
   });
 
   void test('a carried_state from before the recent-cycles window gets an empty window', () => {
@@ -449,6 +457,14 @@ void describe('parseWorkflowInput', () => {
     assert.equal(parseWorkflowInput({ dry_run: false, confirm_live: true, carried_state: freshState() }).dry_run, false);
   });
 
+  void test('a continued run sets aside the config keys this version does not know; a fresh start refuses them', () => {
+    const written = { ...PYTHON_CLIENT_CONFIG, a_future_key: 'x', carried_state: freshState() };
+    const { known, unknown_config } = setAsideUnknownConfig(written);
+    assert.deepEqual(unknown_config, { a_future_key: 'x' });
+    assert.deepEqual(parseWorkflowInput(known), { ...SEED_DEFAULTS, ...PYTHON_CLIENT_CONFIG, carried_state: freshState() });
+    assertRejected(written, /a_future_key: unknown key/, parseWorkflowInput);
+  });
+
   void test('parseLoopConfig does not accept carried_state', () => {
     assertRejected({ carried_state: freshState() }, /carried_state: unknown key/);
   });
@@ -471,6 +487,21 @@ void describe('parseWorkflowInput', () => {
       assertRejected({ carried_state }, pattern, parseWorkflowInput);
     });
   }
+});
+
+void describe('wireConfig: what a client sends at start', () => {
+  void test('every key of this release is sent, defaults included', () => {
+    const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
+    assert.deepEqual(wireConfig(config), config);
+  });
+
+  void test('a key added after this release goes only when it differs from its default', () => {
+    // As a later release will see it: `ping_interval` stands for a key this release did not have.
+    const release = CONFIG_KEYS.filter((key) => key !== 'ping_interval');
+    assert.equal('ping_interval' in wireConfig(parseLoopConfig({}), release), false);
+    assert.equal(wireConfig(parseLoopConfig({ ping_interval: 60 }), release).ping_interval, 60);
+    assert.deepEqual(parseLoopConfig(wireConfig(parseLoopConfig({}), release)), parseLoopConfig({}), 'the worker fills the default back in');
+  });
 });
 
 void describe('statusUrlTemplate', () => {

@@ -14,7 +14,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ConfigError, parseLoopConfig, type ConfigPatch, type LoopConfig, type Outcome } from '../shared/config';
+import { ConfigError, parseLoopConfig, wireConfig, type ConfigPatch, type LoopConfig, type Outcome } from '../shared/config';
 import {
   DEFAULT_WORKFLOW_ID,
   WORKFLOW_TYPE,
@@ -54,7 +54,8 @@ export interface StartedLoop {
 
 /**
  * Starts a loop. The config is checked here first (the workflow checks it again), and sent whole,
- * defaults included, so the history shows exactly what the loop runs with. No execution timeout:
+ * defaults included, so the history shows exactly what the loop runs with (a key newer than the
+ * tolerant release only when it is not at its default: see `wireConfig`). No execution timeout:
  * the loop runs until it is stopped. The UI shows what it is (its config is in its current details); when the namespace
  * has the loop's search attributes, the loop starts with them (and keeps them up to date).
  */
@@ -69,7 +70,7 @@ export async function startLoop(
     const handle = await client.workflow.start(WORKFLOW_TYPE, {
       workflowId,
       taskQueue: options.taskQueue,
-      args: [config],
+      args: [wireConfig(config)],
       workflowIdConflictPolicy: 'FAIL',
       staticSummary: LOOP_STATIC_SUMMARY,
       ...(searchable && {

@@ -118,7 +118,12 @@ const text = () => s.string('must be a string');
 const anyNumber = () => s.number('must be a number');
 const wholeOrNull = () => s.number('must be a number', s.int('must be a whole number')).nullable();
 const outcome = () => s.choice(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`);
-const strip = { unknownKeys: 'strip' } as const;
+/**
+ * The workflow writes these itself. Keys this version does not know are kept as they are: they
+ * come from a newer release (a worker rolled back, or an older worker beside a newer one), and a
+ * newer worker that takes the loop over later must find them again.
+ */
+const keep = { unknownKeys: 'keep' } as const;
 
 export const countersSchema = s.object({
   cycles: count,
@@ -131,7 +136,7 @@ export const countersSchema = s.object({
   continue_timeouts: count,
   symbols_requested: count,
   symbols_successful: count,
-}, strip);
+}, keep);
 export type Counters = s.Output<typeof countersSchema>;
 
 export const OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
@@ -154,7 +159,7 @@ export const cycleRecordSchema = s.object({
   symbols_successful: wholeOrNull(),
   success_rate: anyNumber().nullable(),
   message: text().nullable(),
-}, strip);
+}, keep);
 export type CycleRecord = s.Output<typeof cycleRecordSchema>;
 
 /** One point of the recent-cycles window that the dashboard plots: small, so the window is cheap to carry. */
@@ -163,14 +168,12 @@ export const cyclePointSchema = s.object({
   outcome: outcome(),
   finished_at: text(),
   cycle_seconds: seconds(),
-}, strip);
+}, keep);
 export type CyclePoint = s.Output<typeof cyclePointSchema>;
 
 /**
  * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
- * Unknown keys (here and in its parts) are dropped, not refused: the workflow writes this itself,
- * and a worker rolled back to an older release must go on with the keys it knows rather than fail
- * the loop.
+ * Unknown keys (here and in its parts) are kept, not refused: see `keep` above.
  */
 export const carriedStateSchema = s.object({
   iteration: count,
@@ -181,7 +184,7 @@ export const carriedStateSchema = s.object({
   started_at: text(),
   /** Absent in runs started before the window existed. */
   recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
-}, strip);
+}, keep);
 export type CarriedState = s.Output<typeof carriedStateSchema>;
 
 /** The workflow's single argument: a config (as the original sends it) plus, after continue-as-new, its state. */
@@ -217,9 +220,54 @@ export function parseLoopConfig(input: unknown): LoopConfig {
   return parseWith(loopConfigSchema, input);
 }
 
-/** Parses the workflow's argument (config + optional carried state). */
+/** Parses the workflow's argument (config + optional carried state); unknown config keys are refused, naming them. */
 export function parseWorkflowInput(input: unknown): s.Output<typeof workflowInputSchema> {
   return parseWith(workflowInputSchema, input);
+}
+
+/**
+ * A continued run's argument was written by a loop of this release or a newer one: config keys
+ * this version does not know are set aside (and handed on at the next continue-as-new), never a
+ * reason to kill the loop. A fresh start does not come through here: it still refuses them.
+ */
+export function setAsideUnknownConfig(input: unknown): { known: unknown; unknown_config: Record<string, unknown> } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { known: input, unknown_config: {} };
+  const entries = Object.entries(input as Record<string, unknown>);
+  const isKnown = (key: string) => key === 'carried_state' || (CONFIG_KEYS as string[]).includes(key);
+  return {
+    known: Object.fromEntries(entries.filter(([key]) => isKnown(key))),
+    unknown_config: Object.fromEntries(entries.filter(([key]) => !isKnown(key))),
+  };
+}
+
+/** The carried state's keys this version does not know (kept as they are), for one log line. */
+export function unknownCarriedKeys(carried: CarriedState | undefined): string[] {
+  if (!carried) return [];
+  const counters = carried.counters as Record<string, unknown>;
+  return [
+    ...carriedStateSchema.unknownKeysOf(carried as Record<string, unknown>).map((key) => `carried_state.${key}`),
+    ...countersSchema.unknownKeysOf(counters).map((key) => `carried_state.counters.${key}`),
+  ];
+}
+
+/**
+ * The config keys of the first release whose continued runs tolerate unknown keys. A key added
+ * after it is sent by the client only when it differs from its default ({@link wireConfig}), so
+ * a newer client starting a loop on an older worker of this line does not get it refused.
+ */
+const TOLERANT_RELEASE_KEYS: readonly string[] = [
+  'mtf_url', 'symbols', 'dry_run', 'force_run', 'force_timeframe_check', 'current_tf', 'workers',
+  'max_execution_time', 'ping_interval', 'activity_timeout', 'max_attempts', 'retry_initial_interval',
+  'retry_backoff', 'retry_max_interval', 'continue_mode', 'continue_timeout', 'poll_interval',
+  'status_url', 'max_cycles_per_run', 'confirm_live', 'mtf_idempotent',
+];
+
+/** A start's config as the client sends it: whole, defaults included, except later keys left at their default. */
+export function wireConfig(config: LoopConfig, releaseKeys: readonly string[] = TOLERANT_RELEASE_KEYS): Partial<LoopConfig> {
+  const defaults = parseLoopConfig({});
+  return Object.fromEntries(
+    Object.entries(config).filter(([key, value]) => releaseKeys.includes(key) || JSON.stringify(value) !== JSON.stringify(defaults[key as keyof LoopConfig])),
+  ) as Partial<LoopConfig>;
 }
 
 /** The keys an `update_config` may change, any subset of them. */

@@ -267,8 +267,8 @@ export interface CrossRule<T> {
 }
 
 export interface ObjectOptions<T> {
-  /** `strict` refuses keys the shape does not know; `strip` drops them. */
-  unknownKeys: 'strict' | 'strip';
+  /** `strict` refuses keys the shape does not know; `strip` drops them; `keep` keeps them as they are. */
+  unknownKeys: 'strict' | 'strip' | 'keep';
   typeMessage?: string;
   across?: readonly CrossRule<T>[];
 }
@@ -296,9 +296,10 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeI
       if (parsed === INVALID) invalid.add(key);
       else if (parsed !== undefined) output[key] = parsed;
     }
-    if (this.options.unknownKeys === 'strict') {
-      const unknown = Object.keys(input).filter((key) => !Object.prototype.hasOwnProperty.call(this.shape, key));
-      if (unknown.length > 0) issues.push({ path, message: 'unknown keys', unknownKeys: unknown });
+    if (this.options.unknownKeys !== 'strip') {
+      const unknown = this.unknownKeysOf(input);
+      if (this.options.unknownKeys === 'keep') for (const key of unknown) output[key] = input[key];
+      else if (unknown.length > 0) issues.push({ path, message: 'unknown keys', unknownKeys: unknown });
     }
     const result = output as ShapeOutput<S>;
     for (const rule of this.options.across ?? []) {
@@ -307,6 +308,11 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeI
       if (problem !== null) issues.push({ path: [...path, rule.blame], message: problem });
     }
     return issues.length > before ? INVALID : result;
+  }
+
+  /** The keys of `value` this shape does not know. */
+  unknownKeysOf(value: Record<string, unknown>): string[] {
+    return Object.keys(value).filter((key) => !Object.prototype.hasOwnProperty.call(this.shape, key));
   }
 
   /** The same shape plus `more`, with the same options. */

@@ -3,7 +3,7 @@
  * workflow drives it, the signal handlers set its flags, `get_status` reads it, and
  * continue-as-new carries it to the next run.
  */
-import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome } from '../shared/config';
+import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome, WorkflowInput } from '../shared/config';
 import type { MtfCompletedNotice, StopRequest } from '../shared/messages';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
@@ -53,11 +53,16 @@ export class LoopState {
   private cycleStartedAt = 0;
   private notices: CompletionNotice[] = [];
 
+  /**
+   * @param carried kept whole, so keys a newer release wrote into it go on to the next run.
+   * @param unknownConfig config keys this version does not know, likewise handed on.
+   */
   constructor(
     public config: LoopConfig,
     private readonly ids: { workflowId: string; runId: string },
-    carried: CarriedState | undefined,
+    private readonly carried: CarriedState | undefined,
     now: number,
+    private readonly unknownConfig: Record<string, unknown> = {},
   ) {
     this.iteration = carried?.iteration ?? 0;
     this.counters = carried?.counters ?? emptyCounters();
@@ -167,6 +172,7 @@ export class LoopState {
 
   carry(): CarriedState {
     return {
+      ...this.carried,
       iteration: this.iteration,
       counters: { ...this.counters },
       last_cycle: this.lastCycle,
@@ -175,6 +181,11 @@ export class LoopState {
       started_at: this.startedAt,
       recent_cycles: this.recentCycles,
     };
+  }
+
+  /** The next run's argument at continue-as-new: the config (and the keys this version does not know) plus the state. */
+  nextInput(): WorkflowInput {
+    return { ...this.unknownConfig, ...this.nextConfig(), carried_state: this.carry() };
   }
 
   status(): LoopStatus {
