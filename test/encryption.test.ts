@@ -44,7 +44,7 @@ const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
 /** Allowed by the symbol rule, and found by a plain text search wherever they leak. */
 const SYMBOLS = ['ZZSECRETUSDT', 'ZZHIDDENETHUSDT'];
 /** The simulator's texts for a 500 and a finished run: the app's own words. */
-const APP_ERROR = 'Internal Server Error (simulated)';
+const APP_ERROR = 'Unable to run MTF cycle.';
 const APP_RESULT = 'MTF run completed';
 
 function keysOf(id = 'test-key-1'): { keys: EncryptionKeys; base64: string } {
@@ -327,7 +327,7 @@ void describe('an encrypted loop on a real dev server', () => {
       const codecEndpoint = `http://127.0.0.1:${port}`;
       const first = await cliShow(env, { workflowId, runId: started.runId }, { codecEndpoint });
       for (const symbol of SYMBOLS) assert.match(first, new RegExp(`symbols\\[\\d\\]: ${symbol}`), `the decoded history shows ${symbol}`);
-      assert.match(first, /encodedAttributes\.message: MTF API answered HTTP 500 .*Internal Server Error \(simulated\)/, 'the decoded history shows the app’s error');
+      assert.match(first, /encodedAttributes\.message: MTF API answered HTTP 500 .*internal_error: Unable to run MTF cycle\./, 'the decoded history shows the app’s error');
       assert.match(first, /last_error: iteration 1: MTF API answered HTTP 500/, 'the state carried into the next run is decoded too');
       assert.ok(runIds.some((id) => first.includes(id)), 'the decoded history shows the MTF run ids');
       // The raw search above would have seen them: the same JSON, decoded by the codec server, holds them.

@@ -13,7 +13,7 @@ import { continueSignal, mtfCompletedSignal, stopSignal } from '../src/shared/me
 import type { LoopSummary } from '../src/shared/status';
 import { SEED_REQUEST_BODY } from './helpers/fixtures';
 import { createTimeSkippingEnv } from './helpers/temporal';
-import { deferred, scriptedActivities, succeed, summary, untilCancelled, withLoop } from './helpers/loop-harness';
+import { deferred, report, scriptedActivities, succeed, untilCancelled, withLoop } from './helpers/loop-harness';
 
 // A fresh test server per test: a test that cancels a running activity can leave the server's
 // time-skipping lock held, and the next test would then wait in real time.
@@ -87,6 +87,31 @@ describe('MtfPingPongWorkflow in skipped time', () => {
     });
   });
 
+  test('a run the app answered but that did nothing is a failure in the streak; a rejected run is skipped with its reason', async () => {
+    const answers = [
+      report({ outcome: 'failed', app_status: 'completed_with_errors', message: 'every contract errored (5 of 5)', symbols_successful: 0 }),
+      report({ outcome: 'failed', app_status: 'completed_with_errors', message: 'no contract was processed (0 of 5 requested)', symbols_processed: 0 }),
+      report({ outcome: 'skipped', app_status: 'rejected', message: 'the app rejected the run (no_reliable_open_state_source)' }),
+      report(),
+    ];
+    const { activities, calls } = scriptedActivities((call, i) => ({ kind: 'completed', report: answers[i] ?? report() }));
+    await withLoop(env, activities, {}, async ({ status }) => {
+      await env.sleep(65_000);
+      let s = await status();
+      assert.deepEqual(s.recent_cycles.map((c) => c.outcome), ['failed', 'failed', 'skipped']);
+      assert.equal(s.counters.consecutive_failures, 2, 'a skip neither adds to the streak nor ends it');
+      assert.equal(s.last_error, 'iteration 3: the app rejected the run (no_reliable_open_state_source)');
+      assert.equal(s.last_cycle?.message, 'the app rejected the run (no_reliable_open_state_source)');
+      assert.equal(calls.length, 3, 'an answered run is never sent again');
+
+      await env.sleep(30_000);
+      s = await status();
+      assert.equal(s.last_cycle?.outcome, 'succeeded');
+      assert.equal(s.counters.consecutive_failures, 0);
+      assert.deepEqual([s.counters.failed, s.counters.skipped, s.counters.succeeded], [2, 1, 1]);
+    });
+  });
+
   test('a kill switch (403) is tried once and the cycle is skipped with the app message', async () => {
     const { activities, calls } = scriptedActivities(() => {
       throw ApplicationFailure.create({ type: MtfError.KillSwitch, message: 'MTF run skipped, kill switch is OFF: Global kill switch is OFF.' });
@@ -108,7 +133,7 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       () => ({ kind: 'accepted', run_id: 'run-202', status_url: 'http://app/api/mtf/runs/run-202' }),
       (input) => {
         polled.push(input.status_url);
-        return summary({ run_id: input.run_id, status: 'partial_success', errors: 1, symbols_successful: 4, success_rate: 80 });
+        return report({ run_id: input.run_id, outcome: 'partial', app_status: 'completed_with_errors', message: 'partial success: 1 error(s)', errors: 1, symbols_successful: 4, success_rate: 80 });
       },
     );
     await withLoop(env, activities, { poll_interval: 7 }, async ({ waitForStatus }) => {

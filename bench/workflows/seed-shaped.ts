@@ -28,7 +28,7 @@ export async function BenchSeedShapedWorkflow(input: BenchLoopInput): Promise<ne
     let status = 'failed';
     try {
       const result = await mtf.callMtfRun(callInput(config, workflowId, iteration));
-      const runId = result.kind === 'completed' ? result.summary.run_id : result.run_id;
+      const runId = result.kind === 'completed' ? result.report.run_id : result.run_id;
       ({ status } = await seed.checkMtfStatus({ run_id: runId }));
     } catch {
       // As in the seed: log and go on to the next cycle.

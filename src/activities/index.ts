@@ -12,21 +12,22 @@ import type {
   CallMtfRunResult,
   HealthCheckResult,
   MtfActivities,
-  MtfRunSummary,
+  RunReport,
 } from '../shared/mtf';
 import {
   MAX_BODY_BYTES,
   appMessage,
   failure,
   failureForStatus,
-  parseAcceptedRun,
-  parseFinishedRun,
+  finalAfterAnswer,
+  isAppJson2xx,
   parseJsonObject,
   sameOrigin,
   send,
   type HttpAnswer,
   type HttpDeps,
 } from './mtf-client';
+import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
 
 export interface ActivityDeps {
   fetch?: typeof fetch;
@@ -58,14 +59,19 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       countRetry(ctx);
       ctx.log.warn('MTF call retried by Temporal; the previous attempt failed', fields);
     }
-    return withHeartbeats(ctx, heartbeat, async () => {
+    return withHeartbeats(ctx, heartbeat, async (beats) => {
       let answer: HttpAnswer | undefined;
       try {
-        answer = input.send_once ? await postOnce(ctx, input) : await post(ctx, input);
+        refuseIfAnswered(ctx);
+        // Once the app has answered a JSON 2xx, every heartbeat says so: an attempt cut short by its
+        // timeout or a lost worker is retried by Temporal, and the retry must not POST again.
+        const onAppAnswer = (httpStatus: number) => beats.report({ answered_http_status: httpStatus });
+        answer = input.send_once ? await postOnce(ctx, input, onAppAnswer) : await post(ctx, input, onAppAnswer);
         countResponse(ctx, answer.status);
         const result = classifyRunAnswer(answer, input);
-        const mtf_run_id = result.kind === 'completed' ? result.summary.run_id : result.run_id;
-        ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, accepted: result.kind === 'accepted' });
+        const mtf_run_id = result.kind === 'completed' ? result.report.run_id : result.run_id;
+        const outcome = result.kind === 'completed' ? result.report.outcome : 'accepted';
+        ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, outcome });
         return result;
       } catch (err) {
         if (!answer) countResponse(ctx, null);
@@ -76,8 +82,9 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     });
   }
 
-  function post(ctx: Context, input: CallMtfRunInput): Promise<HttpAnswer> {
-    return send(http, input.url, { method: 'POST', body: input.body, headers: { 'idempotency-key': input.idempotency_key } }, attemptSignal(ctx));
+  function post(ctx: Context, input: CallMtfRunInput, onAppAnswer: (httpStatus: number) => void): Promise<HttpAnswer> {
+    const headers = { 'idempotency-key': input.idempotency_key };
+    return send(http, input.url, { method: 'POST', body: input.body, headers, onAppAnswer }, attemptSignal(ctx));
   }
 
   /**
@@ -85,11 +92,11 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
    * refused connection, which provably never reached the app, is tried again, here; any other
    * failure after the request left may have placed orders and ends the cycle.
    */
-  async function postOnce(ctx: Context, input: CallMtfRunInput): Promise<HttpAnswer> {
+  async function postOnce(ctx: Context, input: CallMtfRunInput, onAppAnswer: (httpStatus: number) => void): Promise<HttpAnswer> {
     const { initial, coefficient, maximum } = input.connect_backoff;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await post(ctx, input);
+        return await post(ctx, input, onAppAnswer);
       } catch (err) {
         const refused = err instanceof ApplicationFailure && err.type === MtfError.Unreachable;
         if (!refused) throw mayHaveExecuted(err);
@@ -107,17 +114,17 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     }
   }
 
-  async function awaitMtfRun(input: AwaitMtfRunInput): Promise<MtfRunSummary> {
+  async function awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport> {
     const ctx = Context.current();
     const fields = { iteration: input.iteration, attempt: ctx.info.attempt, mtf_run_id: input.run_id };
     if (ctx.info.attempt > 1) countRetry(ctx);
     return withHeartbeats(ctx, heartbeat, async () => {
       try {
         for (;;) {
-          const summary = await readRunStatus(ctx, input);
-          if (summary) {
-            ctx.log.info('accepted MTF run finished', { ...fields, status: summary.status });
-            return summary;
+          const report = await readRunStatus(ctx, input);
+          if (report) {
+            ctx.log.info('accepted MTF run finished', { ...fields, outcome: report.outcome, app_status: report.app_status });
+            return report;
           }
           await ctx.sleep(input.poll_interval * 1000);
         }
@@ -128,8 +135,8 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     });
   }
 
-  /** One read of an accepted run's status: its summary when it has ended, null while it runs. */
-  async function readRunStatus(ctx: Context, input: AwaitMtfRunInput): Promise<MtfRunSummary | null> {
+  /** One read of an accepted run's status: its report when it has ended, null while it runs. */
+  async function readRunStatus(ctx: Context, input: AwaitMtfRunInput): Promise<RunReport | null> {
     let answer: HttpAnswer;
     try {
       const withToken = sameOrigin(input.status_url, input.mtf_url);
@@ -154,9 +161,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       ctx.log.warn('MTF run status answered an error; polling on', { iteration: input.iteration, mtf_run_id: input.run_id, http_status: answer.status, message: appMessage(answer) });
       return null;
     }
-    const body = parseJsonObject(answer, input.status_url);
-    if (body.status === 'running' || body.status === 'accepted' || body.status === 'pending') return null;
-    return parseFinishedRun(body, input.status_url);
+    return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status);
   }
 
   async function health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult> {
@@ -211,19 +216,24 @@ function logFailure(ctx: Context, message: string, err: unknown, fields: Record<
   ctx.log.warn(message, { ...fields, error_type: type, error: err instanceof Error ? err.message : String(err), retryable });
 }
 
-/** A run answer → a finished run, an accepted run, or its typed failure. */
+/**
+ * A run answer → a finished run, an accepted run, or its typed failure. Once the app has answered
+ * a JSON 2xx it ran the cycle: whatever cannot be read in that answer is final, never re-sent. A
+ * 2xx that is not JSON (a proxy's page) stays a retryable bad answer.
+ */
 function classifyRunAnswer(answer: HttpAnswer, input: CallMtfRunInput): CallMtfRunResult {
-  if (answer.status === 200) {
-    return { kind: 'completed', summary: parseFinishedRun(parseJsonObject(answer, input.url), input.url) };
-  }
-  if (answer.status === 202) {
-    const accepted = parseAcceptedRun(parseJsonObject(answer, input.url), input.url, input.status_url_template);
-    return { kind: 'accepted', ...accepted };
-  }
-  if (answer.status >= 200 && answer.status < 300) {
+  if (answer.status < 200 || answer.status >= 300) throw failureForStatus(answer, input.url);
+  try {
+    if (answer.status === 200) {
+      return { kind: 'completed', report: readFinishedRun(parseJsonObject(answer, input.url), input.url, answer.status) };
+    }
+    if (answer.status === 202) {
+      return { kind: 'accepted', ...readAcceptedRun(parseJsonObject(answer, input.url), input.url, input.status_url_template) };
+    }
     throw failure(MtfError.BadResponse, `MTF API answered HTTP ${answer.status} from ${input.url}; expected 200 or 202`);
+  } catch (err) {
+    throw isAppJson2xx(answer.status, answer.contentType) ? finalAfterAnswer(err, answer.status) : err;
   }
-  throw failureForStatus(answer, input.url);
 }
 
 /**
@@ -240,16 +250,55 @@ function mayHaveExecuted(err: unknown): unknown {
   );
 }
 
-async function withHeartbeats<T>(ctx: Context, timing: { afterMs: number; everyMs: number }, work: () => Promise<T>): Promise<T> {
+/** The heartbeat details of an attempt whose POST the app answered with a JSON 2xx. */
+interface AnsweredDetails {
+  answered_http_status: number;
+}
+
+/**
+ * A retried attempt of a cycle whose earlier attempt already had the app's JSON 2xx (its
+ * heartbeat said so) fails at once, final: the app ran that cycle.
+ */
+function refuseIfAnswered(ctx: Context): void {
+  const details = ctx.info.heartbeatDetails as Partial<AnsweredDetails> | undefined;
+  const status = details?.answered_http_status;
+  if (typeof status !== 'number') return;
+  throw failure(
+    MtfError.AnsweredUnreadable,
+    `attempt ${ctx.info.attempt - 1} had the app's answer (HTTP ${status}) but could not finish reading it; the run is not sent again`,
+  );
+}
+
+interface Beats {
+  /**
+   * From now on every heartbeat carries `details`. A body that is still arriving a moment later
+   * (a second, or a quarter of the attempt's timeout if shorter) gets one at once, so the attempt's
+   * timeout cannot beat the news; a quick answer, the usual case, costs no heartbeat.
+   */
+  report(details: AnsweredDetails): void;
+}
+
+async function withHeartbeats<T>(ctx: Context, timing: { afterMs: number; everyMs: number }, work: (beats: Beats) => Promise<T>): Promise<T> {
   let every: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Timeout | undefined;
+  let details: AnsweredDetails | undefined;
+  const beat = () => ctx.heartbeat(details);
   const first = setTimeout(() => {
-    ctx.heartbeat();
-    every = setInterval(() => ctx.heartbeat(), timing.everyMs);
+    beat();
+    every = setInterval(beat, timing.everyMs);
   }, timing.afterMs);
+  const beats: Beats = {
+    report(next) {
+      details = next;
+      if (every) beat();
+      else soon = setTimeout(beat, Math.min(1_000, ctx.info.startToCloseTimeoutMs / 4));
+    },
+  };
   try {
-    return await work();
+    return await work(beats);
   } finally {
     clearTimeout(first);
+    clearTimeout(soon);
     clearInterval(every);
   }
 }

@@ -4,11 +4,17 @@
  * Knows nothing of Temporal's context: the activities pass the abort signal in.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { MtfError, NON_RETRYABLE_ERRORS, type MtfErrorType } from '../shared/errors';
-import type { MtfRunSummary } from '../shared/mtf';
+import { MtfError } from '../shared/errors';
+import { failure } from './failure';
+import { appError, asObject, shorten } from './run-answer';
 
-/** Larger answers are refused: the summary is a few KiB, and a runaway body must not grow the worker. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { failure };
+
+/**
+ * Larger answers are refused: today's app answers tens of KiB for 150 contracts, mostly per-symbol
+ * context, so a 500-contract answer fits with room to spare; a runaway body must not grow the worker.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface HttpDeps {
   fetch: typeof fetch;
@@ -30,19 +36,30 @@ export function isConnectionRefused(err: unknown): boolean {
   return cause?.code === 'ECONNREFUSED';
 }
 
-/** The failure carries its own retryability, so it holds under any retry policy, not only the workflow's. */
-export function failure(type: MtfErrorType, message: string, details?: Record<string, unknown>): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, details: details ? [details] : undefined, nonRetryable: NON_RETRYABLE_ERRORS.includes(type) });
+/** A 2xx with a JSON body comes from the app itself (a proxy's page is HTML): the app ran the request. */
+export function isAppJson2xx(status: number, contentType: string): boolean {
+  return status >= 200 && status < 300 && /\bjson\b/i.test(contentType);
+}
+
+/**
+ * A failure met after the app answered a JSON 2xx: the run happened, so nothing that follows may
+ * send it again. A retryable failure becomes `MtfAnsweredUnreadable`; a final one stays as it is.
+ */
+export function finalAfterAnswer(err: unknown, httpStatus: number): unknown {
+  if (!(err instanceof ApplicationFailure) || err.nonRetryable) return err;
+  return failure(MtfError.AnsweredUnreadable, `${err.message}; the app answered HTTP ${httpStatus}, so the run is not sent again`);
 }
 
 /**
  * Sends one request and reads its whole answer within `maxBodyBytes`. Network errors become
  * `MtfUnreachable` (connection refused) or `MtfNetworkError`; an abort is rethrown as it came.
+ * With `onAppAnswer` (the run's POST), it is called as soon as a JSON 2xx has arrived, and a body
+ * that cannot be read after that (cut off, over the limit) is final: the app ran the request.
  */
 export async function send(
   deps: HttpDeps,
   url: string,
-  init: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string>; withToken?: boolean },
+  init: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string>; withToken?: boolean; onAppAnswer?: (httpStatus: number) => void },
   signal: AbortSignal,
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
@@ -63,13 +80,16 @@ export async function send(
     if (isConnectionRefused(err)) throw failure(MtfError.Unreachable, `MTF API unreachable at ${url}: connection refused`);
     throw failure(MtfError.Network, `MTF API request to ${url} failed: ${describeNetworkError(err)}`);
   }
-  const text = await readBounded(response, deps.maxBodyBytes, url, signal);
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type') ?? '',
-    text,
-    latencyMs: Math.round(performance.now() - started),
-  };
+  const contentType = response.headers.get('content-type') ?? '';
+  const ran = init.onAppAnswer !== undefined && isAppJson2xx(response.status, contentType);
+  if (ran) init.onAppAnswer?.(response.status);
+  let text: string;
+  try {
+    text = await readBounded(response, deps.maxBodyBytes, url, signal);
+  } catch (err) {
+    throw ran ? finalAfterAnswer(err, response.status) : err;
+  }
+  return { status: response.status, contentType, text, latencyMs: Math.round(performance.now() - started) };
 }
 
 function describeNetworkError(err: unknown): string {
@@ -120,18 +140,6 @@ export function sameOrigin(a: string, b: string): boolean {
 
 type Json = Record<string, unknown>;
 
-function asObject(value: unknown): Json | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
-}
-
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
 /** Parses a JSON object answer; anything else is a clear `MtfBadResponse`. */
 export function parseJsonObject(answer: HttpAnswer, url: string): Json {
   let parsed: unknown;
@@ -148,71 +156,20 @@ export function parseJsonObject(answer: HttpAnswer, url: string): Json {
 /** The first words of a body, for messages: an HTML page is reduced to its title. */
 export function preview(text: string): string {
   const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
-  const flat = (title ?? text).replace(/\s+/g, ' ').trim();
-  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat || '(empty body)';
+  return shorten(title ?? text) || '(empty body)';
 }
 
-/** The app's own `message` when the body is its JSON, else a preview of the body. */
+/** The app's own `message` (with its `error_code`, where it gives one) when the body is its JSON, else a preview of the body. */
 export function appMessage(answer: HttpAnswer): string {
+  let body: Json | null = null;
   try {
-    const message = asObject(JSON.parse(answer.text))?.message;
-    if (typeof message === 'string' && message !== '') return message;
+    body = asObject(JSON.parse(answer.text));
   } catch {
     // not JSON: an HTML page from the proxy, most likely
   }
-  return preview(answer.text);
-}
-
-/**
- * A finished run's body (`status` success / partial_success with `data.summary`) → its summary;
- * `status: error` → `MtfRunFailed`; any other shape → `MtfBadResponse`.
- */
-export function parseFinishedRun(body: Json, url: string): MtfRunSummary {
-  const status = body.status;
-  if (status === 'error') {
-    throw failure(MtfError.RunFailed, `MTF run failed: ${stringOrNull(body.message) ?? 'the app gave no message'}`);
-  }
-  const data = asObject(body.data);
-  const summary = asObject(data?.summary);
-  if ((status !== 'success' && status !== 'partial_success') || !summary) {
-    throw failure(
-      MtfError.BadResponse,
-      `MTF API answer from ${url} does not have the documented shape (status success|partial_success with data.summary); got status ${JSON.stringify(status ?? null)}`,
-    );
-  }
-  return {
-    status,
-    run_id: stringOrNull(summary.run_id),
-    message: stringOrNull(body.message),
-    execution_time_seconds: numberOrNull(summary.execution_time_seconds),
-    symbols_requested: numberOrNull(summary.symbols_requested),
-    symbols_successful: numberOrNull(summary.symbols_successful),
-    symbols_failed: numberOrNull(summary.symbols_failed),
-    success_rate: numberOrNull(summary.success_rate),
-    errors: Array.isArray(data?.errors) ? data.errors.length : 0,
-  };
-}
-
-/** An accepted (202) run's id and status URL, resolved against the run URL, or the template's. */
-export function parseAcceptedRun(body: Json, runUrl: string, statusUrlTemplate: string): { run_id: string; status_url: string } {
-  const data = asObject(body.data);
-  const runId = stringOrNull(data?.run_id);
-  if (!runId) throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but gave no data.run_id`);
-  const given = stringOrNull(data?.status_url);
-  let statusUrl: URL;
-  try {
-    statusUrl = new URL(given ?? statusUrlTemplate.replaceAll('{run_id}', encodeURIComponent(runId)), runUrl);
-  } catch {
-    throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but its status URL is not a URL`);
-  }
-  // The status URL goes into the workflow's history: no credentials in it, and nothing but http(s).
-  if (statusUrl.username || statusUrl.password) {
-    throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but its status URL embeds credentials; refused`);
-  }
-  if (statusUrl.protocol !== 'http:' && statusUrl.protocol !== 'https:') {
-    throw failure(MtfError.BadResponse, `MTF API accepted the run at ${runUrl} but its status URL is not http(s): ${statusUrl.protocol}`);
-  }
-  return { run_id: runId, status_url: statusUrl.toString() };
+  const { message, code } = appError(body);
+  if (code) return `${code}: ${message ?? 'the app gave no message'}`;
+  return message ?? preview(answer.text);
 }
 
 /** Non-2xx answers → their typed failure. */

@@ -13,11 +13,16 @@ export const MtfError = {
   Unreachable: 'MtfUnreachable',
   /** The connection failed or timed out after the request may have been sent. */
   Network: 'MtfNetworkError',
-  /** The answer is not the documented JSON, or is larger than the limit. */
+  /** The answer is not the app's JSON (an HTML page from a proxy, a 2xx other than 200/202 without JSON): retried. */
   BadResponse: 'MtfBadResponse',
+  /**
+   * The app answered a JSON 2xx, so it ran the cycle, but the answer cannot be read (cut off, over
+   * the limit, not JSON, a status or shape this version does not know): never sent again.
+   */
+  AnsweredUnreadable: 'MtfAnsweredUnreadable',
   /** A live, non-idempotent run failed after it may have reached the app: never sent again. */
   LiveMayHaveExecuted: 'MtfLiveRunMayHaveExecuted',
-  /** An accepted run ended with `status: error`. */
+  /** The run ended with `status: error` (a 200 carrying a failed run, or an accepted run's end). */
   RunFailed: 'MtfRunFailed',
   /** The status route answered 404: the app does not know the run. */
   RunUnknown: 'MtfRunUnknown',
@@ -27,6 +32,7 @@ export type MtfErrorType = (typeof MtfError)[keyof typeof MtfError];
 export const NON_RETRYABLE_ERRORS: readonly MtfErrorType[] = [
   MtfError.KillSwitch,
   MtfError.Rejected,
+  MtfError.AnsweredUnreadable,
   MtfError.LiveMayHaveExecuted,
   MtfError.RunFailed,
   MtfError.RunUnknown,

@@ -40,8 +40,35 @@ export interface CallMtfRunInput {
   connect_backoff: { initial: number; coefficient: number; maximum: number };
 }
 
-/** The figures of a finished run, from the app's `data.summary`. */
-export interface MtfRunSummary {
+/** How a run the app answered went, as the loop counts it. */
+export type RunOutcome = 'succeeded' | 'partial' | 'failed' | 'skipped';
+
+/**
+ * A finished run, read from either answer generation (src/activities/run-answer.ts): what the
+ * activity hands the workflow, never the app's whole body.
+ */
+export interface RunReport {
+  outcome: RunOutcome;
+  /** The run's own status word as the app gave it, lower-case (`completed`, `partial_success`, `rejected` …). */
+  app_status: string;
+  run_id: string | null;
+  /** Why the run was partial, failed or skipped; for a success, the app's own word where it gave one (a callback's), else null. */
+  message: string | null;
+  execution_time_seconds: number | null;
+  symbols_requested: number | null;
+  symbols_processed: number | null;
+  symbols_successful: number | null;
+  symbols_failed: number | null;
+  success_rate: number | null;
+  /** `data.errors`' count. */
+  errors: number;
+}
+
+/**
+ * What activities of earlier releases returned for a finished run (seed-era answers only). Their
+ * results stay in the histories of running loops, so the workflow still reads them.
+ */
+export interface LegacyRunSummary {
   status: 'success' | 'partial_success';
   run_id: string | null;
   message: string | null;
@@ -53,9 +80,36 @@ export interface MtfRunSummary {
   errors: number;
 }
 
+/** A finished run's report, from this release's activities or an earlier release's (replayed from history). */
+export function reportOf(finished: RunReport | LegacyRunSummary): RunReport {
+  if ('outcome' in finished) return finished;
+  const partial = finished.status === 'partial_success';
+  return {
+    outcome: partial ? 'partial' : 'succeeded',
+    app_status: finished.status,
+    run_id: finished.run_id,
+    message: partial ? `partial success: ${finished.errors} error(s)` : null,
+    execution_time_seconds: finished.execution_time_seconds,
+    symbols_requested: finished.symbols_requested,
+    symbols_processed: null,
+    symbols_successful: finished.symbols_successful,
+    symbols_failed: finished.symbols_failed,
+    success_rate: finished.success_rate,
+    errors: finished.errors,
+  };
+}
+
 export type CallMtfRunResult =
-  | { kind: 'completed'; summary: MtfRunSummary }
+  | { kind: 'completed'; report: RunReport }
   | { kind: 'accepted'; run_id: string; status_url: string };
+
+/** `CallMtfRunResult` as earlier releases recorded it in history. */
+export type RecordedCallMtfRunResult = CallMtfRunResult | { kind: 'completed'; summary: LegacyRunSummary };
+
+/** The finished run of a call's result, whichever release recorded it. */
+export function finishedReport(result: Extract<RecordedCallMtfRunResult, { kind: 'completed' }>): RunReport {
+  return 'report' in result ? result.report : reportOf(result.summary);
+}
 
 export interface AwaitMtfRunInput {
   /** The loop's iteration, for the activity's log lines. */
@@ -77,6 +131,6 @@ export interface HealthCheckResult {
 /** The activities the workflow calls; `createActivities` in src/activities builds them. */
 export interface MtfActivities {
   callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult>;
-  awaitMtfRun(input: AwaitMtfRunInput): Promise<MtfRunSummary>;
+  awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport>;
   health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult>;
 }

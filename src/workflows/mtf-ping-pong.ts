@@ -23,22 +23,42 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState, TimeoutType } from '@temporalio/common';
-import { ConfigError, parseConfigUpdate, parseWorkflowInput, statusUrlTemplate, type LoopConfig, type WorkflowInput } from '../shared/config';
+import {
+  ConfigError,
+  parseConfigUpdate,
+  parseWorkflowInput,
+  setAsideUnknownConfig,
+  statusUrlTemplate,
+  unknownCarriedKeys,
+  type LoopConfig,
+  type WorkflowInput,
+} from '../shared/config';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
 import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal, updateConfigUpdate } from '../shared/messages';
-import { runRequestBody, type CallMtfRunResult, type MtfActivities, type MtfRunSummary } from '../shared/mtf';
+import {
+  finishedReport,
+  reportOf,
+  runRequestBody,
+  type CallMtfRunResult,
+  type LegacyRunSummary,
+  type MtfActivities,
+  type RecordedCallMtfRunResult,
+  type RunReport,
+} from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
 import { awaitOptions, callOptions, sendsOnce } from './policy';
 import { LoopVisibility } from './visibility';
 
 export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSummary> {
-  const { carried_state, ...config } = validateInput(input);
   const info = workflowInfo();
-  const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId }, carried_state, Date.now());
+  const { config, carried_state, unknown_config } = validateInput(input, info.continuedFromExecutionRunId !== undefined);
+  const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId }, carried_state, Date.now(), unknown_config);
   const shown = new LoopVisibility();
   setHandlers(loop);
   log.info(carried_state ? 'loop continued as new' : 'loop started', { iteration: loop.iteration, continue_mode: config.continue_mode });
+  const unknownKeys = [...Object.keys(unknown_config), ...unknownCarriedKeys(carried_state)];
+  if (unknownKeys.length > 0) log.warn('this worker does not know some keys of the loop (a newer release wrote them); they are kept as they are', { keys: unknownKeys });
 
   try {
     for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
@@ -76,16 +96,19 @@ async function callAndAwaitCompletion(loop: LoopState, shown: LoopVisibility): P
   log.info('cycle started', { iteration: loop.iteration });
   try {
     const call = await callMtfRun(loop);
-    const summary = call.kind === 'completed' ? call.summary : await awaitCompletion(loop, call, shown);
-    return resultFromSummary(summary);
+    const report = call.kind === 'accepted' ? await awaitCompletion(loop, call, shown) : finishedReport(call);
+    return resultFromReport(report);
   } catch (err) {
     if (isCancellation(err)) throw err;
     return resultFromFailure(err, loop.config);
   }
 }
 
-/** Step 1. Every attempt of one cycle carries the same Idempotency-Key. */
-function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
+/**
+ * Step 1. Every attempt of one cycle carries the same Idempotency-Key. The result may be one an
+ * earlier release recorded (a replay), hence its recorded type.
+ */
+function callMtfRun(loop: LoopState): Promise<RecordedCallMtfRunResult> {
   const { config } = loop;
   const activities = proxyActivities<MtfActivities>(callOptions(config, budgetLeft(loop)));
   return activities.callMtfRun({
@@ -105,14 +128,15 @@ function callMtfRun(loop: LoopState): Promise<CallMtfRunResult> {
 }
 
 /** Step 2 for an accepted run: poll its status, or take the app's `mtf_completed` callback, whichever comes first. */
-async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<MtfRunSummary> {
+async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<RunReport> {
   loop.phase = 'awaiting_completion';
   shown.phase(loop);
   const activities = proxyActivities<MtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
   const scope = new CancellationScope();
   let polled = false;
+  // An earlier release's activity answered a seed-era summary: a replay still reads it.
   const polling = scope.run(() =>
-    activities.awaitMtfRun({
+    (activities.awaitMtfRun as (...args: Parameters<MtfActivities['awaitMtfRun']>) => Promise<RunReport | LegacyRunSummary>)({
       iteration: loop.iteration,
       run_id: accepted.run_id,
       status_url: accepted.status_url,
@@ -126,16 +150,18 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResu
   );
   await condition(() => polled || loop.noticeFor(accepted.run_id) !== undefined);
   const notice = loop.noticeFor(accepted.run_id);
-  if (polled || !notice) return polling;
+  if (polled || !notice) return reportOf(await polling);
   scope.cancel();
   log.info('accepted MTF run completed by callback', { iteration: loop.iteration, mtf_run_id: notice.run_id });
   if (notice.failed) throw ApplicationFailure.create({ type: MtfError.RunFailed, message: `MTF run failed: ${notice.message ?? 'reported by callback'}` });
   return {
-    status: 'success',
+    outcome: 'succeeded',
+    app_status: 'success',
     run_id: notice.run_id,
     message: notice.message,
     execution_time_seconds: null,
     symbols_requested: null,
+    symbols_processed: null,
     symbols_successful: null,
     symbols_failed: null,
     success_rate: null,
@@ -196,7 +222,7 @@ async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility): P
   loop.phase = 'continuing_as_new';
   shown.phase(loop);
   log.info('continuing as new', { iteration: loop.iteration, history_length: workflowInfo().historyLength });
-  return continueAsNew<typeof MtfPingPongWorkflow>({ ...loop.nextConfig(), carried_state: loop.carry() });
+  return continueAsNew<typeof MtfPingPongWorkflow>(loop.nextInput());
 }
 
 function setHandlers(loop: LoopState): void {
@@ -231,9 +257,12 @@ function setHandlers(loop: LoopState): void {
   });
 }
 
-function validateInput(input: WorkflowInput | undefined) {
+/** A fresh start refuses unknown keys; a continued run keeps them aside (see setAsideUnknownConfig). */
+function validateInput(input: WorkflowInput | undefined, continued: boolean) {
   try {
-    return parseWorkflowInput(input);
+    const { known, unknown_config } = continued ? setAsideUnknownConfig(input) : { known: input, unknown_config: {} };
+    const { carried_state, ...config } = parseWorkflowInput(known);
+    return { config, carried_state, unknown_config };
   } catch (err) {
     // Fail the workflow at once, naming the key, instead of retrying its task forever.
     if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, INVALID_CONFIG);
@@ -251,15 +280,15 @@ function budgetLeft(loop: LoopState): number {
   return Math.max(loop.cycleDeadline() - Date.now(), 1);
 }
 
-function resultFromSummary(summary: MtfRunSummary): CycleResult {
+function resultFromReport(report: RunReport): CycleResult {
   return {
-    outcome: summary.status === 'partial_success' ? 'partial' : 'succeeded',
-    mtf_run_id: summary.run_id,
-    message: summary.status === 'partial_success' ? `partial success: ${summary.errors} error(s)` : null,
-    mtf_execution_seconds: summary.execution_time_seconds,
-    symbols_requested: summary.symbols_requested,
-    symbols_successful: summary.symbols_successful,
-    success_rate: summary.success_rate,
+    outcome: report.outcome,
+    mtf_run_id: report.run_id,
+    message: report.message,
+    mtf_execution_seconds: report.execution_time_seconds,
+    symbols_requested: report.symbols_requested,
+    symbols_successful: report.symbols_successful,
+    success_rate: report.success_rate,
   };
 }
 

@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { LoopConfigInput } from '../../src/shared/config';
 import { WORKFLOW_TYPE, getStatusQuery } from '../../src/shared/messages';
-import type { AwaitMtfRunInput, CallMtfRunInput, CallMtfRunResult, MtfActivities, MtfRunSummary } from '../../src/shared/mtf';
+import type { AwaitMtfRunInput, CallMtfRunInput, CallMtfRunResult, MtfActivities, RunReport } from '../../src/shared/mtf';
 import type { LoopStatus } from '../../src/shared/status';
 import { workflowSource } from '../../src/worker/worker';
 import { uniqueId } from './temporal';
@@ -16,15 +16,18 @@ export interface RecordedCall {
 }
 
 export type CallScript = (call: RecordedCall, index: number) => Promise<CallMtfRunResult> | CallMtfRunResult;
-export type AwaitScript = (input: AwaitMtfRunInput) => Promise<MtfRunSummary> | MtfRunSummary;
+export type AwaitScript = (input: AwaitMtfRunInput) => Promise<RunReport> | RunReport;
 
-export function summary(overrides: Partial<MtfRunSummary> = {}): MtfRunSummary {
+/** A finished run's report as the activity hands it over: a success over the seed's five symbols unless overridden. */
+export function report(overrides: Partial<RunReport> = {}): RunReport {
   return {
-    status: 'success',
+    outcome: 'succeeded',
+    app_status: 'completed',
     run_id: uniqueId('run'),
-    message: 'MTF run completed',
+    message: null,
     execution_time_seconds: 1.5,
     symbols_requested: 5,
+    symbols_processed: 5,
     symbols_successful: 5,
     symbols_failed: 0,
     success_rate: 100,
@@ -33,11 +36,11 @@ export function summary(overrides: Partial<MtfRunSummary> = {}): MtfRunSummary {
   };
 }
 
-export const succeed: CallScript = () => ({ kind: 'completed', summary: summary() });
+export const succeed: CallScript = () => ({ kind: 'completed', report: report() });
 
 /** Activities that record every call and answer as the test's script says. */
 // (They must not call the test server themselves: that upsets its time-skipping locks.)
-export function scriptedActivities(onCall: CallScript, onAwait: AwaitScript = () => summary()) {
+export function scriptedActivities(onCall: CallScript, onAwait: AwaitScript = () => report()) {
   const calls: RecordedCall[] = [];
   const activities: MtfActivities = {
     callMtfRun(input) {
