@@ -28,14 +28,27 @@ interface Scenario {
   firstRun?: boolean;
 }
 
+const SEED: Partial<SimulatorBehaviour> = { answer: 'seed' };
+const TODAY: Partial<SimulatorBehaviour> = { answer: 'today' };
+
 const SCENARIOS: Scenario[] = [
-  { name: 'auto-mode', behaviour: {}, config: { ping_interval: 0.2 }, cycles: 3 },
-  { name: 'signal-mode', behaviour: {}, config: { ping_interval: 0.2, continue_mode: 'signal' }, cycles: 3 },
-  { name: 'accepted-run-polling', behaviour: { mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
-  { name: 'retries-then-success', behaviour: { fault: 'http500', fault_count: 3 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1 }, cycles: 2 },
-  { name: 'continue-as-new', behaviour: {}, config: { ping_interval: 0.2, max_cycles_per_run: 2 }, cycles: 3, firstRun: true },
+  // Recorded before today's answer existed: their activities returned the seed-era summary.
+  { name: 'auto-mode', behaviour: SEED, config: { ping_interval: 0.2 }, cycles: 3 },
+  { name: 'signal-mode', behaviour: SEED, config: { ping_interval: 0.2, continue_mode: 'signal' }, cycles: 3 },
+  { name: 'accepted-run-polling', behaviour: { ...SEED, mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
+  { name: 'retries-then-success', behaviour: { ...SEED, fault: 'http500', fault_count: 3 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1 }, cycles: 2 },
+  { name: 'continue-as-new', behaviour: SEED, config: { ping_interval: 0.2, max_cycles_per_run: 2 }, cycles: 3, firstRun: true },
   // Started with the search attributes: the first outcome, `failing` after 3 failed cycles, `running` again, `stopped`.
-  { name: 'search-attributes', behaviour: { fault: 'http500', fault_count: 9 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 0.2 }, cycles: 4 },
+  {
+    name: 'search-attributes',
+    behaviour: { ...SEED, fault: 'http500', fault_count: 9 },
+    config: { ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 0.2 },
+    cycles: 4,
+  },
+  // Today's answer: reports, a partial run, an answered-but-unreadable run (final, one attempt), an accepted run polled.
+  { name: 'today-answer', behaviour: { ...TODAY, run_result: 'partial_success' }, config: { ping_interval: 0.2 }, cycles: 2 },
+  { name: 'today-unreadable-answer', behaviour: { ...TODAY, fault: 'unknown_status', fault_count: 1 }, config: { ping_interval: 0.2 }, cycles: 2 },
+  { name: 'today-accepted-run-polling', behaviour: { ...TODAY, mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
 ];
 
 async function main(): Promise<void> {
