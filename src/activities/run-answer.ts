@@ -148,7 +148,8 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number): Ru
 function contractVerdict(report: RunReport, results: Json[] | null, errors: unknown[]): string | null {
   const first = firstError(errors);
   const detail = first ? `; first error: ${first}` : '';
-  const processed = results?.length ?? report.symbols_processed;
+  // The per-contract list when it lists any; else the figures (an empty list beside a count says nothing).
+  const processed = results && results.length > 0 ? results.length : (report.symbols_processed ?? results?.length ?? null);
   if (processed === 0 && (report.symbols_requested ?? 0) > 0) {
     return `no contract was processed (0 of ${report.symbols_requested} requested)${detail}`;
   }

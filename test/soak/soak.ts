@@ -27,6 +27,7 @@ import { MtfError } from '../../src/shared/errors';
 import type { CallMtfRunInput } from '../../src/shared/mtf';
 import type { LoopSummary } from '../../src/shared/status';
 import { DEFAULT_SYMBOLS } from '../../src/simulator/server';
+import { verdictOf } from '../../src/simulator/verdicts';
 import { createMtfWorker } from '../../src/worker/worker';
 import { waitFor } from '../helpers/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
@@ -204,7 +205,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const requests = await sim.runRequests();
     for (const { workflowId, firstRunId } of loops) {
       const summary = await (summaries.get(workflowId) as Promise<LoopSummary>);
-      const fromLog = reconcileLog(requests, workflowId, firstRunId, summary, problems);
+      const fromLog = reconcileLog(requests, workflowId, firstRunId, summary, readyPerRun(opts.seed), problems);
       for (const [n, count] of Object.entries(fromLog.attemptsPerCycle)) perCycle[n] = (perCycle[n] ?? 0) + count;
       const runs = await reconcileHistory(client, workflowId, firstRunId, opts.maxCyclesPerRun, summary, fromLog.byKey, problems);
       figures.push({
@@ -336,7 +337,12 @@ interface KeyRecord {
  * a kill-switch 403 was skipped and never retried, a 5xx was retried until the last allowed attempt
  * and then failed. The tallies must equal the loop's counters.
  */
-function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRunId: string, summary: LoopSummary, problems: string[]) {
+/** The contracts of one successful run that the app calls READY: its verdicts are stable per symbol and seed. */
+function readyPerRun(seed: number): number {
+  return DEFAULT_SYMBOLS.filter((symbol) => verdictOf(symbol, seed).status === 'READY').length;
+}
+
+function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRunId: string, summary: LoopSummary, ready: number, problems: string[]) {
   const prefix = `${workflowId}/`;
   const byKey = new Map<string, LoggedRequest[]>();
   for (const r of all) {
@@ -398,9 +404,9 @@ function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRu
     ...tally,
     consecutive_failures: consecutiveFailures,
     continue_timeouts: 0,
-    // The simulator analyses every symbol it is sent: each success counts all of them.
+    // The simulator analyses every symbol it is sent; today's app counts the READY ones as successful.
     symbols_requested: tally.succeeded * DEFAULT_SYMBOLS.length,
-    symbols_successful: tally.succeeded * DEFAULT_SYMBOLS.length,
+    symbols_successful: tally.succeeded * ready,
   };
   if (JSON.stringify(counters) !== JSON.stringify(expected)) {
     problems.push(`${workflowId}: the loop's counters ${JSON.stringify(counters)} differ from the simulator's log ${JSON.stringify(expected)}`);
