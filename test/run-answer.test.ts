@@ -1,0 +1,166 @@
+/**
+ * The one reader of the app's answers, on the bodies ../shared/mtf-api.md gives for each
+ * generation (and the traps around them): the mapping a reader sees side by side in
+ * src/activities/run-answer.ts. The same reader meets the real simulator in mtf-client.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { readFinishedRun, readRunProgress } from '../src/activities/run-answer';
+import { MtfError } from '../src/shared/errors';
+
+const URL = 'http://app/api/mtf/run';
+const read = (body: Record<string, unknown>) => readFinishedRun(body, URL, 200);
+
+/** The seed era's example answer. */
+const SEED_EXAMPLE = {
+  status: 'success',
+  message: 'MTF run completed',
+  data: {
+    summary: {
+      run_id: '550e8400-e29b-41d4-a716-446655440000',
+      execution_time_seconds: 2.456,
+      symbols_requested: 2,
+      symbols_processed: 2,
+      symbols_successful: 1,
+      symbols_failed: 1,
+      symbols_skipped: 0,
+      success_rate: 50.0,
+      dry_run: true,
+      force_run: false,
+      timestamp: '2024-01-15 14:30:25',
+    },
+    results: { BTCUSDT: { status: 'success', signal_side: 'LONG', order_plan_id: null } },
+    errors: [],
+    workers: 1,
+  },
+};
+
+/** Today's example answer: 148 contracts, 3 READY, 145 not (INVALID counts in symbols_failed). */
+function todayExample(overrides: { status?: string; symbols?: Record<string, unknown>; errors?: unknown[]; run?: Record<string, unknown> } = {}) {
+  const status = overrides.status ?? 'completed';
+  return {
+    status,
+    message: 'MTF run completed',
+    data: {
+      run: {
+        run_id: 'mtf-loop:7f3c:42',
+        status,
+        execution_time_seconds: 31.4,
+        symbols_requested: 148,
+        symbols_processed: 148,
+        symbols_successful: 3,
+        symbols_failed: 145,
+        symbols_skipped: 0,
+        success_rate: 2.03,
+        ...overrides.run,
+      },
+      symbols: overrides.symbols ?? {
+        BTCUSDT: { symbol: 'BTCUSDT', status: 'READY', execution_tf: '5m', signal_side: 'LONG' },
+        ETHUSDT: { symbol: 'ETHUSDT', status: 'INVALID', execution_tf: null, signal_side: null, blocking_tf: '15m' },
+        FINAL: { status: 'ERROR' },
+      },
+      errors: overrides.errors ?? [],
+      workers: 4,
+      performance: { whatever: 1 },
+      orders_placed: { count: { total: 1, submitted: 0, pending: 0, protection_failed: 0, simulated: 1 }, orders: [] },
+    },
+  };
+}
+
+function assertFails(body: Record<string, unknown>, type: string, message: RegExp): void {
+  assert.throws(
+    () => read(body),
+    (err: unknown) => err instanceof ApplicationFailure && err.type === type && message.test(err.message),
+  );
+}
+
+void describe('readFinishedRun: both generations into one report', () => {
+  void test("the seed era's example succeeds with its figures", () => {
+    assert.deepEqual(read(SEED_EXAMPLE), {
+      outcome: 'succeeded',
+      app_status: 'success',
+      run_id: '550e8400-e29b-41d4-a716-446655440000',
+      message: null,
+      execution_time_seconds: 2.456,
+      symbols_requested: 2,
+      symbols_processed: 2,
+      symbols_successful: 1,
+      symbols_failed: 1,
+      success_rate: 50,
+      errors: 0,
+    });
+  });
+
+  void test("today's example succeeds: INVALID verdicts are no errors, though symbols_failed counts them; FINAL is no contract", () => {
+    const report = read(todayExample());
+    assert.equal(report.outcome, 'succeeded');
+    assert.equal(report.app_status, 'completed');
+    assert.equal(report.run_id, 'mtf-loop:7f3c:42');
+    assert.deepEqual([report.symbols_requested, report.symbols_successful, report.symbols_failed], [148, 3, 145]);
+  });
+
+  void test('status words compare case-insensitively', () => {
+    assert.equal(read(todayExample({ status: 'COMPLETED' })).outcome, 'succeeded');
+    assert.equal(read({ ...SEED_EXAMPLE, status: 'Partial_Success' }).outcome, 'partial');
+  });
+
+  void test('completed_with_errors with a contract without error is partial, naming the first error', () => {
+    const symbols = { BTCUSDT: { status: 'READY' }, ETHUSDT: { status: 'ERROR', error: 'timeout' } };
+    const report = read(todayExample({ status: 'completed_with_errors', symbols, errors: ['ETHUSDT: exchange timeout'] }));
+    assert.equal(report.outcome, 'partial');
+    assert.equal(report.message, 'partial success: 1 error(s), first: ETHUSDT: exchange timeout');
+  });
+
+  void test('every contract errored: failed, whatever the status word', () => {
+    const symbols = { BTCUSDT: { status: 'error' }, ETHUSDT: { status: 'ERROR' }, FINAL: { status: 'READY' } };
+    const report = read(todayExample({ status: 'completed_with_errors', symbols, errors: ['a', 'b'] }));
+    assert.equal(report.outcome, 'failed');
+    assert.equal(report.message, 'every contract errored (2 of 2); first error: a');
+    const seed = read({ ...SEED_EXAMPLE, status: 'partial_success', data: { ...SEED_EXAMPLE.data, results: { X: { status: 'error' } }, errors: [{ symbol: 'X', error: 'no data' }] } });
+    assert.equal(seed.message, 'every contract errored (1 of 1); first error: X: no data');
+  });
+
+  void test('none processed (the exchange was down): failed', () => {
+    const report = read(todayExample({ status: 'completed_with_errors', symbols: {}, errors: ['Exchange unavailable'], run: { symbols_processed: 0 } }));
+    assert.equal(report.outcome, 'failed');
+    assert.equal(report.message, 'no contract was processed (0 of 148 requested); first error: Exchange unavailable');
+  });
+
+  void test('rejected: skipped, with the reason and the message of data.run', () => {
+    const body = todayExample({ status: 'rejected', symbols: {}, run: { reason: 'no_reliable_open_state_source', message: 'no open-state source', symbols_processed: 0 } });
+    const report = read(body);
+    assert.equal(report.outcome, 'skipped');
+    assert.equal(report.message, 'the app rejected the run (no_reliable_open_state_source): no open-state source');
+  });
+
+  void test("a 200 'error': MtfRunFailed, with the run's reason rather than today's fixed top-level message", () => {
+    assertFails(todayExample({ status: 'error', errors: ['database gone'] }), MtfError.RunFailed, /^MTF run failed: database gone$/);
+    assertFails({ status: 'error', message: 'boom' }, MtfError.RunFailed, /^MTF run failed: boom$/);
+  });
+
+  void test('an unknown status or shape: MtfAnsweredUnreadable, naming what was unexpected', () => {
+    assertFails({ ...SEED_EXAMPLE, status: 'exploded' }, MtfError.AnsweredUnreadable, /status "exploded", which this version does not know/);
+    assertFails({ status: 'completed', data: {} }, MtfError.AnsweredUnreadable, /status "completed" but neither data\.run nor data\.summary/);
+    assertFails({ data: {} }, MtfError.AnsweredUnreadable, /status null/);
+  });
+});
+
+void describe('readRunProgress: a status read never takes a running run for a finished one', () => {
+  const progress = (body: Record<string, unknown>) => readRunProgress(body, 'http://app/api/mtf/runs/r1', 200);
+
+  void test("today's read: top-level success says the read worked; data.run says whether the run ended", () => {
+    assert.equal(progress({ status: 'success', data: { run: { run_id: 'r1', status: 'running', finished_at: null } } }), null);
+    assert.equal(progress({ status: 'success', data: { run: { run_id: 'r1', status: 'pending' } } }), null);
+    const done = progress({ ...todayExample(), status: 'success' });
+    assert.equal(done?.outcome, 'succeeded');
+    const finishedAt = progress({ status: 'success', data: { run: { run_id: 'r1', finished_at: '2026-08-21 18:15:42', symbols_requested: 0 } } });
+    assert.equal(finishedAt?.outcome, 'succeeded', 'finished_at alone ends the wait');
+  });
+
+  void test("the seed era's read: running, then the finished body", () => {
+    assert.equal(progress({ status: 'running' }), null);
+    assert.equal(progress({ status: 'ACCEPTED' }), null);
+    assert.equal(progress(SEED_EXAMPLE)?.outcome, 'succeeded');
+  });
+});
