@@ -26,7 +26,17 @@ describe('replay of recorded histories', () => {
   test('the recorded modes are all there', () => {
     assert.deepEqual(
       histories.map((h) => h.name).sort(),
-      ['accepted-run-polling', 'auto-mode', 'continue-as-new', 'retries-then-success', 'search-attributes', 'signal-mode'],
+      [
+        'accepted-run-polling',
+        'auto-mode',
+        'continue-as-new',
+        'retries-then-success',
+        'search-attributes',
+        'signal-mode',
+        'today-accepted-run-polling',
+        'today-answer',
+        'today-unreadable-answer',
+      ],
     );
   });
 

@@ -17,7 +17,6 @@ import type {
 import {
   MAX_BODY_BYTES,
   appMessage,
-  failure,
   failureForStatus,
   finalAfterAnswer,
   isAppJson2xx,
@@ -27,6 +26,7 @@ import {
   type HttpAnswer,
   type HttpDeps,
 } from './mtf-client';
+import { failure } from './failure';
 import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
 
 export interface ActivityDeps {

@@ -8,8 +8,6 @@ import { MtfError } from '../shared/errors';
 import { failure } from './failure';
 import { appError, asObject, shorten } from './run-answer';
 
-export { failure };
-
 /**
  * Larger answers are refused: today's app answers tens of KiB for 150 contracts, mostly per-symbol
  * context, so a 500-contract answer fits with room to spare; a runaway body must not grow the worker.
