@@ -3,6 +3,7 @@
  * the few printing helpers that keep people's output (stdout, short) apart from JSON and warnings.
  */
 import { InvalidArgumentError } from 'commander';
+import { CredentialsRefusedError } from '../client/connection-errors';
 import { LoopAlreadyRunningError, LoopNotFoundError } from '../client/loops';
 import { withEncryptionHint } from '../codec/encryption';
 import { ConfigError } from '../shared/config';
@@ -17,6 +18,8 @@ export const ExitCode = {
   TemporalUnreachable: 3,
   LoopNotFound: 4,
   AlreadyRunning: 5,
+  /** Temporal answered but refused the credentials, or its certificate is not trusted: retrying cannot help. */
+  CredentialsRefused: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -27,7 +30,8 @@ Exit codes:
   2  usage error or invalid config
   3  Temporal unreachable ("cannot reach Temporal at ADDRESS (namespace NS): reason")
   4  no loop with that ID
-  5  the loop is already running`;
+  5  the loop is already running
+  6  TLS or credentials refused (untrusted or misnamed server certificate, client certificate or API key refused)`;
 
 /** An expected failure: its message is the whole story, printed as one line with its exit code. */
 export class CliError extends Error {
@@ -46,6 +50,7 @@ export function describeFailure(err: unknown): { message: string; exitCode: Exit
   if (err instanceof LoopNotFoundError) return { message: err.message, exitCode: ExitCode.LoopNotFound };
   if (err instanceof LoopAlreadyRunningError) return { message: err.message, exitCode: ExitCode.AlreadyRunning };
   if (err instanceof ConfigError) return { message: err.message, exitCode: ExitCode.Usage };
+  if (err instanceof CredentialsRefusedError) return { message: err.message, exitCode: ExitCode.CredentialsRefused };
   return { message: oneLine(withEncryptionHint(messageOf(err))), exitCode: ExitCode.Failure };
 }
 

@@ -7,6 +7,8 @@ import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceEr
 import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { DEFAULT_ADDRESS, connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
+import { checkClientCertificate, credentialsProblem } from '../client/connection-errors';
+import { tlsHandshakeError } from '../client/tls-probe';
 import { EncryptionConfigError } from '../codec/encryption';
 import { loopStatus } from '../client/loops';
 import type { LoopStatus } from '../shared/status';
@@ -54,17 +56,32 @@ export function unreachable(target: TemporalTarget, reason: string): CliError {
   );
 }
 
+/** The refused-credentials error (exit code CredentialsRefused) for `err`, or null when it is another failure. */
+export function refused(target: TemporalTarget, err: unknown): CliError | null {
+  const problem = credentialsProblem(err, target);
+  return problem === null ? null : new CliError(problem, ExitCode.CredentialsRefused);
+}
+
 /**
- * Connects, or throws the "cannot reach Temporal" error. A plain TCP probe first turns a refused
- * port or an unknown host into a precise reason at once, where the SDK would retry for 10 s and
- * then only say "Failed to connect before the deadline".
+ * Connects, or throws the "cannot reach Temporal" error, or the refused-credentials one. A plain
+ * TCP probe first turns a refused port or an unknown host into a precise reason at once, and a TLS
+ * handshake an untrusted or misnamed certificate, where the SDK would retry for 10 s and then only
+ * say "Failed to connect before the deadline".
  */
 export async function connect(target: TemporalTarget): Promise<Client> {
+  try {
+    checkClientCertificate(target);
+  } catch (err) {
+    throw refused(target, err) ?? err;
+  }
   await ensureListening(target);
+  const handshake = await tlsHandshakeError(target);
+  const refusal = handshake && refused(target, handshake);
+  if (refusal) throw refusal;
   try {
     return await connectClient(target);
   } catch (err) {
-    throw unreachable(target, messageOf(err));
+    throw refused(target, err) ?? unreachable(target, messageOf(err));
   }
 }
 
@@ -85,6 +102,9 @@ export async function withClient<T>(options: TemporalOptions, work: (client: Cli
     return await work(client, target);
   } catch (err) {
     if (err instanceof NamespaceNotFoundError) throw unreachable(target, `namespace ${target.namespace} not found`);
+    // A key or certificate can be refused per call too (a namespace it is not allowed on).
+    const refusal = refused(target, err);
+    if (refusal) throw refusal;
     if (grpcCode(err) === UNAVAILABLE) throw unreachable(target, messageOf(err));
     throw err;
   }

@@ -39,8 +39,27 @@ export function temporalTarget(overrides: { address?: string; namespace?: string
 /** `connectTimeoutMs` bounds the first connection (the SDK's default is 10 s). */
 export async function connectClient(target: TemporalTarget, connectTimeoutMs?: number): Promise<Client> {
   const { address, tls, apiKey, metadata } = target.connectionOptions;
+  if (tls || apiKey !== undefined) silenceIpServerNameWarning();
   const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: connectTimeoutMs });
   return new Client({ connection, namespace: target.namespace, ...(target.dataConverter && { dataConverter: target.dataConverter }) });
+}
+
+let ipServerNameWarningSilenced = false;
+/**
+ * grpc-js hands Node's TLS the address's host as the SNI name even when it is an IP address
+ * (TEMPORAL_ADDRESS=10.0.0.5:7233), and Node then prints DEP0123 on stderr for every connection:
+ * two lines of noise a command's one-line answer does not need. Only that warning is dropped;
+ * the certificate is still checked against the IP address.
+ */
+function silenceIpServerNameWarning(): void {
+  if (ipServerNameWarningSilenced) return;
+  ipServerNameWarningSilenced = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOptions, code] = args;
+    const warningCode = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { code?: unknown }).code : code;
+    if (warningCode !== 'DEP0123') emit(...args);
+  }) as typeof process.emitWarning;
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {

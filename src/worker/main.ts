@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporalTarget, type TemporalTarget } from '../client/connection';
+import { checkClientCertificate, credentialsProblem } from '../client/connection-errors';
 import { SearchAttributesMissingError, missingSearchAttributes } from '../client/search-attributes';
 import type { Logger } from '../observability/logger';
 import { installRuntime, observabilitySettings, type ObservabilitySettings } from '../observability/runtime';
@@ -89,7 +90,11 @@ export function setUpWorkerProcess(
   return { logger, settings, observability: { ...observability, metricsAddress } };
 }
 
+/** The exit code for refused credentials, as the CLI's (src/cli/output.ts ExitCode.CredentialsRefused). */
+export const CREDENTIALS_REFUSED_EXIT = 6;
+
 export async function startWorker(target: TemporalTarget, settings: WorkerSettings, logger: Logger): Promise<RunningWorker> {
+  checkClientCertificate(target);
   const connection = await NativeConnection.connect(target.connectionOptions);
   let health: HealthServer | null = null;
   try {
@@ -151,9 +156,16 @@ if (require.main === module) {
   try {
     const setup = setUpWorkerProcess();
     logger = setup.logger;
-    startWorker(temporalTarget(), setup.settings, logger)
+    const target = temporalTarget();
+    startWorker(target, setup.settings, logger)
       .then(({ done }) => done)
       .catch((err: unknown) => {
+        // A TLS or credentials refusal: one line naming the fix, not the core's Rust error dump.
+        const refusal = credentialsProblem(err, target);
+        if (refusal !== null) {
+          console.error(`worker: ${refusal}`);
+          process.exit(CREDENTIALS_REFUSED_EXIT);
+        }
         logger?.fatal({ error: err instanceof Error ? err.message : String(err) }, 'worker failed');
         process.exit(1);
       });

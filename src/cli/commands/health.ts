@@ -12,7 +12,7 @@ import { mtfHealthThroughWorker } from '../../client/health';
 import { parseLoopConfig } from '../../shared/config';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
-import { addTemporalOptions, addressOf, boundedStatus, connect, targetFrom, type TemporalOptions } from '../temporal';
+import { addTemporalOptions, addressOf, boundedStatus, connect, refused, targetFrom, type TemporalOptions } from '../temporal';
 
 const RETRY_MS = 2_000;
 /** Bounds the namespace check and the read of the loop's URL: a loop without a worker must not hold up the check. */
@@ -46,6 +46,9 @@ async function checkTemporal(target: TemporalTarget): Promise<{ check: Check; cl
     return { check: { name: 'temporal', ok: true, detail: where }, client };
   } catch (err) {
     await client?.connection.close().catch(() => undefined);
+    // Refused credentials are a setting to fix, not an unhealthy Temporal: their own line and exit code.
+    const refusal = err instanceof CliError ? (err.exitCode === ExitCode.CredentialsRefused ? err : null) : refused(target, err);
+    if (refusal) throw refusal;
     // connect() already names the address and namespace; anything later gets them added.
     const detail = err instanceof CliError ? err.message : `${where}: ${messageOf(err)}`;
     return { check: { name: 'temporal', ok: false, detail }, client: null };

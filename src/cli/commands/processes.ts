@@ -11,7 +11,7 @@ import { ANSWER_GENERATIONS, KNOWN_ORDER_STATUSES, SIMULATOR_FAULTS, startSimula
 import { setUpWorkerProcess, startWorker } from '../../worker/main';
 import { TransportError } from '@temporalio/worker';
 import { ExitCode, action, durationArg, examples, messageOf, say } from '../output';
-import { addTemporalOptions, addressOf, ensureListening, targetFrom, unreachable, type TemporalOptions } from '../temporal';
+import { addTemporalOptions, addressOf, ensureListening, refused, targetFrom, unreachable, type TemporalOptions } from '../temporal';
 
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -50,6 +50,8 @@ function registerWorker(program: Command): void {
       try {
         running = await startWorker(target, settings, logger);
       } catch (err) {
+        const refusal = refused(target, err);
+        if (refusal) throw refusal;
         if (err instanceof TransportError) throw unreachable(target, messageOf(err));
         throw err;
       }
