@@ -180,6 +180,11 @@ const MISTAKES: { name: string; settings: () => NodeJS.ProcessEnv; line: RegExp 
     line: /Temporal at 127\.0\.0\.1:\d+ asks for a client certificate and none is set .*: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH/,
   },
   {
+    name: 'a client certificate another CA signed',
+    settings: () => ({ ...mtlsFiles(), TEMPORAL_TLS_CLIENT_CERT_PATH: files().clientOtherCert, TEMPORAL_TLS_CLIENT_KEY_PATH: files().clientOtherKey }),
+    line: /Temporal at 127\.0\.0\.1:\d+ refused the client certificate .*: set TEMPORAL_TLS_CLIENT_CERT_PATH\/KEY_PATH to a certificate the server's CA signed/,
+  },
+  {
     name: 'an X.509 v1 client certificate',
     settings: () => ({ ...mtlsFiles(), TEMPORAL_TLS_CLIENT_CERT_PATH: files().clientV1Cert, TEMPORAL_TLS_CLIENT_KEY_PATH: files().clientV1Key }),
     line: /the client certificate is X\.509 v1, which the worker's TLS stack refuses: re-issue it as v3/,

@@ -27,6 +27,9 @@ export interface TlsFiles {
   otherCaPem: string;
   clientCert: string;
   clientKey: string;
+  /** A v3 client certificate the other CA signed: one the mTLS front refuses. */
+  clientOtherCert: string;
+  clientOtherKey: string;
   /** An X.509 v1 client certificate (`openssl x509 -req` without extensions), signed by the CA. */
   clientV1Cert: string;
   clientV1Key: string;
@@ -52,8 +55,8 @@ function keyAndRequest(dir: string, name: string, cn: string): void {
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
 }
 
-function signed(dir: string, name: string, extensions: string | null): void {
-  const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', `${name}.pem`];
+function signed(dir: string, name: string, extensions: string | null, ca = 'ca'): void {
+  const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.pem`];
   if (extensions !== null) {
     writeFileSync(join(dir, `${name}.ext`), extensions);
     args.push('-extfile', `${name}.ext`);
@@ -69,7 +72,10 @@ export function generateTlsFiles(): TlsFiles {
   keyAndRequest(dir, 'server', SERVER_NAME);
   signed(dir, 'server', `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME},DNS:localhost,IP:127.0.0.1\n`);
   keyAndRequest(dir, 'client', 'mtf-worker');
-  signed(dir, 'client', 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  const clientExtensions = 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+  signed(dir, 'client', clientExtensions);
+  keyAndRequest(dir, 'client-other', 'mtf-worker-other');
+  signed(dir, 'client-other', clientExtensions, 'other-ca');
   // The common quick way: no -extfile, so openssl writes a version 1 certificate.
   keyAndRequest(dir, 'client-v1', 'mtf-worker-v1');
   signed(dir, 'client-v1', null);
@@ -80,6 +86,8 @@ export function generateTlsFiles(): TlsFiles {
     otherCaPem: path('other-ca.pem'),
     clientCert: path('client.pem'),
     clientKey: path('client.key'),
+    clientOtherCert: path('client-other.pem'),
+    clientOtherKey: path('client-other.key'),
     clientV1Cert: path('client-v1.pem'),
     clientV1Key: path('client-v1.key'),
   };
