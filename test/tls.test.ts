@@ -9,7 +9,9 @@
  * for the worker and the CLI alike.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -240,6 +242,28 @@ describe('each misconfiguration: one readable line and exit 6, for the worker an
     const ran = await cli({ ...mtlsFiles(), TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}` }, 'status');
     expectCode(ran, 3, 'status towards a closed port');
     assert.match(ran.stderr, /^mtf-ping-pong: cannot reach Temporal at 127\.0\.0\.1:\d+ .*ECONNREFUSED/);
+  });
+
+  test('a port that accepts TCP and never answers the TLS handshake: the worker and the CLI still end, bounded', async () => {
+    // What a wrong port on a proxy looks like; the worker's core would wait on it for ever.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const settings = { TEMPORAL_ADDRESS: address, TEMPORAL_TLS: 'true', TASK_QUEUE_NAME: uniqueId('tls-silent-tq') };
+      const [workerRun, status] = await Promise.all([
+        runToEnd(process.execPath, [WORKER], { env: { ...baseEnv(), ...workerEnv, ...settings }, timeoutMs: 25_000 }),
+        cli(settings, 'status'),
+      ]);
+      assert.equal(workerRun.code, 1, describeRun(workerRun, 'the worker'));
+      assert.match(workerRun.stdout, /no connection to 127\.0\.0\.1:\d+ within 15s.*"worker failed"/, describeRun(workerRun, 'the worker'));
+      expectCode(status, 3, 'status');
+      assert.match(status.stderr, /^mtf-ping-pong: cannot reach Temporal at 127\.0\.0\.1:\d+ .*deadline/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   test('--help documents exit code 6', async () => {

@@ -8,7 +8,7 @@
  * REQUIRE_SEARCH_ATTRIBUTES. SIGINT / SIGTERM shut it down gracefully.
  */
 import { readFileSync } from 'node:fs';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, TransportError, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporalTarget, type TemporalTarget } from '../client/connection';
 import { checkClientCertificate, credentialsProblem } from '../client/connection-errors';
@@ -93,9 +93,37 @@ export function setUpWorkerProcess(
 /** The exit code for refused credentials, as the CLI's (src/cli/output.ts ExitCode.CredentialsRefused). */
 export const CREDENTIALS_REFUSED_EXIT = 6;
 
+/**
+ * Bounds the worker's first connection. The core gives up at once on a refused port or a refused
+ * certificate, but waits without end on a peer that accepts TCP and never completes the TLS
+ * handshake (a wrong port on a proxy, a stalled front), and then ignores SIGTERM too.
+ */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+/** NativeConnection.connect, or a TransportError (the SDK's own "cannot connect") after {@link CONNECT_TIMEOUT_MS}. */
+async function connectBounded(target: TemporalTarget): Promise<NativeConnection> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      const address = target.connectionOptions.address ?? 'localhost:7233';
+      reject(new TransportError(`no connection to ${address} within ${CONNECT_TIMEOUT_MS / 1000}s (it accepts TCP but does not answer: is it Temporal's gRPC port, and does it speak TLS as TEMPORAL_TLS_* / TEMPORAL_API_KEY say?)`));
+    }, CONNECT_TIMEOUT_MS);
+  });
+  const connecting = NativeConnection.connect(target.connectionOptions);
+  try {
+    return await Promise.race([connecting, timeout]);
+  } finally {
+    clearTimeout(timer);
+    // A connection that arrives after the deadline has no one to use it.
+    if (timedOut) connecting.then((late) => late.close(), () => undefined).catch(() => undefined);
+  }
+}
+
 export async function startWorker(target: TemporalTarget, settings: WorkerSettings, logger: Logger): Promise<RunningWorker> {
   checkClientCertificate(target);
-  const connection = await NativeConnection.connect(target.connectionOptions);
+  const connection = await connectBounded(target);
   let health: HealthServer | null = null;
   try {
     await checkSearchAttributes(connection, target.namespace, settings, logger);
