@@ -199,7 +199,7 @@ const MISTAKES: { name: string; settings: () => NodeJS.ProcessEnv; line: RegExp 
   {
     name: 'a wrong server name',
     settings: () => ({ ...mtlsFiles(), TEMPORAL_TLS_SERVER_NAME: 'wrong.test' }),
-    line: /the certificate of Temporal at 127\.0\.0\.1:\d+ does not match the name wrong\.test.*: set TEMPORAL_TLS_SERVER_NAME/,
+    line: /the certificate of Temporal at 127\.0\.0\.1:\d+ does not match the name wrong\.test \(it names temporal\.test, localhost, 127\.0\.0\.1\) \(TLS handshake\): set TEMPORAL_TLS_SERVER_NAME/,
   },
 ];
 

@@ -49,10 +49,14 @@ const CLIENT_CERT_REFUSED = /status: 400 Bad Request|HTTP status code 400|Certif
 const UNAUTHENTICATED = /grpc-code-16\b|401 Unauthorized|HTTP status code 401|\bUnauthenticated\b/i;
 const PERMISSION_DENIED = /grpc-code-7\b|403 Forbidden|HTTP status code 403|PermissionDenied/i;
 
-/** The names a rustls NotValidForName error says the certificate carries (after `presented:`), for the message. */
+/**
+ * The names the certificate carries, for the message: rustls lists them after `presented:`
+ * (`DnsName("temporal.test")`), Node after `cert's altnames:` (`DNS:temporal.test, IP Address:127.0.0.1`).
+ */
 function presentedNames(text: string): string {
-  const presented = text.slice(Math.max(0, text.indexOf('presented')));
-  const names = [...presented.matchAll(/(?:DnsName|IpAddress)\(\\*"?([^"\\)]+)\\*"?\)/g)].map((m) => m[1]).filter((name) => name !== undefined);
+  const rustls = text.includes('presented') ? [...text.slice(text.indexOf('presented')).matchAll(/(?:DnsName|IpAddress)\(\\*"?([^"\\)]+)\\*"?\)/g)] : [];
+  const node = text.includes("cert's altnames:") ? [...text.slice(text.indexOf("cert's altnames:")).matchAll(/(?:DNS|IP Address):([^,\s|]+)/g)] : [];
+  const names = [...rustls, ...node].map((m) => m[1]).filter((name) => name !== undefined);
   const unique = [...new Set(names)];
   return unique.length > 0 ? ` (it names ${unique.join(', ')})` : '';
 }
