@@ -42,7 +42,8 @@ function textOf(err: unknown, depth = 0): string {
 
 const UNKNOWN_ISSUER = /UnknownIssuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|unable to verify the first certificate|self[- ]signed certificate/i;
 const WRONG_NAME = /NotValidForName|ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames|CertNotValidForName/i;
-const EXPIRED = /CERT_HAS_EXPIRED|\bExpired\b|certificate has expired/i;
+// Only a certificate's expiry: a gRPC "deadline expired" is a timeout, not a credentials problem.
+const EXPIRED = /CERT_HAS_EXPIRED|InvalidCertificate\(Expired|certificate has expired/;
 const V1_CERT = /UnsupportedCertVersion/;
 /** nginx answers a request without an accepted client certificate with 400; a TLS 1.2 server ends the handshake with an alert. */
 const CLIENT_CERT_REFUSED = /status: 400 Bad Request|HTTP status code 400|CertificateRequired|certificate required|alert number 116|BadCertificate|bad certificate|alert number 42|UnknownCA|unknown ca|alert number 48/i;
