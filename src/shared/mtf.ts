@@ -134,3 +134,12 @@ export interface MtfActivities {
   awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport>;
   health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult>;
 }
+
+/**
+ * The same activities as the workflow sees their results: a replay hands it what the release
+ * that ran them recorded, so earlier releases' shapes stay readable.
+ */
+export interface RecordedMtfActivities extends Omit<MtfActivities, 'callMtfRun' | 'awaitMtfRun'> {
+  callMtfRun(input: CallMtfRunInput): Promise<RecordedCallMtfRunResult>;
+  awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport | LegacyRunSummary>;
+}

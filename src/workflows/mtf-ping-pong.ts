@@ -40,9 +40,8 @@ import {
   reportOf,
   runRequestBody,
   type CallMtfRunResult,
-  type LegacyRunSummary,
-  type MtfActivities,
   type RecordedCallMtfRunResult,
+  type RecordedMtfActivities,
   type RunReport,
 } from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
@@ -104,13 +103,10 @@ async function callAndAwaitCompletion(loop: LoopState, shown: LoopVisibility): P
   }
 }
 
-/**
- * Step 1. Every attempt of one cycle carries the same Idempotency-Key. The result may be one an
- * earlier release recorded (a replay), hence its recorded type.
- */
+/** Step 1. Every attempt of one cycle carries the same Idempotency-Key. */
 function callMtfRun(loop: LoopState): Promise<RecordedCallMtfRunResult> {
   const { config } = loop;
-  const activities = proxyActivities<MtfActivities>(callOptions(config, budgetLeft(loop)));
+  const activities = proxyActivities<RecordedMtfActivities>(callOptions(config, budgetLeft(loop)));
   return activities.callMtfRun({
     iteration: loop.iteration,
     url: config.mtf_url,
@@ -131,12 +127,11 @@ function callMtfRun(loop: LoopState): Promise<RecordedCallMtfRunResult> {
 async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<RunReport> {
   loop.phase = 'awaiting_completion';
   shown.phase(loop);
-  const activities = proxyActivities<MtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
+  const activities = proxyActivities<RecordedMtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
   const scope = new CancellationScope();
   let polled = false;
-  // An earlier release's activity answered a seed-era summary: a replay still reads it.
   const polling = scope.run(() =>
-    (activities.awaitMtfRun as (...args: Parameters<MtfActivities['awaitMtfRun']>) => Promise<RunReport | LegacyRunSummary>)({
+    activities.awaitMtfRun({
       iteration: loop.iteration,
       run_id: accepted.run_id,
       status_url: accepted.status_url,
