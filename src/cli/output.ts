@@ -3,7 +3,7 @@
  * the few printing helpers that keep people's output (stdout, short) apart from JSON and warnings.
  */
 import { InvalidArgumentError } from 'commander';
-import { CredentialsRefusedError } from '../client/connection-errors';
+import { CREDENTIALS_REFUSED_EXIT, CredentialsRefusedError } from '../client/connection-errors';
 import { LoopAlreadyRunningError, LoopNotFoundError } from '../client/loops';
 import { withEncryptionHint } from '../codec/encryption';
 import { ConfigError } from '../shared/config';
@@ -19,7 +19,7 @@ export const ExitCode = {
   LoopNotFound: 4,
   AlreadyRunning: 5,
   /** Temporal answered but refused the credentials, or its certificate is not trusted: retrying cannot help. */
-  CredentialsRefused: 6,
+  CredentialsRefused: CREDENTIALS_REFUSED_EXIT,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

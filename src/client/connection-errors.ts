@@ -9,6 +9,12 @@
 import { X509Certificate } from 'node:crypto';
 import type { TemporalTarget } from './connection';
 
+/**
+ * The exit code of a TLS or credentials refusal, for the worker process and every CLI command
+ * alike (exit 3 stays "Temporal unreachable").
+ */
+export const CREDENTIALS_REFUSED_EXIT = 6;
+
 /** A refusal retrying cannot fix: the message says what to change. */
 export class CredentialsRefusedError extends Error {
   override readonly name = 'CredentialsRefusedError';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { NativeConnection, TransportError, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { temporalTarget, type TemporalTarget } from '../client/connection';
-import { checkClientCertificate, credentialsProblem } from '../client/connection-errors';
+import { CREDENTIALS_REFUSED_EXIT, checkClientCertificate, credentialsProblem } from '../client/connection-errors';
 import { SearchAttributesMissingError, missingSearchAttributes } from '../client/search-attributes';
 import type { Logger } from '../observability/logger';
 import { installRuntime, observabilitySettings, type ObservabilitySettings } from '../observability/runtime';
@@ -89,9 +89,6 @@ export function setUpWorkerProcess(
   const { logger, metricsAddress } = installRuntime(observability, [settings.token, env.TEMPORAL_API_KEY, env.MTF_ENCRYPTION_KEY], write, { metricsOptional: defaults.endpointsOptional });
   return { logger, settings, observability: { ...observability, metricsAddress } };
 }
-
-/** The exit code for refused credentials, as the CLI's (src/cli/output.ts ExitCode.CredentialsRefused). */
-export const CREDENTIALS_REFUSED_EXIT = 6;
 
 /**
  * Bounds the worker's first connection. The core gives up at once on a refused port or a refused
