@@ -435,9 +435,15 @@ const BLOCKING_TFS = ['4h', '1h', '15m', '5m'];
 function verdicts(body: Json): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [symbol, r] of Object.entries<Json>(body.data.symbols)) {
+    if (symbol === 'FINAL') continue;
     out[symbol] = r.status === 'READY' ? `READY ${r.execution_tf} ${r.signal_side}` : `${r.status} ${r.blocking_tf ?? ''}`.trim();
   }
   return out;
+}
+
+/** The contracts of a today answer's data.symbols: the sequential path's synthetic `FINAL` entry is none. */
+function contractKeys(symbols: Json): string[] {
+  return Object.keys(symbols).filter((key) => key !== 'FINAL');
 }
 
 function symbolsWith(body: Json, status: string): string[] {
@@ -451,7 +457,7 @@ function assertFiguresAgree(body: Json): void {
   const run = body.data.run;
   const ready = symbolsWith(body, 'READY').length;
   const failed = symbolsWith(body, 'INVALID').length + symbolsWith(body, 'ERROR').length;
-  assert.equal(run.symbols_processed, Object.keys(body.data.symbols).length);
+  assert.equal(run.symbols_processed, contractKeys(body.data.symbols).length);
   assert.equal(run.symbols_successful, ready);
   assert.equal(run.symbols_failed, failed);
   assert.equal(run.symbols_skipped, 0);
@@ -489,8 +495,11 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
 
     const ready = symbolsWith(body, 'READY');
     const invalid = symbolsWith(body, 'INVALID');
-    assert.deepEqual(Object.keys(body.data.symbols), DEFAULT_SYMBOLS);
+    assert.deepEqual(contractKeys(body.data.symbols), DEFAULT_SYMBOLS);
     assert.equal(ready.length + invalid.length, 5, 'a success run has only READY and INVALID symbols');
+    assert.deepEqual(body.data.symbols.FINAL, { status: 'COMPLETED', symbols_processed: 5, symbols_ready: ready.length }, 'one worker: the sequential path ends with FINAL');
+    const parallel = await postRun(sim, { symbols: DEFAULT_SYMBOLS, workers: 4 });
+    assert.equal(parallel.json.data.symbols.FINAL, undefined, 'several workers: the parallel path drops FINAL');
     for (const symbol of DEFAULT_SYMBOLS) {
       const r = body.data.symbols[symbol];
       assert.equal(r.symbol, symbol);
@@ -574,13 +583,13 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     for (const body of [{}, { symbols: [] }, { symbols: '' }, { symbols: null }]) {
       const answer = await postRun(sim, body);
       assert.equal(answer.status, 200, JSON.stringify(body));
-      assert.deepEqual(Object.keys(answer.json.data.symbols), ACTIVE_CONTRACTS, JSON.stringify(body));
+      assert.deepEqual(contractKeys(answer.json.data.symbols), ACTIVE_CONTRACTS, JSON.stringify(body));
       assert.equal(answer.json.data.run.symbols_requested, ACTIVE_CONTRACTS.length);
     }
     const get = await call(sim.runUrl);
-    assert.deepEqual(Object.keys(get.json.data.symbols), ACTIVE_CONTRACTS);
+    assert.deepEqual(contractKeys(get.json.data.symbols), ACTIVE_CONTRACTS);
     // Today's app runs a symbol named twice once.
-    assert.deepEqual(Object.keys((await postRun(sim, { symbols: 'BTCUSDT,ETHUSDT,BTCUSDT' })).json.data.symbols), ['BTCUSDT', 'ETHUSDT']);
+    assert.deepEqual(contractKeys((await postRun(sim, { symbols: 'BTCUSDT,ETHUSDT,BTCUSDT' })).json.data.symbols), ['BTCUSDT', 'ETHUSDT']);
 
     const seed = await startSeed(t);
     assert.deepEqual(Object.keys((await postRun(seed, { symbols: [] })).json.data.results), DEFAULT_SYMBOLS);
@@ -782,6 +791,30 @@ void describe("MTF simulator, today's answer: live-run refusal and orders", () =
     assert.ok(body.data.orders_placed.orders.every((o: Json) => o.status === 'critical_unprotected_position'));
     assert.equal(body.data.orders_placed.count.simulated, 0);
   });
+
+  void test('an order_status list is dealt to the READY contracts in turn, and the counts follow it', async (t) => {
+    const statuses = ['submitted', 'entry_submitted', 'critical_unprotected_position'];
+    const sim = await start(t, { order_status: statuses, ready_share: 1 });
+    const symbols = ['AUSDT', 'BUSDT', 'CUSDT', 'DUSDT'];
+    const body = (await postRun(sim, { symbols, dry_run: false })).json;
+    assert.deepEqual(
+      body.data.orders_placed.orders.map((o: Json) => `${o.symbol} ${o.status}`),
+      ['AUSDT submitted', 'BUSDT entry_submitted', 'CUSDT critical_unprotected_position', 'DUSDT submitted'],
+    );
+    assert.deepEqual(body.data.orders_placed.count, { total: 4, submitted: 2, pending: 1, protection_failed: 1, simulated: 0 });
+  });
+
+  void test('ready_share sets the share of READY contracts: 0 none, 1 all, 0.02 a few of 150 as in production', async (t) => {
+    const symbols = Array.from({ length: 150 }, (_, i) => `C${String(i).padStart(3, '0')}USDT`);
+    const readyWith = async (share: number) => {
+      const sim = await start(t, { ready_share: share });
+      return symbolsWith((await postRun(sim, { symbols })).json, 'READY').length;
+    };
+    assert.equal(await readyWith(0), 0);
+    assert.equal(await readyWith(1), 150);
+    const few = await readyWith(0.02);
+    assert.ok(few >= 1 && few <= 8, `${few} READY of 150 at 0.02`);
+  });
 });
 
 /** Reads a body to its end or its failure, counting the bytes that arrived. */
@@ -850,7 +883,7 @@ void describe("MTF simulator, today's answer: faults", () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.json.status, 'exploded');
     assert.equal(answer.json.data.run.symbols_requested, 5);
-    assert.deepEqual(Object.keys(answer.json.data.symbols), DEFAULT_SYMBOLS);
+    assert.deepEqual(contractKeys(answer.json.data.symbols), DEFAULT_SYMBOLS);
     const [rec] = sim.runRequests();
     assert.equal(rec?.executed, true);
     assert.equal(rec?.run_id, answer.json.data.run.run_id);
@@ -940,7 +973,7 @@ void describe("MTF simulator, today's answer: accepted runs", () => {
     assert.equal(run.started_at, running.json.data.run.started_at);
     assert.match(run.finished_at, TIMESTAMP);
     assert.equal(run.symbols_requested, 5);
-    assert.deepEqual(Object.keys(done.json.data.symbols), DEFAULT_SYMBOLS);
+    assert.deepEqual(contractKeys(done.json.data.symbols), DEFAULT_SYMBOLS);
     assert.equal(typeof done.json.data.orders_placed.count.total, 'number');
     assertFiguresAgree(done.json);
     assert.deepEqual((await call(statusUrl)).json, done.json, 'the final read is stable');
@@ -1053,7 +1086,10 @@ void describe('MTF simulator: recording and other routes', () => {
     assert.throws(() => sim.setBehaviour({ answer: 'yesterday' as 'today' }), /invalid answer: yesterday \(expected 'today' or 'seed'\)/);
     assert.throws(() => sim.setBehaviour({ run_result: 'meh' as 'success' }), /invalid run_result: meh \(expected one of .*all_errored.*error_200/);
     assert.throws(() => sim.setBehaviour({ reject_live: 'yes' as unknown as boolean }), /invalid reject_live/);
-    assert.throws(() => sim.setBehaviour({ order_status: ' ' }), /invalid order_status: " " \(expected a non-empty string or null\)/);
+    assert.throws(() => sim.setBehaviour({ order_status: [] }), /invalid order_status: \[\]/);
+    assert.throws(() => sim.setBehaviour({ order_status: ['submitted', ''] }), /invalid order_status/);
+    assert.throws(() => sim.setBehaviour({ ready_share: 1.5 }), /invalid ready_share: 1.5 \(expected 0..1\)/);
+    assert.throws(() => sim.setBehaviour({ order_status: ' ' }), /invalid order_status: " " \(expected a non-empty string, a non-empty list of them, or null\)/);
     assert.throws(() => sim.setBehaviour({ fault: 'cut' as 'cut_off' }), /invalid fault: cut/);
     assert.deepEqual(sim.behaviour(), DEFAULT_BEHAVIOUR, 'a refused patch changes nothing');
     sim.setBehaviour({ order_status: 'critical_unprotected_position', reject_live: true, answer: 'seed' });

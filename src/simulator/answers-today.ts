@@ -87,7 +87,7 @@ function runData(run: RunState, endedAt: number): TodayRunData {
       symbols[symbol] = { symbol, status: 'ERROR', execution_tf: null, signal_side: null, reason: 'error', error, context: {}, execution: {}, trading_decision: notEvaluated };
       return;
     }
-    const verdict = verdictOf(symbol, run.seed);
+    const verdict = verdictOf(symbol, run.seed, run.ready_share);
     if (verdict.status === 'INVALID') {
       rejectedBy.push(symbol);
       byTf[verdict.blocking_tf]?.push(symbol);
@@ -96,7 +96,8 @@ function runData(run: RunState, endedAt: number): TodayRunData {
       return;
     }
     const { execution_tf, signal_side } = verdict;
-    const decision = decideOrder({ run_id: run.run_id, symbol, execution_tf, side: signal_side, dry_run: run.params.dry_run, forced_status: run.order_status });
+    const forced_status = Array.isArray(run.order_status) ? (run.order_status[orders.length % run.order_status.length] ?? null) : run.order_status;
+    const decision = decideOrder({ run_id: run.run_id, symbol, execution_tf, side: signal_side, dry_run: run.params.dry_run, forced_status });
     orders.push({ symbol, ...decision });
     byTf[execution_tf]?.push(symbol);
     lastValidated.push({ symbol, side: signal_side, timeframe: PREVIOUS_TF[execution_tf] ?? null });
@@ -105,8 +106,10 @@ function runData(run: RunState, endedAt: number): TodayRunData {
   });
   // The exchange is down: the run ends before any symbol, with one error for the run.
   if (run.result === 'none_processed') errors.push(EXCHANGE_DOWN);
-
   const successful = orders.length;
+  // The sequential path (one worker) ends its results with the synthetic `FINAL` entry, which is no contract.
+  if (run.params.workers === 1 && processed.length > 0) symbols['FINAL'] = { status: 'COMPLETED', symbols_processed: processed.length, symbols_ready: successful };
+
   const counts = { processed: processed.length, successful, failed: processed.length - successful };
   const seconds = executionSeconds(run, endedAt);
   return {

@@ -68,6 +68,9 @@ export const KNOWN_ORDER_STATUSES: readonly string[] = [
   'critical_unprotected_position',
 ];
 
+/** The share of READY contracts when a test does not say: high, so that five symbols hold both verdicts. */
+export const DEFAULT_READY_SHARE = 0.4;
+
 export interface SimulatorBehaviour {
   /** 'today': the app's current answer (data.run, data.symbols...); 'seed': the seed-era answer (data.summary, data.results). */
   answer: SimulatorAnswer;
@@ -91,8 +94,13 @@ export interface SimulatorBehaviour {
   kill_switch_on: boolean;
   /** today: a live (dry_run false) run is refused with status `rejected` (no reliable open-state source). */
   reject_live: boolean;
-  /** today: every order gets this status; null = `simulated` on a dry run, `submitted` on a live one. */
-  order_status: string | null;
+  /**
+   * today: every order gets this status, or a list's statuses in turn (the READY contracts in
+   * the order the run takes them, the list repeated); null = `simulated` on a dry run, `submitted` on a live one.
+   */
+  order_status: string | string[] | null;
+  /** today: the share of contracts that come out READY, 0..1 (the app's own runs see about 0.02). */
+  ready_share: number;
 }
 
 export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
@@ -108,6 +116,7 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   kill_switch_on: true,
   reject_live: false,
   order_status: null,
+  ready_share: DEFAULT_READY_SHARE,
 };
 
 /** Throws on a behaviour the simulator cannot serve, naming the field. */
@@ -125,9 +134,12 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
     throw new Error(`invalid run_result: ${String(b.run_result)} (expected one of ${RUN_RESULTS.join(', ')})`);
   }
   if (typeof b.reject_live !== 'boolean') throw new Error(`invalid reject_live: ${String(b.reject_live)} (expected true or false)`);
-  if (b.order_status !== null && (typeof b.order_status !== 'string' || b.order_status.trim() === '')) {
-    throw new Error(`invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string or null)`);
+  const statuses = Array.isArray(b.order_status) ? b.order_status : [b.order_status];
+  const badStatus = (s: unknown) => typeof s !== 'string' || s.trim() === '';
+  if (b.order_status !== null && (statuses.length === 0 || statuses.some(badStatus))) {
+    throw new Error(`invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string, a non-empty list of them, or null)`);
   }
+  if (!(typeof b.ready_share === 'number' && b.ready_share >= 0 && b.ready_share <= 1)) throw new Error(`invalid ready_share: ${String(b.ready_share)} (expected 0..1)`);
 }
 
 /**

@@ -45,6 +45,7 @@ function startRun(ctx: RunRouteContext, reply: Reply, params: RunParams): RunSta
     result: behaviour.run_result,
     seed: behaviour.seed,
     order_status: behaviour.order_status,
+    ready_share: behaviour.ready_share,
     started_at: now,
     ends_at: now + behaviour.latency_ms,
     completed_at: null,

@@ -14,7 +14,8 @@ export interface RunState {
   result: SimulatorBehaviour['run_result'];
   /** Today's per-symbol verdicts follow this seed. */
   seed: number;
-  order_status: string | null;
+  order_status: SimulatorBehaviour['order_status'];
+  ready_share: number;
   started_at: number;
   /** When the run ends on its own (async). */
   ends_at: number;

@@ -21,8 +21,6 @@ export const ACTIVE_CONTRACTS: readonly string[] = [
   'TRXUSDT',
 ];
 
-/** About this share of symbols is tradable on a given seed; the rest are blocked on a timeframe. */
-const READY_SHARE = 0.4;
 const EXECUTION_TFS = ['1m', '5m', '15m'] as const;
 const BLOCKING_TFS = ['4h', '1h', '15m', '5m'] as const;
 
@@ -36,12 +34,13 @@ function pick<T>(list: readonly T[], draw: number): T {
   return item;
 }
 
-export function verdictOf(symbol: string, seed: number): Verdict {
+/** `readyShare` of the symbols (about) is tradable on a given seed; the rest are blocked on a timeframe. */
+export function verdictOf(symbol: string, seed: number, readyShare: number): Verdict {
   // An odd multiplier (an xxHash prime) spreads neighbouring seeds apart before they meet the
   // symbol's hash; it was picked so that at seed 1 the seed's five symbols hold both verdicts and
   // both sides (BTCUSDT READY 1m SHORT, ADAUSDT READY 5m LONG, the other three INVALID).
   const draw = mulberry32((hashString(symbol) ^ Math.imul(seed | 0, 0x27d4eb2f)) >>> 0);
-  const ready = draw() < READY_SHARE;
+  const ready = draw() < readyShare;
   const which = draw();
   if (!ready) return { status: 'INVALID', blocking_tf: pick(BLOCKING_TFS, which) };
   return { status: 'READY', execution_tf: pick(EXECUTION_TFS, which), signal_side: draw() < 0.5 ? 'LONG' : 'SHORT' };

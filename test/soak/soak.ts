@@ -28,6 +28,7 @@ import type { CallMtfRunInput } from '../../src/shared/mtf';
 import type { LoopSummary } from '../../src/shared/status';
 import { DEFAULT_SYMBOLS } from '../../src/simulator/server';
 import { verdictOf } from '../../src/simulator/verdicts';
+import { DEFAULT_READY_SHARE } from '../../src/simulator/behaviour';
 import { createMtfWorker } from '../../src/worker/worker';
 import { waitFor } from '../helpers/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
@@ -339,7 +340,7 @@ interface KeyRecord {
  */
 /** The contracts of one successful run that the app calls READY: its verdicts are stable per symbol and seed. */
 function readyPerRun(seed: number): number {
-  return DEFAULT_SYMBOLS.filter((symbol) => verdictOf(symbol, seed).status === 'READY').length;
+  return DEFAULT_SYMBOLS.filter((symbol) => verdictOf(symbol, seed, DEFAULT_READY_SHARE).status === 'READY').length;
 }
 
 function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRunId: string, summary: LoopSummary, ready: number, problems: string[]) {

@@ -30,9 +30,11 @@ function numberArg(min: number, max: number, integer = false): (text: string) =>
   };
 }
 
-function nonEmptyArg(text: string): string {
-  if (text.trim() === '') throw new InvalidArgumentError('must not be empty');
-  return text.trim();
+/** `a,b,c`: one status or several, none empty. */
+function statusListArg(text: string): string[] {
+  const statuses = text.split(',').map((s) => s.trim());
+  if (statuses.some((s) => s === '')) throw new InvalidArgumentError('must be one status or a comma-separated list of them, none empty');
+  return statuses;
 }
 
 function registerWorker(program: Command): void {
@@ -68,7 +70,8 @@ interface SimulatorOptions {
   host: string;
   answer: (typeof ANSWER_GENERATIONS)[number];
   rejectLive?: boolean;
-  orderStatus?: string;
+  orderStatus?: string[];
+  readyShare?: number;
   latency?: number;
   async?: boolean;
   killSwitchOff?: boolean;
@@ -98,7 +101,8 @@ function registerSimulator(program: Command): void {
     .option('--error-rate <0..1>', 'this fraction of run requests get a random 5xx or kill-switch fault', numberArg(0, 1))
     .option('--seed <n>', 'seed of the --error-rate draws and of the per-symbol verdicts (same seed, same sequence)', numberArg(-(2 ** 31), 2 ** 32, true))
     .option('--reject-live', "refuse live (dry_run false) runs with status rejected, as today's app does without a reliable open-state source")
-    .option('--order-status <status>', `give every order this status (${KNOWN_ORDER_STATUSES.join(', ')}...)`, nonEmptyArg)
+    .option('--order-status <status,...>', `give every order this status, or these in turn (${KNOWN_ORDER_STATUSES.join(', ')}...)`, statusListArg)
+    .option('--ready-share <0..1>', 'the share of contracts that come out READY (default 0.4; the app sees about 0.02)', numberArg(0, 1))
     .option('--quiet', 'do not print a line per request')
     .addHelpText(
       'after',
@@ -108,6 +112,7 @@ function registerSimulator(program: Command): void {
         'mtf-ping-pong simulator --error-rate 0.2 --seed 7',
         'mtf-ping-pong simulator --answer seed',
         'mtf-ping-pong simulator --order-status critical_unprotected_position',
+        'mtf-ping-pong simulator --ready-share 0.02 --order-status submitted,entry_submitted,critical_unprotected_position',
       ]),
     )
     .action(
@@ -118,7 +123,8 @@ function registerSimulator(program: Command): void {
           behaviour: {
             answer: options.answer,
             ...(options.rejectLive && { reject_live: true }),
-            ...(options.orderStatus !== undefined && { order_status: options.orderStatus }),
+            ...(options.orderStatus !== undefined && { order_status: options.orderStatus.length === 1 ? (options.orderStatus[0] ?? null) : options.orderStatus }),
+            ...(options.readyShare !== undefined && { ready_share: options.readyShare }),
             ...(options.latency !== undefined && { latency_ms: options.latency * 1000 }),
             ...(options.async && { mode: 'async' as const }),
             ...(options.killSwitchOff && { kill_switch_on: false }),
