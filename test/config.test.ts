@@ -10,7 +10,7 @@ import {
   unknownCarriedKeys,
   wireConfig,
 } from '../src/shared/config';
-import type { CarriedState, LoopConfig } from '../src/shared/config';
+import type { CarriedStateInput, LoopConfig } from '../src/shared/config';
 
 const DEFAULT_URL = 'http://trading-app-nginx:80/api/mtf/run';
 const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'];
@@ -73,7 +73,7 @@ function rejects(rows: [name: string, input: Record<string, unknown>, pattern: R
   });
 }
 
-function freshState(overrides: Partial<CarriedState> = {}): CarriedState {
+function freshState(overrides: Partial<CarriedStateInput> = {}): CarriedStateInput {
   return {
     iteration: 7,
     counters: {
@@ -92,7 +92,7 @@ function freshState(overrides: Partial<CarriedState> = {}): CarriedState {
     last_error: null,
     continue_pending: false,
     started_at: '2024-01-01T00:00:00.000Z',
-    recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5 }],
+    recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5, ready: null, orders: null, protection_alert: false }],
     ...overrides,
   };
 }
@@ -421,12 +421,44 @@ void describe('parseWorkflowInput', () => {
   });
 
   void test('a carried_state from before the recent-cycles window gets an empty window', () => {
-    const older: Partial<CarriedState> = freshState();
+    const older: Partial<CarriedStateInput> = freshState();
     delete older.recent_cycles;
     assert.deepEqual(parseWorkflowInput({ carried_state: older }).carried_state?.recent_cycles, []);
   });
 
-  void test('a carried_state with a last cycle and a last error is accepted', () => {
+  void test('a carried_state written before the findings existed reads as "nothing known" in its last cycle and its points', () => {
+    const older = freshState({
+      last_cycle: {
+        iteration: 7,
+        outcome: 'succeeded',
+        mtf_run_id: 'run-1',
+        started_at: '2024-01-01T00:06:00.000Z',
+        finished_at: '2024-01-01T00:06:42.000Z',
+        cycle_seconds: 42,
+        mtf_execution_seconds: 40.5,
+        symbols_requested: 5,
+        symbols_successful: 4,
+        success_rate: 80,
+        message: null,
+      },
+      recent_cycles: [{ iteration: 7, outcome: 'succeeded', finished_at: '2024-01-01T00:06:42.000Z', cycle_seconds: 42 }],
+    });
+    const carried = parseWorkflowInput({ carried_state: older }).carried_state;
+    assert.deepEqual(carried?.last_cycle, {
+      ...older.last_cycle,
+      ready_share: null,
+      errors: null,
+      signals: [],
+      signals_unlisted: 0,
+      contracts: null,
+      symbol_errors: [],
+      orders: null,
+      protection_alert: false,
+    });
+    assert.deepEqual(carried?.recent_cycles, [{ iteration: 7, outcome: 'succeeded', finished_at: '2024-01-01T00:06:42.000Z', cycle_seconds: 42, ready: null, orders: null, protection_alert: false }]);
+  });
+
+  void test('a carried_state with a last cycle (its findings too) and a last error is accepted', () => {
     const carried_state = freshState({
       last_cycle: {
         iteration: 7,
@@ -440,6 +472,14 @@ void describe('parseWorkflowInput', () => {
         symbols_successful: 4,
         success_rate: 0.8,
         message: '1 symbol failed',
+        ready_share: 0.8,
+        errors: 1,
+        signals: [{ symbol: 'BTCUSDT', timeframe: '5m', side: 'LONG' }],
+        signals_unlisted: 0,
+        contracts: { ready: 1, invalid: 3, error: 1, other: 0 },
+        symbol_errors: ['ETHUSDT: timeout'],
+        orders: { count: { total: 1, submitted: 0, pending: 0, protection_failed: 1, simulated: 0 }, list: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: '42' }], unlisted: 0 },
+        protection_alert: true,
       },
       last_error: 'HTTP 502',
       continue_pending: true,

@@ -89,6 +89,16 @@ void describe('readFinishedRun: both generations into one report', () => {
       symbols_failed: 1,
       success_rate: 50,
       errors: 0,
+      // A seed-era per-symbol `success` is a signal; that era names no timeframe and places no order list.
+      findings: {
+        signals: [{ symbol: 'BTCUSDT', timeframe: null, side: 'LONG' }],
+        signals_unlisted: 0,
+        contracts: { ready: 1, invalid: 0, error: 0, other: 0 },
+        symbol_errors: [],
+        orders: null,
+        protection_alert: false,
+      },
+      ui_details: 'signals',
     });
   });
 

@@ -13,6 +13,7 @@ import type {
   HealthCheckResult,
   MtfActivities,
   RunReport,
+  UiDetails,
 } from '../shared/mtf';
 import {
   MAX_BODY_BYTES,
@@ -40,6 +41,11 @@ export interface ActivityDeps {
    * killed worker's call is taken over in seconds.
    */
   heartbeat?: { afterMs: number; everyMs: number };
+  /**
+   * The worker seals payloads (MTF_ENCRYPTION_KEY): symbols are then kept out of what the Temporal
+   * UI shows (current details carry counts only).
+   */
+  sealed?: boolean;
 }
 
 const DEFAULT_HEARTBEAT = { afterMs: 5_000, everyMs: 10_000 };
@@ -51,6 +57,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     maxBodyBytes: deps.maxBodyBytes ?? MAX_BODY_BYTES,
   };
   const heartbeat = deps.heartbeat ?? DEFAULT_HEARTBEAT;
+  const uiDetails: UiDetails = deps.sealed ? 'counts' : 'signals';
 
   async function callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult> {
     const ctx = Context.current();
@@ -68,7 +75,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         const onAppAnswer = (httpStatus: number) => beats.report({ answered_http_status: httpStatus });
         answer = input.send_once ? await postOnce(ctx, input, onAppAnswer) : await post(ctx, input, onAppAnswer);
         countResponse(ctx, answer.status);
-        const result = classifyRunAnswer(answer, input);
+        const result = classifyRunAnswer(answer, input, uiDetails);
         const mtf_run_id = result.kind === 'completed' ? result.report.run_id : result.run_id;
         const outcome = result.kind === 'completed' ? result.report.outcome : 'accepted';
         ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, outcome });
@@ -161,7 +168,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       ctx.log.warn('MTF run status answered an error; polling on', { iteration: input.iteration, mtf_run_id: input.run_id, http_status: answer.status, message: appMessage(answer) });
       return null;
     }
-    return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status);
+    return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status, uiDetails);
   }
 
   async function health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult> {
@@ -221,11 +228,11 @@ function logFailure(ctx: Context, message: string, err: unknown, fields: Record<
  * a JSON 2xx it ran the cycle: whatever cannot be read in that answer is final, never re-sent. A
  * 2xx that is not JSON (a proxy's page) stays a retryable bad answer.
  */
-function classifyRunAnswer(answer: HttpAnswer, input: CallMtfRunInput): CallMtfRunResult {
+function classifyRunAnswer(answer: HttpAnswer, input: CallMtfRunInput, uiDetails: UiDetails): CallMtfRunResult {
   if (answer.status < 200 || answer.status >= 300) throw failureForStatus(answer, input.url);
   try {
     if (answer.status === 200) {
-      return { kind: 'completed', report: readFinishedRun(parseJsonObject(answer, input.url), input.url, answer.status) };
+      return { kind: 'completed', report: readFinishedRun(parseJsonObject(answer, input.url), input.url, answer.status, uiDetails) };
     }
     if (answer.status === 202) {
       return { kind: 'accepted', ...readAcceptedRun(parseJsonObject(answer, input.url), input.url, input.status_url_template) };

@@ -20,8 +20,12 @@
  * errors: whether contracts errored is read from the per-contract statuses instead.
  */
 import { MtfError } from '../shared/errors';
-import type { RunReport } from '../shared/mtf';
+import type { RunFindings } from '../shared/findings';
+import type { RunReport, UiDetails } from '../shared/mtf';
 import { failure } from './failure';
+import { asObject, readFindings } from './run-findings';
+
+export { asObject };
 
 type Json = Record<string, unknown>;
 
@@ -34,9 +38,6 @@ const FINISHED = [...SUCCEEDED, ...PARTIAL, ...REJECTED, ...FAILED];
 /** A seed-era status read of a run that goes on. */
 const UNFINISHED = ['running', 'accepted', 'pending', 'queued'];
 
-export function asObject(value: unknown): Json | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
-}
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -71,15 +72,6 @@ function runSummary(data: Json | null): Json | null {
   return asObject(data?.run) ?? asObject(data?.summary);
 }
 
-/** Per-contract results, `FINAL` left out: `data.symbols` today, `data.results` in the seed era. */
-function contracts(data: Json | null): Json[] | null {
-  const map = asObject(data?.symbols) ?? asObject(data?.results);
-  if (!map) return null;
-  return Object.entries(map)
-    .filter(([key]) => key.toUpperCase() !== 'FINAL')
-    .map(([, value]) => asObject(value) ?? {});
-}
-
 /** The first error's text, for the cycle's message: a string (today) or `{ symbol, error }` (seed era). */
 function firstError(errors: unknown[]): string | null {
   const first: unknown = errors[0];
@@ -96,7 +88,7 @@ function firstError(errors: unknown[]): string | null {
  * `MtfAnsweredUnreadable` (never sent again: the app did answer) for a status or shape this
  * version cannot read, naming what was unexpected.
  */
-export function readFinishedRun(body: Json, url: string, httpStatus: number): RunReport {
+export function readFinishedRun(body: Json, url: string, httpStatus: number, uiDetails: UiDetails = 'signals'): RunReport {
   const data = asObject(body.data);
   const summary = runSummary(data);
   const topStatus = word(body.status);
@@ -104,15 +96,19 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number): Ru
   // read worked); in the seed era, and where data.run has none, the top-level word is the run's.
   const runStatus = word(summary?.status) ?? topStatus;
   const errors = Array.isArray(data?.errors) ? data.errors : [];
+  // Read before any verdict: a failed or unreadable run's failure still carries what it found.
+  const findings = readFindings(data);
   // Today's top-level message stays "MTF run completed" even for a failed run: its reason is in the run.
   const failedBecause = () => stringOrNull(summary?.message) ?? firstError(errors) ?? stringOrNull(body.message) ?? 'the app gave no message';
-  if (topStatus !== null && FAILED.includes(topStatus)) throw failure(MtfError.RunFailed, `MTF run failed: ${failedBecause()}`);
+  const runFailed = () => failure(MtfError.RunFailed, `MTF run failed: ${failedBecause()}`, foundDetails(findings, uiDetails));
+  if (topStatus !== null && FAILED.includes(topStatus)) throw runFailed();
   const unexpected = [topStatus, runStatus].find((status) => status === null || !FINISHED.includes(status));
   if (unexpected !== undefined) {
-    throw unreadable(url, httpStatus, `status ${JSON.stringify(unexpected ?? body.status ?? null)}, which this version does not know (known: ${FINISHED.join(', ')})`);
+    const known = FINISHED.join(', ');
+    throw unreadable(url, httpStatus, `status ${JSON.stringify(unexpected ?? body.status ?? null)}, which this version does not know (known: ${known})`, foundDetails(findings, uiDetails));
   }
-  if (runStatus !== null && FAILED.includes(runStatus)) throw failure(MtfError.RunFailed, `MTF run failed: ${failedBecause()}`);
-  if (!summary) throw unreadable(url, httpStatus, `status ${JSON.stringify(runStatus)} but neither data.run nor data.summary`);
+  if (runStatus !== null && FAILED.includes(runStatus)) throw runFailed();
+  if (!summary) throw unreadable(url, httpStatus, `status ${JSON.stringify(runStatus)} but neither data.run nor data.summary`, foundDetails(findings, uiDetails));
 
   const report: RunReport = {
     outcome: 'succeeded',
@@ -126,13 +122,15 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number): Ru
     symbols_failed: wholeOrNull(summary.symbols_failed),
     success_rate: numberOrNull(summary.success_rate),
     errors: errors.length,
+    findings,
+    ui_details: uiDetails,
   };
   if (REJECTED.includes(report.app_status)) {
     const reason = stringOrNull(summary.reason) ?? 'no reason given';
     const why = stringOrNull(summary.message) ?? firstError(errors);
     return { ...report, outcome: 'skipped', message: `the app rejected the run (${reason})${why ? `: ${why}` : ''}` };
   }
-  const verdict = contractVerdict(report, contracts(data), errors);
+  const verdict = contractVerdict(report, findings.contracts, errors);
   if (verdict) return { ...report, outcome: 'failed', message: verdict };
   if (PARTIAL.includes(report.app_status)) {
     const first = firstError(errors);
@@ -145,37 +143,47 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number): Ru
  * Why a run that "finished" did nothing useful, or null: every requested contract errored, or
  * none was processed (the exchange was down). The loop's failure streak must show such a run.
  */
-function contractVerdict(report: RunReport, results: Json[] | null, errors: unknown[]): string | null {
+function contractVerdict(report: RunReport, contracts: RunFindings['contracts'], errors: unknown[]): string | null {
   const first = firstError(errors);
   const detail = first ? `; first error: ${first}` : '';
-  // The per-contract list when it lists any; else the figures (an empty list beside a count says nothing).
-  const processed = results && results.length > 0 ? results.length : (report.symbols_processed ?? results?.length ?? null);
+  // The per-contract verdicts when the answer lists any; else the figures (an empty list beside a count says nothing).
+  const listed = contracts ? contracts.ready + contracts.invalid + contracts.error + contracts.other : null;
+  const processed = listed !== null && listed > 0 ? listed : (report.symbols_processed ?? listed);
   if (processed === 0 && (report.symbols_requested ?? 0) > 0) {
     return `no contract was processed (0 of ${report.symbols_requested} requested)${detail}`;
   }
   if (processed === 0 || processed === null) return null;
   // Per contract when the answer lists them; else only the seed-era figures can say it.
-  const errored = results ? results.filter((r) => word(r.status) === 'error').length : errors.length;
+  const errored = listed !== null && listed > 0 && contracts ? contracts.error : errors.length;
   if (errored < processed) return null;
   return `every contract errored (${errored} of ${processed})${detail}`;
 }
 
-function unreadable(url: string, httpStatus: number, what: string) {
-  return failure(MtfError.AnsweredUnreadable, `MTF API answered HTTP ${httpStatus} from ${url} with ${what}; the run is not sent again`);
+/**
+ * A failure's details when the answer found something a trader must still see (a signal, an
+ * order, above all a protection alert): the workflow records it on the failed cycle.
+ */
+function foundDetails(findings: RunFindings, uiDetails: UiDetails): { findings: RunFindings; ui_details: UiDetails } | undefined {
+  const found = findings.signals.length > 0 || findings.orders !== null || findings.protection_alert;
+  return found ? { findings, ui_details: uiDetails } : undefined;
+}
+
+function unreadable(url: string, httpStatus: number, what: string, details?: Record<string, unknown>) {
+  return failure(MtfError.AnsweredUnreadable, `MTF API answered HTTP ${httpStatus} from ${url} with ${what}; the run is not sent again`, details);
 }
 
 /**
  * A status read of an accepted run → its report once it has ended, null while it runs. A read
  * never takes a running run for a finished one: that would let the next POST overlap it.
  */
-export function readRunProgress(body: Json, url: string, httpStatus: number): RunReport | null {
+export function readRunProgress(body: Json, url: string, httpStatus: number, uiDetails: UiDetails = 'signals'): RunReport | null {
   const run = asObject(asObject(body.data)?.run);
   if (run) {
     const finished = FINISHED.includes(word(run.status) ?? '') || (run.finished_at !== undefined && run.finished_at !== null && run.finished_at !== '');
-    return finished ? readFinishedRun(body, url, httpStatus) : null;
+    return finished ? readFinishedRun(body, url, httpStatus, uiDetails) : null;
   }
   if (UNFINISHED.includes(word(body.status) ?? '')) return null;
-  return readFinishedRun(body, url, httpStatus);
+  return readFinishedRun(body, url, httpStatus, uiDetails);
 }
 
 /** An accepted (202) run's id and status URL, resolved against the run URL, or the template's. */

@@ -6,6 +6,7 @@
  * Keys are snake_case, as the original Python service sends them; defaults are the seed's.
  * Imported by workflow code: no Node built-ins, no `URL`, nothing that reads the environment.
  */
+import { findingsShape, orderCountsSchema } from './findings';
 import * as s from './schema';
 
 export const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
@@ -157,8 +158,18 @@ export const cycleRecordSchema = s.object({
   mtf_execution_seconds: anyNumber().nullable(),
   symbols_requested: wholeOrNull(),
   symbols_successful: wholeOrNull(),
+  /** The app's own `success_rate`, kept under its original name: today it is the ready share (see ready_share). */
   success_rate: anyNumber().nullable(),
   message: text().nullable(),
+  // From here on, keys added after the first release: each has the default an older record reads as.
+  /**
+   * The share of contracts the run found READY, percent: the app's `success_rate`, under a name
+   * that does not read as an outage (2 % is a normal day).
+   */
+  ready_share: anyNumber().nullable().default(null),
+  /** `data.errors`' count; null when no answer said. */
+  errors: wholeOrNull().default(null),
+  ...findingsShape,
 }, keep);
 export type CycleRecord = s.Output<typeof cycleRecordSchema>;
 
@@ -168,6 +179,10 @@ export const cyclePointSchema = s.object({
   outcome: outcome(),
   finished_at: text(),
   cycle_seconds: seconds(),
+  /** READY contracts; null when the answer did not say (and in points written before this key). */
+  ready: wholeOrNull().default(null),
+  orders: orderCountsSchema.nullable().default(null),
+  protection_alert: s.boolean('must be true or false').default(false),
 }, keep);
 export type CyclePoint = s.Output<typeof cyclePointSchema>;
 
@@ -186,6 +201,8 @@ export const carriedStateSchema = s.object({
   recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
 }, keep);
 export type CarriedState = s.Output<typeof carriedStateSchema>;
+/** Carried state as a run may receive it: written by this release or an older one (keys added since are optional). */
+export type CarriedStateInput = s.Input<typeof carriedStateSchema>;
 
 /** The workflow's single argument: a config (as the original sends it) plus, after continue-as-new, its state. */
 export const workflowInputSchema = loopConfigSchema.extend({ carried_state: carriedStateSchema.optional() });

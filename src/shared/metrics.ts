@@ -25,8 +25,20 @@ export const METRICS = {
   loopConsecutiveFailures: 'mtf_loop_consecutive_failures',
   /** Gauge {workflow_id}: share of cycles that succeeded (fully or partly), 0..1. */
   loopSuccessRatio: 'mtf_loop_success_ratio',
-  /** Gauge {workflow_id}: share of requested symbols that the app analysed successfully, 0..1. */
-  symbolSuccessRatio: 'mtf_symbol_success_ratio',
+  /**
+   * Gauge {workflow_id}: share of requested contracts the app found READY over the loop's cycles,
+   * 0..1 (the app's `success_rate`; 2 % is a normal day, not an outage).
+   */
+  loopReadyShare: 'mtf_loop_ready_share',
+  /** Gauge {workflow_id}: 1 while the last cycle reported a position without its stop-loss protection. */
+  loopProtectionAlert: 'mtf_loop_protection_alert',
+  // What the runs found: no per-symbol label, so the series stay few whatever the app trades.
+  /** Counter {timeframe, side}: READY contracts found (`unlisted` beyond the 50 a cycle lists). */
+  signals: 'mtf_signals',
+  /** Counter {status}: orders the runs placed, by the app's count (submitted, pending, protection_failed, simulated). */
+  orders: 'mtf_orders',
+  /** Counter: cycles whose run reported an order without its stop-loss protection. */
+  protectionAlerts: 'mtf_protection_alerts',
   /** Gauge {workflow_id}: 1 when the loop runs live (dry_run false), 0 in dry-run. */
   loopLive: 'mtf_loop_live',
 } as const;

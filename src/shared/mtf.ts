@@ -1,5 +1,6 @@
 /** What crosses between the workflow and its activities: plain data, no secrets. */
 import type { LoopConfig } from './config';
+import { noFindings, type RunFindings } from './findings';
 
 /** The body POSTed to the MTF run endpoint. */
 export interface MtfRunRequestBody {
@@ -62,7 +63,19 @@ export interface RunReport {
   success_rate: number | null;
   /** `data.errors`' count. */
   errors: number;
+  /** What the run found: READY contracts, verdict counts, orders, protection alert. */
+  findings: RunFindings;
+  /**
+   * What the Temporal UI's current details may show of it: `counts` when the worker that read the
+   * answer seals payloads (MTF_ENCRYPTION_KEY), so that no symbol reaches anyone who reads the UI.
+   */
+  ui_details: UiDetails;
 }
+
+export type UiDetails = 'signals' | 'counts';
+
+/** A report as the previous release recorded it: no findings yet. */
+export type FindingsLessReport = Omit<RunReport, 'findings' | 'ui_details'> & Partial<Pick<RunReport, 'findings' | 'ui_details'>>;
 
 /**
  * What activities of earlier releases returned for a finished run (seed-era answers only). Their
@@ -81,8 +94,8 @@ export interface LegacyRunSummary {
 }
 
 /** A finished run's report, from this release's activities or an earlier release's (replayed from history). */
-export function reportOf(finished: RunReport | LegacyRunSummary): RunReport {
-  if ('outcome' in finished) return finished;
+export function reportOf(finished: RunReport | FindingsLessReport | LegacyRunSummary): RunReport {
+  if ('outcome' in finished) return { ...finished, findings: finished.findings ?? noFindings(), ui_details: finished.ui_details ?? 'signals' };
   const partial = finished.status === 'partial_success';
   return {
     outcome: partial ? 'partial' : 'succeeded',
@@ -96,6 +109,8 @@ export function reportOf(finished: RunReport | LegacyRunSummary): RunReport {
     symbols_failed: finished.symbols_failed,
     success_rate: finished.success_rate,
     errors: finished.errors,
+    findings: noFindings(),
+    ui_details: 'signals',
   };
 }
 
@@ -104,11 +119,14 @@ export type CallMtfRunResult =
   | { kind: 'accepted'; run_id: string; status_url: string };
 
 /** `CallMtfRunResult` as earlier releases recorded it in history. */
-export type RecordedCallMtfRunResult = CallMtfRunResult | { kind: 'completed'; summary: LegacyRunSummary };
+export type RecordedCallMtfRunResult =
+  | Exclude<CallMtfRunResult, { kind: 'completed' }>
+  | { kind: 'completed'; report: RunReport | FindingsLessReport }
+  | { kind: 'completed'; summary: LegacyRunSummary };
 
 /** The finished run of a call's result, whichever release recorded it. */
 export function finishedReport(result: Extract<RecordedCallMtfRunResult, { kind: 'completed' }>): RunReport {
-  return 'report' in result ? result.report : reportOf(result.summary);
+  return reportOf('report' in result ? result.report : result.summary);
 }
 
 export interface AwaitMtfRunInput {
@@ -141,5 +159,5 @@ export interface MtfActivities {
  */
 export interface RecordedMtfActivities extends Omit<MtfActivities, 'callMtfRun' | 'awaitMtfRun'> {
   callMtfRun(input: CallMtfRunInput): Promise<RecordedCallMtfRunResult>;
-  awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport | LegacyRunSummary>;
+  awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport | FindingsLessReport | LegacyRunSummary>;
 }

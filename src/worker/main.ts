@@ -132,7 +132,7 @@ export async function startWorker(target: TemporalTarget, settings: WorkerSettin
       namespace: target.namespace,
       taskQueue: target.taskQueue,
       identity: settings.identity,
-      activities: createActivities({ token: settings.token }),
+      activities: createActivities({ token: settings.token, sealed: target.dataConverter !== undefined }),
       dataConverter: target.dataConverter,
     });
     readiness = readinessProbe(worker, connection, target.namespace);

@@ -4,7 +4,9 @@
  * continue-as-new carries it to the next run.
  */
 import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome, WorkflowInput } from '../shared/config';
+import { signalCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, StopRequest } from '../shared/messages';
+import type { UiDetails } from '../shared/mtf';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
 /** What steps 1 and 2 found out about one cycle. */
@@ -15,7 +17,13 @@ export interface CycleResult {
   mtf_execution_seconds: number | null;
   symbols_requested: number | null;
   symbols_successful: number | null;
+  /** The app's `success_rate`: today, the share of contracts found READY. */
   success_rate: number | null;
+  /** `data.errors`' count, null when no answer said. */
+  errors: number | null;
+  findings: RunFindings;
+  /** What the Temporal UI may show of the findings (the worker that read them says). */
+  uiDetails: UiDetails;
 }
 
 /** A callback's word on an accepted run. */
@@ -29,7 +37,7 @@ export interface CompletionNotice {
 const MAX_KEPT_NOTICES = 10;
 
 /**
- * Finished cycles kept for the dashboard's plots (about 70 bytes each). The loop itself is the
+ * Finished cycles kept for the dashboard's plots (about 200 bytes each with orders, 110 without). The loop itself is the
  * store, so the plots cannot drift from the counters; continue-as-new carries the window.
  */
 export const RECENT_CYCLES_KEPT = 120;
@@ -113,9 +121,22 @@ export class LoopState {
       symbols_successful: result.symbols_successful,
       success_rate: result.success_rate,
       message: result.message,
+      ready_share: result.success_rate,
+      errors: result.errors,
+      ...result.findings,
     };
     const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;
-    this.recentCycles = [...this.recentCycles, { iteration, outcome, finished_at, cycle_seconds }].slice(-RECENT_CYCLES_KEPT);
+    const { findings } = result;
+    const point = {
+      iteration,
+      outcome,
+      finished_at,
+      cycle_seconds,
+      ready: findings.contracts ? findings.contracts.ready : findings.signals.length > 0 ? signalCount(findings) : null,
+      orders: findings.orders ? { ...findings.orders.count } : null,
+      protection_alert: findings.protection_alert,
+    };
+    this.recentCycles = [...this.recentCycles, point].slice(-RECENT_CYCLES_KEPT);
     this.mtfCompleted = true;
     this.temporalNotified = true;
     return this.lastCycle;

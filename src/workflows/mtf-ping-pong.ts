@@ -34,6 +34,7 @@ import {
   type WorkflowInput,
 } from '../shared/config';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
+import { noFindings, orderCountsText, parseFindings, protectionAlertText, signalText, type RunFindings } from '../shared/findings';
 import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal, updateConfigUpdate } from '../shared/messages';
 import {
   finishedReport,
@@ -43,6 +44,7 @@ import {
   type RecordedCallMtfRunResult,
   type RecordedMtfActivities,
   type RunReport,
+  type UiDetails,
 } from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
@@ -161,6 +163,8 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResu
     symbols_failed: null,
     success_rate: null,
     errors: 0,
+    findings: noFindings(),
+    ui_details: 'signals',
   };
 }
 
@@ -170,10 +174,30 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResu
  */
 function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility): void {
   const record = loop.recordCycle(result, Date.now());
-  shown.cycleFinished(loop, record);
-  const fields = { iteration: record.iteration, outcome: record.outcome, mtf_run_id: record.mtf_run_id, cycle_seconds: record.cycle_seconds };
-  if (record.outcome === 'succeeded' || record.outcome === 'partial') log.info('cycle finished', fields);
+  shown.cycleFinished(loop, record, result.uiDetails);
+  const fields = {
+    iteration: record.iteration,
+    outcome: record.outcome,
+    mtf_run_id: record.mtf_run_id,
+    cycle_seconds: record.cycle_seconds,
+    ...findingsFields(record),
+  };
+  // An open position without its stop-loss is the one thing a trader must hear at once, whatever the outcome.
+  if (record.protection_alert) log.error(`cycle finished: ${protectionAlertText(record)}`, { ...fields, message: record.message });
+  else if (record.outcome === 'succeeded' || record.outcome === 'partial') log.info('cycle finished', fields);
   else log.warn('cycle finished', { ...fields, message: record.message, consecutive_failures: loop.counters.consecutive_failures });
+}
+
+/** The cycle log line's share of the findings: READY contracts and order counts, nothing when the answer said nothing. */
+function findingsFields(findings: RunFindings): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (findings.contracts || findings.signals.length > 0) {
+    fields.ready = findings.signals.map(signalText);
+    if (findings.signals_unlisted > 0) fields.ready_unlisted = findings.signals_unlisted;
+  }
+  if (findings.orders) fields.orders = orderCountsText(findings.orders.count);
+  if (findings.protection_alert) fields.protection_alert = true;
+  return fields;
 }
 
 /** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle). */
@@ -284,10 +308,16 @@ function resultFromReport(report: RunReport): CycleResult {
     symbols_requested: report.symbols_requested,
     symbols_successful: report.symbols_successful,
     success_rate: report.success_rate,
+    errors: report.errors,
+    findings: report.findings,
+    uiDetails: report.ui_details,
   };
 }
 
 function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  // A run that failed after answering may still have placed orders: the activity hands them on.
+  const findings = cause instanceof ApplicationFailure ? findingsOfFailure(cause) : null;
   const failed = (outcome: CycleResult['outcome'], message: string): CycleResult => ({
     outcome,
     message,
@@ -296,8 +326,10 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     symbols_requested: null,
     symbols_successful: null,
     success_rate: null,
+    errors: null,
+    findings: findings?.findings ?? noFindings(),
+    uiDetails: findings?.uiDetails ?? 'counts',
   });
-  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     if (cause.type === MtfError.KillSwitch) return failed('skipped', cause.message);
     const attempts = err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` (after ${attemptsText(config.max_attempts)})` : '';
@@ -312,6 +344,13 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     return failed('failed', `${what}${err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` on each of ${attemptsText(config.max_attempts)}` : ''}`);
   }
   return failed('failed', cause instanceof Error ? cause.message : String(cause));
+}
+
+/** The findings a failure's details carry (see run-answer.ts, foundDetails), read as loosely as any recorded value. */
+function findingsOfFailure(failure: ApplicationFailure): { findings: RunFindings; uiDetails: UiDetails } | null {
+  const details: unknown = failure.details?.[0];
+  const parsed = parseFindings(typeof details === 'object' && details !== null ? (details as { findings?: unknown }).findings : undefined);
+  return parsed ? { findings: parsed, uiDetails: (details as { ui_details?: unknown }).ui_details === 'signals' ? 'signals' : 'counts' } : null;
 }
 
 function attemptsText(n: number): string {

@@ -3,7 +3,8 @@
  * - metrics, through the SDK's workflow meter (dropped on replay, so a replayed cycle never
  *   counts twice); the per-loop gauges are set from the counters the loop carries, so they stay
  *   exact across worker restarts and continue-as-new;
- * - the UI's current details (a query answer, no event);
+ * - the UI's current details (a query answer, no event): the config in force and what the last
+ *   cycle found (details.ts);
  * - search attributes, upserted only when a value changes: every upsert is an event and a billed
  *   Action, so a quiet cycle (success after success) upserts nothing. They are used only when the
  *   loop was started with them, which the client does when the namespace has them registered: an
@@ -12,9 +13,12 @@
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricTags, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CycleRecord } from '../shared/config';
+import type { RunFindings } from '../shared/findings';
 import { METRICS } from '../shared/metrics';
+import type { UiDetails } from '../shared/mtf';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, loopStateOf, loopSummaryText } from '../shared/search-attributes';
 import type { Phase } from '../shared/status';
+import { currentDetailsText } from './details';
 import type { LoopState } from './loop-state';
 
 const COUNTED_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
@@ -25,10 +29,15 @@ export class LoopVisibility {
   private shown: { state?: string; outcome?: string; dryRun?: boolean };
   private shownPhase: Phase | null = null;
   private shownDetails = '';
-  private readonly gauges: Record<'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'symbolRatio' | 'live', ChangedGauge>;
+  /** What the current details may show of the last cycle: until a report says, counts only. */
+  private detailsMode: UiDetails = 'counts';
+  private readonly gauges: Record<'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'readyShare' | 'live' | 'protectionAlert', ChangedGauge>;
   private readonly cyclesFinished: MetricCounter;
   private readonly cycleDuration: MetricHistogram;
   private readonly runDuration: MetricHistogram;
+  private readonly signals: MetricCounter;
+  private readonly orders: MetricCounter;
+  private readonly protectionAlerts: MetricCounter;
 
   constructor() {
     const info = workflowInfo();
@@ -38,6 +47,9 @@ export class LoopVisibility {
     this.cyclesFinished = metricMeter.createCounter(METRICS.cyclesFinished, 'cycles', 'cycles finished, by outcome');
     this.cycleDuration = metricMeter.createHistogram(METRICS.cycleDuration, 'float', 's', 'call + wait for completion of one cycle');
     this.runDuration = metricMeter.createHistogram(METRICS.runDuration, 'float', 's', "the app's own execution time of a run");
+    this.signals = metricMeter.createCounter(METRICS.signals, 'contracts', 'READY contracts found, by timeframe and side');
+    this.orders = metricMeter.createCounter(METRICS.orders, 'orders', 'orders the runs placed, by status');
+    this.protectionAlerts = metricMeter.createCounter(METRICS.protectionAlerts, 'cycles', 'cycles that reported an order without its stop-loss protection');
     const meter = metricMeter.withTags({ workflow_id: info.workflowId });
     const gauge = (...args: Parameters<typeof meter.createGauge>) => new ChangedGauge(meter.createGauge(...args));
     this.gauges = {
@@ -46,8 +58,9 @@ export class LoopVisibility {
       phase: gauge(METRICS.loopPhase, 'int', '', '1 for the phase the loop is in'),
       consecutive: gauge(METRICS.loopConsecutiveFailures, 'int', 'cycles', 'failed or timed-out cycles in a row'),
       successRatio: gauge(METRICS.loopSuccessRatio, 'float', '', 'share of cycles that succeeded, 0..1'),
-      symbolRatio: gauge(METRICS.symbolSuccessRatio, 'float', '', 'share of requested symbols analysed successfully, 0..1'),
+      readyShare: gauge(METRICS.loopReadyShare, 'float', '', 'share of requested contracts found READY, 0..1'),
       live: gauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)'),
+      protectionAlert: gauge(METRICS.loopProtectionAlert, 'int', '', '1 while the last cycle reported a position without its stop-loss'),
     };
   }
 
@@ -62,14 +75,35 @@ export class LoopVisibility {
     if (loop.phase === 'calling_mtf') this.configInForce(loop);
   }
 
-  /** Step 3's announcement: counters and histograms, the per-loop gauges, the last outcome. */
-  cycleFinished(loop: LoopState, record: CycleRecord): void {
+  /** Step 3's announcement: counters and histograms, the per-loop gauges, the findings, the last outcome. */
+  cycleFinished(loop: LoopState, record: CycleRecord, detailsMode: UiDetails): void {
     const tags = { outcome: record.outcome };
     this.cyclesFinished.add(1, tags);
     this.cycleDuration.record(record.cycle_seconds, tags);
     if (record.mtf_execution_seconds !== null) this.runDuration.record(record.mtf_execution_seconds);
     this.counters(loop);
+    this.findings(record);
+    this.detailsMode = detailsMode;
+    this.details(loop);
     this.upsert({ outcome: record.outcome, state: loopStateOf(false, loop.counters.consecutive_failures) });
+  }
+
+  /** Only what a cycle found leaves the sandbox: a cycle with no signal and no order adds no call. */
+  private findings(found: RunFindings): void {
+    const perSignal = new Map<string, { timeframe: string; side: string; n: number }>();
+    for (const { timeframe, side } of found.signals) {
+      const tags = { timeframe: timeframe ?? 'none', side: side ?? 'none' };
+      const key = `${tags.timeframe} ${tags.side}`;
+      perSignal.set(key, { ...tags, n: (perSignal.get(key)?.n ?? 0) + 1 });
+    }
+    for (const { n, ...tags } of perSignal.values()) this.signals.add(n, tags);
+    if (found.signals_unlisted > 0) this.signals.add(found.signals_unlisted, { timeframe: 'unlisted', side: 'unlisted' });
+    const count = found.orders?.count;
+    for (const status of ['submitted', 'pending', 'protection_failed', 'simulated'] as const) {
+      if (count && count[status] > 0) this.orders.add(count[status], { status });
+    }
+    if (found.protection_alert) this.protectionAlerts.add(1);
+    this.gauges.protectionAlert.set(found.protection_alert ? 1 : 0);
   }
 
   stopped(loop: LoopState): void {
@@ -81,10 +115,14 @@ export class LoopVisibility {
     const { config } = loop;
     this.gauges.live.set(config.dry_run ? 0 : 1);
     this.counters(loop);
-    const details = loopSummaryText(config);
+    this.details(loop);
+    this.upsert({ dryRun: config.dry_run });
+  }
+
+  private details(loop: LoopState): void {
+    const details = currentDetailsText(loopSummaryText(loop.config), loop.lastCycle, this.detailsMode);
     if (details !== this.shownDetails) setCurrentDetails(details);
     this.shownDetails = details;
-    this.upsert({ dryRun: config.dry_run });
   }
 
   private counters(loop: LoopState): void {
@@ -92,7 +130,7 @@ export class LoopVisibility {
     for (const outcome of COUNTED_OUTCOMES) this.gauges.cycles.set(c[outcome], { outcome });
     this.gauges.consecutive.set(c.consecutive_failures);
     if (c.cycles > 0) this.gauges.successRatio.set((c.succeeded + c.partial) / c.cycles);
-    if (c.symbols_requested > 0) this.gauges.symbolRatio.set(c.symbols_successful / c.symbols_requested);
+    if (c.symbols_requested > 0) this.gauges.readyShare.set(c.symbols_successful / c.symbols_requested);
   }
 
   /** Only the values that changed; nothing at all when none did. */

@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { LoopConfigInput } from '../../src/shared/config';
+import { noFindings } from '../../src/shared/findings';
 import { WORKFLOW_TYPE, getStatusQuery } from '../../src/shared/messages';
 import type { AwaitMtfRunInput, CallMtfRunInput, CallMtfRunResult, MtfActivities, RunReport } from '../../src/shared/mtf';
 import type { LoopStatus } from '../../src/shared/status';
@@ -32,6 +33,8 @@ export function report(overrides: Partial<RunReport> = {}): RunReport {
     symbols_failed: 0,
     success_rate: 100,
     errors: 0,
+    findings: noFindings(),
+    ui_details: 'signals',
     ...overrides,
   };
 }
