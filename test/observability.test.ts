@@ -20,6 +20,7 @@ import { DRY_RUN, LAST_OUTCOME, LOOP_STATE } from '../src/shared/search-attribut
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { startWorker } from '../src/worker/main';
+import { parseLines, sample, scrape } from './helpers/observe';
 import { freePort, freePortPair, spawnNode, waitFor, type Followed } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
@@ -46,37 +47,6 @@ function spawnWorker(extraEnv: NodeJS.ProcessEnv): Followed {
   return worker;
 }
 
-interface LogLine {
-  level: string;
-  time: string;
-  msg: string;
-  [key: string]: unknown;
-}
-
-function parseLines(text: string): LogLine[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogLine;
-      } catch {
-        throw new Error(`a log line is not JSON: ${line}`);
-      }
-    });
-}
-
-/** The value of one Prometheus sample whose labels include `labels`; undefined when there is none. */
-function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of metrics.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = new Map([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]] as const));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(match[3]);
-  }
-  return undefined;
-}
-
 /** Every PromQL expression of the Grafana dashboard in deploy/grafana. */
 function grafanaExpressions(): string[] {
   const dashboard = JSON.parse(readFileSync(join(__dirname, '..', '..', 'deploy', 'grafana', 'mtf-ping-pong.json'), 'utf8')) as {
@@ -87,11 +57,6 @@ function grafanaExpressions(): string[] {
   return [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...variables];
 }
 
-async function scrape(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
-  assert.equal(response.status, 200);
-  return response.text();
-}
 
 void describe('a worker process', () => {
   test('counts each cycle once across a worker restart and continue-as-new, logs JSON with the expected events, and never the token (nor do metrics, history, status or the dashboard)', async () => {

@@ -1,6 +1,7 @@
 /** People's view of a loop: short, aligned lines. `--json` prints the raw objects instead. */
 import type { LoopEnd, LoopListing } from '../client/loops';
 import type { Counters, CycleRecord, LoopConfig } from '../shared/config';
+import { orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
 
@@ -27,16 +28,46 @@ export function countersLine(c: Counters): string {
   return `${c.cycles} cycles: ${c.succeeded} succeeded, ${c.partial} partial, ${c.failed} failed, ${c.skipped} skipped, ${c.timed_out} timed out`;
 }
 
+/** The loud line no one may miss: a position the last run left without its stop-loss. */
+const ALERT_MARK = '!!';
+
+/**
+ * What the cycle's run found, as `BTCUSDT 5m LONG · SOLUSDT 1m SHORT    orders 0 submitted · 2 simulated`;
+ * null when the answer said nothing (a failure, a callback, a record of an older release).
+ */
+export function findingsText(cycle: CycleRecord): string | null {
+  const known = cycle.contracts !== null || cycle.signals.length > 0;
+  const orders = cycle.orders ? `orders ${orderCountsText(cycle.orders.count)}` : null;
+  if (!known && !orders) return null;
+  return [known ? signalsText(cycle) : null, orders].filter((part) => part !== null).join('    ');
+}
+
 export function cycleLine(cycle: CycleRecord, successRate: number | null): string {
   const line = `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)}  cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
   const failed = cycle.outcome !== 'succeeded' && cycle.outcome !== 'partial';
-  return failed && cycle.message ? `${line}  (${cycle.message})` : line;
+  const found = findingsText(cycle);
+  const parts = [line, found ? `ready ${found}` : null, failed && cycle.message ? `(${cycle.message})` : null, cycle.protection_alert ? `${ALERT_MARK} ${protectionAlertText(cycle)}` : null];
+  return parts.filter((part) => part !== null).join('  ');
 }
 
 function lastCycleText(cycle: CycleRecord): string {
   const runId = cycle.mtf_run_id ? `, run ${cycle.mtf_run_id}` : '';
+  const share = cycle.ready_share === null ? '' : `, ready share ${percent(cycle.ready_share)}`;
   const message = cycle.outcome !== 'succeeded' && cycle.message ? ` (${cycle.message})` : '';
-  return `#${cycle.iteration} ${cycle.outcome} at ${cycle.finished_at}, cycle ${seconds(cycle.cycle_seconds)}${runId}${message}`;
+  return `#${cycle.iteration} ${cycle.outcome} at ${cycle.finished_at}, cycle ${seconds(cycle.cycle_seconds)}${share}${runId}${message}`;
+}
+
+/** The last cycle's findings rows: `ready`, the errors it listed, and the alert on top. */
+function findingsRows(cycle: CycleRecord | null): { alert: string[]; rows: string[] } {
+  if (!cycle) return { alert: [], rows: [] };
+  const found = findingsText(cycle);
+  const rows = found ? [row('ready', found)] : [];
+  if (cycle.orders && cycle.orders.list.length > 0) {
+    const more = cycle.orders.unlisted > 0 ? ` (+${cycle.orders.unlisted} more)` : '';
+    rows.push(row('orders', `${cycle.orders.list.map((o) => `${o.symbol} ${o.status}`).join(' · ')}${more}`));
+  }
+  if (cycle.symbol_errors.length > 0) rows.push(row('errors', cycle.symbol_errors.join(' | ')));
+  return { alert: cycle.protection_alert ? [`${ALERT_MARK} ${protectionAlertText(cycle)} (iteration ${cycle.iteration})`] : [], rows };
 }
 
 function nextCycleText(at: string, now: number): string {
@@ -46,12 +77,15 @@ function nextCycleText(at: string, now: number): string {
 
 export function statusLines(s: LoopStatus, now = Date.now()): string[] {
   const state = s.is_running ? `running, ${s.phase.replace(/_/g, ' ')}` : s.phase;
+  const found = findingsRows(s.last_cycle);
   const lines = [
     `loop ${s.workflow_id}: ${state}`,
+    ...found.alert,
     row('iteration', String(s.current_iteration)),
     row('counters', countersLine(s.counters)),
     row('success rate', percent(s.success_rate)),
     row('last cycle', s.last_cycle ? lastCycleText(s.last_cycle) : '-'),
+    ...found.rows,
     row('next cycle', s.next_cycle_at ? nextCycleText(s.next_cycle_at, now) : '-'),
     row('last error', s.last_error ?? '-'),
     row('config', configLine(s.config)),
@@ -64,12 +98,15 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
 
 export function summaryLines(workflowId: string, summary: LoopSummary): string[] {
   const reason = summary.stop_reason ? ` (${summary.stop_reason})` : '';
+  const found = findingsRows(summary.last_cycle);
   return [
     `loop ${workflowId} stopped${reason}`,
+    ...found.alert,
     row('iterations', String(summary.iterations)),
     row('counters', countersLine(summary.counters)),
     row('success rate', percent(summary.success_rate)),
     row('last cycle', summary.last_cycle ? lastCycleText(summary.last_cycle) : '-'),
+    ...found.rows,
     row('last error', summary.last_error ?? '-'),
     row('ran', `${summary.started_at} -> ${summary.stopped_at}`),
   ];

@@ -107,11 +107,15 @@ export function orderText(order: PlacedOrder): string {
   return `${order.symbol} ${order.status}${order.exchange_order_id ? ` (exchange order ${order.exchange_order_id})` : ''}`;
 }
 
-/** The loud line of a protection alert, naming the orders (or their count when none is listed). */
+/** Orders a one-line alert names; the rest are counted, so the line stays a line. */
+const ALERT_NAMED = 3;
+
+/** The loud line of a protection alert, naming the first orders (or their count when none is listed). */
 export function protectionAlertText(findings: Pick<RunFindings, 'orders' | 'protection_alert'>): string {
-  const named = alertOrders(findings.orders);
-  const failed = findings.orders?.count.protection_failed ?? named.length;
-  const which = named.length > 0 ? named.map(orderText).join(', ') : `${failed} order(s)`;
+  const listed = alertOrders(findings.orders);
+  const failed = Math.max(findings.orders?.count.protection_failed ?? 0, listed.length);
+  const named = listed.slice(0, ALERT_NAMED).map(orderText).join(', ');
+  const which = named === '' ? `${failed} order(s)` : failed > ALERT_NAMED ? `${named} and ${failed - ALERT_NAMED} more` : named;
   return `PROTECTION ALERT: a position may be open without its stop-loss: ${which}`;
 }
 

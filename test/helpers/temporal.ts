@@ -1,6 +1,7 @@
 /** Temporal servers for the tests, from the project's own pinned binaries. */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { temporalCliPath, testServerPath } from '../../src/toolchain/binaries';
@@ -45,4 +46,10 @@ export function createDevServerEnv(options: { searchAttributes?: boolean; extraA
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A loop's "Current Details" as the Temporal UI reads them: the SDK's built-in metadata query. */
+export async function currentDetails(client: Client, workflowId: string): Promise<string> {
+  const metadata = await client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  return metadata.currentDetails ?? '';
 }
