@@ -36,7 +36,7 @@ import { startSimulator, type Simulator } from '../src/simulator/server';
 import { temporalCliPath } from '../src/toolchain/binaries';
 import { createMtfWorker } from '../src/worker/worker';
 import { freePort, spawnNode, waitFor, type Followed } from './helpers/processes';
-import { createDevServerEnv, uniqueId } from './helpers/temporal';
+import { createDevServerEnv, currentDetails, uniqueId } from './helpers/temporal';
 
 const exec = promisify(execFile);
 const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
@@ -384,7 +384,8 @@ void describe('an encrypted loop on a real dev server', () => {
     processes.add(worker);
     const startedLine = await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
     assert.match(startedLine, /"payload_encryption":true/);
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    // Every contract READY, so the run's findings name both symbols: none may reach the UI in clear.
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, ready_share: 1 });
 
     const start = await cli(['start', '--id', workflowId, '--symbols', SYMBOLS.join(','), '--interval', '0.1s', '--url', sim.runUrl], keyed);
     assert.equal(start.code, 0, start.stderr);
@@ -394,6 +395,12 @@ void describe('an encrypted loop on a real dev server', () => {
       'two cycles, read by `status --json` with the key',
     );
     assert.deepEqual(status.config.symbols, SYMBOLS);
+    // The Temporal UI's current details, read through the key as a codec server would: counts only.
+    const keyedClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: temporalTarget({}, keyed).dataConverter });
+    const details = await currentDetails(keyedClient, workflowId);
+    assert.match(details, /\*\*READY\*\*: 2 contract\(s\)/);
+    assert.match(details, /\*\*Orders\*\*: 2 · 0 submitted · 2 simulated/);
+    for (const symbol of SYMBOLS) assert.ok(!details.includes(symbol), `${symbol} is in the current details: ${details}`);
 
     const keyless = await cli(['status', workflowId], common);
     assert.equal(keyless.code, 1);
