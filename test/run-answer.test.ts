@@ -174,3 +174,73 @@ void describe('readRunProgress: a status read never takes a running run for a fi
     assert.equal(progress(SEED_EXAMPLE)?.outcome, 'succeeded');
   });
 });
+
+void describe('readFinishedRun: what the run found', () => {
+  const findingsOf = (symbols: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const body = todayExample({ symbols });
+    return read({ ...body, data: { ...body.data, ...extra } }).findings;
+  };
+
+  void test('READY, SUCCESS and VALID in any case are signals; INVALID, ERROR and the rest are counted apart; FINAL is none', () => {
+    const findings = findingsOf({
+      ZUSDT: { status: 'ready', execution_tf: '1m', signal_side: 'short' },
+      AUSDT: { status: 'Success', timeframe: '4h' },
+      MUSDT: { status: 'VALID', execution_tf: '15m', signal_side: 'LONG' },
+      BUSDT: { status: 'INVALID' },
+      CUSDT: { status: 'ERROR', error: { message: 'x'.repeat(500) } },
+      DUSDT: { status: 'GRACE_WINDOW' },
+      FINAL: { status: 'READY' },
+    });
+    assert.deepEqual(findings.signals, [
+      { symbol: 'AUSDT', timeframe: '4h', side: null },
+      { symbol: 'MUSDT', timeframe: '15m', side: 'LONG' },
+      { symbol: 'ZUSDT', timeframe: '1m', side: 'SHORT' },
+    ]);
+    assert.deepEqual(findings.contracts, { ready: 3, invalid: 1, error: 1, other: 1 });
+    assert.equal(findings.symbol_errors.length, 1);
+    assert.equal(findings.symbol_errors[0]?.length, 200, 'an error is cut to 200 characters');
+    assert.ok(findings.symbol_errors[0]?.startsWith('CUSDT: xxx'));
+  });
+
+  void test('order counts: the app’s where it gives them, else counted from its list; an unprotected order raises the alert even beyond what the count says', () => {
+    const orders = [
+      { symbol: 'AUSDT', status: 'submitted_protected', exchange_order_id: 11 },
+      { symbol: 'BUSDT', status: 'FAILED_UNPROTECTED_CLOSED', exchange_order_id: '12' },
+    ];
+    const counted = findingsOf({}, { orders_placed: { count: { total: 2 }, orders } });
+    assert.deepEqual(counted.orders?.count, { total: 2, submitted: 1, pending: 0, protection_failed: 1, simulated: 0 });
+    assert.deepEqual(counted.orders?.list, [
+      { symbol: 'BUSDT', status: 'failed_unprotected_closed', exchange_order_id: '12' },
+      { symbol: 'AUSDT', status: 'submitted_protected', exchange_order_id: '11' },
+    ]);
+    assert.equal(counted.protection_alert, true);
+    const byCount = findingsOf({}, { orders_placed: { count: { total: 1, protection_failed: 1 }, orders: [] } });
+    assert.equal(byCount.protection_alert, true, 'the count alone raises it');
+    assert.equal(findingsOf({}).protection_alert, false);
+  });
+
+  void test('the seed era’s error list names the symbol when no contract lists its own error', () => {
+    const body = { ...SEED_EXAMPLE, status: 'partial_success', data: { ...SEED_EXAMPLE.data, errors: [{ symbol: 'ETHUSDT', error: 'timeout' }] } };
+    assert.deepEqual(read(body).findings.symbol_errors, ['ETHUSDT: timeout']);
+  });
+
+  void test('a failed run hands its findings on in the failure’s details; one that found nothing hands on nothing', () => {
+    const failedWith = (orders: unknown) => {
+      const body = todayExample({ status: 'error' });
+      try {
+        read({ ...body, data: { ...body.data, orders_placed: orders } });
+      } catch (err) {
+        return err instanceof ApplicationFailure ? err.details : assert.fail(String(err));
+      }
+      return assert.fail('no failure');
+    };
+    const [details] = failedWith({ count: { total: 1, protection_failed: 1 }, orders: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position' }] }) ?? [];
+    assert.equal((details as { findings: { protection_alert: boolean } }).findings.protection_alert, true);
+    assert.deepEqual((details as { ui_details: string }).ui_details, 'signals');
+    const body = todayExample({ status: 'error', symbols: {} });
+    assert.throws(
+      () => read({ ...body, data: { ...body.data, orders_placed: undefined } }),
+      (err: unknown) => err instanceof ApplicationFailure && err.details === undefined,
+    );
+  });
+});
