@@ -49,6 +49,13 @@ const SCENARIOS: Scenario[] = [
   { name: 'today-answer', behaviour: { ...TODAY, run_result: 'partial_success' }, config: { ping_interval: 0.2 }, cycles: 2 },
   { name: 'today-unreadable-answer', behaviour: { ...TODAY, fault: 'unknown_status', fault_count: 1 }, config: { ping_interval: 0.2 }, cycles: 2 },
   { name: 'today-accepted-run-polling', behaviour: { ...TODAY, mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
+  // What the runs found: signals, orders, an unprotected position (its error log line), then an unreadable answer that still hands its findings on.
+  {
+    name: 'today-findings-protection-alert',
+    behaviour: { ...TODAY, order_status: ['submitted', 'critical_unprotected_position'], fault: 'unknown_status', fault_count: 1 },
+    config: { ping_interval: 0.2 },
+    cycles: 3,
+  },
 ];
 
 async function main(): Promise<void> {
