@@ -42,6 +42,14 @@ function cycleStarts(events: HistoryEvent[]): number[] {
 export interface CycleCost {
   events: number;
   actions: number;
+  /** The cycle's events as the server stores them (protobuf-encoded), bytes. */
+  bytes: number;
+  /** Of those, the call's completion (`ActivityTaskCompleted`, its result inside). */
+  resultBytes: number;
+}
+
+function encodedBytes(event: HistoryEvent): number {
+  return temporal.api.history.v1.HistoryEvent.encode(event).finish().length;
 }
 
 /** Events and Actions of every complete cycle after the first (which announces the first outcome). */
@@ -50,7 +58,13 @@ export function quietCycleCosts(events: HistoryEvent[]): CycleCost[] {
   const costs: CycleCost[] = [];
   for (let c = 1; c + 1 < starts.length; c++) {
     const cycle = events.slice(starts[c], starts[c + 1]);
-    costs.push({ events: cycle.length, actions: cycle.filter((e) => e.eventType !== null && e.eventType !== undefined && ACTION_EVENTS.has(e.eventType)).length });
+    const completed = cycle.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+    costs.push({
+      events: cycle.length,
+      actions: cycle.filter((e) => e.eventType !== null && e.eventType !== undefined && ACTION_EVENTS.has(e.eventType)).length,
+      bytes: cycle.reduce((sum, e) => sum + encodedBytes(e), 0),
+      resultBytes: completed ? encodedBytes(completed) : 0,
+    });
   }
   return costs;
 }

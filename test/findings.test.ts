@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporal } from '@temporalio/proto';
+import { quietCycleCosts } from '../bench/history';
 import type { CycleRecord, LoopConfigInput } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../src/simulator/server';
@@ -24,8 +24,6 @@ import { createDevServerEnv, currentDetails, uniqueId } from './helpers/temporal
 const exec = promisify(execFile);
 const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
 const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
-const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** One cycle per loop (the pause is an hour). */
 const ONE_CYCLE: LoopConfigInput = { ping_interval: 3600, retry_initial_interval: 0.1, retry_max_interval: 0.2 };
@@ -153,25 +151,6 @@ void describe('the seed-era answer: what the run found', () => {
   });
 });
 
-function isCallScheduled(e: HistoryEvent): boolean {
-  return e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun';
-}
-
-/** Bytes of each whole cycle after the first, from one call's scheduling to the next, as the server stores them. */
-function cycleBytes(events: HistoryEvent[]): { cycle: number; result: number }[] {
-  const starts = events.flatMap((e, i) => (isCallScheduled(e) ? [i] : []));
-  const sizes: { cycle: number; result: number }[] = [];
-  for (let c = 1; c + 1 < starts.length; c++) {
-    const cycle = events.slice(starts[c], starts[c + 1]);
-    const completed = cycle.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
-    sizes.push({
-      cycle: cycle.reduce((sum, e) => sum + temporal.api.history.v1.HistoryEvent.encode(e).finish().length, 0),
-      result: completed ? temporal.api.history.v1.HistoryEvent.encode(completed).finish().length : 0,
-    });
-  }
-  return sizes;
-}
-
 /**
  * The loop sends the 150 symbols it is configured with in every call's input: those bytes are the
  * request's, not the answer's, and go once the config may leave `symbols` empty (all active contracts).
@@ -189,13 +168,13 @@ void describe("history bytes per cycle (besides the request's own list of 150 sy
         const s = await loop.afterRequests(4);
         assert.ok(s.last_cycle && s.last_cycle.contracts?.ready === s.last_cycle.signals.length + s.last_cycle.signals_unlisted);
         const { events } = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
-        const sizes = cycleBytes(events ?? []);
+        const sizes = quietCycleCosts(events ?? []);
         assert.ok(sizes.length >= 2, 'two whole cycles after the first');
-        const worst = Math.max(...sizes.map((x) => x.cycle));
+        const worst = Math.max(...sizes.map((x) => x.bytes));
         const record = JSON.stringify(s.last_cycle).length;
         t.diagnostic(
-          `history bytes per cycle: ${sizes.map((x) => x.cycle).join(', ')}, of which ${REQUESTED_SYMBOL_BYTES} are the request's symbols` +
-            ` (the call's result event: ${sizes.map((x) => x.result).join(', ')}; the cycle record in get_status: ${record} B of JSON)`,
+          `history bytes per cycle: ${sizes.map((x) => x.bytes).join(', ')}, of which ${REQUESTED_SYMBOL_BYTES} are the request's symbols` +
+            ` (the call's result event: ${sizes.map((x) => x.resultBytes).join(', ')}; the cycle record in get_status: ${record} B of JSON)`,
         );
         assert.ok(worst - REQUESTED_SYMBOL_BYTES <= goal, `a cycle added ${worst} bytes`);
       });

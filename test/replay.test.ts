@@ -35,6 +35,7 @@ describe('replay of recorded histories', () => {
         'signal-mode',
         'today-accepted-run-polling',
         'today-answer',
+        'today-findings-protection-alert',
         'today-unreadable-answer',
       ],
     );
