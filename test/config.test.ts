@@ -73,6 +73,21 @@ function rejects(rows: [name: string, input: Record<string, unknown>, pattern: R
   });
 }
 
+/** A last cycle as releases before the findings wrote it. */
+const LAST_CYCLE_BEFORE_FINDINGS = {
+  iteration: 7,
+  outcome: 'succeeded',
+  mtf_run_id: 'run-1',
+  started_at: '2024-01-01T00:06:00.000Z',
+  finished_at: '2024-01-01T00:06:42.000Z',
+  cycle_seconds: 42,
+  mtf_execution_seconds: 40.5,
+  symbols_requested: 5,
+  symbols_successful: 4,
+  success_rate: 80,
+  message: null,
+} as const;
+
 function freshState(overrides: Partial<CarriedStateInput> = {}): CarriedStateInput {
   return {
     iteration: 7,
@@ -428,19 +443,7 @@ void describe('parseWorkflowInput', () => {
 
   void test('a carried_state written before the findings existed reads as "nothing known" in its last cycle and its points', () => {
     const older = freshState({
-      last_cycle: {
-        iteration: 7,
-        outcome: 'succeeded',
-        mtf_run_id: 'run-1',
-        started_at: '2024-01-01T00:06:00.000Z',
-        finished_at: '2024-01-01T00:06:42.000Z',
-        cycle_seconds: 42,
-        mtf_execution_seconds: 40.5,
-        symbols_requested: 5,
-        symbols_successful: 4,
-        success_rate: 80,
-        message: null,
-      },
+      last_cycle: LAST_CYCLE_BEFORE_FINDINGS,
       recent_cycles: [{ iteration: 7, outcome: 'succeeded', finished_at: '2024-01-01T00:06:42.000Z', cycle_seconds: 42 }],
     });
     const carried = parseWorkflowInput({ carried_state: older }).carried_state;
@@ -461,15 +464,8 @@ void describe('parseWorkflowInput', () => {
   void test('a carried_state with a last cycle (its findings too) and a last error is accepted', () => {
     const carried_state = freshState({
       last_cycle: {
-        iteration: 7,
+        ...LAST_CYCLE_BEFORE_FINDINGS,
         outcome: 'partial',
-        mtf_run_id: 'run-1',
-        started_at: '2024-01-01T00:06:00.000Z',
-        finished_at: '2024-01-01T00:06:42.000Z',
-        cycle_seconds: 42,
-        mtf_execution_seconds: 40.5,
-        symbols_requested: 5,
-        symbols_successful: 4,
         success_rate: 0.8,
         message: '1 symbol failed',
         ready_share: 0.8,

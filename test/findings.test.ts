@@ -7,9 +7,7 @@
  * history bytes a 150-contract cycle adds.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { quietCycleCosts } from '../bench/history';
@@ -17,11 +15,10 @@ import type { CycleRecord, LoopConfigInput } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../src/simulator/server';
 import { parseLines, sample, scrape } from './helpers/observe';
-import { freePort, spawnNode, waitFor, type Followed } from './helpers/processes';
+import { freePort, runToEnd, spawnNode, waitFor, type Followed } from './helpers/processes';
 import { runRealLoop } from './helpers/real-loop';
 import { createDevServerEnv, currentDetails, uniqueId } from './helpers/temporal';
 
-const exec = promisify(execFile);
 const CLI = join(__dirname, '..', 'src', 'cli', 'main.js');
 const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
 
@@ -183,14 +180,8 @@ void describe("history bytes per cycle (besides the request's own list of 150 sy
 });
 
 /** One CLI command to its end: exit code and output. */
-async function cli(args: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { env: { ...process.env, ...extraEnv }, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv) {
+  return runToEnd(process.execPath, [CLI, ...args], { env: { ...process.env, ...extraEnv }, timeoutMs: 20_000 });
 }
 
 void describe('a live run that left a position without its stop-loss', () => {
