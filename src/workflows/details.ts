@@ -5,7 +5,7 @@
  * In `counts` mode (the worker seals payloads) no symbol is named, only counts.
  */
 import type { CycleRecord } from '../shared/config';
-import { alertOrders, orderCountsText, orderText, signalCount, signalText, type Signal } from '../shared/findings';
+import { orderCountsText, orderText, protectionAlertText, signalCount, signalText, type Signal } from '../shared/findings';
 import type { UiDetails } from '../shared/mtf';
 
 /** The app's formatter lists the short timeframes first: they are the ones to act on now. */
@@ -55,10 +55,9 @@ function errorLines(cycle: CycleRecord, mode: UiDetails): string[] {
 
 function alertLine(cycle: CycleRecord, mode: UiDetails): string[] {
   if (!cycle.protection_alert) return [];
-  const failed = cycle.orders?.count.protection_failed ?? 0;
-  const named = alertOrders(cycle.orders);
-  const which = mode === 'signals' && named.length > 0 ? named.map(orderText).join(', ') : `${Math.max(failed, named.length)} order(s)`;
-  return [`**🚨 PROTECTION ALERT: a position may be open without its stop-loss: ${which}**`, ''];
+  // Counts only: the alert's own line with no order named, so no symbol.
+  const text = protectionAlertText(mode === 'signals' ? cycle : { ...cycle, orders: cycle.orders && { ...cycle.orders, list: [] } });
+  return [`**🚨 ${text}**`, ''];
 }
 
 /** The last cycle's block, or nothing before the first cycle. */

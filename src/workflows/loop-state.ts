@@ -22,8 +22,8 @@ export interface CycleResult {
   /** `data.errors`' count, null when no answer said. */
   errors: number | null;
   findings: RunFindings;
-  /** What the Temporal UI may show of the findings (the worker that read them says). */
-  uiDetails: UiDetails;
+  /** What the Temporal UI may show of the findings (the worker that read them says); null: no answer said. */
+  uiDetails: UiDetails | null;
 }
 
 /** A callback's word on an accepted run. */
@@ -37,8 +37,9 @@ export interface CompletionNotice {
 const MAX_KEPT_NOTICES = 10;
 
 /**
- * Finished cycles kept for the dashboard's plots (about 200 bytes each with orders, 110 without). The loop itself is the
- * store, so the plots cannot drift from the counters; continue-as-new carries the window.
+ * Finished cycles kept for the dashboard's plots (about 200 bytes each with order counts, 110
+ * without). The loop itself is the store, so the plots cannot drift from the counters;
+ * continue-as-new carries the window.
  */
 export const RECENT_CYCLES_KEPT = 120;
 

@@ -328,7 +328,7 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     success_rate: null,
     errors: null,
     findings: findings?.findings ?? noFindings(),
-    uiDetails: findings?.uiDetails ?? 'counts',
+    uiDetails: findings?.uiDetails ?? null,
   });
   if (cause instanceof ApplicationFailure) {
     if (cause.type === MtfError.KillSwitch) return failed('skipped', cause.message);

@@ -76,14 +76,15 @@ export class LoopVisibility {
   }
 
   /** Step 3's announcement: counters and histograms, the per-loop gauges, the findings, the last outcome. */
-  cycleFinished(loop: LoopState, record: CycleRecord, detailsMode: UiDetails): void {
+  cycleFinished(loop: LoopState, record: CycleRecord, detailsMode: UiDetails | null): void {
     const tags = { outcome: record.outcome };
     this.cyclesFinished.add(1, tags);
     this.cycleDuration.record(record.cycle_seconds, tags);
     if (record.mtf_execution_seconds !== null) this.runDuration.record(record.mtf_execution_seconds);
     this.counters(loop);
     this.findings(record);
-    this.detailsMode = detailsMode;
+    // A failure that read no answer cannot say: the last answer's word holds.
+    if (detailsMode) this.detailsMode = detailsMode;
     this.details(loop);
     this.upsert({ outcome: record.outcome, state: loopStateOf(false, loop.counters.consecutive_failures) });
   }
