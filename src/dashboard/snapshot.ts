@@ -6,6 +6,7 @@
 import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { listLoops, loopStatus, type LoopListing } from '../client/loops';
 import type { LoopStatus } from '../shared/status';
+import { findingsView, type FindingsView } from './findings-view';
 
 /** A worker answers a query in milliseconds; a loop nobody polls for must not hold the page up. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 3_000;
@@ -25,6 +26,8 @@ export interface DashboardLoop {
   status: LoopStatus | null;
   /** Why `status` is null for a running loop (no worker polling, query failed). */
   error: string | null;
+  /** `status.last_cycle`'s findings in the texts every view uses; null without a finished cycle. */
+  findings: FindingsView | null;
 }
 
 export interface DashboardSnapshot {
@@ -80,12 +83,14 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     close_time: listing.closeTime?.toISOString() ?? null,
     status: null,
     error: null,
+    findings: null,
   };
   // A closed loop is shown by its Temporal status alone: querying it would make a worker replay
   // its whole last run, for every closed loop, on every refresh.
   if (listing.status !== 'RUNNING') return loop;
   try {
     loop.status = await boundedStatus(client, listing.workflowId, timeoutMs);
+    loop.findings = findingsView(loop.status.last_cycle);
   } catch (err) {
     loop.error = queryFailure(err, timeoutMs);
   }

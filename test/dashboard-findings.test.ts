@@ -1,0 +1,89 @@
+/**
+ * The dashboard's view of a cycle's findings (src/dashboard/findings-view.ts): what is known, what
+ * is "none", what is unknown, and the alert's words. Pure functions, no server: the browser tests in
+ * dashboard.test.ts show these texts on the page.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { findingsView } from '../src/dashboard/findings-view';
+import { cycleRecordSchema, type CycleRecord } from '../src/shared/config';
+
+/** A cycle record as an older release wrote it (no findings), with `extra` on top; the schema fills the defaults. */
+function record(extra: Record<string, unknown> = {}): CycleRecord {
+  const parsed = cycleRecordSchema.safeParse({
+    iteration: 7,
+    outcome: 'succeeded',
+    mtf_run_id: 'run-7',
+    started_at: '2026-12-01T10:00:00.000Z',
+    finished_at: '2026-12-01T10:00:01.000Z',
+    cycle_seconds: 1,
+    mtf_execution_seconds: 0.8,
+    symbols_requested: 5,
+    symbols_successful: 2,
+    success_rate: 40,
+    message: null,
+    ...extra,
+  });
+  assert.ok(parsed.success, JSON.stringify(parsed));
+  return parsed.data;
+}
+
+const noOrders = { total: 0, submitted: 0, pending: 0, protection_failed: 0, simulated: 0 };
+
+test('no cycle yet: no findings', () => {
+  assert.equal(findingsView(null), null);
+});
+
+test('a record that says nothing (a failure, an older release): every finding unknown, nothing to show', () => {
+  const view = findingsView(record());
+  assert.deepEqual(view, { iteration: 7, ready_share: null, contracts: null, signals: null, signals_unlisted: 0, orders: null, alert: null });
+});
+
+test('verdicts without a READY one: signals "none" ([]), the counts, the ready share', () => {
+  const view = findingsView(record({ ready_share: 0, contracts: { ready: 0, invalid: 4, error: 1, other: 0 }, orders: { count: noOrders, list: [], unlisted: 0 } }));
+  assert.deepEqual(view?.signals, []);
+  assert.equal(view?.contracts, '0 READY · 4 INVALID · 1 ERROR');
+  assert.equal(view?.ready_share, 0);
+  assert.deepEqual(view?.orders, { counts: '0 orders · 0 submitted', list: [], unlisted: 0 });
+});
+
+test('signals as `BTCUSDT 5m LONG`, the unlisted ones counted; a seed-era signal without timeframe or side', () => {
+  const view = findingsView(
+    record({
+      signals: [
+        { symbol: 'ADAUSDT', timeframe: '5m', side: 'LONG' },
+        { symbol: 'BTCUSDT', timeframe: null, side: null },
+      ],
+      signals_unlisted: 3,
+    }),
+  );
+  assert.deepEqual(view?.signals, ['ADAUSDT 5m LONG', 'BTCUSDT']);
+  assert.equal(view?.signals_unlisted, 3);
+});
+
+test('a protection alert: the failed orders flagged, and only they named in the alert', () => {
+  const view = findingsView(
+    record({
+      ready_share: 100,
+      contracts: { ready: 3, invalid: 0, error: 0, other: 0 },
+      orders: {
+        count: { total: 3, submitted: 1, pending: 0, protection_failed: 2, simulated: 0 },
+        list: [
+          { symbol: 'SOLUSDT', status: 'critical_unprotected_position', exchange_order_id: '42' },
+          { symbol: 'ETHUSDT', status: 'failed_unprotected_closed', exchange_order_id: null },
+          { symbol: 'BTCUSDT', status: 'submitted', exchange_order_id: '41' },
+        ],
+        unlisted: 0,
+      },
+      protection_alert: true,
+    }),
+  );
+  assert.equal(view?.orders?.counts, '3 orders · 1 submitted · 2 PROTECTION FAILED');
+  assert.deepEqual(view?.orders?.list, [
+    { text: 'SOLUSDT critical_unprotected_position (exchange order 42)', alert: true },
+    { text: 'ETHUSDT failed_unprotected_closed', alert: true },
+    { text: 'BTCUSDT submitted (exchange order 41)', alert: false },
+  ]);
+  assert.match(view?.alert ?? '', /^PROTECTION ALERT: .*SOLUSDT critical_unprotected_position.*ETHUSDT failed_unprotected_closed/);
+  assert.doesNotMatch(view?.alert ?? '', /BTCUSDT/);
+});
