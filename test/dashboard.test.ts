@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real browser: a real `temporal server start-dev`, the real worker and
- * simulator, one loop on a 1 s beat, the dashboard on a free loopback port, and Debian's Chromium
- * driven by playwright-core. `npm test` installs Chromium first (scripts/chromium.mjs); when it
- * cannot be launched, these tests fail: they never skip.
+ * simulator, two loops on a 1 s beat (a dry one against the default simulator, a live one against a
+ * second simulator whose orders include an unprotected position), the dashboard on a free loopback
+ * port, and Debian's Chromium driven by playwright-core. `npm test` installs Chromium first
+ * (scripts/chromium.mjs); when it cannot be launched, these tests fail: they never skip.
  */
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
@@ -41,20 +42,30 @@ const PAGE_WAIT_MS = 20_000;
 interface PageElement {
   getAttribute(name: string): string | null;
   querySelectorAll(selector: string): Iterable<PageElement> & { length: number };
+  textContent: string | null;
+  nextElementSibling: PageElement | null;
 }
 declare const document: PageElement & { querySelector(selector: string): PageElement | null; body: { dataset: Record<string, string | undefined> } };
 declare const window: { marker?: string };
 
 let env: TestWorkflowEnvironment;
 let sim: Simulator;
+/** Every contract READY, their orders dealt these statuses in turn; its first run answers a 500 (a cycle that knows nothing). */
+let alertSim: Simulator;
+const ALERT_ORDER_STATUSES = ['submitted', 'entry_submitted', 'critical_unprotected_position'];
 let worker: Worker | undefined;
 let workerDone: Promise<void> | undefined;
 let dashboard: Dashboard | undefined;
 let browser: Browser | undefined;
 const workflowId = uniqueId('dash-loop');
+const alertId = uniqueId('dash-live-alert');
 
 before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
+  [env, sim, alertSim] = await Promise.all([
+    createDevServerEnv(),
+    startSimulator(),
+    startSimulator({ behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 } }),
+  ]);
   const taskQueue = uniqueId('tq');
   worker = await createMtfWorker({
     connection: env.nativeConnection,
@@ -65,6 +76,11 @@ before(async () => {
   });
   workerDone = worker.run();
   await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ping_interval: 1 } });
+  await startLoop(env.client, {
+    taskQueue,
+    workflowId: alertId,
+    config: { mtf_url: alertSim.runUrl, ping_interval: 1, max_attempts: 1, dry_run: false, confirm_live: true },
+  });
   dashboard = await startDashboard({ client: env.client, host: '127.0.0.1', port: 0 });
 });
 
@@ -72,17 +88,17 @@ after(async () => {
   // Browser first (it polls the dashboard), then the dashboard, the loop, the worker, the servers.
   await browser?.close();
   await dashboard?.close();
-  await env?.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+  for (const id of [workflowId, alertId]) await env?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerDone;
-  await Promise.all([env?.teardown(), sim?.close()]);
+  await Promise.all([env?.teardown(), sim?.close(), alertSim?.close()]);
 });
 
 function url(path: string): string {
   return new URL(path, dashboard?.url).toString();
 }
 
-const status = (): Promise<LoopStatus> => loopStatus(env.client, workflowId);
+const status = (id = workflowId): Promise<LoopStatus> => loopStatus(env.client, id);
 
 /** A GET with a Host header of our choosing (fetch does not let a caller set Host); resolves to the status code. */
 function statusWithHost(path: string, host: string): Promise<number> {
@@ -112,6 +128,8 @@ describe('the dashboard server', () => {
     assert.equal(s.recent_cycles.length, s.counters.cycles, 'every finished cycle is in the window');
     assert.deepEqual(s.recent_cycles.map((c) => c.iteration), s.recent_cycles.map((_, i) => i + 1));
     assert.ok(s.recent_cycles.every((c) => c.outcome === 'succeeded' && c.cycle_seconds >= 0));
+    assert.equal(loop?.findings?.iteration, s.last_cycle?.iteration, 'the last cycle’s findings, as texts, ride along');
+    assert.ok(!JSON.stringify(snapshot).includes('test-token'), 'the worker’s API token never reaches the page');
   });
 
   test('a loop no worker answers for shows an error string, not a 500; a closed loop is listed by its state', async () => {
@@ -192,15 +210,29 @@ describe('the dashboard in Chromium', () => {
     return opened;
   }
 
-  /** What the card plots now: the iteration and outcome of each point, and the outcome marks. */
-  function plotted(page: Page): Promise<{ points: Array<[number, string]>; marks: number }> {
-    return page.evaluate((selector) => {
-      const root = document.querySelector(selector);
-      const points = Array.from(root?.querySelectorAll('.cycle-point') ?? []).map(
-        (p): [number, string] => [Number(p.getAttribute('data-iteration')), p.getAttribute('data-outcome') ?? ''],
-      );
-      return { points, marks: root?.querySelectorAll('.outcome-mark').length ?? 0 };
-    }, card);
+  /** What a card plots now: the iteration and outcome of each point, the outcome marks, and the READY marks (iteration, count). */
+  function plotted(page: Page, selector = card): Promise<{ points: Array<[number, string]>; marks: number; ready: Array<[number, string]>; alerts: number }> {
+    return page.evaluate((root) => {
+      const shown = document.querySelector(root);
+      const pairs = (marks: string, attribute: string) =>
+        Array.from(shown?.querySelectorAll(marks) ?? []).map((p): [number, string] => [Number(p.getAttribute('data-iteration')), p.getAttribute(attribute) ?? '']);
+      const count = (marks: string) => shown?.querySelectorAll(marks).length ?? 0;
+      return { points: pairs('.cycle-point', 'data-outcome'), marks: count('.outcome-mark'), ready: pairs('.ready-mark', 'data-ready'), alerts: count('.ready-mark.alert') };
+    }, selector);
+  }
+
+  /** The READY marks a cycle window should give: the count, or `unknown` where the answer did not say. */
+  const readyMarks = (cycles: LoopStatus['recent_cycles']): Array<[number, string]> => cycles.map((c) => [c.iteration, c.ready === null ? 'unknown' : String(c.ready)]);
+
+  /** The value next to a key of a card's detail grid (`ready share`, `signals`, `orders`...), or null when the row is absent. */
+  function detailValue(page: Page, selector: string, key: string): Promise<string | null> {
+    return page.evaluate(
+      ({ root, label }) => {
+        const keys = Array.from(document.querySelector(root)?.querySelectorAll('.detail .k') ?? []);
+        return keys.find((k) => k.textContent === label)?.nextElementSibling?.textContent ?? null;
+      },
+      { root: selector, label: key },
+    );
   }
 
   test('shows the loop: state, phase, iteration, success rate, dry run, last error', async () => {
@@ -235,6 +267,102 @@ describe('the dashboard in Chromium', () => {
       sample.status.recent_cycles.map((c) => [c.iteration, c.outcome]),
       'the points are the loop’s recent cycles, in order',
     );
+    assert.deepEqual(sample.page.ready, readyMarks(sample.status.recent_cycles), 'one READY mark per plotted cycle, with its count');
+    assert.ok(sample.page.ready.every(([, ready]) => Number(ready) > 0), 'every run of the default loop found READY contracts');
+  });
+
+  test('shows the last cycle’s READY signals, its orders and the app’s figure as "ready share"', async () => {
+    const page = await openPage();
+    const s = await pollUntil(status, (x) => x.last_cycle !== null, 'a finished cycle');
+    const last = s.last_cycle;
+    assert.ok(last?.orders && last.contracts);
+    // The simulator's verdicts follow its seed alone: every cycle of this loop finds the same contracts.
+    const expected = last.signals.map((signal) => `${signal.symbol} ${signal.timeframe} ${signal.side}`);
+    assert.ok(expected.length > 0, `the simulator's answer holds READY contracts: ${JSON.stringify(last)}`);
+    await page.waitForFunction((selector) => document.querySelectorAll(`${selector} .signal`).length > 0, card, { timeout: PAGE_WAIT_MS });
+    assert.deepEqual(await page.locator(`${card} .signal`).allTextContents(), expected);
+
+    const { count } = last.orders;
+    assert.ok(count.simulated > 0, 'a dry run simulates its orders');
+    const orders = (await detailValue(page, card, 'orders')) ?? '';
+    for (const part of [`${count.total} orders`, `${count.submitted} submitted`, `${count.simulated} simulated`]) assert.ok(orders.includes(part), `orders show "${part}": ${orders}`);
+    assert.deepEqual(await page.locator(`${card} .order`).allTextContents(), last.orders.list.map((o) => `${o.symbol} simulated`));
+
+    const share = (await detailValue(page, card, 'ready share')) ?? '';
+    assert.ok(share.startsWith(`${last.ready_share}%`) && share.includes(`${last.contracts.ready} READY`), `ready share: ${share}`);
+    assert.equal(await page.locator(`${card} .stat .label`, { hasText: 'success rate' }).count(), 1, 'the loop’s own rate keeps its label');
+    assert.equal(await page.locator(`${card} .detail .k`, { hasText: 'success rate' }).count(), 0, 'the app’s figure is never called success rate');
+  });
+
+  test('a protection alert: a red banner naming the unprotected order, on the card and atop the page; a loop without one shows none', async () => {
+    const page = await openPage();
+    const alertCard = `[data-workflow-id="${alertId}"]`;
+    const s = await pollUntil(() => status(alertId), (x) => x.last_cycle?.protection_alert === true, 'a cycle with a protection alert');
+    const list = s.last_cycle?.orders?.list ?? [];
+    assert.deepEqual([...new Set(list.map((o) => o.status))].sort(), [...ALERT_ORDER_STATUSES].sort(), 'every status occurs');
+    const unprotected = list.filter((o) => o.status === 'critical_unprotected_position');
+    const fine = list.filter((o) => o.status !== 'critical_unprotected_position');
+    assert.ok(unprotected.length > 0 && fine.length > 0);
+
+    await page.waitForFunction((selector) => document.querySelector(`${selector} .alert-banner`) !== null, alertCard, { timeout: PAGE_WAIT_MS });
+    const banner = (await page.locator(`${alertCard} .alert-banner`).textContent()) ?? '';
+    assert.match(banner, /PROTECTION ALERT/);
+    for (const o of unprotected) assert.ok(banner.includes(`${o.symbol} critical_unprotected_position`), `the banner names ${o.symbol}: ${banner}`);
+    for (const o of fine) assert.ok(!banner.includes(o.symbol), `the banner does not name ${o.symbol} (${o.status}): ${banner}`);
+    // Each run gets new exchange order ids: the page may show a later cycle than the status read above.
+    const highlighted = (await page.locator(`${alertCard} .order.alert`).allTextContents()).map((text) => text.replace(/ \(exchange order \d+\)$/, ''));
+    assert.deepEqual(highlighted, unprotected.map((o) => `${o.symbol} critical_unprotected_position`), 'the unprotected order is highlighted');
+    const count = s.last_cycle?.orders?.count;
+    const orders = (await detailValue(page, alertCard, 'orders')) ?? '';
+    assert.ok(orders.includes(`${count?.protection_failed} PROTECTION FAILED`) && orders.includes(`${count?.pending} pending`), orders);
+    assert.equal(await page.locator(`${alertCard} .badge.live`).textContent(), 'LIVE');
+
+    const top = (await page.locator('#alerts').textContent()) ?? '';
+    assert.ok(await page.locator('#alerts').isVisible(), 'the page shows the alert above every card');
+    assert.ok(top.includes(alertId) && unprotected.every((o) => top.includes(o.symbol)), top);
+    assert.ok(!top.includes(workflowId), 'the loop without an alert is not named');
+    assert.equal(await page.locator('#loops > .card').first().getAttribute('data-workflow-id'), alertId, 'the alerting card comes first');
+    assert.match(await page.title(), /^PROTECTION ALERT/);
+
+    assert.equal(await page.locator(`${card} .alert-banner`).count(), 0, 'the dry loop, without an alert, shows no banner');
+    assert.equal(await page.locator(card).getAttribute('data-alert'), null);
+    assert.equal(await page.locator(`${card} .order.alert`).count(), 0);
+  });
+
+  test('the READY strip marks a cycle whose answer said nothing as unknown, and the others with their count', async () => {
+    const page = await openPage();
+    const alertCard = `[data-workflow-id="${alertId}"]`;
+    await page.waitForFunction((selector) => document.querySelectorAll(`${selector} .ready-mark`).length >= 2, alertCard, { timeout: PAGE_WAIT_MS });
+    // That loop cycles on: the page, read first, holds a prefix of the window read just after.
+    const shown = await plotted(page, alertCard);
+    const s = await status(alertId);
+    assert.ok(shown.ready.length >= 2, JSON.stringify(shown));
+    assert.deepEqual(shown.ready, readyMarks(s.recent_cycles.slice(0, shown.ready.length)));
+    assert.deepEqual(shown.ready[0], [1, 'unknown'], 'the first run answered a 500');
+    assert.deepEqual(shown.ready[1], [2, String(s.config.symbols.length)], 'then every contract came out READY');
+    assert.equal(shown.alerts, shown.ready.length - 1, 'the alert cycles are marked');
+  });
+
+  test('after a clean cycle the alert stays, naming the cycle that raised it, while that cycle is plotted', async () => {
+    const page = await openPage();
+    const alertCard = `[data-workflow-id="${alertId}"]`;
+    alertSim.setBehaviour({ order_status: null }); // a live run's orders are then plainly submitted
+    const s = await pollUntil(
+      () => status(alertId),
+      (x) => x.last_cycle?.protection_alert === false && (x.last_cycle.orders?.count.submitted ?? 0) > 0,
+      'a clean cycle after the alerts',
+    );
+    const raised = s.recent_cycles.filter((c) => c.protection_alert).at(-1)?.iteration;
+    assert.ok(raised !== undefined, JSON.stringify(s.recent_cycles));
+    const expected = `PROTECTION ALERT in cycle #${raised} `;
+    await page.waitForFunction(
+      ({ selector, text }) => document.querySelector(`${selector} .alert-banner`)?.textContent?.includes(text) ?? false,
+      { selector: alertCard, text: expected },
+      { timeout: PAGE_WAIT_MS },
+    );
+    assert.ok(((await page.locator('#alerts').textContent()) ?? '').includes(expected), 'still atop the page');
+    assert.equal(await page.locator('#loops > .card').first().getAttribute('data-workflow-id'), alertId, 'still first');
+    assert.equal(await page.locator(`${alertCard} .order.alert`).count(), 0, 'the last cycle’s orders are all protected');
   });
 
   test('a new cycle appears without a reload', async () => {

@@ -4,9 +4,12 @@
  * /api/loops every 2 s and redraws only the cards whose data changed; every piece of loop data
  * enters the DOM through textContent or setAttribute, never as markup.
  *
- * Stable hooks for tests and scripts: a card is `[data-workflow-id]`, a cycle-time point is
- * `.cycle-point[data-iteration]`, an outcome mark is `.outcome-mark[data-iteration]`, and
- * `body[data-refreshes]` counts the refreshes that succeeded.
+ * Stable hooks for tests and scripts: a card is `[data-workflow-id]` (`[data-alert]` while it
+ * shows a protection alert), a cycle-time point is `.cycle-point[data-iteration]`, an outcome
+ * mark is `.outcome-mark[data-iteration]`, a READY-count mark is `.ready-mark[data-iteration]`
+ * (`data-ready`: the count, or `unknown`), the last cycle's findings are `.signal`, `.orders-count`
+ * and `.order` (`.order.alert` for a lost stop-loss), a card's alert is `.alert-banner`, the page's
+ * are in `#alerts`, and `body[data-refreshes]` counts the refreshes that succeeded.
  */
 import { createHash } from 'node:crypto';
 
@@ -17,6 +20,7 @@ const STYLE = `
   --timed_out: #f0883e;
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; background: var(--bg); color: var(--text);
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
@@ -72,6 +76,20 @@ svg .nodata { fill: var(--muted); font-size: 13px; }
 .detail .v { min-width: 0; overflow-wrap: anywhere; }
 .detail .v.error { color: #ffb4ae; }
 .detail .v.none { color: var(--muted); }
+.chip-list { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: baseline; }
+.signal, .order { border: 1px solid var(--line); border-radius: 6px; padding: 0 7px; background: var(--panel-2); font-size: 12px; }
+.order.alert { background: var(--failed); border-color: var(--failed); color: #fff; font-weight: 650; }
+.more { color: var(--muted); font-size: 12px; }
+.orders-count { margin-bottom: 3px; }
+.card.alerting { border-color: var(--failed); box-shadow: 0 0 0 1px var(--failed), 0 0 22px rgba(248,81,73,.3); }
+.alert-banner { margin: 12px 0 0; padding: 10px 14px; border-radius: 8px; background: var(--failed); color: #fff;
+  font-weight: 650; overflow-wrap: anywhere; }
+.alerts { display: grid; gap: 8px; margin: 16px 24px 0; }
+.alerts .alert-banner { margin: 0; font-size: 15px; }
+svg .ready-mark { fill: var(--accent); fill-opacity: .75; }
+svg .ready-mark.zero { fill: var(--muted); fill-opacity: .6; }
+svg .ready-mark.unknown { fill: var(--muted); fill-opacity: .18; }
+svg .ready-mark.alert { fill: var(--failed); fill-opacity: 1; }
 footer { color: var(--muted); font-size: 12px; padding: 8px 24px 20px; }
 `;
 
@@ -86,6 +104,9 @@ var OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'];
 var SVG_NS = 'http://www.w3.org/2000/svg';
 /** Plot geometry in CSS pixels: the SVGs are drawn at their box's real width, so text never scales. */
 var PLOT = { h: 170, left: 54, right: 10, top: 10, bottom: 22, minSlots: 30 };
+/** The READY strip: its height, the bars' baseline and their tallest. */
+var READY = { h: 34, base: 30, room: 26 };
+var TITLE = document.title;
 var cards = new Map();
 var refreshes = 0;
 
@@ -129,6 +150,10 @@ function niceMax(v) {
   for (var i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
   return 10 * p;
 }
+/** The width of one cycle's slot: the same in every plot of a card, so their marks line up. */
+function slotWidth(count, width) {
+  return (width - PLOT.left - PLOT.right) / Math.max(count, PLOT.minSlots);
+}
 function axisLabel(v) {
   return (v >= 10 ? String(Math.round(v)) : String(Math.round(v * 100) / 100)) + ' s';
 }
@@ -154,8 +179,19 @@ function stat(label, value, tone) {
   return { box: box, value: v };
 }
 function detail(grid, key, value, tone) {
+  return detailNode(grid, key, el('div', 'v' + (tone ? ' ' + tone : ''), value));
+}
+function detailNode(grid, key, value) {
   grid.appendChild(el('div', 'k', key));
-  grid.appendChild(el('div', 'v' + (tone ? ' ' + tone : ''), value));
+  grid.appendChild(value);
+  return value;
+}
+/** Chips from [className, text] pairs, then "+N more" for what the record counted but did not list. */
+function chipList(items, unlisted) {
+  var list = el('div', 'chip-list');
+  items.forEach(function (item) { list.appendChild(el('span', item[0], item[1])); });
+  if (unlisted > 0) list.appendChild(el('span', 'more', '+' + unlisted + ' more'));
+  return list;
 }
 function cycleTitle(c) {
   return '#' + c.iteration + '  ' + c.outcome.replace('_', ' ') + '  ' + seconds(c.cycle_seconds) + '  at ' + clock(c.finished_at);
@@ -175,7 +211,7 @@ function cyclePlot(cycles, width) {
     svg.appendChild(svgEl('text', { class: 'nodata', x: PLOT.left + innerW / 2, y: PLOT.top + innerH / 2, 'text-anchor': 'middle' }, 'no finished cycle yet'));
     return svg;
   }
-  var step = innerW / Math.max(cycles.length, PLOT.minSlots);
+  var step = slotWidth(cycles.length, width);
   var xy = cycles.map(function (c, i) {
     return [PLOT.left + step * (i + 0.5), PLOT.top + innerH * (1 - c.cycle_seconds / max)];
   });
@@ -197,7 +233,7 @@ function outcomeStrip(cycles, width) {
   var h = 22;
   var svg = svgEl('svg', { class: 'plot outcome-strip', viewBox: '0 0 ' + width + ' ' + h, role: 'img' });
   svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 15, 'text-anchor': 'end' }, 'outcome'));
-  var step = (width - PLOT.left - PLOT.right) / Math.max(cycles.length, PLOT.minSlots);
+  var step = slotWidth(cycles.length, width);
   cycles.forEach(function (c, i) {
     var mark = svgEl('rect', { class: 'outcome-mark outcome-' + c.outcome, x: (PLOT.left + step * i + 0.5).toFixed(1), y: 3,
       width: Math.max(1, step - 1).toFixed(1), height: 16, rx: Math.min(2, step / 4).toFixed(1), 'data-iteration': c.iteration, 'data-outcome': c.outcome });
@@ -205,6 +241,34 @@ function outcomeStrip(cycles, width) {
     svg.appendChild(mark);
   });
   return svg;
+}
+
+/** READY contracts: one bar per finished cycle, in the slots above; a faint full bar where the answer did not say. */
+function readyStrip(cycles, width) {
+  var svg = svgEl('svg', { class: 'plot ready-strip', viewBox: '0 0 ' + width + ' ' + READY.h, role: 'img' });
+  var known = cycles.map(readyOf).filter(function (n) { return n !== null; });
+  var max = Math.max.apply(null, known.concat([0]));
+  svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 14, 'text-anchor': 'end' }, 'READY'));
+  svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 28, 'text-anchor': 'end' }, known.length > 0 ? 'max ' + max : '-'));
+  svg.appendChild(svgEl('line', { class: 'grid', x1: PLOT.left, x2: width - PLOT.right, y1: READY.base + 0.5, y2: READY.base + 0.5 }));
+  var step = slotWidth(cycles.length, width);
+  cycles.forEach(function (c, i) {
+    svg.appendChild(readyMark(c, PLOT.left + step * i + 0.5, Math.max(1, step - 1), max));
+  });
+  return svg;
+}
+function readyOf(c) {
+  return c.ready === undefined ? null : c.ready;
+}
+function readyMark(c, x, w, max) {
+  var n = readyOf(c);
+  var height = n === null ? READY.room : n === 0 ? 1.5 : Math.max(3, READY.room * n / max);
+  var kind = (n === null ? ' unknown' : n === 0 ? ' zero' : '') + (c.protection_alert ? ' alert' : '');
+  var mark = svgEl('rect', { class: 'ready-mark' + kind, x: x.toFixed(1), y: (READY.base - height).toFixed(1), width: w.toFixed(1),
+    height: height.toFixed(1), 'data-iteration': c.iteration, 'data-ready': n === null ? 'unknown' : n });
+  var orders = c.orders ? ', ' + c.orders.total + ' order(s)' : '';
+  mark.appendChild(svgEl('title', {}, '#' + c.iteration + '  READY ' + (n === null ? 'unknown' : n) + orders + (c.protection_alert ? '  PROTECTION ALERT' : '')));
+  return mark;
 }
 
 function legend(counters) {
@@ -218,6 +282,45 @@ function legend(counters) {
   });
   if (counters) box.appendChild(el('span', null, '(all ' + counters.cycles + ' cycles)'));
   return box;
+}
+
+/** The last cycle's findings (texts written by the server, see findings-view.ts); a row only for what is known. */
+function findingsRows(grid, f) {
+  if (!f) return;
+  var share = [f.ready_share === null ? null : f.ready_share + '%', f.contracts].filter(Boolean).join(' · ');
+  if (share) detail(grid, 'ready share', share).title = "the app's success_rate: the share of contracts it found READY (a few % is a normal day)";
+  if (f.signals) detailNode(grid, 'signals', signalsValue(f));
+  if (f.orders) detailNode(grid, 'orders', ordersValue(f.orders));
+}
+function signalsValue(f) {
+  if (f.signals.length === 0 && f.signals_unlisted === 0) return el('div', 'v none', 'none');
+  var value = el('div', 'v signals');
+  value.appendChild(chipList(f.signals.map(function (t) { return ['signal', t]; }), f.signals_unlisted));
+  return value;
+}
+function ordersValue(orders) {
+  var value = el('div', 'v orders');
+  value.appendChild(el('div', 'orders-count', orders.counts));
+  var items = orders.list.map(function (o) { return [o.alert ? 'order alert' : 'order', o.text]; });
+  if (items.length > 0 || orders.unlisted > 0) value.appendChild(chipList(items, orders.unlisted));
+  return value;
+}
+
+/**
+ * A card's protection alert: the last cycle's, naming its orders; else the latest one still in the
+ * plotted window, since the position it reported may still be open. Null when there is none.
+ */
+function alertOf(loop) {
+  if (loop.findings && loop.findings.alert) return loop.findings.alert;
+  var cycles = (loop.status && loop.status.recent_cycles) || [];
+  var past = cycles.filter(function (c) { return c.protection_alert; });
+  if (past.length === 0) return null;
+  var latest = past[past.length - 1];
+  return 'PROTECTION ALERT in cycle #' + latest.iteration + ' at ' + clock(latest.finished_at) + ' (' + past.length + ' of the last ' +
+    cycles.length + ' cycles): a position may still be open without its stop-loss';
+}
+function alertBanner(text) {
+  return el('div', 'alert-banner', text);
 }
 
 function idleText(s) {
@@ -245,6 +348,12 @@ function card(loop) {
   since.setAttribute('data-ago', s ? s.started_at : loop.start_time);
   head.appendChild(since);
   node.appendChild(head);
+  var alert = alertOf(loop);
+  if (alert) {
+    node.classList.add('alerting');
+    node.setAttribute('data-alert', 'true');
+    node.appendChild(alertBanner(alert));
+  }
 
   var grid = el('div', 'detail');
   if (!s) {
@@ -265,7 +374,9 @@ function card(loop) {
   next.value.classList.add('next-cycle');
   stats.appendChild(next.box);
   var rate = s.success_rate;
-  stats.appendChild(stat('success rate', rate === null ? '-' : rate + '%', rate === null ? '' : rate >= 95 ? 'good' : rate >= 75 ? 'warn' : 'bad').box);
+  var success = stat('success rate', rate === null ? '-' : rate + '%', rate === null ? '' : rate >= 95 ? 'good' : rate >= 75 ? 'warn' : 'bad');
+  success.box.title = "this loop's cycles that succeeded (fully or in part), of all its finished cycles";
+  stats.appendChild(success.box);
   stats.appendChild(stat('interval', interval(s.config.ping_interval) + ' · ' + s.config.continue_mode).box);
   node.appendChild(stats);
 
@@ -279,11 +390,12 @@ function card(loop) {
   // Drawn once the card is in the page and has a width (see drawPlots).
   plots.draw = function () {
     var width = Math.max(320, Math.floor(plots.clientWidth));
-    plots.replaceChildren(cyclePlot(cycles, width), outcomeStrip(cycles, width));
+    plots.replaceChildren(cyclePlot(cycles, width), outcomeStrip(cycles, width), readyStrip(cycles, width));
   };
   node.appendChild(plots);
   node.appendChild(legend(s.counters));
 
+  findingsRows(grid, loop.findings);
   detail(grid, 'last error', s.last_error || 'none', s.last_error ? 'error' : 'none');
   detail(grid, 'calls', s.config.mtf_url);
   detail(grid, 'symbols', s.config.symbols.join(' '));
@@ -291,10 +403,26 @@ function card(loop) {
   return node;
 }
 
-/** Running loops first, then by ID: a card keeps its place from one refresh to the next. */
+/** Loops with a protection alert first, then running ones, then by ID: a card keeps its place until an alert moves it up. */
 function byPlace(a, b) {
+  var alerting = (alertOf(b) !== null) - (alertOf(a) !== null);
   var running = (b.state === 'running') - (a.state === 'running');
-  return running || (a.workflow_id < b.workflow_id ? -1 : a.workflow_id > b.workflow_id ? 1 : 0);
+  return alerting || running || (a.workflow_id < b.workflow_id ? -1 : a.workflow_id > b.workflow_id ? 1 : 0);
+}
+
+/**
+ * Every loop's protection alert on top of the page (and in the tab's title), so none waits below
+ * the fold. Redrawn only when the alerts change: a screen reader announces each new one once.
+ */
+var shownAlerts = '[]';
+function showAlerts(loops) {
+  var texts = loops.filter(function (l) { return alertOf(l) !== null; }).map(function (l) { return 'Loop ' + l.workflow_id + ': ' + alertOf(l); });
+  if (JSON.stringify(texts) === shownAlerts) return;
+  shownAlerts = JSON.stringify(texts);
+  var box = document.getElementById('alerts');
+  box.replaceChildren.apply(box, texts.map(alertBanner));
+  box.hidden = texts.length === 0;
+  document.title = (texts.length > 0 ? 'PROTECTION ALERT · ' : '') + TITLE;
 }
 
 function render(snapshot) {
@@ -314,6 +442,7 @@ function render(snapshot) {
   Array.from(cards.keys()).forEach(function (id) { if (!ids.has(id)) cards.delete(id); });
   main.replaceChildren.apply(main, nodes);
   fresh.forEach(drawPlots);
+  showAlerts(snapshot.loops);
   document.getElementById('empty').hidden = nodes.length > 0;
   document.getElementById('namespace').textContent = 'namespace ' + snapshot.namespace;
   tick();
@@ -393,6 +522,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
   </div>
 </header>
 <div id="banner" class="banner" role="status" hidden></div>
+<section id="alerts" class="alerts" role="alert" aria-label="protection alerts" hidden></section>
 <main id="loops" aria-live="polite"></main>
 <p id="empty" class="empty" hidden>No MtfPingPongWorkflow loop on this namespace yet: start one with <code>mtf-ping-pong start</code>.</p>
 <footer>Data from each loop's own <code>get_status</code> (its last 120 finished cycles); closed loops are listed by their Temporal status.</footer>
