@@ -2,8 +2,10 @@
  * `npm run screenshot`: brings up a throwaway stack (an in-memory dev server, the simulator, a
  * worker), runs two loops until the main one has ~40 cycles, some of them failed or skipped, and
  * saves the dashboard as docs/dashboard.png for the README. Nothing is mocked: the page shows what
- * the loops record. The simulator is made a little uneven (a seeded latency per run, a 15 % fault
- * rate, no retries) so the plots have something to show.
+ * the loops record. The simulator is made a little uneven (a seeded latency and market per run, a
+ * 15 % fault rate, no retries) so the plots have something to show: cycle times, outcomes, and a
+ * READY count that changes from run to run, with its signals and simulated orders. No protection
+ * alert: the picture shows a loop on a normal day.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,13 +25,16 @@ const CYCLES = 40;
 const OUTPUT = join(projectRoot(), 'docs', 'dashboard.png');
 const TASK_QUEUE = 'mtf-ping-pong-queue';
 
-/** A simulator whose every answer sets the next run's latency (0.2 s to 1.4 s, seeded), as a real app's would vary. */
+/**
+ * A simulator whose every answer sets the next run's latency (0.2 s to 1.4 s) and market (the seed
+ * of its verdicts), both seeded, as a real app's would vary.
+ */
 async function unevenSimulator(): Promise<Simulator> {
   const random = mulberry32(42);
   const started: { sim?: Simulator } = {}; // it logs its own start too, before it is returned
   started.sim = await startSimulator({
     behaviour: { error_rate: 0.15, seed: 3, latency_ms: 600 },
-    log: () => started.sim?.setBehaviour({ latency_ms: Math.round(200 + random() * 1200) }),
+    log: () => started.sim?.setBehaviour({ latency_ms: Math.round(200 + random() * 1200), seed: 1 + Math.floor(random() * 10_000) }),
   });
   return started.sim;
 }
