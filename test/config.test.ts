@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CONFIG_KEYS,
+  attemptTimeout,
   ConfigError,
   parseLoopConfig,
   parseWorkflowInput,
@@ -11,6 +12,7 @@ import {
   wireConfig,
 } from '../src/shared/config';
 import type { CarriedStateInput, LoopConfig } from '../src/shared/config';
+import { attemptLine } from '../src/cli/format';
 
 const DEFAULT_URL = 'http://trading-app-nginx:80/api/mtf/run';
 const DEFAULT_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'];
@@ -319,16 +321,6 @@ void describe('rejected: numbers', () => {
       /retry_max_interval: must not be shorter than retry_initial_interval/,
     ],
     [
-      'activity_timeout longer than max_execution_time',
-      { activity_timeout: 300, max_execution_time: 200 },
-      /activity_timeout: must not exceed max_execution_time/,
-    ],
-    [
-      'max_execution_time below the default activity_timeout (120) without lowering it',
-      { max_execution_time: 60 },
-      /activity_timeout: must not exceed max_execution_time/,
-    ],
-    [
       'retry_initial_interval above the default retry_max_interval (30) without raising it',
       { retry_initial_interval: 60 },
       /retry_max_interval: must not be shorter than retry_initial_interval/,
@@ -406,10 +398,20 @@ void describe('several problems at once', () => {
   });
 
   void test('both cross-key rules are reported together', () => {
-    assertRejected({ retry_initial_interval: 10, retry_max_interval: 5, activity_timeout: 500 }, [
+    assertRejected({ retry_initial_interval: 10, retry_max_interval: 5, symbols: ['BTCUSDT'], dry_run: false }, [
       /retry_max_interval: must not be shorter/,
-      /activity_timeout: must not exceed max_execution_time/,
+      /dry_run: .*confirm_live: true/,
     ]);
+  });
+
+  void test("an activity_timeout longer than the cycle's budget is accepted: each attempt is cut to the budget (the original's test config sets max_execution_time 60)", () => {
+    const config = parseLoopConfig({ max_execution_time: 60 });
+    assert.equal(config.activity_timeout, 120);
+    assert.equal(attemptTimeout(config), 60);
+    assert.equal(attemptTimeout(parseLoopConfig({ activity_timeout: 30 })), 30);
+    // What `status` shows on its `call timeout` row.
+    assert.match(attemptLine(config), /^1m per attempt, 3 attempt\(s\), 1m per cycle \(warning: activity_timeout 2m is longer than the cycle's budget/);
+    assert.equal(attemptLine(parseLoopConfig({})), '2m per attempt, 3 attempt(s), 7m per cycle');
   });
 });
 

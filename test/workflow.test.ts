@@ -28,6 +28,18 @@ afterEach(async () => {
 const serverError = () => ApplicationFailure.create({ type: MtfError.ServerError, message: 'MTF API answered HTTP 503 (an HTML error page)' });
 
 describe('MtfPingPongWorkflow in skipped time', () => {
+  test("the original's test config (max_execution_time 60, ping_interval 10) starts; each attempt is cut to the 60 s budget", async () => {
+    const { activities } = scriptedActivities(succeed);
+    await withLoop(env, activities, { max_execution_time: 60, ping_interval: 10 }, async ({ handle, waitForStatus }) => {
+      const s = await waitForStatus((st) => st.counters.succeeded >= 1, 'the first cycle');
+      assert.equal(s.config.activity_timeout, 120, 'the default attempt timeout is kept in the config');
+      const { events } = await handle.fetchHistory();
+      const scheduled = events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun')?.activityTaskScheduledEventAttributes;
+      assert.equal(Number(scheduled?.startToCloseTimeout?.seconds), 60, 'the attempt gets what the budget allows');
+      assert.equal(Number(scheduled?.scheduleToCloseTimeout?.seconds), 60);
+    });
+  });
+
   test('runs a cycle every 30 s by default, one Idempotency-Key per iteration, and stops with a summary', async () => {
     const { activities, calls } = scriptedActivities(succeed);
     await withLoop(env, activities, undefined, async ({ handle, status }) => {

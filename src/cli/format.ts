@@ -1,6 +1,6 @@
 /** People's view of a loop: short, aligned lines. `--json` prints the raw objects instead. */
 import type { LoopEnd, LoopListing } from '../client/loops';
-import type { Counters, CycleRecord, LoopConfig } from '../shared/config';
+import { attemptTimeout, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
 import { orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
@@ -17,6 +17,13 @@ function percent(value: number | null): string {
 
 function seconds(value: number | null): string {
   return value === null ? '-' : `${value.toFixed(2)}s`;
+}
+
+/** The attempt timeout in force, and why when the budget cuts a longer `activity_timeout`. */
+export function attemptLine(config: LoopConfig): string {
+  const inForce = `${formatDuration(attemptTimeout(config))} per attempt, ${config.max_attempts} attempt(s), ${formatDuration(config.max_execution_time)} per cycle`;
+  if (config.activity_timeout <= config.max_execution_time) return inForce;
+  return `${inForce} (warning: activity_timeout ${formatDuration(config.activity_timeout)} is longer than the cycle's budget, so each attempt gets what is left of the budget)`;
 }
 
 export function configLine(config: LoopConfig): string {
@@ -89,6 +96,7 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     row('next cycle', s.next_cycle_at ? nextCycleText(s.next_cycle_at, now) : '-'),
     row('last error', s.last_error ?? '-'),
     row('config', configLine(s.config)),
+    row('call timeout', attemptLine(s.config)),
   ];
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
   if (s.stop_requested) lines.push(row('stop', `requested${s.stop_reason ? `: ${s.stop_reason}` : ''}`));

@@ -25,6 +25,7 @@ import {
 import { RetryState, TimeoutType } from '@temporalio/common';
 import {
   ConfigError,
+  attemptTimeout,
   parseConfigUpdate,
   parseWorkflowInput,
   setAsideUnknownConfig,
@@ -339,7 +340,7 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     if (cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE) {
       return failed('timed_out', `the cycle's budget of ${config.max_execution_time} s (max_execution_time) ran out`);
     }
-    const what = cause.timeoutType === TimeoutType.HEARTBEAT ? 'the worker running the call was lost (no heartbeat)' : `the call timed out after ${config.activity_timeout} s`;
+    const what = cause.timeoutType === TimeoutType.HEARTBEAT ? 'the worker running the call was lost (no heartbeat)' : `the call timed out after ${attemptTimeout(config)} s`;
     if (sendsOnce(config)) return failed('failed', `live MTF run may have executed, not sent again: ${what}`);
     return failed('failed', `${what}${err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? ` on each of ${attemptsText(config.max_attempts)}` : ''}`);
   }
