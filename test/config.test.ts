@@ -4,6 +4,7 @@ import {
   CONFIG_KEYS,
   attemptTimeout,
   ConfigError,
+  parseConfigUpdate,
   parseLoopConfig,
   parseWorkflowInput,
   setAsideUnknownConfig,
@@ -39,6 +40,7 @@ const SEED_DEFAULTS: LoopConfig = {
   status_url: null,
   max_cycles_per_run: 200,
   confirm_live: false,
+  confirm_all_symbols: false,
   mtf_idempotent: false,
 };
 
@@ -182,6 +184,7 @@ void describe('accepted values', () => {
       status_url: 'https://app.example.com/api/mtf/runs/{run_id}/status',
       max_cycles_per_run: 1,
       confirm_live: true,
+      confirm_all_symbols: true,
       mtf_idempotent: true,
     };
     assert.deepEqual(parseLoopConfig(input), input);
@@ -258,7 +261,6 @@ void describe('rejected: wrong types', () => {
 
 void describe('rejected: symbols', () => {
   rejects([
-    ['an empty list', { symbols: [] }, /symbols: must list at least one symbol/],
     ['a lower-case symbol', { symbols: ['BTCUSDT', 'ethusdt'] }, /symbols\.1: each symbol must be 2-30 upper-case letters or digits/],
     ['a symbol with a slash', { symbols: ['BTC/USDT'] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
     ['a symbol with a space', { symbols: ['BTC USDT'] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
@@ -267,6 +269,33 @@ void describe('rejected: symbols', () => {
     ['a 31-character symbol', { symbols: ['A'.repeat(31)] }, /symbols\.0: each symbol must be 2-30 upper-case letters or digits/],
     ['a duplicated symbol', { symbols: ['BTCUSDT', 'ETHUSDT', 'BTCUSDT'] }, /symbols: must not list a symbol twice/],
   ]);
+});
+
+void describe('all active contracts (symbols: [])', () => {
+  void test("an empty list is accepted: the app runs its own active contracts", () => {
+    assert.deepEqual(parseLoopConfig({ symbols: [] }).symbols, []);
+  });
+
+  void test('a live loop on every active contract needs confirm_all_symbols: true in the same config', () => {
+    assertRejected({ symbols: [], dry_run: false, confirm_live: true }, /symbols: an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config/);
+    const confirmed = parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true });
+    assert.equal(confirmed.confirm_all_symbols, true);
+    assert.equal(parseLoopConfig({ symbols: ['BTCUSDT'], dry_run: false, confirm_live: true }).confirm_all_symbols, false, 'a listed live loop needs no such word');
+  });
+
+  void test('update_config: going live on every contract, or every contract while live, needs confirm_all_symbols: true in the update itself', () => {
+    const dryAll = parseLoopConfig({ symbols: [] });
+    const liveListed = parseLoopConfig({ dry_run: false, confirm_live: true });
+    const refused = /symbols: a live loop on every active contract of the app \(symbols: \[\]\) needs confirm_all_symbols: true in the same update/;
+    assert.throws(() => parseConfigUpdate(dryAll, { dry_run: false, confirm_live: true }), /confirm_all_symbols: true in the same config/);
+    assert.throws(() => parseConfigUpdate(liveListed, { symbols: [] }), /confirm_all_symbols: true in the same config/);
+    // A confirmation left over from long ago does not count: the update must say it again.
+    const confirmedBefore = parseLoopConfig({ symbols: ['BTCUSDT'], dry_run: false, confirm_live: true, confirm_all_symbols: true });
+    assert.throws(() => parseConfigUpdate(confirmedBefore, { symbols: [] }), refused);
+    assert.deepEqual(parseConfigUpdate(liveListed, { symbols: [], confirm_all_symbols: true }).symbols, []);
+    const liveAll = parseConfigUpdate(liveListed, { symbols: [], confirm_all_symbols: true });
+    assert.equal(parseConfigUpdate(liveAll, { ping_interval: 60 }).ping_interval, 60, 'an unrelated update of a confirmed loop goes through');
+  });
 });
 
 void describe('rejected: URLs', () => {
@@ -368,7 +397,7 @@ void describe('several problems at once', () => {
   void test('every bad key is reported in one message', () => {
     const error = assertRejected(
       {
-        symbols: [],
+        symbols: ['btc'],
         mtf_url: 'ftp://x/run',
         ping_interval: 0,
         max_attempts: 1.5,
@@ -379,7 +408,7 @@ void describe('several problems at once', () => {
         status_url: 'http://x/runs/',
       },
       [
-        /symbols: must list at least one symbol/,
+        /symbols\.0: each symbol must be 2-30 upper-case/,
         /mtf_url: must be an http:\/\/ or https:\/\/ URL/,
         /ping_interval: .*greater than 0/,
         /max_attempts: must be a whole number/,
@@ -486,7 +515,7 @@ void describe('parseWorkflowInput', () => {
   });
 
   void test('the config keys are checked as in parseLoopConfig', () => {
-    assertRejected({ symbols: [], carried_state: freshState() }, /symbols: must list at least one symbol/, parseWorkflowInput);
+    assertRejected({ symbols: [], dry_run: false, confirm_live: true, carried_state: freshState() }, /symbols: an empty list means every active contract.*confirm_all_symbols: true/, parseWorkflowInput);
     assertRejected({ bogus: 1 }, /bogus: unknown key/, parseWorkflowInput);
   });
 
@@ -528,9 +557,13 @@ void describe('parseWorkflowInput', () => {
 });
 
 void describe('wireConfig: what a client sends at start', () => {
-  void test('every key of this release is sent, defaults included', () => {
+  void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    assert.deepEqual(wireConfig(config), config);
+    const { confirm_all_symbols, ...older } = config;
+    assert.equal(confirm_all_symbols, false);
+    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols came later: at its default, it is left out');
+    const allLive = parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true });
+    assert.deepEqual(wireConfig(allLive), allLive);
   });
 
   void test('a key added after this release goes only when it differs from its default', () => {

@@ -11,7 +11,7 @@
  * a key added to the schema gets its env var, converted right, with no change here. The values
  * themselves (ranges, URLs, symbols, live needs confirm_live) are judged by the schema alone.
  */
-import { ConfigError, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
+import { ALL_SYMBOLS_WORD, ConfigError, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
 import type { Schema } from '../shared/schema';
 import { FLAG_FOR_KEY, patchFromFlags, readConfigFile, type ConfigFlags } from './config-flags';
 import { CliError, ExitCode } from './output';
@@ -119,7 +119,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const name = CONFIG_ENV_VARS[key];
     const text = env[name];
     if (text === undefined || text.trim() === '') continue;
-    const read = readEnvValue(envKind(key), text);
+    // An empty variable counts as unset: `all` says `symbols: []`, the app's own active contracts.
+    const read = key === 'symbols' && text.trim().toLowerCase() === ALL_SYMBOLS_WORD ? { value: [] } : readEnvValue(envKind(key), text);
     if ('problem' in read) problems.push(`${name} ${read.problem}`);
     else config[key] = read.value;
   }

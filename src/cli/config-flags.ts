@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import type { ConfigPatch, LoopConfig } from '../shared/config';
+import { ALL_SYMBOLS_WORD, allSymbols, type ConfigPatch, type LoopConfig } from '../shared/config';
 import { CliError, ExitCode, durationArg, messageOf, warn } from './output';
 
 export interface ConfigFlags {
@@ -14,9 +14,12 @@ export interface ConfigFlags {
   url?: string;
   forceRun?: boolean;
   live?: boolean;
+  confirmAllSymbols?: boolean;
 }
 
+/** `A,B,…`, or `all`: the app's own active contracts (`symbols: []`). */
 function symbolsArg(text: string): string[] {
+  if (text.trim().toLowerCase() === ALL_SYMBOLS_WORD) return [];
   return text
     .split(',')
     .map((symbol) => symbol.trim())
@@ -25,12 +28,13 @@ function symbolsArg(text: string): string[] {
 
 export function addConfigFlags(command: Command): Command {
   return command
-    .option('--symbols <A,B,...>', 'contracts to process, comma-separated (symbols)', symbolsArg)
+    .option('--symbols <A,B,...|all>', "contracts to process, comma-separated, or all: the app's own active contracts (symbols)", symbolsArg)
     .option('--interval <duration>', 'pause between cycles: 30s, 2m, 1h or seconds (ping_interval)', durationArg)
     .addOption(new Option('--mode <mode>', 'auto: runs by itself; signal: waits for continue_signal (continue_mode)').choices(['auto', 'signal']))
     .option('--url <url>', "the app's MTF run endpoint (mtf_url)")
     .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
-    .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true');
+    .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true')
+    .option('--confirm-all-symbols', 'with --live and --symbols all: trade every active contract of the app, present and future (confirm_all_symbols)');
 }
 
 /** The flag that sets each key (for "where did this value come from" in error messages); keep in step with patchFromFlags. */
@@ -42,6 +46,7 @@ export const FLAG_FOR_KEY: Partial<Record<keyof LoopConfig, string>> = {
   force_run: '--force-run',
   dry_run: '--live',
   confirm_live: '--live',
+  confirm_all_symbols: '--confirm-all-symbols',
 };
 
 /** Only the flags that were given, so a file's (or the running loop's) values stay where no flag speaks. */
@@ -53,6 +58,7 @@ export function patchFromFlags(flags: ConfigFlags): ConfigPatch {
     ...(flags.url !== undefined && { mtf_url: flags.url }),
     ...(flags.forceRun && { force_run: true }),
     ...(flags.live && { dry_run: false, confirm_live: true }),
+    ...(flags.confirmAllSymbols && { confirm_all_symbols: true }),
   };
 }
 
@@ -81,5 +87,6 @@ export function warnLive(workflowId: string, config: LoopConfig): void {
   const retries = config.mtf_idempotent
     ? 'the app is declared idempotent (mtf_idempotent: true), so a failed call may be retried with the same Idempotency-Key'
     : 'the app is NOT declared idempotent (mtf_idempotent: false), so a call that may have reached it is never sent again';
-  warn(`warning: LIVE: loop ${workflowId} sends dry_run: false to ${config.mtf_url}, which can place real orders; ${retries}`);
+  const which = allSymbols(config) ? ' on EVERY active contract of the app, present and future,' : '';
+  warn(`warning: LIVE: loop ${workflowId} sends dry_run: false to ${config.mtf_url}, which can place real orders${which}; ${retries}`);
 }

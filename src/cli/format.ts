@@ -1,6 +1,6 @@
 /** People's view of a loop: short, aligned lines. `--json` prints the raw objects instead. */
 import type { LoopEnd, LoopListing } from '../client/loops';
-import { attemptTimeout, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
+import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
 import { orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
@@ -28,7 +28,7 @@ export function attemptLine(config: LoopConfig): string {
 
 export function configLine(config: LoopConfig): string {
   const live = config.dry_run ? 'dry run' : `LIVE${config.mtf_idempotent ? ' (idempotent app)' : ''}`;
-  return `every ${formatDuration(config.ping_interval)}, ${config.continue_mode} mode, ${live}, ${config.symbols.join(',')} -> ${config.mtf_url}`;
+  return `every ${formatDuration(config.ping_interval)}, ${config.continue_mode} mode, ${live}, ${symbolsText(config)} -> ${config.mtf_url}`;
 }
 
 export function countersLine(c: Counters): string {

@@ -40,16 +40,25 @@ const httpUrl = () => s.string('must be a URL string', checkHttpUrl);
 
 const symbol = s.string('each symbol must be a string', s.matches(/^[A-Z0-9]{2,30}$/, 'each symbol must be 2-30 upper-case letters or digits, like BTCUSDT'));
 
+/** How the CLI and the env say `symbols: []` (an empty variable counts as unset). */
+export const ALL_SYMBOLS_WORD = 'all';
+
+/** `symbols: []`: the app runs its own active contracts (150+ in production), present and future. */
+export function allSymbols(config: Pick<LoopConfig, 'symbols'>): boolean {
+  return config.symbols.length === 0;
+}
+
+/** The symbols as people read them. */
+export function symbolsText(config: Pick<LoopConfig, 'symbols'>, separator = ','): string {
+  return allSymbols(config) ? "all active contracts (the app's own list)" : config.symbols.join(separator);
+}
+
 /** The configuration keys, their types, rules and defaults: the single place a default lives. */
 const configShape = {
   mtf_url: httpUrl().default('http://trading-app-nginx:80/api/mtf/run'),
+  /** Empty: the app's own active contracts (see allSymbols). */
   symbols: s
-    .list(
-      symbol,
-      'must be a list of symbols',
-      (list) => (list.length >= 1 ? null : 'must list at least one symbol'),
-      (list) => (new Set(list).size === list.length ? null : 'must not list a symbol twice'),
-    )
+    .list(symbol, 'must be a list of symbols', (list) => (new Set(list).size === list.length ? null : 'must not list a symbol twice'))
     .default(['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT']),
   dry_run: flag().default(true),
   force_run: flag().default(false),
@@ -81,6 +90,8 @@ const configShape = {
   max_cycles_per_run: wholeNumber(1).default(200),
   /** Must be true in the same config for `dry_run: false`: a live run can place real orders. */
   confirm_live: flag().default(false),
+  /** Must be true in the same config for a live loop with `symbols: []`: it trades every active contract, present and future. */
+  confirm_all_symbols: flag().default(false),
   /** The app deduplicates on Idempotency-Key, so a live POST may be retried. */
   mtf_idempotent: flag().default(false),
 };
@@ -91,6 +102,14 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
     uses: ['dry_run', 'confirm_live'],
     blame: 'dry_run',
     check: (c) => (!c.dry_run && !c.confirm_live ? 'false means a live run that can place real orders; it needs confirm_live: true in the same config' : null),
+  },
+  {
+    uses: ['symbols', 'dry_run', 'confirm_all_symbols'],
+    blame: 'symbols',
+    check: (c) =>
+      c.symbols.length === 0 && !c.dry_run && !c.confirm_all_symbols
+        ? 'an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config'
+        : null,
   },
   {
     uses: ['retry_max_interval', 'retry_initial_interval'],
@@ -306,6 +325,12 @@ export function parseConfigUpdate(current: LoopConfig, patch: unknown): LoopConf
   if (current.dry_run && !next.dry_run && (patch as ConfigPatch).confirm_live !== true) {
     throw new ConfigError(
       'invalid config: dry_run: switching a running loop to live runs that can place real orders needs confirm_live: true in the same update',
+    );
+  }
+  const liveOnAll = (c: LoopConfig) => !c.dry_run && allSymbols(c);
+  if (!liveOnAll(current) && liveOnAll(next) && (patch as ConfigPatch).confirm_all_symbols !== true) {
+    throw new ConfigError(
+      'invalid config: symbols: a live loop on every active contract of the app (symbols: []) needs confirm_all_symbols: true in the same update',
     );
   }
   return next;
