@@ -15,6 +15,7 @@ import type { LogEntry } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index';
 import { MAX_BODY_BYTES } from '../src/activities/mtf-client';
 import { readAcceptedRun } from '../src/activities/run-answer';
+import { lineagePrefix, runIdOf } from '../src/activities/run-id';
 import type { ActivityDeps } from '../src/activities/index';
 import { MtfError } from '../src/shared/errors';
 import type { MtfErrorType } from '../src/shared/errors';
@@ -31,6 +32,7 @@ import type { RecordedRequest, Simulator } from '../src/simulator/server';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const KEY = 'mtf-ping-pong/first-run-id/7';
+const X_RUN_ID = runIdOf(lineagePrefix('mtf-ping-pong', 'first-run-id'), 7);
 const TOKEN = 'secret-token';
 /** A cancelled call must end well within this, not when some timeout fires. */
 const PROMPT_MS = 2_000;
@@ -214,7 +216,9 @@ for (const answer of GENERATIONS) {
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.app_status, answer === 'seed' ? 'success' : 'completed');
       assert.equal(report.message, null);
-      assert.match(report.run_id ?? '', UUID);
+      // Today's app keeps a safe X-Run-Id as its run id; the seed era's app made its own.
+      if (answer === 'today') assert.equal(report.run_id, X_RUN_ID);
+      else assert.match(report.run_id ?? '', UUID);
       assert.equal(report.run_id, sent()[0]?.run_id);
       assert.ok((report.execution_time_seconds ?? -1) >= 0);
       assertConsistentFigures(report, 3);
@@ -301,6 +305,13 @@ void describe('callMtfRun: the request', () => {
     assert.equal(request?.idempotency_key, KEY);
   });
 
+  void test('the POST carries the cycle\'s X-Run-Id, and the result says which', async () => {
+    const result = await callRun(runInput());
+    assert.equal(sent()[0]?.x_run_id, X_RUN_ID);
+    assert.match(X_RUN_ID, /^mtfpp\.[0-9a-f]{16}\.7$/);
+    assert.equal(result.x_run_id, X_RUN_ID);
+  });
+
   void test('the API token arrives as a bearer token and is never logged', async () => {
     logs.length = 0;
     await completed(runInput(), { token: TOKEN });
@@ -322,7 +333,8 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     void test(`${answer}: a 202 gives the run id and the status URL; reads of a running run keep polling until its end`, async () => {
       sim.setBehaviour({ answer, mode: 'async', latency_ms: 60_000 });
       const run = await accepted(runInput({ status_url_template: template() }));
-      assert.match(run.run_id, UUID);
+      if (answer === 'today') assert.equal(run.run_id, X_RUN_ID);
+      else assert.match(run.run_id, UUID);
       assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}`);
 
       const tap = new FetchTap();
@@ -380,9 +392,11 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     sim.setBehaviour({ mode: 'async', latency_ms: 0 });
     const run = await accepted(runInput());
     const elsewhere = run.status_url.replace('127.0.0.1', 'localhost');
+    // Every test's cycle has the same X-Run-Id, so today's run id too: only this test's reads count.
+    const earlier = sim.requests.length;
     await awaitRun({ run_id: run.run_id, status_url: elsewhere, poll_interval: 0.01, mtf_url: sim.runUrl }, { token: 'secret-token' });
     await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }, { token: 'secret-token' });
-    const reads = sim.requests.filter((r) => r.path === `/api/mtf/runs/${run.run_id}`);
+    const reads = sim.requests.slice(earlier).filter((r) => r.path === `/api/mtf/runs/${run.run_id}`);
     assert.deepEqual(reads.map((r) => r.authorization), [null, 'Bearer secret-token']);
   });
 

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { lineagePrefix, runIdOf } from '../src/activities/run-id';
 import { MtfError } from '../src/shared/errors';
 import { continueSignal, mtfCompletedSignal, stopSignal } from '../src/shared/messages';
 import type { LoopSummary } from '../src/shared/status';
@@ -62,6 +63,8 @@ describe('MtfPingPongWorkflow in skipped time', () => {
         [1, 2, 3, 4].map((i) => `${handle.workflowId}/${handle.firstExecutionRunId}/${i}`),
       );
       const cycle4 = s.last_cycle;
+      assert.equal(s.first_run_id, handle.firstExecutionRunId);
+      assert.equal(cycle4?.x_run_id, runIdOf(lineagePrefix(handle.workflowId, handle.firstExecutionRunId), 4), 'the cycle record shows the X-Run-Id');
       assert.ok(cycle4 && Date.parse(cycle4.started_at) - Date.parse(s.started_at) >= 90_000, 'cycle 4 starts 90 s after the loop');
 
       await handle.signal(stopSignal, { reason: 'maintenance' });
@@ -306,6 +309,8 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       const s = await status();
       assert.equal(s.current_iteration, 6);
       assert.notEqual(s.run_id, handle.firstExecutionRunId, 'now in a later run');
+      assert.equal(s.first_run_id, handle.firstExecutionRunId, 'the first run, whose hash names every X-Run-Id, is kept');
+      assert.equal(s.last_cycle?.x_run_id, runIdOf(lineagePrefix(handle.workflowId, handle.firstExecutionRunId), 6));
       assert.deepEqual(
         { cycles: s.counters.cycles, succeeded: s.counters.succeeded, failed: s.counters.failed },
         { cycles: 6, succeeded: 5, failed: 1 },

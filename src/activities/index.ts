@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../shared/errors';
 import { METRICS } from '../shared/metrics';
+import { runIdOfKey } from './run-id';
 import type {
   AwaitMtfRunInput,
   CallMtfRunInput,
@@ -13,6 +14,7 @@ import type {
   HealthCheckResult,
   MtfActivities,
   RunReport,
+  SentCallResult,
   UiDetails,
 } from '../shared/mtf';
 import {
@@ -61,7 +63,9 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 
   async function callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult> {
     const ctx = Context.current();
-    const fields = { iteration: input.iteration, attempt: ctx.info.attempt, idempotency_key: input.idempotency_key };
+    // The same on every attempt: both come from the key the workflow set for this cycle.
+    const x_run_id = runIdOfKey(input.idempotency_key);
+    const fields = { iteration: input.iteration, attempt: ctx.info.attempt, idempotency_key: input.idempotency_key, x_run_id };
     if (ctx.info.attempt > 1) {
       countRetry(ctx);
       ctx.log.warn('MTF call retried by Temporal; the previous attempt failed', fields);
@@ -75,7 +79,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         const onAppAnswer = (httpStatus: number) => beats.report({ answered_http_status: httpStatus });
         answer = input.send_once ? await postOnce(ctx, input, onAppAnswer) : await post(ctx, input, onAppAnswer);
         countResponse(ctx, answer.status);
-        const result = classifyRunAnswer(answer, input, uiDetails);
+        const result = { ...classifyRunAnswer(answer, input, uiDetails), x_run_id };
         const mtf_run_id = result.kind === 'completed' ? result.report.run_id : result.run_id;
         const outcome = result.kind === 'completed' ? result.report.outcome : 'accepted';
         ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, outcome });
@@ -90,7 +94,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   }
 
   function post(ctx: Context, input: CallMtfRunInput, onAppAnswer: (httpStatus: number) => void): Promise<HttpAnswer> {
-    const headers = { 'idempotency-key': input.idempotency_key };
+    const headers = { 'idempotency-key': input.idempotency_key, 'x-run-id': runIdOfKey(input.idempotency_key) };
     return send(http, input.url, { method: 'POST', body: input.body, headers, onAppAnswer }, attemptSignal(ctx));
   }
 
@@ -228,7 +232,7 @@ function logFailure(ctx: Context, message: string, err: unknown, fields: Record<
  * a JSON 2xx it ran the cycle: whatever cannot be read in that answer is final, never re-sent. A
  * 2xx that is not JSON (a proxy's page) stays a retryable bad answer.
  */
-function classifyRunAnswer(answer: HttpAnswer, input: CallMtfRunInput, uiDetails: UiDetails): CallMtfRunResult {
+function classifyRunAnswer(answer: HttpAnswer, input: CallMtfRunInput, uiDetails: UiDetails): SentCallResult {
   if (answer.status < 200 || answer.status >= 300) throw failureForStatus(answer, input.url);
   try {
     if (answer.status === 200) {

@@ -191,6 +191,11 @@ export const cycleRecordSchema = s.object({
   ready_share: anyNumber().nullable().default(null),
   /** `data.errors`' count; null when no answer said. */
   errors: wholeOrNull().default(null),
+  /**
+   * The `X-Run-Id` the cycle's POST carried (`mtfpp.<h>.<iteration>`, src/activities/run-id.ts); null
+   * when the call failed, or was recorded before it was sent. `mtf_run_id` is the app's own id.
+   */
+  x_run_id: text().nullable().default(null),
   ...findingsShape,
 }, keep);
 export type CycleRecord = s.Output<typeof cycleRecordSchema>;

@@ -31,7 +31,10 @@ export interface CallMtfRunInput {
   body: MtfRunRequestBody;
   /** Where an accepted run's status is read when the 202 gives no status URL; `{run_id}` is replaced. */
   status_url_template: string;
-  /** Same for every attempt of one cycle: `<workflow id>/<first run id>/<iteration>`. */
+  /**
+   * Same for every attempt of one cycle: `<workflow id>/<first run id>/<iteration>`. The activity
+   * derives the cycle's `X-Run-Id` from it (src/activities/run-id.ts).
+   */
   idempotency_key: string;
   /** A live run the app does not deduplicate: a POST that may have reached the app is never sent again. */
   send_once: boolean;
@@ -114,15 +117,20 @@ export function reportOf(finished: RunReport | FindingsLessReport | LegacyRunSum
   };
 }
 
-export type CallMtfRunResult =
+/** What the app's answer to the POST said: a finished run, or an accepted one to wait for. */
+export type SentCallResult =
   | { kind: 'completed'; report: RunReport }
   | { kind: 'accepted'; run_id: string; status_url: string };
 
-/** `CallMtfRunResult` as earlier releases recorded it in history. */
-export type RecordedCallMtfRunResult =
-  | Exclude<CallMtfRunResult, { kind: 'completed' }>
+/** The answer, and the `X-Run-Id` the POST carried (src/activities/run-id.ts): the workflow cannot hash it itself. */
+export type CallMtfRunResult = SentCallResult & { x_run_id: string };
+
+/** `CallMtfRunResult` as earlier releases recorded it in history: without `x_run_id` before it was sent. */
+export type RecordedCallMtfRunResult = (
+  | Exclude<SentCallResult, { kind: 'completed' }>
   | { kind: 'completed'; report: RunReport | FindingsLessReport }
-  | { kind: 'completed'; summary: LegacyRunSummary };
+  | { kind: 'completed'; summary: LegacyRunSummary }
+) & { x_run_id?: string };
 
 /** The finished run of a call's result, whichever release recorded it. */
 export function finishedReport(result: Extract<RecordedCallMtfRunResult, { kind: 'completed' }>): RunReport {

@@ -25,6 +25,11 @@ export interface LoopStatus {
   /** The Temporal run ID of this run of the loop (it changes at continue-as-new). */
   run_id: string;
   // What the original could not tell.
+  /**
+   * The loop's first run ID, stable across continue-as-new: with `workflow_id`, its X-Run-Id
+   * prefix (src/activities/run-id.ts). Absent in answers of workers older than this key.
+   */
+  first_run_id?: string;
   phase: Phase;
   /** The config in force (it carries no secret: the API token lives in the worker's environment). */
   config: LoopConfig;

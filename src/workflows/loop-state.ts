@@ -13,6 +13,8 @@ import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Pha
 export interface CycleResult {
   outcome: Outcome;
   mtf_run_id: string | null;
+  /** The X-Run-Id the cycle's POST carried, as the activity reported it; null when no answer said. */
+  x_run_id: string | null;
   message: string | null;
   mtf_execution_seconds: number | null;
   symbols_requested: number | null;
@@ -68,7 +70,7 @@ export class LoopState {
    */
   constructor(
     public config: LoopConfig,
-    private readonly ids: { workflowId: string; runId: string },
+    private readonly ids: { workflowId: string; runId: string; firstRunId: string },
     private readonly carried: CarriedState | undefined,
     now: number,
     private readonly unknownConfig: Record<string, unknown> = {},
@@ -124,6 +126,7 @@ export class LoopState {
       message: result.message,
       ready_share: result.success_rate,
       errors: result.errors,
+      x_run_id: result.x_run_id,
       ...result.findings,
     };
     const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;
@@ -219,6 +222,7 @@ export class LoopState {
       temporal_notified: this.temporalNotified,
       workflow_id: this.ids.workflowId,
       run_id: this.ids.runId,
+      first_run_id: this.ids.firstRunId,
       phase: this.phase,
       config: this.config,
       pending_config: this.pendingConfig,

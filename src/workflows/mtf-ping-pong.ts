@@ -41,7 +41,7 @@ import {
   finishedReport,
   reportOf,
   runRequestBody,
-  type CallMtfRunResult,
+  type SentCallResult,
   type RecordedCallMtfRunResult,
   type RecordedMtfActivities,
   type RunReport,
@@ -55,7 +55,7 @@ import { LoopVisibility } from './visibility';
 export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSummary> {
   const info = workflowInfo();
   const { config, carried_state, unknown_config } = validateInput(input, info.continuedFromExecutionRunId !== undefined);
-  const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId }, carried_state, Date.now(), unknown_config);
+  const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId, firstRunId: info.firstExecutionRunId }, carried_state, Date.now(), unknown_config);
   const shown = new LoopVisibility();
   setHandlers(loop);
   log.info(carried_state ? 'loop continued as new' : 'loop started', { iteration: loop.iteration, continue_mode: config.continue_mode });
@@ -99,7 +99,7 @@ async function callAndAwaitCompletion(loop: LoopState, shown: LoopVisibility): P
   try {
     const call = await callMtfRun(loop);
     const report = call.kind === 'accepted' ? await awaitCompletion(loop, call, shown) : finishedReport(call);
-    return resultFromReport(report);
+    return resultFromReport(report, call.x_run_id ?? null);
   } catch (err) {
     if (isCancellation(err)) throw err;
     return resultFromFailure(err, loop.config);
@@ -127,7 +127,7 @@ function callMtfRun(loop: LoopState): Promise<RecordedCallMtfRunResult> {
 }
 
 /** Step 2 for an accepted run: poll its status, or take the app's `mtf_completed` callback, whichever comes first. */
-async function awaitCompletion(loop: LoopState, accepted: Extract<CallMtfRunResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<RunReport> {
+async function awaitCompletion(loop: LoopState, accepted: Extract<SentCallResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<RunReport> {
   loop.phase = 'awaiting_completion';
   shown.phase(loop);
   const activities = proxyActivities<RecordedMtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
@@ -180,6 +180,7 @@ function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility
     iteration: record.iteration,
     outcome: record.outcome,
     mtf_run_id: record.mtf_run_id,
+    x_run_id: record.x_run_id,
     cycle_seconds: record.cycle_seconds,
     ...findingsFields(record),
   };
@@ -300,10 +301,12 @@ function budgetLeft(loop: LoopState): number {
   return Math.max(loop.cycleDeadline() - Date.now(), 1);
 }
 
-function resultFromReport(report: RunReport): CycleResult {
+/** `xRunId`: the X-Run-Id the POST carried, null in a call recorded before it was sent. */
+function resultFromReport(report: RunReport, xRunId: string | null): CycleResult {
   return {
     outcome: report.outcome,
     mtf_run_id: report.run_id,
+    x_run_id: xRunId,
     message: report.message,
     mtf_execution_seconds: report.execution_time_seconds,
     symbols_requested: report.symbols_requested,
@@ -323,6 +326,7 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     outcome,
     message,
     mtf_run_id: null,
+    x_run_id: null,
     mtf_execution_seconds: null,
     symbols_requested: null,
     symbols_successful: null,

@@ -6,7 +6,8 @@ import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { LoopConfigInput } from '../../src/shared/config';
 import { noFindings } from '../../src/shared/findings';
 import { WORKFLOW_TYPE, getStatusQuery } from '../../src/shared/messages';
-import type { AwaitMtfRunInput, CallMtfRunInput, CallMtfRunResult, MtfActivities, RunReport } from '../../src/shared/mtf';
+import type { AwaitMtfRunInput, CallMtfRunInput, MtfActivities, RunReport, SentCallResult } from '../../src/shared/mtf';
+import { runIdOfKey } from '../../src/activities/run-id';
 import type { LoopStatus } from '../../src/shared/status';
 import { workflowSource } from '../../src/worker/worker';
 import { uniqueId } from './temporal';
@@ -16,7 +17,8 @@ export interface RecordedCall {
   attempt: number;
 }
 
-export type CallScript = (call: RecordedCall, index: number) => Promise<CallMtfRunResult> | CallMtfRunResult;
+/** What the app answered; the harness adds the `x_run_id` the real activity reports. */
+export type CallScript = (call: RecordedCall, index: number) => Promise<SentCallResult> | SentCallResult;
 export type AwaitScript = (input: AwaitMtfRunInput) => Promise<RunReport> | RunReport;
 
 /** A finished run's report as the activity hands it over: a success over the seed's five symbols unless overridden. */
@@ -49,7 +51,7 @@ export function scriptedActivities(onCall: CallScript, onAwait: AwaitScript = ()
     callMtfRun(input) {
       const call = { input, attempt: Context.current().info.attempt };
       calls.push(call);
-      return Promise.resolve(onCall(call, calls.length - 1));
+      return Promise.resolve(onCall(call, calls.length - 1)).then((answer) => ({ ...answer, x_run_id: runIdOfKey(input.idempotency_key) }));
     },
     awaitMtfRun(input) {
       return Promise.resolve(onAwait(input));
