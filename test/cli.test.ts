@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
+import { lineagePrefix } from '../src/activities/run-id';
 import type { LoopConfig } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator } from '../src/simulator/server';
@@ -186,6 +187,8 @@ describe('mtf-ping-pong CLI', () => {
     assert.ok(iteration?.[1] && Number(iteration[1]) >= running.current_iteration, human.stdout);
     assert.match(human.stdout, new RegExp(`loop ${id}: running`));
     assert.match(human.stdout, /success rate +100%/);
+    const prefix = lineagePrefix(id, running.first_run_id ?? '');
+    assert.match(human.stdout, new RegExp(`^ {2}run ids +${prefix.replace('.', '\\.')}\\.<iteration> \\(X-Run-Id\\)$`, 'm'), 'status names the loop\'s X-Run-Id prefix');
 
     const updated = await cli('update', id, '--interval', '2s');
     expectCode(updated, 0, 'update --interval 2s');
@@ -216,13 +219,18 @@ describe('mtf-ping-pong CLI', () => {
       async () => {
         const result = await cli('list', '--json');
         expectCode(result, 0, 'list --json');
-        return JSON.parse(result.stdout) as { workflow_id: string; status: string; iteration: number | null }[];
+        return JSON.parse(result.stdout) as { workflow_id: string; status: string; iteration: number | null; run_id_prefix: string | null }[];
       },
       (loops) => loops.some((l) => l.workflow_id === id && l.status === 'RUNNING'),
       'the loop to appear in list',
       POLL_TRIES,
     );
     assert.ok((listed.find((l) => l.workflow_id === id)?.iteration ?? 0) >= 1, 'list shows the iteration');
+    assert.equal(listed.find((l) => l.workflow_id === id)?.run_id_prefix, prefix, 'list shows the X-Run-Id prefix');
+    const table = await cli('list');
+    expectCode(table, 0, 'list');
+    assert.match(table.stdout, /RUN IDS/);
+    assert.ok(table.stdout.split('\n').some((line) => line.startsWith(id) && line.includes(prefix)), table.stdout);
 
     // The loop's search attributes: its first outcome was upserted, and the filters find it by them.
     const bySearch = await pollUntil(

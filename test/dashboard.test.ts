@@ -12,6 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createActivities } from '../src/activities';
+import { lineagePrefix } from '../src/activities/run-id';
 import { loopStatus, startLoop } from '../src/client/loops';
 import { startDashboard, type Dashboard } from '../src/dashboard/server';
 import type { DashboardSnapshot } from '../src/dashboard/snapshot';
@@ -129,6 +130,7 @@ describe('the dashboard server', () => {
     assert.deepEqual(s.recent_cycles.map((c) => c.iteration), s.recent_cycles.map((_, i) => i + 1));
     assert.ok(s.recent_cycles.every((c) => c.outcome === 'succeeded' && c.cycle_seconds >= 0));
     assert.equal(loop?.findings?.iteration, s.last_cycle?.iteration, 'the last cycle’s findings, as texts, ride along');
+    assert.equal(loop?.run_id_prefix, lineagePrefix(workflowId, s.first_run_id ?? ''), 'the loop’s X-Run-Id prefix rides along');
     assert.ok(!JSON.stringify(snapshot).includes('test-token'), 'the worker’s API token never reaches the page');
   });
 
@@ -292,6 +294,8 @@ describe('the dashboard in Chromium', () => {
     assert.ok(share.startsWith(`${last.ready_share}%`) && share.includes(`${last.contracts.ready} READY`), `ready share: ${share}`);
     assert.equal(await page.locator(`${card} .stat .label`, { hasText: 'success rate' }).count(), 1, 'the loop’s own rate keeps its label');
     assert.equal(await page.locator(`${card} .detail .k`, { hasText: 'success rate' }).count(), 0, 'the app’s figure is never called success rate');
+    const runId = (await detailValue(page, card, 'run id')) ?? '';
+    assert.match(runId, new RegExp(`^${lineagePrefix(s.workflow_id, s.first_run_id ?? '').replace('.', '\\.')}\\.\\d+$`), `the card shows the last cycle’s X-Run-Id: ${runId}`);
   });
 
   test('a protection alert: a red banner naming the unprotected order, on the card and atop the page; a loop without one shows none', async () => {

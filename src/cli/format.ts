@@ -2,6 +2,7 @@
 import type { LoopEnd, LoopListing } from '../client/loops';
 import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
 import { orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
+import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
 
@@ -58,7 +59,9 @@ export function cycleLine(cycle: CycleRecord, successRate: number | null): strin
 }
 
 function lastCycleText(cycle: CycleRecord): string {
-  const runId = cycle.mtf_run_id ? `, run ${cycle.mtf_run_id}` : '';
+  // The app's own id in the seed era; today it echoes the X-Run-Id, which is then shown once.
+  const ids = [cycle.x_run_id, cycle.mtf_run_id].filter((id, i, all): id is string => id !== null && all.indexOf(id) === i);
+  const runId = ids.length > 0 ? `, run ${ids.join(' / ')}` : '';
   const share = cycle.ready_share === null ? '' : `, ready share ${percent(cycle.ready_share)}`;
   const message = cycle.outcome !== 'succeeded' && cycle.message ? ` (${cycle.message})` : '';
   return `#${cycle.iteration} ${cycle.outcome} at ${cycle.finished_at}, cycle ${seconds(cycle.cycle_seconds)}${share}${runId}${message}`;
@@ -89,6 +92,7 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     `loop ${s.workflow_id}: ${state}`,
     ...found.alert,
     row('iteration', String(s.current_iteration)),
+    row('run ids', s.first_run_id ? `${lineagePrefix(s.workflow_id, s.first_run_id)}.<iteration> (X-Run-Id)` : '-'),
     row('counters', countersLine(s.counters)),
     row('success rate', percent(s.success_rate)),
     row('last cycle', s.last_cycle ? lastCycleText(s.last_cycle) : '-'),
@@ -143,15 +147,22 @@ function stateOf(loop: ListedLoop): string {
   return loop.status === 'RUNNING' ? (loop.loopState ?? 'running') : loop.status.toLowerCase();
 }
 
+/** The loop's X-Run-Id prefix `mtfpp.<h>`; null when the listing did not give its first run. */
+export function runIdPrefixOf(loop: LoopListing): string | null {
+  return loop.firstRunId ? lineagePrefix(loop.workflowId, loop.firstRunId) : null;
+}
+
+const PREFIX_WIDTH = 'mtfpp.'.length + 16 + 2;
+
 export function listLines(loops: ListedLoop[]): string[] {
   if (loops.length === 0) return ['no loops on this namespace'];
   const idWidth = Math.max('ID'.length, ...loops.map((l) => l.workflowId.length)) + 2;
-  const header = `${'ID'.padEnd(idWidth)}${'STATE'.padEnd(12)}${'ITERATION'.padEnd(11)}${'LAST'.padEnd(11)}STARTED`;
+  const header = `${'ID'.padEnd(idWidth)}${'STATE'.padEnd(12)}${'ITERATION'.padEnd(11)}${'LAST'.padEnd(11)}${'RUN IDS'.padEnd(PREFIX_WIDTH)}STARTED`;
   return [
     header,
     ...loops.map(
       (l) =>
-        `${l.workflowId.padEnd(idWidth)}${stateOf(l).padEnd(12)}${String(l.iteration ?? '-').padEnd(11)}${(l.lastOutcome ?? '-').padEnd(11)}${l.startTime.toISOString()}`,
+        `${l.workflowId.padEnd(idWidth)}${stateOf(l).padEnd(12)}${String(l.iteration ?? '-').padEnd(11)}${(l.lastOutcome ?? '-').padEnd(11)}${(runIdPrefixOf(l) ?? '-').padEnd(PREFIX_WIDTH)}${l.startTime.toISOString()}`,
     ),
   ];
 }

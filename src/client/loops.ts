@@ -147,6 +147,8 @@ export function updateLoop(client: Client, workflowId: string, patch: ConfigPatc
 export interface LoopListing {
   workflowId: string;
   runId: string;
+  /** The run that started the loop (stable across continue-as-new); null when visibility does not give it (the dev server's does not). */
+  firstRunId: string | null;
   /** Temporal's word: RUNNING, COMPLETED, CANCELLED, TERMINATED, FAILED, CONTINUED_AS_NEW, TIMED_OUT. */
   status: string;
   startTime: Date;
@@ -188,6 +190,7 @@ export async function listLoops(client: Client, limit = 100, filter: LoopFilter 
     loops.push({
       workflowId: execution.workflowId,
       runId: execution.runId,
+      firstRunId: execution.raw.firstRunId || null,
       status: execution.status.name,
       startTime: execution.startTime,
       closeTime: execution.closeTime ?? null,

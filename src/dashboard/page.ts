@@ -284,6 +284,12 @@ function legend(counters) {
   return box;
 }
 
+/** The X-Run-Id the last cycle's POST carried, else the loop's prefix: what an order's run id in the app leads back to. */
+function runIdRow(grid, loop, last) {
+  var id = last && last.x_run_id ? last.x_run_id : loop.run_id_prefix ? loop.run_id_prefix + '.<iteration>' : null;
+  if (id) detail(grid, 'run id', id).title = 'X-Run-Id: the run id the app records on its orders, mtfpp.<loop>.<iteration>';
+}
+
 /** The last cycle's findings (texts written by the server, see findings-view.ts); a row only for what is known. */
 function findingsRows(grid, f) {
   if (!f) return;
@@ -361,6 +367,7 @@ function card(loop) {
     if (loop.error) detail(grid, 'status', 'unavailable: ' + loop.error, 'error');
     else detail(grid, 'closed', loop.close_time ? new Date(loop.close_time).toLocaleString('en-GB') : '-');
     detail(grid, 'run', loop.run_id);
+    runIdRow(grid, loop, null);
     node.appendChild(grid);
     return node;
   }
@@ -396,6 +403,7 @@ function card(loop) {
   node.appendChild(legend(s.counters));
 
   findingsRows(grid, loop.findings);
+  runIdRow(grid, loop, last);
   detail(grid, 'last error', s.last_error || 'none', s.last_error ? 'error' : 'none');
   detail(grid, 'calls', s.config.mtf_url);
   detail(grid, 'symbols', s.config.symbols.join(' '));

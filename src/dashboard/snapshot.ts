@@ -5,6 +5,7 @@
  */
 import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { listLoops, loopStatus, type LoopListing } from '../client/loops';
+import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
 
@@ -18,6 +19,8 @@ export const DEFAULT_LIST_LIMIT = 50;
 export interface DashboardLoop {
   workflow_id: string;
   run_id: string;
+  /** `mtfpp.<h>`: what every X-Run-Id of this loop starts with; null when the listing did not give its first run. */
+  run_id_prefix: string | null;
   /** running, stopped (completed on stop_signal), cancelled, terminated, failed or timed_out. */
   state: string;
   start_time: string;
@@ -78,6 +81,7 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
   const loop: DashboardLoop = {
     workflow_id: listing.workflowId,
     run_id: listing.runId,
+    run_id_prefix: listing.firstRunId ? lineagePrefix(listing.workflowId, listing.firstRunId) : null,
     state: stateOf(listing.status),
     start_time: listing.startTime.toISOString(),
     close_time: listing.closeTime?.toISOString() ?? null,
@@ -90,6 +94,8 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
   if (listing.status !== 'RUNNING') return loop;
   try {
     loop.status = await boundedStatus(client, listing.workflowId, timeoutMs);
+    // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
+    if (!loop.run_id_prefix && loop.status.first_run_id) loop.run_id_prefix = lineagePrefix(listing.workflowId, loop.status.first_run_id);
     loop.findings = findingsView(loop.status.last_cycle);
   } catch (err) {
     loop.error = queryFailure(err, timeoutMs);

@@ -7,7 +7,7 @@ import { LoopNotFoundError, listLoops, type LoopFilter } from '../../client/loop
 import { OUTCOMES } from '../../shared/config';
 import { LOOP_STATES, registerCommand } from '../../shared/search-attributes';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
-import { listLines, statusLines, type ListedLoop } from '../format';
+import { listLines, runIdPrefixOf, statusLines, type ListedLoop } from '../format';
 import { POLL_MS } from '../follow';
 import { ExitCode, action, examples, messageOf, printJson, say } from '../output';
 import { addTemporalOptions, boundedStatus, withClient, type TemporalOptions } from '../temporal';
@@ -85,7 +85,8 @@ async function withIterations(client: Client, target: TemporalTarget, filter: Lo
       if (newest.has(loop.workflowId)) return { ...loop, iteration: null };
       newest.add(loop.workflowId);
       const status = await boundedStatus(client, loop.workflowId, target, LIST_QUERY_TIMEOUT_MS).catch(() => null);
-      return { ...loop, iteration: status?.current_iteration ?? null };
+      // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
+      return { ...loop, firstRunId: loop.firstRunId ?? status?.first_run_id ?? null, iteration: status?.current_iteration ?? null };
     }),
   );
 }
@@ -135,6 +136,8 @@ function registerList(program: Command): void {
           loops.map((l) => ({
             workflow_id: l.workflowId,
             run_id: l.runId,
+            first_run_id: l.firstRunId,
+            run_id_prefix: runIdPrefixOf(l),
             status: l.status,
             iteration: l.iteration,
             loop_state: l.loopState ?? null,
