@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { lineagePrefix, runIdOf } from '../src/activities/run-id';
 import { spawnDevServer, stopDevServer, waitUntilReady, type DevServer } from '../src/cli/dev';
 import { connectClient, temporalTarget, type TemporalTarget } from '../src/client/connection';
 import { loopStatus, startLoop, stopLoop } from '../src/client/loops';
@@ -133,6 +134,9 @@ void describe('a worker SIGKILLed in the middle of a slow MTF call', { concurren
     const sent = requestsByIteration(sim, workflowId);
     assert.deepEqual([...sent.keys()], [1]);
     assert.deepEqual(sent.get(1)?.map((r) => r.status), [null, 200], 'the first POST died with its worker; the retry carried the same key');
+    const xRunId = runIdOf(lineagePrefix(workflowId, s.first_run_id ?? ''), 1);
+    assert.deepEqual(sent.get(1)?.map((r) => r.x_run_id), [xRunId, xRunId], 'and the same X-Run-Id');
+    assert.equal(s.last_cycle?.x_run_id, xRunId);
     const events = await history(stack.client, workflowId);
     assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 1, 'one call in history');
     const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);

@@ -8,11 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { LoopAlreadyRunningError, listLoops, startLoop, stopLoop, updateLoop } from '../src/client/loops';
+import { lineagePrefix, runIdOf } from '../src/activities/run-id';
 import { ConfigError } from '../src/shared/config';
 import type { LoopConfigInput } from '../src/shared/config';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { SEED_REQUEST_BODY } from './helpers/fixtures';
 import { pollUntil } from './helpers/loop-harness';
+import { waitFor } from './helpers/processes';
 import { runRealLoop, type RealLoop } from './helpers/real-loop';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
@@ -220,5 +222,38 @@ describe('the loop on a real Temporal dev server', () => {
     assert.equal(keys.length, 2);
     assert.notEqual(keys[0], keys[1], 'the second loop does not reuse the first one’s key for iteration 1');
     assert.ok(keys.every((k) => k.endsWith('/1')));
+  });
+
+  // A SIGKILLed worker's retry re-sends its X-Run-Id too: see faults.test.ts.
+  const X_RUN_ID_LOOP = { ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 0.2, max_cycles_per_run: 2 };
+
+  test('X-Run-Id: one per iteration, kept by a retry and across continue-as-new, new for a loop started again on the same ID', async () => {
+    const workflowId = uniqueId('x-run-id');
+    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0 });
+    const first = await withRealLoop(X_RUN_ID_LOOP, async (loop) => {
+      const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 3, 'three cycles, the third after continue-as-new');
+      const firstRunId = s.first_run_id ?? assert.fail('get_status names the first run');
+      assert.notEqual(s.run_id, firstRunId, 'the loop has continued as new');
+      const prefix = lineagePrefix(workflowId, firstRunId);
+      const sent = loop.requests().filter((r) => Number(r.idempotency_key?.split('/').pop()) <= 3);
+      assert.deepEqual(
+        sent.map((r) => [r.status, r.x_run_id]),
+        [[500, runIdOf(prefix, 1)], [200, runIdOf(prefix, 1)], [200, runIdOf(prefix, 2)], [200, runIdOf(prefix, 3)]],
+        'the retried attempt re-sends its X-Run-Id; the next run goes on numbering under the same prefix',
+      );
+      const last = s.last_cycle ?? assert.fail('a last cycle');
+      assert.equal(last.x_run_id, runIdOf(prefix, last.iteration), 'the cycle record shows its X-Run-Id');
+      assert.equal(last.mtf_run_id, last.x_run_id, "today's app keeps a safe X-Run-Id as its run id");
+      return prefix;
+    }, workflowId);
+
+    sim.setBehaviour({ fault: 'none', fault_count: null });
+    await withRealLoop(X_RUN_ID_LOOP, async (loop) => {
+      const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 1, 'the new loop’s first cycle');
+      const prefix = lineagePrefix(workflowId, s.first_run_id ?? assert.fail('get_status names the first run'));
+      assert.notEqual(prefix, first, 'a new loop on the same ID has a new prefix');
+      const firstPost = loop.requests().find((r) => r.idempotency_key?.endsWith('/1') && !r.x_run_id?.startsWith(first));
+      assert.equal(firstPost?.x_run_id, runIdOf(prefix, 1), 'and numbers from 1 again');
+    }, workflowId);
   });
 });
