@@ -17,7 +17,7 @@ import { createActivities } from '../src/activities';
 import { lineagePrefix } from '../src/activities/run-id';
 import type { LoopConfig } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
-import { startSimulator, type Simulator } from '../src/simulator/server';
+import { ACTIVE_CONTRACTS, startSimulator, type Simulator } from '../src/simulator/server';
 import { temporalCliPath } from '../src/toolchain/binaries';
 import { createMtfWorker } from '../src/worker/worker';
 import { pollUntil } from './helpers/loop-harness';
@@ -327,6 +327,43 @@ describe('mtf-ping-pong CLI', () => {
     const result = await temporal('workflow', 'result', '--workflow-id', stockId);
     assert.notEqual(result.code, 0, 'the live start without confirm_live fails');
     assert.match(result.stdout + result.stderr, /dry_run: .*confirm_live: true/);
+    assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
+  });
+
+  test('--symbols all runs the app\'s active contracts; live on them needs --confirm-all-symbols, from our CLI, the stock CLI and update', async () => {
+    const id = uniqueId('cli-all');
+    const started = await cli('start', '--id', id, '--symbols', 'all', '--url', sim.runUrl);
+    expectCode(started, 0, 'start --symbols all');
+    const status = await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'the first cycle', POLL_TRIES);
+    assert.deepEqual(status.config.symbols, []);
+    const post = sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`));
+    assert.deepEqual((post?.body as { symbols?: unknown } | undefined)?.symbols, [], 'the POST names no symbol');
+    assert.equal(status.last_cycle?.symbols_requested, ACTIVE_CONTRACTS.length, "the app ran its own active contracts");
+    const text = await cli('status', id);
+    assert.match(text.stdout, /config .*dry run, all active contracts \(the app's own list\) -> /);
+
+    // Going live on every contract: the update must say --confirm-all-symbols itself.
+    const refused = await cli('update', id, '--live');
+    expectCode(refused, 2, 'update --live on all contracts');
+    assert.match(refused.stderr, /symbols: .*confirm_all_symbols: true/);
+    const confirmed = await cli('update', id, '--live', '--confirm-all-symbols');
+    expectCode(confirmed, 0, 'update --live --confirm-all-symbols');
+    assert.match(confirmed.stderr, /warning: LIVE: .*on EVERY active contract of the app/);
+    expectCode(await cli('cancel', id), 0, 'cancel');
+
+    const liveId = uniqueId('cli-all-live');
+    const unconfirmed = await cli('start', '--id', liveId, '--symbols', 'all', '--url', sim.runUrl, '--live');
+    expectCode(unconfirmed, 2, 'start --symbols all --live');
+    assert.match(unconfirmed.stderr, /symbols: an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true/);
+    expectCode(await cli('status', liveId), 4, 'nothing was started');
+
+    // The stock CLI skips our client's checks: the workflow refuses it itself, before any POST.
+    const stockId = uniqueId('stock-all-live');
+    const input = JSON.stringify({ symbols: [], dry_run: false, confirm_live: true, mtf_url: sim.runUrl });
+    expectCode(await temporal('workflow', 'start', '--type', 'MtfPingPongWorkflow', '--task-queue', taskQueue, '--workflow-id', stockId, '--input', input), 0, 'temporal workflow start');
+    const result = await temporal('workflow', 'result', '--workflow-id', stockId);
+    assert.notEqual(result.code, 0, 'the live start on all contracts without confirm_all_symbols fails');
+    assert.match(result.stdout + result.stderr, /confirm_all_symbols: true/);
     assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
   });
 

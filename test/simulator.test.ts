@@ -591,6 +591,11 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     // Today's app runs a symbol named twice once.
     assert.deepEqual(contractKeys((await postRun(sim, { symbols: 'BTCUSDT,ETHUSDT,BTCUSDT' })).json.data.symbols), ['BTCUSDT', 'ETHUSDT']);
 
+    // A test may give the app more active contracts; a request that names some still gets those.
+    sim.setBehaviour({ active_contracts: ['AAAUSDT', 'BBBUSDT'] });
+    assert.deepEqual(contractKeys((await postRun(sim, {})).json.data.symbols), ['AAAUSDT', 'BBBUSDT']);
+    assert.deepEqual(contractKeys((await postRun(sim, { symbols: ['BTCUSDT'] })).json.data.symbols), ['BTCUSDT']);
+
     const seed = await startSeed(t);
     assert.deepEqual(Object.keys((await postRun(seed, { symbols: [] })).json.data.results), DEFAULT_SYMBOLS);
   });
@@ -1089,6 +1094,7 @@ void describe('MTF simulator: recording and other routes', () => {
     assert.throws(() => sim.setBehaviour({ order_status: [] }), /invalid order_status: \[\]/);
     assert.throws(() => sim.setBehaviour({ order_status: ['submitted', ''] }), /invalid order_status/);
     assert.throws(() => sim.setBehaviour({ ready_share: 1.5 }), /invalid ready_share: 1.5 \(expected 0..1\)/);
+    assert.throws(() => sim.setBehaviour({ active_contracts: [] }), /invalid active_contracts: \[\]/);
     assert.throws(() => sim.setBehaviour({ order_status: ' ' }), /invalid order_status: " " \(expected a non-empty string, a non-empty list of them, or null\)/);
     assert.throws(() => sim.setBehaviour({ fault: 'cut' as 'cut_off' }), /invalid fault: cut/);
     assert.deepEqual(sim.behaviour(), DEFAULT_BEHAVIOUR, 'a refused patch changes nothing');

@@ -8,6 +8,7 @@ import { listLoops, loopStatus, type LoopListing } from '../client/loops';
 import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
+import { symbolsText } from '../shared/config';
 
 /** A worker answers a query in milliseconds; a loop nobody polls for must not hold the page up. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 3_000;
@@ -31,6 +32,8 @@ export interface DashboardLoop {
   error: string | null;
   /** `status.last_cycle`'s findings in the texts every view uses; null without a finished cycle. */
   findings: FindingsView | null;
+  /** The symbols the loop asks for, as every view says them ("all active contracts" for `symbols: []`); null without a status. */
+  symbols_text: string | null;
 }
 
 export interface DashboardSnapshot {
@@ -88,6 +91,7 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     status: null,
     error: null,
     findings: null,
+    symbols_text: null,
   };
   // A closed loop is shown by its Temporal status alone: querying it would make a worker replay
   // its whole last run, for every closed loop, on every refresh.
@@ -97,6 +101,7 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
     if (!loop.run_id_prefix && loop.status.first_run_id) loop.run_id_prefix = lineagePrefix(listing.workflowId, loop.status.first_run_id);
     loop.findings = findingsView(loop.status.last_cycle);
+    loop.symbols_text = symbolsText(loop.status.config, ' ');
   } catch (err) {
     loop.error = queryFailure(err, timeoutMs);
   }

@@ -101,6 +101,8 @@ export interface SimulatorBehaviour {
   order_status: string | string[] | null;
   /** today: the share of contracts that come out READY, 0..1 (the app's own runs see about 0.02). */
   ready_share: number;
+  /** today: the app's active contracts, run when a request names none; null = ACTIVE_CONTRACTS (12). */
+  active_contracts: string[] | null;
 }
 
 export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
@@ -117,6 +119,7 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   reject_live: false,
   order_status: null,
   ready_share: DEFAULT_READY_SHARE,
+  active_contracts: null,
 };
 
 /** Throws on a behaviour the simulator cannot serve, naming the field. */
@@ -140,6 +143,10 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
     throw new Error(`invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string, a non-empty list of them, or null)`);
   }
   if (!(typeof b.ready_share === 'number' && b.ready_share >= 0 && b.ready_share <= 1)) throw new Error(`invalid ready_share: ${String(b.ready_share)} (expected 0..1)`);
+  const contracts = b.active_contracts;
+  if (contracts !== null && (!Array.isArray(contracts) || contracts.length === 0 || contracts.some((c) => typeof c !== 'string' || c.trim() === ''))) {
+    throw new Error(`invalid active_contracts: ${JSON.stringify(contracts)} (expected a non-empty list of symbols, or null)`);
+  }
 }
 
 /**
