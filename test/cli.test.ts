@@ -367,6 +367,38 @@ describe('mtf-ping-pong CLI', () => {
     assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
   });
 
+  test("--param sends the app's own request fields (request_extra), from flags, a file and the env; a field the loop owns is refused, naming it", async () => {
+    const id = uniqueId('cli-param');
+    const started = await cli('start', '--id', id, '--url', sim.runUrl, '--param', 'mtf_profile=scalper', '--param', 'sync_tables=false', '--param', 'limits={"per_tf":3}', '--param', 'note=a=b');
+    expectCode(started, 0, 'start --param');
+    const status = await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'the first cycle', POLL_TRIES);
+    const extra = { mtf_profile: 'scalper', sync_tables: false, limits: { per_tf: 3 }, note: 'a=b' };
+    assert.deepEqual(status.config.request_extra, extra);
+    const body = sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`))?.body as Record<string, unknown> | undefined;
+    assert.deepEqual({ mtf_profile: body?.mtf_profile, sync_tables: body?.sync_tables, limits: body?.limits, note: body?.note }, extra, 'the POST carries them as they are');
+    assert.deepEqual(body?.symbols, status.config.symbols, "beside the seed's fields");
+    assert.match((await cli('status', id)).stdout, /request extra {2}\{"mtf_profile":"scalper","sync_tables":false,"limits":\{"per_tf":3\},"note":"a=b"\}/);
+    const updated = await cli('update', id, '--param', 'mtf_profile=regular');
+    expectCode(updated, 0, 'update --param');
+    assert.deepEqual((await statusJson(id)).pending_config?.request_extra, { mtf_profile: 'regular' }, 'an update sets request_extra as a whole');
+    expectCode(await cli('cancel', id), 0, 'cancel');
+
+    const owned = await cli('start', '--id', uniqueId('cli-param-owned'), '--url', sim.runUrl, '--param', 'workers=4');
+    expectCode(owned, 2, 'a field the schema owns');
+    assert.match(owned.stderr, /request_extra \(--param\): must not carry workers is a config key of its own: set workers instead|request_extra: must not carry workers is a config key of its own: set workers instead/);
+    const bad = await cli('start', '--id', uniqueId('cli-param-bad'), '--url', sim.runUrl, '--param', 'scalper');
+    expectCode(bad, 2, '--param without =');
+    assert.match(bad.stderr, /--param.*must be key=value, like mtf_profile=scalper/);
+    const file = join(scratch, 'extra.json');
+    writeFileSync(file, JSON.stringify({ request_extra: { run_id: 'mine' } }));
+    const lineage = await cli('start', '--id', uniqueId('cli-param-file'), '--url', sim.runUrl, '--config', file);
+    expectCode(lineage, 2, 'a lineage field in the file');
+    assert.match(lineage.stderr, /run_id is the run's lineage, which the loop owns through its X-Run-Id header/);
+    const env = await cli('start', '--id', uniqueId('cli-param-env'), '--url', sim.runUrl, '--live', '--param', 'skip_open_state_filter=true');
+    expectCode(env, 2, 'a safety net off on a live loop');
+    assert.match(env.stderr, /skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/);
+  });
+
   test('start --wait prints each cycle and the summary; status --watch refreshes until Ctrl-C', async () => {
     const id = uniqueId('cli-wait');
     const waiting = spawnCli(['start', '--id', id, '--url', sim.runUrl, '--interval', '1s', '--wait']);

@@ -83,7 +83,8 @@ describe('env var names', () => {
     const defaults = parseLoopConfig({});
     for (const key of CONFIG_KEYS) {
       const kind = envKind(key);
-      assert.notEqual(kind.scalar, 'json', `${key} has a kind of its own (boolean, number, text), not raw JSON`);
+      // request_extra is the one key whose value is free JSON: the app's own fields, as they are.
+      if (key !== 'request_extra') assert.notEqual(kind.scalar, 'json', `${key} has a kind of its own (boolean, number, text), not raw JSON`);
       const value: unknown = defaults[key];
       const text = typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : JSON.stringify(value);
       assert.deepEqual(configFromEnv({ [CONFIG_ENV_VARS[key]]: text }), { [key]: value }, key);
@@ -95,6 +96,13 @@ describe('env var names', () => {
 });
 
 describe('configFromEnv', () => {
+  test('MTF_REQUEST_EXTRA is JSON; MTF_SYMBOLS=all means the app\'s active contracts', () => {
+    assert.deepEqual(configFromEnv({ MTF_REQUEST_EXTRA: '{"mtf_profile": "scalper", "workers_hint": 4}' }), { request_extra: { mtf_profile: 'scalper', workers_hint: 4 } });
+    assert.equal(configErrorOf(() => configFromEnv({ MTF_REQUEST_EXTRA: 'mtf_profile=scalper' })).message, 'MTF_REQUEST_EXTRA must be JSON, not "mtf_profile=scalper"');
+    assert.deepEqual(configFromEnv({ MTF_SYMBOLS: ' ALL ' }), { symbols: [] });
+    assert.deepEqual(configFromEnv({ MTF_SYMBOLS: '' }), {}, 'an empty variable is unset, not "all"');
+  });
+
   test('booleans: true/false, 1/0, yes/no, on/off in any case; anything else names the env var', () => {
     const dryRun = (text: string): unknown => configFromEnv({ MTF_DRY_RUN: text }).dry_run;
     assert.equal(dryRun('false'), false);

@@ -12,6 +12,7 @@ import {
   unknownCarriedKeys,
   wireConfig,
 } from '../src/shared/config';
+import { runRequestBody } from '../src/shared/mtf';
 import type { CarriedStateInput, LoopConfig } from '../src/shared/config';
 import { attemptLine } from '../src/cli/format';
 
@@ -41,6 +42,7 @@ const SEED_DEFAULTS: LoopConfig = {
   max_cycles_per_run: 200,
   confirm_live: false,
   confirm_all_symbols: false,
+  request_extra: {},
   mtf_idempotent: false,
 };
 
@@ -185,6 +187,7 @@ void describe('accepted values', () => {
       max_cycles_per_run: 1,
       confirm_live: true,
       confirm_all_symbols: true,
+      request_extra: { mtf_profile: 'scalper', exchange: 'bitmart', sync_tables: false, limits: [1, 2], nested: { a: null } },
       mtf_idempotent: true,
     };
     assert.deepEqual(parseLoopConfig(input), input);
@@ -295,6 +298,38 @@ void describe('all active contracts (symbols: [])', () => {
     assert.deepEqual(parseConfigUpdate(liveListed, { symbols: [], confirm_all_symbols: true }).symbols, []);
     const liveAll = parseConfigUpdate(liveListed, { symbols: [], confirm_all_symbols: true });
     assert.equal(parseConfigUpdate(liveAll, { ping_interval: 60 }).ping_interval, 60, 'an unrelated update of a confirmed loop goes through');
+  });
+});
+
+void describe('request_extra: the app\'s other request fields', () => {
+  void test('sent beside the seed\'s fields, as they are', () => {
+    const config = parseLoopConfig({ request_extra: { mtf_profile: 'scalper', market_type: 'perpetual', process_tp_sl: true } });
+    const body = runRequestBody(config);
+    assert.equal(body.mtf_profile, 'scalper');
+    assert.equal(body.market_type, 'perpetual');
+    assert.deepEqual(body.symbols, config.symbols);
+    assert.deepEqual(runRequestBody(parseLoopConfig({})), { symbols: config.symbols, dry_run: true, force_run: false, force_timeframe_check: false, current_tf: null, workers: 1 });
+  });
+
+  rejects([
+    ['not an object', { request_extra: ['mtf_profile'] }, /request_extra: must be a JSON object of request fields/],
+    ['a key the schema owns', { request_extra: { workers: 4 } }, /request_extra: must not carry workers is a config key of its own: set workers instead/],
+    ['two keys the schema owns', { request_extra: { symbols: [], dry_run: false } }, /symbols is a config key of its own.*; dry_run is a config key of its own/],
+    ['a lineage key', { request_extra: { run_id: 'x' } }, /run_id is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422/],
+    ['an orchestration_* key', { request_extra: { orchestration_set_id: 'x' } }, /orchestration_set_id is the run's lineage/],
+    ['trading_identity', { request_extra: { trading_identity: 'x' } }, /trading_identity is the run's lineage/],
+    ['over 4 KiB', { request_extra: { note: 'x'.repeat(4100) } }, /request_extra: must be at most 4096 bytes of JSON \(it is 4111\)/],
+    // 2,056 characters, 4,101 bytes: the limit counts bytes.
+    ['over 4 KiB in UTF-8 bytes', { request_extra: { note: 'é'.repeat(2045) } }, /must be at most 4096 bytes of JSON \(it is 4101\)/],
+  ]);
+
+  void test('on a live loop, a field that switches off one of the app\'s safety nets is refused; on a dry one it is sent', () => {
+    const live = { dry_run: false, confirm_live: true };
+    assertRejected({ ...live, request_extra: { skip_open_state_filter: true } }, /request_extra: skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/);
+    assertRejected({ ...live, request_extra: { skip_context: true, process_tp_sl: false } }, /skip_context: true, process_tp_sl: false switches off/);
+    assert.equal(parseLoopConfig({ ...live, request_extra: { process_tp_sl: true, skip_context: false } }).request_extra.process_tp_sl, true);
+    assert.equal(parseLoopConfig({ request_extra: { skip_open_state_filter: true } }).request_extra.skip_open_state_filter, true, 'a dry run may');
+    assert.throws(() => parseConfigUpdate(parseLoopConfig({ request_extra: { skip_context: true } }), { dry_run: false, confirm_live: true }), /skip_context: true switches off/, 'going live keeps the rule');
   });
 });
 
@@ -561,11 +596,11 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, ...older } = config;
-    assert.equal(confirm_all_symbols, false);
-    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols came later: at its default, it is left out');
-    const allLive = parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true });
-    assert.deepEqual(wireConfig(allLive), allLive);
+    const { confirm_all_symbols, request_extra, ...older } = config;
+    assert.deepEqual([confirm_all_symbols, request_extra], [false, {}]);
+    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols and request_extra came later: at their defaults, they are left out');
+    const allLive = parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true, request_extra: { mtf_profile: 'scalper' } });
+    assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');
   });
 
   void test('a key added after this release goes only when it differs from its default', () => {

@@ -3,7 +3,8 @@
  * not judged here: the one schema (config.ts, and the workflow's update validator) does that.
  */
 import { readFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { JsonValue } from '../shared/schema';
 import { ALL_SYMBOLS_WORD, allSymbols, type ConfigPatch, type LoopConfig } from '../shared/config';
 import { CliError, ExitCode, durationArg, messageOf, warn } from './output';
 
@@ -15,6 +16,23 @@ export interface ConfigFlags {
   forceRun?: boolean;
   live?: boolean;
   confirmAllSymbols?: boolean;
+  /** `--param key=value`, repeated: request_extra. */
+  param?: Record<string, JsonValue>;
+}
+
+/** `key=value`: the value is JSON when it reads as JSON (`4`, `true`, `{"a":1}`), else the text itself (`scalper`). */
+function paramArg(text: string, previous: Record<string, JsonValue> | undefined): Record<string, JsonValue> {
+  const at = text.indexOf('=');
+  const key = at < 0 ? '' : text.slice(0, at).trim();
+  if (key === '') throw new InvalidArgumentError('must be key=value, like mtf_profile=scalper');
+  const raw = text.slice(at + 1);
+  let value: JsonValue = raw;
+  try {
+    value = JSON.parse(raw) as JsonValue;
+  } catch {
+    // Not JSON: a plain word such as `scalper` is meant as text.
+  }
+  return { ...previous, [key]: value };
 }
 
 /** `A,B,…`, or `all`: the app's own active contracts (`symbols: []`). */
@@ -34,7 +52,8 @@ export function addConfigFlags(command: Command): Command {
     .option('--url <url>', "the app's MTF run endpoint (mtf_url)")
     .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
     .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true')
-    .option('--confirm-all-symbols', 'with --live and --symbols all: trade every active contract of the app, present and future (confirm_all_symbols)');
+    .option('--confirm-all-symbols', 'with --live and --symbols all: trade every active contract of the app, present and future (confirm_all_symbols)')
+    .option('--param <key=value>', "a further field of the run request, repeatable; JSON when it reads as JSON, else text (request_extra, as a whole)", paramArg);
 }
 
 /** The flag that sets each key (for "where did this value come from" in error messages); keep in step with patchFromFlags. */
@@ -47,6 +66,7 @@ export const FLAG_FOR_KEY: Partial<Record<keyof LoopConfig, string>> = {
   dry_run: '--live',
   confirm_live: '--live',
   confirm_all_symbols: '--confirm-all-symbols',
+  request_extra: '--param',
 };
 
 /** Only the flags that were given, so a file's (or the running loop's) values stay where no flag speaks. */
@@ -59,6 +79,7 @@ export function patchFromFlags(flags: ConfigFlags): ConfigPatch {
     ...(flags.forceRun && { force_run: true }),
     ...(flags.live && { dry_run: false, confirm_live: true }),
     ...(flags.confirmAllSymbols && { confirm_all_symbols: true }),
+    ...(flags.param !== undefined && { request_extra: flags.param }),
   };
 }
 

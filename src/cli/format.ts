@@ -102,6 +102,7 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     row('config', configLine(s.config)),
     row('call timeout', attemptLine(s.config)),
   ];
+  if (Object.keys(s.config.request_extra ?? {}).length > 0) lines.push(row('request extra', JSON.stringify(s.config.request_extra)));
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
   if (s.stop_requested) lines.push(row('stop', `requested${s.stop_reason ? `: ${s.stop_reason}` : ''}`));
   lines.push(row('started', s.started_at));

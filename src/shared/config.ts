@@ -53,6 +53,43 @@ export function symbolsText(config: Pick<LoopConfig, 'symbols'>, separator = ','
   return allSymbols(config) ? "all active contracts (the app's own list)" : config.symbols.join(separator);
 }
 
+/** `request_extra` as the app reads it: one JSON body, so its size is the size of its JSON. */
+export const MAX_REQUEST_EXTRA_BYTES = 4096;
+
+/** The body keys the schema owns: each is set as the loop's own key. */
+const SCHEMA_BODY_KEYS = ['symbols', 'dry_run', 'force_run', 'force_timeframe_check', 'current_tf', 'workers'];
+/** Lineage and identity the loop owns through its headers (X-Run-Id), or that the app checks against them: it would answer 422 every cycle. */
+const LINEAGE_KEYS = ['run_id', 'original_run_id', 'correlation_run_id', 'dashboard_id', 'set_id', 'trading_identity'];
+/** Fields that switch off one of the app's own safety nets, and the value that does it: refused on a live loop. */
+const SAFETY_NET_OFF: Record<string, boolean> = { skip_open_state_filter: true, skip_context: true, process_tp_sl: false };
+
+/** UTF-8 bytes of a text, without Node's Buffer (workflow code imports this file). */
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/** Why a key of `request_extra` may never be sent this way, or null. */
+function refusedExtraKey(key: string): string | null {
+  if (SCHEMA_BODY_KEYS.includes(key)) return `${key} is a config key of its own: set ${key} instead`;
+  if (LINEAGE_KEYS.includes(key) || key.startsWith('orchestration_')) {
+    return `${key} is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422`;
+  }
+  return null;
+}
+
+function checkRequestExtra(extra: Record<string, unknown>): string | null {
+  const refused = Object.keys(extra).map(refusedExtraKey).filter((why) => why !== null);
+  if (refused.length > 0) return `must not carry ${refused.join('; ')}`;
+  if (Object.keys(extra).some((key) => key.trim() === '')) return 'must not have an empty key';
+  const bytes = utf8Bytes(JSON.stringify(extra));
+  return bytes > MAX_REQUEST_EXTRA_BYTES ? `must be at most ${MAX_REQUEST_EXTRA_BYTES} bytes of JSON (it is ${bytes})` : null;
+}
+
 /** The configuration keys, their types, rules and defaults: the single place a default lives. */
 const configShape = {
   mtf_url: httpUrl().default('http://trading-app-nginx:80/api/mtf/run'),
@@ -92,6 +129,11 @@ const configShape = {
   confirm_live: flag().default(false),
   /** Must be true in the same config for a live loop with `symbols: []`: it trades every active contract, present and future. */
   confirm_all_symbols: flag().default(false),
+  /**
+   * Further fields of the run request's body, sent as they are (`mtf_profile`, `exchange`,
+   * `market_type`, `validation_mode`, …): the app's own steering, which the schema does not model.
+   */
+  request_extra: s.jsonObject('must be a JSON object of request fields, like {"mtf_profile": "scalper"}', checkRequestExtra).default({}),
   /** The app deduplicates on Idempotency-Key, so a live POST may be retried. */
   mtf_idempotent: flag().default(false),
 };
@@ -110,6 +152,17 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
       c.symbols.length === 0 && !c.dry_run && !c.confirm_all_symbols
         ? 'an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config'
         : null,
+  },
+  {
+    uses: ['request_extra', 'dry_run'],
+    blame: 'request_extra',
+    check: (c) => {
+      if (c.dry_run) return null;
+      const off = Object.entries(SAFETY_NET_OFF).filter(([key, value]) => c.request_extra[key] === value);
+      if (off.length === 0) return null;
+      const which = off.map(([key, value]) => `${key}: ${String(value)}`).join(', ');
+      return `${which} switches off one of the app's own safety nets; a live loop must not send it`;
+    },
   },
   {
     uses: ['retry_max_interval', 'retry_initial_interval'],

@@ -2,8 +2,9 @@
 import type { LoopConfig } from './config';
 import { noFindings, type RunFindings } from './findings';
 
-/** The body POSTed to the MTF run endpoint. */
+/** The body POSTed to the MTF run endpoint: the seed's fields, and `request_extra`'s beside them. */
 export interface MtfRunRequestBody {
+  [field: string]: unknown;
   symbols: string[];
   dry_run: boolean;
   force_run: boolean;
@@ -15,6 +16,8 @@ export interface MtfRunRequestBody {
 /** The run request a config asks for: the seed's body, the same from every loop that POSTs it. */
 export function runRequestBody(config: LoopConfig): MtfRunRequestBody {
   return {
+    // First, so no extra field can stand in for one the schema owns (the schema refuses those anyway).
+    ...config.request_extra,
     symbols: config.symbols,
     dry_run: config.dry_run,
     force_run: config.force_run,

@@ -181,6 +181,27 @@ export function string(typeMessage: string, ...checks: Check<string>[]): Schema<
   return new Leaf('string', isString, typeMessage, checks);
 }
 
+/** JSON as JSON.parse gives it: null, booleans, finite numbers, strings, lists and plain objects of them. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+function isJson(value: unknown): value is JsonValue {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJson);
+  return isJsonObject(value);
+}
+
+function isJsonObject(value: unknown): value is Record<string, JsonValue> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.values(value).every(isJson);
+}
+
+/** A plain JSON object whose keys are free (unlike `object`, whose keys are a fixed shape). */
+export function jsonObject(typeMessage: string, ...checks: Check<Record<string, JsonValue>>[]): Schema<Record<string, JsonValue>> {
+  return new Leaf('object', isJsonObject, typeMessage, checks);
+}
+
 /** One of a fixed list of strings. */
 export function choice<const T extends readonly string[]>(values: T, typeMessage: string): Schema<T[number]> {
   return new Leaf('choice', (value): value is T[number] => typeof value === 'string' && values.includes(value), typeMessage, []);

