@@ -172,6 +172,16 @@ describe('resolveStartConfig: flag > env > file > default', () => {
     assert.deepEqual(resolveStartConfig({ file, env, flags }).sources, { ping_interval: '--interval' });
   });
 
+  test('request_extra from a file, the env or --param: each level sets it as a whole, and a refused key names where it came from', () => {
+    const file = jsonFile('extra.json', { request_extra: { mtf_profile: 'regular', exchange: 'bitmart' } });
+    const extra = (sources: Parameters<typeof resolveStartConfig>[0]) => parseResolvedConfig(resolveStartConfig(sources)).request_extra;
+    assert.deepEqual(extra({ file, env: {} }), { mtf_profile: 'regular', exchange: 'bitmart' });
+    assert.deepEqual(extra({ file, env: { MTF_REQUEST_EXTRA: '{"mtf_profile":"scalper"}' } }), { mtf_profile: 'scalper' });
+    assert.deepEqual(extra({ file, env: {}, flags: { param: { market_type: 'perpetual' } } }), { market_type: 'perpetual' });
+    const refused = configErrorOf(() => parseResolvedConfig(resolveStartConfig({ env: {}, flags: { param: { current_tf: '5m' } } })));
+    assert.match(refused.message, /request_extra.*--param.*current_tf is a config key of its own: set current_tf instead|current_tf is a config key of its own: set current_tf instead/);
+  });
+
   test('levels merge key by key', () => {
     const file = jsonFile('merge.json', { symbols: ['ADAUSDT'], continue_mode: 'signal', workers: 2 });
     const config = parseResolvedConfig(

@@ -317,7 +317,9 @@ void describe('request_extra: the app\'s other request fields', () => {
     ['two keys the schema owns', { request_extra: { symbols: [], dry_run: false } }, /symbols is a config key of its own.*; dry_run is a config key of its own/],
     ['a lineage key', { request_extra: { run_id: 'x' } }, /run_id is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422/],
     ['an orchestration_* key', { request_extra: { orchestration_set_id: 'x' } }, /orchestration_set_id is the run's lineage/],
-    ['trading_identity', { request_extra: { trading_identity: 'x' } }, /trading_identity is the run's lineage/],
+    ...['original_run_id', 'correlation_run_id', 'dashboard_id', 'set_id', 'trading_identity', 'orchestration_dashboard_id'].map(
+      (key): [string, Record<string, unknown>, RegExp] => [`the lineage key ${key}`, { request_extra: { [key]: 'x' } }, new RegExp(`${key} is the run's lineage`)],
+    ),
     ['over 4 KiB', { request_extra: { note: 'x'.repeat(4100) } }, /request_extra: must be at most 4096 bytes of JSON \(it is 4111\)/],
     // 2,056 characters, 4,101 bytes: the limit counts bytes.
     ['over 4 KiB in UTF-8 bytes', { request_extra: { note: 'é'.repeat(2045) } }, /must be at most 4096 bytes of JSON \(it is 4101\)/],
