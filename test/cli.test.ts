@@ -351,6 +351,10 @@ describe('mtf-ping-pong CLI', () => {
     assert.match(confirmed.stderr, /warning: LIVE: .*on EVERY active contract of the app/);
     expectCode(await cli('cancel', id), 0, 'cancel');
 
+    const emptied = await cli('start', '--id', uniqueId('cli-all-empty'), '--symbols', ' , ', '--url', sim.runUrl);
+    expectCode(emptied, 2, 'a --symbols list that comes out empty');
+    assert.match(emptied.stderr, /--symbols.*must name at least one symbol, or all for the app's own active contracts/);
+
     const liveId = uniqueId('cli-all-live');
     const unconfirmed = await cli('start', '--id', liveId, '--symbols', 'all', '--url', sim.runUrl, '--live');
     expectCode(unconfirmed, 2, 'start --symbols all --live');

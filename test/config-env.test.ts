@@ -101,6 +101,7 @@ describe('configFromEnv', () => {
     assert.equal(configErrorOf(() => configFromEnv({ MTF_REQUEST_EXTRA: 'mtf_profile=scalper' })).message, 'MTF_REQUEST_EXTRA must be JSON, not "mtf_profile=scalper"');
     assert.deepEqual(configFromEnv({ MTF_SYMBOLS: ' ALL ' }), { symbols: [] });
     assert.deepEqual(configFromEnv({ MTF_SYMBOLS: '' }), {}, 'an empty variable is unset, not "all"');
+    assert.equal(configErrorOf(() => configFromEnv({ MTF_SYMBOLS: ' , ' })).message, "MTF_SYMBOLS must name at least one symbol, or all for the app's own active contracts");
   });
 
   test('booleans: true/false, 1/0, yes/no, on/off in any case; anything else names the env var', () => {

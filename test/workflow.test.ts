@@ -350,7 +350,7 @@ describe('MtfPingPongWorkflow in skipped time', () => {
     for (const [config, key] of [
       [{ ping_interval: -1 }, /ping_interval/],
       [{ dry_run: false }, /dry_run.*confirm_live/],
-      [{ symbols: [] }, /symbols/],
+      [{ symbols: [], dry_run: false, confirm_live: true }, /symbols: .*confirm_all_symbols: true/],
       [{ mtf_url: 'http://user:pw@app/api/mtf/run' }, /mtf_url.*credentials/],
     ] as const) {
       await withLoop(env, activities, config, async ({ handle }) => {

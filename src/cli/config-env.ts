@@ -108,6 +108,16 @@ function readEnvValue(kind: EnvKind, text: string): { value: unknown } | { probl
   return { value: items };
 }
 
+/** MTF_SYMBOLS: `all` is the app's own active contracts; a list that comes out empty (`,`) is refused, not taken for all. */
+function readSymbols(text: string): { value: unknown } | { problem: string } {
+  if (text.trim().toLowerCase() === ALL_SYMBOLS_WORD) return { value: [] };
+  const read = readEnvValue(envKind('symbols'), text);
+  if ('value' in read && Array.isArray(read.value) && read.value.length === 0) {
+    return { problem: `must name at least one symbol, or ${ALL_SYMBOLS_WORD} for the app's own active contracts` };
+  }
+  return read;
+}
+
 /**
  * The config keys set in `env`, converted by their kind; an empty (or blank) variable is unset.
  * Throws one {@link ConfigError} naming every bad env var.
@@ -120,7 +130,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const text = env[name];
     if (text === undefined || text.trim() === '') continue;
     // An empty variable counts as unset: `all` says `symbols: []`, the app's own active contracts.
-    const read = key === 'symbols' && text.trim().toLowerCase() === ALL_SYMBOLS_WORD ? { value: [] } : readEnvValue(envKind(key), text);
+    const read = key === 'symbols' ? readSymbols(text) : readEnvValue(envKind(key), text);
     if ('problem' in read) problems.push(`${name} ${read.problem}`);
     else config[key] = read.value;
   }

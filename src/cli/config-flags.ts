@@ -38,10 +38,13 @@ function paramArg(text: string, previous: Record<string, JsonValue> | undefined)
 /** `A,B,…`, or `all`: the app's own active contracts (`symbols: []`). */
 function symbolsArg(text: string): string[] {
   if (text.trim().toLowerCase() === ALL_SYMBOLS_WORD) return [];
-  return text
+  const symbols = text
     .split(',')
     .map((symbol) => symbol.trim())
     .filter((symbol) => symbol !== '');
+  // All contracts is said in so many words, never by a list that came out empty.
+  if (symbols.length === 0) throw new InvalidArgumentError(`must name at least one symbol, or ${ALL_SYMBOLS_WORD} for the app's own active contracts`);
+  return symbols;
 }
 
 export function addConfigFlags(command: Command): Command {
