@@ -16,14 +16,17 @@ export function benchConfig(input: BenchLoopInput): LoopConfig {
   return parseLoopConfig({ mtf_url: input.mtf_url, ping_interval: input.ping_interval });
 }
 
-/** Our loop's request, with an Idempotency-Key that starts with the workflow ID (the bench counts requests by it). */
-export function callInput(config: LoopConfig, workflowId: string, iteration: number): CallMtfRunInput {
+/**
+ * Our loop's request, with our Idempotency-Key `<workflow id>/<first run id>/<iteration>` (the bench
+ * counts requests by the workflow ID; the activity derives the X-Run-Id from the rest).
+ */
+export function callInput(config: LoopConfig, loop: { workflowId: string; firstExecutionRunId: string }, iteration: number): CallMtfRunInput {
   return {
     iteration,
     url: config.mtf_url,
     body: runRequestBody(config),
     status_url_template: statusUrlTemplate(config),
-    idempotency_key: `${workflowId}/${iteration}`,
+    idempotency_key: `${loop.workflowId}/${loop.firstExecutionRunId}/${iteration}`,
     send_once: false,
     connect_attempts: config.max_attempts,
     connect_backoff: { initial: config.retry_initial_interval, coefficient: config.retry_backoff, maximum: config.retry_max_interval },

@@ -9,11 +9,11 @@ import { benchConfig, callInput, type BenchLoopInput } from './common';
 
 export async function BenchControlWorkflow(input: BenchLoopInput): Promise<never> {
   const config = benchConfig(input);
-  const { workflowId } = workflowInfo();
+  const loop = workflowInfo();
   const activities = proxyActivities<MtfActivities>(callOptions(config, config.max_execution_time * 1000));
   for (let iteration = 1; ; iteration++) {
     try {
-      await activities.callMtfRun(callInput(config, workflowId, iteration));
+      await activities.callMtfRun(callInput(config, loop, iteration));
     } catch {
       // A failed call is still a cycle; the bench runs on a fault-free simulator anyway.
     }

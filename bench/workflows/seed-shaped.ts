@@ -17,7 +17,7 @@ export interface SeedActivities {
 
 export async function BenchSeedShapedWorkflow(input: BenchLoopInput): Promise<never> {
   const config = benchConfig(input);
-  const { workflowId } = workflowInfo();
+  const loop = workflowInfo();
   let continueRequested = false;
   setHandler(continueSignal, () => {
     continueRequested = true;
@@ -27,7 +27,7 @@ export async function BenchSeedShapedWorkflow(input: BenchLoopInput): Promise<ne
   for (let iteration = 1; ; iteration++) {
     let status = 'failed';
     try {
-      const result = await mtf.callMtfRun(callInput(config, workflowId, iteration));
+      const result = await mtf.callMtfRun(callInput(config, loop, iteration));
       const runId = result.kind === 'completed' ? result.report.run_id : result.run_id;
       ({ status } = await seed.checkMtfStatus({ run_id: runId }));
     } catch {
