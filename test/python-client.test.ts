@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../src/activities';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { toolchainPythonPath } from '../src/toolchain/binaries';
-import { createMtfWorker } from '../src/worker/worker';
 import { runToEnd } from './helpers/processes';
+import { withRealWorker } from './helpers/real-loop';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
 const SCRIPT = join(__dirname, '..', '..', 'test', 'python', 'original_client.py');
@@ -36,15 +35,7 @@ interface Step {
 test("the original's Python client starts its test configuration (max_execution_time 60), queries, signals and stops a loop", async () => {
   const taskQueue = uniqueId('py-tq');
   const workflowId = uniqueId('py-loop');
-  const worker = await createMtfWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    identity: 'python-client-test-worker',
-    activities: createActivities(),
-    shutdownGraceTimeMs: 2_000,
-  });
-  const ran = await worker.runUntil(
+  const ran = await withRealWorker(env, taskQueue, () =>
     runToEnd(toolchainPythonPath(), [SCRIPT], {
       env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE_NAME: taskQueue, WORKFLOW_ID: workflowId, MTF_URL: sim.runUrl },
       timeoutMs: 60_000,

@@ -22,15 +22,8 @@ export interface RealLoop {
   requests(): RecordedRequest[];
 }
 
-/** Starts a worker and a loop on a fresh task queue, runs `body`, then ends the loop and the worker. */
-export async function runRealLoop<T>(
-  env: TestWorkflowEnvironment,
-  sim: Simulator,
-  config: LoopConfigInput,
-  body: (loop: RealLoop) => Promise<T>,
-  workflowId = uniqueId('loop'),
-): Promise<T> {
-  const taskQueue = uniqueId('tq');
+/** Runs `body` while a real worker (the real activities) polls `taskQueue`, then stops the worker. */
+export async function withRealWorker<T>(env: TestWorkflowEnvironment, taskQueue: string, body: () => Promise<T>): Promise<T> {
   const worker = await createMtfWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -41,7 +34,19 @@ export async function runRealLoop<T>(
     // A test ends its loop before its worker: nothing is left for a long grace time to wait for.
     shutdownGraceTimeMs: 2_000,
   });
-  return worker.runUntil(async () => {
+  return worker.runUntil(body);
+}
+
+/** Starts a worker and a loop on a fresh task queue, runs `body`, then ends the loop and the worker. */
+export async function runRealLoop<T>(
+  env: TestWorkflowEnvironment,
+  sim: Simulator,
+  config: LoopConfigInput,
+  body: (loop: RealLoop) => Promise<T>,
+  workflowId = uniqueId('loop'),
+): Promise<T> {
+  const taskQueue = uniqueId('tq');
+  return withRealWorker(env, taskQueue, async () => {
     const before = sim.runRequests().length;
     await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...config } });
     const status = () => loopStatus(env.client, workflowId);
