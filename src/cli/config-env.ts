@@ -11,7 +11,7 @@
  * a key added to the schema gets its env var, converted right, with no change here. The values
  * themselves (ranges, URLs, symbols, live needs confirm_live) are judged by the schema alone.
  */
-import { ALL_SYMBOLS_WORD, ConfigError, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
+import { NO_SYMBOL_NAMED, ConfigError, symbolsFromText, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
 import type { Schema } from '../shared/schema';
 import { FLAG_FOR_KEY, patchFromFlags, readConfigFile, type ConfigFlags } from './config-flags';
 import { CliError, ExitCode } from './output';
@@ -110,12 +110,8 @@ function readEnvValue(kind: EnvKind, text: string): { value: unknown } | { probl
 
 /** MTF_SYMBOLS: `all` is the app's own active contracts; a list that comes out empty (`,`) is refused, not taken for all. */
 function readSymbols(text: string): { value: unknown } | { problem: string } {
-  if (text.trim().toLowerCase() === ALL_SYMBOLS_WORD) return { value: [] };
-  const read = readEnvValue(envKind('symbols'), text);
-  if ('value' in read && Array.isArray(read.value) && read.value.length === 0) {
-    return { problem: `must name at least one symbol, or ${ALL_SYMBOLS_WORD} for the app's own active contracts` };
-  }
-  return read;
+  const symbols = symbolsFromText(text);
+  return symbols ? { value: symbols } : { problem: NO_SYMBOL_NAMED };
 }
 
 /**

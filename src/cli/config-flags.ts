@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { JsonValue } from '../shared/schema';
-import { ALL_SYMBOLS_WORD, allSymbols, type ConfigPatch, type LoopConfig } from '../shared/config';
+import { NO_SYMBOL_NAMED, allSymbols, symbolsFromText, type ConfigPatch, type LoopConfig } from '../shared/config';
 import { CliError, ExitCode, durationArg, messageOf, warn } from './output';
 
 export interface ConfigFlags {
@@ -37,13 +37,8 @@ function paramArg(text: string, previous: Record<string, JsonValue> | undefined)
 
 /** `A,B,…`, or `all`: the app's own active contracts (`symbols: []`). */
 function symbolsArg(text: string): string[] {
-  if (text.trim().toLowerCase() === ALL_SYMBOLS_WORD) return [];
-  const symbols = text
-    .split(',')
-    .map((symbol) => symbol.trim())
-    .filter((symbol) => symbol !== '');
-  // All contracts is said in so many words, never by a list that came out empty.
-  if (symbols.length === 0) throw new InvalidArgumentError(`must name at least one symbol, or ${ALL_SYMBOLS_WORD} for the app's own active contracts`);
+  const symbols = symbolsFromText(text);
+  if (!symbols) throw new InvalidArgumentError(NO_SYMBOL_NAMED);
   return symbols;
 }
 

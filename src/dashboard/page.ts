@@ -406,7 +406,7 @@ function card(loop) {
   runIdRow(grid, loop, last);
   detail(grid, 'last error', s.last_error || 'none', s.last_error ? 'error' : 'none');
   detail(grid, 'calls', s.config.mtf_url);
-  detail(grid, 'symbols', loop.symbols_text || s.config.symbols.join(' '));
+  detail(grid, 'symbols', loop.symbols_text);
   node.appendChild(grid);
   return node;
 }

@@ -43,6 +43,22 @@ const symbol = s.string('each symbol must be a string', s.matches(/^[A-Z0-9]{2,3
 /** How the CLI and the env say `symbols: []` (an empty variable counts as unset). */
 export const ALL_SYMBOLS_WORD = 'all';
 
+/** Why a symbols text that names no symbol is refused: all contracts is said in so many words. */
+export const NO_SYMBOL_NAMED = `must name at least one symbol, or ${ALL_SYMBOLS_WORD} for the app's own active contracts`;
+
+/**
+ * `A,B,…` (items trimmed, empty ones dropped) or `all` (`[]`), as the CLI and the env write
+ * symbols; null when the text names none (`,`), which never means all.
+ */
+export function symbolsFromText(text: string): string[] | null {
+  if (text.trim().toLowerCase() === ALL_SYMBOLS_WORD) return [];
+  const symbols = text
+    .split(',')
+    .map((symbol) => symbol.trim())
+    .filter((symbol) => symbol !== '');
+  return symbols.length > 0 ? symbols : null;
+}
+
 /** `symbols: []`: the app runs its own active contracts (150+ in production), present and future. */
 export function allSymbols(config: Pick<LoopConfig, 'symbols'>): boolean {
   return config.symbols.length === 0;
