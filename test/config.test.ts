@@ -30,6 +30,9 @@ const SEED_DEFAULTS: LoopConfig = {
   workers: 1,
   max_execution_time: 420,
   ping_interval: 30,
+  cadence: 'interval',
+  align_every: 60,
+  align_offset: 2,
   activity_timeout: 120,
   max_attempts: 3,
   retry_initial_interval: 5,
@@ -108,12 +111,15 @@ function freshState(overrides: Partial<CarriedStateInput> = {}): CarriedStateInp
       continue_timeouts: 0,
       symbols_requested: 35,
       symbols_successful: 30,
+      missed_beats: 0,
     },
     last_cycle: null,
     last_error: null,
     continue_pending: false,
     started_at: '2024-01-01T00:00:00.000Z',
     recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5, ready: null, orders: null, protection_alert: false }],
+    pause: null,
+    missed_beats_unrecorded: 0,
     ...overrides,
   };
 }
@@ -175,6 +181,9 @@ void describe('accepted values', () => {
       workers: 4,
       max_execution_time: 600,
       ping_interval: 0.5,
+      cadence: 'aligned',
+      align_every: 900,
+      align_offset: 5.5,
       activity_timeout: 600,
       max_attempts: 1,
       retry_initial_interval: 1,
@@ -381,6 +390,13 @@ void describe('rejected: numbers', () => {
     ['retry_backoff 0', { retry_backoff: 0 }, /retry_backoff: must be at least 1/],
     ['max_cycles_per_run 0', { max_cycles_per_run: 0 }, /max_cycles_per_run: must be at least 1/],
     ['max_cycles_per_run 1.5', { max_cycles_per_run: 1.5 }, /max_cycles_per_run: must be a whole number/],
+    ['cadence hourly', { cadence: 'hourly' }, /cadence: must be "interval" or "aligned"/],
+    ['align_every 7 (does not divide a day)', { cadence: 'aligned', align_every: 7 }, /align_every: must be a whole number of seconds that divides a day \(86400\), like 60, 300/],
+    ['align_every 0', { align_every: 0 }, /align_every: must be a whole number of seconds that divides a day/],
+    ['align_every 172800 (two days)', { align_every: 172_800 }, /align_every: must be a whole number of seconds that divides a day/],
+    ['align_every 1.5', { align_every: 1.5 }, /align_every: must be a whole number of seconds/],
+    ['align_offset -1', { align_offset: -1 }, /align_offset: must be at least 0 seconds/],
+    ['align_offset as long as the period', { cadence: 'aligned', align_every: 60, align_offset: 60 }, /align_offset: must be smaller than align_every \(60 s\)/],
     [
       'retry_max_interval shorter than retry_initial_interval',
       { retry_initial_interval: 10, retry_max_interval: 5 },
@@ -497,10 +513,25 @@ void describe('parseWorkflowInput', () => {
   // later must find them again, so an older worker keeps them as they are.
   void test('a carried_state from a newer release keeps every key, those this one does not know included', () => {
     const state = freshState();
-    const newer = { ...state, a_future_field: { nested: [1, 2] }, counters: { ...state.counters, missed_beats: 3 } };
+    const newer = { ...state, a_future_field: { nested: [1, 2] }, counters: { ...state.counters, a_future_count: 3 } };
     const carried = parseWorkflowInput({ carried_state: newer }).carried_state;
     assert.deepEqual(carried, newer);
-    assert.deepEqual(unknownCarriedKeys(carried), ['carried_state.a_future_field', 'carried_state.counters.missed_beats']);
+    assert.deepEqual(unknownCarriedKeys(carried), ['carried_state.a_future_field', 'carried_state.counters.a_future_count']);
+  });
+
+  void test('a carried_state from before pause and aligned cadence reads as not paused, with no beat missed', () => {
+    const { pause, missed_beats_unrecorded, ...older } = freshState({ pause: { reason: 'x', requested_at: '2024-01-01T00:00:00.000Z', since: null }, missed_beats_unrecorded: 4 });
+    assert.ok(pause && missed_beats_unrecorded);
+    const { missed_beats, ...olderCounters } = older.counters;
+    assert.equal(missed_beats, 0);
+    const carried = parseWorkflowInput({ carried_state: { ...older, counters: olderCounters } }).carried_state;
+    assert.deepEqual([carried?.pause, carried?.missed_beats_unrecorded, carried?.counters.missed_beats], [null, 0, 0]);
+  });
+
+  void test('a pause asked for, or in force, is carried as it is', () => {
+    const paused = { reason: 'exchange maintenance', requested_at: '2024-01-01T00:00:00.000Z', since: '2024-01-01T00:00:05.000Z' };
+    assert.deepEqual(parseWorkflowInput({ carried_state: freshState({ pause: paused }) }).carried_state?.pause, paused);
+    assertRejected({ carried_state: freshState({ pause: { reason: 3 } as never }) }, /carried_state\.pause\.reason: must be a string/, parseWorkflowInput);
   });
 
   void test('a carried_state from before the recent-cycles window gets an empty window', () => {
@@ -520,6 +551,7 @@ void describe('parseWorkflowInput', () => {
       ready_share: null,
       errors: null,
       x_run_id: null,
+      missed_beats: 0,
       signals: [],
       signals_unlisted: 0,
       contracts: null,
@@ -540,6 +572,7 @@ void describe('parseWorkflowInput', () => {
         ready_share: 0.8,
         errors: 1,
         x_run_id: 'mtfpp.0123456789abcdef.7',
+        missed_beats: 2,
         signals: [{ symbol: 'BTCUSDT', timeframe: '5m', side: 'LONG' }],
         signals_unlisted: 0,
         contracts: { ready: 1, invalid: 3, error: 1, other: 0 },
@@ -598,10 +631,19 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, request_extra, ...older } = config;
-    assert.deepEqual([confirm_all_symbols, request_extra], [false, {}]);
-    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols and request_extra came later: at their defaults, they are left out');
-    const allLive = parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true, request_extra: { mtf_profile: 'scalper' } });
+    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, ...older } = config;
+    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset], [false, {}, 'interval', 60, 2]);
+    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra and the cadence keys came later: at their defaults, they are left out');
+    const allLive = parseLoopConfig({
+      symbols: [],
+      dry_run: false,
+      confirm_live: true,
+      confirm_all_symbols: true,
+      request_extra: { mtf_profile: 'scalper' },
+      cadence: 'aligned',
+      align_every: 300,
+      align_offset: 3,
+    });
     assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');
   });
 

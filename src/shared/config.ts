@@ -6,6 +6,7 @@
  * Keys are snake_case, as the original Python service sends them; defaults are the seed's.
  * Imported by workflow code: no Node built-ins, no `URL`, nothing that reads the environment.
  */
+import { ALIGN_EVERY_RULE, CADENCES, SECONDS_PER_DAY } from './cadence';
 import { findingsShape, orderCountsSchema } from './findings';
 import * as s from './schema';
 
@@ -120,8 +121,16 @@ const configShape = {
   workers: wholeNumber(1, 64).default(1),
   /** The budget of one cycle (call + wait for completion), seconds. */
   max_execution_time: positiveSeconds().default(420),
-  /** The pause between two cycles, seconds. */
+  /** The pause between two cycles, seconds (`cadence: interval`). */
   ping_interval: positiveSeconds().default(30),
+  /** `interval`: pause `ping_interval` after each cycle; `aligned`: start cycles on candle closes (cadence.ts). */
+  cadence: s.choice(CADENCES, 'must be "interval" or "aligned"').default('interval'),
+  /** `cadence: aligned`: the period, seconds from midnight UTC; it divides a day, so every day has the same beats. */
+  align_every: s
+    .number('must be a whole number of seconds', s.int('must be a whole number of seconds'), (n) => (n > 0 && SECONDS_PER_DAY % n === 0 ? null : ALIGN_EVERY_RULE))
+    .default(60),
+  /** `cadence: aligned`: seconds after each boundary, so the candle has closed on the exchange. */
+  align_offset: s.number('must be a number of seconds', s.min(0, 'must be at least 0 seconds')).default(2),
   /** The timeout of one activity attempt, seconds. */
   activity_timeout: positiveSeconds().default(120),
   max_attempts: wholeNumber(1, 20).default(3),
@@ -181,6 +190,11 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
     },
   },
   {
+    uses: ['align_offset', 'align_every'],
+    blame: 'align_offset',
+    check: (c) => (c.align_offset >= c.align_every ? `must be smaller than align_every (${c.align_every} s)` : null),
+  },
+  {
     uses: ['retry_max_interval', 'retry_initial_interval'],
     blame: 'retry_max_interval',
     check: (c) => (c.retry_max_interval < c.retry_initial_interval ? 'must not be shorter than retry_initial_interval' : null),
@@ -228,6 +242,8 @@ export const countersSchema = s.object({
   continue_timeouts: count,
   symbols_requested: count,
   symbols_successful: count,
+  /** `cadence: aligned`: beats that passed without a cycle starting at them (not while paused). Added after the first release. */
+  missed_beats: count.default(0),
 }, keep);
 export type Counters = s.Output<typeof countersSchema>;
 
@@ -265,6 +281,8 @@ export const cycleRecordSchema = s.object({
    * when the call failed, or was recorded before it was sent. `mtf_run_id` is the app's own id.
    */
   x_run_id: text().nullable().default(null),
+  /** `cadence: aligned`: the beats missed since the cycle before this one started. */
+  missed_beats: count.default(0),
   ...findingsShape,
 }, keep);
 export type CycleRecord = s.Output<typeof cycleRecordSchema>;
@@ -282,6 +300,14 @@ export const cyclePointSchema = s.object({
 }, keep);
 export type CyclePoint = s.Output<typeof cyclePointSchema>;
 
+/** A pause: asked for by the `pause` update, in force from `since` (null while the cycle it waits for runs). */
+export const pauseSchema = s.object({
+  reason: text().nullable(),
+  requested_at: text(),
+  since: text().nullable(),
+}, keep);
+export type Pause = s.Output<typeof pauseSchema>;
+
 /**
  * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
  * Unknown keys (here and in its parts) are kept, not refused: see `keep` above.
@@ -295,6 +321,10 @@ export const carriedStateSchema = s.object({
   started_at: text(),
   /** Absent in runs started before the window existed. */
   recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
+  /** A pause asked for or in force (absent in runs of releases before pause). */
+  pause: pauseSchema.nullable().default(null),
+  /** Beats missed since the last cycle started, for the next cycle's record. */
+  missed_beats_unrecorded: count.default(0),
 }, keep);
 export type CarriedState = s.Output<typeof carriedStateSchema>;
 /** Carried state as a run may receive it: written by this release or an older one (keys added since are optional). */

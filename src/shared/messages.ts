@@ -26,9 +26,19 @@ export const getStatusQuery = defineQuery<LoopStatus>('get_status');
  * the next cycle and returns the config that will be in force.
  */
 export const updateConfigUpdate = defineUpdate<LoopConfig, [ConfigPatch]>('update_config');
+/**
+ * Holds the loop: an Update, not a signal, so a worker without the handler refuses it instead of
+ * buffering it silently while the loop keeps trading. Answers "paused", or "pauses after iteration
+ * N" when a cycle runs (it is recorded first). While paused the loop sends nothing and keeps no timer.
+ */
+export const pauseUpdate = defineUpdate<string, [PauseRequest | undefined]>('pause');
+/** Ends a pause (refused when there is none); answers when the next cycle starts. */
+export const resumeUpdate = defineUpdate<string, []>('resume');
 
 /** `stop_signal` takes nothing, a reason string, or `{ reason }`. */
 export type StopRequest = string | { reason?: string } | null;
+/** `pause` takes the same. */
+export type PauseRequest = StopRequest;
 
 /** `mtf_completed` takes the run id, or `{ run_id, status?, message? }` as the run-status route answers. */
 export type MtfCompletedNotice = string | { run_id: string; status?: string; message?: string };

@@ -39,6 +39,8 @@ export const METRICS = {
   orders: 'mtf_orders',
   /** Counter: cycles whose run reported an order without its stop-loss protection. */
   protectionAlerts: 'mtf_protection_alerts',
+  /** Counter: beats of an aligned loop that passed without a cycle starting at them (a long cycle, a worker down). */
+  missedBeats: 'mtf_missed_beats',
   /** Gauge {workflow_id}: 1 when the loop runs live (dry_run false), 0 in dry-run. */
   loopLive: 'mtf_loop_live',
 } as const;

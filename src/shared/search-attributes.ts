@@ -4,9 +4,10 @@
  * attributes and summaries stay readable on the server even when payloads are encrypted.
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { cadenceText } from './cadence';
 import type { LoopConfig } from './config';
 
-/** `running`, `failing` (FAILING_AFTER failed cycles in a row) or `stopped`. */
+/** `running`, `failing` (FAILING_AFTER failed cycles in a row), `paused` (held by the `pause` update) or `stopped`. */
 export const LOOP_STATE = defineSearchAttributeKey('MtfLoopState', SearchAttributeType.KEYWORD);
 /** The outcome of the last finished cycle (succeeded, partial, failed, skipped, timed_out). */
 export const LAST_OUTCOME = defineSearchAttributeKey('MtfLastOutcome', SearchAttributeType.KEYWORD);
@@ -15,7 +16,7 @@ export const DRY_RUN = defineSearchAttributeKey('MtfDryRun', SearchAttributeType
 
 export const SEARCH_ATTRIBUTES = [LOOP_STATE, LAST_OUTCOME, DRY_RUN] as const;
 
-export const LOOP_STATES = ['running', 'failing', 'stopped'] as const;
+export const LOOP_STATES = ['running', 'failing', 'paused', 'stopped'] as const;
 export type LoopStateName = (typeof LOOP_STATES)[number];
 
 /** Failed or timed-out cycles in a row after which a loop shows as `failing`. */
@@ -36,8 +37,9 @@ export function registerCommand(namespace: string): string {
   return `temporal operator search-attribute create --namespace ${namespace} ${names} ${types}`;
 }
 
-export function loopStateOf(stopped: boolean, consecutiveFailures: number): LoopStateName {
+export function loopStateOf(stopped: boolean, consecutiveFailures: number, paused = false): LoopStateName {
   if (stopped) return 'stopped';
+  if (paused) return 'paused';
   return consecutiveFailures >= FAILING_AFTER ? 'failing' : 'running';
 }
 
@@ -50,5 +52,5 @@ export const LOOP_STATIC_SUMMARY = 'MTF ping-pong loop: its config in force is u
 /** The UI's current details (updated when the config changes): mode and timing, never the symbols. */
 export function loopSummaryText(config: LoopConfig): string {
   const mode = config.continue_mode === 'signal' ? 'waits for continue_signal' : 'runs on its own';
-  return `MTF ping-pong loop: ${config.dry_run ? 'dry run' : 'LIVE'}, ${mode}, every ${config.ping_interval} s, ${config.max_execution_time} s budget per cycle`;
+  return `MTF ping-pong loop: ${config.dry_run ? 'dry run' : 'LIVE'}, ${mode}, ${cadenceText(config)}, ${config.max_execution_time} s budget per cycle`;
 }

@@ -1,5 +1,5 @@
 /** The shapes that `get_status` answers and a finished loop returns, shared by workflow, client and CLI. */
-import type { Counters, CyclePoint, CycleRecord, LoopConfig } from './config';
+import type { Counters, CyclePoint, CycleRecord, LoopConfig, Pause } from './config';
 
 export type Phase =
   | 'starting'
@@ -7,6 +7,8 @@ export type Phase =
   | 'awaiting_completion'
   | 'awaiting_continue'
   | 'pausing'
+  /** Held by the `pause` update: nothing is sent and no timer runs until `resume`. */
+  | 'paused'
   | 'continuing_as_new'
   | 'stopped'
   | 'cancelled';
@@ -40,8 +42,13 @@ export interface LoopStatus {
   success_rate: number | null;
   last_cycle: CycleRecord | null;
   last_error: string | null;
-  /** When the next cycle starts (ISO time), when the loop is pausing with a known end. */
+  /** When the next cycle starts (ISO time), when the loop is pausing with a known end: in `aligned` cadence, the beat. */
   next_cycle_at: string | null;
+  /**
+   * The `pause` asked for (`since` null while the cycle it waits for runs) or in force; null when
+   * the loop runs. Absent in answers of workers older than pause.
+   */
+  pause?: Pause | null;
   stop_requested: boolean;
   stop_reason: string | null;
   continue_pending: boolean;
@@ -81,5 +88,6 @@ export function emptyCounters(): Counters {
     continue_timeouts: 0,
     symbols_requested: 0,
     symbols_successful: 0,
+    missed_beats: 0,
   };
 }

@@ -3,9 +3,10 @@
  * workflow drives it, the signal handlers set its flags, `get_status` reads it, and
  * continue-as-new carries it to the next run.
  */
-import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome, WorkflowInput } from '../shared/config';
+import { beatsBetween, nextBeat } from '../shared/cadence';
+import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome, Pause, WorkflowInput } from '../shared/config';
 import { signalCount, type RunFindings } from '../shared/findings';
-import type { MtfCompletedNotice, StopRequest } from '../shared/messages';
+import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
 import type { UiDetails } from '../shared/mtf';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
@@ -61,6 +62,10 @@ export class LoopState {
   /** Set by `update_config`; becomes `config` when the next cycle begins. */
   pendingConfig: LoopConfig | null = null;
   recentCycles: CyclePoint[];
+  /** The `pause` asked for or in force; null while the loop runs. */
+  pause: Pause | null;
+  /** Beats missed since the last cycle started: the next cycle's record says how many. */
+  private missedBeatsUnrecorded: number;
   private cycleStartedAt = 0;
   private notices: CompletionNotice[] = [];
 
@@ -82,6 +87,13 @@ export class LoopState {
     this.continuePending = carried?.continue_pending ?? false;
     this.startedAt = carried?.started_at ?? new Date(now).toISOString();
     this.recentCycles = carried?.recent_cycles ?? [];
+    this.pause = carried?.pause ?? null;
+    this.missedBeatsUnrecorded = carried?.missed_beats_unrecorded ?? 0;
+  }
+
+  /** True from a cycle's start until it is recorded. */
+  get inCycle(): boolean {
+    return this.phase === 'calling_mtf' || this.phase === 'awaiting_completion';
   }
 
   beginCycle(now: number): void {
@@ -105,6 +117,10 @@ export class LoopState {
   /** Step 3: the cycle's outcome goes into the counters and the last-cycle record. */
   recordCycle(result: CycleResult, now: number): CycleRecord {
     const c = this.counters;
+    const missedBefore = this.missedBeatsUnrecorded;
+    this.missedBeatsUnrecorded = 0;
+    // The beats that passed while this cycle ran: none started a cycle, and none is queued.
+    if (this.config.cadence === 'aligned') this.countMissedBeats(beatsBetween(this.config, this.cycleStartedAt, now));
     c.cycles += 1;
     c[result.outcome] += 1;
     if (result.outcome === 'succeeded' || result.outcome === 'partial') c.consecutive_failures = 0;
@@ -127,6 +143,7 @@ export class LoopState {
       ready_share: result.success_rate,
       errors: result.errors,
       x_run_id: result.x_run_id,
+      missed_beats: missedBefore,
       ...result.findings,
     };
     const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;
@@ -146,6 +163,45 @@ export class LoopState {
     return this.lastCycle;
   }
 
+  /** Beats that passed without a cycle starting at them: counted now, shown in the next cycle's record. */
+  countMissedBeats(n: number): void {
+    this.counters.missed_beats += n;
+    this.missedBeatsUnrecorded += n;
+  }
+
+  /** Why a `pause` is refused (nothing is written to history then), or null. */
+  pauseRefusal(request: PauseRequest | undefined): string | null {
+    if (parseStopReason(request) === undefined) return 'pause takes nothing, a reason string, or { "reason": "…" }';
+    if (this.stopRequested) return 'the loop is stopping: there is nothing to pause';
+    return null;
+  }
+
+  /** The `pause` update: held at once between cycles, after the running cycle is recorded otherwise. */
+  requestPause(request: PauseRequest | undefined, now: number): string {
+    if (this.pause) return this.pause.since ? `already paused since ${this.pause.since}` : `already pausing: pauses after iteration ${this.iteration}`;
+    const at = new Date(now).toISOString();
+    this.pause = { reason: parseStopReason(request) ?? null, requested_at: at, since: this.inCycle ? null : at };
+    this.wake();
+    return this.pause.since ? 'paused' : `pauses after iteration ${this.iteration}`;
+  }
+
+  /** Marks the pause in force (the cycle it waited for is recorded). */
+  holdPause(now: number): Pause | null {
+    if (this.pause && !this.pause.since) this.pause = { ...this.pause, since: new Date(now).toISOString() };
+    return this.pause;
+  }
+
+  /** The `resume` update: says when the next cycle starts. */
+  requestResume(now: number): string {
+    const pending = this.pause !== null && this.pause.since === null;
+    this.pause = null;
+    this.wake();
+    if (pending) return `resumed: the pause asked for after iteration ${this.iteration} is withdrawn`;
+    if (this.config.continue_mode === 'signal') return `resumed: the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
+    if (this.config.cadence === 'aligned') return `resumed: the next cycle starts at the next beat, ${new Date(nextBeat(this.config, now)).toISOString()}`;
+    return 'resumed: the next cycle starts now';
+  }
+
   requestStop(request: StopRequest | undefined): boolean {
     const reason = parseStopReason(request);
     if (reason === undefined) return false;
@@ -160,12 +216,12 @@ export class LoopState {
     this.wake();
   }
 
-  /** True when a continue or a stop is waiting: the pause ends, or does not begin. */
-  get continueOrStopPending(): boolean {
-    return this.continuePending || this.stopRequested;
+  /** True when a continue, a stop or a `pause` is waiting: the wait between cycles ends, or does not begin. */
+  get wakePending(): boolean {
+    return this.continuePending || this.stopRequested || this.pause !== null;
   }
 
-  /** Resolves at the next continue or stop: what cuts the pause short. */
+  /** Resolves at the next continue, stop or `pause`: what cuts the wait short. */
   nextWake(): Promise<true> {
     return new Promise((resolve) => (this.wake = () => resolve(true)));
   }
@@ -205,6 +261,8 @@ export class LoopState {
       continue_pending: this.continuePending,
       started_at: this.startedAt,
       recent_cycles: this.recentCycles,
+      pause: this.pause,
+      missed_beats_unrecorded: this.missedBeatsUnrecorded,
     };
   }
 
@@ -236,6 +294,7 @@ export class LoopState {
       continue_pending: this.continuePending,
       started_at: this.startedAt,
       recent_cycles: this.recentCycles,
+      pause: this.pause,
     };
   }
 

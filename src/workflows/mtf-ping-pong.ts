@@ -4,7 +4,8 @@
  *   2. awaitCompletion a 200 is done; a 202 is polled (or completed by an `mtf_completed` callback)
  *   3. recordCycle     the outcome goes into workflow state: no activity, no history event
  *   4. awaitContinue   in `signal` mode, wait for `continue_signal`
- *   5. pause           `ping_interval`, cut short by stop or continue
+ *   5. pause           `ping_interval`, or until the next beat (`cadence: aligned`), cut short by stop or continue
+ * The `pause` update holds the loop between two cycles (pausedUntilResumed), with no timer.
  * A quiet cycle costs one activity and one timer. An MTF failure never fails the workflow.
  */
 import {
@@ -34,9 +35,10 @@ import {
   type LoopConfig,
   type WorkflowInput,
 } from '../shared/config';
+import { beatsBetween, lateStartLimitMs, nextBeat } from '../shared/cadence';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
 import { noFindings, orderCountsText, parseFindings, protectionAlertText, signalText, type RunFindings } from '../shared/findings';
-import { continueSignal, getStatusQuery, mtfCompletedSignal, stopSignal, updateConfigUpdate } from '../shared/messages';
+import { continueSignal, getStatusQuery, mtfCompletedSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate, type PauseRequest } from '../shared/messages';
 import {
   finishedReport,
   reportOf,
@@ -63,6 +65,9 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
   if (unknownKeys.length > 0) log.warn('this worker does not know some keys of the loop (a newer release wrote them); they are kept as they are', { keys: unknownKeys });
 
   try {
+    // A new aligned loop starts on its first beat; a pause carried from the last run holds first.
+    if (!carried_state && config.cadence === 'aligned') await pause(loop, shown);
+    if (loop.pause) await pausedUntilResumed(loop, shown);
     for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
       if (cyclesThisRun >= loop.config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
         return await continueAsNewWithState(loop, shown);
@@ -72,8 +77,8 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
       if (loop.stopRequested) break;
       // In `auto` mode no call at all: each promise in workflow code costs a stack trace (bench stage 3).
       if (loop.config.continue_mode === 'signal') await awaitContinue(loop, shown);
-      if (loop.stopRequested) break;
-      await pause(loop, shown);
+      if (!loop.stopRequested && !loop.pause) await pause(loop, shown);
+      if (loop.pause) await pausedUntilResumed(loop, shown);
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -202,12 +207,12 @@ function findingsFields(findings: RunFindings): Record<string, unknown> {
   return fields;
 }
 
-/** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle). */
+/** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle), cut short by stop or `pause`. */
 async function awaitContinue(loop: LoopState, shown: LoopVisibility): Promise<void> {
   loop.phase = 'awaiting_continue';
   shown.phase(loop);
   const timeout = loop.config.continue_timeout;
-  const gate = () => loop.continueOrStopPending;
+  const gate = () => loop.wakePending;
   if (timeout === null) {
     await condition(gate);
   } else if (!(await condition(gate, timeout * 1000, { summary: 'await continue_signal' }))) {
@@ -218,23 +223,59 @@ async function awaitContinue(loop: LoopState, shown: LoopVisibility): Promise<vo
 }
 
 /**
- * Step 5: the pause between cycles, one timer, cut short by stop or continue. The same commands
- * as `condition(gate, ms)` (start the timer; cancel it if cut short, even before it began), without
+ * Step 5: the wait for the next cycle, one timer, cut short by stop, continue or `pause`:
+ * `ping_interval`, or in `aligned` cadence until the first beat after now. The same commands as
+ * `condition(gate, ms)` (start the timer; cancel it if cut short, even before it began), without
  * the cancellation scope and cancellation failure `condition` makes on every cycle, which the
  * sandbox pays for with a stack trace each (bench stage 3).
  */
 async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
   loop.phase = 'pausing';
   shown.phase(loop);
-  const ms = loop.config.ping_interval * 1000;
-  loop.nextCycleAt = new Date(Date.now() + ms).toISOString();
-  const scope = new CancellationScope();
-  const timerEnded = scope.run(() => sleep(ms, { summary: 'pause' })).then(
-    () => false,
-    () => false,
-  );
-  if (loop.continueOrStopPending || (await Promise.race([timerEnded, loop.nextWake()]))) scope.cancel();
-  if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
+  const { config } = loop;
+  const aligned = config.cadence === 'aligned';
+  for (;;) {
+    const until = aligned ? nextBeat(config, Date.now()) : Date.now() + config.ping_interval * 1000;
+    loop.nextCycleAt = new Date(until).toISOString();
+    const scope = new CancellationScope();
+    const timerEnded = scope.run(() => sleep(until - Date.now(), { summary: aligned ? 'next beat' : 'pause' })).then(
+      () => false,
+      () => false,
+    );
+    const cut = loop.wakePending || (await Promise.race([timerEnded, loop.nextWake()]));
+    if (cut) scope.cancel();
+    if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
+    if (cut) return;
+    // The timer fired, but the worker may have run it late (it was down): a run far past its beat reads a moving candle.
+    const late = Date.now() - until;
+    if (!aligned || late <= lateStartLimitMs(config)) return;
+    const missed = beatsBetween(config, until - 1, Date.now());
+    loop.countMissedBeats(missed);
+    shown.beatsMissed(loop);
+    log.warn('woke too late for the beat; it is counted missed and the loop waits for the next one', { iteration: loop.iteration, late_seconds: late / 1000, missed_beats: missed });
+  }
+}
+
+/**
+ * The `pause` update's hold, between two cycles: nothing is sent and no timer runs (a paused loop
+ * bills nothing) until `resume` or stop. Then steps 4 and 5 again: in `signal` mode the loop waits
+ * for a new `continue_signal` (those sent while paused were ignored); in `aligned` cadence for the
+ * next beat; in `interval` cadence the next cycle starts at once.
+ */
+async function pausedUntilResumed(loop: LoopState, shown: LoopVisibility): Promise<void> {
+  while (loop.pause && !loop.stopRequested) {
+    const held = loop.holdPause(Date.now());
+    loop.phase = 'paused';
+    loop.nextCycleAt = null;
+    shown.paused(loop);
+    log.info('loop paused', { iteration: loop.iteration, reason: held?.reason ?? null });
+    await condition(() => loop.pause === null || loop.stopRequested);
+    if (loop.stopRequested) return;
+    shown.resumed(loop);
+    log.info('loop resumed', { iteration: loop.iteration });
+    if (loop.config.continue_mode === 'signal') await awaitContinue(loop, shown);
+    if (!loop.stopRequested && !loop.pause && loop.config.cadence === 'aligned') await pause(loop, shown);
+  }
 }
 
 async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility): Promise<never> {
@@ -262,8 +303,28 @@ function setHandlers(loop: LoopState): void {
       },
     },
   );
-  // Handlers never throw: a malformed payload is logged and ignored, and the state stays as it was.
+  setHandler(
+    pauseUpdate,
+    (request) => {
+      const answer = loop.requestPause(request, Date.now());
+      log.info(`pause asked: ${answer}`, { iteration: loop.iteration, phase: loop.phase, reason: loop.pause?.reason ?? null });
+      return answer;
+    },
+    { validator: (request: PauseRequest | undefined) => refuseIf(loop.pauseRefusal(request)) },
+  );
+  setHandler(
+    resumeUpdate,
+    () => {
+      const answer = loop.requestResume(Date.now());
+      log.info(answer, { iteration: loop.iteration });
+      return answer;
+    },
+    { validator: () => refuseIf(loop.pause ? null : 'the loop is not paused') },
+  );
+  // Signal handlers never throw: a malformed payload is logged and ignored, and the state stays as it was.
   setHandler(continueSignal, () => {
+    // A paused loop is held by an operator: only `resume` lets it go on.
+    if (loop.pause) return log.warn('continue_signal ignored: the loop is paused; resume it first', { iteration: loop.iteration, phase: loop.phase });
     loop.requestContinue();
     log.info('continue_signal received', { iteration: loop.iteration, phase: loop.phase });
   });
@@ -276,6 +337,11 @@ function setHandlers(loop: LoopState): void {
     if (parsed) log.info('mtf_completed received', { iteration: loop.iteration, mtf_run_id: parsed.run_id, failed: parsed.failed });
     else log.warn('mtf_completed ignored: it needs a run id, or { run_id, status?, message? }', { payload: safeJson(notice) });
   });
+}
+
+/** An update's validator refusing: the caller gets the message, and history gets nothing. */
+function refuseIf(why: string | null): void {
+  if (why !== null) throw ApplicationFailure.nonRetryable(why, 'UpdateRefused');
 }
 
 /** A fresh start refuses unknown keys; a continued run keeps them aside (see setAsideUnknownConfig). */

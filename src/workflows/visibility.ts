@@ -22,7 +22,7 @@ import { currentDetailsText } from './details';
 import type { LoopState } from './loop-state';
 
 const COUNTED_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
-const PHASES: readonly Phase[] = ['starting', 'calling_mtf', 'awaiting_completion', 'awaiting_continue', 'pausing', 'continuing_as_new', 'stopped', 'cancelled'];
+const PHASES: readonly Phase[] = ['starting', 'calling_mtf', 'awaiting_completion', 'awaiting_continue', 'pausing', 'paused', 'continuing_as_new', 'stopped', 'cancelled'];
 
 export class LoopVisibility {
   private readonly searchAttributes: boolean;
@@ -38,6 +38,9 @@ export class LoopVisibility {
   private readonly signals: MetricCounter;
   private readonly orders: MetricCounter;
   private readonly protectionAlerts: MetricCounter;
+  private readonly missedBeats: MetricCounter;
+  /** The loop's missed-beats counter as last announced: the metric gets the difference. */
+  private shownMissedBeats: number | null = null;
 
   constructor() {
     const info = workflowInfo();
@@ -50,6 +53,7 @@ export class LoopVisibility {
     this.signals = metricMeter.createCounter(METRICS.signals, 'contracts', 'READY contracts found, by timeframe and side');
     this.orders = metricMeter.createCounter(METRICS.orders, 'orders', 'orders the runs placed, by status');
     this.protectionAlerts = metricMeter.createCounter(METRICS.protectionAlerts, 'cycles', 'cycles that reported an order without its stop-loss protection');
+    this.missedBeats = metricMeter.createCounter(METRICS.missedBeats, 'beats', 'beats of an aligned loop that passed without a cycle starting at them');
     const meter = metricMeter.withTags({ workflow_id: info.workflowId });
     const gauge = (...args: Parameters<typeof meter.createGauge>) => new ChangedGauge(meter.createGauge(...args));
     this.gauges = {
@@ -107,6 +111,25 @@ export class LoopVisibility {
     this.gauges.protectionAlert.set(found.protection_alert ? 1 : 0);
   }
 
+  /** Beats the loop counted missed: the counter gets what it has not been told (replay-safe, as the SDK drops metrics while replaying). */
+  beatsMissed(loop: LoopState): void {
+    const now = loop.counters.missed_beats;
+    if (this.shownMissedBeats !== null && now > this.shownMissedBeats) this.missedBeats.add(now - this.shownMissedBeats);
+    this.shownMissedBeats = now;
+  }
+
+  /** The `pause` in force: one upsert on the transition, and PAUSED in the current details. */
+  paused(loop: LoopState): void {
+    this.phase(loop);
+    this.details(loop);
+    this.upsert({ state: loopStateOf(false, loop.counters.consecutive_failures, true) });
+  }
+
+  resumed(loop: LoopState): void {
+    this.details(loop);
+    this.upsert({ state: loopStateOf(false, loop.counters.consecutive_failures) });
+  }
+
   stopped(loop: LoopState): void {
     this.phase(loop);
     this.upsert({ state: loopStateOf(true, loop.counters.consecutive_failures) });
@@ -121,7 +144,8 @@ export class LoopVisibility {
   }
 
   private details(loop: LoopState): void {
-    const details = currentDetailsText(loopSummaryText(loop.config), loop.lastCycle, this.detailsMode);
+    const held = loop.pause?.since ? [`**⏸ PAUSED** since ${loop.pause.since}${loop.pause.reason ? `: ${loop.pause.reason}` : ''} (\`mtf-ping-pong resume\` to go on)`] : [];
+    const details = currentDetailsText([...held, loopSummaryText(loop.config)].join('\n\n'), loop.lastCycle, this.detailsMode);
     if (details !== this.shownDetails) setCurrentDetails(details);
     this.shownDetails = details;
   }
@@ -132,6 +156,7 @@ export class LoopVisibility {
     this.gauges.consecutive.set(c.consecutive_failures);
     if (c.cycles > 0) this.gauges.successRatio.set((c.succeeded + c.partial) / c.cycles);
     if (c.symbols_requested > 0) this.gauges.readyShare.set(c.symbols_successful / c.symbols_requested);
+    this.beatsMissed(loop);
   }
 
   /** Only the values that changed; nothing at all when none did. */
