@@ -32,16 +32,16 @@ function newerInput() {
   return {
     ping_interval: 30,
     max_cycles_per_run: 1,
-    align_every: 300,
+    a_future_knob: 300,
     carried_state: {
       iteration: 41,
-      counters: { ...emptyCounters(), cycles: 41, succeeded: 41, missed_beats: 3 },
+      counters: { ...emptyCounters(), cycles: 41, succeeded: 41, a_future_count: 3 },
       last_cycle: null,
       last_error: null,
       continue_pending: false,
       started_at: '2026-11-01T00:00:00.000Z',
       recent_cycles: [],
-      paused: { since: null },
+      a_future_state: { since: null },
     },
   };
 }
@@ -73,17 +73,17 @@ void describe('a continued run written by a newer release', () => {
       const s = await pollUntil(status, (st: LoopStatus) => st.counters.cycles >= 43, 'two cycles on this worker');
       assert.equal(s.last_cycle?.iteration, s.counters.cycles, 'numbering goes on from the newer run');
       assert.equal(s.counters.succeeded, s.counters.cycles);
-      assert.equal((s.counters as unknown as Record<string, unknown>).missed_beats, 3, 'a counter it does not know is kept');
+      assert.equal((s.counters as unknown as Record<string, unknown>).a_future_count, 3, 'a counter it does not know is kept');
       const keys = calls.map((c) => Number(c.input.idempotency_key.split('/').pop()));
       assert.deepEqual(keys, keys.map((_key, i) => 42 + i), 'the first cycle on this worker is 42, then one by one');
       // A run this worker continued as new itself still hands on what it did not know.
       const { runId } = await handle.describe();
       const input = await startedInput(workflowId, runId);
       assert.equal(((input.carried_state as { iteration: number }).iteration) >= 42, true, 'a run this worker wrote');
-      assert.equal(input.align_every, 300);
+      assert.equal(input.a_future_knob, 300);
       const carried = input.carried_state as Record<string, unknown>;
-      assert.deepEqual(carried.paused, { since: null });
-      assert.equal((carried.counters as Record<string, unknown>).missed_beats, 3);
+      assert.deepEqual(carried.a_future_state, { since: null });
+      assert.equal((carried.counters as Record<string, unknown>).a_future_count, 3);
       await handle.terminate('test over');
     });
   });
@@ -96,7 +96,7 @@ void describe('a continued run written by a newer release', () => {
       const config: Record<string, unknown> = newerInput();
       delete config.carried_state;
       const handle = await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: uniqueId('loop'), args: [config] });
-      await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /align_every: unknown key/.test(String(err.cause?.message)));
+      await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /a_future_knob: unknown key/.test(String(err.cause?.message)));
       assert.equal(calls.length, 0);
     });
   });

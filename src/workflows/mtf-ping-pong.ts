@@ -58,7 +58,7 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
   const info = workflowInfo();
   const { config, carried_state, unknown_config } = validateInput(input, info.continuedFromExecutionRunId !== undefined);
   const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId, firstRunId: info.firstExecutionRunId }, carried_state, Date.now(), unknown_config);
-  const shown = new LoopVisibility();
+  const shown = new LoopVisibility(loop.counters.missed_beats);
   setHandlers(loop);
   log.info(carried_state ? 'loop continued as new' : 'loop started', { iteration: loop.iteration, continue_mode: config.continue_mode });
   const unknownKeys = [...Object.keys(unknown_config), ...unknownCarriedKeys(carried_state)];

@@ -40,9 +40,11 @@ export class LoopVisibility {
   private readonly protectionAlerts: MetricCounter;
   private readonly missedBeats: MetricCounter;
   /** The loop's missed-beats counter as last announced: the metric gets the difference. */
-  private shownMissedBeats: number | null = null;
+  private shownMissedBeats: number;
 
-  constructor() {
+  /** @param missedBeats the loop's count so far (carried): what this run has no need to announce again. */
+  constructor(missedBeats: number) {
+    this.shownMissedBeats = missedBeats;
     const info = workflowInfo();
     const attributes = info.typedSearchAttributes;
     this.searchAttributes = attributes.get(LOOP_STATE) !== undefined;
@@ -114,7 +116,7 @@ export class LoopVisibility {
   /** Beats the loop counted missed: the counter gets what it has not been told (replay-safe, as the SDK drops metrics while replaying). */
   beatsMissed(loop: LoopState): void {
     const now = loop.counters.missed_beats;
-    if (this.shownMissedBeats !== null && now > this.shownMissedBeats) this.missedBeats.add(now - this.shownMissedBeats);
+    if (now > this.shownMissedBeats) this.missedBeats.add(now - this.shownMissedBeats);
     this.shownMissedBeats = now;
   }
 
