@@ -19,6 +19,7 @@ import {
   parseResolvedConfig,
   resolveStartConfig,
 } from '../src/cli/config-env';
+import { flagPatch, patchFromFlags } from '../src/cli/config-flags';
 import { CliError, ExitCode } from '../src/cli/output';
 import { CONFIG_KEYS, ConfigError, parseLoopConfig } from '../src/shared/config';
 import { freePort } from './helpers/processes';
@@ -170,7 +171,25 @@ describe('resolveStartConfig: flag > env > file > default', () => {
     assert.equal(interval({ file, env }), 50, 'then env');
     assert.equal(interval({ file, env: {} }), 40, 'then the file');
     assert.equal(interval({ env: {} }), 30, 'then the default');
-    assert.deepEqual(resolveStartConfig({ file, env, flags }).sources, { ping_interval: '--interval' });
+    assert.deepEqual(resolveStartConfig({ file, env, flags }).sources, { ping_interval: '--interval', cadence: '--interval' });
+  });
+
+  test('the cadence from MTF_CADENCE / MTF_ALIGN_EVERY / MTF_ALIGN_OFFSET, and from --align / --offset / --interval over them', () => {
+    const env = { MTF_CADENCE: 'aligned', MTF_ALIGN_EVERY: '300', MTF_ALIGN_OFFSET: '3' };
+    assert.deepEqual(configFromEnv(env), { cadence: 'aligned', align_every: 300, align_offset: 3 });
+    const clock = (sources: Parameters<typeof resolveStartConfig>[0]) => {
+      const c = parseResolvedConfig(resolveStartConfig(sources));
+      return { cadence: c.cadence, align_every: c.align_every, align_offset: c.align_offset, ping_interval: c.ping_interval };
+    };
+    assert.deepEqual(clock({ env }), { cadence: 'aligned', align_every: 300, align_offset: 3, ping_interval: 30 });
+    assert.deepEqual(clock({ env: {}, flags: { align: 60, offset: 2.5 } }), { cadence: 'aligned', align_every: 60, align_offset: 2.5, ping_interval: 30 });
+    assert.deepEqual(clock({ env, flags: { interval: 45 } }), { cadence: 'interval', align_every: 300, align_offset: 3, ping_interval: 45 }, '--interval switches the env\'s aligned cadence back');
+    assert.equal(configErrorOf(() => configFromEnv({ MTF_ALIGN_EVERY: 'five' })).message, 'MTF_ALIGN_EVERY must be a number, not "five"');
+    const bad = configErrorOf(() => parseResolvedConfig(resolveStartConfig({ env: { MTF_CADENCE: 'hourly', MTF_ALIGN_EVERY: '7' } })));
+    assert.match(bad.message, /cadence: must be "interval" or "aligned" \(from MTF_CADENCE\)/);
+    assert.match(bad.message, /align_every: must be a whole number of seconds that divides a day .*\(from MTF_ALIGN_EVERY\)/);
+    const offset = configErrorOf(() => parseResolvedConfig(resolveStartConfig({ env: {}, flags: { align: 5, offset: 5 } })));
+    assert.match(offset.message, /align_offset: must be smaller than align_every \(5 s\) \(from --offset\)/);
   });
 
   test('request_extra from a file, the env or --param: each level sets it as a whole, and a refused key names where it came from', () => {
@@ -238,6 +257,24 @@ describe('resolveStartConfig: flag > env > file > default', () => {
   });
 });
 
+describe('config flags: what each sets', () => {
+  test('--align sets an aligned cadence and its period, --offset the offset, --interval the pause and the interval cadence', () => {
+    assert.deepEqual(patchFromFlags({ align: 300 }), { cadence: 'aligned', align_every: 300 });
+    assert.deepEqual(patchFromFlags({ align: 60, offset: 2 }), { cadence: 'aligned', align_every: 60, align_offset: 2 });
+    assert.deepEqual(patchFromFlags({ offset: 3 }), { align_offset: 3 }, '--offset alone leaves the cadence as it is');
+    assert.deepEqual(patchFromFlags({ interval: 30 }), { ping_interval: 30, cadence: 'interval' });
+    assert.deepEqual(flagPatch({ align: 60, offset: 2 }).sources, { cadence: '--align', align_every: '--align', align_offset: '--offset' });
+    assert.deepEqual(flagPatch({ live: true, forceRun: false }).sources, { dry_run: '--live', confirm_live: '--live' }, 'a switch that is off sets nothing');
+  });
+
+  test('--align with --interval is a usage error, in one line', () => {
+    assert.throws(
+      () => patchFromFlags({ align: 60, interval: 30 }),
+      (err: unknown) => err instanceof CliError && err.exitCode === ExitCode.Usage && err.message === '--align and --interval contradict each other: --align starts cycles on beats (cadence aligned), --interval after a pause (cadence interval)',
+    );
+  });
+});
+
 describe('mtf-ping-pong start (the real binary) reads the environment', () => {
   interface Run {
     code: number | null;
@@ -265,13 +302,17 @@ describe('mtf-ping-pong start (the real binary) reads the environment', () => {
     assert.match(run.stderr.trim(), pattern);
   }
 
-  test('a bad env var, a live env without confirmation, and a missing MTF_CONFIG_FILE are usage errors', async () => {
-    const [typo, live, missing, outOfRange] = await Promise.all([
+  test('a bad env var, a live env without confirmation, a missing MTF_CONFIG_FILE and --align with --interval are usage errors', async () => {
+    const [typo, live, missing, outOfRange, bothCadences, badPeriod] = await Promise.all([
       start({ MTF_DRY_RUN: 'flase' }),
       start({ MTF_DRY_RUN: 'false' }),
       start({ [CONFIG_FILE_ENV]: join(scratch, 'missing.json') }),
       start({ MTF_PING_INTERVAL: '0' }),
+      start({}, '--align', '1m', '--interval', '30s'),
+      start({ MTF_CADENCE: 'aligned', MTF_ALIGN_EVERY: '7' }),
     ]);
+    oneLine(bothCadences, ExitCode.Usage, /^mtf-ping-pong: --align and --interval contradict each other: /);
+    oneLine(badPeriod, ExitCode.Usage, /^mtf-ping-pong: invalid config: align_every: must be a whole number of seconds that divides a day .*\(from MTF_ALIGN_EVERY\)$/);
     oneLine(typo, ExitCode.Usage, /^mtf-ping-pong: MTF_DRY_RUN must be true or false .*not "flase"$/);
     oneLine(live, ExitCode.Usage, /^mtf-ping-pong: invalid config: dry_run: false means a live run .*confirm_live: true.*\(from MTF_DRY_RUN\)$/);
     oneLine(missing, ExitCode.Usage, /^mtf-ping-pong: cannot read config file .*missing\.json.*\(from MTF_CONFIG_FILE\)$/);
@@ -280,12 +321,13 @@ describe('mtf-ping-pong start (the real binary) reads the environment', () => {
 
   test('a valid env config gets past the config check (to Temporal, here unreachable); a flag overrides a bad env value', async () => {
     const file = jsonFile('cli.json', { ping_interval: 0 });
-    const [fine, flagWins, liveConfirmed] = await Promise.all([
+    const [fine, flagWins, liveConfirmed, aligned] = await Promise.all([
       start({ MTF_SYMBOLS: ' BTCUSDT, ETHUSDT ', MTF_DRY_RUN: 'TRUE', MTF_API_TOKEN: 'not-config', MTF_DATA_DIR: '/nowhere' }),
       start({ MTF_PING_INTERVAL: '0', [CONFIG_FILE_ENV]: file }, '--interval', '5s'),
       start({ MTF_DRY_RUN: 'false', MTF_CONFIRM_LIVE: 'yes' }),
+      start({ MTF_CADENCE: 'aligned', MTF_ALIGN_EVERY: '300', MTF_ALIGN_OFFSET: '3' }),
     ]);
-    for (const run of [fine, flagWins]) oneLine(run, ExitCode.TemporalUnreachable, /^mtf-ping-pong: cannot reach Temporal at /);
+    for (const run of [fine, flagWins, aligned]) oneLine(run, ExitCode.TemporalUnreachable, /^mtf-ping-pong: cannot reach Temporal at /);
     assert.equal(liveConfirmed.code, ExitCode.TemporalUnreachable, liveConfirmed.stderr);
     assert.match(liveConfirmed.stderr, /^warning: LIVE: loop mtf-ping-pong sends dry_run: false to http:\/\/trading-app-nginx:80\/api\/mtf\/run/);
   });

@@ -13,7 +13,7 @@
  */
 import { NO_SYMBOL_NAMED, ConfigError, symbolsFromText, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
 import type { Schema } from '../shared/schema';
-import { FLAG_FOR_KEY, patchFromFlags, readConfigFile, type ConfigFlags } from './config-flags';
+import { flagPatch, readConfigFile, type ConfigFlags } from './config-flags';
 import { CliError, ExitCode } from './output';
 
 /** The env var that names a JSON config file, read when no --config flag is given. */
@@ -173,10 +173,11 @@ function readFileFrom(path: string, fromEnv: boolean): Record<string, unknown> {
 export function resolveStartConfig({ file, env, flags = {}, confirmLiveFile = 'pass --live to confirm it' }: StartConfigSources): ResolvedConfig {
   const envFile = env[CONFIG_FILE_ENV]?.trim() || undefined;
   const path = file ?? envFile ?? null;
+  const fromFlags = flagPatch(flags);
   const layers: [Record<string, unknown>, (key: string) => string][] = [
     [path === null ? {} : readFileFrom(path, file === undefined), () => `config file ${path}`],
     [configFromEnv(env), envVarName],
-    [patchFromFlags(flags), (key) => FLAG_FOR_KEY[key as ConfigKey] ?? 'a flag'],
+    [fromFlags.patch, (key) => fromFlags.sources[key] ?? 'a flag'],
   ];
   const input: Record<string, unknown> = {};
   const sources: Record<string, string> = {};

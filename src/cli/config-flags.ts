@@ -11,6 +11,10 @@ import { CliError, ExitCode, durationArg, messageOf, warn } from './output';
 export interface ConfigFlags {
   symbols?: string[];
   interval?: number;
+  /** `--align`: the period of an aligned cadence, seconds. */
+  align?: number;
+  /** `--offset`: seconds after each aligned boundary. */
+  offset?: number;
   mode?: 'auto' | 'signal';
   url?: string;
   forceRun?: boolean;
@@ -45,7 +49,9 @@ function symbolsArg(text: string): string[] {
 export function addConfigFlags(command: Command): Command {
   return command
     .option('--symbols <A,B,...|all>', "contracts to process, comma-separated, or all: the app's own active contracts (symbols)", symbolsArg)
-    .option('--interval <duration>', 'pause between cycles: 30s, 2m, 1h or seconds (ping_interval)', durationArg)
+    .option('--interval <duration>', 'pause between cycles: 30s, 2m, 1h or seconds (ping_interval; cadence interval)', durationArg)
+    .option('--align <duration>', 'start cycles on candle closes instead: every 1m, 5m, 1h counted from midnight UTC (cadence aligned, align_every)', durationArg)
+    .option('--offset <duration>', 'with an aligned cadence: how long after each boundary a cycle starts, default 2s (align_offset)', durationArg)
     .addOption(new Option('--mode <mode>', 'auto: runs by itself; signal: waits for continue_signal (continue_mode)').choices(['auto', 'signal']))
     .option('--url <url>', "the app's MTF run endpoint (mtf_url)")
     .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
@@ -54,31 +60,49 @@ export function addConfigFlags(command: Command): Command {
     .option('--param <key=value>', "a further field of the run request, repeatable; JSON when it reads as JSON, else text (request_extra, as a whole)", paramArg);
 }
 
-/** The flag that sets each key (for "where did this value come from" in error messages); keep in step with patchFromFlags. */
-export const FLAG_FOR_KEY: Partial<Record<keyof LoopConfig, string>> = {
-  symbols: '--symbols',
-  ping_interval: '--interval',
-  continue_mode: '--mode',
-  mtf_url: '--url',
-  force_run: '--force-run',
-  dry_run: '--live',
-  confirm_live: '--live',
-  confirm_all_symbols: '--confirm-all-symbols',
-  request_extra: '--param',
+/** What each flag sets: the patch and the flag named as the source of each key it sets, from one table. */
+type FlagEffects = { [F in keyof ConfigFlags]-?: { flag: string; patch: (value: NonNullable<ConfigFlags[F]>) => ConfigPatch } };
+
+const FLAG_EFFECTS: FlagEffects = {
+  symbols: { flag: '--symbols', patch: (symbols) => ({ symbols }) },
+  // --interval names the cadence too, so `update --interval 30s` takes an aligned loop back to pauses.
+  interval: { flag: '--interval', patch: (seconds) => ({ ping_interval: seconds, cadence: 'interval' }) },
+  align: { flag: '--align', patch: (seconds) => ({ cadence: 'aligned', align_every: seconds }) },
+  offset: { flag: '--offset', patch: (seconds) => ({ align_offset: seconds }) },
+  mode: { flag: '--mode', patch: (mode) => ({ continue_mode: mode }) },
+  url: { flag: '--url', patch: (url) => ({ mtf_url: url }) },
+  forceRun: { flag: '--force-run', patch: (on) => (on ? { force_run: true } : {}) },
+  live: { flag: '--live', patch: (on) => (on ? { dry_run: false, confirm_live: true } : {}) },
+  confirmAllSymbols: { flag: '--confirm-all-symbols', patch: (on) => (on ? { confirm_all_symbols: true } : {}) },
+  param: { flag: '--param', patch: (extra) => ({ request_extra: extra }) },
 };
 
-/** Only the flags that were given, so a file's (or the running loop's) values stay where no flag speaks. */
+export interface FlagPatch {
+  /** Only the keys the given flags set, so a file's (or the running loop's) values stay where no flag speaks. */
+  patch: ConfigPatch;
+  /** The flag behind each key of the patch, for "where did this value come from" in error messages. */
+  sources: Record<string, string>;
+}
+
+/** The config keys the given flags set; --align with --interval is a usage error (they name two cadences). */
+export function flagPatch(flags: ConfigFlags): FlagPatch {
+  if (flags.align !== undefined && flags.interval !== undefined) {
+    throw new CliError('--align and --interval contradict each other: --align starts cycles on beats (cadence aligned), --interval after a pause (cadence interval)', ExitCode.Usage);
+  }
+  const result: FlagPatch = { patch: {}, sources: {} };
+  for (const name of Object.keys(FLAG_EFFECTS) as (keyof ConfigFlags)[]) {
+    const value = flags[name];
+    if (value === undefined) continue;
+    const { flag, patch } = FLAG_EFFECTS[name] as { flag: string; patch: (value: unknown) => ConfigPatch };
+    const keys = patch(value);
+    Object.assign(result.patch, keys);
+    for (const key of Object.keys(keys)) result.sources[key] = flag;
+  }
+  return result;
+}
+
 export function patchFromFlags(flags: ConfigFlags): ConfigPatch {
-  return {
-    ...(flags.symbols !== undefined && { symbols: flags.symbols }),
-    ...(flags.interval !== undefined && { ping_interval: flags.interval }),
-    ...(flags.mode !== undefined && { continue_mode: flags.mode }),
-    ...(flags.url !== undefined && { mtf_url: flags.url }),
-    ...(flags.forceRun && { force_run: true }),
-    ...(flags.live && { dry_run: false, confirm_live: true }),
-    ...(flags.confirmAllSymbols && { confirm_all_symbols: true }),
-    ...(flags.param !== undefined && { request_extra: flags.param }),
-  };
+  return flagPatch(flags).patch;
 }
 
 /** A JSON object of config keys; what the keys hold is the schema's business. */
@@ -99,6 +123,11 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new CliError(`config file ${path} must hold a JSON object of config keys, like {"ping_interval": 60}`, ExitCode.Usage);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** `--offset` on a loop whose cadence is `interval`: accepted (it is kept for a later --align), but it changes nothing now. */
+export function warnIdleOffset(flags: ConfigFlags, config: LoopConfig): void {
+  if (flags.offset !== undefined && config.cadence !== 'aligned') warn('warning: --offset applies to an aligned cadence only; this loop pauses ping_interval between cycles (add --align to start cycles on beats)');
 }
 
 /** Said before every live start or switch: what will be called, and whether a failed call may be sent again. */

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { startLoop } from '../../client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { parseResolvedConfig, resolveStartConfig } from '../config-env';
-import { addConfigFlags, warnLive, type ConfigFlags } from '../config-flags';
+import { addConfigFlags, warnIdleOffset, warnLive, type ConfigFlags } from '../config-flags';
 import { configLine, endLines } from '../format';
 import { followLoop } from '../follow';
 import { ExitCode, action, examples, say } from '../output';
@@ -29,8 +29,10 @@ export function registerStart(program: Command): void {
         'mtf-ping-pong start',
         'mtf-ping-pong start --url http://trading-app-nginx/api/mtf/run --symbols BTCUSDT,ETHUSDT --interval 1m',
         'mtf-ping-pong start --id nightly --mode signal --config loop.json',
+        'mtf-ping-pong start --align 1m --offset 2s',
         'mtf-ping-pong start --config live.json --live --wait',
         'MTF_SYMBOLS=BTCUSDT,ETHUSDT MTF_PING_INTERVAL=60 mtf-ping-pong start',
+        'MTF_CADENCE=aligned MTF_ALIGN_EVERY=300 MTF_ALIGN_OFFSET=3 mtf-ping-pong start',
       ]),
     );
   addTemporalOptions(command).action(
@@ -41,6 +43,7 @@ export function registerStart(program: Command): void {
       const input = resolved.input;
       const config = parseResolvedConfig(resolved);
       if (!config.dry_run) warnLive(options.id, config);
+      warnIdleOffset(options, config);
       return withClient(options, async (client, target) => {
         const started = await startLoop(client, { taskQueue: target.taskQueue, config: input, workflowId: options.id });
         say(`started loop ${started.workflowId} (run ${started.runId}) on task queue ${target.taskQueue}`);

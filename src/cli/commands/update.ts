@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { updateLoop } from '../../client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
-import { addConfigFlags, patchFromFlags, warnLive, type ConfigFlags } from '../config-flags';
+import { addConfigFlags, patchFromFlags, warnIdleOffset, warnLive, type ConfigFlags } from '../config-flags';
 import { configLine } from '../format';
 import { CliError, ExitCode, action, examples, say } from '../output';
 import { UPDATE_TIMEOUT_MS, addTemporalOptions, answeredWithin, withClient, type TemporalOptions } from '../temporal';
@@ -25,6 +25,7 @@ export function registerUpdate(program: Command): void {
       'after',
       examples([
         'mtf-ping-pong update --interval 2m',
+        'mtf-ping-pong update --align 5m --offset 3s',
         'mtf-ping-pong update nightly --symbols BTCUSDT,SOLUSDT --mode signal',
         'mtf-ping-pong update --url https://app.example/api/mtf/run --live',
       ]),
@@ -34,13 +35,14 @@ export function registerUpdate(program: Command): void {
       if (options.live && options.dryRun) throw new CliError('--live and --dry-run contradict each other', ExitCode.Usage);
       const patch = { ...patchFromFlags(options), ...(options.dryRun && { dry_run: true }) };
       if (Object.keys(patch).length === 0) {
-        throw new CliError('nothing to update: give --interval, --symbols, --mode, --url, --force-run, --live or --dry-run', ExitCode.Usage);
+        throw new CliError('nothing to update: give --interval, --align, --offset, --symbols, --mode, --url, --force-run, --live or --dry-run', ExitCode.Usage);
       }
       return withClient(options, async (client, target) => {
         const next = await answeredWithin(client, target, { workflowId: id, what: 'update_config', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
           updateLoop(client, id, patch),
         );
         if (!next.dry_run && options.live) warnLive(id, next);
+        warnIdleOffset(options, next);
         say(`loop ${id}: config updated; it applies from the next cycle`);
         say(`  ${configLine(next)}`);
       });
