@@ -22,6 +22,7 @@ import { connectClient, temporalTarget, type TemporalTarget } from '../client/co
 import { DEFAULT_DASHBOARD_ADDRESS, dashboardAddress, startDashboard, type Dashboard } from '../dashboard/server';
 import { LoopAlreadyRunningError, awaitLoopEnd, loopStatus, startLoop, updateLoop } from '../client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
+import { cadenceText } from '../shared/cadence';
 import { searchAttributeSpecs } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { startSimulator, type Simulator } from '../simulator/server';
@@ -291,7 +292,7 @@ async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, 
   const config = { ...baseConfig, mtf_url: mtfUrl };
   try {
     const { config: started } = await startLoop(client, { taskQueue, config, workflowId: LOOP_ID });
-    say(`  Loop       ${LOOP_ID} started on ${taskQueue}: every ${started.ping_interval} s, ${started.dry_run ? 'dry run' : 'LIVE'}`);
+    say(`  Loop       ${LOOP_ID} started on ${taskQueue}: ${cadenceText(started)}, ${started.dry_run ? 'dry run' : 'LIVE'}`);
     return 0;
   } catch (err) {
     if (!(err instanceof LoopAlreadyRunningError)) throw err;
@@ -303,7 +304,7 @@ async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, 
     say(`  Loop       attached to the running loop ${LOOP_ID}`);
     return null;
   }
-  say(`  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, every ${status.config.ping_interval} s, ${status.config.dry_run ? 'dry run' : 'LIVE'}`);
+  say(`  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, ${cadenceText(status.config)}, ${status.config.dry_run ? 'dry run' : 'LIVE'}`);
   if (status.config.mtf_url !== mtfUrl && isLocalUrl(status.config.mtf_url) && isLocalUrl(mtfUrl)) {
     // The simulator came up on another port than last time: point the loop at it (from its next cycle).
     await updateLoop(client, LOOP_ID, { mtf_url: mtfUrl });

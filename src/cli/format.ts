@@ -3,6 +3,7 @@ import type { LoopEnd, LoopListing } from '../client/loops';
 import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
 import { orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import { lineagePrefix } from '../activities/run-id';
+import { cadenceText, cadenceWarnings } from '../shared/cadence';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
 
@@ -29,7 +30,7 @@ export function attemptLine(config: LoopConfig): string {
 
 export function configLine(config: LoopConfig): string {
   const live = config.dry_run ? 'dry run' : `LIVE${config.mtf_idempotent ? ' (idempotent app)' : ''}`;
-  return `every ${formatDuration(config.ping_interval)}, ${config.continue_mode} mode, ${live}, ${symbolsText(config)} -> ${config.mtf_url}`;
+  return `${cadenceText(config)}, ${config.continue_mode} mode, ${live}, ${symbolsText(config)} -> ${config.mtf_url}`;
 }
 
 export function countersLine(c: Counters): string {
@@ -85,8 +86,32 @@ function nextCycleText(at: string, now: number): string {
   return `${at} (in ${inSeconds}s)`;
 }
 
+/** A pause in force: `paused since <time> (reason: maintenance)`. */
+export function pausedText(s: LoopStatus, word = 'paused'): string {
+  const reason = s.pause?.reason ? ` (reason: ${s.pause.reason})` : '';
+  return `${word} since ${s.pause?.since ?? '-'}${reason}`;
+}
+
+/** The loop's clock, and what status warns about it; aligned, ping_interval is there but unused. */
+function cadenceRows(s: LoopStatus): string[] {
+  const aligned = s.config.cadence === 'aligned';
+  const rows = [row('cadence', `${cadenceText(s.config)}${aligned ? ' (ping_interval ignored in aligned cadence)' : ''}`)];
+  rows.push(...cadenceWarnings(s.config).map((warning) => row('warning', warning)));
+  const missed = s.counters.missed_beats;
+  const lastMissed = s.last_cycle?.missed_beats ?? 0;
+  if (aligned || missed > 0) rows.push(row('missed beats', `${missed}${lastMissed > 0 ? ` (${lastMissed} before iteration ${s.last_cycle?.iteration})` : ''}`));
+  return rows;
+}
+
+/** The header's state: the phase, or the pause in force, which an operator must not miss. */
+function stateText(s: LoopStatus): string {
+  if (!s.is_running) return s.phase;
+  if (s.phase === 'paused') return `${pausedText(s, 'PAUSED')}; \`mtf-ping-pong resume ${s.workflow_id}\` to go on`;
+  return `running, ${s.phase.replace(/_/g, ' ')}`;
+}
+
 export function statusLines(s: LoopStatus, now = Date.now()): string[] {
-  const state = s.is_running ? `running, ${s.phase.replace(/_/g, ' ')}` : s.phase;
+  const state = stateText(s);
   const found = findingsRows(s.last_cycle);
   const lines = [
     `loop ${s.workflow_id}: ${state}`,
@@ -100,10 +125,13 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     row('next cycle', s.next_cycle_at ? nextCycleText(s.next_cycle_at, now) : '-'),
     row('last error', s.last_error ?? '-'),
     row('config', configLine(s.config)),
+    ...cadenceRows(s),
     row('call timeout', attemptLine(s.config)),
   ];
   if (Object.keys(s.config.request_extra ?? {}).length > 0) lines.push(row('request extra', JSON.stringify(s.config.request_extra)));
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
+  // Asked while a cycle ran: it takes effect once that cycle is recorded.
+  if (s.pause && !s.pause.since) lines.push(row('pause', `pausing after iteration ${s.current_iteration} (asked at ${s.pause.requested_at}${s.pause.reason ? `: ${s.pause.reason}` : ''})`));
   if (s.stop_requested) lines.push(row('stop', `requested${s.stop_reason ? `: ${s.stop_reason}` : ''}`));
   lines.push(row('started', s.started_at));
   return lines;

@@ -114,7 +114,7 @@ function registerList(program: Command): void {
     .option('--dry-run', 'only dry-run loops (MtfDryRun = true)')
     .addHelpText(
       'after',
-      examples(['mtf-ping-pong list', 'mtf-ping-pong list --state failing', 'mtf-ping-pong list --live --outcome failed', 'mtf-ping-pong list --json --namespace prod']),
+      examples(['mtf-ping-pong list', 'mtf-ping-pong list --state failing', 'mtf-ping-pong list --state paused', 'mtf-ping-pong list --live --outcome failed', 'mtf-ping-pong list --json --namespace prod']),
     );
   addTemporalOptions(command).action(
     action(async (options: ListOptions) =>
