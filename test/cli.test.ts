@@ -20,6 +20,7 @@ import type { LoopStatus } from '../src/shared/status';
 import { ACTIVE_CONTRACTS, startSimulator, type Simulator } from '../src/simulator/server';
 import { temporalCliPath } from '../src/toolchain/binaries';
 import { createMtfWorker } from '../src/worker/worker';
+import { Worker as PlainWorker } from '@temporalio/worker';
 import { pollUntil } from './helpers/loop-harness';
 import { freePort } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
@@ -153,7 +154,7 @@ function effectiveConfig(status: LoopStatus): LoopConfig {
 
 describe('mtf-ping-pong CLI', () => {
   test('--help documents the exit codes, and every command has examples', async () => {
-    const commands = ['worker', 'simulator', 'dev', 'start', 'stop', 'cancel', 'continue', 'status', 'list', 'update', 'health'];
+    const commands = ['worker', 'simulator', 'dev', 'start', 'stop', 'cancel', 'continue', 'pause', 'resume', 'status', 'list', 'update', 'health'];
     const [main, ...each] = await Promise.all([cli('--help'), ...commands.map((name) => cli(name, '--help'))]);
     assert.ok(main);
     expectCode(main, 0, '--help');
@@ -192,7 +193,7 @@ describe('mtf-ping-pong CLI', () => {
 
     const updated = await cli('update', id, '--interval', '2s');
     expectCode(updated, 0, 'update --interval 2s');
-    assert.match(updated.stdout, /every 2s/);
+    assert.match(updated.stdout, /every 2 s/);
     assert.equal(effectiveConfig(await statusJson(id)).ping_interval, 2, 'the new interval is visible in status');
 
     const before = effectiveConfig(await statusJson(id));
@@ -438,5 +439,161 @@ describe('mtf-ping-pong CLI', () => {
       assert.equal(await worker.stop('SIGINT'), 0, 'the worker shuts down cleanly');
       assert.equal(await simulator.stop('SIGINT'), 0, 'the simulator shuts down cleanly');
     }
+  });
+
+  test('start --align 5s --offset 1s starts each cycle 1 s after a 5 s boundary; status shows the cadence and the missed beats', async () => {
+    const id = uniqueId('cli-aligned');
+    const started = await cli('start', '--id', id, '--url', sim.runUrl, '--align', '5s', '--offset', '1s');
+    expectCode(started, 0, 'start --align 5s --offset 1s');
+    assert.match(started.stdout, /every 5s at \+1s, auto mode/);
+    // Each cycle seen on the way to the second one: the beats are n × 5 s + 1 s from the epoch.
+    const seen = new Map<number, string>();
+    const status = await pollUntil(
+      () => statusJson(id),
+      (s) => {
+        if (s.last_cycle) seen.set(s.last_cycle.iteration, s.last_cycle.started_at);
+        return s.counters.cycles >= 2;
+      },
+      'two aligned cycles',
+      POLL_TRIES,
+    );
+    assert.equal(status.config.cadence, 'aligned');
+    assert.deepEqual([status.config.align_every, status.config.align_offset], [5, 1]);
+    assert.ok(seen.size >= 2, `both cycles were seen: ${JSON.stringify([...seen])}`);
+    for (const [iteration, startedAt] of seen) {
+      const intoPeriod = Date.parse(startedAt) % 5000;
+      assert.ok(intoPeriod >= 1000 && intoPeriod < 2000, `iteration ${iteration} started ${intoPeriod} ms into its 5 s period (${startedAt})`);
+    }
+    const human = await cli('status', id);
+    assert.match(human.stdout, /^ {2}cadence +every 5s at \+1s \(ping_interval ignored in aligned cadence\)$/m);
+    assert.match(human.stdout, /^ {2}missed beats +\d+/m);
+    assert.match(human.stdout, /^ {2}config +every 5s at \+1s, auto mode, dry run/m);
+    // The default budget (420 s) is far longer than a 5 s period: status says what that costs.
+    assert.match(human.stdout, /^ {2}warning +the cycle budget \(420 s\) is longer than the period \(5 s\): a long cycle misses beats/m);
+
+    const back = await cli('update', id, '--interval', '1s');
+    expectCode(back, 0, 'update --interval 1s');
+    assert.match(back.stdout, /every 1 s, auto mode/, 'an aligned loop goes back to the interval cadence');
+    assert.equal(effectiveConfig(await statusJson(id)).cadence, 'interval');
+    expectCode(await cli('cancel', id), 0, 'cancel');
+  });
+
+  test('pause holds a loop (no cycle, continue ignored) until resume; status and list --state paused show it', async () => {
+    const id = uniqueId('cli-pause');
+    expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
+    await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'a first cycle', POLL_TRIES);
+
+    const paused = await cli('pause', id, '--reason', 'maintenance');
+    expectCode(paused, 0, 'pause --reason maintenance');
+    // The Update's answer first ("paused" between cycles, "pauses after iteration N" during one), then the pause in force.
+    assert.match(paused.stdout, new RegExp(`^loop ${id} (paused|pauses after iteration \\d+)\n`));
+    assert.match(paused.stdout, new RegExp(`^loop ${id} paused since \\S+ \\(reason: maintenance\\): it sends nothing and keeps no timer until \`mtf-ping-pong resume ${id}\`$`, 'm'));
+
+    const held = await statusJson(id);
+    assert.equal(held.phase, 'paused');
+    assert.equal(held.pause?.reason, 'maintenance');
+    assert.equal(held.next_cycle_at, null, 'no timer runs');
+    const human = await cli('status', id);
+    assert.match(human.stdout, new RegExp(`^loop ${id}: PAUSED since \\S+ \\(reason: maintenance\\); \`mtf-ping-pong resume ${id}\` to go on$`, 'm'));
+
+    const listed = await pollUntil(
+      async () => JSON.parse((await cli('list', '--state', 'paused', '--json')).stdout) as { workflow_id: string; loop_state: string | null }[],
+      (loops) => loops.some((l) => l.workflow_id === id),
+      'the loop in list --state paused',
+      POLL_TRIES,
+    );
+    assert.equal(listed.find((l) => l.workflow_id === id)?.loop_state, 'paused');
+    const table = await cli('list');
+    assert.ok(table.stdout.split('\n').some((line) => line.startsWith(id) && /\s+paused\s+/.test(line)), `the STATE column says paused:\n${table.stdout}`);
+
+    // continue_signal while paused: ignored. A second pause is the barrier: its answer comes from a
+    // workflow task that has seen the signal, sent before it.
+    const requestsBefore = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`)).length;
+    expectCode(await cli('continue', id), 0, 'continue while paused');
+    const again = await cli('pause', id, '--no-wait');
+    expectCode(again, 0, 'pause again');
+    assert.match(again.stdout, new RegExp(`^loop ${id} already paused since `));
+    const still = await statusJson(id);
+    assert.deepEqual([still.phase, still.counters.cycles, still.continue_pending], ['paused', held.counters.cycles, false], 'no cycle ran, and the continue is not kept for later');
+    assert.equal(sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`)).length, requestsBefore, 'nothing reached the app');
+
+    const resumed = await cli('resume', id);
+    expectCode(resumed, 0, 'resume');
+    assert.equal(resumed.stdout, `loop ${id} resumed: the next cycle starts now\n`);
+    const running = await pollUntil(() => statusJson(id), (s) => s.counters.cycles > held.counters.cycles, 'a cycle after resume', POLL_TRIES);
+    assert.equal(running.pause, null);
+
+    const refused = await cli('resume', id);
+    expectCode(refused, 1, 'resume of a running loop');
+    assert.equal(refused.stderr, `mtf-ping-pong: loop ${id} refused resume: the loop is not paused\n`);
+    expectCode(await cli('pause', 'no-such-loop'), 4, 'pause of an unknown ID');
+    expectCode(await cli('cancel', id), 0, 'cancel');
+  });
+
+  test('the stock temporal CLI pauses and resumes a loop with the same Update names', async () => {
+    const id = uniqueId('cli-stock-pause');
+    expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
+    const paused = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'pause', '--input', '"via stock cli"');
+    expectCode(paused, 0, 'temporal workflow update execute --name pause');
+    assert.match(paused.stdout, /paused|pauses after iteration \d+/);
+    const held = await pollUntil(() => statusJson(id), (s) => s.phase === 'paused', 'the pause in force', POLL_TRIES);
+    assert.equal(held.pause?.reason, 'via stock cli');
+    const resumed = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'resume');
+    expectCode(resumed, 0, 'temporal workflow update execute --name resume');
+    assert.match(resumed.stdout, /resumed: the next cycle starts now/);
+    const refused = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'resume');
+    assert.notEqual(refused.code, 0, 'the validator refuses a resume of a running loop');
+    assert.match(refused.stdout + refused.stderr, /the loop is not paused/);
+    expectCode(await cli('cancel', id), 0, 'cancel');
+  });
+
+  test('pause during a cycle takes effect once it is recorded; a wait shorter than the cycle fails in one line, the pause staying asked', async () => {
+    const id = uniqueId('cli-pausing');
+    // Each call takes 5 s: the pause below is asked while the first one is on its way.
+    sim.setBehaviour({ latency_ms: 5_000 });
+    try {
+      const before = sim.runRequests().length;
+      expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
+      await sim.waitForRunRequests(before + 1, CALL_TIMEOUT_MS);
+      const short = await cli('pause', id, '--reason', 'deploy', '--timeout', '0.5s');
+      expectCode(short, 1, 'pause --timeout 0.5s during a 5 s cycle');
+      assert.equal(short.stdout, `loop ${id} pauses after iteration 1\n`);
+      assert.match(
+        short.stderr,
+        new RegExp(`^mtf-ping-pong: loop ${id} has not paused within 0\\.5s; the pause stays asked: it takes effect once iteration 1 is recorded \\(see mtf-ping-pong status ${id}\\)$`, 'm'),
+      );
+      const human = await cli('status', id);
+      assert.match(human.stdout, /^ {2}pause +pausing after iteration 1 \(asked at \S+: deploy\)$/m);
+      const held = await pollUntil(() => statusJson(id), (s) => s.phase === 'paused', 'the pause in force after the cycle', POLL_TRIES);
+      assert.deepEqual([held.counters.cycles, held.pause?.reason], [1, 'deploy'], 'the cycle that ran was recorded, and no other began');
+    } finally {
+      sim.setBehaviour({ latency_ms: 0 });
+    }
+    expectCode(await cli('cancel', id), 0, 'cancel');
+  });
+
+  test('pause on a worker of a release without it: one line that says so, and no answer', async () => {
+    const queue = uniqueId('cli-old-tq');
+    const old = await PlainWorker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: queue,
+      workflowsPath: require.resolve('./workflows/before-pause'),
+    });
+    await old.runUntil(async () => {
+      const id = uniqueId('cli-old');
+      await env.client.workflow.start('MtfPingPongWorkflow', { workflowId: id, taskQueue: queue });
+      try {
+        const refused = await cli('pause', id, '--reason', 'maintenance');
+        expectCode(refused, 1, 'pause on an older worker');
+        assert.equal(
+          refused.stderr,
+          `mtf-ping-pong: the worker running loop ${id} does not know the pause update (an older release); upgrade the workers — the loop was not paused\n`,
+        );
+        assert.equal(refused.stdout, '', 'no answer is printed');
+      } finally {
+        await env.client.workflow.getHandle(id).terminate('test over');
+      }
+    });
   });
 });

@@ -11,6 +11,7 @@ import { registerCodecServer } from './commands/codec-server';
 import { registerControl } from './commands/control';
 import { registerDashboard } from './commands/dashboard';
 import { registerHealth } from './commands/health';
+import { registerPauseResume } from './commands/pause';
 import { registerProcesses } from './commands/processes';
 import { registerStart } from './commands/start';
 import { registerStatusCommands } from './commands/status';
@@ -25,7 +26,8 @@ Environment (as the worker reads it):
   TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE   TLS and API key through @temporalio/envconfig
   MTF_<KEY>            any loop config key, for start and dev: MTF_URL (mtf_url; for dev also "use this app, not
                        the simulator"; for health the app to check), MTF_SYMBOLS=BTCUSDT,ETHUSDT, MTF_DRY_RUN=false,
-                       MTF_CONFIRM_LIVE=true, MTF_PING_INTERVAL=60 (seconds), MTF_CURRENT_TF=null, ...
+                       MTF_CONFIRM_LIVE=true, MTF_PING_INTERVAL=60 (seconds), MTF_CADENCE=aligned,
+                       MTF_ALIGN_EVERY=300, MTF_ALIGN_OFFSET=2, MTF_CURRENT_TF=null, ...
                        Precedence: flag > env > config file > default
   MTF_CONFIG_FILE      a JSON config file for start and dev when --config is not given
   DASHBOARD_ADDRESS    where dashboard and dev serve the dashboard, default 127.0.0.1:8080
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
         'mtf-ping-pong start --url http://trading-app-nginx/api/mtf/run --interval 30s',
         'mtf-ping-pong status --watch',
         'mtf-ping-pong update --interval 2m',
+        'mtf-ping-pong start --align 5m --offset 2s',
+        'mtf-ping-pong pause --reason maintenance',
         'mtf-ping-pong stop --reason maintenance',
         'mtf-ping-pong health --temporal-only --wait 60s',
       ])}${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}\n`,
@@ -52,6 +56,7 @@ export function buildProgram(): Command {
   registerProcesses(program);
   registerStart(program);
   registerControl(program);
+  registerPauseResume(program);
   registerStatusCommands(program);
   registerUpdate(program);
   registerHealth(program);

@@ -14,12 +14,15 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, parseLoopConfig, wireConfig, type ConfigPatch, type LoopConfig, type Outcome } from '../shared/config';
 import {
   DEFAULT_WORKFLOW_ID,
   WORKFLOW_TYPE,
   continueSignal,
   getStatusQuery,
+  pauseUpdate,
+  resumeUpdate,
   stopSignal,
   updateConfigUpdate,
 } from '../shared/messages';
@@ -41,6 +44,30 @@ export class LoopNotFoundError extends Error {
   override readonly name = 'LoopNotFoundError';
   constructor(readonly workflowId: string) {
     super(`no loop with ID ${workflowId}`);
+  }
+}
+
+/** The loop's validator refused an Update (type UpdateRefused): nothing changed, and the reason is the loop's own. */
+export class LoopUpdateRefusedError extends Error {
+  override readonly name = 'LoopUpdateRefusedError';
+  constructor(
+    readonly workflowId: string,
+    readonly update: string,
+    readonly reason: string,
+  ) {
+    super(`loop ${workflowId} refused ${update}: ${reason}`);
+  }
+}
+
+/** The worker running the loop has no handler for an Update: a release from before it. */
+export class LoopUpdateUnknownError extends Error {
+  override readonly name = 'LoopUpdateUnknownError';
+  constructor(
+    readonly workflowId: string,
+    readonly update: string,
+    consequence: string,
+  ) {
+    super(`the worker running loop ${workflowId} does not know the ${update} update (an older release); upgrade the workers — ${consequence}`);
   }
 }
 
@@ -144,6 +171,52 @@ export function updateLoop(client: Client, workflowId: string, patch: ConfigPatc
   });
 }
 
+/**
+ * How each SDK's worker refuses an Update it has no handler for: TypeScript "No registered handler
+ * for update: pause", Python "Update handler for 'pause' expected but not found", Go "unknown update pause".
+ */
+const NO_HANDLER = /no registered handler|not found|unknown update/i;
+
+/**
+ * Runs one of the loop's Updates. A refusal by its validator and a worker that has no handler for
+ * it (an older release) are expected answers with their own errors; `notDone` says what did not
+ * happen then ("the loop was not paused").
+ */
+async function loopUpdate<Ret>(
+  client: Client,
+  workflowId: string,
+  update: string,
+  notDone: string,
+  execute: (handle: WorkflowHandle) => Promise<Ret>,
+): Promise<Ret> {
+  return notFoundAsError(workflowId, async () => {
+    try {
+      return await execute(handleOf(client, workflowId));
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) throw err;
+      const { type, message } = err.cause;
+      if (type === 'UpdateRefused') throw new LoopUpdateRefusedError(workflowId, update, message);
+      if (NO_HANDLER.test(message) && message.includes(update)) throw new LoopUpdateUnknownError(workflowId, update, notDone);
+      throw err;
+    }
+  });
+}
+
+/**
+ * The `pause` Update: answers "paused", or "pauses after iteration N" while a cycle runs (the pause
+ * takes effect once it is recorded), or "already paused since …". Refused while the loop stops.
+ */
+export function pauseLoop(client: Client, workflowId: string, reason?: string): Promise<string> {
+  return loopUpdate(client, workflowId, pauseUpdate.name, 'the loop was not paused', (handle) =>
+    handle.executeUpdate(pauseUpdate, { args: [reason ? { reason } : undefined] }),
+  );
+}
+
+/** The `resume` Update: answers when the next cycle starts; refused when the loop is not paused. */
+export function resumeLoop(client: Client, workflowId: string): Promise<string> {
+  return loopUpdate(client, workflowId, resumeUpdate.name, 'the loop was not resumed', (handle) => handle.executeUpdate(resumeUpdate));
+}
+
 export interface LoopListing {
   workflowId: string;
   runId: string;
@@ -171,8 +244,8 @@ export interface LoopFilter {
 export function loopQuery(filter: LoopFilter = {}): string {
   const terms = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   if (filter.state) terms.push(`${LOOP_STATE.name} = '${filter.state}'`);
-  // A cancelled or terminated loop could not record its end: only an open loop is running or failing.
-  if (filter.state === 'running' || filter.state === 'failing') terms.push(`ExecutionStatus = 'Running'`);
+  // A cancelled or terminated loop could not record its end: only an open loop is running, failing or paused.
+  if (filter.state && filter.state !== 'stopped') terms.push(`ExecutionStatus = 'Running'`);
   if (filter.outcome) terms.push(`${LAST_OUTCOME.name} = '${filter.outcome}'`);
   if (filter.live !== undefined) terms.push(`${DRY_RUN.name} = ${filter.live ? 'false' : 'true'}`);
   return terms.join(' AND ');
