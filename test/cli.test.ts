@@ -147,6 +147,11 @@ async function statusJson(id: string): Promise<LoopStatus> {
   return JSON.parse(result.stdout) as LoopStatus;
 }
 
+/** The run requests the simulator received from one loop (its Idempotency-Keys start with its ID). */
+function runRequestsOf(id: string) {
+  return sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`));
+}
+
 /** The config a loop runs with from its next cycle on: an accepted update waits in pending_config until then. */
 function effectiveConfig(status: LoopStatus): LoopConfig {
   return status.pending_config ?? status.config;
@@ -508,14 +513,14 @@ describe('mtf-ping-pong CLI', () => {
 
     // continue_signal while paused: ignored. A second pause is the barrier: its answer comes from a
     // workflow task that has seen the signal, sent before it.
-    const requestsBefore = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`)).length;
+    const requestsBefore = runRequestsOf(id).length;
     expectCode(await cli('continue', id), 0, 'continue while paused');
     const again = await cli('pause', id, '--no-wait');
     expectCode(again, 0, 'pause again');
     assert.match(again.stdout, new RegExp(`^loop ${id} already paused since `));
     const still = await statusJson(id);
     assert.deepEqual([still.phase, still.counters.cycles, still.continue_pending], ['paused', held.counters.cycles, false], 'no cycle ran, and the continue is not kept for later');
-    assert.equal(sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`)).length, requestsBefore, 'nothing reached the app');
+    assert.equal(runRequestsOf(id).length, requestsBefore, 'nothing reached the app');
 
     const resumed = await cli('resume', id);
     expectCode(resumed, 0, 'resume');
@@ -554,7 +559,8 @@ describe('mtf-ping-pong CLI', () => {
     try {
       const before = sim.runRequests().length;
       expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
-      await sim.waitForRunRequests(before + 1, CALL_TIMEOUT_MS);
+      // Each request the simulator receives, until this loop's first: then its call is on its way.
+      for (let n = before + 1; runRequestsOf(id).length === 0; n++) await sim.waitForRunRequests(n, CALL_TIMEOUT_MS);
       const short = await cli('pause', id, '--reason', 'deploy', '--timeout', '0.5s');
       expectCode(short, 1, 'pause --timeout 0.5s during a 5 s cycle');
       assert.equal(short.stdout, `loop ${id} pauses after iteration 1\n`);
