@@ -10,7 +10,7 @@ import { get } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createActivities } from '../src/activities';
 import { lineagePrefix } from '../src/activities/run-id';
 import { loopStatus, startLoop } from '../src/client/loops';
@@ -19,20 +19,10 @@ import type { DashboardSnapshot } from '../src/dashboard/snapshot';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { createMtfWorker } from '../src/worker/worker';
+import { launchChromium } from './helpers/chromium';
 import { pollUntil } from './helpers/loop-harness';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** The page refreshes every 2 s and the loop cycles every ~1 s: a few refreshes are plenty. */
 const PAGE_WAIT_MS = 20_000;
 
@@ -189,8 +179,7 @@ describe('the dashboard in Chromium', () => {
   let opened: Promise<Page> | undefined;
 
   async function launchAndLoad(): Promise<Page> {
-    // A fresh temporary profile (launch, not a persistent context), so nothing carries over between runs.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('framenavigated', (frame) => {
       if (frame === page.mainFrame()) navigations += 1;
