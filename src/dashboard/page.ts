@@ -9,7 +9,9 @@
  * mark is `.outcome-mark[data-iteration]`, a READY-count mark is `.ready-mark[data-iteration]`
  * (`data-ready`: the count, or `unknown`), the last cycle's findings are `.signal`, `.orders-count`
  * and `.order` (`.order.alert` for a lost stop-loss), a card's alert is `.alert-banner`, the page's
- * are in `#alerts`, and `body[data-refreshes]` counts the refreshes that succeeded.
+ * are in `#alerts`, a paused loop's card is `[data-paused]` (`held`, or `pending` while the cycle
+ * it waits for runs) with its `.pause-banner`, and `body[data-refreshes]` counts the refreshes that
+ * succeeded.
  */
 import { createHash } from 'node:crypto';
 
@@ -51,10 +53,12 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(620px, 1fr
 .badge.dry { color: var(--accent); }
 .badge.note { color: var(--partial); }
 .badge.live { background: rgba(248,81,73,.15); }
+.badge.paused { color: #f2cc60; background: rgba(210,153,34,.18); }
 .stats { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 10px; margin: 14px 0 12px; }
 .stat { background: var(--panel-2); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; min-width: 0; }
 .stat .label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .5px; }
 .stat .value { font-size: 17px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.stat .value.wrap { white-space: normal; font-size: 14px; line-height: 1.3; }
 .stat .value.good { color: var(--succeeded); } .stat .value.warn { color: var(--partial); } .stat .value.bad { color: var(--failed); }
 .plot-title { display: flex; justify-content: space-between; color: var(--muted); font-size: 12px; margin: 6px 0 2px; }
 svg.plot { display: block; width: 100%; height: auto; }
@@ -76,6 +80,7 @@ svg .nodata { fill: var(--muted); font-size: 13px; }
 .detail .v { min-width: 0; overflow-wrap: anywhere; }
 .detail .v.error { color: #ffb4ae; }
 .detail .v.none { color: var(--muted); }
+.detail .v.warn { color: var(--partial); }
 .chip-list { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: baseline; }
 .signal, .order { border: 1px solid var(--line); border-radius: 6px; padding: 0 7px; background: var(--panel-2); font-size: 12px; }
 .order.alert { background: var(--failed); border-color: var(--failed); color: #fff; font-weight: 650; }
@@ -84,6 +89,10 @@ svg .nodata { fill: var(--muted); font-size: 13px; }
 .card.alerting { border-color: var(--failed); box-shadow: 0 0 0 1px var(--failed), 0 0 22px rgba(248,81,73,.3); }
 .alert-banner { margin: 12px 0 0; padding: 10px 14px; border-radius: 8px; background: var(--failed); color: #fff;
   font-weight: 650; overflow-wrap: anywhere; }
+.card.paused { border-color: var(--partial); }
+/* Amber, not red: a pause is an operator's choice, not a position at risk. */
+.pause-banner { margin: 12px 0 0; padding: 8px 14px; border: 1px solid var(--partial); border-radius: 8px;
+  background: rgba(210,153,34,.12); color: #f2cc60; font-weight: 600; overflow-wrap: anywhere; }
 .alerts { display: grid; gap: 8px; margin: 16px 24px 0; }
 .alerts .alert-banner { margin: 0; font-size: 15px; }
 svg .ready-mark { fill: var(--accent); fill-opacity: .75; }
@@ -333,7 +342,28 @@ function idleText(s) {
   if (!s.is_running) return 'none: the loop has ended';
   if (s.phase === 'calling_mtf' || s.phase === 'awaiting_completion') return 'cycle running';
   if (s.phase === 'awaiting_continue') return 'waiting for continue_signal';
+  if (s.phase === 'paused') return 'none while paused';
   return '-';
+}
+
+/**
+ * The pause asked for by the pause update: in force (no cycle runs, no timer) or waiting for
+ * the running cycle to be recorded. Null when the loop runs (or its worker predates pause).
+ */
+function pauseText(s) {
+  var p = s.pause;
+  if (!p) return null;
+  var reason = p.reason ? ': ' + p.reason : '';
+  if (!p.since) return 'PAUSING after iteration ' + s.current_iteration + reason + ' (the running cycle finishes and is recorded first)';
+  // A date as well as a time: a pause may last days. No "ago" here: the card is redrawn only when its data changes.
+  return 'PAUSED since ' + new Date(p.since).toLocaleString('en-GB') + reason + ': no cycle runs until resume';
+}
+/** Beats an aligned loop let pass without a cycle, in all and before its last cycle; null when none. */
+function missedBeatsText(s) {
+  var all = s.counters.missed_beats || 0;
+  var last = (s.last_cycle && s.last_cycle.missed_beats) || 0;
+  if (all === 0 && last === 0) return null;
+  return all + ' in all' + (s.last_cycle ? ' · ' + last + ' before cycle #' + s.last_cycle.iteration : '') + ' (counted, not queued)';
 }
 
 function card(loop) {
@@ -349,6 +379,7 @@ function card(loop) {
     head.appendChild(s.config.dry_run ? el('span', 'badge dry', 'dry run') : el('span', 'badge live', 'LIVE'));
     if (s.stop_requested) head.appendChild(el('span', 'badge note', 'stopping'));
     if (s.pending_config) head.appendChild(el('span', 'badge note', 'config update pending'));
+    if (s.pause) head.appendChild(el('span', 'badge paused', s.pause.since ? 'PAUSED' : 'pausing'));
   }
   var since = el('span', 'since');
   since.setAttribute('data-ago', s ? s.started_at : loop.start_time);
@@ -359,6 +390,12 @@ function card(loop) {
     node.classList.add('alerting');
     node.setAttribute('data-alert', 'true');
     node.appendChild(alertBanner(alert));
+  }
+  var paused = s ? pauseText(s) : null;
+  if (paused) {
+    node.classList.add('paused');
+    node.setAttribute('data-paused', s.pause.since ? 'held' : 'pending');
+    node.appendChild(el('div', 'pause-banner', paused));
   }
 
   var grid = el('div', 'detail');
@@ -384,7 +421,11 @@ function card(loop) {
   var success = stat('success rate', rate === null ? '-' : rate + '%', rate === null ? '' : rate >= 95 ? 'good' : rate >= 75 ? 'warn' : 'bad');
   success.box.title = "this loop's cycles that succeeded (fully or in part), of all its finished cycles";
   stats.appendChild(success.box);
-  stats.appendChild(stat('interval', interval(s.config.ping_interval) + ' · ' + s.config.continue_mode).box);
+  var cadence = stat('cadence', loop.cadence_text + ' · ' + s.config.continue_mode);
+  // "every 1m at :02 · signal" outgrows one line of a fifth of a card: it wraps, smaller, rather than be cut.
+  cadence.value.classList.add('wrap', 'cadence');
+  cadence.box.title = 'when cycles start (interval: a pause after each cycle; aligned: on candle closes, UTC) · continue mode';
+  stats.appendChild(cadence.box);
   node.appendChild(stats);
 
   var cycles = s.recent_cycles || [];
@@ -405,6 +446,9 @@ function card(loop) {
   findingsRows(grid, loop.findings);
   runIdRow(grid, loop, last);
   detail(grid, 'last error', s.last_error || 'none', s.last_error ? 'error' : 'none');
+  var missed = missedBeatsText(s);
+  if (missed) detail(grid, 'missed beats', missed, 'warn').title = 'beats of the aligned cadence that passed without a cycle starting at them (a long cycle, a worker down)';
+  (loop.cadence_warnings || []).forEach(function (w) { detail(grid, 'cadence', w, 'warn'); });
   detail(grid, 'calls', s.config.mtf_url);
   detail(grid, 'symbols', loop.symbols_text);
   node.appendChild(grid);

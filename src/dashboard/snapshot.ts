@@ -9,6 +9,7 @@ import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
 import { symbolsText } from '../shared/config';
+import { cadenceText, cadenceWarnings } from '../shared/cadence';
 
 /** A worker answers a query in milliseconds; a loop nobody polls for must not hold the page up. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 3_000;
@@ -34,6 +35,10 @@ export interface DashboardLoop {
   findings: FindingsView | null;
   /** The symbols the loop asks for, as every view says them ("all active contracts" for `symbols: []`); null without a status. */
   symbols_text: string | null;
+  /** When cycles start, as every view says it ("every 30 s", "every 1m at :02"); null without a status. */
+  cadence_text: string | null;
+  /** What `status` warns about the loop's clock (a cycle budget longer than its period); [] when nothing or no status. */
+  cadence_warnings: string[];
 }
 
 export interface DashboardSnapshot {
@@ -80,6 +85,19 @@ function boundedStatus(client: Client, workflowId: string, timeoutMs: number): P
   return client.connection.withDeadline(Date.now() + timeoutMs, () => loopStatus(client, workflowId));
 }
 
+/**
+ * A status's texts in the words every other view uses, written here with the shared code: the
+ * page only places them, so it cannot drift from the CLI and the logs.
+ */
+export function statusTexts(status: LoopStatus): Pick<DashboardLoop, 'findings' | 'symbols_text' | 'cadence_text' | 'cadence_warnings'> {
+  return {
+    findings: findingsView(status.last_cycle),
+    symbols_text: symbolsText(status.config, ' '),
+    cadence_text: cadenceText(status.config),
+    cadence_warnings: cadenceWarnings(status.config),
+  };
+}
+
 async function describe(client: Client, listing: LoopListing, timeoutMs: number): Promise<DashboardLoop> {
   const loop: DashboardLoop = {
     workflow_id: listing.workflowId,
@@ -92,6 +110,8 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     error: null,
     findings: null,
     symbols_text: null,
+    cadence_text: null,
+    cadence_warnings: [],
   };
   // A closed loop is shown by its Temporal status alone: querying it would make a worker replay
   // its whole last run, for every closed loop, on every refresh.
@@ -100,8 +120,7 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     loop.status = await boundedStatus(client, listing.workflowId, timeoutMs);
     // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
     if (!loop.run_id_prefix && loop.status.first_run_id) loop.run_id_prefix = lineagePrefix(listing.workflowId, loop.status.first_run_id);
-    loop.findings = findingsView(loop.status.last_cycle);
-    loop.symbols_text = symbolsText(loop.status.config, ' ');
+    Object.assign(loop, statusTexts(loop.status));
   } catch (err) {
     loop.error = queryFailure(err, timeoutMs);
   }
