@@ -16,6 +16,7 @@ import { lineagePrefix } from '../src/activities/run-id';
 import { loopStatus, startLoop } from '../src/client/loops';
 import { startDashboard, type Dashboard } from '../src/dashboard/server';
 import type { DashboardSnapshot } from '../src/dashboard/snapshot';
+import { pauseUpdate } from '../src/shared/messages';
 import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { createMtfWorker } from '../src/worker/worker';
@@ -50,6 +51,8 @@ let dashboard: Dashboard | undefined;
 let browser: Browser | undefined;
 const workflowId = uniqueId('dash-loop');
 const alertId = uniqueId('dash-live-alert');
+/** On the candle-close beat, paused by its test through the real `pause` update. */
+const pausedId = uniqueId('dash-paused');
 
 before(async () => {
   [env, sim, alertSim] = await Promise.all([
@@ -72,6 +75,7 @@ before(async () => {
     workflowId: alertId,
     config: { mtf_url: alertSim.runUrl, ping_interval: 1, max_attempts: 1, dry_run: false, confirm_live: true },
   });
+  await startLoop(env.client, { taskQueue, workflowId: pausedId, config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 } });
   dashboard = await startDashboard({ client: env.client, host: '127.0.0.1', port: 0 });
 });
 
@@ -79,7 +83,7 @@ after(async () => {
   // Browser first (it polls the dashboard), then the dashboard, the loop, the worker, the servers.
   await browser?.close();
   await dashboard?.close();
-  for (const id of [workflowId, alertId]) await env?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of [workflowId, alertId, pausedId]) await env?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerDone;
   await Promise.all([env?.teardown(), sim?.close(), alertSim?.close()]);
@@ -356,6 +360,24 @@ describe('the dashboard in Chromium', () => {
     assert.ok(((await page.locator('#alerts').textContent()) ?? '').includes(expected), 'still atop the page');
     assert.equal(await page.locator('#loops > .card').first().getAttribute('data-workflow-id'), alertId, 'still first');
     assert.equal(await page.locator(`${alertCard} .order.alert`).count(), 0, 'the last cycle’s orders are all protected');
+  });
+
+  test('a loop held by the pause update: PAUSED with its reason, its aligned cadence as "every 1m at :02"', async () => {
+    const page = await openPage();
+    const pausedCard = `[data-workflow-id="${pausedId}"]`;
+    const answer = await env.client.workflow.getHandle(pausedId).executeUpdate(pauseUpdate, { args: ['maintenance window'] });
+    assert.match(answer, /^(paused|pauses after iteration \d+)$/);
+    // Asked during its first cycle, the pause holds once that cycle is recorded.
+    const s = await pollUntil(() => status(pausedId), (x) => x.phase === 'paused' && x.pause?.since !== null, 'the loop held by its pause');
+    assert.equal(s.pause?.reason, 'maintenance window');
+    await page.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('data-paused') === 'held', pausedCard, { timeout: PAGE_WAIT_MS });
+    assert.equal(await page.locator(`${pausedCard} .badge.paused`).textContent(), 'PAUSED');
+    const banner = (await page.locator(`${pausedCard} .pause-banner`).textContent()) ?? '';
+    assert.match(banner, /^PAUSED since .*: maintenance window: no cycle runs until resume$/);
+    assert.equal(await page.locator(`${pausedCard} .stat .value.cadence`).textContent(), 'every 1m at :02 · auto');
+    assert.equal(await page.locator(`${pausedCard} .stat .value.next-cycle`).textContent(), 'none while paused');
+    assert.equal(await page.locator(`${card} .stat .value.cadence`).textContent(), 'every 1 s · auto', 'the interval loop says its pause between cycles');
+    assert.equal(await page.locator(`${card} .pause-banner`).count(), 0, 'the running loop shows no pause');
   });
 
   test('a new cycle appears without a reload', async () => {
