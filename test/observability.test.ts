@@ -57,6 +57,9 @@ function grafanaExpressions(): string[] {
   return [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...variables];
 }
 
+/** A counter that appears only once an aligned loop misses a beat: the test of that checks the dashboard's use of it. */
+const MISSED_BEATS = 'mtf_missed_beats_total';
+
 
 void describe('a worker process', () => {
   test('counts each cycle once across a worker restart and continue-as-new, logs JSON with the expected events, and never the token (nor do metrics, history, status or the dashboard)', async () => {
@@ -112,7 +115,7 @@ void describe('a worker process', () => {
     // The shipped Grafana dashboard plots exactly what a worker serves.
     const used = new Set(grafanaExpressions().flatMap((expr) => [...expr.matchAll(/\b(?:mtf|temporal)_\w+/g)].map((m) => m[0])));
     assert.ok(used.size >= 8, `the dashboard queries: ${[...used].join(', ')}`);
-    for (const name of used) assert.match(firstMetrics, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name} is scraped from the worker`);
+    for (const name of [...used].filter((n) => n !== MISSED_BEATS)) assert.match(firstMetrics, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name} is scraped from the worker`);
 
     assert.equal(await first.stop('SIGTERM'), 0, 'the worker shuts down cleanly on SIGTERM');
     // The second worker reads the same token from a file, as a mounted secret.
@@ -169,6 +172,43 @@ void describe('a worker process', () => {
     const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
     const everything = [first.stdout(), first.stderr(), second.stdout(), second.stderr(), firstMetrics, secondMetrics, history, finalStatus, JSON.stringify(summary), dashboard];
     everything.forEach((text, i) => assert.ok(!text.includes(TOKEN), `the token leaked into output #${i}`));
+  });
+
+  test('an aligned loop whose cycles outlast its period counts the beats they let pass in mtf_missed_beats_total, as its status does', async () => {
+    const metricsPort = await freePort();
+    const taskQueue = uniqueId('beats-tq');
+    const workflowId = uniqueId('beats-loop');
+    // Each run takes 4 s on a 3 s beat: every cycle lets a beat or two pass. Not a 1 s beat: on a busy
+    // machine a timer fires more than half a period late and misses a beat before the first cycle,
+    // which the metric does not count (visibility.ts takes its first announcement as the baseline).
+    const slow = await startSimulator({ behaviour: { latency_ms: 4000 } });
+    const worker = spawnWorker({
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TASK_QUEUE_NAME: taskQueue,
+      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      HEALTH_ADDRESS: 'off',
+    });
+    try {
+      await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
+      await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: slow.runUrl, cadence: 'aligned', align_every: 3, align_offset: 0, max_execution_time: 10 } });
+      const status = () => loopStatus(env.client, workflowId);
+      // The status read on both sides of the scrape: a cycle recorded in between is sampled again.
+      const read = async () => ({ before: await status(), metrics: await scrape(metricsPort), after: await status() });
+      const seen = await waitFor(
+        read,
+        (r) => r.before.counters.missed_beats >= 2 && r.before.counters.missed_beats === r.after.counters.missed_beats,
+        'two missed beats, stable across a scrape',
+        60_000,
+      );
+      assert.equal(sample(seen.metrics, MISSED_BEATS, { taskQueue }), seen.before.counters.missed_beats, `the counter is the loop’s own count: ${JSON.stringify({ counters: seen.before.counters, last: seen.before.last_cycle, points: seen.before.recent_cycles, metrics: seen.metrics.split('\n').filter((l) => l.startsWith(MISSED_BEATS)) })}`);
+      assert.ok(grafanaExpressions().some((expr) => expr.includes(`increase(${MISSED_BEATS}[`)), 'the Grafana dashboard plots it');
+      await env.client.workflow.getHandle(workflowId).terminate('test over');
+      assert.equal(await worker.stop('SIGTERM'), 0);
+    } finally {
+      await env.client.workflow.getHandle(workflowId).terminate().catch(() => undefined);
+      await slow.close();
+    }
   });
 
   test('/readyz turns unready when Temporal goes away and ready when it returns; /healthz stays up', async () => {
