@@ -9,32 +9,14 @@ import { after, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DASHBOARD_CSP, DASHBOARD_PAGE } from '../src/dashboard/page';
 import { statusTexts, type DashboardLoop, type DashboardSnapshot } from '../src/dashboard/snapshot';
-import { cycleRecordSchema, parseLoopConfig, type CycleRecord, type LoopConfigInput } from '../src/shared/config';
+import { parseLoopConfig, type LoopConfigInput } from '../src/shared/config';
 import { emptyCounters, type LoopStatus } from '../src/shared/status';
 import { launchChromium } from './helpers/chromium';
+import { cycleRecord } from './helpers/fixtures';
 
 /** No network: the browser's requests to this origin are answered by the routes below. */
 const ORIGIN = 'http://dashboard.test';
 const WAIT_MS = 10_000;
-
-function cycle(iteration: number, extra: Record<string, unknown> = {}): CycleRecord {
-  const parsed = cycleRecordSchema.safeParse({
-    iteration,
-    outcome: 'succeeded',
-    mtf_run_id: `run-${iteration}`,
-    started_at: '2026-12-01T10:00:02.000Z',
-    finished_at: '2026-12-01T10:00:03.000Z',
-    cycle_seconds: 1,
-    mtf_execution_seconds: 0.8,
-    symbols_requested: 5,
-    symbols_successful: 5,
-    success_rate: 100,
-    message: null,
-    ...extra,
-  });
-  assert.ok(parsed.success, JSON.stringify(parsed));
-  return parsed.data;
-}
 
 /** A running loop's get_status answer after `iteration` succeeded cycles, with `extra` on top. */
 function loopStatus(workflowId: string, config: LoopConfigInput, extra: Partial<LoopStatus> = {}): LoopStatus {
@@ -52,7 +34,7 @@ function loopStatus(workflowId: string, config: LoopConfigInput, extra: Partial<
     pending_config: null,
     counters: { ...emptyCounters(), cycles: iteration, succeeded: iteration },
     success_rate: 100,
-    last_cycle: cycle(iteration),
+    last_cycle: cycleRecord({ iteration }),
     last_error: null,
     next_cycle_at: null,
     pause: null,
@@ -93,7 +75,7 @@ const LOOPS = {
   }),
   missed: loopStatus('cad-missed', { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 120 }, {
     counters: { ...emptyCounters(), cycles: 12, succeeded: 12, missed_beats: 5 },
-    last_cycle: cycle(12, { missed_beats: 2 }),
+    last_cycle: cycleRecord({ iteration: 12, missed_beats: 2 }),
     next_cycle_at: '2026-12-01T10:01:02.000Z',
   }),
   interval: loopStatus('cad-interval', { ping_interval: 30, max_execution_time: 20 }),

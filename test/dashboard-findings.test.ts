@@ -6,27 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findingsView } from '../src/dashboard/findings-view';
-import { cycleRecordSchema, type CycleRecord } from '../src/shared/config';
-
-/** A cycle record as an older release wrote it (no findings), with `extra` on top; the schema fills the defaults. */
-function record(extra: Record<string, unknown> = {}): CycleRecord {
-  const parsed = cycleRecordSchema.safeParse({
-    iteration: 7,
-    outcome: 'succeeded',
-    mtf_run_id: 'run-7',
-    started_at: '2026-12-01T10:00:00.000Z',
-    finished_at: '2026-12-01T10:00:01.000Z',
-    cycle_seconds: 1,
-    mtf_execution_seconds: 0.8,
-    symbols_requested: 5,
-    symbols_successful: 2,
-    success_rate: 40,
-    message: null,
-    ...extra,
-  });
-  assert.ok(parsed.success, JSON.stringify(parsed));
-  return parsed.data;
-}
+import { cycleRecord } from './helpers/fixtures';
 
 const noOrders = { total: 0, submitted: 0, pending: 0, protection_failed: 0, simulated: 0 };
 
@@ -35,12 +15,12 @@ test('no cycle yet: no findings', () => {
 });
 
 test('a record that says nothing (a failure, an older release): every finding unknown, nothing to show', () => {
-  const view = findingsView(record());
+  const view = findingsView(cycleRecord());
   assert.deepEqual(view, { iteration: 7, ready_share: null, contracts: null, signals: null, signals_unlisted: 0, orders: null, alert: null });
 });
 
 test('verdicts without a READY one: signals "none" ([]), the counts, the ready share', () => {
-  const view = findingsView(record({ ready_share: 0, contracts: { ready: 0, invalid: 4, error: 1, other: 0 }, orders: { count: noOrders, list: [], unlisted: 0 } }));
+  const view = findingsView(cycleRecord({ ready_share: 0, contracts: { ready: 0, invalid: 4, error: 1, other: 0 }, orders: { count: noOrders, list: [], unlisted: 0 } }));
   assert.deepEqual(view?.signals, []);
   assert.equal(view?.contracts, '0 READY · 4 INVALID · 1 ERROR');
   assert.equal(view?.ready_share, 0);
@@ -49,7 +29,7 @@ test('verdicts without a READY one: signals "none" ([]), the counts, the ready s
 
 test('signals as `BTCUSDT 5m LONG`, the unlisted ones counted; a seed-era signal without timeframe or side', () => {
   const view = findingsView(
-    record({
+    cycleRecord({
       signals: [
         { symbol: 'ADAUSDT', timeframe: '5m', side: 'LONG' },
         { symbol: 'BTCUSDT', timeframe: null, side: null },
@@ -63,7 +43,7 @@ test('signals as `BTCUSDT 5m LONG`, the unlisted ones counted; a seed-era signal
 
 test('a protection alert: the failed orders flagged, and only they named in the alert', () => {
   const view = findingsView(
-    record({
+    cycleRecord({
       ready_share: 100,
       contracts: { ready: 3, invalid: 0, error: 0, other: 0 },
       orders: {
