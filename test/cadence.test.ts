@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { beatsBetween, cadenceText, cadenceWarnings, nextBeat } from '../src/shared/cadence';
+import { beatsBetween, cadenceText, cadenceWarnings, lateStartLimitMs, nextBeat } from '../src/shared/cadence';
 import { parseLoopConfig, parseWorkflowInput, type LoopConfigInput } from '../src/shared/config';
 import { continueSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate } from '../src/shared/messages';
 import type { LoopStatus, LoopSummary } from '../src/shared/status';
@@ -60,6 +60,10 @@ describe('beats: n x period + offset from midnight UTC', () => {
     assert.equal(beatsBetween(config, at('2026-12-02T10:15:02.300Z'), at('2026-12-02T10:15:40Z')), 0, 'a cycle that ends before the next beat misses none');
     assert.equal(beatsBetween(config, at('2026-12-02T10:15:02.300Z'), at('2026-12-02T10:17:40Z')), 2, ':16:02 and :17:02 passed during a 2.5 min cycle');
     assert.equal(beatsBetween(config, at('2026-12-02T10:15:02Z'), at('2026-12-02T10:16:02Z')), 1, 'the end counts, the start does not');
+  });
+
+  test('a late wake still counts as on its beat up to half a period, at least 3 s (server timer latency), at most a minute', () => {
+    assert.deepEqual([5, 60, 300, 3600].map((every) => lateStartLimitMs(parseLoopConfig(aligned(every, 0)))), [3_000, 30_000, 60_000, 60_000]);
   });
 
   test('the clock in words, and the warning for a budget longer than the period', () => {

@@ -28,6 +28,7 @@ describe('replay of recorded histories', () => {
       histories.map((h) => h.name).sort(),
       [
         'accepted-run-polling',
+        'aligned-pause-resume',
         'auto-mode',
         'continue-as-new',
         'retries-then-success',

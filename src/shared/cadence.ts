@@ -42,11 +42,12 @@ export function beatsBetween(config: Beat, from: number, to: number): number {
 
 /**
  * How late a cycle may start after its beat and still count as started at it: half a period, at
- * most a minute. Later (a worker that was down when the timer fired), the run would read a candle
- * long since moving: the beat is counted missed and the loop waits for the next one.
+ * least 3 s (a server's timer fires a little late: the dev server's about half a second), at most
+ * a minute. Later (a worker that was down when the timer fired), the run would read a candle long
+ * since moving: the beat is counted missed and the loop waits for the next one.
  */
 export function lateStartLimitMs(config: Beat): number {
-  return Math.min(periodMs(config) / 2, 60_000);
+  return Math.min(Math.max(periodMs(config) / 2, 3_000), 60_000);
 }
 
 /** `1m`, `15m`, `4h`, `90s`: the period as traders write it. */

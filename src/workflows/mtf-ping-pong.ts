@@ -246,13 +246,22 @@ async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
     if (cut) scope.cancel();
     if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
     if (cut) return;
-    // The timer fired, but the worker may have run it late (it was down): a run far past its beat reads a moving candle.
-    const late = Date.now() - until;
-    if (!aligned || late <= lateStartLimitMs(config)) return;
-    const missed = beatsBetween(config, until - 1, Date.now());
-    loop.countMissedBeats(missed);
-    shown.beatsMissed(loop);
-    log.warn('woke too late for the beat; it is counted missed and the loop waits for the next one', { iteration: loop.iteration, late_seconds: late / 1000, missed_beats: missed });
+    if (!aligned) return;
+    // The timer fired, but the worker may have run it late (it was down): a run far past its beat
+    // reads a moving candle, so that beat is missed too; beats after it that passed meanwhile always are.
+    const now = Date.now();
+    const taken = now - until <= lateStartLimitMs(config);
+    const missed = beatsBetween(config, taken ? until : until - 1, now);
+    if (missed > 0) {
+      loop.countMissedBeats(missed);
+      shown.beatsMissed(loop);
+      log.warn(taken ? 'woke late: the beats since were missed' : 'woke too late for the beat; it is counted missed and the loop waits for the next one', {
+        iteration: loop.iteration,
+        late_seconds: (now - until) / 1000,
+        missed_beats: missed,
+      });
+    }
+    if (taken) return;
   }
 }
 

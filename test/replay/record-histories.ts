@@ -6,9 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
 import { continueLoop, loopStatus, startLoop, stopLoop } from '../../src/client/loops';
 import type { LoopConfigInput } from '../../src/shared/config';
+import { pauseUpdate, resumeUpdate } from '../../src/shared/messages';
 import { startSimulator, type SimulatorBehaviour } from '../../src/simulator/server';
 import { createMtfWorker } from '../../src/worker/worker';
 import { temporalCliPath } from '../../src/toolchain/binaries';
@@ -26,6 +28,17 @@ interface Scenario {
   cycles: number;
   /** Record the first run of the chain (it ends in continue-as-new) rather than the last. */
   firstRun?: boolean;
+  /** What an operator does once cycle N is recorded (after the continue of signal mode). */
+  afterCycle?: (client: Client, workflowId: string, cycle: number) => Promise<void>;
+}
+
+/** Pauses the loop after its first cycle and resumes it once it is held. */
+async function pauseAndResume(client: Client, workflowId: string, cycle: number): Promise<void> {
+  if (cycle !== 1) return;
+  const handle = client.workflow.getHandle(workflowId);
+  await handle.executeUpdate(pauseUpdate, { args: ['recorded pause'] });
+  await pollUntil(() => loopStatus(client, workflowId), (s) => s.phase === 'paused', 'paused', 100_000);
+  await handle.executeUpdate(resumeUpdate);
 }
 
 const SEED: Partial<SimulatorBehaviour> = { answer: 'seed' };
@@ -56,6 +69,8 @@ const SCENARIOS: Scenario[] = [
     config: { ping_interval: 0.2 },
     cycles: 3,
   },
+  // Cycles on 1 s beats, held by `pause` (no timer) and let go by `resume` after the first.
+  { name: 'aligned-pause-resume', behaviour: TODAY, config: { cadence: 'aligned', align_every: 1, align_offset: 0 }, cycles: 3, afterCycle: pauseAndResume },
 ];
 
 async function main(): Promise<void> {
@@ -80,6 +95,7 @@ async function main(): Promise<void> {
         for (let cycle = 1; cycle <= scenario.cycles; cycle++) {
           await pollUntil(() => loopStatus(env.client, workflowId), (s) => s.counters.cycles >= cycle, `cycle ${cycle}`, 100_000);
           if (scenario.config.continue_mode === 'signal' && cycle < scenario.cycles) await continueLoop(env.client, workflowId);
+          await scenario.afterCycle?.(env.client, workflowId, cycle);
         }
         await stopLoop(env.client, workflowId, 'recorded');
         return loop;
