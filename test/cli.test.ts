@@ -514,7 +514,9 @@ describe('mtf-ping-pong CLI', () => {
     // continue_signal while paused: ignored. A second pause is the barrier: its answer comes from a
     // workflow task that has seen the signal, sent before it.
     const requestsBefore = runRequestsOf(id).length;
-    expectCode(await cli('continue', id), 0, 'continue while paused');
+    const sent = await cli('continue', id);
+    expectCode(sent, 0, 'continue while paused');
+    assert.match(sent.stderr, new RegExp(`loop ${id} is paused: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`), 'the CLI says the signal is ignored');
     const again = await cli('pause', id, '--no-wait');
     expectCode(again, 0, 'pause again');
     assert.match(again.stdout, new RegExp(`^loop ${id} already paused since `));

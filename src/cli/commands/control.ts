@@ -1,7 +1,7 @@
 /** `stop`, `cancel`, `continue`: the signals (and the cancel) that steer a running loop. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { awaitLoopEnd, cancelLoop, continueLoop, requestStop } from '../../client/loops';
+import { awaitLoopEnd, cancelLoop, continueLoop, loopStatus, requestStop } from '../../client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { endLines } from '../format';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, printJson, say, warn } from '../output';
@@ -80,6 +80,9 @@ function registerContinue(program: Command): void {
       withClient(options, async (client) => {
         await continueLoop(client, id);
         say(`continue_signal sent to loop ${id}`);
+        // A paused loop drops the signal (only resume lets it go on): say so, or the operator waits for a cycle that never comes.
+        const pause = (await loopStatus(client, id).catch(() => null))?.pause;
+        if (pause) warn(`loop ${id} is ${pause.since ? 'paused' : 'pausing'}: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`);
       }),
     ),
   );
