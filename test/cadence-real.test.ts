@@ -11,7 +11,8 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { quietCycleCosts } from '../bench/history';
 import { loopStatus, startLoop } from '../src/client/loops';
-import type { LoopConfigInput } from '../src/shared/config';
+import { beatsBetween } from '../src/shared/cadence';
+import { parseLoopConfig, type LoopConfigInput } from '../src/shared/config';
 import { pauseUpdate, resumeUpdate } from '../src/shared/messages';
 import { LOOP_STATE } from '../src/shared/search-attributes';
 import type { LoopStatus } from '../src/shared/status';
@@ -40,10 +41,13 @@ function pastBeat(at: string | number | undefined, period: number, offset = 0): 
   return ((((typeof at === 'number' ? at : Date.parse(at)) - offset * 1000) % p) + p) % p;
 }
 
-/** A real timer fires within milliseconds; "about a second" leaves room for a loaded CI machine. */
+/**
+ * "About a second": the dev server's timer queue may fire a timer of a few seconds up to ~1 s late
+ * (a 1 min beat fires within tens of ms), and a CI machine is loaded.
+ */
 function assertOnBeat(iso: string | number | undefined, period: number, offset: number, what: string): void {
   const late = pastBeat(iso, period, offset);
-  assert.ok(late < 1000, `${what} (${iso}) starts within a second after its beat; it is ${late} ms past`);
+  assert.ok(late < 1500, `${what} (${iso}) starts about a second after its beat at most; it is ${late} ms past`);
 }
 
 function historyOf(workflowId: string) {
@@ -77,15 +81,19 @@ describe('aligned cadence on a real dev server', () => {
     quick(4_500);
     const config: LoopConfigInput = { cadence: 'aligned', align_every: 2, align_offset: 0, max_execution_time: 30, activity_timeout: 30 };
     await runRealLoop(env, sim, config, async (loop) => {
-      await loop.afterRequests(2);
+      const first = (await waitFor(loop.status, (x) => x.counters.cycles >= 1, 'cycle 1 recorded')).last_cycle;
       const s = await waitFor(loop.status, (x) => x.counters.cycles >= 2, 'cycle 2 recorded');
       const second = s.last_cycle;
-      assert.equal(second?.iteration, 2);
-      assertOnBeat(second?.started_at, 2, 0, 'cycle 2');
-      assert.equal(second?.missed_beats, 2, 'a 4.5 s run lets the 2 beats after its own pass');
-      assert.equal(s.counters.missed_beats, 4, "and cycle 2 let 2 more pass, counted at once for the next cycle's record");
-      const gaps = loop.requests().slice(0, 2).map((r) => r.received_at);
-      assert.ok((gaps[1] ?? 0) - (gaps[0] ?? 0) >= 5_000, 'no late run was squeezed in for the missed beats');
+      assert.ok(first && second?.iteration === 2);
+      // The server's timers fire a little late, so how many beats a 4.5 s run spans is 2 or 3:
+      // the count must be exactly the beats between the record's own start and end.
+      const during = (c: { started_at: string; finished_at: string }) => beatsBetween(parseLoopConfig(config), Date.parse(c.started_at), Date.parse(c.finished_at));
+      assert.ok(during(first) >= 2, 'a 4.5 s run on a 2 s beat lets at least 2 beats pass');
+      assert.equal(second.missed_beats, during(first), "cycle 2's record counts the beats cycle 1 let pass");
+      assert.equal(s.counters.missed_beats, during(first) + during(second), 'and cycle 2 let more pass, counted at once');
+      assertOnBeat(second.started_at, 2, 0, 'cycle 2');
+      const [one, two] = loop.requests().map((r) => r.received_at);
+      assert.ok((two ?? 0) - (one ?? 0) >= 4_500, 'no late run was squeezed in for the missed beats');
     });
     quick();
   });
