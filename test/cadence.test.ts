@@ -15,7 +15,7 @@ import { parseLoopConfig, parseWorkflowInput, type LoopConfigInput } from '../sr
 import { continueSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate } from '../src/shared/messages';
 import type { LoopStatus, LoopSummary } from '../src/shared/status';
 import { LoopState } from '../src/workflows/loop-state';
-import { deferred, scriptedActivities, succeed, withLoop } from './helpers/loop-harness';
+import { heldActivities, scriptedActivities, succeed, withLoop } from './helpers/loop-harness';
 import { createTimeSkippingEnv } from './helpers/temporal';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -210,26 +210,18 @@ describe('pause and resume in skipped time', () => {
   });
 
   test('mid-cycle in aligned cadence: the cycle is recorded first; resume waits for the next beat', async () => {
-    const release = deferred();
-    const started = deferred();
-    const { activities } = scriptedActivities(async (call, i) => {
-      if (i === 0) {
-        started.resolve();
-        await release.promise;
-      }
-      return succeed(call, i);
-    });
+    const { activities, started, release } = heldActivities();
     await withLoop(env, activities, aligned(60), async ({ handle, status, waitForStatus }) => {
       // Started by a continue_signal, not by skipping to the beat: the test server would wait in
       // real time for the rest of a skip once the held call runs.
       await waitForStatus((s) => s.phase === 'pausing', 'the wait for the first beat');
       await handle.signal(continueSignal);
-      await started.promise;
+      await started;
       assert.equal(await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'new release' }] }), 'pauses after iteration 1');
       const asked = await status();
       assert.equal(asked.phase, 'calling_mtf');
       assert.deepEqual([asked.pause?.reason, asked.pause?.since], ['new release', null]);
-      release.resolve();
+      release();
       const paused = await waitForStatus((s) => s.phase === 'paused', 'paused once cycle 1 is recorded');
       assert.equal(paused.counters.succeeded, 1);
       assert.ok(paused.pause?.since);
@@ -284,23 +276,17 @@ describe('pause and resume in skipped time', () => {
   });
 
   test('refused without a trace: resume of a running loop, a malformed pause, a pause of a stopping loop', async () => {
-    const release = deferred();
-    const started = deferred();
-    const { activities } = scriptedActivities(async (call, i) => {
-      started.resolve();
-      await release.promise;
-      return succeed(call, i);
-    });
+    const { activities, started, release } = heldActivities({ onlyFirst: false });
     await withLoop(env, activities, {}, async ({ handle }) => {
       const refused = async (run: () => Promise<unknown>, message: RegExp) =>
         assert.rejects(run, (err: unknown) => err instanceof WorkflowUpdateFailedError && message.test(err.cause?.message ?? ''));
       await refused(() => handle.executeUpdate(resumeUpdate), /^the loop is not paused$/);
       await refused(() => handle.executeUpdate(pauseUpdate, { args: [{ reason: 5 } as never] }), /pause takes nothing, a reason string, or \{ "reason": "…" \}/);
-      await started.promise;
+      await started;
       await handle.signal(stopSignal);
       await refused(() => handle.executeUpdate(pauseUpdate, { args: [undefined] }), /the loop is stopping/);
       assert.equal(updatesAccepted(await eventsOf(handle)).length, 0, 'a refused update leaves no event');
-      release.resolve();
+      release();
       await handle.result();
     });
   });

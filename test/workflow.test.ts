@@ -14,7 +14,7 @@ import { continueSignal, mtfCompletedSignal, stopSignal } from '../src/shared/me
 import type { LoopSummary } from '../src/shared/status';
 import { SEED_REQUEST_BODY } from './helpers/fixtures';
 import { createTimeSkippingEnv } from './helpers/temporal';
-import { deferred, report, scriptedActivities, succeed, untilCancelled, withLoop } from './helpers/loop-harness';
+import { deferred, heldActivities, report, scriptedActivities, succeed, untilCancelled, withLoop } from './helpers/loop-harness';
 
 // A fresh test server per test: a test that cancels a running activity can leave the server's
 // time-skipping lock held, and the next test would then wait in real time.
@@ -215,19 +215,11 @@ describe('MtfPingPongWorkflow in skipped time', () => {
   });
 
   test('a continue_signal sent during a cycle is not lost', async () => {
-    const release = deferred();
-    const started = deferred();
-    const { activities } = scriptedActivities(async (call, i) => {
-      if (i === 0) {
-        started.resolve();
-        await release.promise;
-      }
-      return succeed(call, i);
-    });
+    const { activities, started, release } = heldActivities();
     await withLoop(env, activities, { continue_mode: 'signal' }, async ({ handle, status }) => {
-      await started.promise;
+      await started;
       await handle.signal(continueSignal);
-      release.resolve();
+      release();
       await env.sleep(31_000);
       const s = await status();
       assert.equal(s.current_iteration, 2, 'the early continue opened the gate');

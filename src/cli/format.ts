@@ -92,15 +92,21 @@ export function pausedText(s: LoopStatus, word = 'paused'): string {
   return `${word} since ${s.pause?.since ?? '-'}${reason}`;
 }
 
-/** The loop's clock, and what status warns about it; aligned, ping_interval is there but unused. */
+/**
+ * An aligned loop's clock (the config line says an interval loop's), with what status warns about
+ * it and its missed beats; ping_interval is in its config but unused. Missed beats are shown too
+ * after a switch back to the interval cadence.
+ */
 function cadenceRows(s: LoopStatus): string[] {
   const aligned = s.config.cadence === 'aligned';
-  const rows = [row('cadence', `${cadenceText(s.config)}${aligned ? ' (ping_interval ignored in aligned cadence)' : ''}`)];
-  rows.push(...cadenceWarnings(s.config).map((warning) => row('warning', warning)));
   const missed = s.counters.missed_beats;
+  if (!aligned && missed === 0) return [];
   const lastMissed = s.last_cycle?.missed_beats ?? 0;
-  if (aligned || missed > 0) rows.push(row('missed beats', `${missed}${lastMissed > 0 ? ` (${lastMissed} before iteration ${s.last_cycle?.iteration})` : ''}`));
-  return rows;
+  return [
+    ...(aligned ? [row('cadence', `${cadenceText(s.config)} (ping_interval ignored in aligned cadence)`)] : []),
+    ...cadenceWarnings(s.config).map((warning) => row('warning', warning)),
+    row('missed beats', `${missed}${lastMissed > 0 ? ` (${lastMissed} before iteration ${s.last_cycle?.iteration})` : ''}`),
+  ];
 }
 
 /** The header's state: the phase, or the pause in force, which an operator must not miss. */

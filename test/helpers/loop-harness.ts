@@ -114,6 +114,23 @@ export async function pollUntil<S>(read: () => Promise<S>, check: (s: S) => bool
   throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
 }
 
+/**
+ * Scripted activities whose calls succeed, the first (or every one, `onlyFirst: false`) held open
+ * until the test calls `release()`; `started` resolves once a held call runs.
+ */
+export function heldActivities({ onlyFirst = true } = {}) {
+  const release = deferred();
+  const started = deferred();
+  const scripted = scriptedActivities(async (call, i) => {
+    if (!onlyFirst || i === 0) {
+      started.resolve();
+      await release.promise;
+    }
+    return succeed(call, i);
+  });
+  return { ...scripted, started: started.promise, release: () => release.resolve() };
+}
+
 /** A promise the test resolves by hand: lets a scripted activity hold a cycle open. */
 export function deferred<T = void>() {
   let resolve!: (value: T) => void;
