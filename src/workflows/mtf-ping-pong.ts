@@ -245,8 +245,7 @@ async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
     const cut = loop.wakePending || (await Promise.race([timerEnded, loop.nextWake()]));
     if (cut) scope.cancel();
     if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
-    if (cut) return;
-    if (!aligned) return;
+    if (cut || !aligned) return;
     // The timer fired, but the worker may have run it late (it was down): a run far past its beat
     // reads a moving candle, so that beat is missed too; beats after it that passed meanwhile always are.
     const now = Date.now();
