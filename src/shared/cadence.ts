@@ -76,6 +76,14 @@ export function cadenceText(config: Pick<LoopConfig, 'cadence' | 'ping_interval'
   return `every ${config.ping_interval} s`;
 }
 
+/**
+ * The longest a healthy loop goes between two finished cycles, seconds: its wait (the pause, or a
+ * period to the next beat) plus a whole cycle budget. Three of them without a cycle: stalled.
+ */
+export function expectedPeriodSeconds(config: Pick<LoopConfig, 'cadence' | 'ping_interval' | 'align_every' | 'max_execution_time'>): number {
+  return (config.cadence === 'aligned' ? config.align_every : config.ping_interval) + config.max_execution_time;
+}
+
 /** What `status` warns about a loop's clock, or nothing. */
 export function cadenceWarnings(config: Pick<LoopConfig, 'cadence' | 'align_every' | 'max_execution_time'>): string[] {
   if (config.cadence !== 'aligned' || config.max_execution_time <= config.align_every) return [];

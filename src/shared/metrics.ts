@@ -41,6 +41,23 @@ export const METRICS = {
   protectionAlerts: 'mtf_protection_alerts',
   /** Counter: beats of an aligned loop that passed without a cycle starting at them (a long cycle, a worker down). */
   missedBeats: 'mtf_missed_beats',
+  // What the alert rules (deploy/prometheus/alerts.yml) read beside the gauges above.
+  /** Gauge {workflow_id, state}: 1 for the loop's state (running, failing, paused, stopped: MtfLoopState's, one threshold), 0 for the others. */
+  loopState: 'mtf_loop_state',
+  /**
+   * Gauge {workflow_id}: workflow time, seconds, of the loop's last phase change on this worker. A
+   * worker that lost the loop keeps exporting its last values: the rules read, per loop, only the
+   * worker whose mark is the newest.
+   */
+  loopUpdated: 'mtf_loop_updated_timestamp_seconds',
+  /** Gauge {workflow_id}: when the last cycle finished (the loop's start before its first), seconds since the epoch. */
+  loopLastCycle: 'mtf_loop_last_cycle_timestamp_seconds',
+  /** Gauge {workflow_id}: the longest a healthy loop goes between two finished cycles: its wait plus its cycle budget, seconds. */
+  loopExpectedPeriod: 'mtf_loop_expected_period_seconds',
+  /** Gauge {workflow_id, status}: the last cycle's orders by the app's count (submitted, pending, protection_failed, simulated). */
+  loopLastOrders: 'mtf_loop_last_cycle_orders',
+  /** Gauge {workflow_id}: the last cycles in a row that the app skipped (kill switch, rejected). */
+  loopSkippedInARow: 'mtf_loop_skipped_in_a_row',
   /** Gauge {workflow_id}: 1 when the loop runs live (dry_run false), 0 in dry-run. */
   loopLive: 'mtf_loop_live',
 } as const;

@@ -12,16 +12,18 @@
  */
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricTags, SearchAttributeUpdatePair } from '@temporalio/common';
-import type { CycleRecord } from '../shared/config';
+import { expectedPeriodSeconds } from '../shared/cadence';
+import type { CycleRecord, CyclePoint } from '../shared/config';
 import type { RunFindings } from '../shared/findings';
 import { METRICS } from '../shared/metrics';
 import type { UiDetails } from '../shared/mtf';
-import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, loopStateOf, loopSummaryText } from '../shared/search-attributes';
+import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummaryText } from '../shared/search-attributes';
 import type { Phase } from '../shared/status';
 import { currentDetailsText } from './details';
 import type { LoopState } from './loop-state';
 
 const COUNTED_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
+const ORDER_STATUSES = ['submitted', 'pending', 'protection_failed', 'simulated'] as const;
 const PHASES: readonly Phase[] = ['starting', 'calling_mtf', 'awaiting_completion', 'awaiting_continue', 'pausing', 'paused', 'continuing_as_new', 'stopped', 'cancelled'];
 
 export class LoopVisibility {
@@ -31,7 +33,10 @@ export class LoopVisibility {
   private shownDetails = '';
   /** What the current details may show of the last cycle: until a report says, counts only. */
   private detailsMode: UiDetails = 'counts';
-  private readonly gauges: Record<'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'readyShare' | 'live' | 'protectionAlert', ChangedGauge>;
+  private readonly gauges: Record<
+    'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'readyShare' | 'live' | 'protectionAlert' | 'state' | 'updated' | 'lastCycle' | 'expectedPeriod' | 'skippedInARow' | 'lastOrders',
+    ChangedGauge
+  >;
   private readonly cyclesFinished: MetricCounter;
   private readonly cycleDuration: MetricHistogram;
   private readonly runDuration: MetricHistogram;
@@ -67,6 +72,12 @@ export class LoopVisibility {
       readyShare: gauge(METRICS.loopReadyShare, 'float', '', 'share of requested contracts found READY, 0..1'),
       live: gauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)'),
       protectionAlert: gauge(METRICS.loopProtectionAlert, 'int', '', '1 while the last cycle reported a position without its stop-loss'),
+      state: gauge(METRICS.loopState, 'int', '', "1 for the loop's state (running, failing, paused, stopped)"),
+      updated: gauge(METRICS.loopUpdated, 'float', 's', "workflow time of the loop's last phase change on this worker"),
+      lastCycle: gauge(METRICS.loopLastCycle, 'float', 's', "when the loop's last cycle finished (its start before the first)"),
+      expectedPeriod: gauge(METRICS.loopExpectedPeriod, 'float', 's', 'the longest a healthy loop goes between two finished cycles'),
+      lastOrders: gauge(METRICS.loopLastOrders, 'int', 'orders', "the last cycle's orders, by the app's count"),
+      skippedInARow: gauge(METRICS.loopSkippedInARow, 'int', 'cycles', 'the last cycles in a row the app skipped (kill switch, rejected)'),
     };
   }
 
@@ -78,7 +89,27 @@ export class LoopVisibility {
     for (const phase of PHASES) this.gauges.phase.set(phase === loop.phase ? 1 : 0, { phase });
     this.shownPhase = loop.phase;
     this.gauges.iteration.set(loop.iteration);
+    // The rules' freshness mark, and what the stalled rule reads, from the first phase a worker shows on.
+    this.gauges.updated.set(Date.now() / 1000);
+    this.gauges.lastCycle.set(Date.parse(loop.lastCycle?.finished_at ?? loop.startedAt) / 1000);
+    this.gauges.expectedPeriod.set(expectedPeriodSeconds(loop.config));
+    this.state(loop);
+    // What the last cycle found stays true on a worker that takes the loop over: an open position without its stop-loss must not fall silent.
+    if (loop.lastCycle) this.lastFound(loop.lastCycle);
     if (loop.phase === 'calling_mtf') this.configInForce(loop);
+  }
+
+  /** The per-loop gauges of the last cycle's findings. */
+  private lastFound(cycle: CycleRecord): void {
+    this.gauges.protectionAlert.set(cycle.protection_alert ? 1 : 0);
+    for (const status of ORDER_STATUSES) this.gauges.lastOrders.set(cycle.orders?.count[status] ?? 0, { status });
+  }
+
+  /** MtfLoopState's value as a gauge too, whether or not the loop has search attributes: the failing rule reads it. */
+  private state(loop: LoopState): void {
+    const stopped = loop.phase === 'stopped' || loop.phase === 'cancelled';
+    const now = loopStateOf(stopped, loop.counters.consecutive_failures, loop.phase === 'paused');
+    for (const state of LOOP_STATES) this.gauges.state.set(state === now ? 1 : 0, { state });
   }
 
   /** Step 3's announcement: counters and histograms, the per-loop gauges, the findings, the last outcome. */
@@ -88,7 +119,11 @@ export class LoopVisibility {
     this.cycleDuration.record(record.cycle_seconds, tags);
     if (record.mtf_execution_seconds !== null) this.runDuration.record(record.mtf_execution_seconds);
     this.counters(loop);
+    this.gauges.lastCycle.set(Date.parse(record.finished_at) / 1000);
+    this.gauges.skippedInARow.set(skippedInARow(loop.recentCycles));
+    this.state(loop);
     this.findings(record);
+    this.lastFound(record);
     // A failure that read no answer cannot say: the last answer's word holds.
     if (detailsMode) this.detailsMode = detailsMode;
     this.details(loop);
@@ -106,11 +141,10 @@ export class LoopVisibility {
     for (const { n, ...tags } of perSignal.values()) this.signals.add(n, tags);
     if (found.signals_unlisted > 0) this.signals.add(found.signals_unlisted, { timeframe: 'unlisted', side: 'unlisted' });
     const count = found.orders?.count;
-    for (const status of ['submitted', 'pending', 'protection_failed', 'simulated'] as const) {
+    for (const status of ORDER_STATUSES) {
       if (count && count[status] > 0) this.orders.add(count[status], { status });
     }
     if (found.protection_alert) this.protectionAlerts.add(1);
-    this.gauges.protectionAlert.set(found.protection_alert ? 1 : 0);
   }
 
   /** Beats the loop counted missed: the counter gets what it has not been told (replay-safe, as the SDK drops metrics while replaying). */
@@ -172,6 +206,13 @@ export class LoopVisibility {
     upsertSearchAttributes(pairs);
     this.shown = { ...this.shown, ...next };
   }
+}
+
+/** The trailing run of skipped cycles in the recent-cycles window (at most its 120 points). */
+function skippedInARow(points: readonly CyclePoint[]): number {
+  let n = 0;
+  for (let i = points.length - 1; i >= 0 && points[i]?.outcome === 'skipped'; i--) n++;
+  return n;
 }
 
 /**
