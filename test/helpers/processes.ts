@@ -35,7 +35,12 @@ export interface Followed {
 
 /** Starts `node script` with `env` on top of this process's environment, and follows its output. */
 export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv): Followed {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnFollowed(process.execPath, [script, ...args], env);
+}
+
+/** Starts `command` (any program: Prometheus, Alertmanager) with `env` on top of this process's environment, and follows its output. */
+export function spawnFollowed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Followed {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
