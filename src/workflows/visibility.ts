@@ -83,33 +83,38 @@ export class LoopVisibility {
 
   /** A new phase: the phase gauge moves; at a cycle's start the config may have changed too. */
   phase(loop: LoopState): void {
+    const first = this.shownPhase === null;
     if (this.shownPhase === loop.phase) return;
     // Every phase, 1 for this one: only the changed ones leave the sandbox, and the first time in a
     // run (or on a new worker) all of them, as the run or the worker before may have left another at 1.
     for (const phase of PHASES) this.gauges.phase.set(phase === loop.phase ? 1 : 0, { phase });
     this.shownPhase = loop.phase;
     this.gauges.iteration.set(loop.iteration);
-    // The rules' freshness mark, and what the stalled rule reads, from the first phase a worker shows on.
-    this.gauges.updated.set(Date.now() / 1000);
-    this.gauges.lastCycle.set(Date.parse(loop.lastCycle?.finished_at ?? loop.startedAt) / 1000);
-    this.gauges.expectedPeriod.set(expectedPeriodSeconds(loop.config));
-    this.state(loop);
-    // What the last cycle found stays true on a worker that takes the loop over: an open position without its stop-loss must not fall silent.
-    if (loop.lastCycle) this.lastFound(loop.lastCycle);
+    // A worker that takes the loop over says so at once, with what the last cycle found: an open
+    // position without its stop-loss must not fall silent until the next cycle ends.
+    if (first || loop.phase === 'paused' || loop.phase === 'stopped' || loop.phase === 'cancelled') this.forRules(loop);
     if (loop.phase === 'calling_mtf') this.configInForce(loop);
   }
 
-  /** The per-loop gauges of the last cycle's findings. */
-  private lastFound(cycle: CycleRecord): void {
+  /**
+   * What the alert rules read, and the freshness mark that says this worker runs the loop now (a
+   * worker that lost it keeps exporting its last values). Set when a run starts on a worker, when
+   * a cycle ends and when the loop pauses, resumes or stops: a quiet cycle adds two calls out of
+   * the sandbox (the mark and the last cycle's time), not one per phase.
+   */
+  private forRules(loop: LoopState): void {
+    this.gauges.updated.set(Date.now() / 1000);
+    this.gauges.lastCycle.set(Date.parse(loop.lastCycle?.finished_at ?? loop.startedAt) / 1000);
+    this.gauges.expectedPeriod.set(expectedPeriodSeconds(loop.config));
+    this.gauges.skippedInARow.set(skippedInARow(loop.recentCycles));
+    const stopped = loop.phase === 'stopped' || loop.phase === 'cancelled';
+    // MtfLoopState's value, whether or not the loop has search attributes: the failing rule reads it (one threshold).
+    const now = loopStateOf(stopped, loop.counters.consecutive_failures, loop.phase === 'paused' && loop.pause !== null);
+    for (const state of LOOP_STATES) this.gauges.state.set(state === now ? 1 : 0, { state });
+    const cycle = loop.lastCycle;
+    if (!cycle) return;
     this.gauges.protectionAlert.set(cycle.protection_alert ? 1 : 0);
     for (const status of ORDER_STATUSES) this.gauges.lastOrders.set(cycle.orders?.count[status] ?? 0, { status });
-  }
-
-  /** MtfLoopState's value as a gauge too, whether or not the loop has search attributes: the failing rule reads it. */
-  private state(loop: LoopState): void {
-    const stopped = loop.phase === 'stopped' || loop.phase === 'cancelled';
-    const now = loopStateOf(stopped, loop.counters.consecutive_failures, loop.phase === 'paused');
-    for (const state of LOOP_STATES) this.gauges.state.set(state === now ? 1 : 0, { state });
   }
 
   /** Step 3's announcement: counters and histograms, the per-loop gauges, the findings, the last outcome. */
@@ -119,11 +124,8 @@ export class LoopVisibility {
     this.cycleDuration.record(record.cycle_seconds, tags);
     if (record.mtf_execution_seconds !== null) this.runDuration.record(record.mtf_execution_seconds);
     this.counters(loop);
-    this.gauges.lastCycle.set(Date.parse(record.finished_at) / 1000);
-    this.gauges.skippedInARow.set(skippedInARow(loop.recentCycles));
-    this.state(loop);
+    this.forRules(loop);
     this.findings(record);
-    this.lastFound(record);
     // A failure that read no answer cannot say: the last answer's word holds.
     if (detailsMode) this.detailsMode = detailsMode;
     this.details(loop);
@@ -162,6 +164,7 @@ export class LoopVisibility {
   }
 
   resumed(loop: LoopState): void {
+    this.forRules(loop);
     this.details(loop);
     this.upsert({ state: loopStateOf(false, loop.counters.consecutive_failures) });
   }
@@ -174,6 +177,7 @@ export class LoopVisibility {
   private configInForce(loop: LoopState): void {
     const { config } = loop;
     this.gauges.live.set(config.dry_run ? 0 : 1);
+    this.gauges.expectedPeriod.set(expectedPeriodSeconds(config));
     this.counters(loop);
     this.details(loop);
     this.upsert({ dryRun: config.dry_run });
