@@ -45,9 +45,9 @@ export const METRICS = {
   /** Gauge {workflow_id, state}: 1 for the loop's state (running, failing, paused, stopped: MtfLoopState's, one threshold), 0 for the others. */
   loopState: 'mtf_loop_state',
   /**
-   * Gauge {workflow_id}: workflow time, seconds, of the loop's last phase change on this worker. A
-   * worker that lost the loop keeps exporting its last values: the rules read, per loop, only the
-   * worker whose mark is the newest.
+   * Gauge {workflow_id}: workflow time, seconds, when this worker last spoke for the loop (its first
+   * phase on the worker, each cycle's end, a pause, resume or stop). A worker that lost the loop
+   * keeps exporting its last values: the rules read, per loop, only the worker whose mark is the newest.
    */
   loopUpdated: 'mtf_loop_updated_timestamp_seconds',
   /** Gauge {workflow_id}: when the last cycle finished (the loop's start before its first), seconds since the epoch. */

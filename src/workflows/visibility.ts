@@ -73,7 +73,7 @@ export class LoopVisibility {
       live: gauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)'),
       protectionAlert: gauge(METRICS.loopProtectionAlert, 'int', '', '1 while the last cycle reported a position without its stop-loss'),
       state: gauge(METRICS.loopState, 'int', '', "1 for the loop's state (running, failing, paused, stopped)"),
-      updated: gauge(METRICS.loopUpdated, 'float', 's', "workflow time of the loop's last phase change on this worker"),
+      updated: gauge(METRICS.loopUpdated, 'float', 's', "workflow time when this worker last spoke for the loop (run start here, cycle end, pause, resume, stop)"),
       lastCycle: gauge(METRICS.loopLastCycle, 'float', 's', "when the loop's last cycle finished (its start before the first)"),
       expectedPeriod: gauge(METRICS.loopExpectedPeriod, 'float', 's', 'the longest a healthy loop goes between two finished cycles'),
       lastOrders: gauge(METRICS.loopLastOrders, 'int', 'orders', "the last cycle's orders, by the app's count"),
