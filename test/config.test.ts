@@ -47,6 +47,7 @@ const SEED_DEFAULTS: LoopConfig = {
   confirm_all_symbols: false,
   request_extra: {},
   mtf_idempotent: false,
+  notify: true,
 };
 
 /** Exactly what the original Python client (start_workflow.py) sends to start a loop. */
@@ -120,6 +121,7 @@ function freshState(overrides: Partial<CarriedStateInput> = {}): CarriedStateInp
     recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5, ready: null, orders: null, protection_alert: false }],
     pause: null,
     missed_beats_unrecorded: 0,
+    notifications: { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] },
     ...overrides,
   };
 }
@@ -198,6 +200,7 @@ void describe('accepted values', () => {
       confirm_all_symbols: true,
       request_extra: { mtf_profile: 'scalper', exchange: 'bitmart', sync_tables: false, limits: [1, 2], nested: { a: null } },
       mtf_idempotent: true,
+      notify: false,
     };
     assert.deepEqual(parseLoopConfig(input), input);
   });
@@ -528,6 +531,13 @@ void describe('parseWorkflowInput', () => {
     assert.deepEqual([carried?.pause, carried?.missed_beats_unrecorded, carried?.counters.missed_beats], [null, 0, 0]);
   });
 
+  void test('a carried_state from before notifications reads as none sent and none waiting', () => {
+    const { notifications, ...older } = freshState();
+    assert.ok(notifications);
+    const carried = parseWorkflowInput({ carried_state: older }).carried_state;
+    assert.deepEqual(carried?.notifications, { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] });
+  });
+
   void test('a pause asked for, or in force, is carried as it is', () => {
     const paused = { reason: 'exchange maintenance', requested_at: '2024-01-01T00:00:00.000Z', since: '2024-01-01T00:00:05.000Z' };
     assert.deepEqual(parseWorkflowInput({ carried_state: freshState({ pause: paused }) }).carried_state?.pause, paused);
@@ -631,9 +641,9 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, ...older } = config;
-    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset], [false, {}, 'interval', 60, 2]);
-    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra and the cadence keys came later: at their defaults, they are left out');
+    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, notify, ...older } = config;
+    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset, notify], [false, {}, 'interval', 60, 2, true]);
+    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys and notify came later: at their defaults, they are left out');
     const allLive = parseLoopConfig({
       symbols: [],
       dry_run: false,
@@ -643,6 +653,7 @@ void describe('wireConfig: what a client sends at start', () => {
       cadence: 'aligned',
       align_every: 300,
       align_offset: 3,
+      notify: false,
     });
     assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');
   });

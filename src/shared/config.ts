@@ -7,6 +7,7 @@
  * Imported by workflow code: no Node built-ins, no `URL`, nothing that reads the environment.
  */
 import { ALIGN_EVERY_RULE, CADENCES, SECONDS_PER_DAY } from './cadence';
+import { noNotifications, notificationsStateSchema } from './notifications';
 import { findingsShape, orderCountsSchema } from './findings';
 import * as s from './schema';
 
@@ -161,6 +162,11 @@ const configShape = {
   request_extra: s.jsonObject('must be a JSON object of request fields, like {"mtf_profile": "scalper"}', checkRequestExtra).default({}),
   /** The app deduplicates on Idempotency-Key, so a live POST may be retried. */
   mtf_idempotent: flag().default(false),
+  /**
+   * Tell a human on transitions (started, failing, recovered, protection alert, …) through the
+   * worker's MTF_NOTIFY_URL (src/workflows/notifier.ts); false: this loop sends none.
+   */
+  notify: flag().default(true),
 };
 
 /** Rules across keys, shared by every schema that carries a config. */
@@ -325,6 +331,8 @@ export const carriedStateSchema = s.object({
   pause: pauseSchema.nullable().default(null),
   /** Beats missed since the last cycle started, for the next cycle's record. */
   missed_beats_unrecorded: count.default(0),
+  /** What the loop's notifications did, and those still to send (absent before notifications). */
+  notifications: notificationsStateSchema.default(noNotifications()),
 }, keep);
 export type CarriedState = s.Output<typeof carriedStateSchema>;
 /** Carried state as a run may receive it: written by this release or an older one (keys added since are optional). */

@@ -1,5 +1,6 @@
 /** The shapes that `get_status` answers and a finished loop returns, shared by workflow, client and CLI. */
 import type { Counters, CyclePoint, CycleRecord, LoopConfig, Pause } from './config';
+import type { NotificationsStatus } from './notifications';
 
 export type Phase =
   | 'starting'
@@ -56,6 +57,8 @@ export interface LoopStatus {
   started_at: string;
   /** The last finished cycles, oldest first (at most 120), across continue-as-new: what the dashboard plots. */
   recent_cycles: CyclePoint[];
+  /** What the loop's notifications did (MTF_NOTIFY_URL). Absent in answers of workers older than notifications. */
+  notifications?: NotificationsStatus;
 }
 
 /** What the workflow returns when it ends on `stop_signal`. */

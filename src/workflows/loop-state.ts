@@ -8,6 +8,7 @@ import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outco
 import { signalCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
 import type { UiDetails } from '../shared/mtf';
+import { noNotifications, notificationsStatus, type NotificationsState } from '../shared/notifications';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
 /** What steps 1 and 2 found out about one cycle. */
@@ -64,6 +65,8 @@ export class LoopState {
   recentCycles: CyclePoint[];
   /** The `pause` asked for or in force; null while the loop runs. */
   pause: Pause | null;
+  /** What the loop's notifications did, and those waiting to be sent (src/workflows/notifier.ts). */
+  notifications: NotificationsState;
   /** Beats missed since the last cycle started: the next cycle's record says how many. */
   private missedBeatsUnrecorded: number;
   private cycleStartedAt = 0;
@@ -89,6 +92,11 @@ export class LoopState {
     this.recentCycles = carried?.recent_cycles ?? [];
     this.pause = carried?.pause ?? null;
     this.missedBeatsUnrecorded = carried?.missed_beats_unrecorded ?? 0;
+    this.notifications = carried?.notifications ?? noNotifications();
+  }
+
+  get workflowId(): string {
+    return this.ids.workflowId;
   }
 
   /** True from a cycle's start until it is recorded. */
@@ -197,9 +205,14 @@ export class LoopState {
     this.pause = null;
     this.wake();
     if (pending) return `resumed: the pause asked for after iteration ${this.iteration} is withdrawn`;
-    if (this.config.continue_mode === 'signal') return `resumed: the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
-    if (this.config.cadence === 'aligned') return `resumed: the next cycle starts at the next beat, ${new Date(nextBeat(this.config, now)).toISOString()}`;
-    return 'resumed: the next cycle starts now';
+    return `resumed: ${this.nextCycleAfterResume(now)}`;
+  }
+
+  /** When a resumed loop starts its next cycle, in words. */
+  nextCycleAfterResume(now: number): string {
+    if (this.config.continue_mode === 'signal') return `the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
+    if (this.config.cadence === 'aligned') return `the next cycle starts at the next beat, ${new Date(nextBeat(this.config, now)).toISOString()}`;
+    return 'the next cycle starts now';
   }
 
   requestStop(request: StopRequest | undefined): boolean {
@@ -263,6 +276,7 @@ export class LoopState {
       recent_cycles: this.recentCycles,
       pause: this.pause,
       missed_beats_unrecorded: this.missedBeatsUnrecorded,
+      notifications: this.notifications,
     };
   }
 
@@ -295,6 +309,7 @@ export class LoopState {
       started_at: this.startedAt,
       recent_cycles: this.recentCycles,
       pause: this.pause,
+      notifications: notificationsStatus(this.notifications),
     };
   }
 

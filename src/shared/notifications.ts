@@ -1,0 +1,239 @@
+/**
+ * The messages a loop sends a human when something changes (MTF_NOTIFY_URL on the worker): which
+ * moments count, what each one says, and the two wire formats. The workflow decides the moment
+ * and writes the text (src/workflows/notifier.ts); the worker's `notify` activity only posts it
+ * (src/activities/notify.ts), so the endpoint, a secret, never reaches history. Imported by
+ * workflow code: plain TypeScript.
+ */
+import type { CycleRecord, LoopConfig, Outcome } from './config';
+import {
+  alertOrders,
+  orderCountsText,
+  orderText,
+  ordersSchema,
+  protectionAlertText,
+  signalSchema,
+  signalsText,
+  type Orders,
+  type RunFindings,
+} from './findings';
+import { cadenceText } from './cadence';
+import * as s from './schema';
+import { FAILING_AFTER } from './search-attributes';
+
+/** The moments a human hears of, loudest first: a cycle that brings several sends them in this order. */
+export const NOTIFY_EVENTS = ['protection_alert', 'failing', 'recovered', 'skipped', 'live_orders', 'started', 'paused', 'resumed', 'stopped'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** `critical`: a position may be open without its stop-loss; `warning`: the loop needs a look; `info`: it changed. */
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const SEVERITY: Record<NotifyEvent, Severity> = {
+  protection_alert: 'critical',
+  failing: 'warning',
+  skipped: 'warning',
+  live_orders: 'info',
+  recovered: 'info',
+  started: 'info',
+  paused: 'info',
+  resumed: 'info',
+  stopped: 'info',
+};
+
+const text = () => s.string('must be a string');
+const keep = { unknownKeys: 'keep' } as const;
+
+/** One message: what the `notify` activity receives, and what the JSON format posts as it is. */
+export const notificationSchema = s.object(
+  {
+    /** The loop's workflow ID. */
+    loop: text(),
+    iteration: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    event: s.choice(NOTIFY_EVENTS, `must be one of ${NOTIFY_EVENTS.join(', ')}`),
+    severity: s.choice(SEVERITIES, `must be one of ${SEVERITIES.join(', ')}`),
+    /** The outcome of the cycle the message is about (the last one for loop events); null before the first. */
+    outcome: text().nullable(),
+    /** The one readable line: what a Slack message shows. */
+    message: text(),
+    /** The READY contracts of that cycle (empty for loop events). */
+    signals: s.list(signalSchema, 'must be a list'),
+    /** The orders that cycle placed; null when the answer said nothing of orders, and for loop events. */
+    orders: ordersSchema.nullable(),
+    /** Workflow time of the moment, ISO. */
+    at: text(),
+  },
+  keep,
+);
+export type Notification = s.Output<typeof notificationSchema>;
+
+/** What the worker's `notify` activity answers: `sent` false when the worker has no MTF_NOTIFY_URL. */
+export interface NotifyResult {
+  sent: boolean;
+  http_status: number | null;
+}
+
+/** What a loop carries of its notifications across continue-as-new (absent before this release). */
+export const notificationsStateSchema = s.object(
+  {
+    sent: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    failed: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    /** Messages the worker answered it had no endpoint for (no MTF_NOTIFY_URL). */
+    no_endpoint: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    /** Why the last notification that was given up on failed (the endpoint's answer, never its URL). */
+    last_failure: text().nullable(),
+    /** The pause (its `requested_at`) a message was written for: a pause carried across continue-as-new is said once. */
+    pause_said: text().nullable().default(null),
+    /** Messages not yet sent when the run continued as new: the next run sends them first. */
+    queued: s.list(notificationSchema, 'must be a list'),
+  },
+  keep,
+);
+export type NotificationsState = s.Output<typeof notificationsStateSchema>;
+
+/** What `get_status` shows of them: counts and the last failure, not the messages. */
+export interface NotificationsStatus {
+  sent: number;
+  failed: number;
+  no_endpoint: number;
+  waiting: number;
+  last_failure: string | null;
+}
+
+export function notificationsStatus(state: NotificationsState): NotificationsStatus {
+  return { sent: state.sent, failed: state.failed, no_endpoint: state.no_endpoint, waiting: state.queued.length, last_failure: state.last_failure };
+}
+
+export function noNotifications(): NotificationsState {
+  return { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] };
+}
+
+/** The cycle-level moments of a just-recorded cycle, loudest first; none for a quiet cycle. */
+export function cycleEvents(before: { consecutive_failures: number; last: CycleRecord | null }, record: CycleRecord, after: { consecutive_failures: number }, config: Pick<LoopConfig, 'dry_run'>): NotifyEvent[] {
+  const events: NotifyEvent[] = [];
+  // A streak of alerts naming the same orders is one message; new unprotected orders are news again.
+  if (record.protection_alert && !(before.last?.protection_alert && alertKey(before.last) === alertKey(record))) events.push('protection_alert');
+  if (before.consecutive_failures < FAILING_AFTER && after.consecutive_failures >= FAILING_AFTER) events.push('failing');
+  if (before.consecutive_failures >= FAILING_AFTER && after.consecutive_failures === 0) events.push('recovered');
+  if (record.outcome === 'skipped' && before.last?.outcome !== 'skipped') events.push('skipped');
+  // The alert's own message names the orders: a second one for the same cycle would only repeat it.
+  if (!config.dry_run && (record.orders?.count.submitted ?? 0) > 0 && !events.includes('protection_alert')) events.push('live_orders');
+  return events;
+}
+
+function alertKey(findings: Pick<RunFindings, 'orders'>): string {
+  return alertOrders(findings.orders).map(orderText).join('\n');
+}
+
+interface Moment {
+  loop: string;
+  iteration: number;
+  at: string;
+}
+
+/** A message about one cycle: its record says the outcome, the error, the contracts and the orders. */
+export function cycleNotification(event: NotifyEvent, moment: Moment, record: CycleRecord, failures: { before: number }): Notification {
+  return {
+    ...moment,
+    event,
+    severity: SEVERITY[event],
+    outcome: record.outcome,
+    message: `${EMOJI[event]} ${moment.loop}: ${cycleHeadline(event, record, failures.before)}`,
+    signals: record.signals,
+    orders: record.orders,
+  };
+}
+
+function cycleHeadline(event: NotifyEvent, record: CycleRecord, failuresBefore: number): string {
+  const at = `iteration ${record.iteration}`;
+  const error = record.message ? `: ${oneLine(record.message)}` : '';
+  switch (event) {
+    case 'protection_alert':
+      return `${protectionAlertText(record)} (${at}, ${record.outcome}${ordersPart(record.orders)})`;
+    case 'failing':
+      return `FAILING: ${FAILING_AFTER} cycles in a row failed, ${at} ${record.outcome}${error}`;
+    case 'recovered':
+      return `recovered: ${at} ${record.outcome} after ${failuresBefore} failed cycles${findingsPart(record)}`;
+    case 'skipped':
+      return `skipped by the app, ${at}${error}`;
+    case 'live_orders':
+      return `LIVE orders placed, ${at}: ${record.orders ? orderCountsText(record.orders.count) : ''}${namedOrders(record.orders)}${signalsPart(record)}`;
+    default:
+      return `${event}, ${at}`;
+  }
+}
+
+/** A message about the loop itself: started, paused, resumed, stopped. */
+export function loopNotification(event: 'started' | 'paused' | 'resumed' | 'stopped', moment: Moment, last: CycleRecord | null, detail: string): Notification {
+  return {
+    ...moment,
+    event,
+    severity: SEVERITY[event],
+    outcome: last?.outcome ?? null,
+    message: `${EMOJI[event]} ${moment.loop}: ${event} ${moment.iteration === 0 ? 'before its first cycle' : `after iteration ${moment.iteration}`}${detail ? `: ${oneLine(detail)}` : ''}`,
+    signals: [],
+    orders: null,
+  };
+}
+
+/** What `started` says: the mode, the beat and the contracts. */
+export function startedDetail(config: Pick<LoopConfig, 'dry_run' | 'symbols' | 'continue_mode' | 'cadence' | 'align_every' | 'align_offset' | 'ping_interval'>): string {
+  const symbols = config.symbols.length === 0 ? "every active contract of the app" : config.symbols.join(', ');
+  const mode = config.continue_mode === 'signal' ? ', waits for continue_signal' : '';
+  return `${config.dry_run ? 'dry run' : 'LIVE'}, ${cadenceText(config)}${mode}, ${symbols}`;
+}
+
+/** What `stopped` says: the reason and the loop's record. */
+export function stoppedDetail(reason: string | null, counters: Record<Outcome, number> & { cycles: number }): string {
+  const outcomes = (['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const).filter((o) => counters[o] > 0).map((o) => `${counters[o]} ${o}`);
+  const record = `${counters.cycles} cycle${counters.cycles === 1 ? '' : 's'}${outcomes.length > 0 ? ` (${outcomes.join(', ')})` : ''}`;
+  return reason ? `${reason}; ${record}` : record;
+}
+
+const EMOJI: Record<NotifyEvent, string> = {
+  protection_alert: '🚨',
+  failing: '🔴',
+  recovered: '✅',
+  skipped: '⏭️',
+  live_orders: '💸',
+  started: '▶️',
+  paused: '⏸️',
+  resumed: '▶️',
+  stopped: '⏹️',
+};
+
+function ordersPart(orders: Orders | null): string {
+  return orders ? `; orders ${orderCountsText(orders.count)}` : '';
+}
+
+const NAMED_ORDERS = 3;
+
+function namedOrders(orders: Orders | null): string {
+  if (!orders || orders.list.length === 0) return '';
+  const more = orders.list.length + orders.unlisted - NAMED_ORDERS;
+  return ` (${orders.list.slice(0, NAMED_ORDERS).map(orderText).join(', ')}${more > 0 ? ` and ${more} more` : ''})`;
+}
+
+function signalsPart(findings: Pick<RunFindings, 'signals' | 'signals_unlisted'>): string {
+  return findings.signals.length + findings.signals_unlisted > 0 ? `; ready ${signalsText(findings)}` : '';
+}
+
+function findingsPart(record: CycleRecord): string {
+  return `${signalsPart(record)}${record.orders ? `; orders ${orderCountsText(record.orders.count)}` : ''}`;
+}
+
+/** The message of an error may hold line breaks; a notification is one line, cut to stay short. */
+function oneLine(textValue: string): string {
+  const flat = textValue.replace(/\s+/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
+}
+
+/** The body the worker posts: Slack's incoming-webhook `{text}` (the alert mentions the channel), or the message itself. */
+export function notificationBody(notification: Notification, format: NotifyFormat): string {
+  if (format === 'json') return JSON.stringify(notification);
+  const loud = notification.severity === 'critical' ? '<!channel> ' : '';
+  return JSON.stringify({ text: `${loud}${notification.message}` });
+}
+
+export const NOTIFY_FORMATS = ['slack', 'json'] as const;
+export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
