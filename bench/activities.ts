@@ -33,6 +33,7 @@ export function createBenchActivities(): BenchActivities {
       callMtfRun: counted((input) => ours.callMtfRun(input)),
       awaitMtfRun: counted((input) => ours.awaitMtfRun(input)),
       health_check_activity: (input) => ours.health_check_activity(input),
+      notify: (notification) => ours.notify(notification),
       checkMtfStatus: ({ run_id }) => Promise.resolve({ status: run_id === null ? 'unknown' : 'success' }),
       notifyCycleFinished: () => Promise.resolve(),
     },

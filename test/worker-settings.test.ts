@@ -35,7 +35,7 @@ void describe('the API token', () => {
 void describe('worker settings', () => {
   test('defaults, and REQUIRE_SEARCH_ATTRIBUTES as a boolean', () => {
     const settings = workerSettings({}, observabilitySettings({}));
-    assert.deepEqual(settings, { identity: 'mtf-ping-pong-worker', token: null, requireSearchAttributes: false, healthAddress: '127.0.0.1:9465' });
+    assert.deepEqual(settings, { identity: 'mtf-ping-pong-worker', token: null, notify: { url: null, format: 'slack', timeoutMs: 5000 }, requireSearchAttributes: false, healthAddress: '127.0.0.1:9465' });
     assert.equal(workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'true' }, observabilitySettings({})).requireSearchAttributes, true);
     assert.equal(workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'false' }, observabilitySettings({})).requireSearchAttributes, false);
     assert.throws(() => workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'maybe' }, observabilitySettings({})), /REQUIRE_SEARCH_ATTRIBUTES: must be true or false, not "maybe"/);

@@ -30,6 +30,7 @@ import {
   type HttpDeps,
 } from './mtf-client';
 import { failure } from './failure';
+import { createNotify, type NotifyDeps } from './notify';
 import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
 
 export interface ActivityDeps {
@@ -48,6 +49,8 @@ export interface ActivityDeps {
    * UI shows (current details carry counts only).
    */
   sealed?: boolean;
+  /** MTF_NOTIFY_URL and its format; none: the `notify` activity answers at once that nothing was sent. */
+  notify?: NotifyDeps;
 }
 
 const DEFAULT_HEARTBEAT = { afterMs: 5_000, everyMs: 10_000 };
@@ -185,7 +188,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     }
   }
 
-  return { callMtfRun, awaitMtfRun, health_check_activity };
+  return { callMtfRun, awaitMtfRun, health_check_activity, notify: createNotify(deps.notify ?? { url: null }) };
 }
 
 const attemptSignals = new WeakMap<Context, AbortSignal>();

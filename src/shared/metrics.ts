@@ -60,6 +60,11 @@ export const METRICS = {
   loopSkippedInARow: 'mtf_loop_skipped_in_a_row',
   /** Gauge {workflow_id}: 1 when the loop runs live (dry_run false), 0 in dry-run. */
   loopLive: 'mtf_loop_live',
+  // Notifications (MTF_NOTIFY_URL): a failure never fails a cycle, so it is counted here.
+  /** Counter {event, result}: notifications the loops sent (`sent`) or gave up on after their retries (`failed`). */
+  notifications: 'mtf_notifications',
+  /** Counter: posts to the notification endpoint that failed, each retry counted (activity side). */
+  notifyAttemptFailures: 'mtf_notification_attempt_failures',
 } as const;
 
 const SECONDS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 240, 420];

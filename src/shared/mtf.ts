@@ -1,6 +1,7 @@
 /** What crosses between the workflow and its activities: plain data, no secrets. */
 import type { LoopConfig } from './config';
 import { noFindings, type RunFindings } from './findings';
+import type { Notification, NotifyResult } from './notifications';
 
 /** The body POSTed to the MTF run endpoint: the seed's fields, and `request_extra`'s beside them. */
 export interface MtfRunRequestBody {
@@ -162,6 +163,8 @@ export interface MtfActivities {
   callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult>;
   awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport>;
   health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult>;
+  /** Posts one notification to the worker's MTF_NOTIFY_URL (src/activities/notify.ts). */
+  notify(notification: Notification): Promise<NotifyResult>;
 }
 
 /**

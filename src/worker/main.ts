@@ -3,13 +3,16 @@
  * TEMPORAL_ADDRESS (default localhost:7233; `temporal:7233` in Compose), TEMPORAL_NAMESPACE
  * (default), TASK_QUEUE_NAME (mtf-ping-pong-queue), WORKER_IDENTITY (mtf-ping-pong-worker),
  * TLS / API key through envconfig; MTF_API_TOKEN (or MTF_API_TOKEN_FILE), the trading app's
- * token, which only this process ever holds; LOG_LEVEL / LOG_FORMAT, METRICS_ADDRESS (Prometheus, default
+ * token, which only this process ever holds; MTF_NOTIFY_URL (or MTF_NOTIFY_URL_FILE), MTF_NOTIFY_FORMAT
+ * and MTF_NOTIFY_TIMEOUT, where transitions are announced (the URL a secret too); LOG_LEVEL / LOG_FORMAT, METRICS_ADDRESS (Prometheus, default
  * 127.0.0.1:9464), HEALTH_ADDRESS (/healthz and /readyz, default 127.0.0.1:9465) and
  * REQUIRE_SEARCH_ATTRIBUTES. SIGINT / SIGTERM shut it down gracefully.
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection, TransportError, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { DEFAULT_NOTIFY_TIMEOUT_MS, type NotifyDeps } from '../activities/notify';
+import { NOTIFY_FORMATS, type NotifyFormat } from '../shared/notifications';
 import { temporalTarget, type TemporalTarget } from '../client/connection';
 import { CREDENTIALS_REFUSED_EXIT, checkClientCertificate, credentialsProblem } from '../client/connection-errors';
 import { SearchAttributesMissingError, missingSearchAttributes } from '../client/search-attributes';
@@ -32,6 +35,8 @@ export interface RunningWorker {
 export interface WorkerSettings {
   identity: string;
   token: string | null;
+  /** MTF_NOTIFY_URL and its format (absent: no notifications from this worker). */
+  notify?: NotifyDeps;
   /** Refuse to start when the namespace lacks the loop's search attributes, instead of running without them. */
   requireSearchAttributes: boolean;
   healthAddress: string | null;
@@ -47,28 +52,51 @@ function flag(value: string | undefined, name: string): boolean {
 }
 
 /**
- * The app's API token: MTF_API_TOKEN, or the contents of MTF_API_TOKEN_FILE (a mounted secret;
- * one trailing line break is dropped). Both at once is a mistake worth one clear line.
+ * A secret from `NAME` (`value`), or from the file `NAME_FILE` names (`fileName`) (a mounted secret; one trailing line
+ * break is dropped). Both at once is a mistake worth one clear line.
  */
-export function apiToken(env: NodeJS.ProcessEnv): string | null {
-  const file = env.MTF_API_TOKEN_FILE?.trim();
-  if (!file) return env.MTF_API_TOKEN || null;
-  if (env.MTF_API_TOKEN) throw new Error('set MTF_API_TOKEN or MTF_API_TOKEN_FILE, not both');
+function secret(name: string, what: string, value: string | undefined, fileName: string | undefined): string | null {
+  const file = fileName?.trim();
+  if (!file) return value || null;
+  if (value) throw new Error(`set ${name} or ${name}_FILE, not both`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`MTF_API_TOKEN_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(`${name}_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  const token = text.replace(/\r?\n$/, '');
-  if (token === '' || /[\r\n]/.test(token)) throw new Error(`MTF_API_TOKEN_FILE: ${file} must hold the token on one line`);
-  return token;
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '' || /[\r\n]/.test(secret)) throw new Error(`${name}_FILE: ${file} must hold the ${what} on one line`);
+  return secret;
+}
+
+/** The app's API token: MTF_API_TOKEN, or the contents of MTF_API_TOKEN_FILE. */
+export function apiToken(env: NodeJS.ProcessEnv): string | null {
+  return secret('MTF_API_TOKEN', 'token', env.MTF_API_TOKEN, env.MTF_API_TOKEN_FILE);
+}
+
+/**
+ * Where transitions are announced: MTF_NOTIFY_URL (or MTF_NOTIFY_URL_FILE), a Slack-compatible
+ * incoming webhook unless MTF_NOTIFY_FORMAT=json; MTF_NOTIFY_TIMEOUT, seconds one post may take.
+ * The URL is a secret (a webhook's path is its key): no message here repeats it.
+ */
+export function notifySettings(env: NodeJS.ProcessEnv): NotifyDeps {
+  const url = secret('MTF_NOTIFY_URL', 'URL', env.MTF_NOTIFY_URL, env.MTF_NOTIFY_URL_FILE);
+  if (url !== null && !/^https?:\/\/[^\s/]+/i.test(url.trim())) throw new Error('MTF_NOTIFY_URL: must be an http:// or https:// URL (its value is not repeated here: it is a secret)');
+  const format = (env.MTF_NOTIFY_FORMAT ?? '').trim().toLowerCase() || 'slack';
+  if (!(NOTIFY_FORMATS as readonly string[]).includes(format)) throw new Error(`MTF_NOTIFY_FORMAT: must be ${NOTIFY_FORMATS.join(' or ')}, not "${env.MTF_NOTIFY_FORMAT}"`);
+  const timeoutText = (env.MTF_NOTIFY_TIMEOUT ?? '').trim();
+  const timeout = timeoutText === '' ? DEFAULT_NOTIFY_TIMEOUT_MS / 1000 : Number(timeoutText);
+  // Above 9 s a post would outlast the attempt's own 10 s timeout (workflows/notifier.ts).
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 9) throw new Error(`MTF_NOTIFY_TIMEOUT: must be seconds, more than 0 and at most 9, not "${env.MTF_NOTIFY_TIMEOUT}"`);
+  return { url: url?.trim() ?? null, format: format as NotifyFormat, timeoutMs: timeout * 1000 };
 }
 
 export function workerSettings(env: NodeJS.ProcessEnv, observability: ObservabilitySettings): WorkerSettings {
   return {
     identity: env.WORKER_IDENTITY || DEFAULT_IDENTITY,
     token: apiToken(env),
+    notify: notifySettings(env),
     requireSearchAttributes: flag(env.REQUIRE_SEARCH_ATTRIBUTES, 'REQUIRE_SEARCH_ATTRIBUTES'),
     healthAddress: observability.healthAddress,
   };
@@ -86,7 +114,7 @@ export function setUpWorkerProcess(
 ) {
   const observability = observabilitySettings(env, defaults);
   const settings = { ...workerSettings(env, observability), healthOptional: defaults.endpointsOptional };
-  const { logger, metricsAddress } = installRuntime(observability, [settings.token, env.TEMPORAL_API_KEY, env.MTF_ENCRYPTION_KEY], write, { metricsOptional: defaults.endpointsOptional });
+  const { logger, metricsAddress } = installRuntime(observability, [settings.token, settings.notify?.url, env.TEMPORAL_API_KEY, env.MTF_ENCRYPTION_KEY], write, { metricsOptional: defaults.endpointsOptional });
   return { logger, settings, observability: { ...observability, metricsAddress } };
 }
 
@@ -132,12 +160,20 @@ export async function startWorker(target: TemporalTarget, settings: WorkerSettin
       namespace: target.namespace,
       taskQueue: target.taskQueue,
       identity: settings.identity,
-      activities: createActivities({ token: settings.token, sealed: target.dataConverter !== undefined }),
+      activities: createActivities({ token: settings.token, sealed: target.dataConverter !== undefined, notify: settings.notify }),
       dataConverter: target.dataConverter,
     });
     readiness = readinessProbe(worker, connection, target.namespace);
     logger.info(
-      { namespace: target.namespace, task_queue: target.taskQueue, identity: settings.identity, health: health?.url, payload_encryption: target.dataConverter !== undefined },
+      {
+        namespace: target.namespace,
+        task_queue: target.taskQueue,
+        identity: settings.identity,
+        health: health?.url,
+        payload_encryption: target.dataConverter !== undefined,
+        // Whether, never where: the URL is a secret.
+        notifications: settings.notify?.url ? `on (${settings.notify.format ?? 'slack'})` : 'off (no MTF_NOTIFY_URL)',
+      },
       'worker started',
     );
     const done = worker.run().finally(async () => {

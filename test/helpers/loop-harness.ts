@@ -8,6 +8,7 @@ import { noFindings } from '../../src/shared/findings';
 import { WORKFLOW_TYPE, getStatusQuery } from '../../src/shared/messages';
 import type { AwaitMtfRunInput, CallMtfRunInput, MtfActivities, RunReport, SentCallResult } from '../../src/shared/mtf';
 import { runIdOfKey } from '../../src/activities/run-id';
+import type { Notification } from '../../src/shared/notifications';
 import type { LoopStatus } from '../../src/shared/status';
 import { workflowSource } from '../../src/worker/worker';
 import { uniqueId } from './temporal';
@@ -47,6 +48,8 @@ export const succeed: CallScript = () => ({ kind: 'completed', report: report() 
 // (They must not call the test server themselves: that upsets its time-skipping locks.)
 export function scriptedActivities(onCall: CallScript, onAwait: AwaitScript = () => report()) {
   const calls: RecordedCall[] = [];
+  /** The messages the loop handed its `notify` activity (a worker without MTF_NOTIFY_URL: none is posted). */
+  const notifications: Notification[] = [];
   const activities: MtfActivities = {
     callMtfRun(input) {
       const call = { input, attempt: Context.current().info.attempt };
@@ -59,8 +62,12 @@ export function scriptedActivities(onCall: CallScript, onAwait: AwaitScript = ()
     health_check_activity() {
       return Promise.resolve({ healthy: true, http_status: 200, message: 'ok' });
     },
+    notify(notification) {
+      notifications.push(notification);
+      return Promise.resolve({ sent: false, http_status: null });
+    },
   };
-  return { activities, calls };
+  return { activities, calls, notifications };
 }
 
 export interface LoopRun {
