@@ -19,7 +19,7 @@ import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { waitFor } from './helpers/processes';
 import { runRealLoop, withRealWorker } from './helpers/real-loop';
-import { createDevServerEnv, uniqueId } from './helpers/temporal';
+import { createDevServerEnv, uniqueId, notifiedEvents, withoutNotifications } from './helpers/temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -161,13 +161,15 @@ describe('pause and resume on a real dev server', () => {
       const keys = loop.requests().map((r) => Number(r.idempotency_key?.split('/').pop()));
       assert.deepEqual(keys, keys.map((_k, i) => i + 1), 'Idempotency-Keys go on where they were');
 
-      const events = await historyOf(loop.workflowId);
+      const all = await historyOf(loop.workflowId);
+      const events = withoutNotifications(all);
       const accepted = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).map((e) => Number(e.eventId));
       const [pauseAt, resumeAt] = accepted;
       assert.ok(pauseAt && resumeAt, 'pause and resume are in history as Updates');
       const inBetween = events.filter((e) => Number(e.eventId) > pauseAt && Number(e.eventId) < resumeAt);
       assert.equal(inBetween.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length, 0, 'no TimerStarted between the pause and the resume');
       assert.equal(inBetween.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 0, 'no call');
+      assert.deepEqual(notifiedEvents(all.filter((e) => Number(e.eventId) > pauseAt)), ['paused', 'resumed'], 'one notify activity each way');
       const upserts = events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).map((e) => Number(e.eventId));
       assert.equal(upserts.filter((id) => id > pauseAt && id < resumeAt).length, 1, 'one upsert on the way in');
       assert.equal(upserts.filter((id) => id > resumeAt).length, 1, 'and one on the way out');

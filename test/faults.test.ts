@@ -21,7 +21,7 @@ import type { LoopStatus } from '../src/shared/status';
 import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/server';
 import { HEARTBEAT_TIMEOUT_MS } from '../src/workflows/policy';
 import { freePortPair, spawnNode, waitFor, type Followed } from './helpers/processes';
-import { uniqueId } from './helpers/temporal';
+import { uniqueId, withoutNotifications } from './helpers/temporal';
 
 const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
 const EventType = temporal.api.enums.v1.EventType;
@@ -137,7 +137,7 @@ void describe('a worker SIGKILLed in the middle of a slow MTF call', { concurren
     const xRunId = runIdOf(lineagePrefix(workflowId, s.first_run_id ?? ''), 1);
     assert.deepEqual(sent.get(1)?.map((r) => r.x_run_id), [xRunId, xRunId], 'and the same X-Run-Id');
     assert.equal(s.last_cycle?.x_run_id, xRunId);
-    const events = await history(stack.client, workflowId);
+    const events = withoutNotifications(await history(stack.client, workflowId));
     assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 1, 'one call in history');
     const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
     assert.equal(started?.activityTaskStartedEventAttributes?.attempt, 2);
@@ -212,7 +212,7 @@ void describe('the Temporal server restarted on its database mid-loop', () => {
       assert.deepEqual([...sent.keys()], Array.from({ length: summary.iterations }, (_, i) => i + 1), 'iterations continuous across the restart');
       assert.deepEqual([summary.counters.cycles, summary.counters.succeeded], [summary.iterations, summary.iterations]);
       for (const [iteration, requests] of sent) assert.equal(requests.filter((r) => r.status === 200).length, 1, `iteration ${iteration} answered once`);
-      const events = await history(own.client, workflowId);
+      const events = withoutNotifications(await history(own.client, workflowId));
       const completed = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).length;
       assert.equal(completed, summary.iterations, 'one completed call per cycle in history');
     } finally {

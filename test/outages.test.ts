@@ -16,7 +16,7 @@ import type { LoopStatus, Phase } from '../src/shared/status';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../src/simulator/server';
 import { freePort, waitFor } from './helpers/processes';
 import { runRealLoop, type RealLoop } from './helpers/real-loop';
-import { createDevServerEnv } from './helpers/temporal';
+import { createDevServerEnv, withoutNotifications } from './helpers/temporal';
 
 const EventType = temporal.api.enums.v1.EventType;
 const quick: LoopConfigInput = { ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 0.5 };
@@ -52,8 +52,9 @@ function until(loop: RealLoop, check: (s: LoopStatus) => boolean, what: string):
   return waitFor(() => loop.status(), check, what);
 }
 
+/** The loop's history, without the notifications' events: what these tests count is the MTF call. */
 async function events(workflowId: string) {
-  return (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return withoutNotifications((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
 }
 
 /** A URL on a loopback port nothing listens on: every connection is refused. */

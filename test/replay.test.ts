@@ -10,7 +10,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { workflowSource } from '../src/worker/worker';
-import { installTestRuntime } from './helpers/temporal';
+import { installTestRuntime, isPatchBookkeeping, notifiedEvents } from './helpers/temporal';
 import { HISTORIES_DIR } from './replay/record-histories';
 
 installTestRuntime();
@@ -31,6 +31,7 @@ describe('replay of recorded histories', () => {
         'aligned-pause-resume',
         'auto-mode',
         'continue-as-new',
+        'notifications',
         'retries-then-success',
         'search-attributes',
         'signal-mode',
@@ -47,6 +48,18 @@ describe('replay of recorded histories', () => {
       await Worker.runReplayHistory({ ...workflowSource(), replayName: name }, history, `replay-${name}`);
     });
   }
+
+  test('the notifications history holds one notify activity per transition, in order, behind the patch marker', () => {
+    const { history } = histories.find((h) => h.name === 'notifications') ?? assert.fail('notifications history missing');
+    const events = history.events ?? [];
+    assert.deepEqual(notifiedEvents(events), ['started', 'paused', 'resumed', 'failing', 'recovered', 'stopped']);
+    const marker = events.findIndex((e) => isPatchBookkeeping(e));
+    const firstNotify = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify');
+    assert.ok(marker >= 0 && marker < firstNotify, 'the patch marker comes before the first message');
+    for (const { name, history: older } of histories.filter((h) => h.name !== 'notifications')) {
+      assert.deepEqual(notifiedEvents(older.events ?? []), [], `${name}, recorded before notifications, has none: it replays with patched() false`);
+    }
+  });
 
   test('a deliberately changed workflow fails replay with a non-determinism error', async () => {
     const { history } = histories.find((h) => h.name === 'auto-mode') ?? assert.fail('auto-mode history missing');

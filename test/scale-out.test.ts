@@ -17,7 +17,7 @@ import { temporal } from '@temporalio/proto';
 import { startLoop } from '../src/client/loops';
 import { startSimulator, type RecordedRequest, type Simulator } from '../src/simulator/server';
 import { spawnNode, type Followed } from './helpers/processes';
-import { createDevServerEnv, uniqueId } from './helpers/temporal';
+import { createDevServerEnv, uniqueId, withoutNotifications } from './helpers/temporal';
 
 const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
 const EventType = temporal.api.enums.v1.EventType;
@@ -125,7 +125,7 @@ interface StartedCall {
 /** Every call started so far, from the histories: which worker polled it, and when. */
 async function startedCalls(): Promise<StartedCall[]> {
   const histories = await Promise.all(
-    [...loops.keys()].map(async (workflowId) => ({ workflowId, events: (await server.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [] })),
+    [...loops.keys()].map(async (workflowId) => ({ workflowId, events: withoutNotifications((await server.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) })),
   );
   return histories.flatMap(({ workflowId, events }) => {
     const completedBy = new Map(

@@ -2,7 +2,8 @@
  * The MTF ping-pong loop. Each cycle is the seed's five steps:
  *   1. callMtfRun      POST the MTF run endpoint
  *   2. awaitCompletion a 200 is done; a 202 is polled (or completed by an `mtf_completed` callback)
- *   3. recordCycle     the outcome goes into workflow state: no activity, no history event
+ *   3. recordCycle     the outcome goes into workflow state: no activity, no history event;
+ *                      a transition (failing, recovered, protection alert, …) tells a human (notifier.ts)
  *   4. awaitContinue   in `signal` mode, wait for `continue_signal`
  *   5. pause           `ping_interval`, or until the next beat (`cadence: aligned`), cut short by stop or continue
  * The `pause` update holds the loop between two cycles (pausedUntilResumed), with no timer.
@@ -51,6 +52,7 @@ import {
 } from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
+import { Notifier } from './notifier';
 import { awaitOptions, callOptions, sendsOnce } from './policy';
 import { LoopVisibility } from './visibility';
 
@@ -59,26 +61,28 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
   const { config, carried_state, unknown_config } = validateInput(input, info.continuedFromExecutionRunId !== undefined);
   const loop = new LoopState(config, { workflowId: info.workflowId, runId: info.runId, firstRunId: info.firstExecutionRunId }, carried_state, Date.now(), unknown_config);
   const shown = new LoopVisibility(loop.counters.missed_beats);
+  const notifier = new Notifier(loop);
   setHandlers(loop);
   log.info(carried_state ? 'loop continued as new' : 'loop started', { iteration: loop.iteration, continue_mode: config.continue_mode });
+  if (!carried_state) notifier.started();
   const unknownKeys = [...Object.keys(unknown_config), ...unknownCarriedKeys(carried_state)];
   if (unknownKeys.length > 0) log.warn('this worker does not know some keys of the loop (a newer release wrote them); they are kept as they are', { keys: unknownKeys });
 
   try {
     // A new aligned loop starts on its first beat; a pause carried from the last run holds first.
     if (!carried_state && config.cadence === 'aligned') await pause(loop, shown);
-    if (loop.pause) await pausedUntilResumed(loop, shown);
+    if (loop.pause) await pausedUntilResumed(loop, shown, notifier);
     for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
       if (cyclesThisRun >= loop.config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
-        return await continueAsNewWithState(loop, shown);
+        return await continueAsNewWithState(loop, shown, notifier);
       }
       const result = await callAndAwaitCompletion(loop, shown);
-      recordCycle(loop, result, shown);
+      recordCycle(loop, result, shown, notifier);
       if (loop.stopRequested) break;
       // In `auto` mode no call at all: each promise in workflow code costs a stack trace (bench stage 3).
       if (loop.config.continue_mode === 'signal') await awaitContinue(loop, shown);
       if (!loop.stopRequested && !loop.pause) await pause(loop, shown);
-      if (loop.pause) await pausedUntilResumed(loop, shown);
+      if (loop.pause) await pausedUntilResumed(loop, shown, notifier);
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -91,9 +95,9 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
   }
   loop.phase = 'stopped';
   shown.stopped(loop);
-  const summary = loop.summary(Date.now());
   log.info('loop stopped', { iteration: loop.iteration, reason: loop.stopReason, counters: loop.counters });
-  return summary;
+  await notifier.stopped();
+  return loop.summary(Date.now());
 }
 
 /** Steps 1 and 2: the call and, for an accepted run, the wait, within the cycle's budget. */
@@ -178,9 +182,11 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<SentCallResult
  * Step 3: record and announce the outcome: state, the workflow logger and metrics cost no event;
  * a search attribute is upserted only when the outcome or the loop's state changes.
  */
-function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility): void {
+function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility, notifier: Notifier): void {
+  const before = { consecutive_failures: loop.counters.consecutive_failures, last: loop.lastCycle };
   const record = loop.recordCycle(result, Date.now());
   shown.cycleFinished(loop, record, result.uiDetails);
+  notifier.cycleRecorded(before, record);
   const fields = {
     iteration: record.iteration,
     outcome: record.outcome,
@@ -270,27 +276,31 @@ async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
  * for a new `continue_signal` (those sent while paused were ignored); in `aligned` cadence for the
  * next beat; in `interval` cadence the next cycle starts at once.
  */
-async function pausedUntilResumed(loop: LoopState, shown: LoopVisibility): Promise<void> {
+async function pausedUntilResumed(loop: LoopState, shown: LoopVisibility, notifier: Notifier): Promise<void> {
   while (loop.pause && !loop.stopRequested) {
     const held = loop.holdPause(Date.now());
     loop.phase = 'paused';
     loop.nextCycleAt = null;
     shown.paused(loop);
     log.info('loop paused', { iteration: loop.iteration, reason: held?.reason ?? null });
+    notifier.paused();
     await condition(() => loop.pause === null || loop.stopRequested);
     if (loop.stopRequested) return;
     shown.resumed(loop);
     log.info('loop resumed', { iteration: loop.iteration });
+    notifier.resumed(loop.nextCycleAfterResume(Date.now()));
     if (loop.config.continue_mode === 'signal') await awaitContinue(loop, shown);
     if (!loop.stopRequested && !loop.pause && loop.config.cadence === 'aligned') await pause(loop, shown);
   }
 }
 
-async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility): Promise<never> {
-  // Let running handlers finish so no signal or update is lost between the two runs.
-  await condition(allHandlersFinished);
+async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility, notifier: Notifier): Promise<never> {
   loop.phase = 'continuing_as_new';
   shown.phase(loop);
+  // Let the message being sent finish so none is sent twice (those not yet sent go with the
+  // state), and running handlers finish so no signal or update is lost between the two runs.
+  await notifier.settle();
+  await condition(allHandlersFinished);
   log.info('continuing as new', { iteration: loop.iteration, history_length: workflowInfo().historyLength });
   return continueAsNew<typeof MtfPingPongWorkflow>(loop.nextInput());
 }

@@ -3,7 +3,10 @@
  * and stores each history in test/replay/histories/, for replay.test.ts. Re-record only before the
  * first release; after it, a workflow change that breaks replay goes through `patched()` instead.
  */
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
@@ -30,6 +33,8 @@ interface Scenario {
   firstRun?: boolean;
   /** What an operator does once cycle N is recorded (after the continue of signal mode). */
   afterCycle?: (client: Client, workflowId: string, cycle: number) => Promise<void>;
+  /** The worker posts its notifications to a receiver (MTF_NOTIFY_URL); without, it has no endpoint. */
+  notify?: boolean;
 }
 
 /** Pauses the loop after its first cycle and resumes it once it is held. */
@@ -71,10 +76,27 @@ const SCENARIOS: Scenario[] = [
   },
   // Cycles on 1 s beats, held by `pause` (no timer) and let go by `resume` after the first.
   { name: 'aligned-pause-resume', behaviour: TODAY, config: { cadence: 'aligned', align_every: 1, align_offset: 0 }, cycles: 3, afterCycle: pauseAndResume },
+  // Notifications to a webhook: started, paused and resumed after cycle 1, failing at cycle 3, recovered at 4, stopped.
+  {
+    name: 'notifications',
+    behaviour: { ...TODAY, fault: 'http500', fault_count: 3 },
+    config: { ping_interval: 0.2, max_attempts: 1 },
+    cycles: 4,
+    afterCycle: pauseAndResume,
+    notify: true,
+  },
 ];
 
+/** A webhook that takes every message: what a Slack incoming webhook answers. */
+async function startReceiver(): Promise<{ url: string; close: () => void }> {
+  const server = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, close: () => server.close() };
+}
+
 async function main(): Promise<void> {
-  const [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
+  const [env, sim, receiver] = await Promise.all([createDevServerEnv(), startSimulator(), startReceiver()]);
   try {
     mkdirSync(HISTORIES_DIR, { recursive: true });
     // `npm run record-histories -- NAME…` records only those: histories of older code stay as they were.
@@ -88,7 +110,7 @@ async function main(): Promise<void> {
         namespace: 'default',
         taskQueue,
         identity: 'history-recorder',
-        activities: createActivities(),
+        activities: createActivities(scenario.notify ? { notify: { url: receiver.url } } : {}),
       });
       const started = await worker.runUntil(async () => {
         const loop = await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...scenario.config } });
@@ -111,6 +133,7 @@ async function main(): Promise<void> {
       console.log(`recorded ${scenario.name}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events`);
     }
   } finally {
+    receiver.close();
     await Promise.all([env.teardown(), sim.close()]);
   }
 }

@@ -1,0 +1,152 @@
+/**
+ * Tells a human when the loop changes (the worker's MTF_NOTIFY_URL): one `notify` activity per
+ * transition, none on a quiet cycle. Messages go out one at a time, in order (a protection alert
+ * before anything not yet sent), beside the loop: the loop never awaits a message, so a slow or
+ * dead endpoint cannot delay a cycle or fail it. Before continue-as-new the message being sent
+ * finishes and the rest are carried to the next run; before the loop completes, all of them, within
+ * a bound. Loops recorded before notifications existed replay without them (NOTIFY_PATCH).
+ */
+import { condition, isCancellation, log, metricMeter, patched, proxyActivities } from '@temporalio/workflow';
+import type { MetricCounter } from '@temporalio/common';
+import type { CycleRecord } from '../shared/config';
+import { METRICS } from '../shared/metrics';
+import type { MtfActivities } from '../shared/mtf';
+import { cycleEvents, cycleNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';
+import type { LoopState } from './loop-state';
+
+/** The `patched()` ID of notifications: a loop's history before it has no `notify` activity. */
+export const NOTIFY_PATCH = 'notify-on-transitions';
+
+/**
+ * Each post may take 10 s (the worker gives up on its own after MTF_NOTIFY_TIMEOUT, 5 s by
+ * default), three tries 2 s and 4 s apart, 30 s in all: then the message is given up and counted.
+ */
+const NOTIFY_OPTIONS = {
+  startToCloseTimeout: 10_000,
+  scheduleToCloseTimeout: 30_000,
+  retry: { initialInterval: 2_000, backoffCoefficient: 2, maximumInterval: 10_000, maximumAttempts: 3 },
+} as const;
+
+/** How long a stopping loop waits for its last messages (the `stopped` one among them). */
+export const STOP_FLUSH_MS = 35_000;
+
+/**
+ * At most this many messages wait (an endpoint down for hours must not grow the state): beyond it,
+ * the first ones (an alert, the first `failing`) and the newest (where the loop is now) stay, and
+ * those between are dropped and counted failed.
+ */
+const MAX_QUEUED = 20;
+
+export class Notifier {
+  private inFlight: Promise<void> | null = null;
+  /** Set before continue-as-new: what is not yet being sent waits for the next run. */
+  private holding = false;
+  private counter: MetricCounter | null = null;
+
+  constructor(private readonly loop: LoopState) {
+    // Messages a previous run could not send before it continued as new go first.
+    if (loop.notifications.queued.length > 0 && patched(NOTIFY_PATCH)) this.kick();
+  }
+
+  started(): void {
+    this.send([loopNotification('started', this.moment(), null, startedDetail(this.loop.config))]);
+  }
+
+  /** After step 3: the cycle's transitions, loudest first; nothing for a quiet cycle. */
+  cycleRecorded(before: { consecutive_failures: number; last: CycleRecord | null }, record: CycleRecord): void {
+    const { loop } = this;
+    const events = cycleEvents(before, record, loop.counters, loop.config);
+    if (events.length === 0) return;
+    this.send(events.map((event) => cycleNotification(event, this.moment(), record, { before: before.consecutive_failures })));
+  }
+
+  /** The pause in force, said once: a pause carried to the next run is not news there. */
+  paused(): void {
+    const { pause, notifications } = this.loop;
+    if (!pause || notifications.pause_said === pause.requested_at) return;
+    notifications.pause_said = pause.requested_at;
+    this.send([loopNotification('paused', this.moment(), this.loop.lastCycle, pause.reason ?? '')]);
+  }
+
+  resumed(detail: string): void {
+    this.send([loopNotification('resumed', this.moment(), this.loop.lastCycle, detail)]);
+  }
+
+  /** The `stopped` message, then every message still to send, within {@link STOP_FLUSH_MS}. */
+  async stopped(): Promise<void> {
+    const { loop } = this;
+    this.send([loopNotification('stopped', this.moment(), loop.lastCycle, stoppedDetail(loop.stopReason, loop.counters))]);
+    if (this.inFlight === null) return;
+    if (!(await condition(() => this.inFlight === null, STOP_FLUSH_MS))) {
+      log.warn('the loop stopped before its last notifications were sent', { iteration: loop.iteration, waiting: loop.notifications.queued.length + 1 });
+    }
+  }
+
+  /** Before continue-as-new: the message being sent finishes (within its own timeout); the rest are carried. */
+  async settle(): Promise<void> {
+    this.holding = true;
+    await this.inFlight;
+  }
+
+  private moment() {
+    return { loop: this.loop.workflowId, iteration: this.loop.iteration, at: new Date(Date.now()).toISOString() };
+  }
+
+  private send(notifications: Notification[]): void {
+    if (!this.loop.config.notify || !patched(NOTIFY_PATCH)) return;
+    const state = this.loop.notifications;
+    const loud = notifications.filter((n) => n.severity === 'critical');
+    const queued = [...loud, ...state.queued, ...notifications.filter((n) => n.severity !== 'critical')];
+    const dropped = queued.slice(MAX_QUEUED - 1, -1);
+    if (queued.length > MAX_QUEUED) {
+      log.warn('notifications dropped: too many waiting for the endpoint', { dropped: dropped.length, events: dropped.map((n) => n.event) });
+      state.failed += dropped.length;
+      state.queued = [...queued.slice(0, MAX_QUEUED - 1), ...queued.slice(-1)];
+    } else {
+      state.queued = queued;
+    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.inFlight === null && !this.holding) this.inFlight = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.take(); next; next = this.take()) await this.post(next);
+    this.inFlight = null;
+  }
+
+  private take(): Notification | undefined {
+    if (this.holding) return undefined;
+    const [next, ...rest] = this.loop.notifications.queued;
+    this.loop.notifications.queued = rest;
+    return next;
+  }
+
+  private async post(notification: Notification): Promise<void> {
+    const state = this.loop.notifications;
+    const { notify } = proxyActivities<Pick<MtfActivities, 'notify'>>({ ...NOTIFY_OPTIONS, summary: `notify: ${notification.event}` });
+    try {
+      const result = await notify(notification);
+      if (!result.sent) {
+        state.no_endpoint += 1;
+        return;
+      }
+      state.sent += 1;
+      this.count(notification, 'sent');
+    } catch (err) {
+      if (isCancellation(err)) return;
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      state.failed += 1;
+      state.last_failure = `${notification.event}, iteration ${notification.iteration}: ${cause instanceof Error ? cause.message : String(cause)}`;
+      this.count(notification, 'failed');
+      log.warn('notification not sent; the loop goes on', { iteration: this.loop.iteration, event: notification.event, error: state.last_failure });
+    }
+  }
+
+  private count(notification: Notification, result: 'sent' | 'failed'): void {
+    this.counter ??= metricMeter.createCounter(METRICS.notifications, 'messages', 'notifications sent, or given up after their retries');
+    this.counter.add(1, { event: notification.event, result });
+  }
+}
