@@ -22,6 +22,8 @@ export interface ConfigFlags {
   confirmAllSymbols?: boolean;
   /** `--param key=value`, repeated: request_extra. */
   param?: Record<string, JsonValue>;
+  /** `--notify on|off`: whether this loop tells a human on transitions (notify). */
+  notify?: 'on' | 'off';
 }
 
 /** `key=value`: the value is JSON when it reads as JSON (`4`, `true`, `{"a":1}`), else the text itself (`scalper`). */
@@ -57,7 +59,8 @@ export function addConfigFlags(command: Command): Command {
     .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
     .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true')
     .option('--confirm-all-symbols', 'with --live and --symbols all: trade every active contract of the app, present and future (confirm_all_symbols)')
-    .option('--param <key=value>', "a further field of the run request, repeatable; JSON when it reads as JSON, else text (request_extra, as a whole)", paramArg);
+    .option('--param <key=value>', "a further field of the run request, repeatable; JSON when it reads as JSON, else text (request_extra, as a whole)", paramArg)
+    .addOption(new Option('--notify <on|off>', "tell a human on transitions through the worker's MTF_NOTIFY_URL, default on (notify)").choices(['on', 'off']));
 }
 
 /** What each flag sets: the patch and the flag named as the source of each key it sets, from one table. */
@@ -75,6 +78,7 @@ const FLAG_EFFECTS: FlagEffects = {
   live: { flag: '--live', patch: (on) => (on ? { dry_run: false, confirm_live: true } : {}) },
   confirmAllSymbols: { flag: '--confirm-all-symbols', patch: (on) => (on ? { confirm_all_symbols: true } : {}) },
   param: { flag: '--param', patch: (extra) => ({ request_extra: extra }) },
+  notify: { flag: '--notify', patch: (on) => ({ notify: on === 'on' }) },
 };
 
 export interface FlagPatch {

@@ -109,6 +109,19 @@ function cadenceRows(s: LoopStatus): string[] {
   ];
 }
 
+/** What the loop's notifications did; nothing from a worker older than them. */
+function notificationRows(s: LoopStatus): string[] {
+  const n = s.notifications;
+  if (!s.config.notify) return [row('notifications', 'off for this loop (notify: false)')];
+  if (!n) return [];
+  const parts = [`${n.sent} sent`];
+  if (n.failed > 0) parts.push(`${n.failed} FAILED`);
+  if (n.waiting > 0) parts.push(`${n.waiting} waiting`);
+  // Every message found no endpoint: the worker runs without MTF_NOTIFY_URL.
+  if (n.no_endpoint > 0 && n.sent === 0 && n.failed === 0) return [row('notifications', "none sent: the worker has no MTF_NOTIFY_URL (start loops with --notify off to spend nothing on them)")];
+  return [row('notifications', parts.join(', ')), ...(n.last_failure ? [row('notify error', n.last_failure)] : [])];
+}
+
 /** The header's state: the phase, or the pause in force, which an operator must not miss. */
 function stateText(s: LoopStatus): string {
   if (!s.is_running) return s.phase;
@@ -133,6 +146,7 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     row('config', configLine(s.config)),
     ...cadenceRows(s),
     row('call timeout', attemptLine(s.config)),
+    ...notificationRows(s),
   ];
   if (Object.keys(s.config.request_extra ?? {}).length > 0) lines.push(row('request extra', JSON.stringify(s.config.request_extra)));
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
