@@ -8,9 +8,8 @@
  * is ended by its PID.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +18,7 @@ import { loopStatus, startLoop, updateLoop } from '../src/client/loops';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { freePort, spawnFollowed, spawnNode, waitFor, type Followed } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
+import { WebhookReceiver } from './helpers/webhook-receiver';
 
 const WORKER = join(__dirname, '..', 'src', 'worker', 'main.js');
 /** The project's real rules, in the source tree (this file runs from dist/test). */
@@ -34,70 +34,48 @@ interface PostedAlert {
   labels: Record<string, string>;
 }
 
-/** An HTTP server on loopback that keeps Alertmanager's webhook posts and tells waiters when one arrives. */
-class WebhookReceiver {
-  readonly posts: { status: string; alerts: PostedAlert[] }[] = [];
-  private readonly listeners = new Set<() => void>();
-  private readonly server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      res.writeHead(200).end();
-      try {
-        this.posts.push(JSON.parse(body) as { status: string; alerts: PostedAlert[] });
-      } catch {
-        this.posts.push({ status: `not JSON: ${body}`, alerts: [] });
-      }
-      for (const listener of this.listeners) listener();
-    });
-  });
-  url = '';
+/** Alertmanager's webhook posts, kept by a real receiver on loopback (test/helpers/webhook-receiver.ts). */
+class AlertmanagerWebhook {
+  private constructor(private readonly receiver: WebhookReceiver) {}
 
-  static async start(): Promise<WebhookReceiver> {
-    const receiver = new WebhookReceiver();
-    receiver.server.listen(0, '127.0.0.1');
-    await once(receiver.server, 'listening');
-    const { port } = receiver.server.address() as { port: number };
-    receiver.url = `http://127.0.0.1:${port}/`;
-    return receiver;
+  static async start(): Promise<AlertmanagerWebhook> {
+    return new AlertmanagerWebhook(await WebhookReceiver.start());
+  }
+
+  get url(): string {
+    return this.receiver.url;
+  }
+
+  private alerts(): PostedAlert[] {
+    return this.receiver.posts.flatMap((p) => {
+      try {
+        return (JSON.parse(p.body) as { alerts: PostedAlert[] }).alerts;
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** Resolves when a post carries alert `alertname` of loop `workflowId` in `status`; rejects after WAIT_MS, listing what arrived and what `diagnose` says. */
-  waitFor(alertname: string, workflowId: string, status: 'firing' | 'resolved', diagnose: () => Promise<string>): Promise<PostedAlert> {
-    const find = () => this.posts.flatMap((p) => p.alerts).find((a) => a.status === status && a.labels.alertname === alertname && a.labels.workflow_id === workflowId);
-    return new Promise((resolve, reject) => {
-      const deadline = AbortSignal.timeout(WAIT_MS);
-      const done = () => {
-        this.listeners.delete(check);
-        deadline.removeEventListener('abort', onDeadline);
-      };
-      const check = () => {
-        const found = find();
-        if (!found) return;
-        done();
-        resolve(found);
-      };
-      const onDeadline = () => {
-        done();
-        const arrived = this.posts.flatMap((p) => p.alerts.map((a) => `${a.labels.alertname ?? '?'} ${a.labels.workflow_id ?? '-'} ${a.status}`));
-        void diagnose()
-          .catch((err: unknown) => `(diagnosis failed: ${String(err)})`)
-          .then((why) => reject(new Error(`no ${status} ${alertname} for ${workflowId} within ${WAIT_MS} ms; the webhook got: [${arrived.join('; ')}]\n${why}`)));
-      };
-      this.listeners.add(check);
-      deadline.addEventListener('abort', onDeadline);
-      check();
-    });
+  async waitFor(alertname: string, workflowId: string, status: 'firing' | 'resolved', diagnose: () => Promise<string>): Promise<PostedAlert> {
+    const find = () => this.alerts().find((a) => a.status === status && a.labels.alertname === alertname && a.labels.workflow_id === workflowId);
+    try {
+      await this.receiver.waitFor(() => find() !== undefined, `${status} ${alertname}`, WAIT_MS);
+    } catch {
+      const arrived = this.alerts().map((a) => `${a.labels.alertname ?? '?'} ${a.labels.workflow_id ?? '-'} ${a.status}`);
+      const why = await diagnose().catch((err: unknown) => `(diagnosis failed: ${String(err)})`);
+      throw new Error(`no ${status} ${alertname} for ${workflowId} within ${WAIT_MS} ms; the webhook got: [${arrived.join('; ')}]\n${why}`);
+    }
+    return find() ?? assert.fail('found, then gone');
   }
 
   /** The names of the alerts posted for loop `workflowId` so far, each once. */
   alertsOf(workflowId: string): string[] {
-    return [...new Set(this.posts.flatMap((p) => p.alerts).filter((a) => a.labels.workflow_id === workflowId).map((a) => a.labels.alertname ?? '?'))];
+    return [...new Set(this.alerts().filter((a) => a.labels.workflow_id === workflowId).map((a) => a.labels.alertname ?? '?'))];
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
+  close(): Promise<void> {
+    return this.receiver.close();
   }
 }
 
@@ -105,7 +83,7 @@ let env: TestWorkflowEnvironment;
 let failing: Simulator;
 let healthy: Simulator;
 let unprotected: Simulator;
-let webhook: WebhookReceiver;
+let webhook: AlertmanagerWebhook;
 let worker: Followed;
 let prometheus: Followed;
 let alertmanager: Followed;
@@ -170,7 +148,7 @@ before(async () => {
     startSimulator(),
     // Every contract READY, its orders in turn submitted and left without their stop-loss.
     startSimulator({ behaviour: { answer: 'today', ready_share: 1, order_status: ['submitted', 'critical_unprotected_position'] } }),
-    WebhookReceiver.start(),
+    AlertmanagerWebhook.start(),
   ]);
   const [metricsPort, prometheusPort, alertmanagerPort] = await Promise.all([freePort(), freePort(), freePort()]);
   taskQueue = uniqueId('alerts-tq');
