@@ -131,7 +131,7 @@ describe('aligned cadence in skipped time', () => {
         assert.equal(s.last_cycle?.missed_beats, 0);
         const events = withoutNotifications(await eventsOf(handle));
         assert.equal(timersStarted(events).length, s.current_iteration + 1, 'one timer per cycle (the first beat included), and the one running');
-        assert.equal(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length, 0, 'no upsert (but the patch bookkeeping of the started message)');
+        assert.equal(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length, 0, 'no upsert');
       });
     });
   }

@@ -13,8 +13,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createNotify } from '../src/activities/notify';
 import type { CycleRecord } from '../src/shared/config';
-import { cycleEvents, cycleNotification, loopNotification, notificationBody, startedDetail, stoppedDetail, type Notification } from '../src/shared/notifications';
+import { cycleEvents, cycleNotification, loopNotification, notificationBody, readNotifications, startedDetail, stoppedDetail, type Notification } from '../src/shared/notifications';
 import { parseLoopConfig } from '../src/shared/config';
+import type { JsonValue } from '../src/shared/schema';
 import { notifySettings } from '../src/worker/main';
 import { cycleRecord } from './helpers/fixtures';
 import { freePort } from './helpers/processes';
@@ -61,6 +62,9 @@ void describe('which cycles are transitions', () => {
     assert.deepEqual(events({ consecutive_failures: 0, last: alerted('A') }, alerted('A'), 0), [], 'the same unprotected order again: already said');
     assert.deepEqual(events({ consecutive_failures: 0, last: alerted('A') }, alerted('B'), 0), ['protection_alert'], 'a new unprotected order is news');
     assert.deepEqual(events({ consecutive_failures: 0, last: ok }, alerted('A'), 0), ['protection_alert']);
+    const countOnly = (n: number) => cycleRecord({ protection_alert: true, orders: { ...orders(0), count: { ...orders(0).count, protection_failed: n } } });
+    assert.deepEqual(events({ consecutive_failures: 0, last: countOnly(1) }, countOnly(1), 0), [], 'an alert that lists no order: the same count again is already said');
+    assert.deepEqual(events({ consecutive_failures: 0, last: countOnly(1) }, countOnly(3), 0), ['protection_alert'], 'a larger count is news');
   });
 });
 
@@ -103,6 +107,18 @@ void describe('what each message says', () => {
     const alert = cycleNotification('protection_alert', moment, alerted('1'), { before: 0 });
     assert.deepEqual(JSON.parse(notificationBody(alert, 'slack')), { text: `<!channel> ${alert.message}` });
     assert.deepEqual(JSON.parse(notificationBody(alert, 'json')), alert);
+  });
+});
+
+void describe('messages carried across continue-as-new', () => {
+  void test('are read one by one: one this release cannot read (a newer event) is dropped and counted failed, not a failed loop', () => {
+    const message = loopNotification('paused', { loop: 'l', iteration: 3, at: '2026-12-02T10:00:00.000Z' }, null, 'x');
+    const queued: Record<string, JsonValue>[] = [message, { ...message, event: 'a_future_event' }, { nonsense: true }];
+    const read = readNotifications({ sent: 4, failed: 1, no_endpoint: 0, last_failure: null, pause_said: null, queued });
+    assert.deepEqual(read.queued, [message]);
+    assert.equal(read.failed, 3);
+    assert.equal(read.sent, 4);
+    assert.deepEqual(readNotifications(undefined), { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] });
   });
 });
 

@@ -112,8 +112,8 @@ function cadenceRows(s: LoopStatus): string[] {
 /** What the loop's notifications did; nothing from a worker older than them. */
 function notificationRows(s: LoopStatus): string[] {
   const n = s.notifications;
-  if (!s.config.notify) return [row('notifications', 'off for this loop (notify: false)')];
   if (!n) return [];
+  if (s.config.notify === false) return [row('notifications', 'off for this loop (notify: false)')];
   const parts = [`${n.sent} sent`];
   if (n.failed > 0) parts.push(`${n.failed} FAILED`);
   if (n.waiting > 0) parts.push(`${n.waiting} waiting`);

@@ -84,12 +84,28 @@ export const notificationsStateSchema = s.object(
     last_failure: text().nullable(),
     /** The pause (its `requested_at`) a message was written for: a pause carried across continue-as-new is said once. */
     pause_said: text().nullable().default(null),
-    /** Messages not yet sent when the run continued as new: the next run sends them first. */
-    queued: s.list(notificationSchema, 'must be a list'),
+    /**
+     * Messages not yet sent when the run continued as new: the next run sends them first. Read one
+     * by one (readNotifications): a message this release cannot read (a newer release's event) is
+     * dropped and counted failed, never a reason to fail the loop.
+     */
+    queued: s.list(s.jsonObject('must be an object'), 'must be a list'),
   },
   keep,
 );
-export type NotificationsState = s.Output<typeof notificationsStateSchema>;
+/** As carried: the messages as JSON. */
+export type CarriedNotifications = s.Output<typeof notificationsStateSchema>;
+/** As the loop holds it: the messages read. */
+export type NotificationsState = Omit<CarriedNotifications, 'queued'> & { queued: Notification[] };
+
+export function readNotifications(carried: CarriedNotifications | undefined): NotificationsState {
+  if (!carried) return noNotifications();
+  const queued = carried.queued.flatMap((message) => {
+    const read = notificationSchema.safeParse(message);
+    return read.success ? [read.data] : [];
+  });
+  return { ...carried, queued, failed: carried.failed + carried.queued.length - queued.length };
+}
 
 /** What `get_status` shows of them: counts and the last failure, not the messages. */
 export interface NotificationsStatus {
@@ -111,7 +127,7 @@ export function noNotifications(): NotificationsState {
 /** The cycle-level moments of a just-recorded cycle, loudest first; none for a quiet cycle. */
 export function cycleEvents(before: { consecutive_failures: number; last: CycleRecord | null }, record: CycleRecord, after: { consecutive_failures: number }, config: Pick<LoopConfig, 'dry_run'>): NotifyEvent[] {
   const events: NotifyEvent[] = [];
-  // A streak of alerts naming the same orders is one message; new unprotected orders are news again.
+  // A streak of alerts naming the same orders is one message; other unprotected orders are news again.
   if (record.protection_alert && !(before.last?.protection_alert && alertKey(before.last) === alertKey(record))) events.push('protection_alert');
   if (before.consecutive_failures < FAILING_AFTER && after.consecutive_failures >= FAILING_AFTER) events.push('failing');
   if (before.consecutive_failures >= FAILING_AFTER && after.consecutive_failures === 0) events.push('recovered');
@@ -121,8 +137,9 @@ export function cycleEvents(before: { consecutive_failures: number; last: CycleR
   return events;
 }
 
+/** What an alert names: its orders, and their count (an alert may list none, or not all). */
 function alertKey(findings: Pick<RunFindings, 'orders'>): string {
-  return alertOrders(findings.orders).map(orderText).join('\n');
+  return [findings.orders?.count.protection_failed ?? 0, ...alertOrders(findings.orders).map(orderText)].join('\n');
 }
 
 interface Moment {

@@ -8,7 +8,7 @@ import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outco
 import { signalCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
 import type { UiDetails } from '../shared/mtf';
-import { noNotifications, notificationsStatus, type NotificationsState } from '../shared/notifications';
+import { notificationsStatus, readNotifications, type NotificationsState } from '../shared/notifications';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
 /** What steps 1 and 2 found out about one cycle. */
@@ -92,7 +92,7 @@ export class LoopState {
     this.recentCycles = carried?.recent_cycles ?? [];
     this.pause = carried?.pause ?? null;
     this.missedBeatsUnrecorded = carried?.missed_beats_unrecorded ?? 0;
-    this.notifications = carried?.notifications ?? noNotifications();
+    this.notifications = readNotifications(carried?.notifications);
   }
 
   get workflowId(): string {

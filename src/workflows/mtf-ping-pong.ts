@@ -19,6 +19,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -52,7 +53,7 @@ import {
 } from '../shared/mtf';
 import type { LoopSummary } from '../shared/status';
 import { LoopState, type CycleResult } from './loop-state';
-import { Notifier } from './notifier';
+import { NOTIFY_PATCH, Notifier } from './notifier';
 import { awaitOptions, callOptions, sendsOnce } from './policy';
 import { LoopVisibility } from './visibility';
 
@@ -74,7 +75,10 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
     if (loop.pause) await pausedUntilResumed(loop, shown, notifier);
     for (let cyclesThisRun = 0; !loop.stopRequested; cyclesThisRun++) {
       if (cyclesThisRun >= loop.config.max_cycles_per_run || workflowInfo().continueAsNewSuggested) {
-        return await continueAsNewWithState(loop, shown, notifier);
+        // Not while a message is being sent: the loop keeps its beat meanwhile (notifier.ts).
+        if (notifier.readyToCarry()) await continueAsNewWithState(loop, shown, notifier);
+        // A stop that came while it waited ends this run: a stop is not carried.
+        if (loop.stopRequested) break;
       }
       const result = await callAndAwaitCompletion(loop, shown);
       recordCycle(loop, result, shown, notifier);
@@ -95,9 +99,10 @@ export async function MtfPingPongWorkflow(input?: WorkflowInput): Promise<LoopSu
   }
   loop.phase = 'stopped';
   shown.stopped(loop);
+  const summary = loop.summary(Date.now());
   log.info('loop stopped', { iteration: loop.iteration, reason: loop.stopReason, counters: loop.counters });
   await notifier.stopped();
-  return loop.summary(Date.now());
+  return summary;
 }
 
 /** Steps 1 and 2: the call and, for an accepted run, the wait, within the cycle's budget. */
@@ -294,15 +299,18 @@ async function pausedUntilResumed(loop: LoopState, shown: LoopVisibility, notifi
   }
 }
 
-async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility, notifier: Notifier): Promise<never> {
+/** Continues as new, unless a stop comes while it waits: then it returns, and the loop stops. */
+async function continueAsNewWithState(loop: LoopState, shown: LoopVisibility, notifier: Notifier): Promise<void> {
   loop.phase = 'continuing_as_new';
   shown.phase(loop);
   // Let the message being sent finish so none is sent twice (those not yet sent go with the
   // state), and running handlers finish so no signal or update is lost between the two runs.
   await notifier.settle();
   await condition(allHandlersFinished);
+  // Runs recorded before this check continued as new here, the stop lost (it now can come during a message).
+  if (loop.stopRequested && patched(NOTIFY_PATCH)) return;
   log.info('continuing as new', { iteration: loop.iteration, history_length: workflowInfo().historyLength });
-  return continueAsNew<typeof MtfPingPongWorkflow>(loop.nextInput());
+  await continueAsNew<typeof MtfPingPongWorkflow>(loop.nextInput());
 }
 
 function setHandlers(loop: LoopState): void {

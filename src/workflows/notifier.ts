@@ -2,8 +2,8 @@
  * Tells a human when the loop changes (the worker's MTF_NOTIFY_URL): one `notify` activity per
  * transition, none on a quiet cycle. Messages go out one at a time, in order (a protection alert
  * before anything not yet sent), beside the loop: the loop never awaits a message, so a slow or
- * dead endpoint cannot delay a cycle or fail it. Before continue-as-new the message being sent
- * finishes and the rest are carried to the next run; before the loop completes, all of them, within
+ * dead endpoint cannot delay a cycle or fail it. A run continues as new once no message is being
+ * sent (the rest are carried to the next run); before the loop completes it sends them all, within
  * a bound. Loops recorded before notifications existed replay without them (NOTIFY_PATCH).
  */
 import { condition, isCancellation, log, metricMeter, patched, proxyActivities } from '@temporalio/workflow';
@@ -37,10 +37,19 @@ export const STOP_FLUSH_MS = 35_000;
  */
 const MAX_QUEUED = 20;
 
+/**
+ * Cycle boundaries a due continue-as-new may pass while a message is being sent (the loop goes on
+ * meanwhile); then it waits for that message, 30 s at most.
+ */
+export const CARRY_GRACE_CYCLES = 10;
+
+type Result = 'sent' | 'failed';
+
 export class Notifier {
   private inFlight: Promise<void> | null = null;
   /** Set before continue-as-new: what is not yet being sent waits for the next run. */
   private holding = false;
+  private deferredCarries = 0;
   private counter: MetricCounter | null = null;
 
   constructor(private readonly loop: LoopState) {
@@ -75,11 +84,26 @@ export class Notifier {
   /** The `stopped` message, then every message still to send, within {@link STOP_FLUSH_MS}. */
   async stopped(): Promise<void> {
     const { loop } = this;
+    // A stop that came while a continue-as-new waited: what was held goes out here.
+    this.holding = false;
+    this.kick();
     this.send([loopNotification('stopped', this.moment(), loop.lastCycle, stoppedDetail(loop.stopReason, loop.counters))]);
     if (this.inFlight === null) return;
-    if (!(await condition(() => this.inFlight === null, STOP_FLUSH_MS))) {
-      log.warn('the loop stopped before its last notifications were sent', { iteration: loop.iteration, waiting: loop.notifications.queued.length + 1 });
-    }
+    if (await condition(() => this.inFlight === null, STOP_FLUSH_MS)) return;
+    const left = loop.notifications.queued;
+    log.warn('the loop stopped before its last notifications were sent', { iteration: loop.iteration, events: left.map((n) => n.event), in_flight: 1 });
+    this.giveUp(left);
+  }
+
+  /**
+   * Whether a due continue-as-new may happen now: no message is being sent, so none is sent twice
+   * (those waiting are carried). While one is, the loop goes on for up to {@link CARRY_GRACE_CYCLES}
+   * cycle boundaries rather than wait; then it waits for that one (`settle`).
+   */
+  readyToCarry(): boolean {
+    if (this.inFlight === null) return true;
+    this.deferredCarries += 1;
+    return this.deferredCarries > CARRY_GRACE_CYCLES;
   }
 
   /** Before continue-as-new: the message being sent finishes (within its own timeout); the rest are carried. */
@@ -95,12 +119,14 @@ export class Notifier {
   private send(notifications: Notification[]): void {
     if (!this.loop.config.notify || !patched(NOTIFY_PATCH)) return;
     const state = this.loop.notifications;
-    const loud = notifications.filter((n) => n.severity === 'critical');
-    const queued = [...loud, ...state.queued, ...notifications.filter((n) => n.severity !== 'critical')];
-    const dropped = queued.slice(MAX_QUEUED - 1, -1);
+    const loud = (n: Notification) => n.severity === 'critical';
+    // Alerts go before everything not yet sent, after the alerts already waiting.
+    const waitingLoud = state.queued.filter(loud);
+    const queued = [...waitingLoud, ...notifications.filter(loud), ...state.queued.filter((n) => !loud(n)), ...notifications.filter((n) => !loud(n))];
     if (queued.length > MAX_QUEUED) {
+      const dropped = queued.slice(MAX_QUEUED - 1, -1);
       log.warn('notifications dropped: too many waiting for the endpoint', { dropped: dropped.length, events: dropped.map((n) => n.event) });
-      state.failed += dropped.length;
+      this.giveUp(dropped);
       state.queued = [...queued.slice(0, MAX_QUEUED - 1), ...queued.slice(-1)];
     } else {
       state.queued = queued;
@@ -109,7 +135,11 @@ export class Notifier {
   }
 
   private kick(): void {
-    if (this.inFlight === null && !this.holding) this.inFlight = this.drain();
+    const state = this.loop.notifications;
+    // `notify` turned off by an update: what still waits is withdrawn, not sent.
+    if (!this.loop.config.notify) state.queued = [];
+    // Only with something to take, so drain() awaits a post before it clears inFlight.
+    if (this.inFlight === null && !this.holding && state.queued.length > 0) this.inFlight = this.drain();
   }
 
   private async drain(): Promise<void> {
@@ -118,9 +148,11 @@ export class Notifier {
   }
 
   private take(): Notification | undefined {
+    const state = this.loop.notifications;
+    if (!this.loop.config.notify) state.queued = [];
     if (this.holding) return undefined;
-    const [next, ...rest] = this.loop.notifications.queued;
-    this.loop.notifications.queued = rest;
+    const [next, ...rest] = state.queued;
+    state.queued = rest;
     return next;
   }
 
@@ -138,14 +170,19 @@ export class Notifier {
     } catch (err) {
       if (isCancellation(err)) return;
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-      state.failed += 1;
       state.last_failure = `${notification.event}, iteration ${notification.iteration}: ${cause instanceof Error ? cause.message : String(cause)}`;
-      this.count(notification, 'failed');
+      this.giveUp([notification]);
       log.warn('notification not sent; the loop goes on', { iteration: this.loop.iteration, event: notification.event, error: state.last_failure });
     }
   }
 
-  private count(notification: Notification, result: 'sent' | 'failed'): void {
+  /** Messages given up (failed, dropped, or left when the loop stopped): counted in state and in the metric. */
+  private giveUp(notifications: Notification[]): void {
+    this.loop.notifications.failed += notifications.length;
+    for (const n of notifications) this.count(n, 'failed');
+  }
+
+  private count(notification: Notification, result: Result): void {
     this.counter ??= metricMeter.createCounter(METRICS.notifications, 'messages', 'notifications sent, or given up after their retries');
     this.counter.add(1, { event: notification.event, result });
   }

@@ -10,8 +10,8 @@ export interface Post {
   answered: number | null;
 }
 
-/** How the receiver answers post number `index` (from 0): an HTTP status, or `hang` (never answer). */
-export type Answer = (index: number) => number | 'hang';
+/** How the receiver answers post number `index` (from 0): an HTTP status (now, or once a test's promise says), or `hang` (never answer). */
+export type Answer = (index: number) => number | Promise<number> | 'hang';
 
 export class WebhookReceiver {
   readonly posts: Post[] = [];
@@ -57,6 +57,7 @@ export class WebhookReceiver {
 
   async close(): Promise<void> {
     for (const res of this.hanging) res.destroy();
+    this.server.closeIdleConnections();
     this.server.closeAllConnections();
     this.server.close();
     await once(this.server, 'close');
@@ -67,11 +68,17 @@ export class WebhookReceiver {
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       const answer = this.answer(this.posts.length);
-      const post: Post = { path: req.url ?? '', contentType: req.headers['content-type'], body, answered: answer === 'hang' ? null : answer };
+      const post: Post = { path: req.url ?? '', contentType: req.headers['content-type'], body, answered: null };
       this.posts.push(post);
-      if (answer === 'hang') this.hanging.add(res);
-      else res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no');
       for (const listener of [...this.listeners]) listener();
+      if (answer === 'hang') {
+        this.hanging.add(res);
+        return;
+      }
+      void Promise.resolve(answer).then((status) => {
+        post.answered = status;
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'no');
+      });
     });
   }
 }
