@@ -6,7 +6,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../shared/errors';
 import { failure } from './failure';
-import { appError, asObject, shorten } from './run-answer';
+import { shorten } from '../shared/text';
+import { appError, asObject } from './run-answer';
 
 /**
  * Larger answers are refused: today's app answers tens of KiB for 150 contracts, mostly per-symbol

@@ -22,6 +22,7 @@
 import { MtfError } from '../shared/errors';
 import type { RunFindings } from '../shared/findings';
 import type { RunReport, UiDetails } from '../shared/mtf';
+import { shorten } from '../shared/text';
 import { failure } from './failure';
 import { asObject, readFindings } from './run-findings';
 
@@ -54,12 +55,6 @@ export function stringOrNull(value: unknown): string | null {
 
 function word(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : null;
-}
-
-/** The first words of a text, for messages, on one line. */
-export function shorten(text: string, max = 120): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 /** The app's own words on an error body: its `message`, and its `error_code` where it gives one (today's 422 / 500). */

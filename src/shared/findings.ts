@@ -107,15 +107,20 @@ export function orderText(order: PlacedOrder): string {
   return `${order.symbol} ${order.status}${order.exchange_order_id ? ` (exchange order ${order.exchange_order_id})` : ''}`;
 }
 
-/** Orders a one-line alert names; the rest are counted, so the line stays a line. */
-const ALERT_NAMED = 3;
+/** Orders a one-line text names; the rest are counted, so the line stays a line. */
+const ORDERS_NAMED = 3;
+
+/** `A, B, C and 2 more`: the first of `orders` by name, out of `total`. */
+export function namedOrdersText(orders: readonly PlacedOrder[], total: number): string {
+  const named = orders.slice(0, ORDERS_NAMED).map(orderText).join(', ');
+  return total > ORDERS_NAMED ? `${named} and ${total - ORDERS_NAMED} more` : named;
+}
 
 /** The loud line of a protection alert, naming the first orders (or their count when none is listed). */
 export function protectionAlertText(findings: Pick<RunFindings, 'orders' | 'protection_alert'>): string {
   const listed = alertOrders(findings.orders);
   const failed = Math.max(findings.orders?.count.protection_failed ?? 0, listed.length);
-  const named = listed.slice(0, ALERT_NAMED).map(orderText).join(', ');
-  const which = named === '' ? `${failed} order(s)` : failed > ALERT_NAMED ? `${named} and ${failed - ALERT_NAMED} more` : named;
+  const which = listed.length === 0 ? `${failed} order(s)` : namedOrdersText(listed, failed);
   return `PROTECTION ALERT: a position may be open without its stop-loss: ${which}`;
 }
 

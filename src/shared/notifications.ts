@@ -8,6 +8,7 @@
 import type { CycleRecord, LoopConfig, Outcome } from './config';
 import {
   alertOrders,
+  namedOrdersText,
   orderCountsText,
   orderText,
   ordersSchema,
@@ -20,6 +21,7 @@ import {
 import { cadenceText } from './cadence';
 import * as s from './schema';
 import { FAILING_AFTER } from './search-attributes';
+import { shorten } from './text';
 
 /** The moments a human hears of, loudest first: a cycle that brings several sends them in this order. */
 export const NOTIFY_EVENTS = ['protection_alert', 'failing', 'recovered', 'skipped', 'live_orders', 'started', 'paused', 'resumed', 'stopped'] as const;
@@ -42,6 +44,7 @@ const SEVERITY: Record<NotifyEvent, Severity> = {
 };
 
 const text = () => s.string('must be a string');
+const count = () => s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0'));
 const keep = { unknownKeys: 'keep' } as const;
 
 /** One message: what the `notify` activity receives, and what the JSON format posts as it is. */
@@ -49,7 +52,7 @@ export const notificationSchema = s.object(
   {
     /** The loop's workflow ID. */
     loop: text(),
-    iteration: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    iteration: count(),
     event: s.choice(NOTIFY_EVENTS, `must be one of ${NOTIFY_EVENTS.join(', ')}`),
     severity: s.choice(SEVERITIES, `must be one of ${SEVERITIES.join(', ')}`),
     /** The outcome of the cycle the message is about (the last one for loop events); null before the first. */
@@ -76,10 +79,10 @@ export interface NotifyResult {
 /** What a loop carries of its notifications across continue-as-new (absent before this release). */
 export const notificationsStateSchema = s.object(
   {
-    sent: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
-    failed: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    sent: count(),
+    failed: count(),
     /** Messages the worker answered it had no endpoint for (no MTF_NOTIFY_URL). */
-    no_endpoint: s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0')),
+    no_endpoint: count(),
     /** Why the last notification that was given up on failed (the endpoint's answer, never its URL). */
     last_failure: text().nullable(),
     /** The pause (its `requested_at`) a message was written for: a pause carried across continue-as-new is said once. */
@@ -223,12 +226,8 @@ function ordersPart(orders: Orders | null): string {
   return orders ? `; orders ${orderCountsText(orders.count)}` : '';
 }
 
-const NAMED_ORDERS = 3;
-
 function namedOrders(orders: Orders | null): string {
-  if (!orders || orders.list.length === 0) return '';
-  const more = orders.list.length + orders.unlisted - NAMED_ORDERS;
-  return ` (${orders.list.slice(0, NAMED_ORDERS).map(orderText).join(', ')}${more > 0 ? ` and ${more} more` : ''})`;
+  return orders && orders.list.length > 0 ? ` (${namedOrdersText(orders.list, orders.list.length + orders.unlisted)})` : '';
 }
 
 function signalsPart(findings: Pick<RunFindings, 'signals' | 'signals_unlisted'>): string {
@@ -236,13 +235,12 @@ function signalsPart(findings: Pick<RunFindings, 'signals' | 'signals_unlisted'>
 }
 
 function findingsPart(record: CycleRecord): string {
-  return `${signalsPart(record)}${record.orders ? `; orders ${orderCountsText(record.orders.count)}` : ''}`;
+  return `${signalsPart(record)}${ordersPart(record.orders)}`;
 }
 
 /** The message of an error may hold line breaks; a notification is one line, cut to stay short. */
 function oneLine(textValue: string): string {
-  const flat = textValue.replace(/\s+/g, ' ').trim();
-  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
+  return shorten(textValue, 300);
 }
 
 /** The body the worker posts: Slack's incoming-webhook `{text}` (the alert mentions the channel), or the message itself. */
