@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { beatsBetween, cadenceText, cadenceWarnings, lateStartLimitMs, nextBeat } from '../src/shared/cadence';
+import { beatsBetween, cadenceText, cadenceWarnings, lateStartLimitMs, loopBeat, nextBeat, spreadMs } from '../src/shared/cadence';
 import { parseLoopConfig, parseWorkflowInput, type LoopConfigInput } from '../src/shared/config';
 import { continueSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate } from '../src/shared/messages';
 import type { LoopStatus, LoopSummary } from '../src/shared/status';
@@ -81,6 +81,34 @@ describe('beats: n x period + offset from midnight UTC', () => {
   });
 });
 
+describe('align_spread: each loop its own point after the offset', () => {
+  const ids = Array.from({ length: 1000 }, (_v, i) => `mtf-ping-pong-${i + 1}`);
+
+  test('a point in [0, spread), the same for the same workflow ID, none without a spread', () => {
+    const points = ids.map((id) => spreadMs(id, 25));
+    assert.ok(points.every((ms) => Number.isInteger(ms) && ms >= 0 && ms < 25_000));
+    assert.deepEqual(ids.map((id) => spreadMs(id, 25)), points, 'the same ID, the same point: replay and restarts keep it');
+    assert.equal(spreadMs('mtf-ping-pong', 0), 0);
+    assert.deepEqual(loopBeat(parseLoopConfig(aligned(60, 2)), 'mtf-ping-pong'), { align_every: 60, align_offset: 2 }, 'no spread: the beats of the config');
+    const beat = loopBeat(parseLoopConfig({ ...aligned(60, 2), align_spread: 10 }), 'mtf-ping-pong');
+    assert.equal(beat.align_offset, 2 + spreadMs('mtf-ping-pong', 10) / 1000);
+  });
+
+  test('1,000 loops with consecutive IDs fill the span: every tenth of it holds 5 % to 15 % of them', () => {
+    const tenths = new Array<number>(10).fill(0);
+    for (const id of ids) tenths[Math.floor(spreadMs(id, 25) / 2_500)]! += 1;
+    assert.ok(tenths.every((n) => n >= 50 && n <= 150), `loops per tenth of the spread: ${tenths.join(', ')}`);
+  });
+
+  test('the clock in words says the spread, and the loop its own point', () => {
+    const config = parseLoopConfig({ ...aligned(60, 2), align_spread: 10 });
+    assert.equal(cadenceText(config), 'every 1m at :02 + up to 10 s');
+    const match = /^every 1m at :02 \+ up to 10 s: this loop at :(\d\d(?:\.\d{1,3})?)$/.exec(cadenceText(config, 'mtf-ping-pong'));
+    assert.ok(match, cadenceText(config, 'mtf-ping-pong'));
+    assert.equal(Number(match[1]), 2 + spreadMs('mtf-ping-pong', 10) / 1000);
+  });
+});
+
 describe('LoopState: a pause through continue-as-new', () => {
   test('a pause asked during a cycle is carried to the next run, and so is one in force', () => {
     const ids = { workflowId: 'w', runId: 'r', firstRunId: 'r' };
@@ -135,6 +163,23 @@ describe('aligned cadence in skipped time', () => {
       });
     });
   }
+
+  test('align_spread: the loop keeps its own point after the offset, one timer per cycle as without', async () => {
+    const { activities, calls } = scriptedActivities(succeed);
+    await withLoop(env, activities, { ...aligned(60, 2), align_spread: 30 }, async ({ handle, status, waitForStatus }) => {
+      const offset = 2 + spreadMs(handle.workflowId, 30) / 1000;
+      const waiting = await waitForStatus((s) => s.phase === 'pausing', 'the wait for the first beat');
+      assertOnBeat(waiting.next_cycle_at, 60, offset, 'next_cycle_at');
+      assert.equal(pastBeat(waiting.next_cycle_at, 60, offset), 0, 'to the millisecond');
+      await env.sleep(3 * MINUTE);
+      const s = await status();
+      assert.ok(s.current_iteration >= 3 && calls.length === s.current_iteration, `three beats passed, iteration ${s.current_iteration}`);
+      assertOnBeat(s.last_cycle?.started_at, 60, offset, 'the last cycle');
+      assert.equal(s.counters.missed_beats, 0);
+      const events = withoutNotifications(await eventsOf(handle));
+      assert.equal(timersStarted(events).length, s.current_iteration + 1, 'one timer per cycle, as without a spread');
+    });
+  });
 
   test('signal mode with alignment: waits for continue_signal, then for the next beat; beats while gated are not missed', async () => {
     const { activities } = scriptedActivities(succeed);

@@ -33,6 +33,7 @@ const SEED_DEFAULTS: LoopConfig = {
   cadence: 'interval',
   align_every: 60,
   align_offset: 2,
+  align_spread: 0,
   activity_timeout: 120,
   max_attempts: 3,
   retry_initial_interval: 5,
@@ -186,6 +187,7 @@ void describe('accepted values', () => {
       cadence: 'aligned',
       align_every: 900,
       align_offset: 5.5,
+      align_spread: 60,
       activity_timeout: 600,
       max_attempts: 1,
       retry_initial_interval: 1,
@@ -400,6 +402,12 @@ void describe('rejected: numbers', () => {
     ['align_every 1.5', { align_every: 1.5 }, /align_every: must be a whole number of seconds/],
     ['align_offset -1', { align_offset: -1 }, /align_offset: must be at least 0 seconds/],
     ['align_offset as long as the period', { cadence: 'aligned', align_every: 60, align_offset: 60 }, /align_offset: must be smaller than align_every \(60 s\)/],
+    ['align_spread -1', { align_spread: -1 }, /align_spread: must be at least 0 seconds/],
+    [
+      'align_spread past the next beat',
+      { cadence: 'aligned', align_every: 60, align_offset: 2, align_spread: 58 },
+      /align_spread: with align_offset \(2 s\) must stay smaller than align_every \(60 s\), or a loop would start on the next beat/,
+    ],
     [
       'retry_max_interval shorter than retry_initial_interval',
       { retry_initial_interval: 10, retry_max_interval: 5 },
@@ -641,8 +649,8 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, notify, ...older } = config;
-    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset, notify], [false, {}, 'interval', 60, 2, true]);
+    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, ...older } = config;
+    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify], [false, {}, 'interval', 60, 2, 0, true]);
     assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys and notify came later: at their defaults, they are left out');
     const allLive = parseLoopConfig({
       symbols: [],
@@ -653,6 +661,7 @@ void describe('wireConfig: what a client sends at start', () => {
       cadence: 'aligned',
       align_every: 300,
       align_offset: 3,
+      align_spread: 20,
       notify: false,
     });
     assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');

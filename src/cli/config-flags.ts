@@ -15,6 +15,8 @@ export interface ConfigFlags {
   align?: number;
   /** `--offset`: seconds after each aligned boundary. */
   offset?: number;
+  /** `--spread`: seconds over which loops on one period spread their starts. */
+  spread?: number;
   mode?: 'auto' | 'signal';
   url?: string;
   forceRun?: boolean;
@@ -54,6 +56,7 @@ export function addConfigFlags(command: Command): Command {
     .option('--interval <duration>', 'pause between cycles: 30s, 2m, 1h or seconds (ping_interval; cadence interval)', durationArg)
     .option('--align <duration>', 'start cycles on candle closes instead: every 1m, 5m, 1h counted from midnight UTC (cadence aligned, align_every)', durationArg)
     .option('--offset <duration>', 'with an aligned cadence: how long after each boundary a cycle starts, default 2s (align_offset)', durationArg)
+    .option('--spread <duration>', "with an aligned cadence: each loop starts at its own point of this span after the offset, from its workflow ID, default 0 (align_spread)", durationArg)
     .addOption(new Option('--mode <mode>', 'auto: runs by itself; signal: waits for continue_signal (continue_mode)').choices(['auto', 'signal']))
     .option('--url <url>', "the app's MTF run endpoint (mtf_url)")
     .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
@@ -72,6 +75,7 @@ const FLAG_EFFECTS: FlagEffects = {
   interval: { flag: '--interval', patch: (seconds) => ({ ping_interval: seconds, cadence: 'interval' }) },
   align: { flag: '--align', patch: (seconds) => ({ cadence: 'aligned', align_every: seconds }) },
   offset: { flag: '--offset', patch: (seconds) => ({ align_offset: seconds }) },
+  spread: { flag: '--spread', patch: (seconds) => ({ align_spread: seconds }) },
   mode: { flag: '--mode', patch: (mode) => ({ continue_mode: mode }) },
   url: { flag: '--url', patch: (url) => ({ mtf_url: url }) },
   forceRun: { flag: '--force-run', patch: (on) => (on ? { force_run: true } : {}) },

@@ -103,7 +103,7 @@ function cadenceRows(s: LoopStatus): string[] {
   if (!aligned && missed === 0) return [];
   const lastMissed = s.last_cycle?.missed_beats ?? 0;
   return [
-    ...(aligned ? [row('cadence', `${cadenceText(s.config)} (ping_interval ignored in aligned cadence)`)] : []),
+    ...(aligned ? [row('cadence', `${cadenceText(s.config, s.workflow_id)} (ping_interval ignored in aligned cadence)`)] : []),
     ...cadenceWarnings(s.config).map((warning) => row('warning', warning)),
     row('missed beats', `${missed}${lastMissed > 0 ? ` (${lastMissed} before iteration ${s.last_cycle?.iteration})` : ''}`),
   ];

@@ -93,7 +93,7 @@ export function statusTexts(status: LoopStatus): Pick<DashboardLoop, 'findings' 
   return {
     findings: findingsView(status.last_cycle),
     symbols_text: symbolsText(status.config, ' '),
-    cadence_text: cadenceText(status.config),
+    cadence_text: cadenceText(status.config, status.workflow_id),
     cadence_warnings: cadenceWarnings(status.config),
   };
 }

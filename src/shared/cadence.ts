@@ -17,6 +17,29 @@ export const ALIGN_EVERY_RULE = 'must be a whole number of seconds that divides 
 
 type Beat = Pick<LoopConfig, 'align_every' | 'align_offset'>;
 
+/**
+ * `align_spread`: this loop's own point in [0, spread) after `align_offset`, milliseconds, taken
+ * from its workflow ID (FNV-1a, then MurmurHash3's finalizer: IDs that differ in their last digit
+ * land far apart), so that N loops on one period do not all call on the same second
+ * (bench stage 6: 1,000 loops on one boundary queue behind the machine's throughput and miss beats;
+ * spread over 25 s of a 30 s period, none does). The same ID always gets the same point: replay
+ * and restarts keep it.
+ */
+export function spreadMs(workflowId: string, spreadSeconds: number): number {
+  if (!(spreadSeconds > 0)) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < workflowId.length; i++) hash = Math.imul(hash ^ workflowId.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash = (hash ^ (hash >>> 16)) >>> 0;
+  return Math.floor((hash / 2 ** 32) * spreadSeconds * 1000);
+}
+
+/** The beats one loop keeps: the period, and its offset with its share of the spread. */
+export function loopBeat(config: Pick<LoopConfig, 'align_every' | 'align_offset' | 'align_spread'>, workflowId: string): Beat {
+  return { align_every: config.align_every, align_offset: config.align_offset + spreadMs(workflowId, config.align_spread) / 1000 };
+}
+
 function periodMs(config: Beat): number {
   return config.align_every * 1000;
 }
@@ -70,10 +93,16 @@ function offsetText(config: Beat): string {
   return `${two(Math.floor(whole / 3600))}:${two(Math.floor(whole / 60) % 60)}:${secs} UTC`;
 }
 
-/** The loop's clock in a few words: `every 30 s` or `every 1m at :02`. */
-export function cadenceText(config: Pick<LoopConfig, 'cadence' | 'ping_interval' | 'align_every' | 'align_offset'>): string {
-  if (config.cadence === 'aligned') return `every ${periodText(config.align_every)} at ${offsetText(config)}`;
-  return `every ${config.ping_interval} s`;
+/**
+ * The loop's clock in a few words: `every 30 s`, `every 1m at :02`, or with a spread
+ * `every 1m at :02 + up to 10 s` (and, given the loop's workflow ID, `: this loop at :05.27`).
+ */
+export function cadenceText(config: Pick<LoopConfig, 'cadence' | 'ping_interval' | 'align_every' | 'align_offset' | 'align_spread'>, workflowId?: string): string {
+  if (config.cadence !== 'aligned') return `every ${config.ping_interval} s`;
+  const text = `every ${periodText(config.align_every)} at ${offsetText(config)}`;
+  if (!(config.align_spread > 0)) return text;
+  const own = workflowId === undefined ? '' : `: this loop at ${offsetText(loopBeat(config, workflowId))}`;
+  return `${text} + up to ${config.align_spread} s${own}`;
 }
 
 /**

@@ -132,6 +132,11 @@ const configShape = {
     .default(60),
   /** `cadence: aligned`: seconds after each boundary, so the candle has closed on the exchange. */
   align_offset: s.number('must be a number of seconds', s.min(0, 'must be at least 0 seconds')).default(2),
+  /**
+   * `cadence: aligned`: each loop starts at its own point of the next `align_spread` seconds after
+   * the offset, from its workflow ID (cadence.ts), so many loops on one period do not queue on one second.
+   */
+  align_spread: s.number('must be a number of seconds', s.min(0, 'must be at least 0 seconds')).default(0),
   /** The timeout of one activity attempt, seconds. */
   activity_timeout: positiveSeconds().default(120),
   max_attempts: wholeNumber(1, 20).default(3),
@@ -199,6 +204,12 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
     uses: ['align_offset', 'align_every'],
     blame: 'align_offset',
     check: (c) => (c.align_offset >= c.align_every ? `must be smaller than align_every (${c.align_every} s)` : null),
+  },
+  {
+    uses: ['align_spread', 'align_offset', 'align_every'],
+    blame: 'align_spread',
+    check: (c) =>
+      c.align_offset + c.align_spread >= c.align_every ? `with align_offset (${c.align_offset} s) must stay smaller than align_every (${c.align_every} s), or a loop would start on the next beat` : null,
   },
   {
     uses: ['retry_max_interval', 'retry_initial_interval'],

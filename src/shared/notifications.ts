@@ -197,7 +197,7 @@ export function loopNotification(event: 'started' | 'paused' | 'resumed' | 'stop
 }
 
 /** What `started` says: the mode, the beat and the contracts. */
-export function startedDetail(config: Pick<LoopConfig, 'dry_run' | 'symbols' | 'continue_mode' | 'cadence' | 'align_every' | 'align_offset' | 'ping_interval'>): string {
+export function startedDetail(config: Pick<LoopConfig, 'dry_run' | 'symbols' | 'continue_mode' | 'cadence' | 'align_every' | 'align_offset' | 'align_spread' | 'ping_interval'>): string {
   const symbols = config.symbols.length === 0 ? "every active contract of the app" : config.symbols.join(', ');
   const mode = config.continue_mode === 'signal' ? ', waits for continue_signal' : '';
   return `${config.dry_run ? 'dry run' : 'LIVE'}, ${cadenceText(config)}${mode}, ${symbols}`;

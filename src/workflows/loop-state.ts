@@ -3,7 +3,7 @@
  * workflow drives it, the signal handlers set its flags, `get_status` reads it, and
  * continue-as-new carries it to the next run.
  */
-import { beatsBetween, nextBeat } from '../shared/cadence';
+import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
 import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome, Pause, WorkflowInput } from '../shared/config';
 import { signalCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
@@ -99,6 +99,11 @@ export class LoopState {
     return this.ids.workflowId;
   }
 
+  /** `cadence: aligned`: this loop's beats, its share of `align_spread` included. */
+  get beat(): { align_every: number; align_offset: number } {
+    return loopBeat(this.config, this.ids.workflowId);
+  }
+
   /** True from a cycle's start until it is recorded. */
   get inCycle(): boolean {
     return this.phase === 'calling_mtf' || this.phase === 'awaiting_completion';
@@ -128,7 +133,7 @@ export class LoopState {
     const missedBefore = this.missedBeatsUnrecorded;
     this.missedBeatsUnrecorded = 0;
     // The beats that passed while this cycle ran: none started a cycle, and none is queued.
-    if (this.config.cadence === 'aligned') this.countMissedBeats(beatsBetween(this.config, this.cycleStartedAt, now));
+    if (this.config.cadence === 'aligned') this.countMissedBeats(beatsBetween(this.beat, this.cycleStartedAt, now));
     c.cycles += 1;
     c[result.outcome] += 1;
     if (result.outcome === 'succeeded' || result.outcome === 'partial') c.consecutive_failures = 0;
@@ -211,7 +216,7 @@ export class LoopState {
   /** When a resumed loop starts its next cycle, in words. */
   nextCycleAfterResume(now: number): string {
     if (this.config.continue_mode === 'signal') return `the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
-    if (this.config.cadence === 'aligned') return `the next cycle starts at the next beat, ${new Date(nextBeat(this.config, now)).toISOString()}`;
+    if (this.config.cadence === 'aligned') return `the next cycle starts at the next beat, ${new Date(nextBeat(this.beat, now)).toISOString()}`;
     return 'the next cycle starts now';
   }
 

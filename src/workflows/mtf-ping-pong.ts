@@ -246,7 +246,7 @@ async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
   const { config } = loop;
   const aligned = config.cadence === 'aligned';
   for (;;) {
-    const until = aligned ? nextBeat(config, Date.now()) : Date.now() + config.ping_interval * 1000;
+    const until = aligned ? nextBeat(loop.beat, Date.now()) : Date.now() + config.ping_interval * 1000;
     loop.nextCycleAt = new Date(until).toISOString();
     const scope = new CancellationScope();
     const timerEnded = scope.run(() => sleep(until - Date.now(), { summary: aligned ? 'next beat' : 'pause' })).then(
@@ -261,7 +261,7 @@ async function pause(loop: LoopState, shown: LoopVisibility): Promise<void> {
     // reads a moving candle, so that beat is missed too; beats after it that passed meanwhile always are.
     const now = Date.now();
     const taken = now - until <= lateStartLimitMs(config);
-    const missed = beatsBetween(config, taken ? until : until - 1, now);
+    const missed = beatsBetween(loop.beat, taken ? until : until - 1, now);
     if (missed > 0) {
       loop.countMissedBeats(missed);
       shown.beatsMissed(loop);
