@@ -8,22 +8,57 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = temporal.api.enums.v1.EventType;
 
 /**
- * Events Temporal bills as Actions (Temporal Cloud's list, as far as a history shows it). An
- * activity heartbeat is an Action too but leaves no event: the bench counts those apart.
+ * Temporal Cloud's Actions as its published list counts them (docs.temporal.io/cloud/actions, read
+ * 2026-12), for what a history shows. Each event type names the rule that bills it:
+ * - "Workflow started" (a client start, Continue-As-New, a child): WorkflowExecutionStarted, and
+ *   WorkflowExecutionContinuedAsNew (the next run's start, written in this run's history);
+ * - "Timer started": TimerStarted (a `condition` with a timeout starts one too);
+ * - "Search Attribute upsert requested": UpsertWorkflowSearchAttributes, but not one that only sets
+ *   `TemporalChangeVersion` ("exempt from Action counting");
+ * - "Signal sent": WorkflowExecutionSignaled, SignalExternalWorkflowExecutionInitiated;
+ * - "Update received by Worker": WorkflowExecutionUpdateAccepted (a rejected one leaves no event);
+ * - "Activity started or retried": ActivityTaskScheduled, plus one per retry (the attempt number of
+ *   its ActivityTaskStarted);
+ * - "Local Activity started" / "Side Effect recorded": all markers of one workflow task count once;
+ * - "Start Child Workflow and Child Workflow Execution": two for StartChildWorkflowExecutionInitiated;
+ * - "Workflow Execution Options updated": WorkflowExecutionOptionsUpdated.
+ * Heartbeats and queries are Actions too but leave no event: the bench counts heartbeats apart.
+ * A Schedule's own "Schedule Start" (two Actions per execution) is outside every history: the
+ * schedule stage adds it.
  */
-const ACTION_EVENTS = new Set<temporal.api.enums.v1.EventType>([
-  EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+const ONE_ACTION = new Set<temporal.api.enums.v1.EventType>([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
   EventType.EVENT_TYPE_TIMER_STARTED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-  EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-  EventType.EVENT_TYPE_MARKER_RECORDED,
-  EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
   EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
   EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED,
 ]);
+
+/** Actions of a slice of history, by the rules above. */
+export function actionsOf(events: HistoryEvent[]): number {
+  let actions = 0;
+  let markerTask = false; // a marker already counted for the current workflow task
+  for (const e of events) {
+    const type = e.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED;
+    if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) markerTask = false;
+    if (type === EventType.EVENT_TYPE_MARKER_RECORDED && !markerTask) {
+      actions += 1;
+      markerTask = true;
+    }
+    if (ONE_ACTION.has(type)) actions += 1;
+    if (type === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) actions += Math.max((e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1, 0);
+    if (type === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) actions += 2;
+    if (type === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) {
+      const fields = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+      if (fields.some((name) => name !== 'TemporalChangeVersion')) actions += 1;
+    }
+  }
+  return actions;
+}
 
 export function eventMs(event: HistoryEvent): number {
   const t = event.eventTime;
@@ -40,6 +75,8 @@ function cycleStarts(events: HistoryEvent[]): number[] {
 }
 
 export interface CycleCost {
+  /** When the cycle's call was scheduled, server time. */
+  startedMs: number;
   events: number;
   actions: number;
   /** The cycle's events as the server stores them (protobuf-encoded), bytes. */
@@ -60,8 +97,9 @@ export function quietCycleCosts(events: HistoryEvent[]): CycleCost[] {
     const cycle = events.slice(starts[c], starts[c + 1]);
     const completed = cycle.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
     costs.push({
+      startedMs: eventMs(cycle[0] as HistoryEvent),
       events: cycle.length,
-      actions: cycle.filter((e) => e.eventType !== null && e.eventType !== undefined && ACTION_EVENTS.has(e.eventType)).length,
+      actions: actionsOf(cycle),
       bytes: cycle.reduce((sum, e) => sum + encodedBytes(e), 0),
       resultBytes: completed ? encodedBytes(completed) : 0,
     });

@@ -12,6 +12,18 @@ import { spawnNode } from './helpers/processes';
 const dir = mkdtempSync(join(tmpdir(), 'mtf-bench-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+interface ScheduleRun {
+  design: string;
+  loops: number;
+  cycles: number;
+  due: number;
+  events: number[];
+  actions: number[];
+  schedulerEventsPerAction: number | null;
+  latenessMs: { p50: number; p99: number; max: number };
+  note?: string;
+}
+
 interface Report {
   quick: boolean;
   machine: { cores: number; memory_gib: number; node: string };
@@ -22,12 +34,13 @@ interface Report {
     cpu?: Record<string, { cycles: number }>;
     scale?: { intervalS: number; steps: { loops: number }[] }[];
     startup?: { npmStartToFirstCycleS: number };
+    schedule?: { step: { loops: number }; runs: ScheduleRun[] }[];
     errors: Record<string, string>;
   };
   table: { stage: string; figure: string; value: string }[];
 }
 
-test('the quick bench runs every stage and finds ours == control == 11 events and 2 Actions per quiet cycle', { timeout: 150_000 }, async (t) => {
+test('the quick bench runs every stage and finds ours == control == 11 events and 2 Actions per quiet cycle, the Schedule 4', { timeout: 150_000 }, async (t) => {
   const out = join(dir, 'results.json');
   const bench = spawnNode(join(__dirname, '..', 'bench', 'run.js'), ['--quick', '--out', out], {});
   const code = await bench.exited;
@@ -54,5 +67,23 @@ test('the quick bench runs every stage and finds ours == control == 11 events an
   assert.ok((report.results.cpu?.ours?.cycles ?? 0) > 0 && (report.results.cpu?.control?.cycles ?? 0) > 0, 'stage 3 measured cycles');
   assert.ok((report.results.scale?.[0]?.steps.length ?? 0) >= 1, 'stage 4 took a step');
   assert.ok(report.results.startup, 'stage 5 ran');
-  for (const stage of ['1 ', '2 ', '3 ', '4 ', '5 ']) assert.ok(report.table.some((r) => r.stage.startsWith(stage)), `the table has stage ${stage.trim()}`);
+
+  // Stage 6, every design side by side for a few beats: structure and history counts, no times.
+  const runs = report.results.schedule?.[0]?.runs ?? [];
+  assert.deepEqual(runs.map((r) => r.design).sort(), ['ours aligned', 'ours aligned, spread', 'ours interval', 'schedule', 'schedule cron']);
+  for (const r of runs) {
+    assert.equal(r.note, undefined, `${r.design} ran`);
+    assert.ok(r.cycles > 0 && r.due > 0 && Number.isFinite(r.latenessMs.p99), `${r.design}: cycles and their lateness measured`);
+    assert.ok(r.events.length > 0, `${r.design}: histories read`);
+    if (r.design.startsWith('schedule')) {
+      // The one-shot's whole history (start, one call, completion), and the Schedule's 2 "Schedule Start" Actions on top of its own 2.
+      assert.deepEqual(r.events, r.events.map(() => 11), `${r.design}: events of each one-shot workflow`);
+      assert.deepEqual(r.actions, r.actions.map(() => 4), `${r.design}: Actions per cycle`);
+      assert.ok((r.schedulerEventsPerAction ?? 0) > 0, `${r.design}: the scheduler's own history read`);
+    } else {
+      assert.deepEqual(r.events, r.events.map(() => 11), `${r.design}: events per quiet cycle`);
+      assert.deepEqual(r.actions, r.actions.map(() => 2), `${r.design}: Actions per quiet cycle`);
+    }
+  }
+  for (const stage of ['1 ', '2 ', '3 ', '4 ', '5 ', '6 ']) assert.ok(report.table.some((r) => r.stage.startsWith(stage)), `the table has stage ${stage.trim()}`);
 });

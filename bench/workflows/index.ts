@@ -2,3 +2,4 @@
 export { MtfPingPongWorkflow } from '../../src/workflows/mtf-ping-pong';
 export { BenchControlWorkflow } from './control';
 export { BenchSeedShapedWorkflow } from './seed-shaped';
+export { BenchScheduledRunWorkflow } from './scheduled-run';
