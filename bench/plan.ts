@@ -83,5 +83,5 @@ export const QUICK: Plan = {
   cpuLoops: 5,
   cpuCycles: 10,
   scaleRuns: [{ steps: [1, 5], intervalS: 1, windowIntervals: 2 }],
-  schedule: { steps: [{ loops: 2, periodS: 2, windowPeriods: 2, spreadS: 1, cron: true }], sideBySide: true },
+  schedule: { steps: [{ loops: 2, periodS: 2, windowPeriods: 2, spreadS: 0.5, cron: true }], sideBySide: true },
 };
