@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../shared/errors';
 import { METRICS } from '../shared/metrics';
 import { runIdOfKey } from './run-id';
+import { deadlineSignal } from './deadline';
 import type {
   AwaitMtfRunInput,
   CallMtfRunInput,
@@ -206,7 +207,8 @@ function attemptSignal(ctx: Context): AbortSignal {
     // Counted from the first use in this attempt, on this worker's clock, plus a margin: the
     // server's timeout must be the one on record (retried as a timeout), never a worker failure
     // racing it, and the dev server fires its timers up to a second or so late.
-    signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(ctx.info.startToCloseTimeoutMs + ABORT_MARGIN_MS)]);
+    // Its timer is not cleared: it lasts at most the attempt's timeout plus the margin, unref'd.
+    signal = deadlineSignal(ctx.cancellationSignal, ctx.info.startToCloseTimeoutMs + ABORT_MARGIN_MS).signal;
     attemptSignals.set(ctx, signal);
   }
   return signal;

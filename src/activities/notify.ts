@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { METRICS } from '../shared/metrics';
 import { notificationBody, type Notification, type NotifyFormat, type NotifyResult } from '../shared/notifications';
+import { deadlineSignal } from './deadline';
 
 /** The `notify` activity's failure type; the retry policy (workflows/notifier.ts) retries it. */
 export const NOTIFY_FAILED = 'NotifyFailed';
@@ -33,6 +34,7 @@ export function createNotify(deps: NotifyDeps): (notification: Notification) => 
     const fields = { event: notification.event, iteration: notification.iteration, attempt: ctx.info.attempt };
     if (deps.url === null) return { sent: false, http_status: null };
     let status: number;
+    const deadline = deadlineSignal(ctx.cancellationSignal, timeoutMs);
     try {
       const answer = await doFetch(deps.url, {
         method: 'POST',
@@ -40,13 +42,15 @@ export function createNotify(deps: NotifyDeps): (notification: Notification) => 
         body: notificationBody(notification, format),
         // A webhook that redirects is misconfigured; following it would post the message elsewhere.
         redirect: 'manual',
-        signal: AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(timeoutMs)]),
+        signal: deadline.signal,
       });
       status = answer.status;
       await answer.body?.cancel();
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw err;
       throw attemptFailed(ctx, fields, unansweredText(err, timeoutMs), false);
+    } finally {
+      deadline.clear();
     }
     if (status >= 200 && status < 300) {
       ctx.log.info('notification sent', { ...fields, http_status: status });
