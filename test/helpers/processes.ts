@@ -3,14 +3,37 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
-/** A port nothing listens on (or `port` itself, when free): bound once by us, then released. */
-export async function freePort(port = 0): Promise<number> {
-  const server = createServer().listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  const { port: bound } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
+/**
+ * Ports for a process to listen on later are picked below Linux's ephemeral range (32768–60999):
+ * a port the kernel hands out for `listen(0)` or for an outgoing connection can be taken again by
+ * any process between our check and the real listen (seen once in a full run: a worker's health
+ * port, picked that way, was in use a few seconds later). Random in 10000–31000 (so its +1000
+ * neighbour is below the range too), checked free, tried again when not.
+ */
+const PICK_FROM = 10_000;
+const PICK_TO = 31_000;
+
+async function listensOn(port: number): Promise<boolean> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
   return bound;
+}
+
+/** A loopback port free now (`port`, when given, or one picked as above). */
+export async function freePort(port = 0): Promise<number> {
+  if (port !== 0) {
+    if (await listensOn(port)) return port;
+    throw new Error(`port ${port} is in use`);
+  }
+  for (let tries = 0; tries < 200; tries++) {
+    const candidate = PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM));
+    if (await listensOn(candidate)) return candidate;
+  }
+  throw new Error(`no free port found in ${PICK_FROM}–${PICK_TO}`);
 }
 
 /** A free port whose +1000 neighbour is free too: `start-dev` puts its Web UI there. */
