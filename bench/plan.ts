@@ -29,7 +29,7 @@ export interface ScheduleStep {
   periodS: number;
   /** Beats measured, after one period of warm-up. */
   windowPeriods: number;
-  /** Also measure ours aligned with each loop's offset spread over this many seconds of the period. */
+  /** Also measure ours aligned with `align_spread` of this many seconds (each loop its own point of the span). */
   spreadS?: number;
   /** Also run the Schedule with a cron spec instead of an interval, to show it behaves the same. */
   cron?: boolean;

