@@ -150,7 +150,7 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
     return { dir, build, builds };
   }
 
-  test('a second build is skipped; a changed source, a missing output, outputs rebuilt another way or --force build again; a failed build is never taken for done', () => {
+  test('a second build is skipped, also after a run rewrote its results; a changed source, a missing output, outputs rebuilt another way or --force build again; a failed build is never taken for done', () => {
     const { dir, build, builds } = project();
     try {
       assert.equal(build().status, 0);
@@ -163,18 +163,33 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
       assert.equal(build().status, 0);
       assert.equal(builds(), 2, 'a changed source builds');
 
+      // What runs write beside the sources, read at run time and never compiled, builds nothing.
+      mkdirSync(join(dir, 'bench'));
+      mkdirSync(join(dir, 'test', 'replay', 'histories'), { recursive: true });
+      writeFileSync(join(dir, 'bench', 'results.json'), '{"run":1}');
+      writeFileSync(join(dir, 'test', 'replay', 'histories', 'h.json'), '{}');
+      const afterBench = build();
+      assert.deepEqual([afterBench.status, builds()], [0, 2], 'bench/results.json and recorded histories are no build input');
+      assert.match(afterBench.stderr, /^build: up to date/);
+      writeFileSync(join(dir, 'test', 'b.test.ts'), 'export {};\n');
+      assert.equal(build().status, 0);
+      assert.equal(builds(), 3, 'a new test file builds');
+      writeFileSync(join(dir, 'src', 'notes.json'), '{}');
+      assert.equal(build().status, 0);
+      assert.equal(builds(), 4, 'any file under src/ is an input');
+
       unlinkSync(join(dir, 'dist', 'workflow-bundle.js'));
       assert.equal(build().status, 0);
-      assert.equal(builds(), 3, 'a missing output builds');
+      assert.equal(builds(), 5, 'a missing output builds');
 
       assert.equal(build('--force').status, 0);
-      assert.equal(builds(), 4, '--force builds');
+      assert.equal(builds(), 6, '--force builds');
 
       // A build run another way (`npm run build` itself) rewrote the outputs from sources unknown to the stamp.
       assert.equal(spawnSync('npm', ['run', '--silent', 'build'], { cwd: dir }).status, 0);
-      assert.equal(builds(), 5);
+      assert.equal(builds(), 7);
       assert.equal(build().status, 0);
-      assert.equal(builds(), 6, 'outputs rewritten since the stamp: built');
+      assert.equal(builds(), 8, 'outputs rewritten since the stamp: built');
 
       writeFileSync(join(dir, 'src', 'broken'), '');
       const failed = build();
@@ -183,10 +198,10 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
       unlinkSync(join(dir, 'src', 'broken'));
       writeFileSync(join(dir, 'src', 'broken'), '');
       assert.equal(build().status, 1, 'still broken: built again, not skipped');
-      assert.equal(builds(), 8);
+      assert.equal(builds(), 10);
       unlinkSync(join(dir, 'src', 'broken'));
       assert.equal(build().status, 0);
-      assert.equal(builds(), 9, 'fixed: built');
+      assert.equal(builds(), 11, 'fixed: built');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
