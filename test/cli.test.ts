@@ -557,15 +557,17 @@ describe('mtf-ping-pong CLI', () => {
 
   test('pause during a cycle takes effect once it is recorded; a wait shorter than the cycle fails in one line, the pause staying asked', async () => {
     const id = uniqueId('cli-pausing');
-    // Each call takes 5 s: the pause below is asked while the first one is on its way.
-    sim.setBehaviour({ latency_ms: 5_000 });
+    // Each call takes 15 s: the pause below is asked while the first one is on its way, and the
+    // two CLI runs after it (each a Node start, slow on a loaded 2-core machine: 5 s was once too
+    // short) see the cycle still running.
+    sim.setBehaviour({ latency_ms: 15_000 });
     try {
       const before = sim.runRequests().length;
       expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
       // Each request the simulator receives, until this loop's first: then its call is on its way.
       for (let n = before + 1; runRequestsOf(id).length === 0; n++) await sim.waitForRunRequests(n, CALL_TIMEOUT_MS);
       const short = await cli('pause', id, '--reason', 'deploy', '--timeout', '0.5s');
-      expectCode(short, 1, 'pause --timeout 0.5s during a 5 s cycle');
+      expectCode(short, 1, 'pause --timeout 0.5s during a 15 s cycle');
       assert.equal(short.stdout, `loop ${id} pauses after iteration 1\n`);
       assert.match(
         short.stderr,
