@@ -226,15 +226,15 @@ function schedulerEventsPerAction(schedulers: (HistoryEvent[] | null)[], perSche
   return actions > 0 ? round(events / actions, 1) : null;
 }
 
-async function costs(bench: Bench, spec: Spec, inWindow: Arrival[], from: number, to: number): Promise<{ events: number[]; actions: number[] }> {
+/** `loopHistories`: ours, the sampled loops' histories (read once, for lateness too); unused for the Schedule. */
+async function costs(bench: Bench, spec: Spec, inWindow: Arrival[], from: number, to: number, loopHistories: HistoryEvent[][]): Promise<{ events: number[]; actions: number[] }> {
   if (spec.design.startsWith('schedule')) {
     // Each one-shot's whole history: it is the cycle. Its start is the Schedule's "Workflow started" Action.
     const sample = [...new Set(inWindow.map((a) => a.key))].slice(0, SAMPLE);
     const all = await histories(bench.client, sample);
     return { events: all.map((h) => h.length), actions: all.map((h) => actionsOf(h) + SCHEDULE_START_ACTIONS) };
   }
-  const all = await histories(bench.client, spec.ids.slice(0, SAMPLE));
-  const cycles = all.flatMap((h) => quietCycleCosts(h).filter((c) => c.startedMs >= from && c.startedMs < to));
+  const cycles = loopHistories.flatMap((h) => quietCycleCosts(h).filter((c) => c.startedMs >= from && c.startedMs < to));
   return { events: cycles.map((c) => c.events), actions: cycles.map((c) => c.actions) };
 }
 
@@ -297,8 +297,8 @@ async function measure(bench: Bench, sim: Simulator, serverPid: number | null, s
         let due: number;
         let missed = 0;
         let drainPerS: number | null = null;
+        const sample = spec.design.startsWith('schedule') ? [] : await histories(bench.client, spec.ids.slice(0, SAMPLE));
         if (spec.design === 'ours interval') {
-          const sample = await histories(bench.client, spec.ids.slice(0, SAMPLE));
           lateness = sample.flatMap((h) => intervalLateness(h, from, to, periodMs));
           due = lateness.length;
         } else {
@@ -314,7 +314,7 @@ async function measure(bench: Bench, sim: Simulator, serverPid: number | null, s
           // Spread loops do not share the boundary: their last start is the spread, not a queue.
           drainPerS = loops >= 10 && spec.spreadS === null && drains.length > 0 ? round(percentile(drains, 50), 1) : null;
         }
-        const { events, actions } = await costs(bench, spec, inWindow, from, to);
+        const { events, actions } = await costs(bench, spec, inWindow, from, to, sample);
         const perSchedule = spec.ids.slice(0, 5).map((_id, i) => all.filter((a) => a.loop === i));
         const actionsMedian = actions.length ? percentile(actions, 50) : NaN;
         return {
