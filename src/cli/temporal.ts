@@ -11,6 +11,7 @@ import { checkClientCertificate, credentialsProblem } from '../client/connection
 import { tlsHandshakeError } from '../client/tls-probe';
 import { EncryptionConfigError } from '../codec/encryption';
 import { loopStatus } from '../client/loops';
+import { whyUnanswered } from '../client/unanswered';
 import type { LoopStatus } from '../shared/status';
 import { CliError, ExitCode, messageOf } from './output';
 
@@ -112,7 +113,8 @@ export async function withClient<T>(options: TemporalOptions, work: (client: Cli
 
 /**
  * Runs a query or an update with a deadline: both need a worker polling the loop's task queue,
- * and without one they would wait for ever. `what` names the message for the error line.
+ * and without one they would wait for ever. `what` names the message for the error line, which
+ * says whether the server or the worker failed to answer (see whyUnanswered).
  */
 export async function answeredWithin<T>(
   client: Client,
@@ -124,11 +126,10 @@ export async function answeredWithin<T>(
     return await client.connection.withDeadline(Date.now() + request.timeoutMs, work);
   } catch (err) {
     if (grpcCode(err) !== DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
-    throw new CliError(
-      `loop ${request.workflowId} did not answer ${request.what} within ${request.timeoutMs / 1000}s: ` +
-        `is a worker polling its task queue (${target.taskQueue} here)?`,
-      ExitCode.Failure,
-    );
+    const why = await whyUnanswered(client, { namespace: target.namespace, workflowId: request.workflowId, taskQueue: target.taskQueue });
+    const message = `loop ${request.workflowId} did not answer ${request.what} within ${request.timeoutMs / 1000}s: ${why.reason}`;
+    // A server fault is Temporal's, with its exit code: a script can tell it from a missing worker.
+    throw why.serverFault ? unreachable(target, message) : new CliError(message, ExitCode.Failure);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { listLoops, loopStatus, type LoopListing } from '../client/loops';
+import { whyUnanswered } from '../client/unanswered';
 import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
@@ -70,9 +71,15 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The SDK's "Failed to query Workflow" says little alone: its gRPC cause says why. */
-function queryFailure(err: unknown, timeoutMs: number): string {
-  if (isDeadlineExceeded(err)) return `did not answer get_status within ${timeoutMs / 1000} s: is a worker polling its task queue?`;
+/**
+ * The SDK's "Failed to query Workflow" says little alone: its gRPC cause says why, and a deadline
+ * is diagnosed (the server's history or matching, or the worker: see whyUnanswered).
+ */
+async function queryFailure(client: Client, workflowId: string, err: unknown, timeoutMs: number): Promise<string> {
+  if (isDeadlineExceeded(err)) {
+    const why = await whyUnanswered(client, { namespace: client.options.namespace, workflowId });
+    return `did not answer get_status within ${timeoutMs / 1000} s: ${why.reason}`;
+  }
   const cause = err instanceof ServiceError && err.cause ? `: ${err.cause.message}` : '';
   return `get_status failed: ${messageOf(err)}${cause}`;
 }
@@ -122,7 +129,7 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     if (!loop.run_id_prefix && loop.status.first_run_id) loop.run_id_prefix = lineagePrefix(listing.workflowId, loop.status.first_run_id);
     Object.assign(loop, statusTexts(loop.status));
   } catch (err) {
-    loop.error = queryFailure(err, timeoutMs);
+    loop.error = await queryFailure(client, listing.workflowId, err, timeoutMs);
   }
   return loop;
 }
