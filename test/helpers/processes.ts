@@ -49,8 +49,11 @@ export interface Followed {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the first stdout line `match` accepts; rejects when the process ends or `timeoutMs` passes first. */
-  waitForLine(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first line of `stream` (stdout by default) that `match` accepts; rejects when
+   * the process ends or `timeoutMs` passes first.
+   */
+  waitForLine(match: (line: string) => boolean, what: string, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<string>;
   /** Sends `signal` (SIGTERM by default) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -61,9 +64,12 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
   return spawnFollowed(process.execPath, [script, ...args], env);
 }
 
-/** Starts `command` (any program: Prometheus, Alertmanager) with `env` on top of this process's environment, and follows its output. */
-export function spawnFollowed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Followed {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `command` (any program: Prometheus, Alertmanager, PostgreSQL) with `env` on top of this
+ * process's environment, and follows its output; `options` can set its cwd, uid and gid.
+ */
+export function spawnFollowed(command: string, args: string[], env: NodeJS.ProcessEnv = {}, options: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid'> = {}): Followed {
+  const child = spawn(command, args, { ...options, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -74,10 +80,11 @@ export function spawnFollowed(command: string, args: string[], env: NodeJS.Proce
     exited,
     stdout: () => out,
     stderr: () => err,
-    waitForLine(match, what, timeoutMs = 30_000) {
+    waitForLine(match, what, timeoutMs = 30_000, stream = 'stdout') {
+      const source = stream === 'stdout' ? child.stdout : child.stderr;
       return new Promise((resolve, reject) => {
         const check = () => {
-          const line = out.split('\n').find((l) => l !== '' && match(l));
+          const line = (stream === 'stdout' ? out : err).split('\n').find((l) => l !== '' && match(l));
           if (line === undefined) return;
           done();
           resolve(line);
@@ -93,10 +100,10 @@ export function spawnFollowed(command: string, args: string[], env: NodeJS.Proce
         deadline.addEventListener('abort', onDeadline);
         const done = () => {
           deadline.removeEventListener('abort', onDeadline);
-          child.stdout?.off('data', check);
+          source?.off('data', check);
           child.off('exit', onExit);
         };
-        child.stdout?.on('data', check);
+        source?.on('data', check);
         child.on('exit', onExit);
         check();
       });
