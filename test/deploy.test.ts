@@ -1,7 +1,7 @@
 /**
  * The deployment files (Dockerfile, .dockerignore, deploy/entrypoint.sh, docker-compose.yml,
- * deploy/k8s/deployment.yaml, deploy/prometheus, deploy/alertmanager, deploy/grafana) against the code's own defaults,
- * linted with the pinned hadolint and shellcheck, and run outside Docker wherever that is feasible:
+ * deploy/k8s/deployment.yaml, deploy/prometheus, deploy/alertmanager, deploy/grafana, deploy/temporal) against the
+ * code's own defaults and the cluster tests' server pin and setup scripts, linted with the pinned hadolint and shellcheck, and run outside Docker wherever that is feasible:
  * the Dockerfile's RUN steps in a temporary copy of its file sets, its HEALTHCHECK command, and the
  * entrypoint with a stub CLI and with the real one against a real `temporal server start-dev`, the
  * Alertmanager entrypoint's configs through Debian's amtool and Alertmanager.
@@ -30,6 +30,7 @@ import { hadolintPath, projectRoot, shellcheckPath } from '../src/toolchain/bina
 import { startHealthServer } from '../src/worker/health-server';
 import { DEFAULT_IDENTITY } from '../src/worker/main';
 import { DEFAULT_SHUTDOWN_GRACE_MS, PREBUILT_BUNDLE, PREBUILT_ENCODED_FAILURES_BUNDLE } from '../src/worker/worker';
+import { SETUP_SCRIPTS, serverPin } from './cluster/setup-scripts';
 import { describeRun, freePort, runToEnd, waitFor, type Ran } from './helpers/processes';
 import { createDevServerEnv, uniqueId } from './helpers/temporal';
 
@@ -490,12 +491,16 @@ describe('Dockerfile', () => {
 describe('deploy/entrypoint.sh', () => {
   const script = join(root, 'deploy', 'entrypoint.sh');
 
-  test('is POSIX sh, executable, and shellcheck finds nothing', async () => {
+  test('is POSIX sh, executable, and shellcheck finds nothing; so are the Temporal setup scripts of the demo and the cluster tests', async () => {
     const text = read('deploy/entrypoint.sh');
-    assert.match(text, /^#!\/bin\/sh\n/);
-    assert.match(text, /^set -eu$/m);
     assert.ok((statSync(script).mode & 0o111) !== 0, 'executable');
-    const ran = await run(shellcheckPath(), ['--shell=sh', '--severity=style', '--format=gcc', 'deploy/entrypoint.sh']);
+    // The setup scripts run as `sh SCRIPT` (Compose mounts them read-only): no executable bit needed.
+    const scripts = ['deploy/entrypoint.sh', SETUP_SCRIPTS.schema, SETUP_SCRIPTS.namespace];
+    for (const path of scripts) {
+      assert.match(read(path), /^#!\/bin\/sh\n/, `${path}: POSIX sh`);
+      assert.match(read(path), /^set -eu$/m, `${path}: set -eu`);
+    }
+    const ran = await run(shellcheckPath(), ['--shell=sh', '--severity=style', '--format=gcc', ...scripts]);
     assert.equal(ran.code, 0, describeRun(ran));
     assert.equal(ran.stdout.trim(), '');
     assert.match(text, new RegExp(`^EXIT_ALREADY_RUNNING=${ExitCode.AlreadyRunning}$`, 'm'), "the CLI's exit code for a loop already running");
@@ -928,21 +933,44 @@ describe('docker-compose.yml', () => {
     assert.equal(worker.build, '.');
   });
 
-  test('the demo profile: Temporal on PostgreSQL, its UI, the simulator as the trading app, the dashboard, Prometheus, Alertmanager and Grafana', () => {
+  test('the demo profile: Temporal on PostgreSQL with its schema and namespace set up, its UI, the simulator as the trading app, the dashboard, Prometheus, Alertmanager and Grafana', () => {
     const compose = yamlFile('docker-compose.yml');
     const services = obj(compose.services, 'services');
     const demo = Object.keys(services).filter((name) => arr(serviceOf(services, name).profiles ?? [], 'profiles').includes('demo'));
-    assert.deepEqual(demo.sort(), ['alertmanager', 'dashboard', 'grafana', 'mtf-simulator', 'postgresql', 'prometheus', 'temporal', 'temporal-setup', 'temporal-ui'].sort());
+    assert.deepEqual(
+      demo.sort(),
+      ['alertmanager', 'dashboard', 'grafana', 'mtf-simulator', 'postgresql', 'prometheus', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui'].sort(),
+    );
     for (const name of Object.keys(services)) {
       const image = str(serviceOf(services, name).image, `${name} image`);
       assert.match(image, /^[\w./-]+:[\w.-]+$/, `${name}: a pinned tag`);
       assert.doesNotMatch(image, /:latest$/, `${name}: not latest`);
       for (const port of arr(serviceOf(services, name).ports ?? [], `${name} ports`)) assert.match(str(port, 'port'), /^127\.0\.0\.1:/, `${name}: published on loopback only`);
     }
+    // The production server image, no auto-setup: the schema and the namespace are set up by
+    // their own one-shot services (compared with the cluster tests below).
     const temporal = serviceOf(services, 'temporal');
-    assert.match(str(temporal.image, 'image'), /^temporalio\/auto-setup:/);
-    assert.equal(envMap(temporal, 'temporal').DB, 'postgres12');
-    assert.equal(envMap(temporal, 'temporal').POSTGRES_SEEDS, 'postgresql');
+    assert.match(str(temporal.image, 'image'), /^temporalio\/server:/);
+    assert.equal(temporal.restart, 'unless-stopped');
+    assert.deepEqual(temporal.ports, [`127.0.0.1:${hostPort(DEFAULT_ADDRESS).port}:${hostPort(DEFAULT_ADDRESS).port}`]);
+    const temporalEnv = envMap(temporal, 'temporal');
+    assert.equal(temporalEnv.DB, 'postgres12');
+    assert.equal(temporalEnv.POSTGRES_SEEDS, 'postgresql');
+    assert.equal(temporalEnv.ENABLE_ES, undefined, 'SQL visibility: no Elasticsearch');
+    for (const name of ['temporal-schema', 'temporal-setup']) {
+      assert.match(str(serviceOf(services, name).image, `${name} image`), /^temporalio\/admin-tools:/);
+      assert.equal(serviceOf(services, name).restart, 'on-failure', `${name}: runs once, again only after a failure`);
+    }
+    const dependency = (name: string, on: string) => obj(obj(serviceOf(services, name).depends_on, `${name} depends_on`)[on], `${name} depends_on ${on}`).condition;
+    assert.equal(dependency('temporal-schema', 'postgresql'), 'service_healthy');
+    assert.equal(dependency('temporal', 'temporal-schema'), 'service_completed_successfully');
+    assert.equal(dependency('temporal-setup', 'temporal'), 'service_healthy');
+    assert.equal(dependency('dashboard', 'temporal-setup'), 'service_completed_successfully', "the dashboard's namespace exists");
+    // Healthy once the frontend answers, whatever the namespaces: temporal-setup creates the
+    // loop's only after that.
+    const healthTest = arr(obj(temporal.healthcheck, 'temporal healthcheck').test, 'temporal healthcheck test').map((a) => str(a, 'arg'));
+    assert.deepEqual(healthTest.slice(0, 5), ['CMD', 'temporal', 'operator', 'cluster', 'health']);
+    assert.ok(!healthTest.includes('--namespace'), 'the health check needs no namespace');
 
     // The simulator answers under the host and port of the loop's default mtf_url, from this image.
     const simulator = serviceOf(services, 'mtf-simulator');
@@ -955,12 +983,6 @@ describe('docker-compose.yml', () => {
     assert.equal(simCommand[simCommand.indexOf('--host') + 1], '0.0.0.0');
     assert.equal(simulator.image, serviceOf(services, 'mtf-ping-pong').image);
 
-    // The loop's search attributes, registered as the code defines them.
-    const setup = serviceOf(services, 'temporal-setup');
-    const setupArgs = [...arr(setup.entrypoint, 'entrypoint'), ...arr(setup.command, 'command')].map((a) => str(a, 'arg'));
-    const names = setupArgs.flatMap((a, i) => (a === '--name' ? [setupArgs[i + 1]] : []));
-    const types = setupArgs.flatMap((a, i) => (a === '--type' ? [setupArgs[i + 1]] : []));
-    assert.deepEqual(names.map((n, i) => `${n}=${types[i]}`), searchAttributeSpecs());
     const dependsOn = obj(obj(serviceOf(services, 'mtf-ping-pong').depends_on, 'depends_on')['temporal-setup'], 'depends_on temporal-setup');
     assert.equal(dependsOn.required, false, 'the worker alone does not need the demo profile');
 
@@ -1013,6 +1035,90 @@ describe('docker-compose.yml', () => {
     assert.equal(datasource.url, 'http://prometheus:9090');
     const dashboardJson = JSON.parse(read('deploy/grafana/mtf-ping-pong.json')) as { templating: { list: { type: string; query: string }[] } };
     assert.ok(dashboardJson.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus'), 'the dashboard picks a Prometheus data source');
+  });
+
+  test("the demo's Temporal is the cluster tests': the pinned server release, its admin-tools, the same setup scripts", (t) => {
+    const compose = yamlFile('docker-compose.yml');
+    const services = obj(compose.services, 'services');
+    const pin = serverPin();
+    const temporal = serviceOf(services, 'temporal');
+    assert.equal(temporal.image, `temporalio/server:${pin.version}`, 'scripts/temporal-server.json pins the release the cluster tests build');
+    assert.ok(pin.adminTools.startsWith(`${pin.version}-`), `admin-tools ${pin.adminTools} is of server release ${pin.version}`);
+
+    /** The service runs the mounted script with the image's sh; the script's env names, and the service's env. */
+    const runsScript = (name: string, script: string) => {
+      const service = serviceOf(services, name);
+      assert.equal(service.image, `temporalio/admin-tools:${pin.adminTools}`, `${name}: the release's admin-tools`);
+      const entrypoint = arr(service.entrypoint, `${name} entrypoint`).map((a) => str(a, 'arg'));
+      assert.equal(entrypoint.length, 2, `${name}: sh and the script, nothing else`);
+      assert.equal(entrypoint[0], '/bin/sh', "run with the image's sh: a read-only mount needs no executable bit");
+      const volumes = arr(service.volumes, `${name} volumes`).map((v) => str(v, 'volume'));
+      assert.ok(volumes.includes(`./${script}:${entrypoint[1]}:ro`), `${name}: ${script} is mounted read-only where the entrypoint runs it`);
+      assert.equal(service.command, undefined, `${name}: no arguments; the script reads env vars only`);
+      const text = read(script);
+      const reads = [...text.matchAll(/^: "\$\{([A-Z_]+):([?=])/gm)].map((m) => ({ name: m[1] ?? '', required: m[2] === '?' }));
+      assert.ok(reads.length > 0, `${script}: reads its settings with : "\${NAME:...}"`);
+      const env = envMap(service, name);
+      for (const { name: n } of reads.filter((r) => r.required)) assert.ok(n in env, `${name} sets ${n}, which ${script} requires`);
+      for (const n of Object.keys(env)) assert.ok(reads.some((r) => r.name === n), `${name} sets ${n}, which ${script} does not read`);
+      return { text, reads, env };
+    };
+
+    // temporal-schema: every setting of schema.sh but SCHEMA_DIR, whose default is admin-tools'
+    // schema folder; the databases it sets up are the ones the server's config names.
+    const schema = runsScript('temporal-schema', SETUP_SCRIPTS.schema);
+    assert.deepEqual(
+      schema.reads.map((r) => r.name).filter((n) => !(n in schema.env)),
+      ['SCHEMA_DIR'],
+      'temporal-schema sets all of schema.sh but SCHEMA_DIR',
+    );
+    assert.match(schema.text, /^: "\$\{SCHEMA_DIR:=\/etc\/temporal\/schema\/postgresql\/v12\}"$/m, "SCHEMA_DIR's default: the schema folder of the admin-tools image");
+    const pairs = /^for pair in (.+); do$/m.exec(schema.text)?.[1]?.split(/\s+/) ?? [];
+    assert.deepEqual(
+      pairs.map((p) => p.split(':')),
+      [
+        ['temporal', 'temporal'],
+        ['temporal_visibility', 'visibility'],
+      ],
+      'schema.sh sets up the persistence and the visibility schemas',
+    );
+    const temporalEnv = envMap(temporal, 'temporal');
+    assert.deepEqual([temporalEnv.DBNAME, temporalEnv.VISIBILITY_DBNAME], pairs.map((p) => p.split(':')[0]), 'the server uses the databases temporal-schema sets up');
+    assert.equal(temporalEnv.POSTGRES_SEEDS, schema.env.POSTGRES_SEEDS);
+    assert.equal(temporalEnv.DB_PORT, schema.env.DB_PORT);
+    assert.equal(temporalEnv.POSTGRES_USER, schema.env.POSTGRES_USER);
+    assert.equal(temporalEnv.POSTGRES_PWD, schema.env.SQL_PASSWORD);
+    const postgresEnv = envMap(serviceOf(services, 'postgresql'), 'postgresql');
+    assert.equal(schema.env.POSTGRES_USER, postgresEnv.POSTGRES_USER);
+    assert.equal(schema.env.SQL_PASSWORD, postgresEnv.POSTGRES_PASSWORD);
+
+    // temporal-setup: the worker's namespace on the worker's Temporal, with the loop's search
+    // attributes as the code defines them.
+    const setup = runsScript('temporal-setup', SETUP_SCRIPTS.namespace);
+    const workerEnv = obj(serviceOf(services, 'mtf-ping-pong').environment, 'mtf-ping-pong environment');
+    assert.equal(obj(serviceOf(services, 'temporal-setup').environment, 'temporal-setup environment').NAMESPACE, workerEnv.TEMPORAL_NAMESPACE, "the worker's namespace, from the same variable");
+    assert.equal(setup.env.TEMPORAL_ADDRESS, composeDefault(str(workerEnv.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS')));
+    const specs = /^for spec in (.+); do$/m.exec(setup.text)?.[1]?.split(/\s+/) ?? [];
+    assert.deepEqual(
+      specs.map((s) => s.replace(':', '=')),
+      searchAttributeSpecs(),
+      'namespace.sh registers the search attributes of src/shared/search-attributes.ts',
+    );
+
+    // The server's env names are the ones the release's config template reads (in Go's module
+    // cache once scripts/temporal-server.mjs has built the server; skipped without it).
+    const modCache = spawnSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8', timeout: 20_000 }).stdout?.trim();
+    const template = modCache ? join(modCache, `${pin.module}@v${pin.version}`, 'docker', 'config_template.yaml') : '';
+    if (!template || !existsSync(template)) {
+      t.diagnostic(`the server's config_template.yaml is not in Go's module cache (${template || 'no go'}): the server's env names are not checked against it`);
+      return;
+    }
+    const templateText = readFileSync(template, 'utf8');
+    // TEMPORAL_ADDRESS is for the image's entrypoint and the `temporal` CLI, not the template.
+    for (const name of Object.keys(temporalEnv).filter((n) => n !== 'TEMPORAL_ADDRESS')) {
+      assert.ok(templateText.includes(`.Env.${name} `), `temporal sets ${name}, which the ${pin.version} config template reads`);
+    }
+    assert.match(templateText, new RegExp(`databaseName: "\\{\\{ default \\.Env\\.VISIBILITY_DBNAME "temporal_visibility" \\}\\}"`), 'VISIBILITY_DBNAME names the visibility database');
   });
 
   test('`docker compose config` accepts the file, with and without the demo profile', async (t) => {
