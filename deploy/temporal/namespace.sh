@@ -14,7 +14,7 @@ set -eu
 export TEMPORAL_ADDRESS
 
 tries=0
-until temporal operator cluster health 2>/dev/null | grep -q SERVING; do
+until temporal operator cluster health 2>/dev/null | grep -qw SERVING; do
   tries=$((tries + 1))
   if [ "$tries" -ge "$WAIT_TRIES" ]; then
     echo "namespace.sh: Temporal at $TEMPORAL_ADDRESS did not answer after $WAIT_TRIES tries" >&2

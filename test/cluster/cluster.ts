@@ -157,8 +157,12 @@ export async function startCluster(): Promise<Cluster> {
     writeFileSync(join(root, 'config', 'cluster.yaml'), JSON.stringify(serverConfig(pg, ports, httpPort ?? 0), null, 2));
     writeFileSync(join(root, 'config', 'dynamicconfig', 'cluster.yaml'), JSON.stringify(DYNAMIC_CONFIG, null, 2));
 
+    const running = (name: Service): boolean => {
+      const child = processes.get(name)?.child;
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    };
     const start = async (name: Service): Promise<void> => {
-      if (processes.get(name)?.child.exitCode === null) throw new Error(`the ${name} service is already running`);
+      if (running(name)) throw new Error(`the ${name} service is already running`);
       // This release reads <root>/<config>/<env>.yaml: there is no --config-file.
       const child = spawnFollowed(server, ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', name], {}, { cwd: root });
       processes.set(name, child);
@@ -179,9 +183,8 @@ export async function startCluster(): Promise<Cluster> {
       postgres: pg,
       timings,
       async kill(name) {
-        const child = processes.get(name);
-        if (!child || child.child.exitCode !== null || child.child.signalCode !== null) throw new Error(`the ${name} service is not running`);
-        await child.stop('SIGKILL');
+        if (!running(name)) throw new Error(`the ${name} service is not running`);
+        await processes.get(name)?.stop('SIGKILL');
       },
       start,
       log: (name) => processes.get(name)?.stdout() ?? '',
