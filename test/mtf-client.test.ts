@@ -481,6 +481,23 @@ void describe('callMtfRun: failures', () => {
     assert.equal(sent().length, 0);
   });
 
+  void test('a retry of a cycle this worker had the answer of (its report never reached the server) returns that answer and POSTs nothing', async () => {
+    const activities = createActivities({});
+    const attempt = (n: number, input: CallMtfRunInput) =>
+      new MockActivityEnvironment({ attempt: n, startToCloseTimeoutMs: 30_000, scheduleToCloseTimeoutMs: 60_000, heartbeatTimeoutMs: 30_000 }, { logger }).run(
+        (i: CallMtfRunInput) => activities.callMtfRun(i),
+        input,
+      );
+    const first = await attempt(1, runInput());
+    assert.equal(sent().length, 1);
+    assert.deepEqual(await attempt(2, runInput()), first, 'the same result, as if attempt 1 had been reported');
+    assert.equal(sent().length, 1, 'the app is not asked again');
+    // Another cycle's key is no retry of that one; nor is the same key on another worker.
+    await attempt(2, runInput({ idempotency_key: KEY.replace(/\/\d+$/, '/8') }));
+    await callRun(runInput(), {}, activityEnv(2));
+    assert.equal(sent().length, 3);
+  });
+
   void test('a JSON 2xx body still arriving a moment after its head: one heartbeat says the app answered', HANG_GUARD, async () => {
     sim.setBehaviour({ fault: 'slow_drip' });
     const env = activityEnv();

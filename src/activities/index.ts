@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../shared/errors';
 import { METRICS } from '../shared/metrics';
 import { runIdOfKey } from './run-id';
+import { AnswerMemory } from './answer-memory';
 import { deadlineSignal } from './deadline';
 import type {
   AwaitMtfRunInput,
@@ -55,6 +56,8 @@ export interface ActivityDeps {
 }
 
 const DEFAULT_HEARTBEAT = { afterMs: 5_000, everyMs: 10_000 };
+/** Answers kept for retries (see AnswerMemory): far more cycles than a worker finishes in a budget. */
+const ANSWERS_KEPT = 4_096;
 
 export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   const http: HttpDeps = {
@@ -64,6 +67,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   };
   const heartbeat = deps.heartbeat ?? DEFAULT_HEARTBEAT;
   const uiDetails: UiDetails = deps.sealed ? 'counts' : 'signals';
+  const answers = new AnswerMemory<CallMtfRunResult>(ANSWERS_KEPT);
 
   async function callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult> {
     const ctx = Context.current();
@@ -72,6 +76,11 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     const fields = { iteration: input.iteration, attempt: ctx.info.attempt, idempotency_key: input.idempotency_key, x_run_id };
     if (ctx.info.attempt > 1) {
       countRetry(ctx);
+      const known = answers.recall(input.idempotency_key);
+      if (known) {
+        ctx.log.warn("MTF call retried by Temporal after this worker had the app's answer and could not report it; the answer is returned, the run is not sent again", fields);
+        return known;
+      }
       ctx.log.warn('MTF call retried by Temporal; the previous attempt failed', fields);
     }
     return withHeartbeats(ctx, heartbeat, async (beats) => {
@@ -87,6 +96,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         const mtf_run_id = result.kind === 'completed' ? result.report.run_id : result.run_id;
         const outcome = result.kind === 'completed' ? result.report.outcome : 'accepted';
         ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, outcome });
+        answers.remember(input.idempotency_key, result, ctx.info.scheduleToCloseTimeoutMs || ctx.info.startToCloseTimeoutMs);
         return result;
       } catch (err) {
         if (!answer) countResponse(ctx, null);
