@@ -207,3 +207,54 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
     }
   });
 });
+
+describe('the cluster tests\' Temporal server (scripts/temporal-server.mjs)', () => {
+  const serverScript = join(__dirname, '..', '..', 'scripts', 'temporal-server.mjs');
+  const pin = JSON.parse(readFileSync(join(__dirname, '..', '..', 'scripts', 'temporal-server.json'), 'utf8')) as { version: string };
+  function build(dir: string, env: NodeJS.ProcessEnv) {
+    return spawnSync(process.execPath, [serverScript], { env: { ...process.env, MTF_TOOLCHAIN_DIR: dir, ...env }, encoding: 'utf8' });
+  }
+  function withDir(body: (dir: string) => void): void {
+    const dir = mkdtempSync(join(tmpdir(), 'mtf-server-build-'));
+    try {
+      body(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('built once: with the stamp and both binaries there, it does nothing and needs no Go', () => {
+    withDir((dir) => {
+      const bin = join(dir, 'temporal-server', 'bin');
+      mkdirSync(bin, { recursive: true });
+      for (const name of ['temporal-server', 'temporal-sql-tool']) writeFileSync(join(bin, name), '');
+      writeFileSync(join(dir, 'temporal-server', 'stamp.json'), JSON.stringify({ version: pin.version }));
+      const result = build(dir, { PATH: join(dir, 'no-go-here') });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stderr, '');
+    });
+  });
+
+  test('without Go: one line saying what to install', () => {
+    withDir((dir) => {
+      const result = build(dir, { PATH: join(dir, 'no-go-here') });
+      assert.equal(result.status, 1);
+      assert.deepEqual(result.stderr.trim().split('\n'), [
+        `temporal-server: Go was not found on PATH; it builds the Temporal server ${pin.version} for the cluster tests: install Go (go.dev/dl, or Debian's golang package) and run this again.`,
+      ]);
+    });
+  });
+
+  test('without the Go module proxy: one line naming it, after the line announcing the build', () => {
+    withDir((dir) => {
+      // GOPROXY=off with an empty module cache: go must fetch and may not, so nothing leaves the machine.
+      const result = build(dir, { GOPROXY: 'off', GOMODCACHE: join(dir, 'modcache'), GOTOOLCHAIN: 'local', GOFLAGS: '' });
+      assert.equal(result.status, 1);
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 2, result.stderr);
+      assert.match(lines[0] ?? '', new RegExp(`^temporal-server: building go\\.temporal\\.io/server ${pin.version.replace(/\./g, '\\.')} `));
+      assert.match(lines[1] ?? '', new RegExp(`^temporal-server: could not fetch go\\.temporal\\.io/server@v${pin.version.replace(/\./g, '\\.')} from the Go module proxy \\(GOPROXY=off\\): .*GOPROXY=off`));
+      assert.equal(existsSync(join(dir, 'temporal-server', 'stamp.json')), false, 'no stamp for a failed build');
+    });
+  });
+});

@@ -64,7 +64,7 @@ async function underFault(fault: string, down: () => Promise<void>, up: () => Pr
   const inFlight = await request(seen + 1);
   const faultAt = Date.now();
   await down();
-  await waitFor(async () => inFlight.status, (status) => status !== null, `the app to answer iteration ${iterationOf(inFlight.idempotency_key ?? '')}`, RECOVERY_MS);
+  await waitFor(() => Promise.resolve(inFlight.status), (status) => status !== null, `the app to answer iteration ${iterationOf(inFlight.idempotency_key ?? '')}`, RECOVERY_MS);
   await up();
   const upAt = Date.now();
   const next = await request(seen + 2);
@@ -121,6 +121,25 @@ void describe('faults of the real server under a running loop', () => {
     const settled = await until((s) => s.counters.cycles >= iterationOf(next.idempotency_key ?? '') + 1, 'a cycle after the restart');
     assertExact(settled, reconcile(rig.sim, LOOP), 'history down between calls');
     figures.push({ fault: 'history SIGKILL between calls (status asked meanwhile)', iteration: cycles + 1, downMs, waitedMs: next.received_at - killedAt });
+  });
+
+  test('the history service down longer than the worker retries its report of a call: the retry finds the answer on the worker, nothing is sent twice', async () => {
+    const seen = requestsOf(rig.sim, LOOP).length;
+    const inFlight = await request(seen + 1);
+    const faultAt = Date.now();
+    const after = (text: string) => (line: string) => line.includes(text) && Date.parse((JSON.parse(line) as { time: string }).time) >= faultAt;
+    await rig.cluster.kill('history');
+    // The SDK retries the report for about 10 s, then drops it: the call stays open on the server.
+    await first.waitForLine(after('Network error while completing activity'), 'the worker to give up reporting the call', RECOVERY_MS);
+    await rig.cluster.start('history');
+    const upAt = Date.now();
+    // Past its heartbeat timeout the server retries the call, on this worker, which has the answer.
+    await first.waitForLine(after('the answer is returned, the run is not sent again'), 'the retry to find the answer', RECOVERY_MS);
+    const next = await request(seen + 2);
+    const iteration = iterationOf(inFlight.idempotency_key ?? '');
+    const settled = await until((s) => s.counters.cycles >= iteration + 2, 'two cycles after the long history outage');
+    assertExact(settled, reconcile(rig.sim, LOOP), 'history down past the report retries');
+    figures.push({ fault: 'history SIGKILL mid-call, down until the worker dropped its report', iteration, downMs: upAt - faultAt, waitedMs: next.received_at - faultAt });
   });
 
   test('a second worker on the same task queue while the first is killed: the loop moves over', async () => {
