@@ -24,14 +24,27 @@ const RECOVERY_MS = 90_000;
 
 interface FaultFigures {
   fault: string;
-  /** The iteration whose call was in flight when the fault was made. */
+  /** The iteration whose call was in flight when the fault was made (between calls: the last one done). */
   iteration: number;
   /** From the fault to the restart's readiness. */
   downMs: number;
   /** From the fault to the next cycle's request at the app. */
   waitedMs: number;
+  /** Once settled: the cycles the loop counted (all succeeded), and what the app's log holds for it. */
+  counted: number;
+  appIterations: number;
+  appRequests: number;
 }
 const figures: FaultFigures[] = [];
+
+/** Reconciles the settled loop with the app's log, and keeps the figures for the report. */
+function settle(settled: LoopStatus, fault: string, timing: Omit<FaultFigures, 'fault' | 'counted' | 'appIterations' | 'appRequests'>): FaultFigures {
+  const r = reconcile(rig.sim, LOOP);
+  assertExact(settled, r, fault);
+  const result = { fault, ...timing, counted: settled.counters.cycles, appIterations: r.iterations, appRequests: r.requests };
+  figures.push(result);
+  return result;
+}
 
 let rig: Rig;
 let first: Followed;
@@ -40,7 +53,9 @@ before(async () => {
   first = await rig.startWorker('faults-a');
 });
 after(async () => {
-  console.log(`fault figures: ${JSON.stringify(figures)}`);
+  for (const f of figures) {
+    console.log(`fault: ${f.fault}; at iteration ${f.iteration}; down ${f.downMs} ms; next cycle ${f.waitedMs} ms after the fault; ${f.counted} cycles counted, ${f.appIterations} keys and ${f.appRequests} requests at the app`);
+  }
   await rig?.close();
 });
 
@@ -70,10 +85,7 @@ async function underFault(fault: string, down: () => Promise<void>, up: () => Pr
   const next = await request(seen + 2);
   const iteration = iterationOf(inFlight.idempotency_key ?? '');
   const settled = await until((s) => s.counters.cycles >= iteration + 2, `two cycles after the ${fault}`);
-  assertExact(settled, reconcile(rig.sim, LOOP), fault);
-  const result = { fault, iteration, downMs: upAt - faultAt, waitedMs: next.received_at - faultAt };
-  figures.push(result);
-  return result;
+  return settle(settled, fault, { iteration, downMs: upAt - faultAt, waitedMs: next.received_at - faultAt });
 }
 
 void describe('faults of the real server under a running loop', () => {
@@ -107,7 +119,7 @@ void describe('faults of the real server under a running loop', () => {
   test('the history service down while the loop waits: status says it is the server (exit 3), not the worker; the loop goes on', async () => {
     const cycles = (await rig.status(LOOP)).counters.cycles;
     // Between calls: the loop waits on its timer, which the history service holds.
-    await until((s) => s.phase === 'pausing' && s.counters.cycles > cycles, 'the loop pausing after a cycle');
+    const pausing = await until((s) => s.phase === 'pausing' && s.counters.cycles > cycles, 'the loop pausing after a cycle');
     const killedAt = Date.now();
     await rig.cluster.kill('history');
     const status = await rig.cli('status', LOOP);
@@ -119,8 +131,7 @@ void describe('faults of the real server under a running loop', () => {
     const downMs = Date.now() - killedAt;
     const next = await request(seen + 1);
     const settled = await until((s) => s.counters.cycles >= iterationOf(next.idempotency_key ?? '') + 1, 'a cycle after the restart');
-    assertExact(settled, reconcile(rig.sim, LOOP), 'history down between calls');
-    figures.push({ fault: 'history SIGKILL between calls (status asked meanwhile)', iteration: cycles + 1, downMs, waitedMs: next.received_at - killedAt });
+    settle(settled, 'history SIGKILL between calls (status asked meanwhile)', { iteration: pausing.counters.cycles, downMs, waitedMs: next.received_at - killedAt });
   });
 
   test('the history service down longer than the worker retries its report of a call: the retry finds the answer on the worker, nothing is sent twice', async () => {
@@ -138,8 +149,7 @@ void describe('faults of the real server under a running loop', () => {
     const next = await request(seen + 2);
     const iteration = iterationOf(inFlight.idempotency_key ?? '');
     const settled = await until((s) => s.counters.cycles >= iteration + 2, 'two cycles after the long history outage');
-    assertExact(settled, reconcile(rig.sim, LOOP), 'history down past the report retries');
-    figures.push({ fault: 'history SIGKILL mid-call, down until the worker dropped its report', iteration, downMs: upAt - faultAt, waitedMs: next.received_at - faultAt });
+    settle(settled, 'history SIGKILL mid-call, down until the worker dropped its report', { iteration, downMs: upAt - faultAt, waitedMs: next.received_at - faultAt });
   });
 
   test('a second worker on the same task queue while the first is killed: the loop moves over', async () => {
@@ -147,17 +157,16 @@ void describe('faults of the real server under a running loop', () => {
     const cycles = (await rig.status(LOOP)).counters.cycles;
     // Between calls, so no call is cut: the loop's next workflow task waits on the killed worker's
     // sticky queue until its schedule-to-start timeout, then goes to the second worker.
-    await until((s) => s.phase === 'pausing' && s.counters.cycles > cycles, 'the loop pausing after a cycle');
+    const pausing = await until((s) => s.phase === 'pausing' && s.counters.cycles > cycles, 'the loop pausing after a cycle');
     const seen = requestsOf(rig.sim, LOOP).length;
     const killedAt = Date.now();
     await first.stop('SIGKILL');
     const next = await request(seen + 1);
     const settled = await until((s) => s.counters.cycles >= iterationOf(next.idempotency_key ?? '') + 1, 'a cycle on the second worker');
-    assertExact(settled, reconcile(rig.sim, LOOP), 'worker killed');
+    settle(settled, 'worker SIGKILL, a second worker polling', { iteration: pausing.counters.cycles, downMs: 0, waitedMs: next.received_at - killedAt });
     const history = (await rig.client.workflow.getHandle(LOOP).fetchHistory()).events ?? [];
     const started = history.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
     assert.equal(started.at(-1)?.activityTaskStartedEventAttributes?.identity, 'faults-b', 'the last call ran on the second worker');
-    figures.push({ fault: 'worker SIGKILL, a second worker polling', iteration: settled.counters.cycles, downMs: 0, waitedMs: next.received_at - killedAt });
     assert.equal(second.child.exitCode, null, 'the second worker still runs');
   });
 
