@@ -100,3 +100,30 @@ export async function whyUnanswered(
     reason: `the server answered and ${pollers.length} worker(s) poll its task queue ${taskQueue} (${named}), yet none answered: a worker may be overloaded, stuck, or unable to run this loop's code; see its logs`,
   };
 }
+
+/** gRPC's NOT_FOUND: what a history service that serves says of a workflow that does not exist. */
+const NOT_FOUND = 5;
+
+/**
+ * Null when the server's history and matching services answer on `namespace`, else why not. The
+ * frontend answering (DescribeNamespace) says nothing of them: asking history for a workflow that
+ * does not exist (NOT_FOUND is its answer) and matching for a task queue's pollers does, in two
+ * short reads.
+ */
+export async function serverProblem(client: Client, namespace: string, taskQueue: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | null> {
+  try {
+    await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: `mtf-ping-pong-health-probe-${Date.now()}` } }),
+    );
+  } catch (err) {
+    const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+    const code: number | undefined = isGrpcServiceError(grpc) ? grpc.code : undefined;
+    if (code !== NOT_FOUND) {
+      return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${messageOf(err)})`;
+    }
+  }
+  const queue = await bounded(client, timeoutMs, () =>
+    client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW }),
+  );
+  return queue.ok ? null : `the frontend answers, but its matching service did not (DescribeTaskQueue: ${queue.error})`;
+}

@@ -116,7 +116,7 @@ void describe('faults of the real server under a running loop', () => {
     await underFault('PostgreSQL crash', () => rig.cluster.postgres.stop('immediate'), () => rig.cluster.postgres.start());
   });
 
-  test('the history service down while the loop waits: status says it is the server (exit 3), not the worker; the loop goes on', async () => {
+  test('the history service down while the loop waits: status says it is the server (exit 3), not the worker, health fails naming history; the loop goes on', async () => {
     const cycles = (await rig.status(LOOP)).counters.cycles;
     // Between calls: the loop waits on its timer, which the history service holds.
     const pausing = await until((s) => s.phase === 'pausing' && s.counters.cycles > cycles, 'the loop pausing after a cycle');
@@ -126,6 +126,9 @@ void describe('faults of the real server under a running loop', () => {
     assert.equal(status.code, 3, describeRun(status));
     assert.match(status.stderr, new RegExp(`cannot reach Temporal at ${rig.cluster.address.replace(/\./g, '\\.')} \\(namespace default\\): loop ${LOOP} did not answer get_status within 10s`));
     assert.match(status.stderr, /the Temporal server did not answer for the loop either \(DescribeWorkflowExecution: .*\): a server fault, its history service down or overloaded; 1 worker\(s\) poll its task queue \(cluster-faults\), so the worker is not the cause/);
+    const health = await rig.cli('health', '--temporal-only');
+    assert.equal(health.code, 1, describeRun(health));
+    assert.match(health.stdout, /^temporal +FAIL +127\.0\.0\.1:\d+ namespace default: the frontend answers, but its history service did not \(DescribeWorkflowExecution: /m);
     const seen = requestsOf(rig.sim, LOOP).length;
     await rig.cluster.start('history');
     const downMs = Date.now() - killedAt;

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { createActivities } from '../../activities';
 import type { TemporalTarget } from '../../client/connection';
 import { mtfHealthThroughWorker } from '../../client/health';
+import { serverProblem } from '../../client/unanswered';
 import { parseLoopConfig } from '../../shared/config';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
@@ -33,7 +34,10 @@ interface Check {
   detail: string;
 }
 
-/** Connects and asks for the namespace: an answer means the frontend serves it. */
+/**
+ * Connects and asks for the namespace (an answer means the frontend serves it), then asks the
+ * history and matching services behind it: a frontend alone runs no loop.
+ */
 async function checkTemporal(target: TemporalTarget): Promise<{ check: Check; client: Client | null }> {
   const where = `${addressOf(target)} namespace ${target.namespace}`;
   let client: Client | null = null;
@@ -43,6 +47,8 @@ async function checkTemporal(target: TemporalTarget): Promise<{ check: Check; cl
     await connected.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
       connected.workflowService.describeNamespace({ namespace: target.namespace }),
     );
+    const problem = await serverProblem(connected, target.namespace, target.taskQueue, CHECK_TIMEOUT_MS);
+    if (problem) return { check: { name: 'temporal', ok: false, detail: `${where}: ${problem}` }, client };
     return { check: { name: 'temporal', ok: true, detail: where }, client };
   } catch (err) {
     await client?.connection.close().catch(() => undefined);
@@ -78,7 +84,9 @@ async function runChecks(options: HealthOptions, target: TemporalTarget): Promis
   const { check, client } = await checkTemporal(target);
   try {
     if (options.temporalOnly) return [check];
-    return [check, await checkMtf(await mtfUrl(options, client, target), client, target)];
+    // Through a worker only when the server serves: a workflow on a failing server would wait out its timeout.
+    const serving = check.ok ? client : null;
+    return [check, await checkMtf(await mtfUrl(options, serving, target), serving, target)];
   } finally {
     await client?.connection.close().catch(() => undefined);
   }
