@@ -13,30 +13,33 @@ set -eu
 : "${WAIT_TRIES:=120}"
 export TEMPORAL_ADDRESS
 
-tries=0
-until temporal operator cluster health 2>/dev/null | grep -qw SERVING; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge "$WAIT_TRIES" ]; then
-    echo "namespace.sh: Temporal at $TEMPORAL_ADDRESS did not answer after $WAIT_TRIES tries" >&2
-    exit 1
-  fi
-  sleep 1
-done
+# Runs "$@" (its output dropped) until it succeeds, once a second, WAIT_TRIES times at most.
+retry() {
+  what=$1
+  shift
+  tries=0
+  until "$@" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge "$WAIT_TRIES" ]; then
+      echo "namespace.sh: $what after $WAIT_TRIES tries" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+}
+
+serving() {
+  temporal operator cluster health | grep -qw SERVING
+}
+
+retry "Temporal at $TEMPORAL_ADDRESS did not answer" serving
 
 if ! temporal operator namespace describe --namespace "$NAMESPACE" >/dev/null 2>&1; then
   temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" --description "MTF ping-pong loops"
 fi
 
 # A new namespace reaches every frontend's cache within seconds: until then it is "not found".
-tries=0
-until temporal operator search-attribute list --namespace "$NAMESPACE" >/dev/null 2>&1; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge "$WAIT_TRIES" ]; then
-    echo "namespace.sh: namespace $NAMESPACE did not become usable after $WAIT_TRIES tries" >&2
-    exit 1
-  fi
-  sleep 1
-done
+retry "namespace $NAMESPACE did not become usable" temporal operator search-attribute list --namespace "$NAMESPACE"
 
 registered=$(temporal operator search-attribute list --namespace "$NAMESPACE")
 for spec in MtfLoopState:Keyword MtfLastOutcome:Keyword MtfDryRun:Bool; do
