@@ -15,6 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { lineagePrefix } from '../src/activities/run-id';
+import { startLoop } from '../src/client/loops';
 import type { LoopConfig } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { ACTIVE_CONTRACTS, startSimulator, type Simulator } from '../src/simulator/server';
@@ -285,6 +286,24 @@ describe('mtf-ping-pong CLI', () => {
       expectCode(result, 3, '--address of a closed port');
       assert.match(result.stderr, new RegExp(`^mtf-ping-pong: cannot reach Temporal at ${closed} \\(namespace default\\): .*ECONNREFUSED`));
       assert.equal(result.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+    }
+  });
+
+  test('status of a loop whose only poller took its task and never answers: the poller is named, the server is not blamed (exit 1)', async () => {
+    const queue = uniqueId('stuck-tq');
+    const id = uniqueId('stuck');
+    await startLoop(env.client, { taskQueue: queue, workflowId: id, config: { mtf_url: sim.runUrl } });
+    try {
+      // A poller that takes the loop's first workflow task and never completes it: a worker stuck mid-task.
+      const task = await env.client.connection.withDeadline(Date.now() + CALL_TIMEOUT_MS, () =>
+        env.client.workflowService.pollWorkflowTaskQueue({ namespace: env.namespace ?? 'default', taskQueue: { name: queue }, identity: 'stuck-poller' }),
+      );
+      assert.equal(task.workflowExecution?.workflowId, id);
+      const status = await run(process.execPath, [CLI, 'status', id], { TASK_QUEUE_NAME: queue });
+      expectCode(status, 1, 'status of a loop a stuck poller holds');
+      assert.match(status.stderr, new RegExp(`loop ${id} did not answer get_status within 10s: the server answered and 1 worker\\(s\\) poll its task queue ${queue} \\(stuck-poller, last poll \\d+s ago\\), yet none answered`));
+    } finally {
+      await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     }
   });
 
