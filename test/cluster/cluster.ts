@@ -12,7 +12,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { projectRoot, temporalCliPath } from '../../src/toolchain/binaries';
 import { describeRun, freePort, runToEnd, spawnFollowed, type Followed } from '../helpers/processes';
 import { PG_PASSWORD, PG_USER, startPostgres, type Postgres } from './postgres';
-import { SETUP_SCRIPTS, serverPin } from './setup-scripts';
+import { SETUP_SCRIPTS } from './setup-scripts';
 
 export const SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -194,9 +194,4 @@ export async function startCluster(): Promise<Cluster> {
     await close();
     throw err;
   }
-}
-
-/** The pinned server version, for reports. */
-export function serverVersion(): string {
-  return serverPin().version;
 }
