@@ -15,7 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { lineagePrefix } from '../src/activities/run-id';
-import { startLoop } from '../src/client/loops';
+import { WORKFLOW_TYPE } from '../src/shared/messages';
 import type { LoopConfig } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';
 import { ACTIVE_CONTRACTS, startSimulator, type Simulator } from '../src/simulator/server';
@@ -292,7 +292,9 @@ describe('mtf-ping-pong CLI', () => {
   test('status of a loop whose only poller took its task and never answers: the poller is named, the server is not blamed (exit 1)', async () => {
     const queue = uniqueId('stuck-tq');
     const id = uniqueId('stuck');
-    await startLoop(env.client, { taskQueue: queue, workflowId: id, config: { mtf_url: sim.runUrl } });
+    // Its workflow tasks time out after 60 s, not the default 10 s: the status query's 10 s deadline
+    // passes first, whatever the machine's load.
+    await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: queue, workflowId: id, args: [{ mtf_url: sim.runUrl }], workflowTaskTimeout: '60s' });
     try {
       // A poller that takes the loop's first workflow task and never completes it: a worker stuck mid-task.
       const task = await env.client.connection.withDeadline(Date.now() + CALL_TIMEOUT_MS, () =>
