@@ -15,9 +15,13 @@ export function projectRoot(): string {
   return process.cwd();
 }
 
+/** The git-ignored folder the setup scripts install into: MTF_TOOLCHAIN_DIR, else .toolchain/. */
+export function toolchainDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MTF_TOOLCHAIN_DIR || join(projectRoot(), '.toolchain');
+}
+
 function binary(envVar: string, name: string, env: NodeJS.ProcessEnv): string {
-  const toolchain = env.MTF_TOOLCHAIN_DIR || join(projectRoot(), '.toolchain');
-  const path = env[envVar] || join(toolchain, 'venv', 'bin', name);
+  const path = env[envVar] || join(toolchainDir(env), 'venv', 'bin', name);
   if (!existsSync(path)) {
     throw new Error(`${name} not found at ${path}: run \`npm run setup\` (needs python3 and PyPI), or set ${envVar}`);
   }

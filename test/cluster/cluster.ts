@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { projectRoot, temporalCliPath } from '../../src/toolchain/binaries';
+import { projectRoot, temporalCliPath, toolchainDir } from '../../src/toolchain/binaries';
 import { describeRun, freePort, runToEnd, spawnFollowed, type Followed } from '../helpers/processes';
 import { PG_PASSWORD, PG_USER, startPostgres, type Postgres } from './postgres';
 import { SETUP_SCRIPTS } from './setup-scripts';
@@ -47,8 +47,9 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+/** Where scripts/temporal-server.mjs puts the server, its schema tool and the schema files. */
 function serverHome(): string {
-  return join(process.env.MTF_TOOLCHAIN_DIR || join(projectRoot(), '.toolchain'), 'temporal-server');
+  return join(toolchainDir(), 'temporal-server');
 }
 
 function serverBinary(name: 'temporal-server' | 'temporal-sql-tool'): string {

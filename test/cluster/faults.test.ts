@@ -14,7 +14,8 @@ import { temporal } from '@temporalio/proto';
 import type { RecordedRequest } from '../../src/simulator/server';
 import type { LoopStatus, LoopSummary } from '../../src/shared/status';
 import { describeRun, waitFor, type Followed } from '../helpers/processes';
-import { assertExact, iterationOf, reconcile, requestsOf, startRig, type Rig } from './rig';
+import { requestsOf } from '../../bench/loops';
+import { assertExact, iterationOf, reconcile, startRig, type Rig } from './rig';
 
 const LOOP = 'cluster-faults';
 /** Each call takes this long, so a fault made on its arrival finds it in flight. */

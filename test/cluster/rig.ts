@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loopStatus } from '../../src/client/loops';
 import type { LoopStatus } from '../../src/shared/status';
-import { startSimulator, type RecordedRequest, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
+import { startSimulator, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
+import { requestsOf } from '../../bench/loops';
 import { runToEnd, spawnNode, type Followed, type Ran } from '../helpers/processes';
 import { startCluster, type Cluster } from './cluster';
 
@@ -73,11 +74,6 @@ export async function startRig(options: { taskQueue: string; behaviour?: Partial
 /** `<workflow id>/<first run id>/<iteration>` -> iteration. */
 export function iterationOf(key: string): number {
   return Number(key.slice(key.lastIndexOf('/') + 1));
-}
-
-/** The run requests one loop sent, in arrival order. */
-export function requestsOf(sim: Simulator, workflowId: string): RecordedRequest[] {
-  return sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
 }
 
 export interface Reconciled {

@@ -14,7 +14,8 @@ import { searchAttributeSpecs } from '../../src/shared/search-attributes';
 import type { LoopStatus } from '../../src/shared/status';
 import { temporalCliPath } from '../../src/toolchain/binaries';
 import { describeRun, freePort, runToEnd, spawnNode, waitFor, type Ran } from '../helpers/processes';
-import { CLI, assertExact, reconcile, requestsOf, startRig, type Rig } from './rig';
+import { requestsOf } from '../../bench/loops';
+import { CLI, assertExact, reconcile, startRig, type Rig } from './rig';
 
 const TASK_QUEUE = 'cluster-surface';
 const GOOD = 'surface-good';
