@@ -19,20 +19,19 @@ export interface Unanswered {
   reason: string;
 }
 
-type Read<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function messageOf(err: unknown): string {
-  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-  const text = grpc instanceof Error ? grpc.message : String(grpc);
-  // gRPC's DEADLINE_EXCEEDED message lists its resolution steps; its first words say it all.
-  return /^4 DEADLINE_EXCEEDED/.test(text) ? 'no answer within the deadline' : text;
-}
+/** A bounded read: its value, or its error's text and gRPC status code. */
+type Read<T> = { ok: true; value: T } | { ok: false; error: string; code: number | undefined };
 
 async function bounded<T>(client: Client, timeoutMs: number, work: () => Promise<T>): Promise<Read<T>> {
   try {
     return { ok: true, value: await client.connection.withDeadline(Date.now() + timeoutMs, work) };
   } catch (err) {
-    return { ok: false, error: messageOf(err) };
+    // The SDK wraps the gRPC error in a ServiceError; the gRPC one says what happened.
+    const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+    const text = grpc instanceof Error ? grpc.message : String(grpc);
+    // gRPC's DEADLINE_EXCEEDED message lists its resolution steps; its first words say it all.
+    const error = /^4 DEADLINE_EXCEEDED/.test(text) ? 'no answer within the deadline' : text;
+    return { ok: false, error, code: isGrpcServiceError(grpc) ? grpc.code : undefined };
   }
 }
 
@@ -111,17 +110,11 @@ const NOT_FOUND = 5;
  * short reads.
  */
 export async function serverProblem(client: Client, namespace: string, taskQueue: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | null> {
-  try {
-    await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: `mtf-ping-pong-health-probe-${Date.now()}` } }),
-    );
-  } catch (err) {
-    const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-    const code: number | undefined = isGrpcServiceError(grpc) ? grpc.code : undefined;
-    if (code !== NOT_FOUND) {
-      return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${messageOf(err)})`;
-    }
-  }
+  const probe = await bounded(client, timeoutMs, () =>
+    client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: `mtf-ping-pong-health-probe-${Date.now()}` } }),
+  );
+  // The made-up workflow found would be odd, but history answered all the same.
+  if (!probe.ok && probe.code !== NOT_FOUND) return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${probe.error})`;
   const queue = await bounded(client, timeoutMs, () =>
     client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW }),
   );
