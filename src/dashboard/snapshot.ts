@@ -77,7 +77,8 @@ function messageOf(err: unknown): string {
  */
 async function queryFailure(client: Client, workflowId: string, err: unknown, timeoutMs: number): Promise<string> {
   if (isDeadlineExceeded(err)) {
-    const why = await whyUnanswered(client, { namespace: client.options.namespace, workflowId });
+    // Its two reads get the page's own deadline, so a failing server holds the page up for at most three.
+    const why = await whyUnanswered(client, { namespace: client.options.namespace, workflowId }, timeoutMs);
     return `did not answer get_status within ${timeoutMs / 1000} s: ${why.reason}`;
   }
   const cause = err instanceof ServiceError && err.cause ? `: ${err.cause.message}` : '';
@@ -137,8 +138,8 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
 /**
  * Every loop on the client's namespace, newest first, one entry per workflow ID (its newest run:
  * an ID stopped and started again is one loop). The queries run in parallel, each bounded, so the
- * answer takes at most about one query timeout whatever the loops do. Rejects only when Temporal
- * itself cannot list.
+ * answer takes at most about one query timeout whatever the loops do, three when a query times out
+ * and is diagnosed (see whyUnanswered). Rejects only when Temporal itself cannot list.
  */
 export async function loopsSnapshot(client: Client, options: SnapshotOptions = {}): Promise<DashboardSnapshot> {
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
