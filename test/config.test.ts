@@ -337,7 +337,28 @@ void describe('request_extra: the app\'s other request fields', () => {
     ['over 4 KiB', { request_extra: { note: 'x'.repeat(4100) } }, /request_extra: must be at most 4096 bytes of JSON \(it is 4111\)/],
     // 2,056 characters, 4,101 bytes: the limit counts bytes.
     ['over 4 KiB in UTF-8 bytes', { request_extra: { note: 'é'.repeat(2045) } }, /must be at most 4096 bytes of JSON \(it is 4101\)/],
+    // The app reads these wrongly or against the loop's interest (mtf-api.md, "Request fields that are dangerous to pass through").
+    [
+      'an open-state snapshot, even on a dry loop',
+      { request_extra: { open_state_snapshot: { positions: [] } } },
+      /^invalid config: request_extra: must not carry open_state_snapshot hands the app a snapshot of open positions and orders instead of its own fresh read; a stale one defeats its open-position filter on a live run$/,
+    ],
+    ['the alias cex', { request_extra: { cex: 'bitmart' } }, /^invalid config: request_extra: must not carry cex is an alias of exchange: send exchange \(two spellings of one field invite a 422\)$/],
+    ['the alias type_contract', { request_extra: { type_contract: 'perpetual' } }, /must not carry type_contract is an alias of market_type: send market_type/],
+    // The app reads "", 2 or "maybe" as false, that is live: dry_run is never sent this way.
+    ...(['', 'maybe', 2, 'true'] as const).map(
+      (value): [string, Record<string, unknown>, RegExp] => [`dry_run ${JSON.stringify(value)} in request_extra`, { request_extra: { dry_run: value } }, /dry_run is a config key of its own: set dry_run instead/],
+    ),
   ]);
+
+  void test('dry_run reaches the app as a JSON boolean, nothing else: the app reads "", 2 or "maybe" as live', () => {
+    for (const value of ['', 'maybe', 'yes', 2, 1, null]) assertRejected({ dry_run: value }, /dry_run: must be true or false/);
+    for (const dry_run of [true, false]) {
+      const body = runRequestBody(parseLoopConfig({ dry_run, confirm_live: !dry_run }));
+      assert.equal((JSON.parse(JSON.stringify(body)) as { dry_run: unknown }).dry_run, dry_run, 'the wire carries the boolean itself');
+      assert.equal(typeof body.dry_run, 'boolean');
+    }
+  });
 
   void test('on a live loop, a field that switches off one of the app\'s safety nets is refused; on a dry one it is sent', () => {
     const live = { dry_run: false, confirm_live: true };

@@ -78,6 +78,18 @@ export const MAX_REQUEST_EXTRA_BYTES = 4096;
 const SCHEMA_BODY_KEYS = ['symbols', 'dry_run', 'force_run', 'force_timeframe_check', 'current_tf', 'workers'];
 /** Lineage and identity the loop owns through its headers (X-Run-Id), or that the app checks against them: it would answer 422 every cycle. */
 const LINEAGE_KEYS = ['run_id', 'original_run_id', 'correlation_run_id', 'dashboard_id', 'set_id', 'trading_identity'];
+/**
+ * Fields the app misreads or that defeat it, each with why: refused on every loop. The aliases
+ * invite a 422 beside their field; a snapshot goes stale between two cycles.
+ */
+const MISREAD_KEYS = new Map([
+  [
+    'open_state_snapshot',
+    'open_state_snapshot hands the app a snapshot of open positions and orders instead of its own fresh read; a stale one defeats its open-position filter on a live run',
+  ],
+  ['cex', 'cex is an alias of exchange: send exchange (two spellings of one field invite a 422)'],
+  ['type_contract', 'type_contract is an alias of market_type: send market_type (two spellings of one field invite a 422)'],
+]);
 /** Fields that switch off one of the app's own safety nets, and the value that does it: refused on a live loop. */
 const SAFETY_NET_OFF: Record<string, boolean> = { skip_open_state_filter: true, skip_context: true, process_tp_sl: false };
 
@@ -94,6 +106,8 @@ function utf8Bytes(text: string): number {
 /** Why a key of `request_extra` may never be sent this way, or null. */
 function refusedExtraKey(key: string): string | null {
   if (SCHEMA_BODY_KEYS.includes(key)) return `${key} is a config key of its own: set ${key} instead`;
+  const misread = MISREAD_KEYS.get(key);
+  if (misread) return misread;
   if (LINEAGE_KEYS.includes(key) || key.startsWith('orchestration_')) {
     return `${key} is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422`;
   }
