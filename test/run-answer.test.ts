@@ -68,6 +68,47 @@ function todayExample(overrides: { status?: string; symbols?: Record<string, unk
   };
 }
 
+/** The sequential path's answer (`workers` 1): the validator's record, traced errors, threw contracts absent from data.symbols. */
+function sequentialExample(threw: string[], verdicts: Record<string, 'READY' | 'INVALID'>) {
+  const ready = Object.values(verdicts).filter((v) => v === 'READY').length;
+  const skipped = Object.keys(verdicts).length - ready;
+  const status = threw.length === 0 ? 'success' : ready > 0 ? 'partial_failure' : 'error';
+  const errors = threw.map((symbol) => ({ symbol, error: `Kline fetch failed for ${symbol}`, trace: '#0 /var/www/html/src/MtfValidator/Service/MtfValidatorService.php(73): …\n#1 {main}' }));
+  const symbols = Object.fromEntries(
+    Object.entries(verdicts).map(([symbol, v]) => [symbol, { symbol, status: v, execution_tf: v === 'READY' ? '5m' : null, signal_side: v === 'READY' ? 'LONG' : null, reason: '…', context: {}, execution: {} }]),
+  );
+  const processed = ready + skipped + threw.length;
+  return {
+    status,
+    message: 'MTF run completed',
+    data: {
+      run: {
+        run_id: 'mtfpp.7f3c0a9d2b1e4c55.42',
+        status,
+        execution_time_seconds: 12,
+        symbols_requested: processed,
+        symbols_processed: processed,
+        symbols_successful: ready,
+        symbols_failed: threw.length,
+        symbols_skipped: skipped,
+        success_rate: processed > 0 ? (ready / processed) * 100 : 0,
+        results: Object.keys(verdicts).map((symbol) => ({ symbol, result: { secret: 'the validator dump is never read' } })),
+        errors,
+        timestamp: '2026-08-21 18:15:42',
+        message: null,
+      },
+      symbols: Object.keys(symbols).length === 0 ? [] : symbols,
+      errors,
+      workers: 1,
+      summary_by_tf: [],
+      rejected_by: [],
+      last_validated: [],
+      performance: [],
+      orders_placed: { count: { total: 0, submitted: 0, pending: 0, protection_failed: 0, simulated: 0 }, orders: [] },
+    },
+  };
+}
+
 function assertFails(body: Record<string, unknown>, type: string, message: RegExp): void {
   assert.throws(
     () => read(body),
@@ -144,15 +185,84 @@ void describe('readFinishedRun: both generations into one report', () => {
     assert.equal(report.message, 'the app rejected the run (no_reliable_open_state_source): no open-state source');
   });
 
-  void test("a 200 'error': MtfRunFailed, with the run's reason rather than today's fixed top-level message", () => {
-    assertFails(todayExample({ status: 'error', errors: ['database gone'] }), MtfError.RunFailed, /^MTF run failed: database gone$/);
-    assertFails({ status: 'error', message: 'boom' }, MtfError.RunFailed, /^MTF run failed: boom$/);
+  void test("a 200 'error' with nothing processed: failed, with the run's reason rather than today's fixed top-level message", () => {
+    const report = read(todayExample({ status: 'error', symbols: {}, errors: ['database gone'], run: { symbols_processed: 0, symbols_failed: 0 } }));
+    assert.deepEqual([report.outcome, report.message, report.symbols_requested], ['failed', 'MTF run failed: database gone', 148], 'the figures stay on the record');
+    const bare = read({ status: 'error', message: 'boom' });
+    assert.deepEqual([bare.outcome, bare.message, bare.app_status, bare.symbols_requested], ['failed', 'MTF run failed: boom', 'error', null]);
   });
 
   void test('an unknown status or shape: MtfAnsweredUnreadable, naming what was unexpected', () => {
     assertFails({ ...SEED_EXAMPLE, status: 'exploded' }, MtfError.AnsweredUnreadable, /status "exploded", which this version does not know/);
     assertFails({ status: 'completed', data: {} }, MtfError.AnsweredUnreadable, /status "completed" but neither data\.run nor data\.summary/);
     assertFails({ data: {} }, MtfError.AnsweredUnreadable, /status null/);
+  });
+});
+
+void describe('readFinishedRun: the sequential path (workers 1), the outcome following the contracts', () => {
+  void test('success: succeeded, READY and INVALID (symbols_skipped) counted as on the parallel path', () => {
+    const report = read(sequentialExample([], { BTCUSDT: 'READY', ETHUSDT: 'INVALID', ADAUSDT: 'INVALID' }));
+    assert.deepEqual([report.outcome, report.app_status, report.message], ['succeeded', 'success', null]);
+    assert.deepEqual(report.findings.contracts, { ready: 1, invalid: 2, error: 0, other: 0 });
+    assert.deepEqual([report.symbols_requested, report.execution_time_seconds], [3, 12]);
+  });
+
+  void test('partial_failure: partial, how many threw and the first error; the contract that threw counts as processed, not as missing', () => {
+    const report = read(sequentialExample(['XRPUSDT'], { BTCUSDT: 'READY', ADAUSDT: 'READY', ETHUSDT: 'INVALID' }));
+    assert.deepEqual([report.outcome, report.app_status], ['partial', 'partial_failure']);
+    assert.equal(report.message, '1 of 4 contracts threw; first error: XRPUSDT: Kline fetch failed for XRPUSDT');
+    assert.deepEqual(report.findings.contracts, { ready: 2, invalid: 1, error: 1, other: 0 });
+    assert.deepEqual(report.findings.symbol_errors, ['XRPUSDT: Kline fetch failed for XRPUSDT'], 'symbol and message; never the trace');
+    assert.deepEqual(report.findings.signals.map((s) => s.symbol), ['ADAUSDT', 'BTCUSDT']);
+    assert.equal(report.symbols_requested, 4);
+  });
+
+  void test("error beside contracts analysed without throwing: partial, 'N of M contracts threw, none READY'", () => {
+    const report = read(sequentialExample(['XRPUSDT'], { BTCUSDT: 'INVALID', ETHUSDT: 'INVALID', ADAUSDT: 'INVALID' }));
+    assert.deepEqual([report.outcome, report.app_status], ['partial', 'error']);
+    assert.equal(report.message, '1 of 4 contracts threw, none READY; first error: XRPUSDT: Kline fetch failed for XRPUSDT');
+    assert.deepEqual(report.findings.contracts, { ready: 0, invalid: 3, error: 1, other: 0 });
+    assert.deepEqual(report.findings.signals, []);
+  });
+
+  void test('error where every processed contract threw (data.symbols is [] then): failed, with the first error', () => {
+    const report = read(sequentialExample(['XRPUSDT', 'DOGEUSDT'], {}));
+    assert.deepEqual([report.outcome, report.app_status], ['failed', 'error']);
+    assert.equal(report.message, 'every contract errored (2 of 2); first error: XRPUSDT: Kline fetch failed for XRPUSDT');
+    assert.deepEqual(report.findings.contracts, { ready: 0, invalid: 0, error: 2, other: 0 }, 'an empty JSON list reads as an empty map');
+  });
+
+  void test('error with nothing processed: failed', () => {
+    const body = sequentialExample([], {});
+    const report = read({ ...body, status: 'error', data: { ...body.data, run: { ...body.data.run, status: 'error', symbols_requested: 5 } } });
+    assert.deepEqual([report.outcome, report.message], ['failed', 'MTF run failed: the app gave no message']);
+  });
+
+  void test('the figures count the contracts that threw even when the error list is shorter', () => {
+    const body = sequentialExample(['XRPUSDT'], { BTCUSDT: 'READY' });
+    const report = read({ ...body, data: { ...body.data, errors: [], run: { ...body.data.run, errors: [], symbols_failed: 3, symbols_processed: 4 } } });
+    assert.deepEqual(report.findings.contracts, { ready: 1, invalid: 0, error: 3, other: 0 });
+    assert.equal(report.message, '3 of 4 contracts threw');
+  });
+
+  void test('the same rule on the parallel path: a contract whose worker gave nothing back is absent, counted from data.errors', () => {
+    const symbols = { BTCUSDT: { status: 'READY', execution_tf: '1m', signal_side: 'SHORT' }, ETHUSDT: { status: 'INVALID' } };
+    const report = read(todayExample({ status: 'completed_with_errors', symbols, errors: ['Worker XRPUSDT: no results returned'], run: { symbols_processed: 2, symbols_failed: 1 } }));
+    assert.deepEqual([report.outcome, report.app_status], ['partial', 'completed_with_errors']);
+    assert.deepEqual(report.findings.contracts, { ready: 1, invalid: 1, error: 1, other: 0 });
+    assert.deepEqual(report.findings.symbol_errors, ['Worker XRPUSDT: no results returned']);
+    const none = read(todayExample({ status: 'completed_with_errors', symbols: [] as unknown as Record<string, unknown>, errors: ['Worker A: no results returned', 'Worker B: x'] }));
+    assert.deepEqual([none.outcome, none.message], ['failed', 'every contract errored (2 of 2); first error: Worker A: no results returned']);
+  });
+
+  void test('what is kept stays small: no trace, no data.run.results, an error cut to 200 characters', () => {
+    const body = sequentialExample(['XRPUSDT'], { BTCUSDT: 'READY' });
+    body.data.errors = [{ symbol: 'XRPUSDT', error: 'e'.repeat(5000), trace: '#0 '.repeat(5000) }];
+    const report = read(body);
+    const text = JSON.stringify(report);
+    assert.ok(!text.includes('#0') && !text.includes('the validator dump'), text);
+    assert.equal(report.findings.symbol_errors[0]?.length, 200);
+    assert.ok(text.length < 1500, `${text.length} bytes`);
   });
 });
 
@@ -224,9 +334,9 @@ void describe('readFinishedRun: what the run found', () => {
     assert.deepEqual(read(body).findings.symbol_errors, ['ETHUSDT: timeout']);
   });
 
-  void test('a failed run hands its findings on in the failure’s details; one that found nothing hands on nothing', () => {
+  void test('an unreadable answer hands its findings on in the failure’s details; one that found nothing hands on nothing', () => {
     const failedWith = (orders: unknown) => {
-      const body = todayExample({ status: 'error' });
+      const body = todayExample({ status: 'exploded' });
       try {
         read({ ...body, data: { ...body.data, orders_placed: orders } });
       } catch (err) {
@@ -237,10 +347,16 @@ void describe('readFinishedRun: what the run found', () => {
     const [details] = failedWith({ count: { total: 1, protection_failed: 1 }, orders: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position' }] }) ?? [];
     assert.equal((details as { findings: { protection_alert: boolean } }).findings.protection_alert, true);
     assert.deepEqual((details as { ui_details: string }).ui_details, 'signals');
-    const body = todayExample({ status: 'error', symbols: {} });
+    const body = todayExample({ status: 'exploded', symbols: {} });
     assert.throws(
       () => read({ ...body, data: { ...body.data, orders_placed: undefined } }),
       (err: unknown) => err instanceof ApplicationFailure && err.details === undefined,
     );
+  });
+
+  void test('a failed run keeps its findings on its report: an unprotected position is flagged whatever the outcome', () => {
+    const body = todayExample({ status: 'error', symbols: {}, run: { symbols_processed: 0 } });
+    const report = read({ ...body, data: { ...body.data, orders_placed: { count: { total: 1, protection_failed: 1 }, orders: [] } } });
+    assert.deepEqual([report.outcome, report.findings.protection_alert], ['failed', true]);
   });
 });

@@ -1,27 +1,43 @@
 /**
- * The one reader of the MTF app's answers, in both generations of ../shared/mtf-api.md: a finished
+ * The one reader of the MTF app's answers, in every shape ../shared/mtf-api.md describes: a finished
  * run becomes a {@link RunReport}, an accepted run its id and status URL, a status read "still
- * running" or the finished run. The two generations side by side:
+ * running" or the finished run. The three shapes of a finished run side by side:
  *
- * | what                | seed-era answer                          | today's answer                                        |
- * | ------------------- | ---------------------------------------- | ----------------------------------------------------- |
- * | run status          | top-level `status`: success,             | top-level `status` = `data.run.status`: completed,    |
- * |                     | partial_success, error                   | completed_with_errors, rejected (+ the seed's words)  |
- * | figures             | `data.summary.{run_id, symbols_*, …}`    | `data.run.{run_id, symbols_*, reason, …}`             |
- * | per contract        | `data.results.SYM.status`: success/error | `data.symbols.SYM.status`: READY, INVALID, ERROR …;   |
- * |                     |                                          | the key `FINAL` is a summary, not a contract          |
- * | errors              | `data.errors`: [{ symbol, error }]       | `data.errors`: ["…"]                                  |
- * | a status read (GET) | top-level `status`: running, then the    | top-level `status` says the *read* worked; the run is |
- * |                     | finished body                            | finished when `data.run.status` is a finished word or |
- * |                     |                                          | `data.run.finished_at` is set                         |
+ * | what            | seed era                      | today, sequential (`workers` 1)       | today, parallel (`workers` > 1)     |
+ * | --------------- | ----------------------------- | ------------------------------------- | ----------------------------------- |
+ * | run status      | top-level `status`            | top-level = `data.run.status`         | top-level = `data.run.status`       |
+ * | figures         | `data.summary.*`              | `data.run.*`; `symbols_failed` = threw | `data.run.*`; `symbols_failed`     |
+ * |                 |                               | `symbols_skipped` = INVALID           | = INVALID + ERROR                   |
+ * | per contract    | `data.results.SYM.status`     | `data.symbols.SYM`: READY / INVALID;  | `data.symbols.SYM`: READY / INVALID |
+ * |                 | success / error               | a contract that threw is absent       | (ERROR elsewhere); one that threw   |
+ * |                 |                               |                                       | is absent                           |
+ * | errors          | `[{ symbol, error }]`         | `[{ symbol, error, trace }]`          | `["Worker SYM: …"]`                 |
+ * | empty maps      | `{}`                          | `[]`                                  | `{}` (`[]` for no symbols)          |
  *
- * Status words compare case-insensitively, and fields this reader does not use are ignored.
- * Note that today's `symbols_failed` counts INVALID verdicts (a normal "no signal") with the
- * errors: whether contracts errored is read from the per-contract statuses instead.
+ * A status read of an accepted run: in the seed era the top-level `status` is `running`, then the
+ * finished body; today it says the *read* worked, and the run has finished when `data.run.status`
+ * is a finished word or `data.run.finished_at` is set.
+ *
+ * The outcome follows what happened to the contracts, whatever word the app chose; the word is
+ * kept as `app_status`. Contracts that threw count as processed, never as "not requested". Every
+ * status word a finished run can carry, and what the reader makes of it ({@link STATUS_WORDS}):
+ *
+ * | the app says                                   | and the contracts                        | outcome   |
+ * | ---------------------------------------------- | ---------------------------------------- | --------- |
+ * | `rejected` (a live run refused up front)       | none ran                                 | skipped   |
+ * | any                                            | none processed, though some requested    | failed    |
+ * | any                                            | every processed one threw                | failed    |
+ * | `error` / `failed`                             | some analysed without throwing           | partial   |
+ * | `partial_failure`                              | some threw, at least one READY           | partial   |
+ * | `partial_success` / `completed_with_errors`    | some errored                             | partial   |
+ * | `success` / `completed`                        | analysed                                 | succeeded |
+ *
+ * Status words compare case-insensitively, and fields this reader does not use are ignored: it
+ * never reads an error's `trace` nor `data.run.results` (a second dump of every contract).
  */
 import { MtfError } from '../shared/errors';
 import type { RunFindings } from '../shared/findings';
-import type { RunReport, UiDetails } from '../shared/mtf';
+import type { RunOutcome, RunReport, UiDetails } from '../shared/mtf';
 import { shorten } from '../shared/text';
 import { failure } from './failure';
 import { asObject, readFindings } from './run-findings';
@@ -30,15 +46,29 @@ export { asObject };
 
 type Json = Record<string, unknown>;
 
-const SUCCEEDED = ['success', 'completed'];
-const PARTIAL = ['partial_success', 'completed_with_errors'];
-const REJECTED = ['rejected'];
-const FAILED = ['error', 'failed'];
-/** Every status word of a finished run this version reads; anything else is named as unexpected. */
-const FINISHED = [...SUCCEEDED, ...PARTIAL, ...REJECTED, ...FAILED];
+/** What a finished run's status word says about it, before its contracts are looked at. */
+type Says = 'succeeded' | 'some_errored' | 'some_threw' | 'failed' | 'rejected';
+
+/** Every status word of a finished run this version reads, by the path that gives it; anything else is named as unexpected. */
+const STATUS_WORDS: Record<string, Says> = {
+  // the seed era
+  success: 'succeeded',
+  partial_success: 'some_errored',
+  error: 'failed',
+  // today, sequential: `success`, then `partial_failure` (some threw, one READY at least), `error` (some threw, none READY)
+  partial_failure: 'some_threw',
+  // today, parallel
+  completed: 'succeeded',
+  completed_with_errors: 'some_errored',
+  rejected: 'rejected',
+  // an accepted run read back, or a callback
+  failed: 'failed',
+};
+const FINISHED = Object.keys(STATUS_WORDS);
+/** The sequential path's words: its `symbols_failed` counts the contracts that threw. */
+const SEQUENTIAL = ['success', 'partial_failure', 'error'];
 /** A seed-era status read of a run that goes on. */
 const UNFINISHED = ['running', 'accepted', 'pending', 'queued'];
-
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -67,7 +97,7 @@ function runSummary(data: Json | null): Json | null {
   return asObject(data?.run) ?? asObject(data?.summary);
 }
 
-/** The first error's text, for the cycle's message: a string (today) or `{ symbol, error }` (seed era). */
+/** The first error's text, for the cycle's message: a string (parallel) or `{ symbol, error }` (seed era, sequential; its trace left out). */
 function firstError(errors: unknown[]): string | null {
   const first: unknown = errors[0];
   if (typeof first === 'string') return shorten(first);
@@ -79,8 +109,8 @@ function firstError(errors: unknown[]): string | null {
 }
 
 /**
- * A finished run's body → its report. Throws `MtfRunFailed` when the app says the run failed, and
- * `MtfAnsweredUnreadable` (never sent again: the app did answer) for a status or shape this
+ * A finished run's body → its report: succeeded, partial, failed or skipped by the table above.
+ * Throws `MtfAnsweredUnreadable` (never sent again: the app did answer) for a status or shape this
  * version cannot read, naming what was unexpected.
  */
 export function readFinishedRun(body: Json, url: string, httpStatus: number, uiDetails: UiDetails = 'signals'): RunReport {
@@ -91,67 +121,78 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number, uiD
   // read worked); in the seed era, and where data.run has none, the top-level word is the run's.
   const runStatus = word(summary?.status) ?? topStatus;
   const errors = Array.isArray(data?.errors) ? data.errors : [];
-  // Read before any verdict: a failed or unreadable run's failure still carries what it found.
-  const findings = readFindings(data);
-  // Today's top-level message stays "MTF run completed" even for a failed run: its reason is in the run.
-  const failedBecause = () => stringOrNull(summary?.message) ?? firstError(errors) ?? stringOrNull(body.message) ?? 'the app gave no message';
-  const runFailed = () => failure(MtfError.RunFailed, `MTF run failed: ${failedBecause()}`, foundDetails(findings, uiDetails));
-  if (topStatus !== null && FAILED.includes(topStatus)) throw runFailed();
+  const sequential = asObject(data?.run) !== null && SEQUENTIAL.includes(runStatus ?? '');
+  // Read before any verdict: an unreadable run's failure still carries what it found.
+  const findings = readFindings(data, { threwAtLeast: sequential ? (wholeOrNull(summary?.symbols_failed) ?? 0) : 0 });
   const unexpected = [topStatus, runStatus].find((status) => status === null || !FINISHED.includes(status));
-  if (unexpected !== undefined) {
+  // A top-level failure word is the run's, whatever the rest says (a seed-era 200 with `error`).
+  const says = topStatus !== null && STATUS_WORDS[topStatus] === 'failed' ? 'failed' : STATUS_WORDS[runStatus ?? ''];
+  if (unexpected !== undefined && says !== 'failed') {
     const known = FINISHED.join(', ');
     throw unreadable(url, httpStatus, `status ${JSON.stringify(unexpected ?? body.status ?? null)}, which this version does not know (known: ${known})`, foundDetails(findings, uiDetails));
   }
-  if (runStatus !== null && FAILED.includes(runStatus)) throw runFailed();
-  if (!summary) throw unreadable(url, httpStatus, `status ${JSON.stringify(runStatus)} but neither data.run nor data.summary`, foundDetails(findings, uiDetails));
+  if (!summary && says !== 'failed') throw unreadable(url, httpStatus, `status ${JSON.stringify(runStatus)} but neither data.run nor data.summary`, foundDetails(findings, uiDetails));
 
   const report: RunReport = {
     outcome: 'succeeded',
-    app_status: runStatus ?? 'success',
-    run_id: stringOrNull(summary.run_id),
+    app_status: runStatus ?? topStatus ?? 'error',
+    run_id: stringOrNull(summary?.run_id),
     message: null,
-    execution_time_seconds: numberOrNull(summary.execution_time_seconds),
-    symbols_requested: wholeOrNull(summary.symbols_requested),
-    symbols_processed: wholeOrNull(summary.symbols_processed),
-    symbols_successful: wholeOrNull(summary.symbols_successful),
-    symbols_failed: wholeOrNull(summary.symbols_failed),
-    success_rate: numberOrNull(summary.success_rate),
+    execution_time_seconds: numberOrNull(summary?.execution_time_seconds),
+    symbols_requested: wholeOrNull(summary?.symbols_requested),
+    symbols_processed: wholeOrNull(summary?.symbols_processed),
+    symbols_successful: wholeOrNull(summary?.symbols_successful),
+    symbols_failed: wholeOrNull(summary?.symbols_failed),
+    success_rate: numberOrNull(summary?.success_rate),
     errors: errors.length,
     findings,
     ui_details: uiDetails,
   };
-  if (REJECTED.includes(report.app_status)) {
-    const reason = stringOrNull(summary.reason) ?? 'no reason given';
-    const why = stringOrNull(summary.message) ?? firstError(errors);
-    return { ...report, outcome: 'skipped', message: `the app rejected the run (${reason})${why ? `: ${why}` : ''}` };
+  // Today's top-level message stays "MTF run completed" even for a failed run: its reason is in the run.
+  const topMessage = asObject(data?.run) ? null : stringOrNull(body.message);
+  const reason = stringOrNull(summary?.message) ?? firstError(errors) ?? topMessage ?? 'the app gave no message';
+  const verdict = outcomeOf(says ?? 'failed', report, errors, reason, summary);
+  return verdict ? { ...report, ...verdict } : report;
+}
+
+/** The outcome and message the table above gives, or null for a plain success. */
+function outcomeOf(says: Says, report: RunReport, errors: unknown[], reason: string, summary: Json | null): { outcome: RunOutcome; message: string } | null {
+  if (says === 'rejected') {
+    const why = stringOrNull(summary?.message) ?? firstError(errors);
+    return { outcome: 'skipped', message: `the app rejected the run (${stringOrNull(summary?.reason) ?? 'no reason given'})${why ? `: ${why}` : ''}` };
   }
-  const verdict = contractVerdict(report, findings.contracts, errors);
-  if (verdict) return { ...report, outcome: 'failed', message: verdict };
-  if (PARTIAL.includes(report.app_status)) {
-    const first = firstError(errors);
-    return { ...report, outcome: 'partial', message: `partial success: ${report.errors} error(s)${first ? `, first: ${first}` : ''}` };
+  const first = firstError(errors);
+  const detail = first ? `; first error: ${first}` : '';
+  const { processed, threw, ready } = tally(report, errors);
+  if (processed === null || processed === 0) {
+    if (says === 'failed') return { outcome: 'failed', message: `MTF run failed: ${reason}` };
+    const requested = report.symbols_requested ?? 0;
+    if (processed === 0 && requested > 0) return { outcome: 'failed', message: `no contract was processed (0 of ${requested} requested)${detail}` };
+  } else if (threw >= processed) {
+    return { outcome: 'failed', message: `every contract errored (${threw} of ${processed})${detail}` };
   }
-  return report;
+  switch (says) {
+    case 'failed':
+      // The app's `error` on the sequential path: some threw and none is READY, though others were analysed.
+      return { outcome: 'partial', message: `${threw} of ${processed ?? '?'} contracts threw${ready === 0 ? ', none READY' : ''}${detail}` };
+    case 'some_threw':
+      return { outcome: 'partial', message: `${threw} of ${processed ?? '?'} contracts threw${detail}` };
+    case 'some_errored':
+      return { outcome: 'partial', message: `partial success: ${report.errors} error(s)${first ? `, first: ${first}` : ''}` };
+    default:
+      return null;
+  }
 }
 
 /**
- * Why a run that "finished" did nothing useful, or null: every requested contract errored, or
- * none was processed (the exchange was down). The loop's failure streak must show such a run.
+ * Contracts processed, of them those that threw or errored, and those READY: per contract when the
+ * answer lists any (an empty list beside a count says nothing), else from the figures.
  */
-function contractVerdict(report: RunReport, contracts: RunFindings['contracts'], errors: unknown[]): string | null {
-  const first = firstError(errors);
-  const detail = first ? `; first error: ${first}` : '';
-  // The per-contract verdicts when the answer lists any; else the figures (an empty list beside a count says nothing).
-  const listed = contracts ? contracts.ready + contracts.invalid + contracts.error + contracts.other : null;
-  const processed = listed !== null && listed > 0 ? listed : (report.symbols_processed ?? listed);
-  if (processed === 0 && (report.symbols_requested ?? 0) > 0) {
-    return `no contract was processed (0 of ${report.symbols_requested} requested)${detail}`;
-  }
-  if (processed === 0 || processed === null) return null;
-  // Per contract when the answer lists them; else only the seed-era figures can say it.
-  const errored = listed !== null && listed > 0 && contracts ? contracts.error : errors.length;
-  if (errored < processed) return null;
-  return `every contract errored (${errored} of ${processed})${detail}`;
+function tally(report: RunReport, errors: unknown[]): { processed: number | null; threw: number; ready: number | null } {
+  const c = report.findings.contracts;
+  const listed = c ? c.ready + c.invalid + c.error + c.other : 0;
+  if (c && listed > 0) return { processed: listed, threw: c.error, ready: c.ready };
+  return { processed: report.symbols_processed ?? (c ? 0 : null), threw: errors.length, ready: report.symbols_successful };
 }
 
 /**

@@ -1,16 +1,19 @@
 /**
- * What a finished run found, read from the answer's `data` in either generation (the other half
+ * What a finished run found, read from the answer's `data` in any of its shapes (the other half
  * of run-answer.ts, the one reader):
  *
- * | what          | seed-era answer                            | today's answer                                    |
+ * | what          | seed-era answer                            | today's answer (both paths)                       |
  * | ------------- | ------------------------------------------ | ------------------------------------------------- |
  * | per contract  | `data.results.SYM`: status success/error,  | `data.symbols.SYM`: status READY / INVALID /      |
  * |               | `signal_side`, no timeframe                | ERROR / …, `execution_tf`, `signal_side`, `error` |
+ * | threw         | an entry with status error                 | absent from `data.symbols`: named in `data.errors` |
+ * |               |                                            | (`{ symbol, error, trace }` or `Worker SYM: …`)   |
  * | orders        | none (`orders` is null)                    | `data.orders_placed`: `count` and `orders`        |
  *
- * READY, SUCCESS and VALID (any case) are signals; `FINAL` is a summary entry, not a contract.
- * Everything is bounded (MAX_SIGNALS, MAX_ORDERS, MAX_SYMBOL_ERRORS) so the result stays small in
- * history whatever the app sends.
+ * READY, SUCCESS and VALID (any case) are signals; `FINAL` is a summary entry, not a contract. A
+ * JSON list where a map is expected (PHP's empty map) reads as an empty map. Everything is bounded
+ * (MAX_SIGNALS, MAX_ORDERS, MAX_SYMBOL_ERRORS) so the result stays small in history whatever the
+ * app sends; an error's trace is never read.
  */
 import {
   MAX_ERROR_CHARS,
@@ -48,9 +51,14 @@ function whole(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
 }
 
+/** An object, or `{}` for the empty JSON list PHP writes for an empty map. */
+function asMap(value: unknown): Json | null {
+  return Array.isArray(value) && value.length === 0 ? {} : asObject(value);
+}
+
 /** The per-contract entries, `FINAL` left out, sorted by symbol: `data.symbols` today, `data.results` in the seed era. */
 function contractEntries(data: Json | null): [string, Json][] | null {
-  const map = asObject(data?.symbols) ?? asObject(data?.results);
+  const map = asMap(data?.symbols) ?? asMap(data?.results);
   if (!map) return null;
   return Object.entries(map)
     .filter(([key]) => key.toUpperCase() !== 'FINAL')
@@ -79,7 +87,16 @@ function entryError(symbol: string, entry: Json): string | null {
   return cut(`${symbol}: ${message ?? 'error'}`);
 }
 
-/** `data.errors` entries: strings today, `{ symbol, error }` in the seed era. */
+/** The parallel path's error of a contract whose worker gave nothing back. */
+const WORKER_ERROR = /^Worker ([A-Za-z0-9._-]+): /;
+
+/** The contract an entry of `data.errors` names: `{ symbol }` (seed era, sequential path), `Worker SYM: …` (parallel path), else null. */
+function erroredSymbol(error: unknown): string | null {
+  if (typeof error === 'string') return WORKER_ERROR.exec(error)?.[1] ?? null;
+  return shortText(asObject(error)?.symbol);
+}
+
+/** `data.errors` entries: strings (parallel path), `{ symbol, error }` (seed era) or `{ symbol, error, trace }` (sequential path). */
 function answerError(error: unknown): string | null {
   const object = asObject(error);
   if (!object) return shortText(error, MAX_ERROR_CHARS * 2);
@@ -125,7 +142,11 @@ function readOrders(data: Json | null): Orders | null {
   return { count, list: alertsFirst.slice(0, MAX_ORDERS), unlisted: Math.max(0, alertsFirst.length - MAX_ORDERS) };
 }
 
-export function readFindings(data: Json | null): RunFindings {
+/**
+ * @param options.threwAtLeast the contracts the answer's figures say threw (the sequential path's
+ * `symbols_failed`): never fewer are counted, whatever its error list holds.
+ */
+export function readFindings(data: Json | null, options: { threwAtLeast?: number } = {}): RunFindings {
   const entries = contractEntries(data);
   const contracts: ContractCounts = { ready: 0, invalid: 0, error: 0, other: 0 };
   const signals: Signal[] = [];
@@ -145,9 +166,16 @@ export function readFindings(data: Json | null): RunFindings {
       contracts.other += 1;
     }
   }
-  // No per-contract error listed: the answer's own error list (the seed era's names the symbol).
-  if (symbolErrors.length === 0 && Array.isArray(data?.errors)) {
-    for (const error of data.errors.slice(0, MAX_SYMBOL_ERRORS)) {
+  const errors = Array.isArray(data?.errors) ? data.errors : [];
+  // Today a contract that threw is absent from the verdicts: only the error list names it.
+  if (entries) {
+    const listed = new Set(entries.map(([symbol]) => symbol));
+    const absent = new Set(errors.map(erroredSymbol).filter((symbol): symbol is string => symbol !== null && !listed.has(symbol)));
+    contracts.error += Math.max(absent.size, (options.threwAtLeast ?? 0) - contracts.error);
+  }
+  // No per-contract error listed: the answer's own error list (it names the symbol).
+  if (symbolErrors.length === 0) {
+    for (const error of errors.slice(0, MAX_SYMBOL_ERRORS)) {
       const text = answerError(error);
       if (text) symbolErrors.push(cut(text));
     }

@@ -1,7 +1,7 @@
 /** People's view of a loop: short, aligned lines. `--json` prints the raw objects instead. */
 import type { LoopEnd, LoopListing } from '../client/loops';
 import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
-import { orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
+import { appStatusText, contractsText, orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import { lineagePrefix } from '../activities/run-id';
 import { cadenceText, cadenceWarnings } from '../shared/cadence';
 import type { LoopStatus, LoopSummary } from '../shared/status';
@@ -53,9 +53,9 @@ export function findingsText(cycle: CycleRecord): string | null {
 
 export function cycleLine(cycle: CycleRecord, successRate: number | null): string {
   const line = `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)}  cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
-  const failed = cycle.outcome !== 'succeeded' && cycle.outcome !== 'partial';
+  // A partial cycle says why too: which contracts threw is what an operator looks into.
   const found = findingsText(cycle);
-  const parts = [line, found ? `ready ${found}` : null, failed && cycle.message ? `(${cycle.message})` : null, cycle.protection_alert ? `${ALERT_MARK} ${protectionAlertText(cycle)}` : null];
+  const parts = [line, found ? `ready ${found}` : null, cycle.outcome !== 'succeeded' && cycle.message ? `(${cycle.message})` : null, cycle.protection_alert ? `${ALERT_MARK} ${protectionAlertText(cycle)}` : null];
   return parts.filter((part) => part !== null).join('  ');
 }
 
@@ -65,14 +65,15 @@ function lastCycleText(cycle: CycleRecord): string {
   const runId = ids.length > 0 ? `, run ${ids.join(' / ')}` : '';
   const share = cycle.ready_share === null ? '' : `, ready share ${percent(cycle.ready_share)}`;
   const message = cycle.outcome !== 'succeeded' && cycle.message ? ` (${cycle.message})` : '';
-  return `#${cycle.iteration} ${cycle.outcome} at ${cycle.finished_at}, cycle ${seconds(cycle.cycle_seconds)}${share}${runId}${message}`;
+  return `#${cycle.iteration} ${cycle.outcome}${appStatusText(cycle)} at ${cycle.finished_at}, cycle ${seconds(cycle.cycle_seconds)}${share}${runId}${message}`;
 }
 
-/** The last cycle's findings rows: `ready`, the errors it listed, and the alert on top. */
+/** The last cycle's findings rows: `ready`, the verdicts counted, the errors it listed, and the alert on top. */
 function findingsRows(cycle: CycleRecord | null): { alert: string[]; rows: string[] } {
   if (!cycle) return { alert: [], rows: [] };
   const found = findingsText(cycle);
-  const rows = found ? [row('ready', found)] : [];
+  const contracts = contractsText(cycle);
+  const rows = [...(found ? [row('ready', found)] : []), ...(contracts ? [row('contracts', contracts)] : [])];
   if (cycle.orders && cycle.orders.list.length > 0) {
     const more = cycle.orders.unlisted > 0 ? ` (+${cycle.orders.unlisted} more)` : '';
     rows.push(row('orders', `${cycle.orders.list.map((o) => `${o.symbol} ${o.status}`).join(' · ')}${more}`));

@@ -3,8 +3,7 @@
  * server writes the texts, the page only places them, so the dashboard cannot drift from the
  * CLI, the logs and the Temporal UI.
  */
-import type { ContractCounts } from '../shared/findings';
-import { PROTECTION_ALERT_STATUSES, orderCountsText, orderText, protectionAlertText, signalCount, signalText } from '../shared/findings';
+import { PROTECTION_ALERT_STATUSES, contractsText, orderCountsText, orderText, protectionAlertText, signalCount, signalText } from '../shared/findings';
 import type { CycleRecord } from '../shared/config';
 
 export interface OrderView {
@@ -18,7 +17,7 @@ export interface FindingsView {
   iteration: number;
   /** The app's `success_rate` under what it measures today: the share of contracts found READY, percent. */
   ready_share: number | null;
-  /** `2 READY · 3 INVALID`; null when the answer listed no per-contract verdicts. */
+  /** `2 READY · 2 INVALID · 1 errored, of 5 requested`; null when the answer listed no per-contract verdicts. */
   contracts: string | null;
   /** Each READY contract as `BTCUSDT 5m LONG`; [] when the run found none; null when nobody knows. */
   signals: string[] | null;
@@ -27,13 +26,6 @@ export interface FindingsView {
   orders: { counts: string; list: OrderView[]; unlisted: number } | null;
   /** The protection alert's line, naming the orders; null when there is none. */
   alert: string | null;
-}
-
-function contractsText(c: ContractCounts): string {
-  const parts = [`${c.ready} READY`, `${c.invalid} INVALID`];
-  if (c.error > 0) parts.push(`${c.error} ERROR`);
-  if (c.other > 0) parts.push(`${c.other} other`);
-  return parts.join(' · ');
 }
 
 /** Known when a signal is listed or counted, or when the answer gave verdicts (then none is "none"). */
@@ -59,7 +51,7 @@ export function findingsView(cycle: CycleRecord | null): FindingsView | null {
   return {
     iteration: cycle.iteration,
     ready_share: cycle.ready_share,
-    contracts: cycle.contracts ? contractsText(cycle.contracts) : null,
+    contracts: contractsText(cycle),
     signals: signalsOf(cycle),
     signals_unlisted: cycle.signals_unlisted,
     orders: ordersOf(cycle),

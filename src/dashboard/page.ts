@@ -432,7 +432,8 @@ function card(loop) {
   var title = el('div', 'plot-title');
   title.appendChild(el('span', null, 'cycle time · last ' + cycles.length + ' finished cycles'));
   var last = s.last_cycle;
-  title.appendChild(el('span', null, last ? 'last: #' + last.iteration + ' ' + last.outcome.replace('_', ' ') + ', ' + seconds(last.cycle_seconds) + ' at ' + clock(last.finished_at) : ''));
+  var app = last && last.outcome !== 'succeeded' && last.app_status && last.app_status !== last.outcome ? ' (app: ' + last.app_status + ')' : '';
+  title.appendChild(el('span', null, last ? 'last: #' + last.iteration + ' ' + last.outcome.replace('_', ' ') + app + ', ' + seconds(last.cycle_seconds) + ' at ' + clock(last.finished_at) : ''));
   node.appendChild(title);
   var plots = el('div', 'plots');
   // Drawn once the card is in the page and has a width (see drawPlots).

@@ -314,6 +314,11 @@ export const cycleRecordSchema = s.object({
   x_run_id: text().nullable().default(null),
   /** `cadence: aligned`: the beats missed since the cycle before this one started. */
   missed_beats: count.default(0),
+  /**
+   * The run's own status word as the app gave it, lower-case (`success`, `partial_failure`,
+   * `completed_with_errors` …): the outcome follows what happened to the contracts, the word is kept.
+   */
+  app_status: text().nullable().default(null),
   ...findingsShape,
 }, keep);
 export type CycleRecord = s.Output<typeof cycleRecordSchema>;

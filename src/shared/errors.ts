@@ -22,7 +22,7 @@ export const MtfError = {
   AnsweredUnreadable: 'MtfAnsweredUnreadable',
   /** A live, non-idempotent run failed after it may have reached the app: never sent again. */
   LiveMayHaveExecuted: 'MtfLiveRunMayHaveExecuted',
-  /** The run ended with `status: error` (a 200 carrying a failed run, or an accepted run's end). */
+  /** An accepted run's `mtf_completed` callback said it failed (an answer that says so is read into a failed report). */
   RunFailed: 'MtfRunFailed',
   /** The status route answered 404: the app does not know the run. */
   RunUnknown: 'MtfRunUnknown',

@@ -89,6 +89,27 @@ export function signalsText(findings: Pick<RunFindings, 'signals' | 'signals_unl
   return `${findings.signals.map(signalText).join(' · ')}${more}`;
 }
 
+/**
+ * `2 READY · 2 INVALID · 1 errored, of 5 requested`: the verdicts counted the same on every path of
+ * the app (a contract that threw is errored, never "not requested"); null when the answer listed none.
+ */
+export function contractsText(cycle: { contracts: ContractCounts | null; symbols_requested: number | null }): string | null {
+  const c = cycle.contracts;
+  if (!c) return null;
+  const parts = [`${c.ready} READY`, `${c.invalid} INVALID`];
+  if (c.error > 0) parts.push(`${c.error} errored`);
+  if (c.other > 0) parts.push(`${c.other} other`);
+  return `${parts.join(' · ')}${cycle.symbols_requested === null ? '' : `, of ${cycle.symbols_requested} requested`}`;
+}
+
+/**
+ * ` (app: partial_failure)`: the app's own status word beside a cycle that did not simply succeed
+ * (the outcome follows the contracts; the word says what the app called it), else ''.
+ */
+export function appStatusText(cycle: { outcome: string; app_status: string | null }): string {
+  return cycle.outcome !== 'succeeded' && cycle.app_status && cycle.app_status !== cycle.outcome ? ` (app: ${cycle.app_status})` : '';
+}
+
 /** `0 submitted · 2 simulated`: submitted always, the other kinds when there are any. */
 export function orderCountsText(count: OrderCounts): string {
   const parts = [`${count.submitted} submitted`];

@@ -5,7 +5,7 @@
  * In `counts` mode (the worker seals payloads) no symbol is named, only counts.
  */
 import type { CycleRecord } from '../shared/config';
-import { orderCountsText, orderText, protectionAlertText, signalCount, signalText, type Signal } from '../shared/findings';
+import { appStatusText, orderCountsText, orderText, protectionAlertText, signalCount, signalText, type Signal } from '../shared/findings';
 import type { UiDetails } from '../shared/mtf';
 
 /** The app's formatter lists the short timeframes first: they are the ones to act on now. */
@@ -66,7 +66,7 @@ export function lastCycleDetails(cycle: CycleRecord | null, mode: UiDetails): st
   const share = cycle.ready_share === null ? '' : `, ready share ${cycle.ready_share} %`;
   const contracts = cycle.symbols_requested === null ? '' : `, ${cycle.symbols_requested} contract(s)`;
   const run = cycle.mtf_execution_seconds === null ? '' : `, run ${cycle.mtf_execution_seconds.toFixed(1)} s`;
-  const head = `**Iteration ${cycle.iteration} ${cycle.outcome}** at ${cycle.finished_at}${run}${contracts}${share}`;
+  const head = `**Iteration ${cycle.iteration} ${cycle.outcome}**${appStatusText(cycle)} at ${cycle.finished_at}${run}${contracts}${share}`;
   // A message may name a symbol (an app error's text): only where symbols may be shown.
   const why = cycle.outcome !== 'succeeded' && cycle.message && mode === 'signals' ? [`- ${cycle.message}`] : [];
   return [...alertLine(cycle, mode), head, '', ...why, ...signalLines(cycle, mode), ...orderLines(cycle, mode), ...errorLines(cycle, mode)];

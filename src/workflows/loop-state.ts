@@ -14,6 +14,8 @@ import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Pha
 /** What steps 1 and 2 found out about one cycle. */
 export interface CycleResult {
   outcome: Outcome;
+  /** The run's own status word as the app gave it (`partial_failure`, `completed` …); null when no answer said. */
+  app_status: string | null;
   mtf_run_id: string | null;
   /** The X-Run-Id the cycle's POST carried, as the activity reported it; null when no answer said. */
   x_run_id: string | null;
@@ -157,6 +159,7 @@ export class LoopState {
       errors: result.errors,
       x_run_id: result.x_run_id,
       missed_beats: missedBefore,
+      app_status: result.app_status,
       ...result.findings,
     };
     const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;

@@ -195,6 +195,7 @@ function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility
   const fields = {
     iteration: record.iteration,
     outcome: record.outcome,
+    app_status: record.app_status,
     mtf_run_id: record.mtf_run_id,
     x_run_id: record.x_run_id,
     cycle_seconds: record.cycle_seconds,
@@ -397,6 +398,7 @@ function budgetLeft(loop: LoopState): number {
 function resultFromReport(report: RunReport, xRunId: string | null): CycleResult {
   return {
     outcome: report.outcome,
+    app_status: report.app_status,
     mtf_run_id: report.run_id,
     x_run_id: xRunId,
     message: report.message,
@@ -416,6 +418,7 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
   const findings = cause instanceof ApplicationFailure ? findingsOfFailure(cause) : null;
   const failed = (outcome: CycleResult['outcome'], message: string): CycleResult => ({
     outcome,
+    app_status: null,
     message,
     mtf_run_id: null,
     x_run_id: null,
