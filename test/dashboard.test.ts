@@ -57,7 +57,8 @@ const pausedId = uniqueId('dash-paused');
 before(async () => {
   [env, sim, alertSim] = await Promise.all([
     createDevServerEnv(),
-    startSimulator(),
+    // Orders listed as the app's enricher would list them (today's app lists none).
+    startSimulator({ behaviour: { order_status: 'simulated' } }),
     startSimulator({ behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 } }),
   ]);
   const taskQueue = uniqueId('tq');
@@ -344,7 +345,7 @@ describe('the dashboard in Chromium', () => {
   test('after a clean cycle the alert stays, naming the cycle that raised it, while that cycle is plotted', async () => {
     const page = await openPage();
     const alertCard = `[data-workflow-id="${alertId}"]`;
-    alertSim.setBehaviour({ order_status: null }); // a live run's orders are then plainly submitted
+    alertSim.setBehaviour({ order_status: 'submitted' }); // every order protected
     const s = await pollUntil(
       () => status(alertId),
       (x) => x.last_cycle?.protection_alert === false && (x.last_cycle.orders?.count.submitted ?? 0) > 0,

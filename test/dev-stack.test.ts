@@ -14,7 +14,12 @@ import { freePort, freePortPair } from './helpers/processes';
 
 const devScript = join(__dirname, '..', 'src', 'cli', 'dev.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'mtf-dev-'));
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+/** Every stack started: one a failed assertion left running is stopped as Ctrl-C would, so no process stays behind. */
+const started: DevRun[] = [];
+after(async () => {
+  for (const run of started) if (run.child.exitCode === null && run.child.signalCode === null) await interrupt(run);
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 interface DevRun {
   child: ChildProcess;
@@ -25,6 +30,8 @@ interface DevRun {
 
 function startDev(env: NodeJS.ProcessEnv): DevRun {
   const child = spawn(process.execPath, [devScript], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = { child } as DevRun;
+  started.push(run);
   let text = '';
   const waiters: (() => void)[] = [];
   const onData = (chunk: Buffer) => {
@@ -33,11 +40,10 @@ function startDev(env: NodeJS.ProcessEnv): DevRun {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  return {
-    child,
+  return Object.assign(run, {
     output: () => text,
-    waitFor: (pattern, count) =>
-      new Promise((resolve, reject) => {
+    waitFor: (pattern: RegExp, count: number) =>
+      new Promise<string>((resolve, reject) => {
         const check = () => {
           if ((text.match(new RegExp(pattern.source, 'gm')) ?? []).length >= count) resolve(text);
         };
@@ -45,7 +51,7 @@ function startDev(env: NodeJS.ProcessEnv): DevRun {
         child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before ${pattern}:\n${text}`)));
         check();
       }),
-  };
+  });
 }
 
 async function interrupt(run: DevRun): Promise<number | null> {
@@ -90,12 +96,25 @@ describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
     assert.deepEqual(serversUsing(dataDir), [], 'the dev server it started is gone');
     const lastIteration = Math.max(...[...first.output().matchAll(/^iteration (\d+)/gm)].map((m) => Number(m[1])));
 
-    const second = startDev(env);
+    // The second start's simulator has contracts throw, as the app's sequential path answers them.
+    const second = startDev({ ...env, MTF_SIMULATOR_THROW_SHARE: '0.3' });
     const resumed = await second.waitFor(/^iteration \d+ +succeeded/, 1);
     assert.match(resumed, /attached to the running loop mtf-ping-pong: \d+ cycles so far/);
     const next = Number(/^iteration (\d+)/m.exec(resumed)?.[1]);
     assert.ok(next > lastIteration, `numbering goes on: ${next} after ${lastIteration}`);
+    const partial = await second.waitFor(/^iteration \d+ +partial/, 2);
+    assert.match(partial, /^iteration \d+ +partial .* \(\d of 5 contracts threw(, none READY)?; first error: [A-Z]+USDT: Kline fetch failed/m, 'a partial cycle says which contract threw');
+    assert.match(partial, /^iteration \d+ +partial .* ready [A-Z]+USDT \d+m (LONG|SHORT)/m, 'and what the others found');
+    assert.doesNotMatch(second.output(), /FAILING|^iteration \d+ +failed/m, 'contracts that threw never make the loop fail');
     assert.equal(await interrupt(second), 0, second.output());
     assert.deepEqual(serversUsing(dataDir), []);
+  });
+
+  test('a simulator setting that is no share: one line, before anything starts', async () => {
+    const bad = startDev({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MTF_DATA_DIR: dataDir, MTF_SIMULATOR_THROW_SHARE: 'lots' });
+    const [code] = (await once(bad.child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(bad.output(), /MTF_SIMULATOR_THROW_SHARE must be a share from 0 to 1, not "lots"/);
+    assert.doesNotMatch(bad.output(), /starting a Temporal dev server/);
   });
 });

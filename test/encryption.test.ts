@@ -388,7 +388,7 @@ void describe('an encrypted loop on a real dev server', () => {
     const startedLine = await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
     assert.match(startedLine, /"payload_encryption":true/);
     // Every contract READY, so the run's findings name both symbols: none may reach the UI in clear.
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, ready_share: 1 });
+    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, ready_share: 1, order_status: 'simulated' });
 
     const start = await cli(['start', '--id', workflowId, '--symbols', SYMBOLS.join(','), '--interval', '0.1s', '--url', sim.runUrl], keyed);
     assert.equal(start.code, 0, start.stderr);

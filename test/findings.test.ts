@@ -42,7 +42,7 @@ after(async () => {
 
 /** Runs one loop cycle against the simulator behaving so, and hands over the status once it is recorded. */
 async function oneCycle(behaviour: Partial<SimulatorBehaviour>, config: LoopConfigInput = {}): Promise<LoopStatus & { last_cycle: CycleRecord }> {
-  sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status: null, ready_share: 0.4, seed: 1, ...behaviour });
+  sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status: null, ready_share: 0.4, seed: 1, throw_share: 0, throw_symbols: [], ...behaviour });
   return runRealLoop(env, sim, { ...ONE_CYCLE, ...config }, async (loop) => {
     const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 1, 'the first cycle');
     return { ...s, last_cycle: s.last_cycle ?? assert.fail('no last cycle') };
@@ -50,8 +50,8 @@ async function oneCycle(behaviour: Partial<SimulatorBehaviour>, config: LoopConf
 }
 
 void describe("today's answer: what the run found", () => {
-  void test('READY and INVALID verdicts: signals sorted by symbol with timeframe and side, counts, simulated orders; FINAL is no contract', async () => {
-    // Seed 1: BTCUSDT READY 1m SHORT, ADAUSDT READY 5m LONG, the other three INVALID; one worker, so FINAL is in the answer.
+  void test('READY and INVALID verdicts: signals sorted by symbol with timeframe and side, counts; no order listed, as the app answers today', async () => {
+    // Seed 1: BTCUSDT READY 1m SHORT, ADAUSDT READY 5m LONG, the other three INVALID; one worker: the sequential path.
     const s = await oneCycle({});
     const c = s.last_cycle;
     assert.equal(c.outcome, 'succeeded');
@@ -60,7 +60,21 @@ void describe("today's answer: what the run found", () => {
       { symbol: 'BTCUSDT', timeframe: '1m', side: 'SHORT' },
     ]);
     assert.equal(c.signals_unlisted, 0);
-    assert.deepEqual(c.contracts, { ready: 2, invalid: 3, error: 0, other: 0 }, 'five contracts: FINAL is not counted');
+    assert.deepEqual(c.contracts, { ready: 2, invalid: 3, error: 0, other: 0 });
+    assert.equal(c.app_status, 'success');
+    assert.deepEqual(c.orders, { count: NO_ORDERS, list: [], unlisted: 0 }, 'the app dispatches its decisions after the run: orders_placed is empty');
+    assert.equal(c.protection_alert, false);
+    assert.equal(c.ready_share, 40, "the app's success_rate is the ready share");
+    assert.equal(s.success_rate, 100, "the loop's own success rate counts cycles");
+    assert.equal(c.errors, 0);
+    assert.deepEqual(c.symbol_errors, []);
+    assert.equal(c.mtf_run_id !== null, true);
+    const point = s.recent_cycles.at(-1);
+    assert.deepEqual([point?.ready, point?.orders, point?.protection_alert], [2, NO_ORDERS, false]);
+  });
+
+  void test('the simulator listing orders (the shape the app\'s enricher would fill): simulated orders on a dry run', async () => {
+    const c = (await oneCycle({ order_status: 'simulated' })).last_cycle;
     assert.deepEqual(c.orders, {
       count: { ...NO_ORDERS, total: 2, simulated: 2 },
       list: [
@@ -69,20 +83,13 @@ void describe("today's answer: what the run found", () => {
       ],
       unlisted: 0,
     });
-    assert.equal(c.protection_alert, false);
-    assert.equal(c.ready_share, 40, "the app's success_rate is the ready share");
-    assert.equal(s.success_rate, 100, "the loop's own success rate counts cycles");
-    assert.equal(c.errors, 0);
-    assert.deepEqual(c.symbol_errors, []);
-    assert.equal(c.mtf_run_id !== null, true);
-    const point = s.recent_cycles.at(-1);
-    assert.deepEqual([point?.ready, point?.orders, point?.protection_alert], [2, { ...NO_ORDERS, total: 2, simulated: 2 }, false]);
   });
 
-  void test('an ERROR contract: counted, its error kept (cut to 200 characters), the cycle partial', async () => {
+  void test('a contract that threw: counted though absent from the verdicts, its error kept without its trace, the cycle partial', async () => {
     const s = await oneCycle({ run_result: 'partial_success' });
     const c = s.last_cycle;
     assert.equal(c.outcome, 'partial');
+    assert.equal(c.app_status, 'partial_failure');
     assert.deepEqual(c.contracts, { ready: 2, invalid: 2, error: 1, other: 0 });
     assert.deepEqual(c.symbol_errors, ['DOTUSDT: Kline fetch failed: exchange timeout (simulated)']);
     assert.equal(c.errors, 1);
@@ -106,7 +113,7 @@ void describe("today's answer: what the run found", () => {
   });
 
   void test('an accepted (202) run hands over its findings through the status reads', async () => {
-    const s = await oneCycle({ mode: 'async', latency_ms: 50 }, { poll_interval: 0.05 });
+    const s = await oneCycle({ mode: 'async', latency_ms: 50, order_status: 'simulated' }, { poll_interval: 0.05 });
     assert.deepEqual(
       s.last_cycle.signals.map((sig) => sig.symbol),
       ['ADAUSDT', 'BTCUSDT'],
@@ -149,17 +156,19 @@ void describe('the seed-era answer: what the run found', () => {
 });
 
 void describe('history bytes per cycle: a loop on all active contracts (symbols: []), 150 of them', () => {
-  for (const [name, ready_share, goal] of [
-    ['2 % READY as in production', 0.02, 4096],
-    ['40 % READY, the simulator default (the 50 signals and 20 orders caps reached)', 0.4, 8192],
+  for (const [name, ready_share, throw_share, order_status, goal] of [
+    ['2 % READY as in production, on the sequential path', 0.02, 0, null, 4096],
+    ['2 % READY, 5 % threw with their PHP traces, on the sequential path (partial_failure)', 0.02, 0.05, null, 4096],
+    ['40 % READY, the simulator default, with orders listed (the 50 signals and 20 orders caps reached)', 0.4, 0, 'simulated', 8192],
   ] as const) {
     void test(`${name}: at most ${goal / 1024} KiB`, async (t) => {
-      sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status: null, ready_share, seed: 1, active_contracts: CONTRACTS_150 });
+      sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status, ready_share, throw_share, throw_symbols: [], seed: 1, active_contracts: CONTRACTS_150 });
       await runRealLoop(env, sim, { symbols: [], ping_interval: 0.05 }, async (loop) => {
         const s = await loop.afterRequests(4);
         sim.setBehaviour({ active_contracts: null });
         assert.deepEqual((loop.requests().at(-1)?.body as { symbols?: unknown } | undefined)?.symbols, [], 'the POST names no symbol');
         assert.equal(s.last_cycle?.symbols_requested, 150, "the app ran its 150 active contracts");
+        if (throw_share > 0) assert.ok((s.last_cycle?.contracts?.error ?? 0) > 0 && s.last_cycle?.outcome === 'partial', JSON.stringify(s.last_cycle?.contracts));
         assert.ok(s.last_cycle && s.last_cycle.contracts?.ready === s.last_cycle.signals.length + s.last_cycle.signals_unlisted);
         const { events } = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
         const sizes = quietCycleCosts(events ?? []);

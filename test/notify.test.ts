@@ -123,7 +123,7 @@ void describe('notifications on transitions', () => {
     await cycle(8, { ...quiet, kill_switch_on: false });
     await cycle(9, { ...quiet, ready_share: 1, order_status: 'critical_unprotected_position' });
     await updateLoop(env.client, id, { dry_run: false, confirm_live: true });
-    const live = await cycle(10, { ...quiet, ready_share: 1 });
+    const live = await cycle(10, { ...quiet, ready_share: 1, order_status: 'submitted' });
     assert.equal(live.last_cycle?.orders?.count.submitted, 5, 'the live cycle submitted an order per READY contract');
     await cycle(11, { ...quiet, ready_share: 0 });
     assert.equal(await pauseLoop(env.client, id, 'exchange maintenance'), 'paused');

@@ -83,7 +83,7 @@ void describe('a worker process', () => {
     const first = spawnWorker(workerEnv);
     await first.waitForLine((l) => l.includes('"worker started"'), 'the first worker to start');
     // The first attempt of the first cycle meets a 500: a retry, and a failure line, to log and count.
-    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0 });
+    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0, order_status: 'simulated' });
     const started = await startLoop(env.client, {
       taskQueue,
       workflowId,

@@ -435,16 +435,18 @@ const BLOCKING_TFS = ['4h', '1h', '15m', '5m'];
 function verdicts(body: Json): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [symbol, r] of Object.entries<Json>(body.data.symbols)) {
-    if (symbol === 'FINAL') continue;
     out[symbol] = r.status === 'READY' ? `READY ${r.execution_tf} ${r.signal_side}` : `${r.status} ${r.blocking_tf ?? ''}`.trim();
   }
   return out;
 }
 
-/** The contracts of a today answer's data.symbols: the sequential path's synthetic `FINAL` entry is none. */
+/** The contracts of a today answer's data.symbols (`[]` when none: PHP's empty map). */
 function contractKeys(symbols: Json): string[] {
-  return Object.keys(symbols).filter((key) => key !== 'FINAL');
+  return Object.keys(symbols);
 }
+
+/** The parallel path (several workers): its runner's figures are the ones assertFiguresAgree checks. */
+const PARALLEL = { workers: 4 };
 
 function symbolsWith(body: Json, status: string): string[] {
   return Object.values<Json>(body.data.symbols)
@@ -452,7 +454,7 @@ function symbolsWith(body: Json, status: string): string[] {
     .map((r) => r.symbol as string);
 }
 
-/** data.run's figures agree with data.symbols, as the app's runner computes them. */
+/** data.run's figures agree with data.symbols, as the app's parallel runner computes them. */
 function assertFiguresAgree(body: Json): void {
   const run = body.data.run;
   const ready = symbolsWith(body, 'READY').length;
@@ -466,10 +468,11 @@ function assertFiguresAgree(body: Json): void {
 }
 
 void describe("MTF simulator, today's answer: synchronous runs", () => {
-  void test('a default run answers completed with data.run, data.symbols and the enrichments, field by field', async (t) => {
-    const sim = await start(t);
+  void test('a parallel run answers completed with data.run, data.symbols and the enrichments, field by field', async (t) => {
+    // Orders listed (order_status), the shape the app's enricher would fill; today's app lists none (simulator-paths.test.ts).
+    const sim = await start(t, { order_status: 'simulated' });
     assert.equal(sim.behaviour().answer, 'today', 'today is the default');
-    const answer = await postRun(sim, { symbols: DEFAULT_SYMBOLS });
+    const answer = await postRun(sim, { symbols: DEFAULT_SYMBOLS, ...PARALLEL });
     assert.equal(answer.status, 200);
     assert.match(answer.contentType, /^application\/json/);
     const body = answer.json;
@@ -497,16 +500,13 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     const invalid = symbolsWith(body, 'INVALID');
     assert.deepEqual(contractKeys(body.data.symbols), DEFAULT_SYMBOLS);
     assert.equal(ready.length + invalid.length, 5, 'a success run has only READY and INVALID symbols');
-    assert.deepEqual(body.data.symbols.FINAL, { status: 'COMPLETED', symbols_processed: 5, symbols_ready: ready.length }, 'one worker: the sequential path ends with FINAL');
-    const parallel = await postRun(sim, { symbols: DEFAULT_SYMBOLS, workers: 4 });
-    assert.equal(parallel.json.data.symbols.FINAL, undefined, 'several workers: the parallel path drops FINAL');
+    assert.equal(body.data.symbols.FINAL, undefined, 'the runner drops the worker\'s FINAL entry');
     for (const symbol of DEFAULT_SYMBOLS) {
       const r = body.data.symbols[symbol];
       assert.equal(r.symbol, symbol);
       assert.equal(typeof r.reason, 'string');
       assert.deepEqual(r.context, {});
       assert.deepEqual(r.execution, {});
-      assert.equal(typeof r.trading_decision.status, 'string');
       if (r.status === 'READY') {
         assert.ok(READY_TFS.includes(r.execution_tf), r.execution_tf);
         assert.ok(r.signal_side === 'LONG' || r.signal_side === 'SHORT');
@@ -514,24 +514,21 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
         assert.equal(r.trading_decision.status, 'simulated');
       } else {
         assert.equal(r.status, 'INVALID');
+        assert.equal(r.trading_decision, undefined, 'no decision without a signal');
         assert.equal(r.execution_tf, null);
         assert.equal(r.signal_side, null);
         assert.ok(BLOCKING_TFS.includes(r.blocking_tf), r.blocking_tf);
       }
     }
     assert.deepEqual(body.data.errors, []);
-    assert.equal(body.data.workers, 1);
+    assert.equal(body.data.workers, 4);
 
     const byTf = body.data.summary_by_tf;
     assert.deepEqual(Object.keys(byTf), ['1m', '5m', '15m', '1h', '4h']);
     for (const symbol of ready) assert.ok(byTf[body.data.symbols[symbol].execution_tf].includes(symbol));
     for (const symbol of invalid) assert.ok(byTf[body.data.symbols[symbol].blocking_tf].includes(symbol));
     assert.deepEqual(body.data.rejected_by, [...invalid].sort());
-    assert.deepEqual(
-      body.data.last_validated.map((v: Json) => v.symbol),
-      [...ready].sort(),
-    );
-    for (const v of body.data.last_validated) assert.equal(v.side, body.data.symbols[v.symbol].signal_side);
+    assert.deepEqual(body.data.last_validated, [], 'the enricher lists SUCCESS and COMPLETED contracts only: READY never');
     assert.equal(typeof body.data.performance, 'object');
 
     const placed = body.data.orders_placed;
@@ -600,8 +597,8 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     assert.deepEqual(Object.keys((await postRun(seed, { symbols: [] })).json.data.results), DEFAULT_SYMBOLS);
   });
 
-  void test('a live run submits one order per READY symbol, with exchange ids', async (t) => {
-    const sim = await start(t);
+  void test('a live run listing its orders: one per READY symbol, with exchange ids', async (t) => {
+    const sim = await start(t, { order_status: 'submitted' });
     const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS, dry_run: false, workers: 4, current_tf: '5m' })).json;
     assert.equal(body.status, 'completed');
     assert.equal(body.data.run.dry_run, false);
@@ -640,45 +637,40 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
 });
 
 void describe("MTF simulator, today's answer: run results", () => {
-  void test('partial_success: completed_with_errors, the last symbol ERROR with its error, one string in data.errors', async (t) => {
+  void test('partial_success on the parallel path: completed_with_errors, the last symbol absent (its worker threw), one string in data.errors', async (t) => {
     const sim = await start(t, { run_result: 'partial_success' });
-    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS, ...PARALLEL })).json;
     assert.equal(body.status, 'completed_with_errors');
     assert.equal(body.data.run.status, 'completed_with_errors');
-    assert.deepEqual(symbolsWith(body, 'ERROR'), ['DOTUSDT']);
-    const dot = body.data.symbols.DOTUSDT;
-    assert.equal(typeof dot.error, 'string');
-    assert.equal(dot.execution_tf, null);
-    assert.equal(body.data.errors.length, 1);
-    assert.equal(typeof body.data.errors[0], 'string');
-    assert.match(body.data.errors[0], /DOTUSDT/);
-    assert.ok(body.data.rejected_by.includes('DOTUSDT'));
+    assert.equal(body.data.symbols.DOTUSDT, undefined);
+    assert.deepEqual(body.data.errors, ['Worker DOTUSDT: no results returned']);
+    assert.ok(!body.data.rejected_by.includes('DOTUSDT'));
     assertFiguresAgree(body);
   });
 
-  void test('all_errored: every symbol ERROR, one error each, nothing successful', async (t) => {
+  void test('all_errored on the parallel path: every worker threw, data.symbols [], one error each, nothing processed', async (t) => {
     const sim = await start(t, { run_result: 'all_errored' });
-    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS, ...PARALLEL })).json;
     assert.equal(body.status, 'completed_with_errors');
-    assert.deepEqual(symbolsWith(body, 'ERROR'), DEFAULT_SYMBOLS);
+    assert.deepEqual(body.data.symbols, []);
     assert.equal(body.data.errors.length, 5);
     assert.ok(body.data.errors.every((e: unknown) => typeof e === 'string'));
     assert.equal(body.data.run.symbols_successful, 0);
-    assert.equal(body.data.run.symbols_failed, 5);
+    assert.equal(body.data.run.symbols_processed, 0);
     assert.equal(body.data.run.success_rate, 0);
     assert.equal(body.data.orders_placed.count.total, 0);
     assertFiguresAgree(body);
   });
 
-  void test('none_processed: the exchange is down, nothing processed, one error', async (t) => {
+  void test('none_processed on the parallel path: the exchange is down, nothing processed, one error', async (t) => {
     const sim = await start(t, { run_result: 'none_processed' });
-    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS })).json;
+    const body = (await postRun(sim, { symbols: DEFAULT_SYMBOLS, ...PARALLEL })).json;
     assert.equal(body.status, 'completed_with_errors');
     assert.equal(body.data.run.symbols_requested, 5);
     assert.equal(body.data.run.symbols_processed, 0);
     assert.equal(body.data.run.symbols_successful, 0);
     assert.equal(body.data.run.success_rate, 0);
-    assert.deepEqual(body.data.symbols, {});
+    assert.deepEqual(body.data.symbols, []);
     assert.equal(body.data.errors.length, 1);
     assert.match(body.data.errors[0], /^Exchange unavailable: /);
     assert.deepEqual(body.data.orders_placed.orders, []);
@@ -700,8 +692,9 @@ void describe("MTF simulator, today's answer: run results", () => {
     assert.equal(typeof answer.json.message, 'string');
     assert.equal(answer.json.data.run.status, 'error');
     assert.equal(answer.json.data.run.symbols_processed, 0);
+    assert.equal(answer.json.data.run.message, 'MTF validation failed: exchange timeout while loading klines (simulated)');
     assert.equal(answer.json.data.errors.length, 1);
-    assert.equal(typeof answer.json.data.errors[0], 'string');
+    assert.equal(typeof answer.json.data.errors[0].error, 'string', "the sequential path's error is an object");
     assert.equal(sim.runRequests()[0]?.executed, true);
   });
 
@@ -760,7 +753,7 @@ void describe("MTF simulator, today's answer: live-run refusal and orders", () =
     assert.equal(rec?.executed, false);
 
     const dry = await postRun(sim, { dry_run: true });
-    assert.equal(dry.json.status, 'completed');
+    assert.equal(dry.json.status, 'success');
     assert.equal(sim.runRequests()[1]?.executed, true);
 
     const seed = await startSeed(t, { reject_live: true });
@@ -869,7 +862,7 @@ void describe("MTF simulator, today's answer: faults", () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.json.message, 'Global kill switch is OFF. Use force_run=true to override.');
     assert.equal(refused.json.data.global_switch, false);
-    assert.equal((await postRun(sim, { force_run: true })).json.status, 'completed');
+    assert.equal((await postRun(sim, { force_run: true })).json.status, 'success');
     sim.setBehaviour({ fault: 'none', kill_switch_on: false });
     assert.equal((await postRun(sim)).status, 403);
     assert.ok(sim.runRequests().every((r) => r.executed === (r.status === 200)));
@@ -952,7 +945,7 @@ void describe("MTF simulator, today's answer: faults", () => {
 void describe("MTF simulator, today's answer: accepted runs", () => {
   void test('202 accepted; the status route reads success with data.run running, then the finished run', async (t) => {
     const sim = await start(t, { mode: 'async', latency_ms: 60_000 });
-    const accepted = await postRun(sim, { symbols: DEFAULT_SYMBOLS }, { 'X-Run-Id': 'mtf-loop:wf-9:3' });
+    const accepted = await postRun(sim, { symbols: DEFAULT_SYMBOLS, ...PARALLEL }, { 'X-Run-Id': 'mtf-loop:wf-9:3' });
     assert.equal(accepted.status, 202);
     assert.equal(accepted.json.status, 'accepted');
     const runId: string = accepted.json.data.run_id;
@@ -984,7 +977,7 @@ void describe("MTF simulator, today's answer: accepted runs", () => {
     assert.deepEqual((await call(statusUrl)).json, done.json, 'the final read is stable');
   });
 
-  void test('an accepted run that fails ends with data.run.status error; all_errored with completed_with_errors', async (t) => {
+  void test('an accepted run that fails ends with data.run.status error; all_errored too (the sequential path: none READY)', async (t) => {
     const sim = await start(t, { mode: 'async', latency_ms: 60_000, run_result: 'error' });
     const failed: string = (await postRun(sim)).json.data.run_id;
     sim.setBehaviour({ run_result: 'all_errored' });
@@ -997,8 +990,9 @@ void describe("MTF simulator, today's answer: accepted runs", () => {
     assert.match(a.json.data.run.finished_at, TIMESTAMP);
     assert.equal(a.json.data.errors.length, 1);
     const b = await call(`${sim.baseUrl}/api/mtf/runs/${errored}`);
-    assert.equal(b.json.data.run.status, 'completed_with_errors');
-    assert.equal(b.json.data.symbols.BTCUSDT.status, 'ERROR');
+    assert.equal(b.json.data.run.status, 'error');
+    assert.deepEqual(b.json.data.symbols, []);
+    assert.equal(b.json.data.errors[0].symbol, 'BTCUSDT');
   });
 
   void test('a run keeps the generation it started under', async (t) => {
@@ -1048,7 +1042,7 @@ void describe('MTF simulator: recording and other routes', () => {
   });
 
   void test('status and health routes answer JSON with a timestamp', async (t) => {
-    const sim = await start(t);
+    const sim = await start(t, { answer: 'seed' });
     const status = await call(`${sim.baseUrl}/api/mtf/status`);
     assert.equal(status.status, 200);
     assert.equal(status.json.status, 'success');

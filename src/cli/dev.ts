@@ -246,11 +246,17 @@ async function ensureTemporal(stack: DevStack, address: string, target: Temporal
 // ---------------------------------------------------------------------------------------------
 // The MTF side: the simulator, unless MTF_URL names a real app.
 
-function simulatorPort(env: NodeJS.ProcessEnv): number | null {
-  const raw = env.MTF_SIMULATOR_PORT;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_SIMULATOR_PORT;
-  const port = Number(raw);
-  return Number.isInteger(port) && port >= 0 && port <= 65_535 ? port : null;
+/**
+ * The simulator's settings from the environment, checked before anything starts: MTF_SIMULATOR_PORT
+ * (default 8088) and MTF_SIMULATOR_THROW_SHARE, the share of contracts that throw (default 0).
+ */
+function simulatorSettings(env: NodeJS.ProcessEnv): { port: number; throwShare: number } {
+  const text = (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? null : Number(raw));
+  const port = text(env.MTF_SIMULATOR_PORT) ?? DEFAULT_SIMULATOR_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
+  const throwShare = text(env.MTF_SIMULATOR_THROW_SHARE) ?? 0;
+  if (!(throwShare >= 0 && throwShare <= 1)) throw new Error(`MTF_SIMULATOR_THROW_SHARE must be a share from 0 to 1, not "${env.MTF_SIMULATOR_THROW_SHARE}"`);
+  return { port, throwShare };
 }
 
 function isAddressInUse(err: unknown): boolean {
@@ -258,13 +264,14 @@ function isAddressInUse(err: unknown): boolean {
 }
 
 /** The preferred port keeps the URL stable across restarts (the loop remembers it); any free port will do otherwise. */
-async function startLocalSimulator(port: number): Promise<Simulator> {
+async function startLocalSimulator({ port, throwShare }: { port: number; throwShare: number }): Promise<Simulator> {
+  const behaviour = { throw_share: throwShare };
   try {
-    return await startSimulator({ host: SIMULATOR_HOST, port });
+    return await startSimulator({ host: SIMULATOR_HOST, port, behaviour });
   } catch (err) {
     if (!isAddressInUse(err) || port === 0) throw err;
     say(`port ${port} is taken; the MTF simulator listens on a free port instead`);
-    return startSimulator({ host: SIMULATOR_HOST, port: 0 });
+    return startSimulator({ host: SIMULATOR_HOST, port: 0, behaviour });
   }
 }
 
@@ -455,8 +462,10 @@ function handleSignals(stack: DevStack): void {
 async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   handleSignals(stack);
   let baseConfig: Record<string, unknown> = {};
+  let simulator: { port: number; throwShare: number } | null = null;
   try {
     baseConfig = devConfigInput(env);
+    if (!env.MTF_URL) simulator = simulatorSettings(env);
   } catch (err) {
     return stack.fail(messageOf(err));
   }
@@ -469,13 +478,8 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   const server = await ensureTemporal(stack, address, target);
   if (stack.isStopping) return;
 
-  let mtfUrl = env.MTF_URL;
-  if (!mtfUrl) {
-    const port = simulatorPort(env);
-    if (port === null) await stack.fail(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
-    stack.simulator = await startLocalSimulator(port ?? DEFAULT_SIMULATOR_PORT);
-    mtfUrl = stack.simulator.runUrl;
-  }
+  if (simulator) stack.simulator = await startLocalSimulator(simulator);
+  const mtfUrl = stack.simulator?.runUrl ?? env.MTF_URL ?? '';
   if (stack.isStopping) return;
 
   stack.worker = await startWorker(target, settings, logger);

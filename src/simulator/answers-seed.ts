@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Answer, Generation, RunState } from './runs';
-import { EXCHANGE_DOWN, endOf, executionSeconds, firstErrorIndex, formatTimestamp, isFinished, round, runFailed } from './runs';
+import { EXCHANGE_DOWN, contractThrows, endOf, executionSeconds, formatTimestamp, isFinished, round, runFailed } from './runs';
 
 export const DEFAULT_SYMBOLS: readonly string[] = ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT'];
 const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
@@ -43,12 +43,11 @@ function successfulResult(run: RunState, index: number): unknown {
 function runBody(run: RunState, endedAt: number): unknown {
   const { params } = run;
   const processed = run.result === 'none_processed' ? [] : params.symbols;
-  const failFrom = firstErrorIndex(run);
   const results: Record<string, unknown> = {};
   const errors: { symbol: string | null; error: string }[] = [];
   let failed = 0;
   processed.forEach((symbol, index) => {
-    if (index >= failFrom) {
+    if (contractThrows(run, symbol, index)) {
       const { error, result } = failedResult(symbol);
       failed += 1;
       errors.push({ symbol, error });

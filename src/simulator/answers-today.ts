@@ -1,43 +1,167 @@
 /**
- * The answer today's app gives (../shared/mtf-api.md, "The app as it answers today"): the runner's
- * own status (`completed`, `completed_with_errors`, `rejected`), `data.run` for the figures,
- * `data.symbols` with READY / INVALID / ERROR verdicts, and the orders placed. The status route
- * reads like the app's run controller: top-level `success` means the read worked; whether the run
- * has ended is in `data.run.status` and `data.run.finished_at`.
+ * The answer today's app gives (../shared/mtf-api.md, "The app as it answers today"), on the path
+ * the request asks for, as the app's runner takes it:
+ *
+ * | what                  | sequential (`workers` 1 or absent)           | parallel (`workers` > 1)                  |
+ * | --------------------- | -------------------------------------------- | ----------------------------------------- |
+ * | status (= run.status) | success; partial_failure (some threw, one    | completed; completed_with_errors (some    |
+ * |                       | READY at least); error (some threw, none)    | contract threw)                           |
+ * | `data.run`            | the validator's record: whole seconds,       | the runner's: `symbols_failed` = INVALID, |
+ * |                       | `symbols_failed` = threw, `symbols_skipped`  | `dry_run`, `force_run`, `current_tf`,     |
+ * |                       | = INVALID, a `results` dump, `message` null  | `polling_*`                               |
+ * | a contract that threw | absent from `data.symbols`; in `data.errors` | absent; `Worker SYM: …` in `data.errors`  |
+ * |                       | as `{ symbol, error, trace }`                |                                           |
+ * | empty maps            | `[]` (`data.symbols`, `performance`)         | `[]` for no symbols                       |
+ *
+ * On both paths `orders_placed` is empty: the app dispatches each decision after the run. With
+ * `order_status` set, the answer lists an order per READY contract, the shape the app's enricher
+ * would fill. The status route reads like the app's run controller: top-level `success` means the
+ * read worked; whether the run has ended is in `data.run.status` and `data.run.finished_at`.
  */
 import type { Answer, Generation, RunState } from './runs';
 import type { PlacedOrder } from './orders';
 import type { RunParams } from './params';
-import { ACTIVE_CONTRACTS, verdictOf } from './verdicts';
+import { ACTIVE_CONTRACTS, verdictOf, type Verdict } from './verdicts';
 import { NO_ORDERS_REJECTED, decideOrder, ordersPlaced } from './orders';
-import { EXCHANGE_DOWN, endOf, executionSeconds, firstErrorIndex, formatTimestamp, isFinished, round, runFailed } from './runs';
+import { EXCHANGE_DOWN, contractThrows, endOf, executionSeconds, formatTimestamp, isFinished, round, runFailed } from './runs';
 
 const MESSAGE = 'MTF run completed';
 const INTERNAL_ERROR_MESSAGE = 'Unable to run MTF cycle.';
-/** error_200: the sequential path's failed run, answered with HTTP 200. */
+/** error_200: a run that failed as a whole, answered with HTTP 200. */
 const RUN_FAILED_MESSAGE = 'MTF validation failed: exchange timeout while loading klines (simulated)';
 const LIVE_REFUSED_MESSAGE = 'Live run refused: no reliable source of open positions and orders';
+/** What a contract that throws throws (the sequential path keeps it; the parallel path loses it). */
+const THROWN_MESSAGE = 'Kline fetch failed: exchange timeout (simulated)';
+/** The parallel path's word for a worker that gave back nothing (the app loses the exception's message). */
+const WORKER_GAVE_NOTHING = 'no results returned';
 const TF_KEYS = ['1m', '5m', '15m', '1h', '4h'] as const;
-/** The app reports, as a READY symbol's last validated timeframe, the one above its execution timeframe. */
-const PREVIOUS_TF: Record<string, string> = { '1m': 'READY', '5m': '15m', '15m': '1h', '1h': '4h' };
+
+type JsonMap = Record<string, unknown>;
+
+/** One contract the run took: its verdict, or the exception it threw. */
+type Analysed = { symbol: string; verdict: Verdict } | { symbol: string; threw: string };
 
 interface TodayRunData {
-  run: Record<string, unknown>;
-  symbols: Record<string, unknown>;
-  errors: string[];
+  run: JsonMap;
+  /** A map, or `[]` when empty (PHP's empty map). */
+  symbols: JsonMap | [];
+  errors: unknown[];
   workers: number;
   summary_by_tf: Record<string, string[]>;
   rejected_by: string[];
   last_validated: { symbol: string; side: string; timeframe: string | null }[];
-  performance: Record<string, unknown>;
+  performance: JsonMap | [];
   orders_placed: unknown;
 }
 
-function emptyByTf(): Record<string, string[]> {
+/** A PHP stack trace as the app's validator puts it beside each error: many lines, file paths of its servers. */
+function phpTrace(symbol: string): string {
+  return [
+    `#0 /var/www/html/src/MtfValidator/Service/Kline/KlineProvider.php(142): App\\MtfValidator\\Service\\Kline\\KlineProvider->fetch('${symbol}', '15m')`,
+    '#1 /var/www/html/src/MtfValidator/Service/Timeframe/TimeframeValidator.php(88): App\\MtfValidator\\Service\\Kline\\KlineProvider->load()',
+    '#2 /var/www/html/src/MtfValidator/Service/MtfCoreValidator.php(211): App\\MtfValidator\\Service\\Timeframe\\TimeframeValidator->validate()',
+    '#3 /var/www/html/src/MtfValidator/Service/MtfValidatorService.php(73): App\\MtfValidator\\Service\\MtfCoreValidator->validate()',
+    '#4 /var/www/html/src/MtfRunner/Service/MtfRunnerService.php(478): App\\MtfValidator\\Service\\MtfValidatorService->run()',
+    '#5 /var/www/html/src/Controller/RunnerController.php(190): App\\MtfRunner\\Service\\MtfRunnerService->run()',
+    '#6 /var/www/html/vendor/symfony/http-kernel/HttpKernel.php(181): App\\Controller\\RunnerController->__invoke()',
+    '#7 {main}',
+  ].join('\n');
+}
+
+function analyse(run: RunState): Analysed[] {
+  if (run.result === 'none_processed') return [];
+  return run.params.symbols.map((symbol, index) =>
+    contractThrows(run, symbol, index) ? { symbol, threw: THROWN_MESSAGE } : { symbol, verdict: verdictOf(symbol, run.seed, run.ready_share) },
+  );
+}
+
+/** The READY contracts' orders when the behaviour lists them (`order_status`), each on its contract's entry too. */
+class OrderBook {
+  readonly orders: PlacedOrder[] = [];
+  constructor(private readonly run: RunState) {}
+
+  decide(symbol: string, verdict: Extract<Verdict, { status: 'READY' }>): JsonMap {
+    const { order_status } = this.run;
+    if (order_status === null) return {};
+    const status = Array.isArray(order_status) ? (order_status[this.orders.length % order_status.length] ?? 'simulated') : order_status;
+    const decision = decideOrder({ run_id: this.run.run_id, symbol, execution_tf: verdict.execution_tf, side: verdict.signal_side, status });
+    this.orders.push({ symbol, ...decision });
+    return { trading_decision: decision };
+  }
+}
+
+function byTimeframe(): Record<string, string[]> {
   return Object.fromEntries(TF_KEYS.map((tf) => [tf, [] as string[]]));
 }
 
-function performance(seconds: number, processed: number): Record<string, unknown> {
+function mapOrList(map: JsonMap): JsonMap | [] {
+  return Object.keys(map).length === 0 ? [] : map;
+}
+
+/** What every path writes per contract it analysed; `blocking_tf` is the parallel worker's addition. */
+function entryOf(symbol: string, verdict: Verdict, book: OrderBook, withBlockingTf: boolean): JsonMap {
+  if (verdict.status === 'READY') {
+    const { execution_tf, signal_side } = verdict;
+    return { symbol, status: 'READY', execution_tf, signal_side, reason: `${signal_side} signal confirmed on ${execution_tf}`, context: {}, execution: {}, ...book.decide(symbol, verdict) };
+  }
+  const blocking = withBlockingTf ? { blocking_tf: verdict.blocking_tf } : {};
+  return { symbol, status: 'INVALID', execution_tf: null, signal_side: null, reason: `${verdict.blocking_tf} not aligned`, ...blocking, context: {}, execution: {} };
+}
+
+/** The sequential path: `MtfValidatorService::run`'s record, the runner's map of READY and INVALID contracts. */
+function sequentialData(run: RunState, endedAt: number): TodayRunData {
+  const book = new OrderBook(run);
+  const symbols: JsonMap = {};
+  const results: unknown[] = [];
+  const errors: { symbol?: string; error: string; trace: string }[] = [];
+  const byTf = byTimeframe();
+  for (const contract of analyse(run)) {
+    if ('threw' in contract) {
+      errors.push({ symbol: contract.symbol, error: contract.threw, trace: phpTrace(contract.symbol) });
+      continue;
+    }
+    const entry = entryOf(contract.symbol, contract.verdict, book, false);
+    symbols[contract.symbol] = entry;
+    if (contract.verdict.status === 'READY') byTf[contract.verdict.execution_tf]?.push(contract.symbol);
+    // The validator's own dump of each analysed contract: it repeats data.symbols, larger.
+    results.push({ symbol: contract.symbol, result: { ...entry, is_tradable: contract.verdict.status === 'READY', evaluated_timeframes: [...TF_KEYS].reverse(), indicators: { rsi: 50, macd: 0, atr: 0 } } });
+  }
+  if (run.result === 'none_processed') errors.push({ error: EXCHANGE_DOWN, trace: phpTrace('*') });
+  const entries = Object.values(symbols) as { status: string; symbol: string }[];
+  const ready = entries.filter((e) => e.status === 'READY').length;
+  const skipped = entries.length - ready;
+  const threw = errors.length;
+  const processed = ready + skipped + (run.result === 'none_processed' ? 0 : threw);
+  const status = threw === 0 ? 'success' : ready > 0 ? 'partial_failure' : 'error';
+  return {
+    run: {
+      run_id: run.run_id,
+      status,
+      // The validator counts whole seconds.
+      execution_time_seconds: Math.floor(executionSeconds(run, endedAt)),
+      symbols_requested: run.params.symbols.length,
+      symbols_processed: processed,
+      symbols_successful: ready,
+      symbols_failed: run.result === 'none_processed' ? 0 : threw,
+      symbols_skipped: skipped,
+      success_rate: processed > 0 ? (ready / processed) * 100 : 0,
+      results,
+      errors,
+      timestamp: formatTimestamp(endedAt),
+      message: null,
+    },
+    symbols: mapOrList(symbols),
+    errors,
+    workers: run.params.workers,
+    summary_by_tf: byTf,
+    rejected_by: entries.filter((e) => e.status !== 'READY').map((e) => e.symbol).sort(),
+    last_validated: [],
+    performance: [],
+    orders_placed: ordersPlaced(book.orders),
+  };
+}
+
+function performance(seconds: number, processed: number): JsonMap {
   const part = (share: number, count: number): unknown => ({ count, total_time: round(seconds * share, 3) });
   return {
     total_time: seconds,
@@ -45,98 +169,82 @@ function performance(seconds: number, processed: number): Record<string, unknown
   };
 }
 
-/** The figures every finished run reports, in the app's order. */
-function summary(run: RunState, endedAt: number, counts: { processed: number; successful: number; failed: number }, status: string): Record<string, unknown> {
-  const seconds = executionSeconds(run, endedAt);
-  const parallel = run.params.workers > 1;
-  return {
-    run_id: run.run_id,
-    execution_time_seconds: seconds,
-    symbols_requested: run.params.symbols.length,
-    symbols_processed: counts.processed,
-    symbols_successful: counts.successful,
-    symbols_failed: counts.failed,
-    symbols_skipped: 0,
-    success_rate: counts.processed > 0 ? round((counts.successful / counts.processed) * 100, 2) : 0,
-    dry_run: run.params.dry_run,
-    force_run: run.params.force_run,
-    current_tf: run.params.current_tf,
-    timestamp: formatTimestamp(endedAt),
-    status,
-    polling_time_seconds: parallel ? round(seconds * 0.1, 3) : 0,
-    polling_count: parallel ? counts.processed : 0,
-  };
-}
-
-function runData(run: RunState, endedAt: number): TodayRunData {
-  const processed = run.result === 'none_processed' ? [] : run.params.symbols;
-  const failFrom = firstErrorIndex(run);
-  const symbols: Record<string, unknown> = {};
+/** The parallel path: one worker process per contract; the runner's own figures and error strings. */
+function parallelData(run: RunState, endedAt: number): TodayRunData {
+  const book = new OrderBook(run);
+  const symbols: JsonMap = {};
   const errors: string[] = [];
-  const byTf = emptyByTf();
-  const rejectedBy: string[] = [];
-  const lastValidated: TodayRunData['last_validated'] = [];
-  const orders: PlacedOrder[] = [];
-  const notEvaluated = { status: 'not_evaluated' };
-
-  processed.forEach((symbol, index) => {
-    if (index >= failFrom) {
-      const error = 'Kline fetch failed: exchange timeout (simulated)';
-      errors.push(`${symbol}: ${error}`);
-      rejectedBy.push(symbol);
-      symbols[symbol] = { symbol, status: 'ERROR', execution_tf: null, signal_side: null, reason: 'error', error, context: {}, execution: {}, trading_decision: notEvaluated };
-      return;
+  const byTf = byTimeframe();
+  for (const contract of analyse(run)) {
+    if ('threw' in contract) {
+      errors.push(`Worker ${contract.symbol}: ${WORKER_GAVE_NOTHING}`);
+      continue;
     }
-    const verdict = verdictOf(symbol, run.seed, run.ready_share);
-    if (verdict.status === 'INVALID') {
-      rejectedBy.push(symbol);
-      byTf[verdict.blocking_tf]?.push(symbol);
-      const reason = `${verdict.blocking_tf} not aligned`;
-      symbols[symbol] = { symbol, status: 'INVALID', execution_tf: null, signal_side: null, reason, blocking_tf: verdict.blocking_tf, context: {}, execution: {}, trading_decision: notEvaluated };
-      return;
-    }
-    const { execution_tf, signal_side } = verdict;
-    const forced_status = Array.isArray(run.order_status) ? (run.order_status[orders.length % run.order_status.length] ?? null) : run.order_status;
-    const decision = decideOrder({ run_id: run.run_id, symbol, execution_tf, side: signal_side, dry_run: run.params.dry_run, forced_status });
-    orders.push({ symbol, ...decision });
-    byTf[execution_tf]?.push(symbol);
-    lastValidated.push({ symbol, side: signal_side, timeframe: PREVIOUS_TF[execution_tf] ?? null });
-    const reason = `${signal_side} signal confirmed on ${execution_tf}`;
-    symbols[symbol] = { symbol, status: 'READY', execution_tf, signal_side, reason, context: {}, execution: {}, trading_decision: decision };
-  });
+    symbols[contract.symbol] = entryOf(contract.symbol, contract.verdict, book, true);
+    const { verdict } = contract;
+    byTf[verdict.status === 'READY' ? verdict.execution_tf : verdict.blocking_tf]?.push(contract.symbol);
+  }
   // The exchange is down: the run ends before any symbol, with one error for the run.
   if (run.result === 'none_processed') errors.push(EXCHANGE_DOWN);
-  const successful = orders.length;
-  // The sequential path (one worker) ends its results with the synthetic `FINAL` entry, which is no contract.
-  if (run.params.workers === 1 && processed.length > 0) symbols['FINAL'] = { status: 'COMPLETED', symbols_processed: processed.length, symbols_ready: successful };
-
-  const counts = { processed: processed.length, successful, failed: processed.length - successful };
+  const entries = Object.values(symbols) as { status: string; symbol: string }[];
+  const processed = entries.length;
+  const ready = entries.filter((e) => e.status === 'READY').length;
   const seconds = executionSeconds(run, endedAt);
   return {
-    run: summary(run, endedAt, counts, errors.length > 0 ? 'completed_with_errors' : 'completed'),
-    symbols,
+    run: {
+      run_id: run.run_id,
+      execution_time_seconds: seconds,
+      symbols_requested: run.params.symbols.length,
+      symbols_processed: processed,
+      symbols_successful: ready,
+      symbols_failed: processed - ready,
+      symbols_skipped: 0,
+      success_rate: processed > 0 ? round((ready / processed) * 100, 2) : 0,
+      dry_run: run.params.dry_run,
+      force_run: run.params.force_run,
+      current_tf: run.params.current_tf,
+      timestamp: formatTimestamp(endedAt),
+      status: errors.length > 0 ? 'completed_with_errors' : 'completed',
+      polling_time_seconds: round(seconds * 0.1, 3),
+      polling_count: processed,
+    },
+    symbols: mapOrList(symbols),
     errors,
     workers: run.params.workers,
     summary_by_tf: byTf,
-    rejected_by: rejectedBy.sort(),
-    last_validated: lastValidated.sort((a, b) => a.symbol.localeCompare(b.symbol)),
-    performance: performance(seconds, processed.length),
-    orders_placed: ordersPlaced(orders),
+    rejected_by: entries.filter((e) => e.status !== 'READY').map((e) => e.symbol).sort(),
+    last_validated: [],
+    performance: performance(seconds, processed),
+    orders_placed: ordersPlaced(book.orders),
   };
 }
 
 /** A run that failed as a whole: nothing processed, one error, run status `error`. */
 function failedRunData(run: RunState, endedAt: number, message: string): TodayRunData {
-  const figures = summary(run, endedAt, { processed: 0, successful: 0, failed: 0 }, 'error');
+  const sequential = run.params.workers === 1;
+  const errors = sequential ? [{ error: message, trace: phpTrace('*') }] : [message];
   return {
-    run: { ...figures, message },
-    symbols: {},
-    errors: [message],
+    run: {
+      run_id: run.run_id,
+      status: 'error',
+      execution_time_seconds: executionSeconds(run, endedAt),
+      symbols_requested: run.params.symbols.length,
+      symbols_processed: 0,
+      symbols_successful: 0,
+      symbols_failed: 0,
+      symbols_skipped: 0,
+      success_rate: 0,
+      ...(sequential && { results: [], errors }),
+      timestamp: formatTimestamp(endedAt),
+      message,
+    },
+    symbols: [],
+    errors,
     workers: run.params.workers,
-    summary_by_tf: emptyByTf(),
+    summary_by_tf: byTimeframe(),
     rejected_by: [],
     last_validated: [],
-    performance: {},
+    performance: [],
     orders_placed: ordersPlaced([]),
   };
 }
@@ -145,7 +253,8 @@ function failedRunData(run: RunState, endedAt: number, message: string): TodayRu
 function outcomeOf(run: RunState, endedAt: number): TodayRunData {
   if (run.outcome === undefined) {
     const message = run.result === 'error' ? INTERNAL_ERROR_MESSAGE : RUN_FAILED_MESSAGE;
-    run.outcome = runFailed(run) ? failedRunData(run, endedAt, message) : runData(run, endedAt);
+    if (runFailed(run)) run.outcome = failedRunData(run, endedAt, message);
+    else run.outcome = run.params.workers > 1 ? parallelData(run, endedAt) : sequentialData(run, endedAt);
   }
   return run.outcome as TodayRunData;
 }

@@ -44,10 +44,11 @@ export const SIMULATOR_FAULTS: readonly SimulatorFault[] = [
 export const RANDOM_FAULTS: readonly SimulatorFault[] = ['http500', 'html502', 'html503', 'html504', 'kill_switch_off'];
 
 /**
- * How a run ends. `success`: every symbol processed; `partial_success`: the last symbol errors;
- * `all_errored`: every symbol errors; `none_processed`: the exchange is down, no symbol is
- * processed; `error`: the run fails (sync: HTTP 500); `error_200`: the run fails but the answer
- * is an HTTP 200 whose status is `error`.
+ * How a run ends. `success`: every symbol processed (those `throw_share` / `throw_symbols` pick
+ * still throw); `partial_success`: the last symbol throws too; `all_errored`: every symbol throws;
+ * `none_processed`: the exchange is down, no symbol is processed; `error`: the run fails (sync:
+ * HTTP 500); `error_200`: the run fails but the answer is an HTTP 200 whose status is `error`.
+ * The status word the answer gives follows from what happened, in the path's own words.
  */
 export type SimulatorRunResult = 'success' | 'partial_success' | 'all_errored' | 'none_processed' | 'error' | 'error_200';
 
@@ -84,7 +85,7 @@ export interface SimulatorBehaviour {
   fault_count: number | null;
   /** 0..1: this fraction of run requests without an explicit fault get a random fault (seeded). */
   error_rate: number;
-  /** Seed of the error_rate PRNG (setting it restarts the sequence) and, today, of the per-symbol verdicts. */
+  /** Seed of the error_rate PRNG and of the throw_share draws (setting it restarts both sequences) and, today, of the per-symbol verdicts. */
   seed: number;
   /** How a run ends. */
   run_result: SimulatorRunResult;
@@ -95,14 +96,20 @@ export interface SimulatorBehaviour {
   /** today: a live (dry_run false) run is refused with status `rejected` (no reliable open-state source). */
   reject_live: boolean;
   /**
-   * today: every order gets this status, or a list's statuses in turn (the READY contracts in
-   * the order the run takes them, the list repeated); null = `simulated` on a dry run, `submitted` on a live one.
+   * today: the answer lists an order per READY contract with this status, or a list's statuses in
+   * turn (the READY contracts in the order the run takes them, the list repeated): the shape the
+   * app's enricher would fill. null = no order listed, as the app answers today (it dispatches
+   * each decision after the run, so `orders_placed` is always empty).
    */
   order_status: string | string[] | null;
   /** today: the share of contracts that come out READY, 0..1 (the app's own runs see about 0.02). */
   ready_share: number;
   /** today: the app's active contracts, run when a request names none; null = ACTIVE_CONTRACTS (12). */
   active_contracts: string[] | null;
+  /** The share of contracts that throw while analysed, 0..1, drawn per symbol, seed and run (see contractThrows). */
+  throw_share: number;
+  /** These contracts throw on every run, as a delisted contract does. */
+  throw_symbols: string[];
 }
 
 export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
@@ -120,6 +127,8 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   order_status: null,
   ready_share: DEFAULT_READY_SHARE,
   active_contracts: null,
+  throw_share: 0,
+  throw_symbols: [],
 };
 
 /** Throws on a behaviour the simulator cannot serve, naming the field. */
@@ -146,6 +155,10 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
   const contracts = b.active_contracts;
   if (contracts !== null && (!Array.isArray(contracts) || contracts.length === 0 || contracts.some((c) => typeof c !== 'string' || c.trim() === ''))) {
     throw new Error(`invalid active_contracts: ${JSON.stringify(contracts)} (expected a non-empty list of symbols, or null)`);
+  }
+  if (!(typeof b.throw_share === 'number' && b.throw_share >= 0 && b.throw_share <= 1)) throw new Error(`invalid throw_share: ${String(b.throw_share)} (expected 0..1)`);
+  if (!Array.isArray(b.throw_symbols) || b.throw_symbols.some((c) => typeof c !== 'string' || c.trim() === '')) {
+    throw new Error(`invalid throw_symbols: ${JSON.stringify(b.throw_symbols)} (expected a list of symbols)`);
   }
 }
 

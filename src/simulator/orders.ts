@@ -1,6 +1,8 @@
 /**
- * Today's orders: one per READY symbol, whose status sits in the symbol's `trading_decision` and
- * in `data.orders_placed`, counted the way the app counts them (OrdersExtractor).
+ * Orders as the app's enricher would list them (OrdersExtractor): one per READY symbol, whose
+ * status sits in the symbol's `trading_decision` and in `data.orders_placed`, counted the way the
+ * app counts them. Today's app lists none (it decides after the run): the simulator lists them
+ * only when its behaviour's `order_status` asks.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 
@@ -29,13 +31,12 @@ interface OrderInput {
   symbol: string;
   execution_tf: string;
   side: 'LONG' | 'SHORT';
-  dry_run: boolean;
-  /** Forced by the behaviour, else simulated on a dry run and submitted on a live one. */
-  forced_status: string | null;
+  /** The behaviour's `order_status` for this order. */
+  status: string;
 }
 
 export function decideOrder(input: OrderInput): OrderDecision {
-  const status = input.forced_status ?? (input.dry_run ? 'simulated' : 'submitted');
+  const { status } = input;
   // A simulated order never reached the exchange: it has no ids. Any other status did.
   const reached = status !== 'simulated';
   return {

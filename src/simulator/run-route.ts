@@ -23,6 +23,8 @@ export interface RunRouteContext {
   schedule(fn: () => void, ms: number): void;
   /** Intervals that close() stops. */
   readonly intervals: Set<NodeJS.Timeout>;
+  /** The next run's rank since the seed was last set, from 1. */
+  nextOrdinal(): number;
   statusUrl(runId: string): string;
 }
 
@@ -46,6 +48,9 @@ function startRun(ctx: RunRouteContext, reply: Reply, params: RunParams): RunSta
     seed: behaviour.seed,
     order_status: behaviour.order_status,
     ready_share: behaviour.ready_share,
+    throw_share: behaviour.throw_share,
+    throw_symbols: [...behaviour.throw_symbols],
+    ordinal: ctx.nextOrdinal(),
     started_at: now,
     ends_at: now + behaviour.latency_ms,
     completed_at: null,

@@ -5,6 +5,7 @@
  */
 import type { SimulatorBehaviour } from './behaviour';
 import type { RunParams } from './params';
+import { hashString, mulberry32 } from './prng';
 
 export interface RunState {
   run_id: string;
@@ -16,6 +17,10 @@ export interface RunState {
   seed: number;
   order_status: SimulatorBehaviour['order_status'];
   ready_share: number;
+  throw_share: number;
+  throw_symbols: readonly string[];
+  /** The run's rank among the runs started since the seed was last set, from 1: `throw_share` draws anew per run. */
+  ordinal: number;
   started_at: number;
   /** When the run ends on its own (async). */
   ends_at: number;
@@ -67,12 +72,19 @@ export function runFailed(run: RunState): boolean {
   return run.result === 'error' || run.result === 'error_200';
 }
 
-/** The index of the first symbol that errors: all of them, the last one, or none. */
-export function firstErrorIndex(run: RunState): number {
-  const n = run.params.symbols.length;
-  if (run.result === 'all_errored') return 0;
-  if (run.result === 'partial_success') return n - 1;
-  return n;
+/**
+ * Whether the contract at `index` throws while analysed: every one (`all_errored`), the last one
+ * (`partial_success`), those named in `throw_symbols` (on every run, as a delisted contract does),
+ * and `throw_share` of the others, drawn per symbol, seed and run (an exchange timeout strikes one
+ * run, not the next): the same seed gives the same contracts at the same runs.
+ */
+export function contractThrows(run: RunState, symbol: string, index: number): boolean {
+  if (run.result === 'all_errored') return true;
+  if (run.result === 'partial_success' && index === run.params.symbols.length - 1) return true;
+  if (run.throw_symbols.includes(symbol)) return true;
+  if (run.throw_share <= 0) return false;
+  const draw = mulberry32((hashString(`throw:${symbol}:${run.ordinal}`) ^ Math.imul(run.seed | 0, 0x165667b1)) >>> 0);
+  return draw() < run.throw_share;
 }
 
 export function formatTimestamp(ms: number): string {

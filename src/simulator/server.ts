@@ -77,6 +77,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
   let behaviour: SimulatorBehaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
   validateBehaviour(behaviour);
   let random = mulberry32(behaviour.seed);
+  let runsStarted = 0;
 
   const requests = new RequestLog(isRunRequest);
   const runs = new Map<string, RunState>();
@@ -107,6 +108,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     schedule,
     intervals,
     statusUrl: (runId: string) => `${baseUrl}${RUNS_PREFIX}${encodeURIComponent(runId)}`,
+    nextOrdinal: () => (runsStarted += 1),
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, rawBody: Buffer, tooLarge: boolean): void => {
@@ -159,7 +161,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       readRun(runs, reply, decodeRunId(path.slice(RUNS_PREFIX.length)));
       return;
     }
-    if (answerInfoRoute(reply, method, path, behaviour.kill_switch_on)) return;
+    if (answerInfoRoute(reply, method, path, behaviour.kill_switch_on, behaviour.answer)) return;
 
     sendJson(reply, 404, { status: 'error', message: 'Not found' });
   };
@@ -221,7 +223,11 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       const next = { ...behaviour, ...patch };
       validateBehaviour(next);
       behaviour = next;
-      if (patch.seed !== undefined) random = mulberry32(next.seed);
+      if (patch.seed !== undefined) {
+        // A seed set anew replays its sequence: the random faults and the contracts that throw.
+        random = mulberry32(next.seed);
+        runsStarted = 0;
+      }
     },
     behaviour(): SimulatorBehaviour {
       return { ...behaviour };

@@ -30,11 +30,13 @@ function numberArg(min: number, max: number, integer = false): (text: string) =>
   };
 }
 
-/** `a,b,c`: one status or several, none empty. */
-function statusListArg(text: string): string[] {
-  const statuses = text.split(',').map((s) => s.trim());
-  if (statuses.some((s) => s === '')) throw new InvalidArgumentError('must be one status or a comma-separated list of them, none empty');
-  return statuses;
+/** `a,b,c`: one word or several, none empty. */
+function listArg(what: string): (text: string) => string[] {
+  return (text) => {
+    const items = text.split(',').map((s) => s.trim());
+    if (items.some((s) => s === '')) throw new InvalidArgumentError(`must be one ${what} or a comma-separated list of them, none empty`);
+    return items;
+  };
 }
 
 function registerWorker(program: Command): void {
@@ -72,6 +74,8 @@ interface SimulatorOptions {
   rejectLive?: boolean;
   orderStatus?: string[];
   readyShare?: number;
+  throwShare?: number;
+  throwSymbols?: string[];
   latency?: number;
   async?: boolean;
   killSwitchOff?: boolean;
@@ -101,8 +105,10 @@ function registerSimulator(program: Command): void {
     .option('--error-rate <0..1>', 'this fraction of run requests get a random 5xx or kill-switch fault', numberArg(0, 1))
     .option('--seed <n>', 'seed of the --error-rate draws and of the per-symbol verdicts (same seed, same sequence)', numberArg(-(2 ** 31), 2 ** 32, true))
     .option('--reject-live', "refuse live (dry_run false) runs with status rejected, as today's app does without a reliable open-state source")
-    .option('--order-status <status,...>', `give every order this status, or these in turn (${KNOWN_ORDER_STATUSES.join(', ')}...)`, statusListArg)
+    .option('--order-status <status,...>', `list an order per READY contract in the answer with this status, or these in turn (${KNOWN_ORDER_STATUSES.join(', ')}...); default: none listed, as today's app`, listArg('status'))
     .option('--ready-share <0..1>', 'the share of contracts that come out READY (default 0.4; the app sees about 0.02)', numberArg(0, 1))
+    .option('--throw-share <0..1>', 'the share of contracts that throw while analysed, drawn per symbol, seed and run (default 0)', numberArg(0, 1))
+    .option('--throw-symbols <A,B,...>', 'these contracts throw on every run, as a delisted one does', listArg('symbol'))
     .option('--quiet', 'do not print a line per request')
     .addHelpText(
       'after',
@@ -113,6 +119,7 @@ function registerSimulator(program: Command): void {
         'mtf-ping-pong simulator --answer seed',
         'mtf-ping-pong simulator --order-status critical_unprotected_position',
         'mtf-ping-pong simulator --ready-share 0.02 --order-status submitted,entry_submitted,critical_unprotected_position',
+        'mtf-ping-pong simulator --throw-share 0.05 --throw-symbols XRPUSDT',
       ]),
     )
     .action(
@@ -125,6 +132,8 @@ function registerSimulator(program: Command): void {
             ...(options.rejectLive && { reject_live: true }),
             ...(options.orderStatus !== undefined && { order_status: options.orderStatus.length === 1 ? (options.orderStatus[0] ?? null) : options.orderStatus }),
             ...(options.readyShare !== undefined && { ready_share: options.readyShare }),
+            ...(options.throwShare !== undefined && { throw_share: options.throwShare }),
+            ...(options.throwSymbols !== undefined && { throw_symbols: options.throwSymbols }),
             ...(options.latency !== undefined && { latency_ms: options.latency * 1000 }),
             ...(options.async && { mode: 'async' as const }),
             ...(options.killSwitchOff && { kill_switch_on: false }),
