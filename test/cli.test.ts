@@ -311,14 +311,17 @@ describe('mtf-ping-pong CLI', () => {
 
   test('health: exit 0 when Temporal and the app answer, 1 when either does not', async () => {
     const closedUrl = `http://127.0.0.1:${closedPort}/api/mtf/run`;
-    const [healthy, appDown, temporalDown, temporalOnly] = await Promise.all([
+    const [healthy, elsewhere, appDown, temporalDown, temporalOnly] = await Promise.all([
       cli('health', '--url', sim.runUrl),
+      cli('health', '--url', sim.runUrl, '--health-url', `${sim.baseUrl}/api/mtf/status`),
       cli('health', '--url', closedUrl),
       cli('health', '--temporal-only', '--address', `127.0.0.1:${closedPort}`),
       cli('health', '--temporal-only', '--url', closedUrl),
     ]);
     expectCode(healthy, 0, 'health');
-    assert.match(healthy.stdout, /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/run \(HTTP 200, via worker .+\)\n$/);
+    assert.match(healthy.stdout, /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/health \(HTTP 200, via worker .+\)\n$/, "today's app answers /health on the run URL's origin");
+    expectCode(elsewhere, 0, 'health --health-url');
+    assert.match(elsewhere.stdout, /\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/status \(HTTP 200, via worker .+\)\n$/, 'the health URL given, alone');
     expectCode(appDown, 1, 'health with the app down');
     assert.match(appDown.stdout, /^temporal +ok .*\nmtf +FAIL +/);
     expectCode(temporalDown, 1, 'health --temporal-only with Temporal down');

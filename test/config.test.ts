@@ -43,6 +43,7 @@ const SEED_DEFAULTS: LoopConfig = {
   continue_timeout: null,
   poll_interval: 5,
   status_url: null,
+  health_url: null,
   max_cycles_per_run: 200,
   confirm_live: false,
   confirm_all_symbols: false,
@@ -197,6 +198,7 @@ void describe('accepted values', () => {
       continue_timeout: 3600,
       poll_interval: 2,
       status_url: 'https://app.example.com/api/mtf/runs/{run_id}/status',
+      health_url: 'https://app.example.com/health',
       max_cycles_per_run: 1,
       confirm_live: true,
       confirm_all_symbols: true,
@@ -672,9 +674,9 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, ...older } = config;
-    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify], [false, {}, 'interval', 60, 2, 0, true]);
-    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys and notify came later: at their defaults, they are left out');
+    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url, ...older } = config;
+    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url], [false, {}, 'interval', 60, 2, 0, true, null]);
+    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys, notify and health_url came later: at their defaults, they are left out');
     const allLive = parseLoopConfig({
       symbols: [],
       dry_run: false,
@@ -686,6 +688,7 @@ void describe('wireConfig: what a client sends at start', () => {
       align_offset: 3,
       align_spread: 20,
       notify: false,
+      health_url: 'http://trading-app-nginx:80/health',
     });
     assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');
   });

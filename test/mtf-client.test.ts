@@ -5,7 +5,7 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -23,6 +23,7 @@ import type {
   AwaitMtfRunInput,
   CallMtfRunInput,
   CallMtfRunResult,
+  HealthCheckInput,
   HealthCheckResult,
   MtfRunRequestBody,
   RunReport,
@@ -120,9 +121,9 @@ function awaitRun(input: AwaitMtfRunInput, deps: ActivityDeps = {}, env = activi
   return env.run((i: AwaitMtfRunInput) => activities.awaitMtfRun(i), input);
 }
 
-function healthCheck(mtfUrl: string): Promise<HealthCheckResult> {
+function healthCheck(mtfUrl: string, healthUrl: string | null = null): Promise<HealthCheckResult> {
   const activities = createActivities();
-  return activityEnv().run((i: { mtf_url: string }) => activities.health_check_activity(i), { mtf_url: mtfUrl });
+  return activityEnv().run((i: HealthCheckInput) => activities.health_check_activity(i), { mtf_url: mtfUrl, health_url: healthUrl });
 }
 
 async function completed(input: CallMtfRunInput, deps: ActivityDeps = {}): Promise<RunReport> {
@@ -198,13 +199,20 @@ class FetchTap {
 /** Both answer generations of ../shared/mtf-api.md: the seed era's and today's app. */
 const GENERATIONS = ['today', 'seed'] as const;
 
-/** The figures of a finished run agree with each other, whichever generation answered. */
-function assertConsistentFigures(report: RunReport, requested: number): void {
+/**
+ * The figures of a finished run agree with each other, whichever generation answered. `processed`
+ * is what the app counts: today's parallel runner leaves out a contract whose worker threw.
+ */
+function assertConsistentFigures(report: RunReport, requested: number, processed = requested): void {
   assert.equal(report.symbols_requested, requested);
-  assert.equal(report.symbols_processed ?? requested, requested);
+  assert.equal(report.symbols_processed ?? processed, processed);
   const successful = report.symbols_successful ?? -1;
-  assert.ok(successful >= 0 && successful <= requested, `symbols_successful ${successful}`);
-  assert.equal(report.success_rate, Math.round((successful / requested) * 10_000) / 100);
+  assert.ok(successful >= 0 && successful <= processed, `symbols_successful ${successful}`);
+  assert.equal(report.success_rate, Math.round((successful / (answerOf() === 'seed' ? requested : processed)) * 10_000) / 100);
+}
+
+function answerOf(): string {
+  return sim.behaviour().answer;
 }
 
 for (const answer of GENERATIONS) {
@@ -233,7 +241,8 @@ for (const answer of GENERATIONS) {
       assert.equal(report.app_status, answer === 'seed' ? 'partial_success' : 'completed_with_errors');
       assert.equal(report.errors, 1);
       assert.match(report.message ?? '', /^partial success: 1 error\(s\), first: .*SOLUSDT/);
-      assertConsistentFigures(report, 3);
+      assertConsistentFigures(report, 3, answer === 'seed' ? 3 : 2);
+      assert.equal(report.findings.contracts?.error, 1, 'the contract that threw is counted, whether the answer lists it or not');
     });
 
     void test('a run where every contract errored is failed, not partial', async () => {
@@ -251,9 +260,13 @@ for (const answer of GENERATIONS) {
       assert.match(report.message ?? '', /^no contract was processed \(0 of 3 requested\)/);
     });
 
-    void test('a 200 carrying a failed run fails MtfRunFailed with the app\'s message, one POST', async () => {
+    void test('a 200 carrying a failed run is a failed report with the app\'s message and its figures, one POST', async () => {
       sim.setBehaviour({ run_result: 'error_200' });
-      await assertFailure(callRun(runInput()), MtfError.RunFailed, true, /^MTF run failed: /);
+      const report = await completed(runInput());
+      assert.equal(report.outcome, 'failed');
+      assert.match(report.message ?? '', /^MTF run failed: /);
+      // Today's answer keeps its figures; the seed era's failed body has none.
+      assert.equal(report.symbols_requested, answer === 'seed' ? null : 3);
       assert.equal(sent().length, 1);
     });
 
@@ -376,16 +389,12 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     assert.deepEqual(readAcceptedRun(answer('/api/mtf/runs/r1'), run, 'http://app/{run_id}'), { run_id: 'r1', status_url: 'http://app/api/mtf/runs/r1' });
   });
 
-  void test('a run that ends in error fails MtfRunFailed, not retried', async () => {
+  void test('a run that ends in error is a failed report, read once', async () => {
     sim.setBehaviour({ answer: 'seed', mode: 'async', run_result: 'error' });
     const run = await accepted(runInput());
-    await assertFailure(
-      awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }),
-      MtfError.RunFailed,
-      true,
-      /MTF run failed/,
-      /simulated internal error/,
-    );
+    const report = await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl });
+    assert.equal(report.outcome, 'failed');
+    assert.match(report.message ?? '', /MTF run failed.*simulated internal error/);
   });
 
   void test('the API token is sent to a status URL on the run URL\'s origin only', async () => {
@@ -606,12 +615,42 @@ void describe('callMtfRun: live runs (send_once)', () => {
   });
 });
 
-void describe('health_check_activity', () => {
-  void test('the simulator is healthy with HTTP 200', async () => {
+void describe('health_check_activity: where each generation of the app answers', () => {
+  void test("today's app: GET /health on the run URL's origin, a plain-text OK is healthy", async () => {
+    sim.setBehaviour({ answer: 'today' });
     const health = await healthCheck(sim.runUrl);
-    assert.equal(health.healthy, true);
-    assert.equal(health.http_status, 200);
-    assert.equal(typeof health.message, 'string');
+    assert.deepEqual(health, { healthy: true, http_status: 200, message: 'OK', url: `${sim.baseUrl}/health` });
+  });
+
+  void test('the seed-era app, which does not route /health: its /api/mtf/health next', async () => {
+    sim.setBehaviour({ answer: 'seed' });
+    const health = await healthCheck(sim.runUrl);
+    assert.deepEqual([health.healthy, health.http_status, health.url], [true, 200, `${sim.baseUrl}/api/mtf/health`]);
+  });
+
+  void test('health_url: that URL alone', async () => {
+    sim.setBehaviour({ answer: 'today' });
+    const elsewhere = await healthCheck(sim.runUrl, `${sim.baseUrl}/api/mtf/status`);
+    assert.deepEqual([elsewhere.healthy, elsewhere.url], [true, `${sim.baseUrl}/api/mtf/status`]);
+    const missing = await healthCheck(sim.runUrl, `${sim.baseUrl}/nowhere`);
+    assert.deepEqual([missing.healthy, missing.http_status], [false, 404]);
+  });
+
+  void test('an app that routes neither: unhealthy, naming both routes; an error on /health is not passed over', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/broken/health' ? 503 : 404, { 'content-type': 'text/html' }).end('<html>no</html>');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const none = await healthCheck(`${base}/api/mtf/run`);
+      assert.deepEqual([none.healthy, none.http_status, none.message], [false, 404, `the app routes none of ${base}/health, ${base}/api/mtf/health`]);
+      const broken = await healthCheck(`${base}/api/mtf/run`, `${base}/broken/health`);
+      assert.deepEqual([broken.healthy, broken.http_status], [false, 503]);
+    } finally {
+      server.close();
+    }
   });
 
   void test('a refused port is unhealthy with a message', async () => {

@@ -13,6 +13,7 @@ import type {
   AwaitMtfRunInput,
   CallMtfRunInput,
   CallMtfRunResult,
+  HealthCheckInput,
   HealthCheckResult,
   MtfActivities,
   RunReport,
@@ -32,6 +33,7 @@ import {
   type HttpDeps,
 } from './mtf-client';
 import { failure } from './failure';
+import { checkAppHealth } from './app-health';
 import { createNotify, type NotifyDeps } from './notify';
 import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
 
@@ -189,14 +191,8 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status, uiDetails);
   }
 
-  async function health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult> {
-    const url = new URL('/api/mtf/health', input.mtf_url).toString();
-    try {
-      const answer = await send(http, url, { method: 'GET' }, AbortSignal.timeout(10_000));
-      return { healthy: answer.status === 200, http_status: answer.status, message: appMessage(answer) };
-    } catch (err) {
-      return { healthy: false, http_status: null, message: err instanceof Error ? err.message : String(err) };
-    }
+  function health_check_activity(input: HealthCheckInput): Promise<HealthCheckResult> {
+    return checkAppHealth(http, input);
   }
 
   return { callMtfRun, awaitMtfRun, health_check_activity, notify: createNotify(deps.notify ?? { url: null }) };

@@ -168,6 +168,11 @@ const configShape = {
     .refine((value) => (value.includes('{run_id}') ? null : 'must contain {run_id}'))
     .nullable()
     .default(null),
+  /**
+   * Where `health` (and the health-check activity) reads the app's health. null = the run URL's
+   * origin: `/health` (today's app, plain-text OK), then `/api/mtf/health` (the seed-era app).
+   */
+  health_url: httpUrl().nullable().default(null),
   /** Cycles per workflow run before continue-as-new (earlier if the SDK suggests it). */
   max_cycles_per_run: wholeNumber(1).default(200),
   /** Must be true in the same config for `dry_run: false`: a live run can place real orders. */

@@ -152,17 +152,25 @@ export interface AwaitMtfRunInput {
   poll_interval: number;
 }
 
+/** Where the app's health is asked: `health_url` when set, else the run URL's origin (src/activities/app-health.ts). */
+export interface HealthCheckInput {
+  mtf_url: string;
+  health_url?: string | null;
+}
+
 export interface HealthCheckResult {
   healthy: boolean;
   http_status: number | null;
   message: string;
+  /** The URL whose answer this is (a result of an older worker has none). */
+  url?: string;
 }
 
 /** The activities the workflow calls; `createActivities` in src/activities builds them. */
 export interface MtfActivities {
   callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult>;
   awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport>;
-  health_check_activity(input: { mtf_url: string }): Promise<HealthCheckResult>;
+  health_check_activity(input: HealthCheckInput): Promise<HealthCheckResult>;
   /** Posts one notification to the worker's MTF_NOTIFY_URL (src/activities/notify.ts). */
   notify(notification: Notification): Promise<NotifyResult>;
 }

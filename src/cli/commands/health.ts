@@ -11,6 +11,7 @@ import type { TemporalTarget } from '../../client/connection';
 import { mtfHealthThroughWorker } from '../../client/health';
 import { serverProblem } from '../../client/unanswered';
 import { parseLoopConfig } from '../../shared/config';
+import type { HealthCheckInput } from '../../shared/mtf';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
 import { addTemporalOptions, addressOf, boundedStatus, connect, refused, targetFrom, type TemporalOptions } from '../temporal';
@@ -25,6 +26,7 @@ interface HealthOptions extends TemporalOptions {
   wait?: number;
   temporalOnly?: boolean;
   url?: string;
+  healthUrl?: string;
   id: string;
 }
 
@@ -61,23 +63,30 @@ async function checkTemporal(target: TemporalTarget): Promise<{ check: Check; cl
   }
 }
 
-/** --url, else MTF_URL, else the running loop's mtf_url, else the schema's default. */
-async function mtfUrl(options: HealthOptions, client: Client | null, target: TemporalTarget): Promise<string> {
-  if (options.url) return options.url;
-  if (process.env.MTF_URL) return process.env.MTF_URL;
-  const status = client ? await boundedStatus(client, options.id, target, CHECK_TIMEOUT_MS).catch(() => null) : null;
-  return status?.config.mtf_url ?? parseLoopConfig({}).mtf_url;
+/**
+ * The app to check: --url, else MTF_URL, else the running loop's mtf_url, else the schema's
+ * default; and where its health is read: --health-url, else MTF_HEALTH_URL, else the loop's
+ * health_url when its mtf_url is the one checked, else the app's own routes (app-health.ts).
+ */
+async function healthInput(options: HealthOptions, client: Client | null, target: TemporalTarget): Promise<HealthCheckInput> {
+  const given = options.url || process.env.MTF_URL;
+  const status = !given && client ? await boundedStatus(client, options.id, target, CHECK_TIMEOUT_MS).catch(() => null) : null;
+  const defaults = parseLoopConfig({});
+  return {
+    mtf_url: given || (status?.config.mtf_url ?? defaults.mtf_url),
+    health_url: options.healthUrl || process.env.MTF_HEALTH_URL || (status?.config.health_url ?? defaults.health_url),
+  };
 }
 
 /** Through a polling worker's health-check activity when there is one; else directly from here. */
-async function checkMtf(url: string, client: Client | null, target: TemporalTarget): Promise<Check> {
+async function checkMtf(input: HealthCheckInput, client: Client | null, target: TemporalTarget): Promise<Check> {
   const viaWorker = client
-    ? await mtfHealthThroughWorker(client, { namespace: target.namespace, taskQueue: target.taskQueue, mtfUrl: url, timeoutMs: WORKER_CHECK_TIMEOUT_MS }).catch(() => null)
+    ? await mtfHealthThroughWorker(client, { namespace: target.namespace, taskQueue: target.taskQueue, input, timeoutMs: WORKER_CHECK_TIMEOUT_MS }).catch(() => null)
     : null;
-  const result = viaWorker ?? (await createActivities().health_check_activity({ mtf_url: url }));
-  const answer = result.http_status === null ? (result.message || 'no answer') : `HTTP ${result.http_status}`;
+  const result = viaWorker ?? (await createActivities().health_check_activity(input));
+  const answer = result.http_status === null ? (result.message || 'no answer') : `HTTP ${result.http_status}${result.healthy ? '' : `: ${result.message}`}`;
   const from = viaWorker ? `via worker ${viaWorker.worker}` : 'direct';
-  return { name: 'mtf', ok: result.healthy, detail: `${url} (${answer}, ${from})` };
+  return { name: 'mtf', ok: result.healthy, detail: `${result.url ?? input.health_url ?? input.mtf_url} (${answer}, ${from})` };
 }
 
 async function runChecks(options: HealthOptions, target: TemporalTarget): Promise<Check[]> {
@@ -86,7 +95,7 @@ async function runChecks(options: HealthOptions, target: TemporalTarget): Promis
     if (options.temporalOnly) return [check];
     // Through a worker only when the server serves: a workflow on a failing server would wait out its timeout.
     const serving = check.ok ? client : null;
-    return [check, await checkMtf(await mtfUrl(options, serving, target), serving, target)];
+    return [check, await checkMtf(await healthInput(options, serving, target), serving, target)];
   } finally {
     await client?.connection.close().catch(() => undefined);
   }
@@ -99,10 +108,11 @@ function checkLine(check: Check): string {
 export function registerHealth(program: Command): void {
   const command = program
     .command('health')
-    .description('check that Temporal answers on the namespace and the MTF health endpoint answers; exit 0 healthy, 1 not')
+    .description("check that Temporal answers on the namespace and the MTF app's health answers; exit 0 healthy, 1 not")
     .option('--wait <duration>', 'retry until healthy or this long has passed', durationArg)
     .option('--temporal-only', 'skip the MTF app (for a worker container entrypoint)')
-    .option('--url <url>', 'the MTF run URL whose /api/mtf/health is checked (default: MTF_URL, else the loop\'s mtf_url, else the default)')
+    .option('--url <url>', "the MTF run URL whose app is checked, at /health then /api/mtf/health on its origin (default: MTF_URL, else the loop's mtf_url, else the default)")
+    .option('--health-url <url>', "read the app's health here instead (default: MTF_HEALTH_URL, else the loop's health_url)")
     .option('--id <id>', 'the loop whose mtf_url is checked when neither --url nor MTF_URL is given', DEFAULT_WORKFLOW_ID)
     .addHelpText('after', examples(['mtf-ping-pong health', 'mtf-ping-pong health --temporal-only --wait 60s', 'mtf-ping-pong health --url http://trading-app-nginx/api/mtf/run']));
   addTemporalOptions(command).action(
