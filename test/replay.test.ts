@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
+import type { LoopSummary } from '../src/shared/status';
 import { workflowSource } from '../src/worker/worker';
 import { installTestRuntime, isPatchBookkeeping, notifiedEvents } from './helpers/temporal';
 import { HISTORIES_DIR } from './replay/record-histories';
@@ -38,6 +39,7 @@ describe('replay of recorded histories', () => {
         'today-accepted-run-polling',
         'today-answer',
         'today-findings-protection-alert',
+        'today-sequential-partial',
         'today-unreadable-answer',
       ],
     );
@@ -56,9 +58,21 @@ describe('replay of recorded histories', () => {
     const marker = events.findIndex((e) => isPatchBookkeeping(e));
     const firstNotify = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify');
     assert.ok(marker >= 0 && marker < firstNotify, 'the patch marker comes before the first message');
-    for (const { name, history: older } of histories.filter((h) => h.name !== 'notifications')) {
+    // Recorded after them: their loops notified as any loop does now.
+    const newer = ['notifications', 'today-sequential-partial'];
+    for (const { name, history: older } of histories.filter((h) => !newer.includes(h.name))) {
       assert.deepEqual(notifiedEvents(older.events ?? []), [], `${name}, recorded before notifications, has none: it replays with patched() false`);
     }
+  });
+
+  test('the sequential path: a cycle in which a contract threw beside READY ones is recorded partial, with the app\'s word', () => {
+    const { history } = histories.find((h) => h.name === 'today-sequential-partial') ?? assert.fail('today-sequential-partial history missing');
+    const completed = (history.events ?? []).find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
+    const payload = completed?.result?.payloads?.[0]?.data ?? assert.fail('no result');
+    const summary = JSON.parse(Buffer.from(payload).toString('utf8')) as LoopSummary;
+    assert.deepEqual([summary.counters.partial, summary.counters.failed, summary.counters.consecutive_failures, summary.counters.symbols_requested], [2, 0, 0, 10]);
+    assert.equal(summary.last_cycle?.app_status, 'partial_failure');
+    assert.deepEqual(summary.last_cycle?.contracts, { ready: 2, invalid: 2, error: 1, other: 0 });
   });
 
   test('a deliberately changed workflow fails replay with a non-determinism error', async () => {

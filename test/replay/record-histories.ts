@@ -67,6 +67,8 @@ const SCENARIOS: Scenario[] = [
   { name: 'today-answer', behaviour: { ...TODAY, run_result: 'partial_success' }, config: { ping_interval: 0.2 }, cycles: 2 },
   { name: 'today-unreadable-answer', behaviour: { ...TODAY, fault: 'unknown_status', fault_count: 1 }, config: { ping_interval: 0.2 }, cycles: 2 },
   { name: 'today-accepted-run-polling', behaviour: { ...TODAY, mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
+  // The sequential path (workers 1): a contract that threw beside READY ones (partial_failure), recorded partial with the app's word.
+  { name: 'today-sequential-partial', behaviour: { ...TODAY, throw_symbols: ['SOLUSDT'] }, config: { ping_interval: 0.2 }, cycles: 2 },
   // What the runs found: signals, orders, an unprotected position (its error log line), then an unreadable answer that still hands its findings on.
   {
     name: 'today-findings-protection-alert',
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     // `npm run record-histories -- NAME…` records only those: histories of older code stay as they were.
     const only = process.argv.slice(2);
     for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
-      sim.setBehaviour({ mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, ...scenario.behaviour });
+      sim.setBehaviour({ mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, throw_symbols: [], ...scenario.behaviour });
       const taskQueue = uniqueId('record');
       const workflowId = `replay-${scenario.name}`;
       const worker = await createMtfWorker({
