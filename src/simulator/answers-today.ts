@@ -108,6 +108,22 @@ function entryOf(symbol: string, verdict: Verdict, book: OrderBook, withBlocking
   return { symbol, status: 'INVALID', execution_tf: null, signal_side: null, reason: `${verdict.blocking_tf} not aligned`, ...blocking, context: {}, execution: {} };
 }
 
+/** What the runner and its enricher add around the run record, the same on both paths. */
+function runData(run: RunState, record: JsonMap, found: { symbols: JsonMap; errors: unknown[]; byTf: Record<string, string[]>; book: OrderBook }, performance: JsonMap | []): TodayRunData {
+  const entries = Object.values(found.symbols) as { status: string; symbol: string }[];
+  return {
+    run: record,
+    symbols: mapOrList(found.symbols),
+    errors: found.errors,
+    workers: run.params.workers,
+    summary_by_tf: found.byTf,
+    rejected_by: entries.filter((e) => e.status !== 'READY').map((e) => e.symbol).sort(),
+    last_validated: [],
+    performance,
+    orders_placed: ordersPlaced(found.book.orders),
+  };
+}
+
 /** The sequential path: `MtfValidatorService::run`'s record, the runner's map of READY and INVALID contracts. */
 function sequentialData(run: RunState, endedAt: number): TodayRunData {
   const book = new OrderBook(run);
@@ -133,32 +149,23 @@ function sequentialData(run: RunState, endedAt: number): TodayRunData {
   const threw = errors.length;
   const processed = ready + skipped + (run.result === 'none_processed' ? 0 : threw);
   const status = threw === 0 ? 'success' : ready > 0 ? 'partial_failure' : 'error';
-  return {
-    run: {
-      run_id: run.run_id,
-      status,
-      // The validator counts whole seconds.
-      execution_time_seconds: Math.floor(executionSeconds(run, endedAt)),
-      symbols_requested: run.params.symbols.length,
-      symbols_processed: processed,
-      symbols_successful: ready,
-      symbols_failed: run.result === 'none_processed' ? 0 : threw,
-      symbols_skipped: skipped,
-      success_rate: processed > 0 ? (ready / processed) * 100 : 0,
-      results,
-      errors,
-      timestamp: formatTimestamp(endedAt),
-      message: null,
-    },
-    symbols: mapOrList(symbols),
+  const record = {
+    run_id: run.run_id,
+    status,
+    // The validator counts whole seconds.
+    execution_time_seconds: Math.floor(executionSeconds(run, endedAt)),
+    symbols_requested: run.params.symbols.length,
+    symbols_processed: processed,
+    symbols_successful: ready,
+    symbols_failed: run.result === 'none_processed' ? 0 : threw,
+    symbols_skipped: skipped,
+    success_rate: processed > 0 ? (ready / processed) * 100 : 0,
+    results,
     errors,
-    workers: run.params.workers,
-    summary_by_tf: byTf,
-    rejected_by: entries.filter((e) => e.status !== 'READY').map((e) => e.symbol).sort(),
-    last_validated: [],
-    performance: [],
-    orders_placed: ordersPlaced(book.orders),
+    timestamp: formatTimestamp(endedAt),
+    message: null,
   };
+  return runData(run, record, { symbols, errors, byTf, book }, []);
 }
 
 function performance(seconds: number, processed: number): JsonMap {
@@ -190,33 +197,24 @@ function parallelData(run: RunState, endedAt: number): TodayRunData {
   const processed = entries.length;
   const ready = entries.filter((e) => e.status === 'READY').length;
   const seconds = executionSeconds(run, endedAt);
-  return {
-    run: {
-      run_id: run.run_id,
-      execution_time_seconds: seconds,
-      symbols_requested: run.params.symbols.length,
-      symbols_processed: processed,
-      symbols_successful: ready,
-      symbols_failed: processed - ready,
-      symbols_skipped: 0,
-      success_rate: processed > 0 ? round((ready / processed) * 100, 2) : 0,
-      dry_run: run.params.dry_run,
-      force_run: run.params.force_run,
-      current_tf: run.params.current_tf,
-      timestamp: formatTimestamp(endedAt),
-      status: errors.length > 0 ? 'completed_with_errors' : 'completed',
-      polling_time_seconds: round(seconds * 0.1, 3),
-      polling_count: processed,
-    },
-    symbols: mapOrList(symbols),
-    errors,
-    workers: run.params.workers,
-    summary_by_tf: byTf,
-    rejected_by: entries.filter((e) => e.status !== 'READY').map((e) => e.symbol).sort(),
-    last_validated: [],
-    performance: performance(seconds, processed),
-    orders_placed: ordersPlaced(book.orders),
+  const record = {
+    run_id: run.run_id,
+    execution_time_seconds: seconds,
+    symbols_requested: run.params.symbols.length,
+    symbols_processed: processed,
+    symbols_successful: ready,
+    symbols_failed: processed - ready,
+    symbols_skipped: 0,
+    success_rate: processed > 0 ? round((ready / processed) * 100, 2) : 0,
+    dry_run: run.params.dry_run,
+    force_run: run.params.force_run,
+    current_tf: run.params.current_tf,
+    timestamp: formatTimestamp(endedAt),
+    status: errors.length > 0 ? 'completed_with_errors' : 'completed',
+    polling_time_seconds: round(seconds * 0.1, 3),
+    polling_count: processed,
   };
+  return runData(run, record, { symbols, errors, byTf, book }, performance(seconds, processed));
 }
 
 /** A run that failed as a whole: nothing processed, one error, run status `error`. */
