@@ -13,7 +13,7 @@ const HEALTH_TIMEOUT_MS = 10_000;
 const HEALTH_PATHS = ['/health', '/api/mtf/health'];
 
 /** The URLs to ask in turn: `health_url` alone when it is set, else both routes on the run URL's origin. */
-export function healthUrls(input: HealthCheckInput): string[] {
+function healthUrls(input: HealthCheckInput): string[] {
   if (input.health_url) return [input.health_url];
   return HEALTH_PATHS.map((path) => new URL(path, input.mtf_url).toString());
 }

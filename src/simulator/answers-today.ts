@@ -142,13 +142,14 @@ function sequentialData(run: RunState, endedAt: number): TodayRunData {
     // The validator's own dump of each analysed contract: it repeats data.symbols, larger.
     results.push({ symbol: contract.symbol, result: { ...entry, is_tradable: contract.verdict.status === 'READY', evaluated_timeframes: [...TF_KEYS].reverse(), indicators: { rsi: 50, macd: 0, atr: 0 } } });
   }
+  const threw = errors.length;
+  // The exchange is down: one error for the run, no contract processed.
   if (run.result === 'none_processed') errors.push({ error: EXCHANGE_DOWN, trace: phpTrace('*') });
   const entries = Object.values(symbols) as { status: string; symbol: string }[];
   const ready = entries.filter((e) => e.status === 'READY').length;
   const skipped = entries.length - ready;
-  const threw = errors.length;
-  const processed = ready + skipped + (run.result === 'none_processed' ? 0 : threw);
-  const status = threw === 0 ? 'success' : ready > 0 ? 'partial_failure' : 'error';
+  const processed = ready + skipped + threw;
+  const status = errors.length === 0 ? 'success' : ready > 0 ? 'partial_failure' : 'error';
   const record = {
     run_id: run.run_id,
     status,
@@ -157,7 +158,7 @@ function sequentialData(run: RunState, endedAt: number): TodayRunData {
     symbols_requested: run.params.symbols.length,
     symbols_processed: processed,
     symbols_successful: ready,
-    symbols_failed: run.result === 'none_processed' ? 0 : threw,
+    symbols_failed: threw,
     symbols_skipped: skipped,
     success_rate: processed > 0 ? (ready / processed) * 100 : 0,
     results,
