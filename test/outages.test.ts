@@ -44,6 +44,12 @@ function behave(behaviour: Partial<SimulatorBehaviour>): void {
   sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, kill_switch_on: true, ...behaviour });
 }
 
+/**
+ * Each group of tests ends well within this: one that hangs (seen once in a full run under load, in the
+ * dripping-body case, without a trace of where) fails by name instead of holding CI to its limit.
+ */
+const HANG = { timeout: 120_000 };
+
 function withLoop<T>(config: LoopConfigInput, body: (loop: RealLoop) => Promise<T>): Promise<T> {
   return runRealLoop(env, sim, { ...quick, ...config }, body);
 }
@@ -62,7 +68,7 @@ async function refusedUrl(): Promise<string> {
   return `http://127.0.0.1:${await freePort()}/api/mtf/run`;
 }
 
-void describe('an MTF outage', () => {
+void describe('an MTF outage', HANG, () => {
   test('an HTML 502 from the proxy: 3 attempts a cycle with one key, consecutive failures counted, reset by the next success', async () => {
     behave({ fault: 'html502', fault_count: 6 });
     await withLoop({}, async (loop) => {
@@ -113,7 +119,7 @@ void describe('an MTF outage', () => {
   });
 });
 
-void describe('the kill switch', () => {
+void describe('the kill switch', HANG, () => {
   test('403 is tried once and the cycle skipped with the app’s message; force_run goes through', async () => {
     behave({ kill_switch_on: false });
     await withLoop({}, async (loop) => {
@@ -131,7 +137,7 @@ void describe('the kill switch', () => {
   });
 });
 
-void describe('broken answers', () => {
+void describe('broken answers', HANG, () => {
   // Each JSON 200 below comes from the app, which ran the cycle: it is never POSTed again, with the
   // default 3 attempts (until this release these were retried, and the 10 MB body was over a 1 MiB
   // limit: today's app answers tens of KiB, so the limit is 16 MiB and the runaway body 17 MiB).
@@ -165,7 +171,7 @@ void describe('broken answers', () => {
   }
 });
 
-void describe('a stop in each phase ends the loop cleanly with the right summary', () => {
+void describe('a stop in each phase ends the loop cleanly with the right summary', HANG, () => {
   const phases: [phase: Phase, behaviour: Partial<SimulatorBehaviour>, config: LoopConfigInput][] = [
     ['calling_mtf', { latency_ms: 1_500 }, { ping_interval: 3600 }],
     ['awaiting_completion', { mode: 'async', latency_ms: 1_500 }, { ping_interval: 3600, poll_interval: 0.2 }],
