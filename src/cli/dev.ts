@@ -246,17 +246,29 @@ async function ensureTemporal(stack: DevStack, address: string, target: Temporal
 // ---------------------------------------------------------------------------------------------
 // The MTF side: the simulator, unless MTF_URL names a real app.
 
+interface SimulatorSettings {
+  port: number;
+  throwShare: number;
+  /** null: the simulator's own default. */
+  lineageDelay: number | null;
+}
+
 /**
  * The simulator's settings from the environment, checked before anything starts: MTF_SIMULATOR_PORT
- * (default 8088) and MTF_SIMULATOR_THROW_SHARE, the share of contracts that throw (default 0).
+ * (default 8088), MTF_SIMULATOR_THROW_SHARE, the share of contracts that throw (default 0), and
+ * MTF_SIMULATOR_LINEAGE_DELAY, the seconds until the lineage API lists a run's trades (default 1).
  */
-function simulatorSettings(env: NodeJS.ProcessEnv): { port: number; throwShare: number } {
+function simulatorSettings(env: NodeJS.ProcessEnv): SimulatorSettings {
   const text = (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? null : Number(raw));
   const port = text(env.MTF_SIMULATOR_PORT) ?? DEFAULT_SIMULATOR_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
   const throwShare = text(env.MTF_SIMULATOR_THROW_SHARE) ?? 0;
   if (!(throwShare >= 0 && throwShare <= 1)) throw new Error(`MTF_SIMULATOR_THROW_SHARE must be a share from 0 to 1, not "${env.MTF_SIMULATOR_THROW_SHARE}"`);
-  return { port, throwShare };
+  const lineageDelay = text(env.MTF_SIMULATOR_LINEAGE_DELAY);
+  if (lineageDelay !== null && !(Number.isFinite(lineageDelay) && lineageDelay >= 0)) {
+    throw new Error(`MTF_SIMULATOR_LINEAGE_DELAY must be a number of seconds, 0 or more, not "${env.MTF_SIMULATOR_LINEAGE_DELAY}"`);
+  }
+  return { port, throwShare, lineageDelay };
 }
 
 function isAddressInUse(err: unknown): boolean {
@@ -264,8 +276,8 @@ function isAddressInUse(err: unknown): boolean {
 }
 
 /** The preferred port keeps the URL stable across restarts (the loop remembers it); any free port will do otherwise. */
-async function startLocalSimulator({ port, throwShare }: { port: number; throwShare: number }): Promise<Simulator> {
-  const behaviour = { throw_share: throwShare };
+async function startLocalSimulator({ port, throwShare, lineageDelay }: SimulatorSettings): Promise<Simulator> {
+  const behaviour = { throw_share: throwShare, ...(lineageDelay !== null && { lineage_delay: lineageDelay }) };
   try {
     return await startSimulator({ host: SIMULATOR_HOST, port, behaviour });
   } catch (err) {
@@ -462,7 +474,7 @@ function handleSignals(stack: DevStack): void {
 async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   handleSignals(stack);
   let baseConfig: Record<string, unknown> = {};
-  let simulator: { port: number; throwShare: number } | null = null;
+  let simulator: SimulatorSettings | null = null;
   try {
     baseConfig = devConfigInput(env);
     if (!env.MTF_URL) simulator = simulatorSettings(env);

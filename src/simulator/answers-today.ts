@@ -75,6 +75,15 @@ function analyse(run: RunState): Analysed[] {
   );
 }
 
+/**
+ * The contracts the run found READY, in the order it took them: the ones whose decision the app
+ * dispatches after the run, each of which becomes a trade (lineage-trades.ts). None for a failed run.
+ */
+export function readyContracts(run: RunState): { symbol: string; verdict: Extract<Verdict, { status: 'READY' }> }[] {
+  if (runFailed(run)) return [];
+  return analyse(run).flatMap((c) => ('verdict' in c && c.verdict.status === 'READY' ? [{ symbol: c.symbol, verdict: c.verdict }] : []));
+}
+
 /** The READY contracts' orders when the behaviour lists them (`order_status`), each on its contract's entry too. */
 class OrderBook {
   readonly orders: PlacedOrder[] = [];

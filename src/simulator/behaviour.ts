@@ -69,6 +69,20 @@ export const KNOWN_ORDER_STATUSES: readonly string[] = [
   'critical_unprotected_position',
 ];
 
+/**
+ * What the app's lineage API can say of one trade's order intent (its `status`), plus `none`: the
+ * trade entry was skipped before any order intent, and the app lists only its lifecycle event
+ * (an "unmatched" item, no lineage).
+ */
+export type TradeStatus = 'DRAFT' | 'VALIDATED' | 'READY_TO_SEND' | 'SENT' | 'FAILED' | 'CANCELLED' | 'none';
+
+export const TRADE_STATUSES: readonly TradeStatus[] = ['DRAFT', 'VALIDATED', 'READY_TO_SEND', 'SENT', 'FAILED', 'CANCELLED', 'none'];
+
+/** Whether today's app serves its lineage read API: `absent` answers the route as an older release would (nginx's HTML 404). */
+export type LineageMode = 'on' | 'absent';
+
+export const LINEAGE_MODES: readonly LineageMode[] = ['on', 'absent'];
+
 /** The share of READY contracts when a test does not say: high, so that five symbols hold both verdicts. */
 export const DEFAULT_READY_SHARE = 0.4;
 
@@ -110,6 +124,18 @@ export interface SimulatorBehaviour {
   throw_share: number;
   /** These contracts throw on every run, as a delisted contract does. */
   throw_symbols: string[];
+  /** today: whether `GET /api/lineage/v1/search` exists ('on') or answers like an older release ('absent'). */
+  lineage: LineageMode;
+  /** today: seconds from a run's answer (an accepted run: its end) until its trades are listed; 404 lineage_not_found before. */
+  lineage_delay: number;
+  /**
+   * today: the share of trades skipped at entry (a FAILED order intent, one `symbol_skipped`
+   * event), drawn per symbol, seed and run; the others are SENT. A quarter of the skipped ones
+   * were skipped before any order intent: the app lists them as unmatched items.
+   */
+  trade_failed_share: number;
+  /** today: the trades take these statuses in turn (the READY contracts in the run's order, the list repeated) instead of the draw; null = drawn. */
+  trade_statuses: TradeStatus[] | null;
 }
 
 export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
@@ -129,6 +155,10 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   active_contracts: null,
   throw_share: 0,
   throw_symbols: [],
+  lineage: 'on',
+  lineage_delay: 1,
+  trade_failed_share: 0.2,
+  trade_statuses: null,
 };
 
 /** Throws on a behaviour the simulator cannot serve, naming the field. */
@@ -159,6 +189,17 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
   if (!(typeof b.throw_share === 'number' && b.throw_share >= 0 && b.throw_share <= 1)) throw new Error(`invalid throw_share: ${String(b.throw_share)} (expected 0..1)`);
   if (!Array.isArray(b.throw_symbols) || b.throw_symbols.some((c) => typeof c !== 'string' || c.trim() === '')) {
     throw new Error(`invalid throw_symbols: ${JSON.stringify(b.throw_symbols)} (expected a list of symbols)`);
+  }
+  if (!LINEAGE_MODES.includes(b.lineage)) throw new Error(`invalid lineage: ${JSON.stringify(b.lineage)} (expected 'on' or 'absent')`);
+  if (!(typeof b.lineage_delay === 'number' && Number.isFinite(b.lineage_delay) && b.lineage_delay >= 0)) {
+    throw new Error(`invalid lineage_delay: ${JSON.stringify(b.lineage_delay)} (expected seconds, 0 or more)`);
+  }
+  if (!(typeof b.trade_failed_share === 'number' && b.trade_failed_share >= 0 && b.trade_failed_share <= 1)) {
+    throw new Error(`invalid trade_failed_share: ${JSON.stringify(b.trade_failed_share)} (expected 0..1)`);
+  }
+  const tradeStatuses: unknown = b.trade_statuses;
+  if (tradeStatuses !== null && (!Array.isArray(tradeStatuses) || tradeStatuses.length === 0 || tradeStatuses.some((s) => !TRADE_STATUSES.includes(s as TradeStatus)))) {
+    throw new Error(`invalid trade_statuses: ${JSON.stringify(tradeStatuses)} (expected a non-empty list of ${TRADE_STATUSES.join(', ')}, or null)`);
   }
 }
 

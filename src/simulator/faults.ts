@@ -11,8 +11,8 @@ import { claim, sendJson, sendRaw } from './respond';
 export const OVERSIZED_BYTES = 17 * 1024 * 1024;
 const DRIP_INTERVAL_MS = 500;
 
-function htmlErrorPage(status: 502 | 503 | 504): string {
-  const titles = { 502: '502 Bad Gateway', 503: '503 Service Temporarily Unavailable', 504: '504 Gateway Time-out' };
+function htmlErrorPage(status: 404 | 502 | 503 | 504): string {
+  const titles = { 404: '404 Not Found', 502: '502 Bad Gateway', 503: '503 Service Temporarily Unavailable', 504: '504 Gateway Time-out' };
   const title = titles[status];
   return (
     `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n` +
@@ -23,6 +23,11 @@ function htmlErrorPage(status: 502 | 503 | 504): string {
 /** nginx's own error page: the app behind it crashed (502), is overloaded (503) or too slow (504). */
 export function sendHtmlError(reply: Reply, status: 502 | 503 | 504): void {
   sendRaw(reply, status, 'text/html', htmlErrorPage(status));
+}
+
+/** nginx's not-found page: the proxy has no route for the path (an app of a release without it). */
+export function sendHtmlNotFound(reply: Reply): void {
+  sendRaw(reply, 404, 'text/html', htmlErrorPage(404));
 }
 
 /**

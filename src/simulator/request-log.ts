@@ -17,7 +17,7 @@ export interface RecordedRequest {
   x_run_id: string | null;
   /** The Authorization header as received (never logged). */
   authorization: string | null;
-  /** Parsed JSON body (or the query parameters for GET /api/mtf/run); null if none or invalid. */
+  /** Parsed JSON body (or the query parameters of GET /api/mtf/run and of the lineage search); null if none or invalid. */
   body: unknown;
   /** The HTTP status answered; null if it never answered (hang, client gone before the answer). */
   status: number | null;

@@ -26,6 +26,12 @@ export interface RunRouteContext {
   /** The next run's rank since the seed was last set, from 1. */
   nextOrdinal(): number;
   statusUrl(runId: string): string;
+  /**
+   * The run was answered as the app answers it: its READY contracts become trades on the lineage
+   * API. Runs answered with a fault or an HTTP 500 are never passed here, so a test that injects
+   * a fault has no trades to account for.
+   */
+  recordTrades(run: RunState): void;
 }
 
 export function generationOf(answer: SimulatorBehaviour['answer']): Generation {
@@ -50,6 +56,12 @@ function startRun(ctx: RunRouteContext, reply: Reply, params: RunParams): RunSta
     ready_share: behaviour.ready_share,
     throw_share: behaviour.throw_share,
     throw_symbols: [...behaviour.throw_symbols],
+    x_run_id: reply.rec.x_run_id,
+    trades: {
+      delay_ms: behaviour.lineage_delay * 1000,
+      failed_share: behaviour.trade_failed_share,
+      statuses: behaviour.trade_statuses === null ? null : [...behaviour.trade_statuses],
+    },
     ordinal: ctx.nextOrdinal(),
     started_at: now,
     ends_at: now + behaviour.latency_ms,
@@ -175,11 +187,15 @@ export function handleRun(ctx: RunRouteContext, reply: Reply, input: Record<stri
   const run = startRun(ctx, reply, params);
   if (behaviour.mode === 'async') {
     sendJson(reply, 202, acceptedBody(ctx, run));
+    // Listed once the run has ended (the trade book reads its end), whether or not anyone polls its status.
+    ctx.recordTrades(run);
     return;
   }
   finishLater(ctx, run, () => {
     const answer = generation.finished(run, run.completed_at ?? Date.now());
     sendJson(reply, answer.status, answer.body);
+    // Even if the client has gone away: the run traded on the server all the same.
+    if (answer.status === 200) ctx.recordTrades(run);
   });
 }
 

@@ -3,7 +3,7 @@
  * able to say about it. A run's outcome is computed once, the first time it is seen finished, so
  * that every later read of it carries the same figures and ids.
  */
-import type { SimulatorBehaviour } from './behaviour';
+import type { SimulatorBehaviour, TradeStatus } from './behaviour';
 import type { RunParams } from './params';
 import { hashString, mulberry32 } from './prng';
 
@@ -19,6 +19,10 @@ export interface RunState {
   ready_share: number;
   throw_share: number;
   throw_symbols: readonly string[];
+  /** The caller's X-Run-Id as sent: today's app files every trade the run causes under it; null: no header, no trades. */
+  x_run_id: string | null;
+  /** How the run's trades read on the lineage API (lineage-trades.ts), fixed when it starts. */
+  trades: { delay_ms: number; failed_share: number; statuses: readonly TradeStatus[] | null };
   /** The run's rank among the runs started since the seed was last set, from 1: `throw_share` draws anew per run. */
   ordinal: number;
   started_at: number;

@@ -2,11 +2,11 @@
  * A local HTTP server that behaves like the trading app's MTF API (../shared/mtf-api.md beside the repository),
  * in either generation of its answer (`answer: 'today'`, the default, or `'seed'`):
  * synchronous and accepted (asynchronous) runs, the kill switch, nginx-like HTML errors, broken
- * bodies, cut, hanging and dripping answers. Tests drive it through `setBehaviour` and read back what it
- * received through `requests`.
+ * bodies, cut, hanging and dripping answers, and (today) the lineage API that lists the trades each
+ * run caused. Tests drive it through `setBehaviour` and read back what it received through `requests`.
  *
  * This module is the HTTP plumbing and the routes; what each answer says lives beside it
- * (behaviour, params, answers-*, faults, request-log). Everything a caller needs is exported here.
+ * (behaviour, params, answers-*, faults, lineage*, request-log). Everything a caller needs is exported here.
  *
  * Nothing runs at import time: call `startSimulator()`.
  */
@@ -19,6 +19,8 @@ import type { Reply } from './respond';
 import type { RunState } from './runs';
 import { DEFAULT_BEHAVIOUR, pickFault, validateBehaviour } from './behaviour';
 import { answerInfoRoute } from './info-routes';
+import { LINEAGE_PATH, answerLineage } from './lineage';
+import { TradeBook } from './lineage-trades';
 import { headerValue, isPlainObject, queryToObject } from './params';
 import { mulberry32 } from './prng';
 import { RequestLog } from './request-log';
@@ -26,7 +28,9 @@ import { sendJson } from './respond';
 import { handleRun, readRun } from './run-route';
 
 export type { SimulatorAnswer, SimulatorBehaviour, SimulatorFault, SimulatorRunResult } from './behaviour';
-export { ANSWER_GENERATIONS, DEFAULT_BEHAVIOUR, KNOWN_ORDER_STATUSES, RANDOM_FAULTS, RUN_RESULTS, SIMULATOR_FAULTS } from './behaviour';
+export type { LineageMode, TradeStatus } from './behaviour';
+export { ANSWER_GENERATIONS, DEFAULT_BEHAVIOUR, KNOWN_ORDER_STATUSES, LINEAGE_MODES, RANDOM_FAULTS, RUN_RESULTS, SIMULATOR_FAULTS, TRADE_STATUSES } from './behaviour';
+export { LINEAGE_PATH } from './lineage';
 export type { RecordedRequest } from './request-log';
 export { DEFAULT_SYMBOLS } from './answers-seed';
 export { ACTIVE_CONTRACTS } from './verdicts';
@@ -39,6 +43,8 @@ export interface Simulator {
   readonly requests: readonly RecordedRequest[];
   /** Only the POST/GET /api/mtf/run requests. */
   runRequests(): RecordedRequest[];
+  /** Only the lineage searches (GET /api/lineage/v1/search), their query parameters as the body. */
+  lineageRequests(): RecordedRequest[];
   setBehaviour(patch: Partial<SimulatorBehaviour>): void;
   behaviour(): SimulatorBehaviour;
   /** Resolves once at least n requests to /api/mtf/run have been received; rejects after timeoutMs (default 10 s). */
@@ -70,6 +76,7 @@ function decodeRunId(text: string): string {
 }
 
 const isRunRequest = (rec: { method: string; path: string }): boolean => rec.path === RUN_PATH && (rec.method === 'POST' || rec.method === 'GET');
+const isLineageRequest = (rec: { method: string; path: string }): boolean => rec.path === LINEAGE_PATH && rec.method === 'GET';
 
 export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
@@ -81,6 +88,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
 
   const requests = new RequestLog(isRunRequest);
   const runs = new Map<string, RunState>();
+  const trades = new TradeBook();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const intervals = new Set<NodeJS.Timeout>();
@@ -109,6 +117,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     intervals,
     statusUrl: (runId: string) => `${baseUrl}${RUNS_PREFIX}${encodeURIComponent(runId)}`,
     nextOrdinal: () => (runsStarted += 1),
+    recordTrades: (run: RunState) => trades.record(run),
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, rawBody: Buffer, tooLarge: boolean): void => {
@@ -116,10 +125,12 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
     const isRun = isRunRequest({ method, path });
+    const isLineage = isLineageRequest({ method, path });
 
     let body: unknown = null;
     let invalidJson = false;
-    if (isRun && method === 'GET') {
+    // What a GET asked is in its query: kept as the body, so that a test can read it back.
+    if ((isRun && method === 'GET') || isLineage) {
       body = queryToObject(url.searchParams);
     } else if (!tooLarge && rawBody.length > 0) {
       try {
@@ -162,6 +173,11 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       return;
     }
     if (answerInfoRoute(reply, method, path, behaviour.kill_switch_on, behaviour.answer)) return;
+    // The seed-era app had no lineage API: there the path is unknown like any other.
+    if (isLineage && behaviour.answer === 'today') {
+      answerLineage(reply, trades, behaviour.lineage, url.searchParams);
+      return;
+    }
 
     sendJson(reply, 404, { status: 'error', message: 'Not found' });
   };
@@ -219,6 +235,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       return requests.all;
     },
     runRequests: () => requests.runRequests(),
+    lineageRequests: () => requests.all.filter(isLineageRequest),
     setBehaviour(patch: Partial<SimulatorBehaviour>): void {
       const next = { ...behaviour, ...patch };
       validateBehaviour(next);

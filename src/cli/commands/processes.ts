@@ -76,6 +76,10 @@ interface SimulatorOptions {
   readyShare?: number;
   throwShare?: number;
   throwSymbols?: string[];
+  /** false with --no-lineage. */
+  lineage: boolean;
+  lineageDelay?: number;
+  tradeFailedShare?: number;
   latency?: number;
   async?: boolean;
   killSwitchOff?: boolean;
@@ -109,6 +113,9 @@ function registerSimulator(program: Command): void {
     .option('--ready-share <0..1>', 'the share of contracts that come out READY (default 0.4; the app sees about 0.02)', numberArg(0, 1))
     .option('--throw-share <0..1>', 'the share of contracts that throw while analysed, drawn per symbol, seed and run (default 0)', numberArg(0, 1))
     .option('--throw-symbols <A,B,...>', 'these contracts throw on every run, as a delisted one does', listArg('symbol'))
+    .option('--lineage-delay <seconds>', "seconds from a run's answer until the lineage API lists its trades (default 1)", numberArg(0, 86_400))
+    .option('--no-lineage', 'serve no lineage API (GET /api/lineage/v1/search answers an HTML 404), as an older release of the app')
+    .option('--trade-failed-share <0..1>', 'the share of trades skipped at entry (order intent FAILED, or unmatched), drawn per symbol, seed and run (default 0.2)', numberArg(0, 1))
     .option('--quiet', 'do not print a line per request')
     .addHelpText(
       'after',
@@ -120,6 +127,8 @@ function registerSimulator(program: Command): void {
         'mtf-ping-pong simulator --order-status critical_unprotected_position',
         'mtf-ping-pong simulator --ready-share 0.02 --order-status submitted,entry_submitted,critical_unprotected_position',
         'mtf-ping-pong simulator --throw-share 0.05 --throw-symbols XRPUSDT',
+        'mtf-ping-pong simulator --lineage-delay 5 --trade-failed-share 0.5',
+        'mtf-ping-pong simulator --no-lineage',
       ]),
     )
     .action(
@@ -134,6 +143,9 @@ function registerSimulator(program: Command): void {
             ...(options.readyShare !== undefined && { ready_share: options.readyShare }),
             ...(options.throwShare !== undefined && { throw_share: options.throwShare }),
             ...(options.throwSymbols !== undefined && { throw_symbols: options.throwSymbols }),
+            ...(!options.lineage && { lineage: 'absent' as const }),
+            ...(options.lineageDelay !== undefined && { lineage_delay: options.lineageDelay }),
+            ...(options.tradeFailedShare !== undefined && { trade_failed_share: options.tradeFailedShare }),
             ...(options.latency !== undefined && { latency_ms: options.latency * 1000 }),
             ...(options.async && { mode: 'async' as const }),
             ...(options.killSwitchOff && { kill_switch_on: false }),
