@@ -44,6 +44,9 @@ const SEED_DEFAULTS: LoopConfig = {
   poll_interval: 5,
   status_url: null,
   health_url: null,
+  lineage: true,
+  lineage_url: null,
+  lineage_wait: 3,
   max_cycles_per_run: 200,
   confirm_live: false,
   confirm_all_symbols: false,
@@ -120,10 +123,11 @@ function freshState(overrides: Partial<CarriedStateInput> = {}): CarriedStateInp
     last_error: null,
     continue_pending: false,
     started_at: '2024-01-01T00:00:00.000Z',
-    recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5, ready: null, orders: null, protection_alert: false }],
+    recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5, ready: null, orders: null, protection_alert: false, trades: null }],
     pause: null,
     missed_beats_unrecorded: 0,
     notifications: { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] },
+    lineage_absent: false,
     ...overrides,
   };
 }
@@ -199,6 +203,9 @@ void describe('accepted values', () => {
       poll_interval: 2,
       status_url: 'https://app.example.com/api/mtf/runs/{run_id}/status',
       health_url: 'https://app.example.com/health',
+      lineage: false,
+      lineage_url: 'https://app.example.com/api/lineage/v1/search',
+      lineage_wait: 0,
       max_cycles_per_run: 1,
       confirm_live: true,
       confirm_all_symbols: true,
@@ -600,8 +607,17 @@ void describe('parseWorkflowInput', () => {
       symbol_errors: [],
       orders: null,
       protection_alert: false,
+      trades: null,
     });
-    assert.deepEqual(carried?.recent_cycles, [{ iteration: 7, outcome: 'succeeded', finished_at: '2024-01-01T00:06:42.000Z', cycle_seconds: 42, ready: null, orders: null, protection_alert: false }]);
+    assert.deepEqual(carried?.recent_cycles, [{ iteration: 7, outcome: 'succeeded', finished_at: '2024-01-01T00:06:42.000Z', cycle_seconds: 42, ready: null, orders: null, protection_alert: false, trades: null }]);
+  });
+
+  void test('a carried_state from before trades were read asks the app again, and its records read as "not read"', () => {
+    const { lineage_absent, ...older } = freshState({ lineage_absent: true });
+    assert.equal(lineage_absent, true);
+    const carried = parseWorkflowInput({ carried_state: older }).carried_state;
+    assert.equal(carried?.lineage_absent, false);
+    assert.equal(carried?.recent_cycles[0]?.trades, null);
   });
 
   void test('a carried_state with a last cycle (its findings too) and a last error is accepted', () => {
@@ -622,6 +638,12 @@ void describe('parseWorkflowInput', () => {
         symbol_errors: ['ETHUSDT: timeout'],
         orders: { count: { total: 1, submitted: 0, pending: 0, protection_failed: 1, simulated: 0 }, list: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: '42' }], unlisted: 0 },
         protection_alert: true,
+        trades: {
+          state: 'pending',
+          by_status: { SENT: 1, none: 1 },
+          list: [{ symbol: 'BTCUSDT', side: 'LONG', status: 'SENT', event: 'position_opened', internal_trade_id: 'T-1' }],
+          unlisted: 1,
+        },
       },
       last_error: 'HTTP 502',
       continue_pending: true,
@@ -674,9 +696,12 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url, ...older } = config;
-    assert.deepEqual([confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url], [false, {}, 'interval', 60, 2, 0, true, null]);
-    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys, notify and health_url came later: at their defaults, they are left out');
+    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url, lineage, lineage_url, lineage_wait, ...older } = config;
+    assert.deepEqual(
+      [confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url, lineage, lineage_url, lineage_wait],
+      [false, {}, 'interval', 60, 2, 0, true, null, true, null, 3],
+    );
+    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys, notify, health_url and the lineage keys came later: at their defaults, they are left out');
     const allLive = parseLoopConfig({
       symbols: [],
       dry_run: false,
@@ -689,6 +714,9 @@ void describe('wireConfig: what a client sends at start', () => {
       align_spread: 20,
       notify: false,
       health_url: 'http://trading-app-nginx:80/health',
+      lineage: false,
+      lineage_url: 'http://trading-app-nginx:80/api/lineage/v1/search',
+      lineage_wait: 10,
     });
     assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');
   });

@@ -62,7 +62,15 @@ void describe("today's answer: what the run found", () => {
     assert.equal(c.signals_unlisted, 0);
     assert.deepEqual(c.contracts, { ready: 2, invalid: 3, error: 0, other: 0 });
     assert.equal(c.app_status, 'success');
-    assert.deepEqual(c.orders, { count: NO_ORDERS, list: [], unlisted: 0 }, 'the app dispatches its decisions after the run: orders_placed is empty');
+    assert.equal(c.orders, null, 'the app dispatches its decisions after the run: an empty orders_placed says nothing of orders');
+    // The trades are the orders today: read from the lineage API a second after the answer, within the cycle.
+    assert.equal(c.trades?.state, 'known');
+    assert.deepEqual(
+      c.trades.list.map((t) => [t.symbol, t.side]).sort(),
+      [['ADAUSDT', 'LONG'], ['BTCUSDT', 'SHORT']],
+      'one trade per READY contract, on its side',
+    );
+    assert.equal(Object.values(c.trades.by_status).reduce((a, b) => a + b, 0), 2);
     assert.equal(c.protection_alert, false);
     assert.equal(c.ready_share, 40, "the app's success_rate is the ready share");
     assert.equal(s.success_rate, 100, "the loop's own success rate counts cycles");
@@ -70,7 +78,7 @@ void describe("today's answer: what the run found", () => {
     assert.deepEqual(c.symbol_errors, []);
     assert.equal(c.mtf_run_id !== null, true);
     const point = s.recent_cycles.at(-1);
-    assert.deepEqual([point?.ready, point?.orders, point?.protection_alert], [2, NO_ORDERS, false]);
+    assert.deepEqual([point?.ready, point?.orders, point?.protection_alert, point?.trades], [2, null, false, c.trades]);
   });
 
   void test('the simulator listing orders (the shape the app\'s enricher would fill): simulated orders on a dry run', async () => {
@@ -157,9 +165,10 @@ void describe('the seed-era answer: what the run found', () => {
 
 void describe('history bytes per cycle: a loop on all active contracts (symbols: []), 150 of them', () => {
   for (const [name, ready_share, throw_share, order_status, goal] of [
-    ['2 % READY as in production, on the sequential path', 0.02, 0, null, 4096],
+    ['2 % READY as in production (3 contracts, 3 trades), on the sequential path', 0.02, 0, null, 4096],
     ['2 % READY, 5 % threw with their PHP traces, on the sequential path (partial_failure)', 0.02, 0.05, null, 4096],
-    ['40 % READY, the simulator default, with orders listed (the 50 signals and 20 orders caps reached)', 0.4, 0, 'simulated', 8192],
+    // The worst case: 60 READY contracts, each with an order listed in the answer and a trade read after it.
+    ['40 % READY, the simulator default, with orders and trades listed (the 50 signals, 20 orders and 20 trades caps reached)', 0.4, 0, 'simulated', 10240],
   ] as const) {
     void test(`${name}: at most ${goal / 1024} KiB`, async (t) => {
       sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status, ready_share, throw_share, throw_symbols: [], seed: 1, active_contracts: CONTRACTS_150 });
@@ -170,6 +179,9 @@ void describe('history bytes per cycle: a loop on all active contracts (symbols:
         assert.equal(s.last_cycle?.symbols_requested, 150, "the app ran its 150 active contracts");
         if (throw_share > 0) assert.ok((s.last_cycle?.contracts?.error ?? 0) > 0 && s.last_cycle?.outcome === 'partial', JSON.stringify(s.last_cycle?.contracts));
         assert.ok(s.last_cycle && s.last_cycle.contracts?.ready === s.last_cycle.signals.length + s.last_cycle.signals_unlisted);
+        const trades = s.last_cycle.trades;
+        assert.equal(trades?.state, 'known', 'every READY contract has its trade, read within the cycle');
+        assert.equal(trades.list.length + trades.unlisted, s.last_cycle.contracts.ready);
         const { events } = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
         const sizes = quietCycleCosts(events ?? []);
         assert.ok(sizes.length >= 2, 'two whole cycles after the first');

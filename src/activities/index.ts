@@ -15,6 +15,7 @@ import type {
   CallMtfRunResult,
   HealthCheckInput,
   HealthCheckResult,
+  LineageRequest,
   MtfActivities,
   RunReport,
   SentCallResult,
@@ -36,6 +37,8 @@ import { failure } from './failure';
 import { checkAppHealth } from './app-health';
 import { createNotify, type NotifyDeps } from './notify';
 import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
+import { readAfterAnswer, type LineageResult } from './lineage';
+import { signalCount } from '../shared/findings';
 
 export interface ActivityDeps {
   fetch?: typeof fetch;
@@ -73,6 +76,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 
   async function callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult> {
     const ctx = Context.current();
+    const started = Date.now();
     // The same on every attempt: both come from the key the workflow set for this cycle.
     const x_run_id = runIdOfKey(input.idempotency_key);
     const fields = { iteration: input.iteration, attempt: ctx.info.attempt, idempotency_key: input.idempotency_key, x_run_id };
@@ -99,7 +103,11 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         const outcome = result.kind === 'completed' ? result.report.outcome : 'accepted';
         ctx.log.info('MTF run answered', { ...fields, http_status: answer.status, latency_ms: answer.latencyMs, mtf_run_id, outcome });
         answers.remember(input.idempotency_key, result, ctx.info.scheduleToCloseTimeoutMs || ctx.info.startToCloseTimeoutMs);
-        return result;
+        // Only now, the run answered: its trades, and those of earlier cycles still pending.
+        if (!input.lineage) return result;
+        const own = result.kind === 'completed' ? { x_run_id, readyCount: readyCount(result.report) } : null;
+        const { trades, ...rest } = await readLineage(ctx, input.iteration, input.lineage, own, started, (iteration) => runIdOfKey(keyOf(input.idempotency_key, iteration)));
+        return result.kind === 'completed' ? { ...result, report: { ...result.report, ...(trades && { trades }) }, ...rest } : { ...result, ...rest };
       } catch (err) {
         if (!answer) countResponse(ctx, null);
         const final = input.send_once ? mayHaveExecuted(err) : err;
@@ -143,6 +151,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 
   async function awaitMtfRun(input: AwaitMtfRunInput): Promise<RunReport> {
     const ctx = Context.current();
+    const started = Date.now();
     const fields = { iteration: input.iteration, attempt: ctx.info.attempt, mtf_run_id: input.run_id };
     if (ctx.info.attempt > 1) countRetry(ctx);
     return withHeartbeats(ctx, heartbeat, async () => {
@@ -151,7 +160,11 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
           const report = await readRunStatus(ctx, input);
           if (report) {
             ctx.log.info('accepted MTF run finished', { ...fields, outcome: report.outcome, app_status: report.app_status });
-            return report;
+            const { lineage } = input;
+            if (!lineage?.x_run_id) return report;
+            const own = { x_run_id: lineage.x_run_id, readyCount: readyCount(report) };
+            const read = await readLineage(ctx, input.iteration, { ...lineage, earlier: [] }, own, started, () => lineage.x_run_id ?? '');
+            return { ...report, ...read };
           }
           await ctx.sleep(input.poll_interval * 1000);
         }
@@ -191,6 +204,14 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status, uiDetails);
   }
 
+  /** The trades after an answer, within the attempt: never more than `wait_seconds` plus one bounded read past the answer. */
+  async function readLineage(ctx: Context, iteration: number | undefined, request: LineageRequest, own: { x_run_id: string; readyCount: number | null } | null, started: number, runIdOf: (iteration: number) => string): Promise<LineageResult> {
+    const deadline = Math.min(started + ctx.info.startToCloseTimeoutMs - ABORT_MARGIN_MS, Date.now() + request.wait_seconds * 1000 + LINEAGE_READ_MS);
+    const result = await readAfterAnswer({ http, signal: ctx.cancellationSignal, sleep: (ms) => ctx.sleep(ms), runIdOf }, request, own, deadline);
+    if (result.lineage_absent) ctx.log.warn('trades unknown: the app has no lineage API; the loop stops asking until its config changes', { iteration, why: result.lineage_absent });
+    return result;
+  }
+
   function health_check_activity(input: HealthCheckInput): Promise<HealthCheckResult> {
     return checkAppHealth(http, input);
   }
@@ -200,6 +221,20 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
 
 const attemptSignals = new WeakMap<Context, AbortSignal>();
 const ABORT_MARGIN_MS = 5_000;
+/** One lineage read past the wait: what a slow lineage API may add to a cycle at most. */
+const LINEAGE_READ_MS = 5_000;
+
+/** READY contracts the answer names, by its verdict counts or its signals; null when it says nothing of them. */
+function readyCount(report: RunReport): number | null {
+  const { findings } = report;
+  if (findings.contracts) return findings.contracts.ready;
+  return findings.signals.length > 0 ? signalCount(findings) : null;
+}
+
+/** The Idempotency-Key of another iteration of the same loop. */
+function keyOf(idempotencyKey: string, iteration: number): string {
+  return `${idempotencyKey.slice(0, idempotencyKey.lastIndexOf('/'))}/${iteration}`;
+}
 
 /**
  * Aborts on cancellation or when the attempt's start-to-close timeout has passed. The server times

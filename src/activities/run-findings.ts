@@ -39,7 +39,7 @@ export function asObject(value: unknown): Json | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
 }
 
-function shortText(value: unknown, max = MAX_WORD_CHARS): string | null {
+export function shortText(value: unknown, max = MAX_WORD_CHARS): string | null {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') return null;
   const flat = value.replace(/\s+/g, ' ').trim();
@@ -123,7 +123,7 @@ const COUNTED: Record<keyof Omit<OrderCounts, 'total'>, readonly string[]> = {
   simulated: ['simulated'],
 };
 
-/** `data.orders_placed`: the app's counts where it gives them, else counted from its list the way the app counts. */
+/** `data.orders_placed`: the app's counts where it gives them, else counted from its list the way the app counts; null when it lists none. */
 function readOrders(data: Json | null): Orders | null {
   const placed = asObject(data?.orders_placed);
   if (!placed) return null;
@@ -137,6 +137,9 @@ function readOrders(data: Json | null): Orders | null {
     protection_failed: whole(given.protection_failed) ?? counted(COUNTED.protection_failed),
     simulated: whole(given.simulated) ?? counted(COUNTED.simulated),
   };
+  // Today's app decides after its run: its `orders_placed` is always empty. An answer that carries no
+  // order says nothing of orders (the trades, read from the lineage API, say what the run caused).
+  if (count.total === 0 && all.length === 0) return null;
   // Alerts first, so a long list can never push one out of what is kept; otherwise the app's order.
   const alertsFirst = [...all.filter((o) => PROTECTION_ALERT_STATUSES.includes(o.status)), ...all.filter((o) => !PROTECTION_ALERT_STATUSES.includes(o.status))];
   return { count, list: alertsFirst.slice(0, MAX_ORDERS), unlisted: Math.max(0, alertsFirst.length - MAX_ORDERS) };

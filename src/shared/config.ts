@@ -9,6 +9,7 @@
 import { ALIGN_EVERY_RULE, CADENCES, SECONDS_PER_DAY } from './cadence';
 import { noNotifications, notificationsStateSchema } from './notifications';
 import { findingsShape, orderCountsSchema } from './findings';
+import { tradesSchema } from './trades';
 import * as s from './schema';
 
 export const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
@@ -173,6 +174,15 @@ const configShape = {
    * origin: `/health` (today's app, plain-text OK), then `/api/mtf/health` (the seed-era app).
    */
   health_url: httpUrl().nullable().default(null),
+  /** Read the trades each run caused from the app's lineage API (src/activities/lineage.ts); false: not read. */
+  lineage: flag().default(true),
+  /** The lineage API's search URL; null = the run URL's origin + /api/lineage/v1/search. */
+  lineage_url: httpUrl().nullable().default(null),
+  /**
+   * How long, seconds, a cycle waits after the app's answer for the trades of its READY contracts
+   * (they land seconds later); those not there by then are read after the next cycle's answer.
+   */
+  lineage_wait: s.number('must be a number of seconds', s.min(0, 'must be at least 0 seconds'), s.max(60, 'must be at most 60 seconds')).default(3),
   /** Cycles per workflow run before continue-as-new (earlier if the SDK suggests it). */
   max_cycles_per_run: wholeNumber(1).default(200),
   /** Must be true in the same config for `dry_run: false`: a live run can place real orders. */
@@ -325,6 +335,8 @@ export const cycleRecordSchema = s.object({
    */
   app_status: text().nullable().default(null),
   ...findingsShape,
+  /** The trades the run caused, from the app's lineage API (shared/trades.ts); null in records written before they were read. */
+  trades: tradesSchema.nullable().default(null),
 }, keep);
 export type CycleRecord = s.Output<typeof cycleRecordSchema>;
 
@@ -338,6 +350,8 @@ export const cyclePointSchema = s.object({
   ready: wholeOrNull().default(null),
   orders: orderCountsSchema.nullable().default(null),
   protection_alert: s.boolean('must be true or false').default(false),
+  /** The cycle's trades, at most POINT_TRADES of them named; late trades are attached here (shared/trades.ts). */
+  trades: tradesSchema.nullable().default(null),
 }, keep);
 export type CyclePoint = s.Output<typeof cyclePointSchema>;
 
@@ -368,6 +382,8 @@ export const carriedStateSchema = s.object({
   missed_beats_unrecorded: count.default(0),
   /** What the loop's notifications did, and those still to send (absent before notifications). */
   notifications: notificationsStateSchema.default(noNotifications()),
+  /** The app answered that it has no lineage API: the loop stops asking until its config changes. */
+  lineage_absent: s.boolean('must be true or false').default(false),
 }, keep);
 export type CarriedState = s.Output<typeof carriedStateSchema>;
 /** Carried state as a run may receive it: written by this release or an older one (keys added since are optional). */
@@ -481,6 +497,13 @@ export function parseConfigUpdate(current: LoopConfig, patch: unknown): LoopConf
     );
   }
   return next;
+}
+
+/** Where a run's trades are read: `lineage_url`, or the run URL's origin + /api/lineage/v1/search. */
+export function lineageUrl(config: Pick<LoopConfig, 'mtf_url' | 'lineage_url'>): string {
+  if (config.lineage_url) return config.lineage_url;
+  const match = URL_PATTERN.exec(config.mtf_url);
+  return `${match?.[1] ?? 'http'}://${match?.[2] ?? ''}/api/lineage/v1/search`;
 }
 
 /** The status URL template an accepted run falls back on: the run URL's origin + /api/mtf/runs/{run_id}. */

@@ -37,6 +37,11 @@ export const METRICS = {
   signals: 'mtf_signals',
   /** Counter {status}: orders the runs placed, by the app's count (submitted, pending, protection_failed, simulated). */
   orders: 'mtf_orders',
+  /**
+   * Counter {status}: the trades the runs caused, read from the app's lineage API, by order-intent
+   * status (`none`: no order intent); each counted once, in its status at the last read.
+   */
+  trades: 'mtf_trades',
   /** Counter: cycles whose run reported an order without its stop-loss protection. */
   protectionAlerts: 'mtf_protection_alerts',
   /** Counter: beats of an aligned loop that passed without a cycle starting at them (a long cycle, a worker down). */

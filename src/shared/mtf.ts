@@ -2,6 +2,7 @@
 import type { LoopConfig } from './config';
 import { noFindings, type RunFindings } from './findings';
 import type { Notification, NotifyResult } from './notifications';
+import type { CycleTrades } from './trades';
 
 /** The body POSTed to the MTF run endpoint: the seed's fields, and `request_extra`'s beside them. */
 export interface MtfRunRequestBody {
@@ -46,6 +47,32 @@ export interface CallMtfRunInput {
   connect_attempts: number;
   /** Backoff between those tries, seconds. */
   connect_backoff: { initial: number; coefficient: number; maximum: number };
+  /** Where and how the run's trades are read after its answer; absent or null: they are not (src/activities/lineage.ts). */
+  lineage?: LineageRequest | null;
+}
+
+/**
+ * The trades the activity reads once the app has answered (never before the POST): the cycle's own,
+ * waiting up to `wait_seconds` for those of its READY contracts, and once more those of the earlier
+ * cycles still `pending`.
+ */
+export interface LineageRequest {
+  /** The lineage API's search URL; the run's X-Run-Id is its `orchestration_run_id`. */
+  url: string;
+  wait_seconds: number;
+  /**
+   * Earlier cycles of this loop whose trades are read again (their X-Run-Id follows from the
+   * Idempotency-Key), each with its READY contracts (null: its answer did not say).
+   */
+  earlier: { iteration: number; ready: number | null }[];
+  /** The run's X-Run-Id where the caller knows it (an accepted run's wait); the call derives it from its Idempotency-Key. */
+  x_run_id?: string;
+}
+
+/** An earlier cycle's trades, read again after a later cycle's answer: the workflow attaches them to its record. */
+export interface LateTrades {
+  iteration: number;
+  trades: CycleTrades;
 }
 
 /** How a run the app answered went, as the loop counts it. */
@@ -77,6 +104,10 @@ export interface RunReport {
    * answer seals payloads (MTF_ENCRYPTION_KEY), so that no symbol reaches anyone who reads the UI.
    */
   ui_details: UiDetails;
+  /** The trades the run caused, read after the answer (absent: not read, from an older worker or with the reading off). */
+  trades?: CycleTrades;
+  /** Why the app has no lineage API, when reading the trades found that out: the loop stops asking. */
+  lineage_absent?: string;
 }
 
 export type UiDetails = 'signals' | 'counts';
@@ -126,15 +157,18 @@ export type SentCallResult =
   | { kind: 'completed'; report: RunReport }
   | { kind: 'accepted'; run_id: string; status_url: string };
 
-/** The answer, and the `X-Run-Id` the POST carried (src/activities/run-id.ts): the workflow cannot hash it itself. */
-export type CallMtfRunResult = SentCallResult & { x_run_id: string };
+/**
+ * The answer, the `X-Run-Id` the POST carried (src/activities/run-id.ts: the workflow cannot hash it
+ * itself), and the earlier cycles' trades read again after it.
+ */
+export type CallMtfRunResult = SentCallResult & { x_run_id: string; late_trades?: LateTrades[]; lineage_absent?: string };
 
 /** `CallMtfRunResult` as earlier releases recorded it in history: without `x_run_id` before it was sent. */
 export type RecordedCallMtfRunResult = (
   | Exclude<SentCallResult, { kind: 'completed' }>
   | { kind: 'completed'; report: RunReport | FindingsLessReport }
   | { kind: 'completed'; summary: LegacyRunSummary }
-) & { x_run_id?: string };
+) & { x_run_id?: string; late_trades?: LateTrades[]; lineage_absent?: string };
 
 /** The finished run of a call's result, whichever release recorded it. */
 export function finishedReport(result: Extract<RecordedCallMtfRunResult, { kind: 'completed' }>): RunReport {
@@ -150,6 +184,8 @@ export interface AwaitMtfRunInput {
   mtf_url: string;
   /** Seconds between two reads of the run's status. */
   poll_interval: number;
+  /** Where the run's trades are read once it has finished (`earlier` is read by the call, not here). */
+  lineage?: LineageRequest | null;
 }
 
 /** Where the app's health is asked: `health_url` when set, else the run URL's origin (src/activities/app-health.ts). */

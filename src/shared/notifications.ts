@@ -19,6 +19,7 @@ import {
   type RunFindings,
 } from './findings';
 import { cadenceText } from './cadence';
+import { byStatusText, namedTradesText, sentCount, tradesFinal, tradesSchema, type CycleTrades } from './trades';
 import * as s from './schema';
 import { FAILING_AFTER } from './search-attributes';
 import { shorten } from './text';
@@ -63,6 +64,8 @@ export const notificationSchema = s.object(
     signals: s.list(signalSchema, 'must be a list'),
     /** The orders that cycle placed; null when the answer said nothing of orders, and for loop events. */
     orders: ordersSchema.nullable(),
+    /** The trades that cycle caused, from the app's lineage API; null when not read, and for loop events. */
+    trades: tradesSchema.nullable().default(null),
     /** Workflow time of the moment, ISO. */
     at: text(),
   },
@@ -136,8 +139,38 @@ export function cycleEvents(before: { consecutive_failures: number; last: CycleR
   if (before.consecutive_failures >= FAILING_AFTER && after.consecutive_failures === 0) events.push('recovered');
   if (record.outcome === 'skipped' && before.last?.outcome !== 'skipped') events.push('skipped');
   // The alert's own message names the orders: a second one for the same cycle would only repeat it.
-  if (!config.dry_run && (record.orders?.count.submitted ?? 0) > 0 && !events.includes('protection_alert')) events.push('live_orders');
+  if (!config.dry_run && placedLive(record) && !events.includes('protection_alert')) events.push('live_orders');
   return events;
+}
+
+/**
+ * Orders that reached the exchange: the answer's count where it lists orders (the seed era, a future
+ * app), else the trades read to the end whose order intent was sent (today's app lists none).
+ */
+function placedLive(record: Pick<CycleRecord, 'orders' | 'trades'>): boolean {
+  if (record.orders) return record.orders.count.submitted > 0;
+  return record.trades !== null && tradesFinal(record.trades) && sentCount(record.trades) > 0;
+}
+
+/** An earlier cycle's trades, read after a later answer: on a live loop, its orders are news now. */
+export function lateTradesNotification(moment: Moment, late: { iteration: number; outcome: Outcome; trades: CycleTrades }, config: Pick<LoopConfig, 'dry_run'>): Notification | null {
+  if (config.dry_run || sentCount(late.trades) === 0) return null;
+  return {
+    ...moment,
+    iteration: late.iteration,
+    event: 'live_orders',
+    severity: SEVERITY.live_orders,
+    outcome: late.outcome,
+    message: `${EMOJI.live_orders} ${moment.loop}: LIVE orders placed, iteration ${late.iteration}: ${tradesPart(late.trades)}`,
+    signals: [],
+    orders: null,
+    trades: late.trades,
+  };
+}
+
+/** `2 SENT · 1 FAILED (BTCUSDT LONG SENT (position_opened), …)`. */
+function tradesPart(trades: CycleTrades): string {
+  return `${byStatusText(trades)} (${namedTradesText(trades)})`;
 }
 
 /** What an alert names: its orders, and their count (an alert may list none, or not all). */
@@ -161,6 +194,7 @@ export function cycleNotification(event: NotifyEvent, moment: Moment, record: Cy
     message: `${EMOJI[event]} ${moment.loop}: ${cycleHeadline(event, record, failures.before)}`,
     signals: record.signals,
     orders: record.orders,
+    trades: record.trades,
   };
 }
 
@@ -177,7 +211,7 @@ function cycleHeadline(event: NotifyEvent, record: CycleRecord, failuresBefore: 
     case 'skipped':
       return `skipped by the app, ${at}${error}`;
     case 'live_orders':
-      return `LIVE orders placed, ${at}: ${record.orders ? orderCountsText(record.orders.count) : ''}${namedOrders(record.orders)}${signalsPart(record)}`;
+      return `LIVE orders placed, ${at}: ${record.orders ? `${orderCountsText(record.orders.count)}${namedOrders(record.orders)}` : record.trades ? tradesPart(record.trades) : ''}${signalsPart(record)}`;
     default:
       return `${event}, ${at}`;
   }
@@ -193,6 +227,7 @@ export function loopNotification(event: 'started' | 'paused' | 'resumed' | 'stop
     message: `${EMOJI[event]} ${moment.loop}: ${event} ${moment.iteration === 0 ? 'before its first cycle' : `after iteration ${moment.iteration}`}${detail ? `: ${oneLine(detail)}` : ''}`,
     signals: [],
     orders: null,
+    trades: null,
   };
 }
 

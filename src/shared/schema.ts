@@ -202,6 +202,13 @@ export function jsonObject(typeMessage: string, ...checks: Check<Record<string, 
   return new Leaf('object', isJsonObject, typeMessage, checks);
 }
 
+/** A plain object of whole counts at least 0, its keys free (`{ "SENT": 2, "none": 1 }`). */
+export function countMap(typeMessage: string): Schema<Record<string, number>> {
+  const isCountMap = (value: unknown): value is Record<string, number> =>
+    isJsonObject(value) && Object.values(value).every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0);
+  return new Leaf('object', isCountMap, typeMessage, []);
+}
+
 /** One of a fixed list of strings. */
 export function choice<const T extends readonly string[]>(values: T, typeMessage: string): Schema<T[number]> {
   return new Leaf('choice', (value): value is T[number] => typeof value === 'string' && values.includes(value), typeMessage, []);

@@ -1,12 +1,14 @@
 /**
  * The Temporal UI's "Current Details" of a loop (Markdown; a query answer, no history event):
  * the config in force, then what the last cycle found, the way the app team's formatter showed
- * it: READY contracts by timeframe, orders, errors, and a protection alert on top of all.
+ * it: READY contracts by timeframe, orders, the trades the run caused, errors, and a protection
+ * alert on top of all.
  * In `counts` mode (the worker seals payloads) no symbol is named, only counts.
  */
 import type { CycleRecord } from '../shared/config';
 import { appStatusText, orderCountsText, orderText, protectionAlertText, signalCount, signalText, type Signal } from '../shared/findings';
 import type { UiDetails } from '../shared/mtf';
+import { tradeCount, tradeText, tradesText } from '../shared/trades';
 
 /** The app's formatter lists the short timeframes first: they are the ones to act on now. */
 const TIMEFRAME_ORDER = ['1m', '5m', '15m', '1h', '4h'];
@@ -43,6 +45,16 @@ function orderLines(cycle: CycleRecord, mode: UiDetails): string[] {
   return [line, `  - ${orders.list.map(orderText).join(', ')}${more}`];
 }
 
+/** The trades the run caused (today's orders: the answer lists none); by name only where symbols may be shown. */
+function tradeLines(cycle: CycleRecord, mode: UiDetails): string[] {
+  const { trades } = cycle;
+  if (!trades || trades.state === 'off') return [];
+  const line = `- **Trades**: ${tradesText(trades) ?? '-'}`;
+  if (mode === 'counts' || tradeCount(trades) === 0 || trades.list.length === 0) return [line];
+  const more = trades.unlisted > 0 ? ` (+${trades.unlisted} more)` : '';
+  return [line, `  - ${trades.list.map(tradeText).join(', ')}${more}`];
+}
+
 function errorLines(cycle: CycleRecord, mode: UiDetails): string[] {
   const errored = cycle.contracts?.error ?? 0;
   const errors = cycle.errors ?? 0;
@@ -69,7 +81,7 @@ export function lastCycleDetails(cycle: CycleRecord | null, mode: UiDetails): st
   const head = `**Iteration ${cycle.iteration} ${cycle.outcome}**${appStatusText(cycle)} at ${cycle.finished_at}${run}${contracts}${share}`;
   // A message may name a symbol (an app error's text): only where symbols may be shown.
   const why = cycle.outcome !== 'succeeded' && cycle.message && mode === 'signals' ? [`- ${cycle.message}`] : [];
-  return [...alertLine(cycle, mode), head, '', ...why, ...signalLines(cycle, mode), ...orderLines(cycle, mode), ...errorLines(cycle, mode)];
+  return [...alertLine(cycle, mode), head, '', ...why, ...signalLines(cycle, mode), ...orderLines(cycle, mode), ...tradeLines(cycle, mode), ...errorLines(cycle, mode)];
 }
 
 export function currentDetailsText(configLine: string, cycle: CycleRecord | null, mode: UiDetails): string {

@@ -4,10 +4,11 @@
  * continue-as-new carries it to the next run.
  */
 import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
-import type { CarriedState, Counters, CyclePoint, CycleRecord, LoopConfig, Outcome, Pause, WorkflowInput } from '../shared/config';
+import { lineageUrl, type CarriedState, type Counters, type CyclePoint, type CycleRecord, type LoopConfig, type Outcome, type Pause, type WorkflowInput } from '../shared/config';
 import { signalCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
-import type { UiDetails } from '../shared/mtf';
+import type { LateTrades, LineageRequest, UiDetails } from '../shared/mtf';
+import { POINT_TRADES, listedAtMost, withState, type CycleTrades } from '../shared/trades';
 import { notificationsStatus, readNotifications, type NotificationsState } from '../shared/notifications';
 import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
 
@@ -30,6 +31,12 @@ export interface CycleResult {
   findings: RunFindings;
   /** What the Temporal UI may show of the findings (the worker that read them says); null: no answer said. */
   uiDetails: UiDetails | null;
+  /** The trades the run caused, as far as they were read (shared/trades.ts). */
+  trades: CycleTrades;
+  /** Earlier cycles' trades, read again after this cycle's answer. */
+  late_trades: LateTrades[];
+  /** Why the app has no lineage API, when this cycle found that out. */
+  lineage_absent: string | null;
 }
 
 /** A callback's word on an accepted run. */
@@ -48,6 +55,12 @@ const MAX_KEPT_NOTICES = 10;
  * continue-as-new carries the window.
  */
 export const RECENT_CYCLES_KEPT = 120;
+
+/**
+ * Earlier cycles whose `pending` trades a cycle reads again: its predecessor, and those whose own
+ * successor failed before it could read them. Older ones are given up (`unknown`).
+ */
+export const LATE_READS = 3;
 
 export class LoopState {
   phase: Phase = 'starting';
@@ -69,6 +82,8 @@ export class LoopState {
   pause: Pause | null;
   /** What the loop's notifications did, and those waiting to be sent (src/workflows/notifier.ts). */
   notifications: NotificationsState;
+  /** The app answered it has no lineage API: no trade is asked for until the config changes. */
+  lineageAbsent: boolean;
   /** Beats missed since the last cycle started: the next cycle's record says how many. */
   private missedBeatsUnrecorded: number;
   private cycleStartedAt = 0;
@@ -95,6 +110,7 @@ export class LoopState {
     this.pause = carried?.pause ?? null;
     this.missedBeatsUnrecorded = carried?.missed_beats_unrecorded ?? 0;
     this.notifications = readNotifications(carried?.notifications);
+    this.lineageAbsent = carried?.lineage_absent ?? false;
   }
 
   get workflowId(): string {
@@ -115,6 +131,8 @@ export class LoopState {
     if (this.pendingConfig) {
       this.config = this.pendingConfig;
       this.pendingConfig = null;
+      // A changed config may point at another app, or the same one upgraded: ask it again.
+      this.lineageAbsent = false;
     }
     this.iteration += 1;
     this.cycleStartedAt = now;
@@ -127,6 +145,36 @@ export class LoopState {
   /** The end of the current cycle's budget (call + wait for completion), workflow time. */
   cycleDeadline(): number {
     return this.cycleStartedAt + this.config.max_execution_time * 1000;
+  }
+
+  /**
+   * Where this cycle's activities read trades, and which earlier cycles' they read again; null
+   * when the loop does not read them (`lineage: false`, or an app without the API).
+   */
+  lineageRequest(): LineageRequest | null {
+    if (!this.config.lineage || this.lineageAbsent) return null;
+    const earlier = this.recentCycles
+      .filter((p) => p.trades?.state === 'pending' && p.iteration >= this.iteration - LATE_READS)
+      .map((p) => ({ iteration: p.iteration, ready: p.ready }));
+    return { url: lineageUrl(this.config), wait_seconds: this.config.lineage_wait, earlier };
+  }
+
+  /**
+   * Earlier cycles' trades read again: each goes onto that cycle's point (and onto the last-cycle
+   * record while it is that cycle's), `known` or still `pending`. Returns those attached, with the
+   * outcome of their cycle.
+   */
+  attachLateTrades(late: readonly LateTrades[]): (LateTrades & { outcome: Outcome })[] {
+    const attached: (LateTrades & { outcome: Outcome })[] = [];
+    for (const { iteration, trades } of late) {
+      const point = this.recentCycles.find((p) => p.iteration === iteration);
+      // Only trades still waited for: a read an older worker asked for may come after they were given up.
+      if (!point || point.trades?.state !== 'pending') continue;
+      point.trades = listedAtMost(trades, POINT_TRADES);
+      if (this.lastCycle?.iteration === iteration) this.lastCycle = { ...this.lastCycle, trades };
+      attached.push({ iteration, trades, outcome: point.outcome });
+    }
+    return attached;
   }
 
   /** Step 3: the cycle's outcome goes into the counters and the last-cycle record. */
@@ -161,6 +209,7 @@ export class LoopState {
       missed_beats: missedBefore,
       app_status: result.app_status,
       ...result.findings,
+      trades: result.trades,
     };
     const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;
     const { findings } = result;
@@ -172,11 +221,26 @@ export class LoopState {
       ready: findings.contracts ? findings.contracts.ready : findings.signals.length > 0 ? signalCount(findings) : null,
       orders: findings.orders ? { ...findings.orders.count } : null,
       protection_alert: findings.protection_alert,
+      trades: listedAtMost(result.trades, POINT_TRADES),
     };
     this.recentCycles = [...this.recentCycles, point].slice(-RECENT_CYCLES_KEPT);
     this.mtfCompleted = true;
     this.temporalNotified = true;
     return this.lastCycle;
+  }
+
+  /**
+   * Pending trades too old to be read again become `unknown`, with what was read of them. Returns
+   * them, so they are counted once like any other trades that are final.
+   */
+  giveUpLateTrades(): (LateTrades & { outcome: Outcome })[] {
+    const given: (LateTrades & { outcome: Outcome })[] = [];
+    for (const point of this.recentCycles) {
+      if (point.trades?.state !== 'pending' || point.iteration >= this.iteration - LATE_READS) continue;
+      point.trades = withState(point.trades, 'unknown');
+      given.push({ iteration: point.iteration, trades: point.trades, outcome: point.outcome });
+    }
+    return given;
   }
 
   /** Beats that passed without a cycle starting at them: counted now, shown in the next cycle's record. */
@@ -285,6 +349,7 @@ export class LoopState {
       pause: this.pause,
       missed_beats_unrecorded: this.missedBeatsUnrecorded,
       notifications: this.notifications,
+      lineage_absent: this.lineageAbsent,
     };
   }
 

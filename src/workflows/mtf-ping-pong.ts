@@ -29,23 +29,25 @@ import { RetryState, TimeoutType } from '@temporalio/common';
 import {
   ConfigError,
   attemptTimeout,
+  lineageUrl,
   parseConfigUpdate,
   parseWorkflowInput,
   setAsideUnknownConfig,
   statusUrlTemplate,
   unknownCarriedKeys,
-  type LoopConfig,
+  type CycleRecord,
   type WorkflowInput,
 } from '../shared/config';
 import { beatsBetween, lateStartLimitMs, nextBeat } from '../shared/cadence';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
 import { noFindings, orderCountsText, parseFindings, protectionAlertText, signalText, type RunFindings } from '../shared/findings';
+import { tradeText, tradesFinal, tradesOf, tradesText, type CycleTrades } from '../shared/trades';
 import { continueSignal, getStatusQuery, mtfCompletedSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate, type PauseRequest } from '../shared/messages';
 import {
   finishedReport,
   reportOf,
   runRequestBody,
-  type SentCallResult,
+  type LineageRequest,
   type RecordedCallMtfRunResult,
   type RecordedMtfActivities,
   type RunReport,
@@ -113,10 +115,10 @@ async function callAndAwaitCompletion(loop: LoopState, shown: LoopVisibility): P
   try {
     const call = await callMtfRun(loop);
     const report = call.kind === 'accepted' ? await awaitCompletion(loop, call, shown) : finishedReport(call);
-    return resultFromReport(report, call.x_run_id ?? null);
+    return { ...resultFromReport(report, call.x_run_id ?? null, loop), late_trades: call.late_trades ?? [], lineage_absent: call.lineage_absent ?? report.lineage_absent ?? null };
   } catch (err) {
     if (isCancellation(err)) throw err;
-    return resultFromFailure(err, loop.config);
+    return resultFromFailure(err, loop);
   }
 }
 
@@ -137,11 +139,12 @@ function callMtfRun(loop: LoopState): Promise<RecordedCallMtfRunResult> {
       coefficient: config.retry_backoff,
       maximum: config.retry_max_interval,
     },
+    lineage: loop.lineageRequest(),
   });
 }
 
 /** Step 2 for an accepted run: poll its status, or take the app's `mtf_completed` callback, whichever comes first. */
-async function awaitCompletion(loop: LoopState, accepted: Extract<SentCallResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<RunReport> {
+async function awaitCompletion(loop: LoopState, accepted: Extract<RecordedCallMtfRunResult, { kind: 'accepted' }>, shown: LoopVisibility): Promise<RunReport> {
   loop.phase = 'awaiting_completion';
   shown.phase(loop);
   const activities = proxyActivities<RecordedMtfActivities>(awaitOptions(loop.config, budgetLeft(loop)));
@@ -154,6 +157,7 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<SentCallResult
       status_url: accepted.status_url,
       mtf_url: loop.config.mtf_url,
       poll_interval: loop.config.poll_interval,
+      lineage: lineageOfAccepted(loop, accepted.x_run_id),
     }),
   );
   polling.then(
@@ -188,6 +192,7 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<SentCallResult
  * a search attribute is upserted only when the outcome or the loop's state changes.
  */
 function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility, notifier: Notifier): void {
+  recordLateTrades(loop, result, shown, notifier);
   const before = { consecutive_failures: loop.counters.consecutive_failures, last: loop.lastCycle };
   const record = loop.recordCycle(result, Date.now());
   shown.cycleFinished(loop, record, result.uiDetails);
@@ -208,7 +213,7 @@ function recordCycle(loop: LoopState, result: CycleResult, shown: LoopVisibility
 }
 
 /** The cycle log line's share of the findings: READY contracts and order counts, nothing when the answer said nothing. */
-function findingsFields(findings: RunFindings): Record<string, unknown> {
+function findingsFields(findings: RunFindings & Pick<CycleRecord, 'trades'>): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   if (findings.contracts || findings.signals.length > 0) {
     fields.ready = findings.signals.map(signalText);
@@ -216,7 +221,35 @@ function findingsFields(findings: RunFindings): Record<string, unknown> {
   }
   if (findings.orders) fields.orders = orderCountsText(findings.orders.count);
   if (findings.protection_alert) fields.protection_alert = true;
+  const trades = tradesText(findings.trades);
+  if (trades && findings.trades?.state !== 'off') fields.trades = trades;
+  if (findings.trades && findings.trades.list.length > 0) fields.trades_listed = findings.trades.list.map(tradeText);
   return fields;
+}
+
+/**
+ * Step 3's share of the trades read after this cycle's answer: earlier cycles' trades go onto their
+ * records, those too old to be read again are given up, and an app without the lineage API is said
+ * once (the loop stops asking until its config changes).
+ */
+function recordLateTrades(loop: LoopState, result: CycleResult, shown: LoopVisibility, notifier: Notifier): void {
+  for (const late of [...loop.attachLateTrades(result.late_trades), ...loop.giveUpLateTrades()]) {
+    // Still short of the cycle's READY contracts: kept on its record, told once they are all there.
+    if (!tradesFinal(late.trades)) continue;
+    shown.tradesFinal(late.trades);
+    notifier.tradesLate(late);
+    log.info('trades of an earlier cycle', { iteration: late.iteration, trades: tradesText(late.trades), trades_listed: late.trades.list.map(tradeText) });
+  }
+  if (result.lineage_absent !== null && !loop.lineageAbsent) {
+    loop.lineageAbsent = true;
+    log.warn('trades unknown: the app has no lineage API', { iteration: loop.iteration, lineage_url: lineageUrl(loop.config), why: result.lineage_absent });
+  }
+}
+
+/** An accepted run's own trades are read once it has finished, by the wait's activity. */
+function lineageOfAccepted(loop: LoopState, xRunId: string | undefined): LineageRequest | null {
+  const request = loop.lineageRequest();
+  return request && xRunId ? { ...request, earlier: [], x_run_id: xRunId } : null;
 }
 
 /** Step 4: in `signal` mode, wait for `continue_signal` (kept if it came during the cycle), cut short by stop or `pause`. */
@@ -395,8 +428,10 @@ function budgetLeft(loop: LoopState): number {
 }
 
 /** `xRunId`: the X-Run-Id the POST carried, null in a call recorded before it was sent. */
-function resultFromReport(report: RunReport, xRunId: string | null): CycleResult {
+function resultFromReport(report: RunReport, xRunId: string | null, loop: LoopState): Omit<CycleResult, 'late_trades' | 'lineage_absent'> {
   return {
+    // Not read (a callback ended the run, an older worker ran the call): the next cycle reads them.
+    trades: report.trades ?? (loop.lineageRequest() ? tradesOf('pending', []) : tradesOff(loop)),
     outcome: report.outcome,
     app_status: report.app_status,
     mtf_run_id: report.run_id,
@@ -412,7 +447,8 @@ function resultFromReport(report: RunReport, xRunId: string | null): CycleResult
   };
 }
 
-function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
+function resultFromFailure(err: unknown, loop: LoopState): CycleResult {
+  const { config } = loop;
   const cause = err instanceof ActivityFailure ? err.cause : err;
   // A run that failed after answering may still have placed orders: the activity hands them on.
   const findings = cause instanceof ApplicationFailure ? findingsOfFailure(cause) : null;
@@ -429,6 +465,9 @@ function resultFromFailure(err: unknown, config: LoopConfig): CycleResult {
     errors: null,
     findings: findings?.findings ?? noFindings(),
     uiDetails: findings?.uiDetails ?? null,
+    trades: tradesOfFailure(cause, loop),
+    late_trades: [],
+    lineage_absent: null,
   });
   if (cause instanceof ApplicationFailure) {
     if (cause.type === MtfError.KillSwitch) return failed('skipped', cause.message);
@@ -451,6 +490,21 @@ function findingsOfFailure(failure: ApplicationFailure): { findings: RunFindings
   const details: unknown = failure.details?.[0];
   const parsed = parseFindings(typeof details === 'object' && details !== null ? (details as { findings?: unknown }).findings : undefined);
   return parsed ? { findings: parsed, uiDetails: (details as { ui_details?: unknown }).ui_details === 'signals' ? 'signals' : 'counts' } : null;
+}
+
+/**
+ * A run the app refused, skipped or never received caused no trade; any other failure may have
+ * come after the app ran it: its trades are read after the next cycle's answer.
+ */
+function tradesOfFailure(cause: unknown, loop: LoopState): CycleTrades {
+  if (!loop.lineageRequest()) return tradesOff(loop);
+  const noRun: string[] = [MtfError.Unreachable, MtfError.Rejected, MtfError.KillSwitch];
+  return tradesOf(cause instanceof ApplicationFailure && noRun.includes(cause.type ?? '') ? 'known' : 'pending', []);
+}
+
+/** Not read: `off` when the loop does not read them, `unknown` when the app has no lineage API. */
+function tradesOff(loop: LoopState): CycleTrades {
+  return tradesOf(loop.config.lineage ? 'unknown' : 'off', []);
 }
 
 function attemptsText(n: number): string {

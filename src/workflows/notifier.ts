@@ -11,7 +11,9 @@ import type { MetricCounter } from '@temporalio/common';
 import type { CycleRecord } from '../shared/config';
 import { METRICS } from '../shared/metrics';
 import type { MtfActivities } from '../shared/mtf';
-import { cycleEvents, cycleNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';
+import { cycleEvents, cycleNotification, lateTradesNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';
+import type { Outcome } from '../shared/config';
+import type { LateTrades } from '../shared/mtf';
 import type { LoopState } from './loop-state';
 
 /** The `patched()` ID of notifications: a loop's history before it has no `notify` activity. */
@@ -67,6 +69,12 @@ export class Notifier {
     const events = cycleEvents(before, record, loop.counters, loop.config);
     if (events.length === 0) return;
     this.send(events.map((event) => cycleNotification(event, this.moment(), record, { before: before.consecutive_failures })));
+  }
+
+  /** An earlier cycle's trades, read after a later answer: on a live loop, its sent orders are told now. */
+  tradesLate(late: LateTrades & { outcome: Outcome }): void {
+    const notification = lateTradesNotification(this.moment(), late, this.loop.config);
+    if (notification) this.send([notification]);
   }
 
   /** The pause in force, said once: a pause carried to the next run is not news there. */

@@ -15,6 +15,7 @@ import type { MetricCounter, MetricGauge, MetricHistogram, MetricTags, SearchAtt
 import { expectedPeriodSeconds } from '../shared/cadence';
 import type { CycleRecord, CyclePoint } from '../shared/config';
 import type { RunFindings } from '../shared/findings';
+import { tradesFinal, type CycleTrades } from '../shared/trades';
 import { METRICS } from '../shared/metrics';
 import type { UiDetails } from '../shared/mtf';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummaryText } from '../shared/search-attributes';
@@ -43,6 +44,7 @@ export class LoopVisibility {
   private readonly signals: MetricCounter;
   private readonly orders: MetricCounter;
   private readonly protectionAlerts: MetricCounter;
+  private readonly trades: MetricCounter;
   private readonly missedBeats: MetricCounter;
   /** The loop's missed-beats counter as last announced: the metric gets the difference. */
   private shownMissedBeats: number;
@@ -59,6 +61,7 @@ export class LoopVisibility {
     this.runDuration = metricMeter.createHistogram(METRICS.runDuration, 'float', 's', "the app's own execution time of a run");
     this.signals = metricMeter.createCounter(METRICS.signals, 'contracts', 'READY contracts found, by timeframe and side');
     this.orders = metricMeter.createCounter(METRICS.orders, 'orders', 'orders the runs placed, by status');
+    this.trades = metricMeter.createCounter(METRICS.trades, 'trades', "trades the runs caused, by order-intent status, from the app's lineage API");
     this.protectionAlerts = metricMeter.createCounter(METRICS.protectionAlerts, 'cycles', 'cycles that reported an order without its stop-loss protection');
     this.missedBeats = metricMeter.createCounter(METRICS.missedBeats, 'beats', 'beats of an aligned loop that passed without a cycle starting at them');
     const meter = metricMeter.withTags({ workflow_id: info.workflowId });
@@ -126,6 +129,7 @@ export class LoopVisibility {
     this.counters(loop);
     this.forRules(loop);
     this.findings(record);
+    if (record.trades) this.tradesFinal(record.trades);
     // A failure that read no answer cannot say: the last answer's word holds.
     if (detailsMode) this.detailsMode = detailsMode;
     this.details(loop);
@@ -147,6 +151,12 @@ export class LoopVisibility {
       if (count && count[status] > 0) this.orders.add(count[status], { status });
     }
     if (found.protection_alert) this.protectionAlerts.add(1);
+  }
+
+  /** Trades counted once each, when nothing more will be learnt of them (their cycle's read, or the read after the next answer). */
+  tradesFinal(trades: CycleTrades): void {
+    if (!tradesFinal(trades)) return;
+    for (const [status, n] of Object.entries(trades.by_status)) this.trades.add(n, { status });
   }
 
   /** Beats the loop counted missed: the counter gets what it has not been told (replay-safe, as the SDK drops metrics while replaying). */
