@@ -289,6 +289,6 @@ void describe('where the lineage API is not served', () => {
       assert.throws(() => sim.setBehaviour(patch), message);
       await assert.rejects(startSimulator({ behaviour: patch }), message);
     }
-    assert.equal(sim.behaviour().lineage_delay, 1, 'a refused patch leaves the behaviour as it was');
+    assert.equal(sim.behaviour().lineage_delay, 0, 'a refused patch leaves the behaviour as it was');
   });
 });

@@ -54,6 +54,9 @@ export type SimulatorRunResult = 'success' | 'partial_success' | 'all_errored' |
 
 export const RUN_RESULTS: readonly SimulatorRunResult[] = ['success', 'partial_success', 'all_errored', 'none_processed', 'error', 'error_200'];
 
+/** What the `simulator` command and `npm start` give `lineage_delay`: the app's other process takes a second or so. */
+export const DEMO_LINEAGE_DELAY = 1;
+
 /** Which generation of the app's answer to serve (../shared/mtf-api.md describes both). */
 export type SimulatorAnswer = 'today' | 'seed';
 
@@ -126,7 +129,11 @@ export interface SimulatorBehaviour {
   throw_symbols: string[];
   /** today: whether `GET /api/lineage/v1/search` exists ('on') or answers like an older release ('absent'). */
   lineage: LineageMode;
-  /** today: seconds from a run's answer (an accepted run: its end) until its trades are listed; 404 lineage_not_found before. */
+  /**
+   * today: seconds from a run's answer (an accepted run: its end) until its trades are listed; 404
+   * lineage_not_found before. 0 by default, so a test's loop waits for nothing it did not ask for;
+   * the `simulator` command and `npm start` use {@link DEMO_LINEAGE_DELAY}.
+   */
   lineage_delay: number;
   /**
    * today: the share of trades skipped at entry (a FAILED order intent, one `symbol_skipped`
@@ -156,7 +163,7 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   throw_share: 0,
   throw_symbols: [],
   lineage: 'on',
-  lineage_delay: 1,
+  lineage_delay: 0,
   trade_failed_share: 0.2,
   trade_statuses: null,
 };

@@ -29,7 +29,7 @@ import { handleRun, readRun } from './run-route';
 
 export type { SimulatorAnswer, SimulatorBehaviour, SimulatorFault, SimulatorRunResult } from './behaviour';
 export type { LineageMode, TradeStatus } from './behaviour';
-export { ANSWER_GENERATIONS, DEFAULT_BEHAVIOUR, KNOWN_ORDER_STATUSES, LINEAGE_MODES, RANDOM_FAULTS, RUN_RESULTS, SIMULATOR_FAULTS, TRADE_STATUSES } from './behaviour';
+export { ANSWER_GENERATIONS, DEFAULT_BEHAVIOUR, DEMO_LINEAGE_DELAY, KNOWN_ORDER_STATUSES, LINEAGE_MODES, RANDOM_FAULTS, RUN_RESULTS, SIMULATOR_FAULTS, TRADE_STATUSES } from './behaviour';
 export { LINEAGE_PATH } from './lineage';
 export type { RecordedRequest } from './request-log';
 export { DEFAULT_SYMBOLS } from './answers-seed';

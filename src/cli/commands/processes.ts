@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { constants } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ANSWER_GENERATIONS, KNOWN_ORDER_STATUSES, SIMULATOR_FAULTS, startSimulator } from '../../simulator/server';
+import { ANSWER_GENERATIONS, DEMO_LINEAGE_DELAY, KNOWN_ORDER_STATUSES, SIMULATOR_FAULTS, startSimulator } from '../../simulator/server';
 import { setUpWorkerProcess, startWorker } from '../../worker/main';
 import { TransportError } from '@temporalio/worker';
 import { ExitCode, action, durationArg, examples, messageOf, say } from '../output';
@@ -113,7 +113,7 @@ function registerSimulator(program: Command): void {
     .option('--ready-share <0..1>', 'the share of contracts that come out READY (default 0.4; the app sees about 0.02)', numberArg(0, 1))
     .option('--throw-share <0..1>', 'the share of contracts that throw while analysed, drawn per symbol, seed and run (default 0)', numberArg(0, 1))
     .option('--throw-symbols <A,B,...>', 'these contracts throw on every run, as a delisted one does', listArg('symbol'))
-    .option('--lineage-delay <seconds>', "seconds from a run's answer until the lineage API lists its trades (default 1)", numberArg(0, 86_400))
+    .option('--lineage-delay <seconds>', `seconds from a run's answer until the lineage API lists its trades (default ${DEMO_LINEAGE_DELAY})`, numberArg(0, 86_400))
     .option('--no-lineage', 'serve no lineage API (GET /api/lineage/v1/search answers an HTML 404), as an older release of the app')
     .option('--trade-failed-share <0..1>', 'the share of trades skipped at entry (order intent FAILED, or unmatched), drawn per symbol, seed and run (default 0.2)', numberArg(0, 1))
     .option('--quiet', 'do not print a line per request')
@@ -144,7 +144,7 @@ function registerSimulator(program: Command): void {
             ...(options.throwShare !== undefined && { throw_share: options.throwShare }),
             ...(options.throwSymbols !== undefined && { throw_symbols: options.throwSymbols }),
             ...(!options.lineage && { lineage: 'absent' as const }),
-            ...(options.lineageDelay !== undefined && { lineage_delay: options.lineageDelay }),
+            lineage_delay: options.lineageDelay ?? DEMO_LINEAGE_DELAY,
             ...(options.tradeFailedShare !== undefined && { trade_failed_share: options.tradeFailedShare }),
             ...(options.latency !== undefined && { latency_ms: options.latency * 1000 }),
             ...(options.async && { mode: 'async' as const }),
