@@ -16,7 +16,7 @@ test('no cycle yet: no findings', () => {
 
 test('a record that says nothing (a failure, an older release): every finding unknown, nothing to show', () => {
   const view = findingsView(cycleRecord());
-  assert.deepEqual(view, { iteration: 7, ready_share: null, contracts: null, signals: null, signals_unlisted: 0, orders: null, alert: null });
+  assert.deepEqual(view, { iteration: 7, ready_share: null, contracts: null, signals: null, signals_unlisted: 0, orders: null, trades: null, alert: null });
 });
 
 test('verdicts without a READY one: signals "none" ([]), the counts, the ready share', () => {
@@ -67,4 +67,28 @@ test('a protection alert: the failed orders flagged, and only they named in the 
   ]);
   assert.match(view?.alert ?? '', /^PROTECTION ALERT: .*SOLUSDT critical_unprotected_position.*ETHUSDT failed_unprotected_closed/);
   assert.doesNotMatch(view?.alert ?? '', /BTCUSDT/);
+});
+
+test('the trades: counted by status, each named, a failed one flagged; pending says more may come; off shows nothing', () => {
+  const trades = {
+    state: 'known' as const,
+    by_status: { SENT: 1, FAILED: 1, none: 1 },
+    list: [
+      { symbol: 'BTCUSDT', side: 'LONG', status: 'SENT', event: 'position_opened', internal_trade_id: 'T-1' },
+      { symbol: 'ETHUSDT', side: 'SHORT', status: 'FAILED', event: 'symbol_skipped', internal_trade_id: 'T-2' },
+    ],
+    unlisted: 1,
+  };
+  assert.deepEqual(findingsView(cycleRecord({ trades }))?.trades, {
+    counts: '3 · 1 SENT · 1 FAILED · 1 without order intent',
+    list: [
+      { text: 'BTCUSDT LONG SENT (position_opened)', failed: false },
+      { text: 'ETHUSDT SHORT FAILED (symbol_skipped)', failed: true },
+    ],
+    unlisted: 1,
+  });
+  const pending = { state: 'pending' as const, by_status: {}, list: [], unlisted: 0 };
+  assert.equal(findingsView(cycleRecord({ trades: pending }))?.trades?.counts, 'pending (read again after the next answer)');
+  assert.equal(findingsView(cycleRecord({ trades: { ...pending, state: 'off' } }))?.trades, null);
+  assert.equal(findingsView(cycleRecord({ trades: { ...pending, state: 'known' } }))?.trades?.counts, 'none');
 });

@@ -18,6 +18,7 @@ import { startDashboard, type Dashboard } from '../src/dashboard/server';
 import type { DashboardSnapshot } from '../src/dashboard/snapshot';
 import { pauseUpdate } from '../src/shared/messages';
 import type { LoopStatus } from '../src/shared/status';
+import { tradeText, tradesText } from '../src/shared/trades';
 import { startSimulator, type Simulator } from '../src/simulator/server';
 import { createMtfWorker } from '../src/worker/worker';
 import { launchChromium } from './helpers/chromium';
@@ -284,6 +285,14 @@ describe('the dashboard in Chromium', () => {
     const orders = (await detailValue(page, card, 'orders')) ?? '';
     for (const part of [`${count.total} orders`, `${count.submitted} submitted`, `${count.simulated} simulated`]) assert.ok(orders.includes(part), `orders show "${part}": ${orders}`);
     assert.deepEqual(await page.locator(`${card} .order`).allTextContents(), last.orders.list.map((o) => `${o.symbol} simulated`));
+
+    // The trades the run caused, from the lineage API: a row, each by name, and a dot over each plotted cycle that had some.
+    const trades = last.trades ?? assert.fail('no trades read');
+    assert.equal(trades.state, 'known');
+    assert.deepEqual(await page.locator(`${card} .trades-count`).allTextContents(), [tradesText(trades)]);
+    assert.deepEqual(await page.locator(`${card} .trade`).allTextContents(), trades.list.map(tradeText));
+    const marked = await page.locator(`${card} .trade-mark`).evaluateAll((marks: PageElement[]) => marks.map((m) => [m.getAttribute('data-iteration'), m.getAttribute('data-trades')]));
+    assert.ok(marked.length > 0 && marked.every(([, n]) => Number(n) === trades.list.length + trades.unlisted), JSON.stringify(marked));
 
     const share = (await detailValue(page, card, 'ready share')) ?? '';
     assert.ok(share.startsWith(`${last.ready_share}%`) && share.includes(`${last.contracts.ready} READY`), `ready share: ${share}`);

@@ -203,7 +203,7 @@ void describe('notifications on transitions', () => {
     assert.equal(actions.length, 2 * perCycle.length, 'two billed Actions per quiet cycle: the call and the timer');
 
     const bodies = r.receiver.bodies<Notification>();
-    for (const body of bodies) assert.deepEqual(Object.keys(body).sort(), ['at', 'event', 'iteration', 'loop', 'message', 'orders', 'outcome', 'severity', 'signals']);
+    for (const body of bodies) assert.deepEqual(Object.keys(body).sort(), ['at', 'event', 'iteration', 'loop', 'message', 'orders', 'outcome', 'severity', 'signals', 'trades']);
     const [startedMsg, alertMsg, stoppedMsg] = [bodies[0], bodies[2], bodies[3]];
     assert.deepEqual([startedMsg?.event, startedMsg?.iteration, startedMsg?.outcome, startedMsg?.loop, startedMsg?.severity], ['started', 0, null, id, 'info']);
     assert.equal(alertMsg?.event, 'protection_alert');

@@ -25,11 +25,12 @@ import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
 import { cadenceText } from '../shared/cadence';
 import { searchAttributeSpecs } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
-import { startSimulator, type Simulator } from '../simulator/server';
+import { DEMO_LINEAGE_DELAY, startSimulator, type Simulator } from '../simulator/server';
 import { projectRoot, temporalCliPath } from '../toolchain/binaries';
 import { setUpWorkerProcess, startWorker, type RunningWorker } from '../worker/main';
 import { parseResolvedConfig, resolveStartConfig } from './config-env';
 import { countersLine, cycleLine } from './format';
+import { lateTrades } from './follow';
 
 const DEFAULT_DEV_ADDRESS = '127.0.0.1:7233';
 const DEFAULT_SIMULATOR_PORT = 8088;
@@ -249,8 +250,7 @@ async function ensureTemporal(stack: DevStack, address: string, target: Temporal
 interface SimulatorSettings {
   port: number;
   throwShare: number;
-  /** null: the simulator's own default. */
-  lineageDelay: number | null;
+  lineageDelay: number;
 }
 
 /**
@@ -264,8 +264,8 @@ function simulatorSettings(env: NodeJS.ProcessEnv): SimulatorSettings {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
   const throwShare = text(env.MTF_SIMULATOR_THROW_SHARE) ?? 0;
   if (!(throwShare >= 0 && throwShare <= 1)) throw new Error(`MTF_SIMULATOR_THROW_SHARE must be a share from 0 to 1, not "${env.MTF_SIMULATOR_THROW_SHARE}"`);
-  const lineageDelay = text(env.MTF_SIMULATOR_LINEAGE_DELAY);
-  if (lineageDelay !== null && !(Number.isFinite(lineageDelay) && lineageDelay >= 0)) {
+  const lineageDelay = text(env.MTF_SIMULATOR_LINEAGE_DELAY) ?? DEMO_LINEAGE_DELAY;
+  if (!(Number.isFinite(lineageDelay) && lineageDelay >= 0)) {
     throw new Error(`MTF_SIMULATOR_LINEAGE_DELAY must be a number of seconds, 0 or more, not "${env.MTF_SIMULATOR_LINEAGE_DELAY}"`);
   }
   return { port, throwShare, lineageDelay };
@@ -277,7 +277,7 @@ function isAddressInUse(err: unknown): boolean {
 
 /** The preferred port keeps the URL stable across restarts (the loop remembers it); any free port will do otherwise. */
 async function startLocalSimulator({ port, throwShare, lineageDelay }: SimulatorSettings): Promise<Simulator> {
-  const behaviour = { throw_share: throwShare, ...(lineageDelay !== null && { lineage_delay: lineageDelay }) };
+  const behaviour = { throw_share: throwShare, lineage_delay: lineageDelay };
   try {
     return await startSimulator({ host: SIMULATOR_HOST, port, behaviour });
   } catch (err) {
@@ -356,6 +356,7 @@ function followCycles(client: Client, initialCycles: number | null, onEnd: (line
   let lastCycles = initialCycles;
   let inFlight = false;
   let failures = 0;
+  const pendingTrades = new Set<number>();
 
   const tick = async (): Promise<void> => {
     let status: LoopStatus;
@@ -368,6 +369,8 @@ function followCycles(client: Client, initialCycles: number | null, onEnd: (line
     }
     failures = 0;
     const cycles = status.counters.cycles;
+    // An earlier cycle's trades read after a later answer: said before that later cycle's line.
+    for (const line of lateTrades(status, pendingTrades)) say(line);
     if (lastCycles !== null && cycles > lastCycles && status.last_cycle) say(cycleLine(status.last_cycle, status.success_rate));
     lastCycles = cycles;
     if (!status.is_running) onEnd(summaryLine(status));

@@ -3,7 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { TemporalTarget } from '../client/connection';
 import { awaitLoopEnd, type LoopEnd } from '../client/loops';
-import { cycleLine } from './format';
+import { cycleLine, lateTradesLine } from './format';
+import type { LoopStatus } from '../shared/status';
 import { say } from './output';
 import { boundedStatus } from './temporal';
 
@@ -19,9 +20,11 @@ export async function followLoop(client: Client, target: TemporalTarget, workflo
     ended = true;
   });
   let seen = 0;
+  const pending = new Set<number>();
   while (!ended) {
     // A query can fail for a moment (a worker restarting): the next tick tries again.
     const status = await boundedStatus(client, workflowId, target).catch(() => null);
+    if (status) for (const line of lateTrades(status, pending)) say(line);
     if (status?.last_cycle && status.counters.cycles > seen) {
       // Cycles shorter than the poll are counted, not lost: the line says how many went by.
       const skipped = status.counters.cycles - seen - 1;
@@ -36,4 +39,17 @@ export async function followLoop(client: Client, target: TemporalTarget, workflo
     say(cycleLine(result.summary.last_cycle, result.summary.success_rate));
   }
   return result;
+}
+
+/**
+ * Lines for cycles whose trades were pending at an earlier look and have been read since (after a
+ * later answer); `pending` holds the iterations still waited for, across looks.
+ */
+export function lateTrades(status: LoopStatus, pending: Set<number>): string[] {
+  const lines: string[] = [];
+  for (const point of status.recent_cycles) {
+    if (point.trades?.state === 'pending') pending.add(point.iteration);
+    else if (pending.delete(point.iteration) && point.trades) lines.push(lateTradesLine(point.iteration, point.trades));
+  }
+  return lines;
 }

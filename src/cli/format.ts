@@ -3,6 +3,7 @@ import type { LoopEnd, LoopListing } from '../client/loops';
 import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
 import { appStatusText, contractsText, orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import { lineagePrefix } from '../activities/run-id';
+import { tradeCount, tradeText, tradesText, type CycleTrades } from '../shared/trades';
 import { cadenceText, cadenceWarnings } from '../shared/cadence';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
@@ -55,8 +56,35 @@ export function cycleLine(cycle: CycleRecord, successRate: number | null): strin
   const line = `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)}  cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
   // A partial cycle says why too: which contracts threw is what an operator looks into.
   const found = findingsText(cycle);
-  const parts = [line, found ? `ready ${found}` : null, cycle.outcome !== 'succeeded' && cycle.message ? `(${cycle.message})` : null, cycle.protection_alert ? `${ALERT_MARK} ${protectionAlertText(cycle)}` : null];
+  const trades = tradesPart(cycle.trades);
+  const parts = [
+    line,
+    found ? `ready ${found}` : null,
+    trades ? `trades ${trades}` : null,
+    cycle.outcome !== 'succeeded' && cycle.message ? `(${cycle.message})` : null,
+    cycle.protection_alert ? `${ALERT_MARK} ${protectionAlertText(cycle)}` : null,
+  ];
   return parts.filter((part) => part !== null).join('  ');
+}
+
+/** `2 · 1 SENT · 1 FAILED` (the orders, today: the app's answer lists none); null when not read (`off`, or a record older than trades). */
+function tradesPart(trades: CycleTrades | null): string | null {
+  return trades && trades.state !== 'off' ? tradesText(trades) : null;
+}
+
+/** The trades by name, as `BTCUSDT LONG SENT (position_opened) · … (+3 more)`. */
+function tradesListText(trades: CycleTrades): string {
+  const more = trades.unlisted > 0 ? ` (+${trades.unlisted} more)` : '';
+  return `${trades.list.map(tradeText).join(' · ')}${more}`;
+}
+
+/**
+ * A follow line for an earlier cycle whose trades were read after a later answer:
+ * `iteration 12  trades 2 · 2 SENT (read after the next answer): BTCUSDT LONG SENT (position_opened) · …`.
+ */
+export function lateTradesLine(iteration: number, trades: CycleTrades): string {
+  const listed = trades.list.length > 0 ? `: ${tradesListText(trades)}` : '';
+  return `iteration ${iteration}  trades ${tradesText(trades) ?? '-'} (read after the next answer)${listed}`;
 }
 
 function lastCycleText(cycle: CycleRecord): string {
@@ -78,8 +106,22 @@ function findingsRows(cycle: CycleRecord | null): { alert: string[]; rows: strin
     const more = cycle.orders.unlisted > 0 ? ` (+${cycle.orders.unlisted} more)` : '';
     rows.push(row('orders', `${cycle.orders.list.map((o) => `${o.symbol} ${o.status}`).join(' · ')}${more}`));
   }
+  const trades = tradesPart(cycle.trades);
+  if (trades && cycle.trades) rows.push(row('trades', cycle.trades.list.length > 0 ? `${trades}: ${tradesListText(cycle.trades)}` : trades));
   if (cycle.symbol_errors.length > 0) rows.push(row('errors', cycle.symbol_errors.join(' | ')));
   return { alert: cycle.protection_alert ? [`${ALERT_MARK} ${protectionAlertText(cycle)} (iteration ${cycle.iteration})`] : [], rows };
+}
+
+/**
+ * The trades of the cycle before the last: a run's trades land seconds after its answer, so they are
+ * often read after the next answer, when that cycle is no longer the last one.
+ */
+function earlierTradesRows(s: LoopStatus): string[] {
+  const last = s.last_cycle?.iteration;
+  const before = last === undefined ? undefined : s.recent_cycles.find((p) => p.iteration === last - 1);
+  if (!before?.trades || tradeCount(before.trades) === 0) return [];
+  const listed = before.trades.list.length > 0 ? `: ${tradesListText(before.trades)}` : '';
+  return [row(`trades #${before.iteration}`, `${tradesText(before.trades) ?? '-'}${listed}`)];
 }
 
 function nextCycleText(at: string, now: number): string {
@@ -142,6 +184,7 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     row('success rate', percent(s.success_rate)),
     row('last cycle', s.last_cycle ? lastCycleText(s.last_cycle) : '-'),
     ...found.rows,
+    ...earlierTradesRows(s),
     row('next cycle', s.next_cycle_at ? nextCycleText(s.next_cycle_at, now) : '-'),
     row('last error', s.last_error ?? '-'),
     row('config', configLine(s.config)),
@@ -190,6 +233,8 @@ export function endLines(workflowId: string, end: LoopEnd): string[] {
 export interface ListedLoop extends LoopListing {
   /** From a status query; null when the loop did not answer it. */
   iteration: number | null;
+  /** The last cycle's trades, from the same query; null when it did not answer, or has none on record. */
+  lastTrades: CycleTrades | null;
 }
 
 /** The loop's own word while it runs (running, failing); Temporal's once it has closed (a terminated loop cannot update its attribute). */

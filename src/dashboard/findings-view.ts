@@ -5,6 +5,7 @@
  */
 import { PROTECTION_ALERT_STATUSES, contractsText, orderCountsText, orderText, protectionAlertText, signalCount, signalText } from '../shared/findings';
 import type { CycleRecord } from '../shared/config';
+import { tradeText, tradesText } from '../shared/trades';
 
 export interface OrderView {
   /** `BTCUSDT critical_unprotected_position (exchange order 123)`. */
@@ -24,8 +25,17 @@ export interface FindingsView {
   signals_unlisted: number;
   /** `5 orders · 2 submitted · 2 pending · 1 PROTECTION FAILED`, the listed ones and the rest counted; null when the answer had none. */
   orders: { counts: string; list: OrderView[]; unlisted: number } | null;
+  /** The trades the run caused (`2 · 1 SENT · 1 FAILED`, `pending …`), each by name, the rest counted; null when not read. */
+  trades: { counts: string; list: TradeView[]; unlisted: number } | null;
   /** The protection alert's line, naming the orders; null when there is none. */
   alert: string | null;
+}
+
+export interface TradeView {
+  /** `BTCUSDT LONG SENT (position_opened)`. */
+  text: string;
+  /** Its order did not go out (FAILED, CANCELLED). */
+  failed: boolean;
 }
 
 /** Known when a signal is listed or counted, or when the answer gave verdicts (then none is "none"). */
@@ -45,6 +55,17 @@ function ordersOf(cycle: CycleRecord): FindingsView['orders'] {
   };
 }
 
+function tradesOf(cycle: CycleRecord): FindingsView['trades'] {
+  const { trades } = cycle;
+  const counts = trades && trades.state !== 'off' ? tradesText(trades) : null;
+  if (!trades || counts === null) return null;
+  return {
+    counts,
+    list: trades.list.map((trade) => ({ text: tradeText(trade), failed: trade.status === 'FAILED' || trade.status === 'CANCELLED' })),
+    unlisted: trades.unlisted,
+  };
+}
+
 /** The last cycle's findings as the page shows them; null before the first cycle. */
 export function findingsView(cycle: CycleRecord | null): FindingsView | null {
   if (!cycle) return null;
@@ -55,6 +76,7 @@ export function findingsView(cycle: CycleRecord | null): FindingsView | null {
     signals: signalsOf(cycle),
     signals_unlisted: cycle.signals_unlisted,
     orders: ordersOf(cycle),
+    trades: tradesOf(cycle),
     alert: cycle.protection_alert ? protectionAlertText(cycle) : null,
   };
 }

@@ -7,8 +7,10 @@
  * Stable hooks for tests and scripts: a card is `[data-workflow-id]` (`[data-alert]` while it
  * shows a protection alert), a cycle-time point is `.cycle-point[data-iteration]`, an outcome
  * mark is `.outcome-mark[data-iteration]`, a READY-count mark is `.ready-mark[data-iteration]`
- * (`data-ready`: the count, or `unknown`), the last cycle's findings are `.signal`, `.orders-count`
- * and `.order` (`.order.alert` for a lost stop-loss), a card's alert is `.alert-banner`, the page's
+ * (`data-ready`: the count, or `unknown`), a cycle with trades has a `.trade-mark[data-iteration]`
+ * (`data-trades`: their count), the last cycle's findings are `.signal`, `.orders-count`, `.order`
+ * (`.order.alert` for a lost stop-loss), `.trades-count` and `.trade` (`.trade.failed`), a card's
+ * alert is `.alert-banner`, the page's
  * are in `#alerts`, a paused loop's card is `[data-paused]` (`held`, or `pending` while the cycle
  * it waits for runs) with its `.pause-banner`, and `body[data-refreshes]` counts the refreshes that
  * succeeded.
@@ -82,10 +84,11 @@ svg .nodata { fill: var(--muted); font-size: 13px; }
 .detail .v.none { color: var(--muted); }
 .detail .v.warn { color: var(--partial); }
 .chip-list { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: baseline; }
-.signal, .order { border: 1px solid var(--line); border-radius: 6px; padding: 0 7px; background: var(--panel-2); font-size: 12px; }
+.signal, .order, .trade { border: 1px solid var(--line); border-radius: 6px; padding: 0 7px; background: var(--panel-2); font-size: 12px; }
 .order.alert { background: var(--failed); border-color: var(--failed); color: #fff; font-weight: 650; }
+.trade.failed { border-color: var(--failed); color: var(--failed); }
 .more { color: var(--muted); font-size: 12px; }
-.orders-count { margin-bottom: 3px; }
+.orders-count, .trades-count { margin-bottom: 3px; }
 .card.alerting { border-color: var(--failed); box-shadow: 0 0 0 1px var(--failed), 0 0 22px rgba(248,81,73,.3); }
 .alert-banner { margin: 12px 0 0; padding: 10px 14px; border-radius: 8px; background: var(--failed); color: #fff;
   font-weight: 650; overflow-wrap: anywhere; }
@@ -99,6 +102,8 @@ svg .ready-mark { fill: var(--accent); fill-opacity: .75; }
 svg .ready-mark.zero { fill: var(--muted); fill-opacity: .6; }
 svg .ready-mark.unknown { fill: var(--muted); fill-opacity: .18; }
 svg .ready-mark.alert { fill: var(--failed); fill-opacity: 1; }
+svg .trade-mark { fill: var(--succeeded); }
+svg .trade-mark.pending { fill: var(--muted); }
 footer { color: var(--muted); font-size: 12px; padding: 8px 24px 20px; }
 `;
 
@@ -262,9 +267,25 @@ function readyStrip(cycles, width) {
   svg.appendChild(svgEl('line', { class: 'grid', x1: PLOT.left, x2: width - PLOT.right, y1: READY.base + 0.5, y2: READY.base + 0.5 }));
   var step = slotWidth(cycles.length, width);
   cycles.forEach(function (c, i) {
-    svg.appendChild(readyMark(c, PLOT.left + step * i + 0.5, Math.max(1, step - 1), max));
+    var x = PLOT.left + step * i + 0.5, w = Math.max(1, step - 1);
+    svg.appendChild(readyMark(c, x, w, max));
+    var trades = tradeCount(c);
+    if (trades > 0) svg.appendChild(tradeMark(c, trades, x + w / 2));
   });
   return svg;
+}
+/** The trades a cycle caused (its READY contracts' orders, from the app's lineage API), summed over their statuses. */
+function tradeCount(c) {
+  if (!c.trades) return 0;
+  return Object.keys(c.trades.by_status).reduce(function (sum, k) { return sum + c.trades.by_status[k]; }, 0);
+}
+/** A dot above the cycle's READY bar: it caused trades (grey while more may come). */
+function tradeMark(c, n, cx) {
+  var mark = svgEl('circle', { class: 'trade-mark' + (c.trades.state === 'pending' ? ' pending' : ''), cx: cx.toFixed(1), cy: 4, r: 3,
+    'data-iteration': c.iteration, 'data-trades': n });
+  var by = Object.keys(c.trades.by_status).map(function (k) { return c.trades.by_status[k] + ' ' + k; }).join(' · ');
+  mark.appendChild(svgEl('title', {}, '#' + c.iteration + '  ' + n + ' trade(s): ' + by + (c.trades.state === 'pending' ? ' (more may come)' : '')));
+  return mark;
 }
 function readyOf(c) {
   return c.ready === undefined ? null : c.ready;
@@ -306,6 +327,14 @@ function findingsRows(grid, f) {
   if (share) detail(grid, 'ready share', share).title = "the app's success_rate: the share of contracts it found READY (a few % is a normal day)";
   if (f.signals) detailNode(grid, 'signals', signalsValue(f));
   if (f.orders) detailNode(grid, 'orders', ordersValue(f.orders));
+  if (f.trades) detailNode(grid, 'trades', tradesValue(f.trades));
+}
+function tradesValue(trades) {
+  var value = el('div', 'v trades');
+  value.appendChild(el('div', 'trades-count', trades.counts));
+  var items = trades.list.map(function (t) { return [t.failed ? 'trade failed' : 'trade', t.text]; });
+  if (items.length > 0 || trades.unlisted > 0) value.appendChild(chipList(items, trades.unlisted));
+  return value;
 }
 function signalsValue(f) {
   if (f.signals.length === 0 && f.signals_unlisted === 0) return el('div', 'v none', 'none');

@@ -82,11 +82,16 @@ async function withIterations(client: Client, target: TemporalTarget, filter: Lo
   const newest = new Set<string>();
   return Promise.all(
     loops.map(async (loop) => {
-      if (newest.has(loop.workflowId)) return { ...loop, iteration: null };
+      if (newest.has(loop.workflowId)) return { ...loop, iteration: null, lastTrades: null };
       newest.add(loop.workflowId);
       const status = await boundedStatus(client, loop.workflowId, target, LIST_QUERY_TIMEOUT_MS).catch(() => null);
       // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
-      return { ...loop, firstRunId: loop.firstRunId ?? status?.first_run_id ?? null, iteration: status?.current_iteration ?? null };
+      return {
+        ...loop,
+        firstRunId: loop.firstRunId ?? status?.first_run_id ?? null,
+        iteration: status?.current_iteration ?? null,
+        lastTrades: status?.last_cycle?.trades ?? null,
+      };
     }),
   );
 }
@@ -142,6 +147,7 @@ function registerList(program: Command): void {
             iteration: l.iteration,
             loop_state: l.loopState ?? null,
             last_outcome: l.lastOutcome ?? null,
+            last_trades: l.lastTrades,
             dry_run: l.dryRun ?? null,
             start_time: l.startTime.toISOString(),
             close_time: l.closeTime?.toISOString() ?? null,
