@@ -39,6 +39,7 @@ describe('replay of recorded histories', () => {
         'today-accepted-run-polling',
         'today-answer',
         'today-findings-protection-alert',
+        'today-late-trades',
         'today-sequential-partial',
         'today-unreadable-answer',
       ],
@@ -59,7 +60,7 @@ describe('replay of recorded histories', () => {
     const firstNotify = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify');
     assert.ok(marker >= 0 && marker < firstNotify, 'the patch marker comes before the first message');
     // Recorded after them: their loops notified as any loop does now.
-    const newer = ['notifications', 'today-sequential-partial'];
+    const newer = ['notifications', 'today-sequential-partial', 'today-late-trades'];
     for (const { name, history: older } of histories.filter((h) => !newer.includes(h.name))) {
       assert.deepEqual(notifiedEvents(older.events ?? []), [], `${name}, recorded before notifications, has none: it replays with patched() false`);
     }
@@ -73,6 +74,21 @@ describe('replay of recorded histories', () => {
     assert.deepEqual([summary.counters.partial, summary.counters.failed, summary.counters.consecutive_failures, summary.counters.symbols_requested], [2, 0, 0, 10]);
     assert.equal(summary.last_cycle?.app_status, 'partial_failure');
     assert.deepEqual(summary.last_cycle?.contracts, { ready: 2, invalid: 2, error: 1, other: 0 });
+  });
+
+  test("trades read after a later answer: each cycle's come with the next cycle's answer", () => {
+    const { history } = histories.find((h) => h.name === 'today-late-trades') ?? assert.fail('today-late-trades history missing');
+    const results = (history.events ?? [])
+      .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+      .filter((data): data is Uint8Array => data !== undefined && data !== null)
+      .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as { kind?: string; report?: { trades?: { state: string } }; late_trades?: { iteration: number; trades: { state: string; by_status: Record<string, number> } }[] })
+      // The calls' results; the notify activities' (started, stopped) say nothing of trades.
+      .filter((r) => r.kind === 'completed');
+    assert.deepEqual(results.map((r) => r.report?.trades?.state), ['pending', 'pending', 'pending'], 'no wait: each cycle\'s own trades were not there yet');
+    assert.deepEqual(
+      results.map((r) => r.late_trades?.map((l) => [l.iteration, l.trades.state, l.trades.by_status])),
+      [undefined, [[1, 'known', { SENT: 1, FAILED: 1 }]], [[2, 'known', { SENT: 1, FAILED: 1 }]]],
+    );
   });
 
   test('a deliberately changed workflow fails replay with a non-determinism error', async () => {

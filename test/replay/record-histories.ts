@@ -76,6 +76,13 @@ const SCENARIOS: Scenario[] = [
     config: { ping_interval: 0.2 },
     cycles: 3,
   },
+  // Trades read from the lineage API: half a second after each answer, so with no wait each cycle's are pending, then attached after the next answer.
+  {
+    name: 'today-late-trades',
+    behaviour: { ...TODAY, lineage: 'on', lineage_delay: 0.5, trade_statuses: ['SENT', 'FAILED'] },
+    config: { ping_interval: 1, lineage_wait: 0 },
+    cycles: 3,
+  },
   // Cycles on 1 s beats, held by `pause` (no timer) and let go by `resume` after the first.
   { name: 'aligned-pause-resume', behaviour: TODAY, config: { cadence: 'aligned', align_every: 1, align_offset: 0 }, cycles: 3, afterCycle: pauseAndResume },
   // Notifications to a webhook: started, paused and resumed after cycle 1, failing at cycle 3, recovered at 4, stopped.
