@@ -33,6 +33,7 @@ void describe('trades in a few words', () => {
     assert.equal(tradesText(tradesOf('unknown', [trade('BTCUSDT', 'READY_TO_SEND', null)])), '1 · 1 READY_TO_SEND (not read to the end)');
     assert.equal(tradesText(tradesOf('off', [])), 'off (lineage: false)');
     assert.equal(tradesText(null), null);
+    assert.equal(tradesText(tradesOf('known', [trade('A', 'FAILED'), trade('B', null), trade('C', 'NEW_STATUS'), trade('D', 'SENT')])), '4 · 1 SENT · 1 FAILED · 1 NEW_STATUS · 1 without order intent', 'the same order every cycle, whatever the app listed first');
   });
 });
 

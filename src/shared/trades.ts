@@ -57,13 +57,21 @@ export const tradesSchema = s.object(
 );
 export type CycleTrades = s.Output<typeof tradesSchema>;
 
+/**
+ * The order `by_status` is written in, so every cycle reads alike: sent first, those on their way,
+ * those that did not go out, any status this version does not know, then no intent.
+ */
+const STATUS_ORDER = ['SENT', 'READY_TO_SEND', 'VALIDATED', 'DRAFT', 'FAILED', 'CANCELLED'];
+const rank = (status: string) => (status === NO_INTENT ? STATUS_ORDER.length + 1 : STATUS_ORDER.includes(status) ? STATUS_ORDER.indexOf(status) : STATUS_ORDER.length);
+
 /** A cycle's trades: every one counted, the first `listed` of them kept by name. */
 export function tradesOf(state: TradesState, trades: readonly Trade[], listed = MAX_TRADES): CycleTrades {
-  const by_status: Record<string, number> = {};
+  const counts = new Map<string, number>();
   for (const trade of trades) {
     const key = trade.status ?? NO_INTENT;
-    by_status[key] = (by_status[key] ?? 0) + 1;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
+  const by_status = Object.fromEntries([...counts].sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0)));
   return { state, by_status, list: trades.slice(0, listed), unlisted: Math.max(0, trades.length - listed) };
 }
 
