@@ -326,27 +326,21 @@ function findingsRows(grid, f) {
   var share = [f.ready_share === null ? null : f.ready_share + '%', f.contracts].filter(Boolean).join(' · ');
   if (share) detail(grid, 'ready share', share).title = "the app's success_rate: the share of contracts it found READY (a few % is a normal day)";
   if (f.signals) detailNode(grid, 'signals', signalsValue(f));
-  if (f.orders) detailNode(grid, 'orders', ordersValue(f.orders));
-  if (f.trades) detailNode(grid, 'trades', tradesValue(f.trades));
+  if (f.orders) detailNode(grid, 'orders', countedValue('order', f.orders, function (o) { return o.alert ? 'order alert' : 'order'; }));
+  if (f.trades) detailNode(grid, 'trades', countedValue('trade', f.trades, function (t) { return t.failed ? 'trade failed' : 'trade'; }));
 }
-function tradesValue(trades) {
-  var value = el('div', 'v trades');
-  value.appendChild(el('div', 'trades-count', trades.counts));
-  var items = trades.list.map(function (t) { return [t.failed ? 'trade failed' : 'trade', t.text]; });
-  if (items.length > 0 || trades.unlisted > 0) value.appendChild(chipList(items, trades.unlisted));
+/** Orders or trades: their counts (.orders-count, .trades-count), then each one as a chip whose class classOf gives. */
+function countedValue(kind, counted, classOf) {
+  var value = el('div', 'v ' + kind + 's');
+  value.appendChild(el('div', kind + 's-count', counted.counts));
+  var items = counted.list.map(function (item) { return [classOf(item), item.text]; });
+  if (items.length > 0 || counted.unlisted > 0) value.appendChild(chipList(items, counted.unlisted));
   return value;
 }
 function signalsValue(f) {
   if (f.signals.length === 0 && f.signals_unlisted === 0) return el('div', 'v none', 'none');
   var value = el('div', 'v signals');
   value.appendChild(chipList(f.signals.map(function (t) { return ['signal', t]; }), f.signals_unlisted));
-  return value;
-}
-function ordersValue(orders) {
-  var value = el('div', 'v orders');
-  value.appendChild(el('div', 'orders-count', orders.counts));
-  var items = orders.list.map(function (o) { return [o.alert ? 'order alert' : 'order', o.text]; });
-  if (items.length > 0 || orders.unlisted > 0) value.appendChild(chipList(items, orders.unlisted));
   return value;
 }
 
