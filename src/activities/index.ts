@@ -106,7 +106,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         // Only now, the run answered: its trades, and those of earlier cycles still pending.
         if (!input.lineage) return result;
         const own = result.kind === 'completed' ? { x_run_id, readyCount: readyCount(result.report) } : null;
-        const { trades, ...rest } = await readLineage(ctx, input.iteration, input.lineage, own, started, (iteration) => runIdOfKey(keyOf(input.idempotency_key, iteration)));
+        const { trades, ...rest } = await readLineage(ctx, input.lineage, own, started, (iteration) => runIdOfKey(keyOf(input.idempotency_key, iteration)));
         return result.kind === 'completed' ? { ...result, report: { ...result.report, ...(trades && { trades }) }, ...rest } : { ...result, ...rest };
       } catch (err) {
         if (!answer) countResponse(ctx, null);
@@ -163,7 +163,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
             const { lineage } = input;
             if (!lineage?.x_run_id) return report;
             const own = { x_run_id: lineage.x_run_id, readyCount: readyCount(report) };
-            const read = await readLineage(ctx, input.iteration, { ...lineage, earlier: [] }, own, started, () => lineage.x_run_id ?? '');
+            const read = await readLineage(ctx, { ...lineage, earlier: [] }, own, started, () => own.x_run_id);
             return { ...report, ...read };
           }
           await ctx.sleep(input.poll_interval * 1000);
@@ -204,12 +204,13 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status, uiDetails);
   }
 
-  /** The trades after an answer, within the attempt: never more than `wait_seconds` plus one bounded read past the answer. */
-  async function readLineage(ctx: Context, iteration: number | undefined, request: LineageRequest, own: { x_run_id: string; readyCount: number | null } | null, started: number, runIdOf: (iteration: number) => string): Promise<LineageResult> {
+  /**
+   * The trades after an answer, within the attempt: never more than `wait_seconds` plus one bounded
+   * read past the answer. An app without the API is said by the workflow, once per loop.
+   */
+  function readLineage(ctx: Context, request: LineageRequest, own: { x_run_id: string; readyCount: number | null } | null, started: number, runIdOf: (iteration: number) => string): Promise<LineageResult> {
     const deadline = Math.min(started + ctx.info.startToCloseTimeoutMs - ABORT_MARGIN_MS, Date.now() + request.wait_seconds * 1000 + LINEAGE_READ_MS);
-    const result = await readAfterAnswer({ http, signal: ctx.cancellationSignal, sleep: (ms) => ctx.sleep(ms), runIdOf }, request, own, deadline);
-    if (result.lineage_absent) ctx.log.warn('trades unknown: the app has no lineage API; the loop stops asking until its config changes', { iteration, why: result.lineage_absent });
-    return result;
+    return readAfterAnswer({ http, signal: ctx.cancellationSignal, sleep: (ms) => ctx.sleep(ms), runIdOf }, request, own, deadline);
   }
 
   function health_check_activity(input: HealthCheckInput): Promise<HealthCheckResult> {
