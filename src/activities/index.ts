@@ -38,7 +38,7 @@ import { checkAppHealth } from './app-health';
 import { createNotify, type NotifyDeps } from './notify';
 import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
 import { readAfterAnswer, type LineageResult } from './lineage';
-import { signalCount } from '../shared/findings';
+import { readyCount } from '../shared/findings';
 
 export interface ActivityDeps {
   fetch?: typeof fetch;
@@ -105,7 +105,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         answers.remember(input.idempotency_key, result, ctx.info.scheduleToCloseTimeoutMs || ctx.info.startToCloseTimeoutMs);
         // Only now, the run answered: its trades, and those of earlier cycles still pending.
         if (!input.lineage) return result;
-        const own = result.kind === 'completed' ? { x_run_id, readyCount: readyCount(result.report) } : null;
+        const own = result.kind === 'completed' ? { x_run_id, readyCount: readyCount(result.report.findings) } : null;
         const { trades, ...rest } = await readLineage(ctx, input.lineage, own, started, (iteration) => runIdOfKey(keyOf(input.idempotency_key, iteration)));
         return result.kind === 'completed' ? { ...result, report: { ...result.report, ...(trades && { trades }) }, ...rest } : { ...result, ...rest };
       } catch (err) {
@@ -162,7 +162,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
             ctx.log.info('accepted MTF run finished', { ...fields, outcome: report.outcome, app_status: report.app_status });
             const { lineage } = input;
             if (!lineage?.x_run_id) return report;
-            const own = { x_run_id: lineage.x_run_id, readyCount: readyCount(report) };
+            const own = { x_run_id: lineage.x_run_id, readyCount: readyCount(report.findings) };
             const read = await readLineage(ctx, { ...lineage, earlier: [] }, own, started, () => own.x_run_id);
             return { ...report, ...read };
           }
@@ -224,13 +224,6 @@ const attemptSignals = new WeakMap<Context, AbortSignal>();
 const ABORT_MARGIN_MS = 5_000;
 /** One lineage read past the wait: what a slow lineage API may add to a cycle at most. */
 const LINEAGE_READ_MS = 5_000;
-
-/** READY contracts the answer names, by its verdict counts or its signals; null when it says nothing of them. */
-function readyCount(report: RunReport): number | null {
-  const { findings } = report;
-  if (findings.contracts) return findings.contracts.ready;
-  return findings.signals.length > 0 ? signalCount(findings) : null;
-}
 
 /** The Idempotency-Key of another iteration of the same loop. */
 function keyOf(idempotencyKey: string, iteration: number): string {

@@ -499,16 +499,18 @@ export function parseConfigUpdate(current: LoopConfig, patch: unknown): LoopConf
   return next;
 }
 
+/** `path` on the run URL's origin (scheme and authority), without `URL`: workflow code imports this file. */
+function onRunOrigin(config: Pick<LoopConfig, 'mtf_url'>, path: string): string {
+  const match = URL_PATTERN.exec(config.mtf_url);
+  return `${match?.[1] ?? 'http'}://${match?.[2] ?? ''}${path}`;
+}
+
 /** Where a run's trades are read: `lineage_url`, or the run URL's origin + /api/lineage/v1/search. */
 export function lineageUrl(config: Pick<LoopConfig, 'mtf_url' | 'lineage_url'>): string {
-  if (config.lineage_url) return config.lineage_url;
-  const match = URL_PATTERN.exec(config.mtf_url);
-  return `${match?.[1] ?? 'http'}://${match?.[2] ?? ''}/api/lineage/v1/search`;
+  return config.lineage_url ?? onRunOrigin(config, '/api/lineage/v1/search');
 }
 
 /** The status URL template an accepted run falls back on: the run URL's origin + /api/mtf/runs/{run_id}. */
 export function statusUrlTemplate(config: Pick<LoopConfig, 'mtf_url' | 'status_url'>): string {
-  if (config.status_url) return config.status_url;
-  const match = URL_PATTERN.exec(config.mtf_url);
-  return `${match?.[1] ?? 'http'}://${match?.[2] ?? ''}/api/mtf/runs/{run_id}`;
+  return config.status_url ?? onRunOrigin(config, '/api/mtf/runs/{run_id}');
 }

@@ -77,6 +77,12 @@ export function signalCount(findings: Pick<RunFindings, 'signals' | 'signals_unl
   return findings.signals.length + findings.signals_unlisted;
 }
 
+/** READY contracts by the verdict counts, else by the signals listed; null when the answer said nothing of them. */
+export function readyCount(findings: Pick<RunFindings, 'contracts' | 'signals' | 'signals_unlisted'>): number | null {
+  if (findings.contracts) return findings.contracts.ready;
+  return findings.signals.length > 0 ? signalCount(findings) : null;
+}
+
 /** `BTCUSDT 5m LONG` (a seed-era signal may lack the timeframe or the side). */
 export function signalText(signal: Signal): string {
   return [signal.symbol, signal.timeframe, signal.side].filter((part) => part !== null && part !== '').join(' ');

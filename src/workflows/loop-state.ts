@@ -5,7 +5,7 @@
  */
 import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
 import { lineageUrl, type CarriedState, type Counters, type CyclePoint, type CycleRecord, type LoopConfig, type Outcome, type Pause, type WorkflowInput } from '../shared/config';
-import { signalCount, type RunFindings } from '../shared/findings';
+import { readyCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
 import type { LateTrades, LineageRequest, UiDetails } from '../shared/mtf';
 import { POINT_TRADES, listedAtMost, withState, type CycleTrades } from '../shared/trades';
@@ -218,7 +218,7 @@ export class LoopState {
       outcome,
       finished_at,
       cycle_seconds,
-      ready: findings.contracts ? findings.contracts.ready : findings.signals.length > 0 ? signalCount(findings) : null,
+      ready: readyCount(findings),
       orders: findings.orders ? { ...findings.orders.count } : null,
       protection_alert: findings.protection_alert,
       trades: listedAtMost(result.trades, POINT_TRADES),
