@@ -147,12 +147,17 @@ export class LoopState {
     return this.cycleStartedAt + this.config.max_execution_time * 1000;
   }
 
+  /** The loop reads its trades: `lineage` on, and the app not known to lack the API. */
+  get readsTrades(): boolean {
+    return this.config.lineage && !this.lineageAbsent;
+  }
+
   /**
    * Where this cycle's activities read trades, and which earlier cycles' they read again; null
    * when the loop does not read them (`lineage: false`, or an app without the API).
    */
   lineageRequest(): LineageRequest | null {
-    if (!this.config.lineage || this.lineageAbsent) return null;
+    if (!this.readsTrades) return null;
     const earlier = this.recentCycles
       .filter((p) => p.trades?.state === 'pending' && p.iteration >= this.iteration - LATE_READS)
       .map((p) => ({ iteration: p.iteration, ready: p.ready }));

@@ -236,7 +236,7 @@ function recordLateTrades(loop: LoopState, result: CycleResult, shown: LoopVisib
   for (const late of [...loop.attachLateTrades(result.late_trades), ...loop.giveUpLateTrades()]) {
     // Still short of the cycle's READY contracts: kept on its record, told once they are all there.
     if (!tradesFinal(late.trades)) continue;
-    shown.tradesFinal(late.trades);
+    shown.countTrades(late.trades);
     notifier.tradesLate(late);
     log.info('trades of an earlier cycle', { iteration: late.iteration, trades: tradesText(late.trades), trades_listed: late.trades.list.map(tradeText) });
   }
@@ -431,7 +431,7 @@ function budgetLeft(loop: LoopState): number {
 function resultFromReport(report: RunReport, xRunId: string | null, loop: LoopState): Omit<CycleResult, 'late_trades' | 'lineage_absent'> {
   return {
     // Not read (a callback ended the run, an older worker ran the call): the next cycle reads them.
-    trades: report.trades ?? (loop.lineageRequest() ? tradesOf('pending', []) : tradesOff(loop)),
+    trades: report.trades ?? (loop.readsTrades ? tradesOf('pending', []) : tradesOff(loop)),
     outcome: report.outcome,
     app_status: report.app_status,
     mtf_run_id: report.run_id,
@@ -497,7 +497,7 @@ function findingsOfFailure(failure: ApplicationFailure): { findings: RunFindings
  * come after the app ran it: its trades are read after the next cycle's answer.
  */
 function tradesOfFailure(cause: unknown, loop: LoopState): CycleTrades {
-  if (!loop.lineageRequest()) return tradesOff(loop);
+  if (!loop.readsTrades) return tradesOff(loop);
   const noRun: string[] = [MtfError.Unreachable, MtfError.Rejected, MtfError.KillSwitch];
   return tradesOf(cause instanceof ApplicationFailure && noRun.includes(cause.type ?? '') ? 'known' : 'pending', []);
 }

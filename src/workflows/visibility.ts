@@ -129,7 +129,7 @@ export class LoopVisibility {
     this.counters(loop);
     this.forRules(loop);
     this.findings(record);
-    if (record.trades) this.tradesFinal(record.trades);
+    if (record.trades) this.countTrades(record.trades);
     // A failure that read no answer cannot say: the last answer's word holds.
     if (detailsMode) this.detailsMode = detailsMode;
     this.details(loop);
@@ -154,7 +154,7 @@ export class LoopVisibility {
   }
 
   /** Trades counted once each, when nothing more will be learnt of them (their cycle's read, or the read after the next answer). */
-  tradesFinal(trades: CycleTrades): void {
+  countTrades(trades: CycleTrades): void {
     if (!tradesFinal(trades)) return;
     for (const [status, n] of Object.entries(trades.by_status)) this.trades.add(n, { status });
   }
