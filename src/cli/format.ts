@@ -72,10 +72,11 @@ function tradesPart(trades: CycleTrades | null): string | null {
   return trades && trades.state !== 'off' ? tradesText(trades) : null;
 }
 
-/** The trades by name, as `BTCUSDT LONG SENT (position_opened) · … (+3 more)`. */
-function tradesListText(trades: CycleTrades): string {
+/** `: BTCUSDT LONG SENT (position_opened) · … (+3 more)`: the trades by name after their counts; '' when none is listed. */
+function namesPart(trades: CycleTrades): string {
+  if (trades.list.length === 0) return '';
   const more = trades.unlisted > 0 ? ` (+${trades.unlisted} more)` : '';
-  return `${trades.list.map(tradeText).join(' · ')}${more}`;
+  return `: ${trades.list.map(tradeText).join(' · ')}${more}`;
 }
 
 /**
@@ -83,8 +84,7 @@ function tradesListText(trades: CycleTrades): string {
  * `iteration 12  trades 2 · 2 SENT (read after the next answer): BTCUSDT LONG SENT (position_opened) · …`.
  */
 export function lateTradesLine(iteration: number, trades: CycleTrades): string {
-  const listed = trades.list.length > 0 ? `: ${tradesListText(trades)}` : '';
-  return `iteration ${iteration}  trades ${tradesText(trades) ?? '-'} (read after the next answer)${listed}`;
+  return `iteration ${iteration}  trades ${tradesText(trades) ?? '-'} (read after the next answer)${namesPart(trades)}`;
 }
 
 function lastCycleText(cycle: CycleRecord): string {
@@ -107,7 +107,7 @@ function findingsRows(cycle: CycleRecord | null): { alert: string[]; rows: strin
     rows.push(row('orders', `${cycle.orders.list.map((o) => `${o.symbol} ${o.status}`).join(' · ')}${more}`));
   }
   const trades = tradesPart(cycle.trades);
-  if (trades && cycle.trades) rows.push(row('trades', cycle.trades.list.length > 0 ? `${trades}: ${tradesListText(cycle.trades)}` : trades));
+  if (trades && cycle.trades) rows.push(row('trades', `${trades}${namesPart(cycle.trades)}`));
   if (cycle.symbol_errors.length > 0) rows.push(row('errors', cycle.symbol_errors.join(' | ')));
   return { alert: cycle.protection_alert ? [`${ALERT_MARK} ${protectionAlertText(cycle)} (iteration ${cycle.iteration})`] : [], rows };
 }
@@ -120,8 +120,7 @@ function earlierTradesRows(s: LoopStatus): string[] {
   const last = s.last_cycle?.iteration;
   const before = last === undefined ? undefined : s.recent_cycles.find((p) => p.iteration === last - 1);
   if (!before?.trades || tradeCount(before.trades) === 0) return [];
-  const listed = before.trades.list.length > 0 ? `: ${tradesListText(before.trades)}` : '';
-  return [row(`trades #${before.iteration}`, `${tradesText(before.trades) ?? '-'}${listed}`)];
+  return [row(`trades #${before.iteration}`, `${tradesText(before.trades) ?? '-'}${namesPart(before.trades)}`)];
 }
 
 function nextCycleText(at: string, now: number): string {
