@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { LoopConfigInput, Outcome } from '../src/shared/config';
+import type { LoopConfigInput } from '../src/shared/config';
+import type { Outcome } from '../src/shared/outcomes';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../src/simulator/server';
 import { waitFor } from './helpers/processes';
 import { runRealLoop } from './helpers/real-loop';

@@ -15,7 +15,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConfigError, parseLoopConfig, wireConfig, type ConfigPatch, type LoopConfig, type Outcome } from '../shared/config';
+import { ConfigError, parseLoopConfig, wireConfig, type ConfigPatch, type LoopConfig } from '../shared/config';
+import type { Outcome } from '../shared/outcomes';
 import {
   DEFAULT_WORKFLOW_ID,
   WORKFLOW_TYPE,

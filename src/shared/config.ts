@@ -9,6 +9,7 @@
 import { ALIGN_EVERY_RULE, CADENCES, SECONDS_PER_DAY } from './cadence';
 import { noNotifications, notificationsStateSchema } from './notifications';
 import { findingsShape, orderCountsSchema } from './findings';
+import { OUTCOMES } from './outcomes';
 import { tradesSchema } from './trades';
 import * as s from './schema';
 
@@ -293,8 +294,6 @@ export const countersSchema = s.object({
 }, keep);
 export type Counters = s.Output<typeof countersSchema>;
 
-export const OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
 
 const iterationNumber = () => s.number('must be a number', s.int('must be a whole number'), s.min(1, 'must be at least 1'));
 const seconds = () => s.number('must be a number', s.min(0, 'must be at least 0'));

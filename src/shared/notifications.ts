@@ -5,7 +5,8 @@
  * (src/activities/notify.ts), so the endpoint, a secret, never reaches history. Imported by
  * workflow code: plain TypeScript.
  */
-import type { CycleRecord, LoopConfig, Outcome } from './config';
+import type { CycleRecord, LoopConfig } from './config';
+import { OUTCOMES, type Outcome } from './outcomes';
 import {
   alertOrders,
   namedOrdersText,
@@ -240,7 +241,7 @@ export function startedDetail(config: Pick<LoopConfig, 'dry_run' | 'symbols' | '
 
 /** What `stopped` says: the reason and the loop's record. */
 export function stoppedDetail(reason: string | null, counters: Record<Outcome, number> & { cycles: number }): string {
-  const outcomes = (['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const).filter((o) => counters[o] > 0).map((o) => `${counters[o]} ${o}`);
+  const outcomes = OUTCOMES.filter((o) => counters[o] > 0).map((o) => `${counters[o]} ${o}`);
   const record = `${counters.cycles} cycle${counters.cycles === 1 ? '' : 's'}${outcomes.length > 0 ? ` (${outcomes.join(', ')})` : ''}`;
   return reason ? `${reason}; ${record}` : record;
 }

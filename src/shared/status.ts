@@ -1,18 +1,7 @@
 /** The shapes that `get_status` answers and a finished loop returns, shared by workflow, client and CLI. */
 import type { Counters, CyclePoint, CycleRecord, LoopConfig, Pause } from './config';
 import type { NotificationsStatus } from './notifications';
-
-export type Phase =
-  | 'starting'
-  | 'calling_mtf'
-  | 'awaiting_completion'
-  | 'awaiting_continue'
-  | 'pausing'
-  /** Held by the `pause` update: nothing is sent and no timer runs until `resume`. */
-  | 'paused'
-  | 'continuing_as_new'
-  | 'stopped'
-  | 'cancelled';
+import type { Phase } from './phases';
 
 export interface LoopStatus {
   // The original service's keys, with their plain meaning.

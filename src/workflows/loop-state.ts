@@ -4,13 +4,15 @@
  * continue-as-new carries it to the next run.
  */
 import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
-import { lineageUrl, type CarriedState, type Counters, type CyclePoint, type CycleRecord, type LoopConfig, type Outcome, type Pause, type WorkflowInput } from '../shared/config';
+import { lineageUrl, type CarriedState, type Counters, type CyclePoint, type CycleRecord, type LoopConfig, type Pause, type WorkflowInput } from '../shared/config';
 import { readyCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
 import type { LateTrades, LineageRequest, UiDetails } from '../shared/mtf';
 import { POINT_TRADES, listedAtMost, withState, type CycleTrades } from '../shared/trades';
 import { notificationsStatus, readNotifications, type NotificationsState } from '../shared/notifications';
-import { emptyCounters, successRate, type LoopStatus, type LoopSummary, type Phase } from '../shared/status';
+import type { Outcome } from '../shared/outcomes';
+import type { Phase } from '../shared/phases';
+import { emptyCounters, successRate, type LoopStatus, type LoopSummary } from '../shared/status';
 
 /** What steps 1 and 2 found out about one cycle. */
 export interface CycleResult {

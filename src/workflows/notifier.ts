@@ -12,7 +12,7 @@ import type { CycleRecord } from '../shared/config';
 import { METRICS } from '../shared/metrics';
 import type { MtfActivities } from '../shared/mtf';
 import { cycleEvents, cycleNotification, lateTradesNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';
-import type { Outcome } from '../shared/config';
+import type { Outcome } from '../shared/outcomes';
 import type { LateTrades } from '../shared/mtf';
 import type { LoopState } from './loop-state';
 

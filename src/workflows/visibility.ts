@@ -19,13 +19,12 @@ import { tradesFinal, type CycleTrades } from '../shared/trades';
 import { METRICS } from '../shared/metrics';
 import type { UiDetails } from '../shared/mtf';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummaryText } from '../shared/search-attributes';
-import type { Phase } from '../shared/status';
+import { OUTCOMES } from '../shared/outcomes';
+import { PHASES, type Phase } from '../shared/phases';
 import { currentDetailsText } from './details';
 import type { LoopState } from './loop-state';
 
-const COUNTED_OUTCOMES = ['succeeded', 'partial', 'failed', 'skipped', 'timed_out'] as const;
 const ORDER_STATUSES = ['submitted', 'pending', 'protection_failed', 'simulated'] as const;
-const PHASES: readonly Phase[] = ['starting', 'calling_mtf', 'awaiting_completion', 'awaiting_continue', 'pausing', 'paused', 'continuing_as_new', 'stopped', 'cancelled'];
 
 export class LoopVisibility {
   private readonly searchAttributes: boolean;
@@ -202,7 +201,7 @@ export class LoopVisibility {
 
   private counters(loop: LoopState): void {
     const c = loop.counters;
-    for (const outcome of COUNTED_OUTCOMES) this.gauges.cycles.set(c[outcome], { outcome });
+    for (const outcome of OUTCOMES) this.gauges.cycles.set(c[outcome], { outcome });
     this.gauges.consecutive.set(c.consecutive_failures);
     if (c.cycles > 0) this.gauges.successRatio.set((c.succeeded + c.partial) / c.cycles);
     if (c.symbols_requested > 0) this.gauges.readyShare.set(c.symbols_successful / c.symbols_requested);

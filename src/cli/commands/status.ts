@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import type { TemporalTarget } from '../../client/connection';
 import { LoopNotFoundError, listLoops, type LoopFilter } from '../../client/loops';
-import { OUTCOMES } from '../../shared/config';
+import { OUTCOMES } from '../../shared/outcomes';
 import { LOOP_STATES, registerCommand } from '../../shared/search-attributes';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { listLines, runIdPrefixOf, statusLines, type ListedLoop } from '../format';
