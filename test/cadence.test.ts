@@ -11,7 +11,8 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { beatsBetween, cadenceText, cadenceWarnings, lateStartLimitMs, loopBeat, nextBeat, spreadMs } from '../src/shared/cadence';
-import { parseLoopConfig, parseWorkflowInput, type LoopConfigInput } from '../src/shared/config';
+import { parseLoopConfig, type LoopConfigInput } from '../src/shared/config';
+import { parseWorkflowInput } from '../src/shared/carried-state';
 import { continueSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate } from '../src/shared/messages';
 import type { LoopStatus, LoopSummary } from '../src/shared/status';
 import { LoopState } from '../src/workflows/loop-state';

@@ -1,19 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CONFIG_KEYS,
-  attemptTimeout,
-  ConfigError,
-  parseConfigUpdate,
-  parseLoopConfig,
-  parseWorkflowInput,
-  setAsideUnknownConfig,
-  statusUrlTemplate,
-  unknownCarriedKeys,
-  wireConfig,
-} from '../src/shared/config';
+import { CONFIG_KEYS, attemptTimeout, ConfigError, parseConfigUpdate, parseLoopConfig, statusUrlTemplate, wireConfig } from '../src/shared/config';
+import { parseWorkflowInput, setAsideUnknownConfig, unknownCarriedKeys } from '../src/shared/carried-state';
 import { runRequestBody } from '../src/shared/mtf';
-import type { CarriedStateInput, LoopConfig } from '../src/shared/config';
+import type { LoopConfig } from '../src/shared/config';
+import type { CarriedStateInput } from '../src/shared/carried-state';
 import { attemptLine } from '../src/cli/format';
 
 const DEFAULT_URL = 'http://trading-app-nginx:80/api/mtf/run';

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createNotify } from '../src/activities/notify';
-import type { CycleRecord } from '../src/shared/config';
+import type { CycleRecord } from '../src/shared/cycle-record';
 import { cycleEvents, cycleNotification, loopNotification, notificationBody, readNotifications, startedDetail, stoppedDetail, type Notification } from '../src/shared/notifications';
 import { parseLoopConfig } from '../src/shared/config';
 import type { JsonValue } from '../src/shared/schema';

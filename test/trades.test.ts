@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseLoopConfig, parseWorkflowInput } from '../src/shared/config';
+import { parseLoopConfig } from '../src/shared/config';
+import { parseWorkflowInput } from '../src/shared/carried-state';
 import { noFindings } from '../src/shared/findings';
 import { MAX_TRADES, listedAtMost, namedTradesText, tradesOf, tradesText, type Trade } from '../src/shared/trades';
 import { LoopState, type CycleResult } from '../src/workflows/loop-state';

@@ -1,7 +1,7 @@
 /** The typed failures the activities raise: each carries its own retryability, so it holds under any retry policy. */
 import { ApplicationFailure } from '@temporalio/common';
-import { NON_RETRYABLE_ERRORS, type MtfErrorType } from '../shared/errors';
+import { MTF_ERRORS, type MtfErrorType } from '../shared/errors';
 
 export function failure(type: MtfErrorType, message: string, details?: Record<string, unknown>): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, details: details ? [details] : undefined, nonRetryable: NON_RETRYABLE_ERRORS.includes(type) });
+  return ApplicationFailure.create({ type, message, details: details ? [details] : undefined, nonRetryable: !MTF_ERRORS[type].retryable });
 }

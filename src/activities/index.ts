@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MtfError } from '../shared/errors';
+import { MtfError, mtfErrorClass } from '../shared/errors';
 import { METRICS } from '../shared/metrics';
 import { runIdOfKey } from './run-id';
 import { AnswerMemory } from './answer-memory';
@@ -293,8 +293,7 @@ function classifyRunAnswer(answer: HttpAnswer, input: CallMtfRunInput, uiDetails
  */
 function mayHaveExecuted(err: unknown): unknown {
   if (!(err instanceof ApplicationFailure)) return err;
-  const ambiguous: string[] = [MtfError.Network, MtfError.ServerError, MtfError.BadResponse];
-  if (!ambiguous.includes(err.type ?? '')) return err;
+  if (!mtfErrorClass(err.type)?.mayHaveExecuted) return err;
   return failure(
     MtfError.LiveMayHaveExecuted,
     `live MTF run may have executed, not sent again: ${err.message} (set mtf_idempotent: true only if the app deduplicates on Idempotency-Key)`,

@@ -1,6 +1,7 @@
 /** People's view of a loop: short, aligned lines. `--json` prints the raw objects instead. */
 import type { LoopEnd, LoopListing } from '../client/loops';
-import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
+import { attemptTimeout, symbolsText, type LoopConfig } from '../shared/config';
+import type { Counters, CycleRecord } from '../shared/cycle-record';
 import { appStatusText, contractsText, orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
 import { lineagePrefix } from '../activities/run-id';
 import { tradeCount, tradeText, tradesText, type CycleTrades } from '../shared/trades';

@@ -4,7 +4,7 @@
  * CLI, the logs and the Temporal UI.
  */
 import { PROTECTION_ALERT_STATUSES, contractsText, orderCountsText, orderText, protectionAlertText, signalCount, signalText } from '../shared/findings';
-import type { CycleRecord } from '../shared/config';
+import type { CycleRecord } from '../shared/cycle-record';
 import { tradeText, tradesText } from '../shared/trades';
 
 export interface OrderView {

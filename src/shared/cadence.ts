@@ -7,7 +7,6 @@
  * midnight UTC are the multiples of the period since the epoch: a beat is n × period + offset.
  * Workflow code imports this file: plain arithmetic on workflow time, nothing else.
  */
-import type { LoopConfig } from './config';
 
 export const CADENCES = ['interval', 'aligned'] as const;
 export type Cadence = (typeof CADENCES)[number];
@@ -15,7 +14,20 @@ export type Cadence = (typeof CADENCES)[number];
 export const SECONDS_PER_DAY = 86_400;
 export const ALIGN_EVERY_RULE = 'must be a whole number of seconds that divides a day (86400), like 60, 300, 900, 3600 or 14400';
 
-type Beat = Pick<LoopConfig, 'align_every' | 'align_offset'>;
+/**
+ * The config keys a cadence reads. The config schema (config.ts) types them so; they are named
+ * here so that this module, which the schema imports for its rules, does not import the schema.
+ */
+export interface CadenceConfig {
+  cadence: Cadence;
+  ping_interval: number;
+  align_every: number;
+  align_offset: number;
+  align_spread: number;
+  max_execution_time: number;
+}
+
+type Beat = Pick<CadenceConfig, 'align_every' | 'align_offset'>;
 
 /**
  * `align_spread`: this loop's own point in [0, spread) after `align_offset`, milliseconds, taken
@@ -36,7 +48,7 @@ export function spreadMs(workflowId: string, spreadSeconds: number): number {
 }
 
 /** The beats one loop keeps: the period, and its offset with its share of the spread. */
-export function loopBeat(config: Pick<LoopConfig, 'align_every' | 'align_offset' | 'align_spread'>, workflowId: string): Beat {
+export function loopBeat(config: Pick<CadenceConfig, 'align_every' | 'align_offset' | 'align_spread'>, workflowId: string): Beat {
   return { align_every: config.align_every, align_offset: config.align_offset + spreadMs(workflowId, config.align_spread) / 1000 };
 }
 
@@ -97,7 +109,7 @@ function offsetText(config: Beat): string {
  * The loop's clock in a few words: `every 30 s`, `every 1m at :02`, or with a spread
  * `every 1m at :02 + up to 10 s` (and, given the loop's workflow ID, `: this loop at :05.27`).
  */
-export function cadenceText(config: Pick<LoopConfig, 'cadence' | 'ping_interval' | 'align_every' | 'align_offset' | 'align_spread'>, workflowId?: string): string {
+export function cadenceText(config: Pick<CadenceConfig, 'cadence' | 'ping_interval' | 'align_every' | 'align_offset' | 'align_spread'>, workflowId?: string): string {
   if (config.cadence !== 'aligned') return `every ${config.ping_interval} s`;
   const text = `every ${periodText(config.align_every)} at ${offsetText(config)}`;
   if (!(config.align_spread > 0)) return text;
@@ -109,12 +121,12 @@ export function cadenceText(config: Pick<LoopConfig, 'cadence' | 'ping_interval'
  * The longest a healthy loop goes between two finished cycles, seconds: its wait (the pause, or a
  * period to the next beat) plus a whole cycle budget. Three of them without a cycle: stalled.
  */
-export function expectedPeriodSeconds(config: Pick<LoopConfig, 'cadence' | 'ping_interval' | 'align_every' | 'max_execution_time'>): number {
+export function expectedPeriodSeconds(config: Pick<CadenceConfig, 'cadence' | 'ping_interval' | 'align_every' | 'max_execution_time'>): number {
   return (config.cadence === 'aligned' ? config.align_every : config.ping_interval) + config.max_execution_time;
 }
 
 /** What `status` warns about a loop's clock, or nothing. */
-export function cadenceWarnings(config: Pick<LoopConfig, 'cadence' | 'align_every' | 'max_execution_time'>): string[] {
+export function cadenceWarnings(config: Pick<CadenceConfig, 'cadence' | 'align_every' | 'max_execution_time'>): string[] {
   if (config.cadence !== 'aligned' || config.max_execution_time <= config.align_every) return [];
   return [`the cycle budget (${config.max_execution_time} s) is longer than the period (${config.align_every} s): a long cycle misses beats, which are counted, not queued`];
 }

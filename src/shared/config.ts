@@ -7,10 +7,7 @@
  * Imported by workflow code: no Node built-ins, no `URL`, nothing that reads the environment.
  */
 import { ALIGN_EVERY_RULE, CADENCES, SECONDS_PER_DAY } from './cadence';
-import { noNotifications, notificationsStateSchema } from './notifications';
-import { findingsShape, orderCountsSchema } from './findings';
-import { OUTCOMES } from './outcomes';
-import { tradesSchema } from './trades';
+import { SAFETY_NET_OFF, checkRequestExtra } from './request-body';
 import * as s from './schema';
 
 export const TIMEFRAMES = ['4h', '1h', '15m', '5m', '1m'] as const;
@@ -73,56 +70,6 @@ export function symbolsText(config: Pick<LoopConfig, 'symbols'>, separator = ','
   return allSymbols(config) ? "all active contracts (the app's own list)" : config.symbols.join(separator);
 }
 
-/** `request_extra` as the app reads it: one JSON body, so its size is the size of its JSON. */
-export const MAX_REQUEST_EXTRA_BYTES = 4096;
-
-/** The body keys the schema owns: each is set as the loop's own key. */
-const SCHEMA_BODY_KEYS = ['symbols', 'dry_run', 'force_run', 'force_timeframe_check', 'current_tf', 'workers'];
-/** Lineage and identity the loop owns through its headers (X-Run-Id), or that the app checks against them: it would answer 422 every cycle. */
-const LINEAGE_KEYS = ['run_id', 'original_run_id', 'correlation_run_id', 'dashboard_id', 'set_id', 'trading_identity'];
-/**
- * Fields the app misreads or that defeat it, each with why: refused on every loop. The aliases
- * invite a 422 beside their field; a snapshot goes stale between two cycles.
- */
-const MISREAD_KEYS = new Map([
-  [
-    'open_state_snapshot',
-    'open_state_snapshot hands the app a snapshot of open positions and orders instead of its own fresh read; a stale one defeats its open-position filter on a live run',
-  ],
-  ['cex', 'cex is an alias of exchange: send exchange (two spellings of one field invite a 422)'],
-  ['type_contract', 'type_contract is an alias of market_type: send market_type (two spellings of one field invite a 422)'],
-]);
-/** Fields that switch off one of the app's own safety nets, and the value that does it: refused on a live loop. */
-const SAFETY_NET_OFF: Record<string, boolean> = { skip_open_state_filter: true, skip_context: true, process_tp_sl: false };
-
-/** UTF-8 bytes of a text, without Node's Buffer (workflow code imports this file). */
-function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
-}
-
-/** Why a key of `request_extra` may never be sent this way, or null. */
-function refusedExtraKey(key: string): string | null {
-  if (SCHEMA_BODY_KEYS.includes(key)) return `${key} is a config key of its own: set ${key} instead`;
-  const misread = MISREAD_KEYS.get(key);
-  if (misread) return misread;
-  if (LINEAGE_KEYS.includes(key) || key.startsWith('orchestration_')) {
-    return `${key} is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422`;
-  }
-  return null;
-}
-
-function checkRequestExtra(extra: Record<string, unknown>): string | null {
-  const refused = Object.keys(extra).map(refusedExtraKey).filter((why) => why !== null);
-  if (refused.length > 0) return `must not carry ${refused.join('; ')}`;
-  if (Object.keys(extra).some((key) => key.trim() === '')) return 'must not have an empty key';
-  const bytes = utf8Bytes(JSON.stringify(extra));
-  return bytes > MAX_REQUEST_EXTRA_BYTES ? `must be at most ${MAX_REQUEST_EXTRA_BYTES} bytes of JSON (it is ${bytes})` : null;
-}
 
 /** The configuration keys, their types, rules and defaults: the single place a default lives. */
 const configShape = {
@@ -265,133 +212,6 @@ export function attemptTimeout(config: Pick<LoopConfig, 'activity_timeout' | 'ma
   return Math.min(config.activity_timeout, config.max_execution_time);
 }
 
-// What the workflow writes itself (carried state): its own checks, in its own words.
-const count = s.number('must be a number', s.int('must be a whole number'), s.min(0, 'must be at least 0'));
-const text = () => s.string('must be a string');
-const anyNumber = () => s.number('must be a number');
-const wholeOrNull = () => s.number('must be a number', s.int('must be a whole number')).nullable();
-const outcome = () => s.choice(OUTCOMES, `must be one of ${OUTCOMES.join(', ')}`);
-/**
- * The workflow writes these itself. Keys this version does not know are kept as they are: they
- * come from a newer release (a worker rolled back, or an older worker beside a newer one), and a
- * newer worker that takes the loop over later must find them again.
- */
-const keep = { unknownKeys: 'keep' } as const;
-
-export const countersSchema = s.object({
-  cycles: count,
-  succeeded: count,
-  partial: count,
-  failed: count,
-  skipped: count,
-  timed_out: count,
-  consecutive_failures: count,
-  continue_timeouts: count,
-  symbols_requested: count,
-  symbols_successful: count,
-  /** `cadence: aligned`: beats that passed without a cycle starting at them (not while paused). Added after the first release. */
-  missed_beats: count.default(0),
-}, keep);
-export type Counters = s.Output<typeof countersSchema>;
-
-
-const iterationNumber = () => s.number('must be a number', s.int('must be a whole number'), s.min(1, 'must be at least 1'));
-const seconds = () => s.number('must be a number', s.min(0, 'must be at least 0'));
-
-export const cycleRecordSchema = s.object({
-  iteration: iterationNumber(),
-  outcome: outcome(),
-  mtf_run_id: text().nullable(),
-  started_at: text(),
-  finished_at: text(),
-  /** Wall time of call + wait for completion, seconds (workflow time). */
-  cycle_seconds: seconds(),
-  /** The run's own `execution_time_seconds`, when the app reported it. */
-  mtf_execution_seconds: anyNumber().nullable(),
-  symbols_requested: wholeOrNull(),
-  symbols_successful: wholeOrNull(),
-  /** The app's own `success_rate`, kept under its original name: today it is the ready share (see ready_share). */
-  success_rate: anyNumber().nullable(),
-  message: text().nullable(),
-  // From here on, keys added after the first release: each has the default an older record reads as.
-  /**
-   * The share of contracts the run found READY, percent: the app's `success_rate`, under a name
-   * that does not read as an outage (2 % is a normal day).
-   */
-  ready_share: anyNumber().nullable().default(null),
-  /** `data.errors`' count; null when no answer said. */
-  errors: wholeOrNull().default(null),
-  /**
-   * The `X-Run-Id` the cycle's POST carried (`mtfpp.<h>.<iteration>`, src/activities/run-id.ts); null
-   * when the call failed, or was recorded before it was sent. `mtf_run_id` is the app's own id.
-   */
-  x_run_id: text().nullable().default(null),
-  /** `cadence: aligned`: the beats missed since the cycle before this one started. */
-  missed_beats: count.default(0),
-  /**
-   * The run's own status word as the app gave it, lower-case (`success`, `partial_failure`,
-   * `completed_with_errors` …): the outcome follows what happened to the contracts, the word is kept.
-   */
-  app_status: text().nullable().default(null),
-  ...findingsShape,
-  /** The trades the run caused, from the app's lineage API (shared/trades.ts); null in records written before they were read. */
-  trades: tradesSchema.nullable().default(null),
-}, keep);
-export type CycleRecord = s.Output<typeof cycleRecordSchema>;
-
-/** One point of the recent-cycles window that the dashboard plots: small, so the window is cheap to carry. */
-export const cyclePointSchema = s.object({
-  iteration: iterationNumber(),
-  outcome: outcome(),
-  finished_at: text(),
-  cycle_seconds: seconds(),
-  /** READY contracts; null when the answer did not say (and in points written before this key). */
-  ready: wholeOrNull().default(null),
-  orders: orderCountsSchema.nullable().default(null),
-  protection_alert: s.boolean('must be true or false').default(false),
-  /** The cycle's trades, at most POINT_TRADES of them named; late trades are attached here (shared/trades.ts). */
-  trades: tradesSchema.nullable().default(null),
-}, keep);
-export type CyclePoint = s.Output<typeof cyclePointSchema>;
-
-/** A pause: asked for by the `pause` update, in force from `since` (null while the cycle it waits for runs). */
-export const pauseSchema = s.object({
-  reason: text().nullable(),
-  requested_at: text(),
-  since: text().nullable(),
-}, keep);
-export type Pause = s.Output<typeof pauseSchema>;
-
-/**
- * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
- * Unknown keys (here and in its parts) are kept, not refused: see `keep` above.
- */
-export const carriedStateSchema = s.object({
-  iteration: count,
-  counters: countersSchema,
-  last_cycle: cycleRecordSchema.nullable(),
-  last_error: text().nullable(),
-  continue_pending: s.boolean('must be true or false'),
-  started_at: text(),
-  /** Absent in runs started before the window existed. */
-  recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
-  /** A pause asked for or in force (absent in runs of releases before pause). */
-  pause: pauseSchema.nullable().default(null),
-  /** Beats missed since the last cycle started, for the next cycle's record. */
-  missed_beats_unrecorded: count.default(0),
-  /** What the loop's notifications did, and those still to send (absent before notifications). */
-  notifications: notificationsStateSchema.default(noNotifications()),
-  /** The app answered that it has no lineage API: the loop stops asking until its config changes. */
-  lineage_absent: s.boolean('must be true or false').default(false),
-}, keep);
-export type CarriedState = s.Output<typeof carriedStateSchema>;
-/** Carried state as a run may receive it: written by this release or an older one (keys added since are optional). */
-export type CarriedStateInput = s.Input<typeof carriedStateSchema>;
-
-/** The workflow's single argument: a config (as the original sends it) plus, after continue-as-new, its state. */
-export const workflowInputSchema = loopConfigSchema.extend({ carried_state: carriedStateSchema.optional() });
-export type WorkflowInput = s.Input<typeof workflowInputSchema>;
-
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -410,7 +230,7 @@ export function describeIssues(issues: readonly s.Issue[]): string {
     .join('; ');
 }
 
-function parseWith<T>(schema: s.Schema<T, unknown>, input: unknown): T {
+export function parseWith<T>(schema: s.Schema<T, unknown>, input: unknown): T {
   const result = schema.safeParse(input ?? {});
   if (!result.success) throw new ConfigError(`invalid config: ${describeIssues(result.issues)}`);
   return result.data;
@@ -419,36 +239,6 @@ function parseWith<T>(schema: s.Schema<T, unknown>, input: unknown): T {
 /** Parses a loop configuration, filling defaults; throws a {@link ConfigError} naming every bad key. */
 export function parseLoopConfig(input: unknown): LoopConfig {
   return parseWith(loopConfigSchema, input);
-}
-
-/** Parses the workflow's argument (config + optional carried state); unknown config keys are refused, naming them. */
-export function parseWorkflowInput(input: unknown): s.Output<typeof workflowInputSchema> {
-  return parseWith(workflowInputSchema, input);
-}
-
-/**
- * A continued run's argument was written by a loop of this release or a newer one: config keys
- * this version does not know are set aside (and handed on at the next continue-as-new), never a
- * reason to kill the loop. A fresh start does not come through here: it still refuses them.
- */
-export function setAsideUnknownConfig(input: unknown): { known: unknown; unknown_config: Record<string, unknown> } {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { known: input, unknown_config: {} };
-  const entries = Object.entries(input as Record<string, unknown>);
-  const isKnown = (key: string) => key === 'carried_state' || (CONFIG_KEYS as string[]).includes(key);
-  return {
-    known: Object.fromEntries(entries.filter(([key]) => isKnown(key))),
-    unknown_config: Object.fromEntries(entries.filter(([key]) => !isKnown(key))),
-  };
-}
-
-/** The carried state's keys this version does not know (kept as they are), for one log line. */
-export function unknownCarriedKeys(carried: CarriedState | undefined): string[] {
-  if (!carried) return [];
-  const counters = carried.counters as Record<string, unknown>;
-  return [
-    ...carriedStateSchema.unknownKeysOf(carried as Record<string, unknown>).map((key) => `carried_state.${key}`),
-    ...countersSchema.unknownKeysOf(counters).map((key) => `carried_state.counters.${key}`),
-  ];
 }
 
 /**
@@ -513,3 +303,4 @@ export function lineageUrl(config: Pick<LoopConfig, 'mtf_url' | 'lineage_url'>):
 export function statusUrlTemplate(config: Pick<LoopConfig, 'mtf_url' | 'status_url'>): string {
   return config.status_url ?? onRunOrigin(config, '/api/mtf/runs/{run_id}');
 }
+

@@ -2,31 +2,19 @@
 import type { LoopConfig } from './config';
 import { noFindings, type RunFindings } from './findings';
 import type { Notification, NotifyResult } from './notifications';
+import { RUN_BODY_KEYS, type RunBodyKey } from './request-body';
 import type { CycleTrades } from './trades';
 
 /** The body POSTed to the MTF run endpoint: the seed's fields, and `request_extra`'s beside them. */
-export interface MtfRunRequestBody {
-  [field: string]: unknown;
-  symbols: string[];
-  dry_run: boolean;
-  force_run: boolean;
-  force_timeframe_check: boolean;
-  current_tf: string | null;
-  workers: number;
-}
+export type MtfRunRequestBody = Record<string, unknown> & RunBodyFields;
+/** The body keys the config owns, typed as the config types them. */
+export type RunBodyFields = Pick<LoopConfig, RunBodyKey>;
 
 /** The run request a config asks for: the seed's body, the same from every loop that POSTs it. */
 export function runRequestBody(config: LoopConfig): MtfRunRequestBody {
-  return {
-    // First, so no extra field can stand in for one the schema owns (the schema refuses those anyway).
-    ...config.request_extra,
-    symbols: config.symbols,
-    dry_run: config.dry_run,
-    force_run: config.force_run,
-    force_timeframe_check: config.force_timeframe_check,
-    current_tf: config.current_tf,
-    workers: config.workers,
-  };
+  // request_extra first, so no extra field can stand in for one the schema owns (the schema refuses those anyway).
+  const owned = Object.fromEntries(RUN_BODY_KEYS.map((key) => [key, config[key]])) as RunBodyFields;
+  return { ...config.request_extra, ...owned };
 }
 
 export interface CallMtfRunInput {

@@ -5,7 +5,8 @@
  * (src/activities/notify.ts), so the endpoint, a secret, never reaches history. Imported by
  * workflow code: plain TypeScript.
  */
-import type { CycleRecord, LoopConfig } from './config';
+import type { LoopConfig } from './config';
+import type { CycleRecord } from './cycle-record';
 import { OUTCOMES, type Outcome } from './outcomes';
 import {
   alertOrders,

@@ -1,5 +1,7 @@
 /** The shapes that `get_status` answers and a finished loop returns, shared by workflow, client and CLI. */
-import type { Counters, CyclePoint, CycleRecord, LoopConfig, Pause } from './config';
+import type { LoopConfig } from './config';
+import type { Counters, CyclePoint, CycleRecord } from './cycle-record';
+import type { Pause } from './carried-state';
 import type { NotificationsStatus } from './notifications';
 import type { Phase } from './phases';
 

@@ -3,10 +3,10 @@
  * lenient booleans ("1", "yes", "off"...), symbols as a list or a comma-separated string.
  */
 import { createHash } from 'node:crypto';
-import type { MtfRunRequestBody } from '../shared/mtf';
+import type { RunBodyFields } from '../shared/mtf';
 
-/** The app accepts exactly the fields the service sends. */
-export type RunParams = MtfRunRequestBody;
+/** The app accepts the fields the service sends; any timeframe word it knows, not only the loop's list. */
+export type RunParams = Record<string, unknown> & Omit<RunBodyFields, 'current_tf'> & { current_tf: string | null };
 
 /** A request the app refuses with 400; its message is the answer's. */
 export class BadRequest extends Error {}

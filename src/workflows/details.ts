@@ -5,7 +5,7 @@
  * alert on top of all.
  * In `counts` mode (the worker seals payloads) no symbol is named, only counts.
  */
-import type { CycleRecord } from '../shared/config';
+import type { CycleRecord } from '../shared/cycle-record';
 import { appStatusText, orderCountsText, orderText, protectionAlertText, signalCount, signalText, type Signal } from '../shared/findings';
 import type { UiDetails } from '../shared/mtf';
 import { tradeCount, tradeText, tradesText } from '../shared/trades';

@@ -4,7 +4,9 @@
  * continue-as-new carries it to the next run.
  */
 import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
-import { lineageUrl, type CarriedState, type Counters, type CyclePoint, type CycleRecord, type LoopConfig, type Pause, type WorkflowInput } from '../shared/config';
+import { lineageUrl, type LoopConfig } from '../shared/config';
+import type { CarriedState, Pause, WorkflowInput } from '../shared/carried-state';
+import type { Counters, CyclePoint, CycleRecord } from '../shared/cycle-record';
 import { readyCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
 import type { LateTrades, LineageRequest, UiDetails } from '../shared/mtf';

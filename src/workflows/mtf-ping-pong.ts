@@ -26,18 +26,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { RetryState, TimeoutType } from '@temporalio/common';
-import {
-  ConfigError,
-  attemptTimeout,
-  lineageUrl,
-  parseConfigUpdate,
-  parseWorkflowInput,
-  setAsideUnknownConfig,
-  statusUrlTemplate,
-  unknownCarriedKeys,
-  type CycleRecord,
-  type WorkflowInput,
-} from '../shared/config';
+import { ConfigError, attemptTimeout, lineageUrl, parseConfigUpdate, statusUrlTemplate } from '../shared/config';
+import { parseWorkflowInput, setAsideUnknownConfig, unknownCarriedKeys, type WorkflowInput } from '../shared/carried-state';
+import type { CycleRecord } from '../shared/cycle-record';
 import { beatsBetween, lateStartLimitMs, nextBeat } from '../shared/cadence';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
 import { noFindings, orderCountsText, parseFindings, protectionAlertText, signalText, type RunFindings } from '../shared/findings';

@@ -8,7 +8,7 @@
  */
 import { condition, isCancellation, log, metricMeter, patched, proxyActivities } from '@temporalio/workflow';
 import type { MetricCounter } from '@temporalio/common';
-import type { CycleRecord } from '../shared/config';
+import type { CycleRecord } from '../shared/cycle-record';
 import { METRICS } from '../shared/metrics';
 import type { MtfActivities } from '../shared/mtf';
 import { cycleEvents, cycleNotification, lateTradesNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';

@@ -13,7 +13,7 @@
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricTags, SearchAttributeUpdatePair } from '@temporalio/common';
 import { expectedPeriodSeconds } from '../shared/cadence';
-import type { CycleRecord, CyclePoint } from '../shared/config';
+import type { CycleRecord, CyclePoint } from '../shared/cycle-record';
 import type { RunFindings } from '../shared/findings';
 import { tradesFinal, type CycleTrades } from '../shared/trades';
 import { METRICS } from '../shared/metrics';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cycleRecordSchema, type CycleRecord } from '../../src/shared/config';
+import { cycleRecordSchema, type CycleRecord } from '../../src/shared/cycle-record';
 import type { MtfRunRequestBody } from '../../src/shared/mtf';
 
 /** What a loop on the seed's defaults POSTs: written out, so a changed default fails a test. */
