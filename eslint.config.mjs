@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.toolchain/', '.data/', 'scripts/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'node_modules/', '.toolchain/', '.data/', 'scripts/', 'eslint.config.mjs', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

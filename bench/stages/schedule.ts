@@ -12,238 +12,28 @@
  * ActivityTaskStarted minus (the previous call's completion + the pause).
  * The dev server fires timers within 10 ms here (see run.ts), as the soak sets it.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
-import { startLoop } from '../../src/client/loops';
-import { nextBeat, spreadMs } from '../../src/shared/cadence';
+import { nextBeat } from '../../src/shared/cadence';
 import { parseLoopConfig } from '../../src/shared/config';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { BenchWorker, cpuSeconds } from '../bench-worker';
-import { actionsOf, eventMs, percentile, quietCycleCosts } from '../history';
-import { HOST, histories, loopId, terminateAll, type Bench } from '../loops';
+import { percentile } from '../history';
+import { HOST, histories, loopId, type Bench } from '../loops';
 import type { ScheduleStep } from '../plan';
-import { costText, type Row } from '../report';
-import { delay, mapLimit, round, within } from '../tools';
-import type { ScheduledRunInput } from '../workflows/scheduled-run';
+import { devServerPid, processCpuSeconds } from '../server-cpu';
+import { delay, round, within } from '../tools';
+import { OFFSET_S, SAMPLE, endDesign, schedulerHistory, spreadOffset, startDesign } from './schedule-designs';
+import type { Design, DesignRun, ScheduleStage, Spec } from './schedule-designs';
+import { arrivals, costs, intervalLateness, schedulerEventsPerAction } from './schedule-window';
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+export { scheduleRows } from './schedule-rows';
+export type { ScheduleStage } from './schedule-designs';
 
-export const DESIGNS = ['schedule', 'schedule cron', 'ours aligned', 'ours aligned, spread', 'ours interval'] as const;
-export type Design = (typeof DESIGNS)[number];
-
-/** Seconds after each boundary every design aims at: the candle has just closed. */
-const OFFSET_S = 1;
 /** "Unless many Schedules have Actions scheduled at the same time, Actions should generally start within 1 second" (docs.temporal.io/schedule). */
 const LATE_MS = 1_000;
-/** Histories read per design for the event counts: enough to see every shape, few enough to read fast. */
-const SAMPLE = 20;
-/** Temporal Cloud bills each Schedule execution "Schedule Start" as two Actions, outside any history (docs.temporal.io/cloud/actions). */
-const SCHEDULE_START_ACTIONS = 2;
 /** Our loop's continue-as-new, a "Workflow started" Action, every `max_cycles_per_run` cycles (its default here). */
 const CYCLES_PER_RUN = parseLoopConfig({}).max_cycles_per_run;
 const START_TIMEOUT_MS = 240_000;
 const IDLE_SAMPLE_MS = 3_000;
-
-export interface DesignRun {
-  design: Design;
-  loops: number;
-  periodS: number;
-  spreadS: number | null;
-  windowS: number;
-  /** POSTs the simulator received in the window. */
-  cycles: number;
-  /** Beats due in the window over all loops (aligned designs), or cycles of the sampled loops (interval). */
-  due: number;
-  latenessMs: { p50: number; p99: number; max: number };
-  /** Cycles that started more than 1 s after their intended time. */
-  late: number;
-  /** Beats in the window that no POST was made for. */
-  missed: number;
-  /** Beats drained per second when N loops share one boundary (N / the beat's last lateness), median. */
-  drainPerS: number | null;
-  /** History events per cycle: the loop's or the one-shot's, and the Schedule's own workflow per action. */
-  events: number[];
-  schedulerEventsPerAction: number | null;
-  /** Actions per cycle by Temporal Cloud's rules (see history.ts), and per cycle amortized over a run. */
-  actions: number[];
-  actionsPerCycle: number;
-  /** CPU seconds per 1,000 cycles; null when the designs ran side by side (quick). */
-  workerCpuPer1000: number | null;
-  serverCpuPer1000: number | null;
-  /** The dev server's own CPU while no loop ran (share of one core), taken out of the figure above. */
-  serverIdleShare: number | null;
-  startLoopsS: number;
-  note?: string;
-}
-
-interface Spec {
-  design: Design;
-  spreadS: number | null;
-  ids: string[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server's CPU: the dev server is a child process of the bench; Linux's /proc has its time.
-
-/** Linux's USER_HZ, the unit of the times in /proc/<pid>/stat: 100 on every architecture Node runs on. */
-const TICKS_PER_SECOND = 100;
-
-/** The dev server's PID: the bench's child process that runs `temporal server start-dev`. */
-export function devServerPid(): number | null {
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('start-dev')) return Number(entry);
-    }
-  } catch {
-    // No /proc (not Linux): the server's CPU is reported as unknown.
-  }
-  return null;
-}
-
-function processCpuSeconds(pid: number | null): number {
-  if (pid === null) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return NaN;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Starting and ending each design's loops.
-
-/** A loop's offset after each boundary, seconds: its share of `align_spread` included (the loop's own rule, cadence.ts). */
-function spreadOffset(spec: Spec, i: number): number {
-  return OFFSET_S + (spec.spreadS === null ? 0 : spreadMs(spec.ids[i] ?? '', spec.spreadS) / 1000);
-}
-
-/** Starts the spec's loops; once `stopped()` says so (a start that overran its bound), starts no more. */
-async function startDesign(bench: Bench, spec: Spec, step: ScheduleStep, taskQueue: string, mtfUrl: string, stopped: () => boolean): Promise<void> {
-  const { periodS } = step;
-  await mapLimit(spec.ids, 50, async (id) => {
-    if (stopped()) return;
-    if (spec.design === 'schedule' || spec.design === 'schedule cron') {
-      const args: [ScheduledRunInput] = [{ mtf_url: mtfUrl, ping_interval: periodS, schedule: id }];
-      // The cron string has a seconds field (7 fields: second … year), so it can beat every few
-      // seconds; `1/P` in the seconds field is the interval's grid when P divides 60, as here.
-      const spec_ =
-        spec.design === 'schedule' ? { intervals: [{ every: `${periodS}s`, offset: `${OFFSET_S}s` }] } : { cronExpressions: [`${OFFSET_S}/${periodS} * * * * * *`] };
-      await bench.client.schedule.create({
-        scheduleId: id,
-        spec: spec_,
-        action: { type: 'startWorkflow', workflowType: 'BenchScheduledRunWorkflow', workflowId: id, taskQueue, args },
-        policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE },
-      });
-      return;
-    }
-    const config =
-      spec.design === 'ours interval'
-        ? { mtf_url: mtfUrl, ping_interval: periodS }
-        : { mtf_url: mtfUrl, cadence: 'aligned', align_every: periodS, align_offset: OFFSET_S, ...(spec.spreadS !== null && { align_spread: spec.spreadS }) };
-    await startLoop(bench.client, { taskQueue, workflowId: id, config });
-  });
-}
-
-async function endDesign(bench: Bench, spec: Spec): Promise<void> {
-  if (spec.design.startsWith('schedule')) await mapLimit(spec.ids, 50, (id) => bench.client.schedule.getHandle(id).delete().catch(() => undefined));
-  else await terminateAll(bench.client, spec.ids);
-}
-
-/** The Schedule's own workflow (Temporal's scheduler, one per Schedule), as far as the server shows it. */
-async function schedulerHistory(bench: Bench, id: string): Promise<HistoryEvent[] | null> {
-  try {
-    return (await bench.client.workflow.getHandle(`temporal-sys-scheduler:${id}`).fetchHistory()).events ?? [];
-  } catch {
-    return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading a window.
-
-interface Arrival {
-  loop: number;
-  at: number;
-  intended: number;
-  key: string;
-}
-
-/** Each POST of the spec's loops, with its intended time (aligned designs only). */
-function arrivals(sim: Simulator, spec: Spec, periodS: number): Arrival[] {
-  const index = new Map(spec.ids.map((id, i) => [id, i]));
-  const periodMs = periodS * 1000;
-  return sim.runRequests().flatMap((r) => {
-    const [loop, run] = (r.idempotency_key ?? '').split('/');
-    const i = index.get(loop ?? '');
-    if (i === undefined || run === undefined) return [];
-    if (spec.design.startsWith('schedule')) {
-      // `<schedule>-2026-12-02T12:00:05Z`: the beat the Schedule started this workflow for.
-      const intended = Date.parse(run.slice((loop ?? '').length + 1));
-      return [{ loop: i, at: r.received_at, intended, key: run }];
-    }
-    const offsetMs = spreadOffset(spec, i) * 1000;
-    const intended = Math.floor((r.received_at - offsetMs) / periodMs) * periodMs + offsetMs;
-    return [{ loop: i, at: r.received_at, intended, key: run }];
-  });
-}
-
-/** Ours interval: each cycle's start (ActivityTaskStarted of the call) − (the previous call's completion + pause). */
-function intervalLateness(events: HistoryEvent[], from: number, to: number, pauseMs: number): number[] {
-  const lateness: number[] = [];
-  let completedAt: number | null = null;
-  const callIds = new Set<string>();
-  for (const e of events) {
-    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun') callIds.add(String(e.eventId));
-    const started = e.activityTaskStartedEventAttributes;
-    if (started && callIds.has(String(started.scheduledEventId)) && completedAt !== null) {
-      const intended = completedAt + pauseMs;
-      if (intended >= from && intended < to) lateness.push(eventMs(e) - intended);
-    }
-    const completed = e.activityTaskCompletedEventAttributes;
-    if (completed && callIds.has(String(completed.scheduledEventId))) completedAt = eventMs(e);
-  }
-  return lateness;
-}
-
-/** The scheduler's events in [from, to) over the actions it took for beats in that span, sampled schedules summed. */
-function schedulerEventsPerAction(schedulers: (HistoryEvent[] | null)[], perSchedule: Arrival[][], from: number, to: number): number | null {
-  let events = 0;
-  let actions = 0;
-  for (const [i, history] of schedulers.entries()) {
-    if (!history || history.length === 0) continue;
-    // Only the current run is read: after a continue-as-new, the span starts with it.
-    const since = Math.max(from, eventMs(history[0] as HistoryEvent));
-    events += history.filter((e) => eventMs(e) >= since && eventMs(e) < to).length;
-    actions += (perSchedule[i] ?? []).filter((a) => a.intended >= since && a.intended < to).length;
-  }
-  return actions > 0 ? round(events / actions, 1) : null;
-}
-
-/** `loopHistories`: ours, the sampled loops' histories (read once, for lateness too); unused for the Schedule. */
-async function costs(bench: Bench, spec: Spec, inWindow: Arrival[], from: number, to: number, loopHistories: HistoryEvent[][]): Promise<{ events: number[]; actions: number[] }> {
-  if (spec.design.startsWith('schedule')) {
-    // Each one-shot's whole history: it is the cycle. Its start is the Schedule's "Workflow started" Action.
-    const sample = [...new Set(inWindow.map((a) => a.key))].slice(0, SAMPLE);
-    const all = await histories(bench.client, sample);
-    return { events: all.map((h) => h.length), actions: all.map((h) => actionsOf(h) + SCHEDULE_START_ACTIONS) };
-  }
-  const cycles = loopHistories.flatMap((h) => quietCycleCosts(h).filter((c) => c.startedMs >= from && c.startedMs < to));
-  return { events: cycles.map((c) => c.events), actions: cycles.map((c) => c.actions) };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-export interface ScheduleStage {
-  step: ScheduleStep;
-  runs: DesignRun[];
-}
 
 /**
  * Runs `designs` together on one worker over one window of beats (one design: its CPU is its own),
@@ -410,51 +200,4 @@ function notRun(design: Design, step: ScheduleStep, spreadS: number | null, note
     startLoopsS: 0,
     note,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The table.
-
-const cpuText = (value: number | null) => (value === null ? 'n/a' : `${value}`);
-const msText = (value: number) => (Number.isFinite(value) ? `${value}` : 'n/a');
-
-export function scheduleRows(stages: ScheduleStage[]): Row[] {
-  const rows: Row[] = [];
-  for (const { step, runs } of stages) {
-    const stage = `6 vs Schedule, ${step.loops} loop${step.loops === 1 ? '' : 's'}, every ${step.periodS} s`;
-    for (const r of runs) {
-      const name = r.spreadS === null ? r.design : `${r.design} over ${r.spreadS} s`;
-      if (r.note?.startsWith('not run') || r.note?.startsWith('stopped')) {
-        rows.push({ stage, figure: name, value: r.note, target: '', met: null });
-        continue;
-      }
-      const scheduler = r.design.startsWith('schedule') ? ` + ${r.schedulerEventsPerAction ?? 'n/a'} scheduler` : '';
-      const events = `${costText(r.events)}${scheduler}`;
-      const missed = r.design === 'ours interval' ? `no beats (${Math.min(SAMPLE, r.loops)} sampled loops)` : `${r.missed} missed`;
-      const lateness = [r.latenessMs.p50, r.latenessMs.p99, r.latenessMs.max].map(msText).join(' / ');
-      rows.push({
-        stage,
-        figure: `${name}: events / Actions per cycle; lateness p50 / p99 / max; late (> 1 s) / missed of due; CPU s per 1,000 cycles worker / server above its idle`,
-        value: `${events} / ${r.actionsPerCycle}; ${lateness} ms; ${r.late} late / ${missed} of ${r.due}${r.drainPerS === null ? '' : ` (a boundary drains at ${r.drainPerS} cycles/s)`}; ${cpuText(r.workerCpuPer1000)} / ${cpuText(r.serverCpuPer1000)}`,
-        target: r.design === 'ours aligned' ? '≤ 2 Actions per quiet cycle' : '(reported)',
-        met: r.design === 'ours aligned' ? r.actions.length > 0 && r.actions.every((a) => a <= 2) : null,
-      });
-    }
-    const schedule = runs.find((r) => r.design === 'schedule' && r.note === undefined);
-    for (const ours of runs.filter((r) => (r.design === 'ours aligned' || r.design === 'ours aligned, spread') && r.note === undefined)) {
-      if (!schedule) break;
-      // A missed beat adds no lateness: a design must not win on p99 by skipping beats.
-      const fewer = ours.actionsPerCycle < schedule.actionsPerCycle;
-      const sooner = ours.latenessMs.p99 <= schedule.latenessMs.p99;
-      const kept = ours.missed <= schedule.missed;
-      rows.push({
-        stage,
-        figure: `${ours.spreadS === null ? 'ours aligned' : `ours aligned over ${ours.spreadS} s`} vs the Schedule: Actions per cycle; lateness p99; missed beats`,
-        value: `${ours.actionsPerCycle} vs ${schedule.actionsPerCycle}; ${msText(ours.latenessMs.p99)} vs ${msText(schedule.latenessMs.p99)} ms; ${ours.missed} vs ${schedule.missed}`,
-        target: 'fewer Actions; p99 and missed no worse',
-        met: fewer && sooner && kept,
-      });
-    }
-  }
-  return rows;
 }

@@ -1,0 +1,89 @@
+// @ts-check
+// The import rules of src/ (issue 32), checked by `npm run lint` (`depcruise src --config .dependency-cruiser.cjs`):
+// no import circles, type-only imports included, and the layering of src/'s folders that docs/architecture.md
+// explains. ESLint's no-restricted-imports (eslint.config.mjs) keeps Node built-ins and Node-side SDK packages out
+// of workflow code; these rules are about which of our own folders may import which.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import circle: the modules load in an order that depends on who is imported first.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-test-or-bench',
+      severity: 'error',
+      comment: 'src/ is what ships: it never imports the tests or the bench.',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'shared-imports-shared',
+      severity: 'error',
+      comment: 'src/shared/ is workflow-safe code, bundled into the workflows: it imports only src/shared/.',
+      from: { path: '^src/shared/' },
+      to: { path: '^src/', pathNot: '^src/shared/' },
+    },
+    {
+      name: 'workflows-import-shared',
+      severity: 'error',
+      comment: 'src/workflows/ is replayed in the workflow sandbox: it imports only src/shared/ and src/workflows/.',
+      from: { path: '^src/workflows/' },
+      to: { path: '^src/', pathNot: '^src/(shared|workflows)/' },
+    },
+    {
+      name: 'lib-imports-lib-and-shared',
+      severity: 'error',
+      comment: "src/lib/ is Node-side helpers for every Node-side folder: it imports only src/lib/ and src/shared/.",
+      from: { path: '^src/lib/' },
+      to: { path: '^src/', pathNot: '^src/(lib|shared)/' },
+    },
+    {
+      name: 'middle-imports-lib-and-shared',
+      severity: 'error',
+      comment:
+        'activities, client, codec, observability, toolchain and simulator import src/shared/, src/lib/ and their own ' +
+        'folder; client/ may also import codec/ (the payload codec its connection uses).',
+      from: { path: '^src/(activities|codec|observability|toolchain|simulator)/' },
+      to: { path: '^src/', pathNot: ['^src/(shared|lib)/', '^src/$1/'] },
+    },
+    {
+      name: 'client-imports-lib-shared-and-codec',
+      severity: 'error',
+      comment: 'src/client/ imports src/shared/, src/lib/, src/client/ and the payload codec in src/codec/.',
+      from: { path: '^src/client/' },
+      to: { path: '^src/', pathNot: '^src/(shared|lib|client|codec)/' },
+    },
+    {
+      name: 'worker-not-cli-or-dashboard',
+      severity: 'error',
+      comment: 'src/worker/ sits above the Node-side folders; the CLI and the dashboard sit beside or above it.',
+      from: { path: '^src/worker/' },
+      to: { path: '^src/(cli|dashboard)/' },
+    },
+    {
+      name: 'dashboard-not-cli-or-worker',
+      severity: 'error',
+      comment: "The dashboard's server sits above the Node-side folders; the CLI, which starts it, above it.",
+      from: { path: '^src/dashboard/', pathNot: '^src/dashboard/browser/' },
+      to: { path: '^src/(cli|worker)/' },
+    },
+    {
+      name: 'browser-imports-shared',
+      severity: 'error',
+      comment: 'src/dashboard/browser/ runs in the browser: it imports only src/shared/ and itself (no Node, no packages).',
+      from: { path: '^src/dashboard/browser/' },
+      to: { pathNot: '^src/(shared|dashboard/browser)/' },
+    },
+  ],
+  options: {
+    // Type-only imports count: a circle through types still ties the modules together.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};
