@@ -10,7 +10,8 @@ import { parseLoopConfig } from '../src/shared/config';
 import { parseWorkflowInput } from '../src/shared/carried-state';
 import { noFindings } from '../src/shared/findings';
 import { MAX_TRADES, listedAtMost, namedTradesText, tradesOf, tradesText, type Trade } from '../src/shared/trades';
-import { LoopState, type CycleResult } from '../src/workflows/loop-state';
+import type { CycleResult } from '../src/workflows/cycle-result';
+import { LoopState } from '../src/workflows/loop-state';
 
 const trade = (symbol: string, status: string | null, event: string | null = 'position_opened'): Trade => ({ symbol, side: 'LONG', status, event, internal_trade_id: `T-${symbol}` });
 

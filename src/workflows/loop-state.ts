@@ -1,54 +1,24 @@
 /**
  * The loop's state, and the only code that changes it. Plain deterministic TypeScript: the
  * workflow drives it, the signal handlers set its flags, `get_status` reads it, and
- * continue-as-new carries it to the next run.
+ * continue-as-new carries it to the next run. What it shows outside (metrics, search attributes,
+ * notifications, log lines) is done by its listeners, told of each change.
  */
 import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
-import { lineageUrl, type LoopConfig } from '../shared/config';
+import { lineageUrl, parseConfigUpdate, type ConfigPatch, type LoopConfig } from '../shared/config';
 import type { CarriedState, Pause, WorkflowInput } from '../shared/carried-state';
 import type { Counters, CyclePoint, CycleRecord } from '../shared/cycle-record';
-import { readyCount, type RunFindings } from '../shared/findings';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
-import type { LateTrades, LineageRequest, UiDetails } from '../shared/mtf';
-import { POINT_TRADES, listedAtMost, withState, type CycleTrades } from '../shared/trades';
-import { notificationsStatus, readNotifications, type NotificationsState } from '../shared/notifications';
-import type { Outcome } from '../shared/outcomes';
-import type { Phase } from '../shared/phases';
-import { emptyCounters, successRate, type LoopStatus, type LoopSummary } from '../shared/status';
-
-/** What steps 1 and 2 found out about one cycle. */
-export interface CycleResult {
-  outcome: Outcome;
-  /** The run's own status word as the app gave it (`partial_failure`, `completed` …); null when no answer said. */
-  app_status: string | null;
-  mtf_run_id: string | null;
-  /** The X-Run-Id the cycle's POST carried, as the activity reported it; null when no answer said. */
-  x_run_id: string | null;
-  message: string | null;
-  mtf_execution_seconds: number | null;
-  symbols_requested: number | null;
-  symbols_successful: number | null;
-  /** The app's `success_rate`: today, the share of contracts found READY. */
-  success_rate: number | null;
-  /** `data.errors`' count, null when no answer said. */
-  errors: number | null;
-  findings: RunFindings;
-  /** What the Temporal UI may show of the findings (the worker that read them says); null: no answer said. */
-  uiDetails: UiDetails | null;
-  /** The trades the run caused, as far as they were read (shared/trades.ts). */
-  trades: CycleTrades;
-  /** Earlier cycles' trades, read again after this cycle's answer. */
-  late_trades: LateTrades[];
-  /** Why the app has no lineage API, when this cycle found that out. */
-  lineage_absent: string | null;
-}
-
-/** A callback's word on an accepted run. */
-export interface CompletionNotice {
-  run_id: string;
-  failed: boolean;
-  message: string | null;
-}
+import type { LateTrades, LineageRequest } from '../shared/mtf';
+import { tradesFinal } from '../shared/trades';
+import { readNotifications, type NotificationsState } from '../shared/notifications';
+import { isFailure, isHealthy } from '../shared/outcomes';
+import { IN_CYCLE_PHASES, type Phase } from '../shared/phases';
+import { emptyCounters } from '../shared/status';
+import { cyclePointOf, cycleRecordOf, type CycleResult } from './cycle-result';
+import { attachToPoints, giveUpOnPoints, stillPending } from './late-trades';
+import { LoopEvents, type LateTradesOfCycle, type LoopListener } from './loop-events';
+import { parseNotice, parseStopReason, type CompletionNotice } from './requests';
 
 /** Callbacks kept for runs not (yet) awaited: an app may call back before its 202 is processed. */
 const MAX_KEPT_NOTICES = 10;
@@ -60,14 +30,7 @@ const MAX_KEPT_NOTICES = 10;
  */
 export const RECENT_CYCLES_KEPT = 120;
 
-/**
- * Earlier cycles whose `pending` trades a cycle reads again: its predecessor, and those whose own
- * successor failed before it could read them. Older ones are given up (`unknown`).
- */
-export const LATE_READS = 3;
-
 export class LoopState {
-  phase: Phase = 'starting';
   iteration: number;
   readonly counters: Counters;
   lastCycle: CycleRecord | null;
@@ -92,6 +55,8 @@ export class LoopState {
   private missedBeatsUnrecorded: number;
   private cycleStartedAt = 0;
   private notices: CompletionNotice[] = [];
+  private currentPhase: Phase = 'starting';
+  private readonly events = new LoopEvents<LoopState>();
 
   /**
    * @param carried kept whole, so keys a newer release wrote into it go on to the next run.
@@ -99,7 +64,7 @@ export class LoopState {
    */
   constructor(
     public config: LoopConfig,
-    private readonly ids: { workflowId: string; runId: string; firstRunId: string },
+    readonly ids: { workflowId: string; runId: string; firstRunId: string },
     private readonly carried: CarriedState | undefined,
     now: number,
     private readonly unknownConfig: Record<string, unknown> = {},
@@ -117,6 +82,26 @@ export class LoopState {
     this.lineageAbsent = carried?.lineage_absent ?? false;
   }
 
+  /** Adds listeners, told of every change from now on, in this order. */
+  listen(...listeners: LoopListener<LoopState>[]): void {
+    this.events.listen(...listeners);
+  }
+
+  /** The run begins: its listeners hear whether the loop is new or continued. */
+  start(): void {
+    this.events.emit('started', this, this.carried === undefined);
+  }
+
+  get phase(): Phase {
+    return this.currentPhase;
+  }
+
+  /** Every change of phase comes through here, and its listeners hear of it. */
+  enter(phase: Phase): void {
+    this.currentPhase = phase;
+    this.events.emit('phaseEntered', this);
+  }
+
   get workflowId(): string {
     return this.ids.workflowId;
   }
@@ -126,9 +111,14 @@ export class LoopState {
     return loopBeat(this.config, this.ids.workflowId);
   }
 
+  /** A new loop in `aligned` cadence waits for its first beat before its first cycle. */
+  get startsOnABeat(): boolean {
+    return this.carried === undefined && this.config.cadence === 'aligned';
+  }
+
   /** True from a cycle's start until it is recorded. */
   get inCycle(): boolean {
-    return this.phase === 'calling_mtf' || this.phase === 'awaiting_completion';
+    return IN_CYCLE_PHASES.includes(this.phase);
   }
 
   beginCycle(now: number): void {
@@ -140,10 +130,30 @@ export class LoopState {
     }
     this.iteration += 1;
     this.cycleStartedAt = now;
-    this.phase = 'calling_mtf';
     this.mtfCompleted = false;
     this.temporalNotified = false;
     this.nextCycleAt = null;
+    this.enter('calling_mtf');
+  }
+
+  /**
+   * Step 3: the cycle's outcome is recorded and announced. First the earlier cycles' trades this
+   * cycle read (those still short of their READY contracts are kept, and told once all are there),
+   * then an app found to lack the lineage API (asked no more until the config changes), then the
+   * cycle itself.
+   */
+  finishCycle(result: CycleResult, now: number): CycleRecord {
+    for (const late of [...this.attachLateTrades(result.late_trades), ...this.giveUpLateTrades()]) {
+      if (tradesFinal(late.trades)) this.events.emit('lateTrades', this, late);
+    }
+    if (result.lineage_absent !== null && !this.lineageAbsent) {
+      this.lineageAbsent = true;
+      this.events.emit('lineageAbsent', this, result.lineage_absent);
+    }
+    const before = { consecutive_failures: this.counters.consecutive_failures, last: this.lastCycle };
+    const record = this.recordCycle(result, now);
+    this.events.emit('cycleRecorded', this, record, before, result.uiDetails);
+    return record;
   }
 
   /** The end of the current cycle's budget (call + wait for completion), workflow time. */
@@ -162,10 +172,7 @@ export class LoopState {
    */
   lineageRequest(): LineageRequest | null {
     if (!this.readsTrades) return null;
-    const earlier = this.recentCycles
-      .filter((p) => p.trades?.state === 'pending' && p.iteration >= this.iteration - LATE_READS)
-      .map((p) => ({ iteration: p.iteration, ready: p.ready }));
-    return { url: lineageUrl(this.config), wait_seconds: this.config.lineage_wait, earlier };
+    return { url: lineageUrl(this.config), wait_seconds: this.config.lineage_wait, earlier: stillPending(this.recentCycles, this.iteration) };
   }
 
   /**
@@ -173,16 +180,10 @@ export class LoopState {
    * record while it is that cycle's), `known` or still `pending`. Returns those attached, with the
    * outcome of their cycle.
    */
-  attachLateTrades(late: readonly LateTrades[]): (LateTrades & { outcome: Outcome })[] {
-    const attached: (LateTrades & { outcome: Outcome })[] = [];
-    for (const { iteration, trades } of late) {
-      const point = this.recentCycles.find((p) => p.iteration === iteration);
-      // Only trades still waited for: a read an older worker asked for may come after they were given up.
-      if (!point || point.trades?.state !== 'pending') continue;
-      point.trades = listedAtMost(trades, POINT_TRADES);
-      if (this.lastCycle?.iteration === iteration) this.lastCycle = { ...this.lastCycle, trades };
-      attached.push({ iteration, trades, outcome: point.outcome });
-    }
+  attachLateTrades(late: readonly LateTrades[]): LateTradesOfCycle[] {
+    const attached = attachToPoints(this.recentCycles, late);
+    const last = this.lastCycle && attached.find((a) => a.iteration === this.lastCycle?.iteration);
+    if (this.lastCycle && last) this.lastCycle = { ...this.lastCycle, trades: last.trades };
     return attached;
   }
 
@@ -195,43 +196,13 @@ export class LoopState {
     if (this.config.cadence === 'aligned') this.countMissedBeats(beatsBetween(this.beat, this.cycleStartedAt, now));
     c.cycles += 1;
     c[result.outcome] += 1;
-    if (result.outcome === 'succeeded' || result.outcome === 'partial') c.consecutive_failures = 0;
-    if (result.outcome === 'failed' || result.outcome === 'timed_out') c.consecutive_failures += 1;
+    if (isHealthy(result.outcome)) c.consecutive_failures = 0;
+    if (isFailure(result.outcome)) c.consecutive_failures += 1;
     c.symbols_requested += result.symbols_requested ?? 0;
     c.symbols_successful += result.symbols_successful ?? 0;
     if (result.outcome !== 'succeeded' && result.message) this.lastError = `iteration ${this.iteration}: ${result.message}`;
-    this.lastCycle = {
-      iteration: this.iteration,
-      outcome: result.outcome,
-      mtf_run_id: result.mtf_run_id,
-      started_at: new Date(this.cycleStartedAt).toISOString(),
-      finished_at: new Date(now).toISOString(),
-      cycle_seconds: (now - this.cycleStartedAt) / 1000,
-      mtf_execution_seconds: result.mtf_execution_seconds,
-      symbols_requested: result.symbols_requested,
-      symbols_successful: result.symbols_successful,
-      success_rate: result.success_rate,
-      message: result.message,
-      ready_share: result.success_rate,
-      errors: result.errors,
-      x_run_id: result.x_run_id,
-      missed_beats: missedBefore,
-      app_status: result.app_status,
-      ...result.findings,
-      trades: result.trades,
-    };
-    const { iteration, outcome, finished_at, cycle_seconds } = this.lastCycle;
-    const { findings } = result;
-    const point = {
-      iteration,
-      outcome,
-      finished_at,
-      cycle_seconds,
-      ready: readyCount(findings),
-      orders: findings.orders ? { ...findings.orders.count } : null,
-      protection_alert: findings.protection_alert,
-      trades: listedAtMost(result.trades, POINT_TRADES),
-    };
+    this.lastCycle = cycleRecordOf(result, { iteration: this.iteration, startedAt: this.cycleStartedAt, now, missedBeats: missedBefore });
+    const point = cyclePointOf(this.lastCycle, result);
     this.recentCycles = [...this.recentCycles, point].slice(-RECENT_CYCLES_KEPT);
     this.mtfCompleted = true;
     this.temporalNotified = true;
@@ -242,20 +213,25 @@ export class LoopState {
    * Pending trades too old to be read again become `unknown`, with what was read of them. Returns
    * them, so they are counted once like any other trades that are final.
    */
-  giveUpLateTrades(): (LateTrades & { outcome: Outcome })[] {
-    const given: (LateTrades & { outcome: Outcome })[] = [];
-    for (const point of this.recentCycles) {
-      if (point.trades?.state !== 'pending' || point.iteration >= this.iteration - LATE_READS) continue;
-      point.trades = withState(point.trades, 'unknown');
-      given.push({ iteration: point.iteration, trades: point.trades, outcome: point.outcome });
-    }
-    return given;
+  giveUpLateTrades(): LateTradesOfCycle[] {
+    return giveUpOnPoints(this.recentCycles, this.iteration);
   }
 
   /** Beats that passed without a cycle starting at them: counted now, shown in the next cycle's record. */
   countMissedBeats(n: number): void {
     this.counters.missed_beats += n;
     this.missedBeatsUnrecorded += n;
+    this.events.emit('beatsMissed', this);
+  }
+
+  /** Step 5 waits until `ms` (workflow time) for the next cycle. */
+  waitUntil(ms: number): void {
+    this.nextCycleAt = new Date(ms).toISOString();
+  }
+
+  /** Step 4 waited `continue_timeout` in vain: the loop goes on, and counts it. */
+  countContinueTimeout(): void {
+    this.counters.continue_timeouts += 1;
   }
 
   /** Why a `pause` is refused (nothing is written to history then), or null. */
@@ -274,10 +250,18 @@ export class LoopState {
     return this.pause.since ? 'paused' : `pauses after iteration ${this.iteration}`;
   }
 
-  /** Marks the pause in force (the cycle it waited for is recorded). */
+  /** The pause in force (the cycle it waited for is recorded): no next cycle is planned until `resume`. */
   holdPause(now: number): Pause | null {
     if (this.pause && !this.pause.since) this.pause = { ...this.pause, since: new Date(now).toISOString() };
+    this.nextCycleAt = null;
+    this.enter('paused');
+    this.events.emit('paused', this);
     return this.pause;
+  }
+
+  /** The hold ends: `resume` came (the listeners hear when the next cycle starts). */
+  endHold(now: number): void {
+    this.events.emit('resumed', this, this.nextCycleAfterResume(now));
   }
 
   /** The `resume` update: says when the next cycle starts. */
@@ -294,6 +278,25 @@ export class LoopState {
     if (this.config.continue_mode === 'signal') return `the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
     if (this.config.cadence === 'aligned') return `the next cycle starts at the next beat, ${new Date(nextBeat(this.beat, now)).toISOString()}`;
     return 'the next cycle starts now';
+  }
+
+  /** The loop was cancelled: the error it ends with says during which iteration. */
+  cancel(): void {
+    this.lastError = `cancelled during iteration ${this.iteration}`;
+    this.enter('cancelled');
+    this.events.emit('cancelled', this);
+  }
+
+  /** The loop stops (a stop was asked for). */
+  stop(): void {
+    this.enter('stopped');
+    this.events.emit('stopped', this);
+  }
+
+  /** An accepted `update_config`: checked against the config the next cycle would have, applied when it begins. */
+  updateConfig(patch: ConfigPatch): LoopConfig {
+    this.pendingConfig = parseConfigUpdate(this.nextConfig(), patch);
+    return this.pendingConfig;
   }
 
   requestStop(request: StopRequest | undefined): boolean {
@@ -366,70 +369,4 @@ export class LoopState {
   nextInput(): WorkflowInput {
     return { ...this.unknownConfig, ...this.nextConfig(), carried_state: this.carry() };
   }
-
-  status(): LoopStatus {
-    const running = this.phase !== 'stopped' && this.phase !== 'cancelled';
-    return {
-      is_running: running,
-      current_iteration: this.iteration,
-      mtf_completed: this.mtfCompleted,
-      temporal_notified: this.temporalNotified,
-      workflow_id: this.ids.workflowId,
-      run_id: this.ids.runId,
-      first_run_id: this.ids.firstRunId,
-      phase: this.phase,
-      config: this.config,
-      pending_config: this.pendingConfig,
-      counters: { ...this.counters },
-      success_rate: successRate(this.counters),
-      last_cycle: this.lastCycle,
-      last_error: this.lastError,
-      next_cycle_at: this.nextCycleAt,
-      stop_requested: this.stopRequested,
-      stop_reason: this.stopReason,
-      continue_pending: this.continuePending,
-      started_at: this.startedAt,
-      recent_cycles: this.recentCycles,
-      pause: this.pause,
-      notifications: notificationsStatus(this.notifications),
-    };
-  }
-
-  summary(now: number): LoopSummary {
-    return {
-      workflow_id: this.ids.workflowId,
-      stop_reason: this.stopReason,
-      iterations: this.iteration,
-      counters: { ...this.counters },
-      success_rate: successRate(this.counters),
-      last_cycle: this.lastCycle,
-      last_error: this.lastError,
-      started_at: this.startedAt,
-      stopped_at: new Date(now).toISOString(),
-    };
-  }
-}
-
-/** The reason of a `stop_signal` (null when none was given); undefined when the payload is malformed. */
-function parseStopReason(request: unknown): string | null | undefined {
-  if (request === undefined || request === null) return null;
-  if (typeof request === 'string') return request.trim() || null;
-  if (typeof request === 'object' && !Array.isArray(request)) {
-    const reason = (request as { reason?: unknown }).reason;
-    if (reason === undefined || reason === null) return null;
-    if (typeof reason === 'string') return reason.trim() || null;
-  }
-  return undefined;
-}
-
-function parseNotice(notice: unknown): CompletionNotice | null {
-  if (typeof notice === 'string' && notice !== '') return { run_id: notice, failed: false, message: null };
-  if (typeof notice !== 'object' || notice === null) return null;
-  const { run_id, status, message } = notice as { run_id?: unknown; status?: unknown; message?: unknown };
-  if (typeof run_id !== 'string' || run_id === '') return null;
-  return {
-    run_id,
-    failed: status === 'error' || status === 'failed',
-    message: typeof message === 'string' ? message : null,
-  };
 }

@@ -12,8 +12,7 @@ import type { CycleRecord } from '../shared/cycle-record';
 import { METRICS } from '../shared/metrics';
 import type { MtfActivities } from '../shared/mtf';
 import { cycleEvents, cycleNotification, lateTradesNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';
-import type { Outcome } from '../shared/outcomes';
-import type { LateTrades } from '../shared/mtf';
+import type { LateTradesOfCycle, LoopListener, RecordedBefore } from './loop-events';
 import type { LoopState } from './loop-state';
 
 /** The `patched()` ID of notifications: a loop's history before it has no `notify` activity. */
@@ -47,7 +46,8 @@ export const CARRY_GRACE_CYCLES = 10;
 
 type Result = 'sent' | 'failed';
 
-export class Notifier {
+/** A listener of the loop's state (loop-state.ts): it tells a human of the transitions it hears. */
+export class Notifier implements LoopListener<LoopState> {
   private inFlight: Promise<void> | null = null;
   /** Set before continue-as-new: what is not yet being sent waits for the next run. */
   private holding = false;
@@ -59,12 +59,14 @@ export class Notifier {
     if (loop.notifications.queued.length > 0 && patched(NOTIFY_PATCH)) this.kick();
   }
 
-  started(): void {
+  /** A new loop says so; a run continued as new is not news. */
+  started(_loop: LoopState, fresh: boolean): void {
+    if (!fresh) return;
     this.send([loopNotification('started', this.moment(), null, startedDetail(this.loop.config))]);
   }
 
   /** After step 3: the cycle's transitions, loudest first; nothing for a quiet cycle. */
-  cycleRecorded(before: { consecutive_failures: number; last: CycleRecord | null }, record: CycleRecord): void {
+  cycleRecorded(_loop: LoopState, record: CycleRecord, before: RecordedBefore): void {
     const { loop } = this;
     const events = cycleEvents(before, record, loop.counters, loop.config);
     if (events.length === 0) return;
@@ -72,7 +74,7 @@ export class Notifier {
   }
 
   /** An earlier cycle's trades, read after a later answer: on a live loop, its sent orders are told now. */
-  tradesLate(late: LateTrades & { outcome: Outcome }): void {
+  lateTrades(_loop: LoopState, late: LateTradesOfCycle): void {
     const notification = lateTradesNotification(this.moment(), late, this.loop.config);
     if (notification) this.send([notification]);
   }
@@ -85,12 +87,12 @@ export class Notifier {
     this.send([loopNotification('paused', this.moment(), this.loop.lastCycle, pause.reason ?? '')]);
   }
 
-  resumed(detail: string): void {
+  resumed(_loop: LoopState, detail: string): void {
     this.send([loopNotification('resumed', this.moment(), this.loop.lastCycle, detail)]);
   }
 
   /** The `stopped` message, then every message still to send, within {@link STOP_FLUSH_MS}. */
-  async stopped(): Promise<void> {
+  async flushAtStop(): Promise<void> {
     const { loop } = this;
     // A stop that came while a continue-as-new waited: what was held goes out here.
     this.holding = false;

@@ -22,11 +22,13 @@ import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummar
 import { OUTCOMES } from '../shared/outcomes';
 import { PHASES, type Phase } from '../shared/phases';
 import { currentDetailsText } from './details';
+import type { LateTradesOfCycle, LoopListener, RecordedBefore } from './loop-events';
 import type { LoopState } from './loop-state';
 
 const ORDER_STATUSES = ['submitted', 'pending', 'protection_failed', 'simulated'] as const;
 
-export class LoopVisibility {
+/** A listener of the loop's state (loop-state.ts): each change it hears is shown here. */
+export class LoopVisibility implements LoopListener<LoopState> {
   private readonly searchAttributes: boolean;
   private shown: { state?: string; outcome?: string; dryRun?: boolean };
   private shownPhase: Phase | null = null;
@@ -84,7 +86,7 @@ export class LoopVisibility {
   }
 
   /** A new phase: the phase gauge moves; at a cycle's start the config may have changed too. */
-  phase(loop: LoopState): void {
+  phaseEntered(loop: LoopState): void {
     const first = this.shownPhase === null;
     if (this.shownPhase === loop.phase) return;
     // Every phase, 1 for this one: only the changed ones leave the sandbox, and the first time in a
@@ -120,7 +122,7 @@ export class LoopVisibility {
   }
 
   /** Step 3's announcement: counters and histograms, the per-loop gauges, the findings, the last outcome. */
-  cycleFinished(loop: LoopState, record: CycleRecord, detailsMode: UiDetails | null): void {
+  cycleRecorded(loop: LoopState, record: CycleRecord, _before: RecordedBefore, detailsMode: UiDetails | null): void {
     const tags = { outcome: record.outcome };
     this.cyclesFinished.add(1, tags);
     this.cycleDuration.record(record.cycle_seconds, tags);
@@ -152,8 +154,13 @@ export class LoopVisibility {
     if (found.protection_alert) this.protectionAlerts.add(1);
   }
 
+  /** An earlier cycle's trades, read after a later answer: counted now. */
+  lateTrades(_loop: LoopState, late: LateTradesOfCycle): void {
+    this.countTrades(late.trades);
+  }
+
   /** Trades counted once each, when nothing more will be learnt of them (their cycle's read, or the read after the next answer). */
-  countTrades(trades: CycleTrades): void {
+  private countTrades(trades: CycleTrades): void {
     if (!tradesFinal(trades)) return;
     for (const [status, n] of Object.entries(trades.by_status)) this.trades.add(n, { status });
   }
@@ -167,7 +174,7 @@ export class LoopVisibility {
 
   /** The `pause` in force: one upsert on the transition, and PAUSED in the current details. */
   paused(loop: LoopState): void {
-    this.phase(loop);
+    this.phaseEntered(loop);
     this.details(loop);
     this.upsert({ state: loopStateOf(false, loop.counters.consecutive_failures, true) });
   }
@@ -179,7 +186,7 @@ export class LoopVisibility {
   }
 
   stopped(loop: LoopState): void {
-    this.phase(loop);
+    this.phaseEntered(loop);
     this.upsert({ state: loopStateOf(true, loop.counters.consecutive_failures) });
   }
 
