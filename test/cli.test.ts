@@ -598,7 +598,7 @@ describe('mtf-ping-pong CLI', () => {
         new RegExp(`^mtf-ping-pong: loop ${id} has not paused within 0\\.5s; the pause stays asked: it takes effect once iteration 1 is recorded \\(see mtf-ping-pong status ${id}\\)$`, 'm'),
       );
       const human = await cli('status', id);
-      assert.match(human.stdout, /^ {2}pause +pausing after iteration 1 \(asked at \S+: deploy\)$/m);
+      assert.match(human.stdout, /^ {2}pause +pause requested after iteration 1 \(asked at \S+: deploy\)$/m);
       const held = await pollUntil(() => statusJson(id), (s) => s.phase === 'paused', 'the pause in force after the cycle', POLL_TRIES);
       assert.deepEqual([held.counters.cycles, held.pause?.reason], [1, 'deploy'], 'the cycle that ran was recorded, and no other began');
     } finally {

@@ -195,7 +195,7 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
   if (Object.keys(s.config.request_extra ?? {}).length > 0) lines.push(row('request extra', JSON.stringify(s.config.request_extra)));
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
   // Asked while a cycle ran: it takes effect once that cycle is recorded.
-  if (s.pause && !s.pause.since) lines.push(row('pause', `pausing after iteration ${s.current_iteration} (asked at ${s.pause.requested_at}${s.pause.reason ? `: ${s.pause.reason}` : ''})`));
+  if (s.pause && !s.pause.since) lines.push(row('pause', `pause requested after iteration ${s.current_iteration} (asked at ${s.pause.requested_at}${s.pause.reason ? `: ${s.pause.reason}` : ''})`));
   if (s.stop_requested) lines.push(row('stop', `requested${s.stop_reason ? `: ${s.stop_reason}` : ''}`));
   lines.push(row('started', s.started_at));
   return lines;

@@ -82,7 +82,7 @@ function registerContinue(program: Command): void {
         say(`continue_signal sent to loop ${id}`);
         // A paused loop drops the signal (only resume lets it go on): say so, or the operator waits for a cycle that never comes.
         const pause = (await loopStatus(client, id).catch(() => null))?.pause;
-        if (pause) warn(`loop ${id} is ${pause.since ? 'paused' : 'pausing'}: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`);
+        if (pause) warn(`loop ${id} ${pause.since ? 'is paused' : 'has a pause requested'}: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`);
       }),
     ),
   );
