@@ -6,6 +6,7 @@ import { appStatusText, contractsText, orderCountsText, protectionAlertText, sig
 import { lineagePrefix } from '../activities/run-id';
 import { tradeCount, tradeText, tradesText, type CycleTrades } from '../shared/trades';
 import { cadenceText, cadenceWarnings } from '../shared/cadence';
+import { OUTCOMES, outcomeText } from '../shared/outcomes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
 
@@ -36,7 +37,7 @@ export function configLine(config: LoopConfig): string {
 }
 
 export function countersLine(c: Counters): string {
-  return `${c.cycles} cycles: ${c.succeeded} succeeded, ${c.partial} partial, ${c.failed} failed, ${c.skipped} skipped, ${c.timed_out} timed out`;
+  return `${c.cycles} cycles: ${OUTCOMES.map((o) => `${c[o]} ${outcomeText(o)}`).join(', ')}`;
 }
 
 /** The loud line no one may miss: a position the last run left without its stop-loss. */

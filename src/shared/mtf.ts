@@ -2,6 +2,7 @@
 import type { LoopConfig } from './config';
 import { noFindings, type RunFindings } from './findings';
 import type { Notification, NotifyResult } from './notifications';
+import type { Outcome } from './outcomes';
 import { RUN_BODY_KEYS, type RunBodyKey } from './request-body';
 import type { CycleTrades } from './trades';
 
@@ -64,7 +65,7 @@ export interface LateTrades {
 }
 
 /** How a run the app answered went, as the loop counts it. */
-export type RunOutcome = 'succeeded' | 'partial' | 'failed' | 'skipped';
+export type RunOutcome = Exclude<Outcome, 'timed_out'>;
 
 /**
  * A finished run, read from either answer generation (src/activities/run-answer.ts): what the

@@ -32,6 +32,12 @@ export function isFailure(outcome: Outcome): boolean {
   return OUTCOME_KIND[outcome] === 'bad';
 }
 
+/** The share of cycles that went through (whole or in part), 0..1; null before the first cycle. */
+export function healthyShare(counters: Record<Outcome, number> & { cycles: number }): number | null {
+  if (counters.cycles === 0) return null;
+  return OUTCOMES.filter(isHealthy).reduce((sum, o) => sum + counters[o], 0) / counters.cycles;
+}
+
 /** The outcome as a person reads it (`timed out`). */
 export function outcomeText(outcome: Outcome): string {
   return outcome.replace('_', ' ');

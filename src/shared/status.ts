@@ -3,6 +3,7 @@ import type { LoopConfig } from './config';
 import type { Counters, CyclePoint, CycleRecord } from './cycle-record';
 import type { Pause } from './carried-state';
 import type { NotificationsStatus } from './notifications';
+import { healthyShare } from './outcomes';
 import type { Phase } from './phases';
 
 export interface LoopStatus {
@@ -66,8 +67,8 @@ export interface LoopSummary {
 }
 
 export function successRate(counters: Counters): number | null {
-  if (counters.cycles === 0) return null;
-  return Math.round(((counters.succeeded + counters.partial) / counters.cycles) * 10_000) / 100;
+  const share = healthyShare(counters);
+  return share === null ? null : Math.round(share * 10_000) / 100;
 }
 
 export function emptyCounters(): Counters {

@@ -3,25 +3,8 @@
  * simulator answers like a healthy app until told otherwise.
  */
 
-export type SimulatorFault =
-  | 'none'
-  | 'kill_switch_off'
-  | 'http500'
-  | 'http422'
-  | 'html200'
-  | 'html502'
-  | 'html503'
-  | 'html504'
-  | 'html504_after_run'
-  | 'invalid_json'
-  | 'wrong_shape'
-  | 'unknown_status'
-  | 'oversized'
-  | 'cut_off'
-  | 'hang'
-  | 'slow_drip';
-
-export const SIMULATOR_FAULTS: readonly SimulatorFault[] = [
+/** The answers the simulator can give instead of the app's own, each a way a deployment fails a client (faults.ts). */
+export const SIMULATOR_FAULTS = [
   'none',
   'kill_switch_off',
   'http500',
@@ -38,7 +21,8 @@ export const SIMULATOR_FAULTS: readonly SimulatorFault[] = [
   'cut_off',
   'hang',
   'slow_drip',
-];
+] as const;
+export type SimulatorFault = (typeof SIMULATOR_FAULTS)[number];
 
 /** The faults `error_rate` picks from, in this order. */
 export const RANDOM_FAULTS: readonly SimulatorFault[] = ['http500', 'html502', 'html503', 'html504', 'kill_switch_off'];

@@ -19,7 +19,7 @@ import { tradesFinal, type CycleTrades } from '../shared/trades';
 import { METRICS } from '../shared/metrics';
 import type { UiDetails } from '../shared/mtf';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummaryText } from '../shared/search-attributes';
-import { OUTCOMES } from '../shared/outcomes';
+import { OUTCOMES, healthyShare } from '../shared/outcomes';
 import { PHASES, type Phase } from '../shared/phases';
 import { currentDetailsText } from './details';
 import type { LateTradesOfCycle, LoopListener, RecordedBefore } from './loop-events';
@@ -210,7 +210,8 @@ export class LoopVisibility implements LoopListener<LoopState> {
     const c = loop.counters;
     for (const outcome of OUTCOMES) this.gauges.cycles.set(c[outcome], { outcome });
     this.gauges.consecutive.set(c.consecutive_failures);
-    if (c.cycles > 0) this.gauges.successRatio.set((c.succeeded + c.partial) / c.cycles);
+    const healthy = healthyShare(c);
+    if (healthy !== null) this.gauges.successRatio.set(healthy);
     if (c.symbols_requested > 0) this.gauges.readyShare.set(c.symbols_successful / c.symbols_requested);
     this.beatsMissed(loop);
   }
