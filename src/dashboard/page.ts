@@ -13,7 +13,7 @@
  * (`.order.alert` for a lost stop-loss), `.trades-count` and `.trade` (`.trade.failed`), a card's
  * alert is `.alert-banner`, the page's
  * are in `#alerts`, a paused loop's card is `[data-paused]` (`held`, or `pending` while the cycle
- * it waits for runs) with its `.pause-banner`, and `body[data-refreshes]` counts the refreshes that
+ * it waits for runs: "pause requested") with its `.pause-banner`, and `body[data-refreshes]` counts the refreshes that
  * succeeded.
  */
 import { createHash } from 'node:crypto';

@@ -27,21 +27,21 @@ export function idleText(s: LoopStatus): string {
   return '-';
 }
 
-/** The badge of a pause: in force, or asked for while the cycle it waits for runs. */
+/** The badge of a pause: in force, or requested while the cycle it waits for runs. */
 export function pauseBadge(s: LoopStatus): string | null {
   if (!s.pause) return null;
-  return s.pause.since ? 'PAUSED' : 'pausing';
+  return s.pause.since ? 'PAUSED' : 'pause requested';
 }
 
 /**
- * The pause asked for by the pause update: in force (no cycle runs, no timer) or waiting for
- * the running cycle to be recorded. Null when the loop runs (or its worker predates pause).
+ * The pause asked for by the pause update: in force (no cycle runs, no timer) or requested, waiting
+ * for the running cycle to be recorded. Null when the loop runs (or its worker predates pause).
  */
 export function pauseText(s: LoopStatus): string | null {
   const p = s.pause;
   if (!p) return null;
   const reason = p.reason ? `: ${p.reason}` : '';
-  if (!p.since) return `PAUSING after iteration ${s.current_iteration}${reason} (the running cycle finishes and is recorded first)`;
+  if (!p.since) return `pause requested after iteration ${s.current_iteration}${reason} (the running cycle finishes and is recorded first)`;
   // A date as well as a time: a pause may last days. No "ago" here: the card is redrawn only when its data changes.
   return `PAUSED since ${dateTime(p.since)}${reason}: no cycle runs until resume`;
 }
