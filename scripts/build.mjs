@@ -34,7 +34,14 @@ const INPUT_DIRS = ['src', 'test', 'bench'];
 // next start rebuild for nothing. Everything under src/ counts (it is all code).
 const isInput = (file) => file.split(sep)[0] === 'src' || file.endsWith('.ts');
 // node_modules/.package-lock.json is npm's record of what is installed: a new install is a change.
-const INPUT_FILES = ['tsconfig.json', 'package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'scripts/build.mjs', 'scripts/bundle-dashboard.mjs'];
+const INPUT_FILES = [
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+  'scripts/build.mjs',
+  'scripts/bundle-dashboard.mjs',
+];
 
 function filesUnder(dir) {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {

@@ -30,7 +30,10 @@ const style = readFileSync(join(root, 'src', 'dashboard', 'page.css'), 'utf8');
 if (/<\/script/i.test(script) || /<\/style/i.test(style)) throw new Error('the dashboard script or style holds a closing tag');
 
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `"use strict";\n// Written by scripts/bundle-dashboard.mjs (npm run build): do not edit.\nexports.script = ${JSON.stringify(script)};\nexports.style = ${JSON.stringify(style)};\n`,
-);
+const lines = [
+  '"use strict";',
+  '// Written by scripts/bundle-dashboard.mjs (npm run build): do not edit.',
+  `exports.script = ${JSON.stringify(script)};`,
+  `exports.style = ${JSON.stringify(style)};`,
+];
+writeFileSync(out, `${lines.join('\n')}\n`);

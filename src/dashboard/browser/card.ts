@@ -63,7 +63,8 @@ function stats(loop: DashboardLoop, s: LoopStatus): HTMLElement {
   next.value.classList.add('next-cycle');
   box.appendChild(next.box);
   const rate = s.success_rate;
-  const success = stat('success rate', rate === null ? '-' : `${rate}%`, rate === null ? '' : rate >= 95 ? 'good' : rate >= 75 ? 'warn' : 'bad');
+  const tone = rate === null ? '' : rate >= 95 ? 'good' : rate >= 75 ? 'warn' : 'bad';
+  const success = stat('success rate', rate === null ? '-' : `${rate}%`, tone);
   success.box.title = "this loop's cycles that succeeded (fully or in part), of all its finished cycles";
   box.appendChild(success.box);
   const cadence = stat('cadence', `${loop.cadence_text} · ${s.config.continue_mode}`);
@@ -78,10 +79,8 @@ function plotTitle(s: LoopStatus, cycles: readonly CyclePoint[]): HTMLElement {
   const title = el('div', 'plot-title');
   title.appendChild(el('span', null, `cycle time · last ${cycles.length} finished cycles`));
   const last = s.last_cycle;
-  const text = last
-    ? `last: #${last.iteration} ${outcomeText(last.outcome)}${appStatusText(last)}, ${seconds(last.cycle_seconds)} at ${clock(last.finished_at)}`
-    : '';
-  title.appendChild(el('span', null, text));
+  const what = last ? `#${last.iteration} ${outcomeText(last.outcome)}${appStatusText(last)}` : '';
+  title.appendChild(el('span', null, last ? `last: ${what}, ${seconds(last.cycle_seconds)} at ${clock(last.finished_at)}` : ''));
   return title;
 }
 

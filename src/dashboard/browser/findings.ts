@@ -27,7 +27,8 @@ function signalsValue(signals: string[], unlisted: number): HTMLElement {
 export function findingsRows(grid: HTMLElement, f: FindingsView | null): void {
   if (!f) return;
   const share = [f.ready_share === null ? null : `${f.ready_share}%`, f.contracts].filter(Boolean).join(' · ');
-  if (share) detail(grid, 'ready share', share).title = "the app's success_rate: the share of contracts it found READY (a few % is a normal day)";
+  const shareTitle = "the app's success_rate: the share of contracts it found READY (a few % is a normal day)";
+  if (share) detail(grid, 'ready share', share).title = shareTitle;
   if (f.signals) detailNode(grid, 'signals', signalsValue(f.signals, f.signals_unlisted));
   if (f.orders) detailNode(grid, 'orders', countedValue('order', f.orders, (o: OrderView) => (o.alert ? 'order alert' : 'order')));
   if (f.trades) detailNode(grid, 'trades', countedValue('trade', f.trades, (t: TradeView) => (t.failed ? 'trade failed' : 'trade')));

@@ -102,7 +102,8 @@ function failureOf(response: Response, body: unknown): string {
 async function refresh(): Promise<void> {
   try {
     // A server that never answers must not stop the refreshes: each one gives up after 10 s.
-    const response = await fetch('/api/loops', { cache: 'no-store', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10000) });
+    const headers = { accept: 'application/json' };
+    const response = await fetch('/api/loops', { cache: 'no-store', headers, signal: AbortSignal.timeout(10000) });
     const body = (await response.json()) as unknown;
     if (!response.ok) throw new Error(failureOf(response, body));
     const snapshot = body as DashboardSnapshot;

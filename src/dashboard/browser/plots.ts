@@ -95,7 +95,8 @@ function readyStrip(cycles: readonly CyclePoint[], width: number): SVGElement {
   const known = cycles.map(readyOf).filter((n): n is number => n !== null);
   const max = Math.max(...known, 0);
   svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 14, 'text-anchor': 'end' }, 'READY'));
-  svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 28, 'text-anchor': 'end' }, known.length > 0 ? `max ${max}` : '-'));
+  const maxLabel = known.length > 0 ? `max ${max}` : '-';
+  svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 28, 'text-anchor': 'end' }, maxLabel));
   svg.appendChild(svgEl('line', { class: 'grid', x1: PLOT.left, x2: width - PLOT.right, y1: READY.base + 0.5, y2: READY.base + 0.5 }));
   const step = slotWidth(cycles.length, width);
   cycles.forEach((c, i) => {
@@ -126,7 +127,8 @@ function readyMark(c: CyclePoint, x: number, w: number, max: number): SVGElement
   const mark = svgEl('rect', { class: `ready-mark${kind}`, x: x.toFixed(1), y: (READY.base - height).toFixed(1), width: w.toFixed(1),
     height: height.toFixed(1), 'data-iteration': c.iteration, 'data-ready': n === null ? 'unknown' : n });
   const orders = c.orders ? `, ${c.orders.total} order(s)` : '';
-  mark.appendChild(svgEl('title', {}, `#${c.iteration}  READY ${n === null ? 'unknown' : n}${orders}${c.protection_alert ? '  PROTECTION ALERT' : ''}`));
+  const alert = c.protection_alert ? '  PROTECTION ALERT' : '';
+  mark.appendChild(svgEl('title', {}, `#${c.iteration}  READY ${n === null ? 'unknown' : n}${orders}${alert}`));
   return mark;
 }
 
