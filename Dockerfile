@@ -14,8 +14,10 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-# `npm run build` = tsc + the prebuilt workflow bundles (dist/workflow-bundle*.js): the worker then
-# starts without webpack. The CLI's entry point becomes executable for the `mtf-ping-pong` link.
+COPY scripts/bundle-dashboard.mjs ./scripts/
+# `npm run build` = tsc + the dashboard's browser bundle (esbuild, a dev dependency: into
+# dist/src/dashboard/page-assets.js) + the prebuilt workflow bundles (dist/workflow-bundle*.js): the
+# worker then starts without webpack. The CLI's entry point becomes executable for the `mtf-ping-pong` link.
 RUN npm run build && chmod 0755 dist/src/cli/main.js
 
 FROM ${NODE_IMAGE} AS runtime

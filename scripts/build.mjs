@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm run build` (tsc + the prebuilt workflow bundles, about 10 s), only when something it reads
-// changed: `npm start`, the bench and the soak run this first, so a warm checkout starts at once.
+// `npm run build` (tsc, the dashboard's browser bundle and the prebuilt workflow bundles, about 10 s),
+// only when something it reads changed: `npm start`, the bench and the soak run this first, so a warm checkout starts at once.
 // What the build reads is hashed (every file under src/, the .ts files tsc compiles under test/
 // and bench/, tsconfig.json, package.json, package-lock.json, npm's record of node_modules, this
-// script); the hash, and the size and time of each output, are written to dist/.build-stamp after
+// script and scripts/bundle-dashboard.mjs); the hash, and the size and time of each output, are written to dist/.build-stamp after
 // a build that succeeded and removed before each build, so a failed or interrupted build is never
 // taken for a done one, nor outputs rewritten since by another build (a plain `npm run build` or
 // `tsc`). `--force` builds anyway (`npm test` does, so its code is never stale, and leaves the
@@ -17,7 +17,16 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stampPath = join(root, 'dist', '.build-stamp');
 // What `npm start`, the worker and the CLI load: a build that left any of them out is not done.
-const OUTPUTS = ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failures.js', 'dist/src/cli/dev.js', 'dist/src/cli/main.js', 'dist/src/worker/main.js', 'dist/bench/run.js'];
+const OUTPUTS = [
+  'dist/workflow-bundle.js',
+  'dist/workflow-bundle-encoded-failures.js',
+  // The dashboard page's script (esbuild's bundle of src/dashboard/browser/) and style: scripts/bundle-dashboard.mjs.
+  'dist/src/dashboard/page-assets.js',
+  'dist/src/cli/dev.js',
+  'dist/src/cli/main.js',
+  'dist/src/worker/main.js',
+  'dist/bench/run.js',
+];
 const INPUT_DIRS = ['src', 'test', 'bench'];
 // Under test/ and bench/, only what tsc compiles (tsconfig.json's include: **/*.ts). Their other
 // files are read from the source tree at run time, and rewritten by runs: bench/results.json by
@@ -25,7 +34,14 @@ const INPUT_DIRS = ['src', 'test', 'bench'];
 // next start rebuild for nothing. Everything under src/ counts (it is all code).
 const isInput = (file) => file.split(sep)[0] === 'src' || file.endsWith('.ts');
 // node_modules/.package-lock.json is npm's record of what is installed: a new install is a change.
-const INPUT_FILES = ['tsconfig.json', 'package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'scripts/build.mjs'];
+const INPUT_FILES = [
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+  'scripts/build.mjs',
+  'scripts/bundle-dashboard.mjs',
+];
 
 function filesUnder(dir) {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {

@@ -147,13 +147,13 @@ describe('cadence, pause and missed beats on the dashboard', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a pause asked for during a cycle: "pausing after iteration N" with its reason', async () => {
+  test('a pause asked for during a cycle: "pause requested after iteration N" with its reason', async () => {
     const { page } = await openPage();
     const pausing = page.locator(card('cad-pausing'));
     assert.equal(await pausing.getAttribute('data-paused'), 'pending');
-    assert.equal(await pausing.locator('.badge.paused').textContent(), 'pausing');
+    assert.equal(await pausing.locator('.badge.paused').textContent(), 'pause requested');
     const banner = (await pausing.locator('.pause-banner').textContent()) ?? '';
-    assert.ok(banner.startsWith('PAUSING after iteration 12: exchange upgrade'), banner);
+    assert.ok(banner.startsWith('pause requested after iteration 12: exchange upgrade'), banner);
     await page.close();
   });
 
