@@ -74,9 +74,16 @@ module.exports = {
     {
       name: 'browser-imports-shared',
       severity: 'error',
-      comment: 'src/dashboard/browser/ runs in the browser: it imports only src/shared/ and itself (no Node, no packages).',
+      comment: 'src/dashboard/browser/ runs in the browser: its code imports only src/shared/ and itself (no Node, no packages).',
       from: { path: '^src/dashboard/browser/' },
-      to: { pathNot: '^src/(shared|dashboard/browser)/' },
+      to: { pathNot: '^src/(shared|dashboard/browser)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'browser-types-of-the-wire',
+      severity: 'error',
+      comment: 'Beyond src/shared/, the browser code reads only the types of what /api/loops answers (view.ts, findings-view.ts).',
+      from: { path: '^src/dashboard/browser/' },
+      to: { pathNot: ['^src/(shared|dashboard/browser)/', '^src/dashboard/(view|findings-view)[.]ts$'], dependencyTypes: ['type-only'] },
     },
   ],
   options: {
