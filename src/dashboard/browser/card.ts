@@ -1,7 +1,7 @@
 /** One loop's card: its head, banners, stats, plots, legend and details. */
 import { appStatusText } from '../../shared/findings';
 import { OUTCOMES, outcomeText } from '../../shared/outcomes';
-import type { Counters, CyclePoint } from '../../shared/config';
+import type { Counters, CyclePoint } from '../../shared/cycle-record';
 import type { LoopStatus } from '../../shared/status';
 import type { DashboardLoop } from '../view';
 import { detail, el, stat } from './dom';

@@ -3,7 +3,7 @@
  * scales: cycle time, the outcome strip and the READY strip, one slot per cycle in each.
  */
 import { outcomeText } from '../../shared/outcomes';
-import type { CyclePoint } from '../../shared/config';
+import type { CyclePoint } from '../../shared/cycle-record';
 import { tradeCount } from '../../shared/trades';
 import { svgEl } from './dom';
 import { clock, seconds } from './format';
