@@ -21,6 +21,8 @@ import type { Client } from '@temporalio/client';
 import { connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
 import { DEFAULT_DASHBOARD_ADDRESS, dashboardAddress, startDashboard, type Dashboard } from '../dashboard/server';
 import { LoopAlreadyRunningError, awaitLoopEnd, loopStatus, startLoop, updateLoop } from '../client/loops';
+import { messageOf } from '../lib/errors';
+import { isLoopback, urlHost } from '../lib/hosts';
 import { DEFAULT_WORKFLOW_ID } from '../shared/messages';
 import { cadenceText } from '../shared/cadence';
 import { searchAttributeSpecs } from '../shared/search-attributes';
@@ -49,10 +51,6 @@ const LOOP_ID = DEFAULT_WORKFLOW_ID;
 
 function say(line: string): void {
   console.log(line);
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Resolves true if `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
@@ -88,15 +86,6 @@ function parseAddress(address: string): HostPort | null {
   const port = Number(address.slice(colon + 1));
   if (!Number.isInteger(port) || port < 1 || port > 65_535) return null;
   return { host, port };
-}
-
-/** Only a loopback address can be served by a dev server started here. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

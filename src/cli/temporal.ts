@@ -13,7 +13,8 @@ import { EncryptionConfigError } from '../codec/encryption';
 import { loopStatus } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import type { LoopStatus } from '../shared/status';
-import { CliError, ExitCode, messageOf } from './output';
+import { messageOf } from '../lib/errors';
+import { CliError, ExitCode } from './output';
 
 export interface TemporalOptions {
   address?: string;

@@ -6,6 +6,7 @@
 import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { listLoops, loopStatus, type LoopListing } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
+import { messageOf } from '../lib/errors';
 import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
@@ -65,10 +66,6 @@ function isDeadlineExceeded(err: unknown): boolean {
   const grpcError = err instanceof ServiceError ? err.cause : err;
   const code: number | undefined = isGrpcServiceError(grpcError) ? grpcError.code : undefined;
   return code === DEADLINE_EXCEEDED;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

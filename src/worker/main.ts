@@ -21,6 +21,7 @@ import { installRuntime, observabilitySettings, type ObservabilitySettings } fro
 import { registerCommand } from '../shared/search-attributes';
 import { readinessProbe, startHealthServer, type HealthServer, type Readiness } from './health-server';
 import { createMtfWorker } from './worker';
+import { messageOf } from '../lib/errors';
 
 export const DEFAULT_IDENTITY = 'mtf-ping-pong-worker';
 
@@ -195,7 +196,7 @@ async function healthEndpoint(settings: WorkerSettings, logger: Logger, readines
   try {
     return await startHealthServer(settings.healthAddress, readiness);
   } catch (err) {
-    const why = `HEALTH_ADDRESS ${settings.healthAddress}: ${err instanceof Error ? err.message : String(err)}`;
+    const why = `HEALTH_ADDRESS ${settings.healthAddress}: ${messageOf(err)}`;
     if (!settings.healthOptional) throw new Error(`${why} (choose another host:port, or off)`);
     logger.warn(`${why}; running without /healthz and /readyz`);
     return null;
@@ -227,12 +228,12 @@ if (require.main === module) {
           console.error(`worker: ${refusal}`);
           process.exit(CREDENTIALS_REFUSED_EXIT);
         }
-        logger?.fatal({ error: err instanceof Error ? err.message : String(err) }, 'worker failed');
+        logger?.fatal({ error: messageOf(err) }, 'worker failed');
         process.exit(1);
       });
   } catch (err) {
     // A bad setting: one readable line, before any logger exists.
-    console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`worker: ${messageOf(err)}`);
     process.exit(2);
   }
 }

@@ -13,7 +13,8 @@ import { serverProblem } from '../../client/unanswered';
 import { parseLoopConfig } from '../../shared/config';
 import type { HealthCheckInput } from '../../shared/mtf';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
-import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
+import { messageOf } from '../../lib/errors';
+import { CliError, ExitCode, action, durationArg, examples, formatDuration, say, warn } from '../output';
 import { addTemporalOptions, addressOf, boundedStatus, connect, refused, targetFrom, type TemporalOptions } from '../temporal';
 
 const RETRY_MS = 2_000;

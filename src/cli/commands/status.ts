@@ -9,7 +9,8 @@ import { LOOP_STATES, registerCommand } from '../../shared/search-attributes';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { listLines, runIdPrefixOf, statusLines, type ListedLoop } from '../format';
 import { POLL_MS } from '../follow';
-import { ExitCode, action, examples, messageOf, printJson, say } from '../output';
+import { messageOf } from '../../lib/errors';
+import { ExitCode, action, examples, printJson, say } from '../output';
 import { addTemporalOptions, boundedStatus, withClient, type TemporalOptions } from '../temporal';
 
 /** `list` asks every loop for its iteration at once; one that does not answer soon is shown without it. */
