@@ -3,7 +3,7 @@
  * `--namespace` on top, and one message and exit code when Temporal cannot be reached.
  */
 import { connect as tcpConnect } from 'node:net';
-import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { DEFAULT_ADDRESS, connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
@@ -14,6 +14,7 @@ import { loopStatus } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import type { LoopStatus } from '../shared/status';
 import { messageOf } from '../lib/errors';
+import { GrpcStatus, grpcCode } from '../lib/grpc';
 import { CliError, ExitCode } from './output';
 
 export interface TemporalOptions {
@@ -21,9 +22,6 @@ export interface TemporalOptions {
   namespace?: string;
 }
 
-/** gRPC status codes worth telling apart. */
-const UNAVAILABLE = 14;
-const DEADLINE_EXCEEDED = 4;
 /** A refused port is refused at once; this only bounds a host that drops packets. */
 const PROBE_TIMEOUT_MS = 3_000;
 /** A status query is answered by a worker replaying the loop: seconds at most, unless none polls. */
@@ -107,7 +105,7 @@ export async function withClient<T>(options: TemporalOptions, work: (client: Cli
     // A key or certificate can be refused per call too (a namespace it is not allowed on).
     const refusal = refused(target, err);
     if (refusal) throw refusal;
-    if (grpcCode(err) === UNAVAILABLE) throw unreachable(target, messageOf(err));
+    if (grpcCode(err) === GrpcStatus.UNAVAILABLE) throw unreachable(target, messageOf(err));
     throw err;
   }
 }
@@ -126,7 +124,7 @@ export async function answeredWithin<T>(
   try {
     return await client.connection.withDeadline(Date.now() + request.timeoutMs, work);
   } catch (err) {
-    if (grpcCode(err) !== DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+    if (grpcCode(err) !== GrpcStatus.DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
     const why = await whyUnanswered(client, { namespace: target.namespace, workflowId: request.workflowId, taskQueue: target.taskQueue });
     const message = `loop ${request.workflowId} did not answer ${request.what} within ${request.timeoutMs / 1000}s: ${why.reason}`;
     // A server fault is Temporal's, with its exit code: a script can tell it from a missing worker.
@@ -137,12 +135,6 @@ export async function answeredWithin<T>(
 /** `get_status`, bounded (see {@link answeredWithin}). */
 export function boundedStatus(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
   return answeredWithin(client, target, { workflowId, what: 'get_status', timeoutMs }, () => loopStatus(client, workflowId));
-}
-
-function grpcCode(err: unknown): number | undefined {
-  if (isGrpcServiceError(err)) return err.code;
-  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
-  return undefined;
 }
 
 /**

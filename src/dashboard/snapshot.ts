@@ -3,10 +3,11 @@
  * executions, and `get_status` of each running one (its counters and its window of recent cycles
  * live in workflow state, so there is no second store that could drift from it).
  */
-import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { ServiceError, type Client } from '@temporalio/client';
 import { listLoops, loopStatus, type LoopListing } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import { messageOf } from '../lib/errors';
+import { GrpcStatus, grpcCode } from '../lib/grpc';
 import { lineagePrefix } from '../activities/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
@@ -59,21 +60,12 @@ function stateOf(temporalStatus: string): string {
   return temporalStatus === 'COMPLETED' ? 'stopped' : temporalStatus.toLowerCase();
 }
 
-/** gRPC's DEADLINE_EXCEEDED, as the SDK throws it (bare, or wrapped in a ServiceError). */
-const DEADLINE_EXCEEDED = 4;
-
-function isDeadlineExceeded(err: unknown): boolean {
-  const grpcError = err instanceof ServiceError ? err.cause : err;
-  const code: number | undefined = isGrpcServiceError(grpcError) ? grpcError.code : undefined;
-  return code === DEADLINE_EXCEEDED;
-}
-
 /**
  * The SDK's "Failed to query Workflow" says little alone: its gRPC cause says why, and a deadline
  * is diagnosed (the server's history or matching, or the worker: see whyUnanswered).
  */
 async function queryFailure(client: Client, workflowId: string, err: unknown, timeoutMs: number): Promise<string> {
-  if (isDeadlineExceeded(err)) {
+  if (grpcCode(err) === GrpcStatus.DEADLINE_EXCEEDED) {
     // Its two reads get the page's own deadline, so a failing server holds the page up for at most three.
     const why = await whyUnanswered(client, { namespace: client.options.namespace, workflowId }, timeoutMs);
     return `did not answer get_status within ${timeoutMs / 1000} s: ${why.reason}`;
