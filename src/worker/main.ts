@@ -21,6 +21,7 @@ import { installRuntime, observabilitySettings, type ObservabilitySettings } fro
 import { registerCommand } from '../shared/search-attributes';
 import { readinessProbe, startHealthServer, type HealthServer, type Readiness } from './health-server';
 import { createMtfWorker } from './worker';
+import { envBoolean } from '../lib/env';
 import { messageOf } from '../lib/errors';
 
 export const DEFAULT_IDENTITY = 'mtf-ping-pong-worker';
@@ -43,13 +44,6 @@ export interface WorkerSettings {
   healthAddress: string | null;
   /** `npm start` beside another stack: a busy health port costs a warning, not the worker. */
   healthOptional?: boolean;
-}
-
-function flag(value: string | undefined, name: string): boolean {
-  const text = (value ?? '').trim().toLowerCase();
-  if (text === '' || text === 'false' || text === '0' || text === 'no') return false;
-  if (text === 'true' || text === '1' || text === 'yes') return true;
-  throw new Error(`${name}: must be true or false, not "${value}"`);
 }
 
 /**
@@ -98,7 +92,7 @@ export function workerSettings(env: NodeJS.ProcessEnv, observability: Observabil
     identity: env.WORKER_IDENTITY || DEFAULT_IDENTITY,
     token: apiToken(env),
     notify: notifySettings(env),
-    requireSearchAttributes: flag(env.REQUIRE_SEARCH_ATTRIBUTES, 'REQUIRE_SEARCH_ATTRIBUTES'),
+    requireSearchAttributes: envBoolean(env, 'REQUIRE_SEARCH_ATTRIBUTES', false),
     healthAddress: observability.healthAddress,
   };
 }
