@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../shared/errors';
 import { METRICS } from '../shared/metrics';
-import { runIdOfKey } from './run-id';
+import { runIdOfKey } from '../lib/run-id';
 import { AnswerMemory } from './answer-memory';
 import { deadlineSignal } from './deadline';
 import type {

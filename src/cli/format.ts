@@ -2,7 +2,7 @@
 import type { LoopEnd, LoopListing } from '../client/loops';
 import { attemptTimeout, symbolsText, type Counters, type CycleRecord, type LoopConfig } from '../shared/config';
 import { appStatusText, contractsText, orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
-import { lineagePrefix } from '../activities/run-id';
+import { lineagePrefix } from '../lib/run-id';
 import { tradeCount, tradeText, tradesText, type CycleTrades } from '../shared/trades';
 import { cadenceText, cadenceWarnings } from '../shared/cadence';
 import type { LoopStatus, LoopSummary } from '../shared/status';

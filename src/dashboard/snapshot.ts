@@ -8,7 +8,7 @@ import { listLoops, loopStatus, type LoopListing } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import { messageOf } from '../lib/errors';
 import { GrpcStatus, grpcCode } from '../lib/grpc';
-import { lineagePrefix } from '../activities/run-id';
+import { lineagePrefix } from '../lib/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView, type FindingsView } from './findings-view';
 import { symbolsText } from '../shared/config';
