@@ -6,7 +6,7 @@ import { awaitLoopEnd, type LoopEnd } from '../client/loops';
 import { cycleLine, lateTradesLine } from './format';
 import type { LoopStatus } from '../shared/status';
 import { say } from './output';
-import { boundedStatus } from './temporal';
+import { statusWithin } from './temporal';
 
 export const POLL_MS = 2_000;
 
@@ -23,7 +23,7 @@ export async function followLoop(client: Client, target: TemporalTarget, workflo
   const pending = new Set<number>();
   while (!ended) {
     // A query can fail for a moment (a worker restarting): the next tick tries again.
-    const status = await boundedStatus(client, workflowId, target).catch(() => null);
+    const status = await statusWithin(client, workflowId, target).catch(() => null);
     if (status) for (const line of lateTrades(status, pending)) say(line);
     if (status?.last_cycle && status.counters.cycles > seen) {
       // Cycles shorter than the poll are counted, not lost: the line says how many went by.

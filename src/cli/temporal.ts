@@ -10,7 +10,7 @@ import { DEFAULT_ADDRESS, connectClient, temporalTarget, type TemporalTarget } f
 import { checkClientCertificate, credentialsProblem } from '../client/connection-errors';
 import { tlsHandshakeError } from '../client/tls-probe';
 import { EncryptionConfigError } from '../codec/encryption';
-import { loopStatus } from '../client/loops';
+import { boundedStatus } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import type { LoopStatus } from '../shared/status';
 import { messageOf } from '../lib/errors';
@@ -115,14 +115,25 @@ export async function withClient<T>(options: TemporalOptions, work: (client: Cli
  * and without one they would wait for ever. `what` names the message for the error line, which
  * says whether the server or the worker failed to answer (see whyUnanswered).
  */
-export async function answeredWithin<T>(
-  client: Client,
-  target: TemporalTarget,
-  request: { workflowId: string; what: string; timeoutMs: number },
-  work: () => Promise<T>,
-): Promise<T> {
+export function answeredWithin<T>(client: Client, target: TemporalTarget, request: AnswerRequest, work: () => Promise<T>): Promise<T> {
+  return explained(client, target, request, () => client.connection.withDeadline(Date.now() + request.timeoutMs, work));
+}
+
+/** `get_status` under its deadline (client/loops' boundedStatus, the dashboard's too), a missed one explained as above. */
+export function statusWithin(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
+  return explained(client, target, { workflowId, what: 'get_status', timeoutMs }, () => boundedStatus(client, workflowId, timeoutMs));
+}
+
+interface AnswerRequest {
+  workflowId: string;
+  what: string;
+  timeoutMs: number;
+}
+
+/** `bounded`, a call already under the request's deadline; a missed deadline becomes the line that says why. */
+async function explained<T>(client: Client, target: TemporalTarget, request: AnswerRequest, bounded: () => Promise<T>): Promise<T> {
   try {
-    return await client.connection.withDeadline(Date.now() + request.timeoutMs, work);
+    return await bounded();
   } catch (err) {
     if (grpcCode(err) !== GrpcStatus.DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
     const why = await whyUnanswered(client, { namespace: target.namespace, workflowId: request.workflowId, taskQueue: target.taskQueue });
@@ -130,11 +141,6 @@ export async function answeredWithin<T>(
     // A server fault is Temporal's, with its exit code: a script can tell it from a missing worker.
     throw why.serverFault ? unreachable(target, message) : new CliError(message, ExitCode.Failure);
   }
-}
-
-/** `get_status`, bounded (see {@link answeredWithin}). */
-export function boundedStatus(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
-  return answeredWithin(client, target, { workflowId, what: 'get_status', timeoutMs }, () => loopStatus(client, workflowId));
 }
 
 /**

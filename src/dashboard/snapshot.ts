@@ -4,7 +4,7 @@
  * live in workflow state, so there is no second store that could drift from it).
  */
 import { ServiceError, type Client } from '@temporalio/client';
-import { listLoops, loopStatus, type LoopListing } from '../client/loops';
+import { boundedStatus, listLoops, type LoopListing } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import { messageOf } from '../lib/errors';
 import { GrpcStatus, grpcCode } from '../lib/grpc';
@@ -72,14 +72,6 @@ async function queryFailure(client: Client, workflowId: string, err: unknown, ti
   }
   const cause = err instanceof ServiceError && err.cause ? `: ${err.cause.message}` : '';
   return `get_status failed: ${messageOf(err)}${cause}`;
-}
-
-/**
- * `get_status` under a gRPC deadline: a loop whose task queue no worker polls would otherwise
- * wait for ever, and the deadline cancels the call itself (a Promise.race would leave it running).
- */
-function boundedStatus(client: Client, workflowId: string, timeoutMs: number): Promise<LoopStatus> {
-  return client.connection.withDeadline(Date.now() + timeoutMs, () => loopStatus(client, workflowId));
 }
 
 /**
