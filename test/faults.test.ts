@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { lineagePrefix, runIdOf } from '../src/lib/run-id';
-import { spawnDevServer, stopDevServer, waitUntilReady, type DevServer } from '../src/cli/dev';
+import { spawnDevServer, stopDevServer, waitUntilReady, type DevServer } from '../src/cli/dev-processes';
 import { connectClient, temporalTarget, type TemporalTarget } from '../src/client/connection';
 import { loopStatus, startLoop, stopLoop } from '../src/client/loops';
 import type { LoopConfigInput } from '../src/shared/config';
