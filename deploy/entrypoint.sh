@@ -13,7 +13,7 @@
 #        shutdown lets a running MTF call finish.
 #   anything else: that mtf-ping-pong command (`status`, `stop`, `simulator --host 0.0.0.0`...).
 #
-# Env: TEMPORAL_WAIT, START_LOOP (true/false, 1/0, yes/no), MTF_CONFIG_FILE, and every variable
+# Env: TEMPORAL_WAIT, START_LOOP (true/false, 1/0, yes/no, on/off: src/lib/env.ts's words), MTF_CONFIG_FILE, and every variable
 # the worker and the CLI read (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE_NAME, MTF_*...).
 set -eu
 
@@ -33,10 +33,10 @@ fi
 
 start_loop="${START_LOOP:-false}"
 case "$(printf '%s' "$start_loop" | tr '[:upper:]' '[:lower:]')" in
-  true | 1 | yes) start_loop=true ;;
-  false | 0 | no | '') start_loop=false ;;
+  true | 1 | yes | on) start_loop=true ;;
+  false | 0 | no | off | '') start_loop=false ;;
   *)
-    log "START_LOOP must be true or false, not \"$start_loop\""
+    log "START_LOOP must be true or false (or 1/0, yes/no, on/off), not \"$start_loop\""
     exit 2
     ;;
 esac

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { lineagePrefix } from '../src/activities/run-id';
+import { lineagePrefix } from '../src/lib/run-id';
 import { WORKFLOW_TYPE } from '../src/shared/messages';
 import type { LoopConfig } from '../src/shared/config';
 import type { LoopStatus } from '../src/shared/status';

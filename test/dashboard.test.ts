@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { createActivities } from '../src/activities';
-import { lineagePrefix } from '../src/activities/run-id';
+import { lineagePrefix } from '../src/lib/run-id';
 import { loopStatus, startLoop } from '../src/client/loops';
 import { startDashboard, type Dashboard } from '../src/dashboard/server';
 import type { DashboardSnapshot } from '../src/dashboard/snapshot';

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { LoopAlreadyRunningError, listLoops, startLoop, stopLoop, updateLoop } from '../src/client/loops';
-import { lineagePrefix, runIdOf } from '../src/activities/run-id';
+import { lineagePrefix, runIdOf } from '../src/lib/run-id';
 import { ConfigError } from '../src/shared/config';
 import type { LoopConfigInput } from '../src/shared/config';
 import { startSimulator, type Simulator } from '../src/simulator/server';

@@ -15,7 +15,7 @@ import type { LogEntry } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index';
 import { MAX_BODY_BYTES } from '../src/activities/mtf-client';
 import { readAcceptedRun } from '../src/activities/run-answer';
-import { lineagePrefix, runIdOf } from '../src/activities/run-id';
+import { lineagePrefix, runIdOf } from '../src/lib/run-id';
 import type { ActivityDeps } from '../src/activities/index';
 import { MtfError } from '../src/shared/errors';
 import type { MtfErrorType } from '../src/shared/errors';

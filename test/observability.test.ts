@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import { spawnDevServer, stopDevServer, waitUntilReady } from '../src/cli/dev';
+import { spawnDevServer, stopDevServer, waitUntilReady } from '../src/cli/dev-processes';
 import { temporalTarget } from '../src/client/connection';
 import { continueLoop, loopStatus, startLoop, stopLoop } from '../src/client/loops';
 import { loopsSnapshot } from '../src/dashboard/snapshot';

@@ -1,8 +1,8 @@
-/** The X-Run-Id formula (src/activities/run-id.ts): short, safe, stable per loop, new per loop. */
+/** The X-Run-Id formula (src/lib/run-id.ts): short, safe, stable per loop, new per loop. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { lineagePrefix, runIdOf, runIdOfKey } from '../src/activities/run-id';
+import { lineagePrefix, runIdOf, runIdOfKey } from '../src/lib/run-id';
 import { canonicalRunId } from '../src/simulator/params';
 
 /** The app's "kept as it is" rule: at most 64 characters of [A-Za-z0-9._:-]. */

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { temporalTarget } from '../src/client/connection';
 import { observabilitySettings } from '../src/observability/runtime';
 import { apiToken, workerSettings } from '../src/worker/main';
 
@@ -38,6 +39,20 @@ void describe('worker settings', () => {
     assert.deepEqual(settings, { identity: 'mtf-ping-pong-worker', token: null, notify: { url: null, format: 'slack', timeoutMs: 5000 }, requireSearchAttributes: false, healthAddress: '127.0.0.1:9465' });
     assert.equal(workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'true' }, observabilitySettings({})).requireSearchAttributes, true);
     assert.equal(workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'false' }, observabilitySettings({})).requireSearchAttributes, false);
-    assert.throws(() => workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'maybe' }, observabilitySettings({})), /REQUIRE_SEARCH_ATTRIBUTES: must be true or false, not "maybe"/);
+    // The words every boolean variable takes (src/lib/env.ts), MTF_DRY_RUN's included: `off` is false, not a mistake.
+    assert.equal(workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: ' ON ' }, observabilitySettings({})).requireSearchAttributes, true);
+    assert.equal(workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'off' }, observabilitySettings({})).requireSearchAttributes, false);
+    assert.throws(
+      () => workerSettings({ REQUIRE_SEARCH_ATTRIBUTES: 'maybe' }, observabilitySettings({})),
+      /REQUIRE_SEARCH_ATTRIBUTES must be true or false \(or 1\/0, yes\/no, on\/off\), not "maybe"/,
+    );
+  });
+});
+
+void describe('TEMPORAL_TLS', () => {
+  test('takes the words of every boolean variable (envconfig alone reads `on` and `yes` as off)', () => {
+    for (const on of ['true', '1', 'on', 'YES']) assert.equal(typeof temporalTarget({}, { TEMPORAL_TLS: on }).connectionOptions.tls, 'object', on);
+    for (const off of ['false', '0', 'off', 'No']) assert.equal(temporalTarget({}, { TEMPORAL_TLS: off }).connectionOptions.tls, false, off);
+    assert.throws(() => temporalTarget({}, { TEMPORAL_TLS: 'maybe' }), /^Error: TEMPORAL_TLS must be true or false \(or 1\/0, yes\/no, on\/off\), not "maybe"$/);
   });
 });

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { lineagePrefix, runIdOf } from '../src/activities/run-id';
+import { lineagePrefix, runIdOf } from '../src/lib/run-id';
 import { MtfError } from '../src/shared/errors';
 import { continueSignal, mtfCompletedSignal, stopSignal } from '../src/shared/messages';
 import type { LoopSummary } from '../src/shared/status';

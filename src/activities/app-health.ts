@@ -6,6 +6,7 @@
  */
 import type { HealthCheckInput, HealthCheckResult } from '../shared/mtf';
 import { appMessage, send, type HttpDeps } from './mtf-client';
+import { messageOf } from '../lib/errors';
 
 /** Both reads together: the health-check workflow gives its activity 15 s. */
 const HEALTH_TIMEOUT_MS = 10_000;
@@ -29,7 +30,7 @@ export async function checkAppHealth(http: HttpDeps, input: HealthCheckInput): P
       const message = notRouted && urls.length > 1 ? `the app routes none of ${urls.join(', ')}` : appMessage(answer);
       return { healthy: answer.status === 200, http_status: answer.status, message, url };
     } catch (err) {
-      return { healthy: false, http_status: null, message: err instanceof Error ? err.message : String(err), url };
+      return { healthy: false, http_status: null, message: messageOf(err), url };
     }
   }
   throw new Error('healthUrls gave no URL');

@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MtfError, mtfErrorClass } from '../shared/errors';
 import { METRICS } from '../shared/metrics';
-import { runIdOfKey } from './run-id';
+import { runIdOfKey } from '../lib/run-id';
 import { AnswerMemory } from './answer-memory';
 import { deadlineSignal } from './deadline';
 import type {
@@ -39,6 +39,7 @@ import { createNotify, type NotifyDeps } from './notify';
 import { readAcceptedRun, readFinishedRun, readRunProgress } from './run-answer';
 import { readAfterAnswer, type LineageResult } from './lineage';
 import { readyCount } from '../shared/findings';
+import { messageOf } from '../lib/errors';
 
 export interface ActivityDeps {
   fetch?: typeof fetch;
@@ -264,7 +265,7 @@ function logFailure(ctx: Context, message: string, err: unknown, fields: Record<
   if (ctx.cancellationSignal.aborted) return;
   const type = err instanceof ApplicationFailure ? err.type : undefined;
   const retryable = err instanceof ApplicationFailure ? !err.nonRetryable : true;
-  ctx.log.warn(message, { ...fields, error_type: type, error: err instanceof Error ? err.message : String(err), retryable });
+  ctx.log.warn(message, { ...fields, error_type: type, error: messageOf(err), retryable });
 }
 
 /**

@@ -15,6 +15,7 @@ import type { LateTrades, LineageRequest } from '../shared/mtf';
 import { deadlineSignal } from './deadline';
 import { appMessage, send, type HttpAnswer, type HttpDeps } from './mtf-client';
 import { asObject, shortText } from './run-findings';
+import { messageOf } from '../lib/errors';
 
 /** The app's page size limit: a run's trades fit in one page unless it caused more than 100. */
 const PAGE_SIZE = 100;
@@ -50,7 +51,7 @@ export async function readTrades(http: HttpDeps, url: string, runId: string, sig
     try {
       read = readPage(await send(bounded, pageUrl, { method: 'GET' }, signal), url);
     } catch (err) {
-      return { kind: 'failed', why: err instanceof Error ? err.message : String(err) };
+      return { kind: 'failed', why: messageOf(err) };
     }
     if (read.kind !== 'page') return read.kind === 'none' ? { kind: 'trades', trades: [...trades.values()] } : read;
     // Keyed by the trade's id: an item read twice (the pages moved under the reader) counts once.

@@ -8,6 +8,7 @@ import { MtfError } from '../shared/errors';
 import { failure } from './failure';
 import { shorten } from '../shared/text';
 import { appError, asObject } from './run-answer';
+import { messageOf } from '../lib/errors';
 
 /**
  * Larger answers are refused: today's app answers tens of KiB for 150 contracts, mostly per-symbol
@@ -93,7 +94,7 @@ export async function send(
 
 function describeNetworkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return cause?.code ?? cause?.message ?? messageOf(err);
 }
 
 async function readBounded(response: Response, limit: number, url: string, signal: AbortSignal): Promise<string> {

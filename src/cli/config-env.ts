@@ -13,6 +13,7 @@
  */
 import { NO_SYMBOL_NAMED, ConfigError, symbolsFromText, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
 import type { Schema } from '../shared/schema';
+import { booleanOf, notBoolean, quoted } from '../lib/env';
 import { flagPatch, readConfigFile, type ConfigFlags } from './config-flags';
 import { CliError, ExitCode } from './output';
 
@@ -64,24 +65,17 @@ export function envKind(key: ConfigKey): EnvKind {
 // ---------------------------------------------------------------------------------------------
 // Text → value.
 
-const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
-const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 /** Plain decimal numbers only: no hex, no `Infinity`, no empty string silently read as 0. */
 const NUMBER_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
-
-function quoted(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
-}
 
 /** One value, or a problem (a sentence that starts after the env var's name). */
 function readScalar(scalar: Scalar, text: string): { value: unknown } | { problem: string } {
   const trimmed = text.trim();
   switch (scalar) {
     case 'boolean': {
-      const word = trimmed.toLowerCase();
-      if (TRUE_WORDS.has(word)) return { value: true };
-      if (FALSE_WORDS.has(word)) return { value: false };
-      return { problem: `must be true or false (or 1/0, yes/no, on/off), not ${quoted(text)}` };
+      // The one reading of a boolean variable (lib/env), the worker's included.
+      const value = booleanOf(text);
+      return value === null ? { problem: notBoolean(text) } : { value };
     }
     case 'number':
       return NUMBER_PATTERN.test(trimmed) ? { value: Number(trimmed) } : { problem: `must be a number, not ${quoted(text)}` };

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { JsonValue } from '../shared/schema';
 import { NO_SYMBOL_NAMED, allSymbols, symbolsFromText, type ConfigPatch, type LoopConfig } from '../shared/config';
-import { CliError, ExitCode, durationArg, messageOf, warn } from './output';
+import { messageOf } from '../lib/errors';
+import { CliError, ExitCode, durationArg, warn } from './output';
 
 export interface ConfigFlags {
   symbols?: string[];

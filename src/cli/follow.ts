@@ -1,4 +1,4 @@
-/** `start --wait`: one line per finished cycle until the loop ends, however it ends. */
+/** `start --wait` and `npm start`: one line per finished cycle until the loop ends, however it ends. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { TemporalTarget } from '../client/connection';
@@ -6,36 +6,61 @@ import { awaitLoopEnd, type LoopEnd } from '../client/loops';
 import { cycleLine, lateTradesLine } from './format';
 import type { LoopStatus } from '../shared/status';
 import { say } from './output';
-import { boundedStatus } from './temporal';
+import { statusWithin } from './temporal';
 
 export const POLL_MS = 2_000;
+/** Queries fail for a moment after a restart (the old worker's sticky queue); only a lasting failure is worth a line. */
+const FAILURES_BEFORE_NOTICE = 10;
+
+export interface FollowOptions {
+  /** The cycles already told: 0 (the default) for a loop just started; null when unknown, so the first look only counts them. */
+  seen?: number | null;
+  /** Between looks; default {@link POLL_MS}. */
+  pollMs?: number;
+  /** Stops the looks, and the lines: the loop's end is still awaited (and returned). */
+  signal?: AbortSignal;
+  /** Told once when {@link FAILURES_BEFORE_NOTICE} looks in a row failed (otherwise a failed look is tried again, silently). */
+  onLastingFailure?: (err: unknown) => void;
+}
 
 /**
- * Polls `get_status` every 2 s and prints each cycle that finished since the last look; the end
+ * Polls `get_status` every 2 s (or pollMs) and prints each cycle that finished since the last look; the end
  * comes from the loop's result, not from the status, so a terminated loop ends the wait too.
  */
-export async function followLoop(client: Client, target: TemporalTarget, workflowId: string): Promise<LoopEnd> {
+export async function followLoop(client: Client, target: TemporalTarget, workflowId: string, options: FollowOptions = {}): Promise<LoopEnd> {
   let ended = false;
   const end = awaitLoopEnd(client, workflowId).finally(() => {
     ended = true;
   });
-  let seen = 0;
+  let seen = options.seen === undefined ? 0 : options.seen;
+  let failures = 0;
   const pending = new Set<number>();
-  while (!ended) {
+  while (!ended && !options.signal?.aborted) {
     // A query can fail for a moment (a worker restarting): the next tick tries again.
-    const status = await boundedStatus(client, workflowId, target).catch(() => null);
+    const status = await statusWithin(client, workflowId, target).then(
+      (answer) => {
+        failures = 0;
+        return answer;
+      },
+      (err: unknown) => {
+        failures += 1;
+        if (failures === FAILURES_BEFORE_NOTICE) options.onLastingFailure?.(err);
+        return null;
+      },
+    );
     if (status) for (const line of lateTrades(status, pending)) say(line);
-    if (status?.last_cycle && status.counters.cycles > seen) {
+    if (status && seen === null) seen = status.counters.cycles;
+    if (status?.last_cycle && seen !== null && status.counters.cycles > seen) {
       // Cycles shorter than the poll are counted, not lost: the line says how many went by.
       const skipped = status.counters.cycles - seen - 1;
       say(`${cycleLine(status.last_cycle, status.success_rate)}${skipped > 0 ? `  (+${skipped} since the last line)` : ''}`);
       seen = status.counters.cycles;
     }
-    await Promise.race([end.catch(() => undefined), delay(POLL_MS)]);
+    await Promise.race([end.catch(() => undefined), delay(options.pollMs ?? POLL_MS)]);
   }
   const result = await end;
   // The cycle that ran while the stop was pending is only in the summary.
-  if (result.how === 'stopped' && result.summary.last_cycle && result.summary.counters.cycles > seen) {
+  if (!options.signal?.aborted && result.how === 'stopped' && result.summary.last_cycle && result.summary.counters.cycles > (seen ?? 0)) {
     say(cycleLine(result.summary.last_cycle, result.summary.success_rate));
   }
   return result;

@@ -3,7 +3,7 @@ import type { LoopEnd, LoopListing } from '../client/loops';
 import { attemptTimeout, symbolsText, type LoopConfig } from '../shared/config';
 import type { Counters, CycleRecord } from '../shared/cycle-record';
 import { appStatusText, contractsText, orderCountsText, protectionAlertText, signalsText } from '../shared/findings';
-import { lineagePrefix } from '../activities/run-id';
+import { lineagePrefix } from '../lib/run-id';
 import { tradeCount, tradeText, tradesText, type CycleTrades } from '../shared/trades';
 import { cadenceText, cadenceWarnings } from '../shared/cadence';
 import { OUTCOMES, outcomeText } from '../shared/outcomes';

@@ -16,7 +16,8 @@ import { registerProcesses } from './commands/processes';
 import { registerStart } from './commands/start';
 import { registerStatusCommands } from './commands/status';
 import { registerUpdate } from './commands/update';
-import { EXIT_CODES_HELP, ExitCode, examples, exitWith, messageOf, warn } from './output';
+import { messageOf } from '../lib/errors';
+import { EXIT_CODES_HELP, ExitCode, examples, exitWith, warn } from './output';
 
 const ENVIRONMENT_HELP = `
 Environment (as the worker reads it):

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import { CREDENTIALS_REFUSED_EXIT, CredentialsRefusedError } from '../client/connection-errors';
 import { LoopAlreadyRunningError, LoopNotFoundError } from '../client/loops';
 import { withEncryptionHint } from '../codec/encryption';
+import { messageOf } from '../lib/errors';
 import { ConfigError } from '../shared/config';
 
 /** The exit codes, documented in `mtf-ping-pong --help`; scripts and container entrypoints rely on them. */
@@ -52,10 +53,6 @@ export function describeFailure(err: unknown): { message: string; exitCode: Exit
   if (err instanceof ConfigError) return { message: err.message, exitCode: ExitCode.Usage };
   if (err instanceof CredentialsRefusedError) return { message: err.message, exitCode: ExitCode.CredentialsRefused };
   return { message: oneLine(withEncryptionHint(messageOf(err))), exitCode: ExitCode.Failure };
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function oneLine(text: string): string {

@@ -3,26 +3,25 @@
  * `--namespace` on top, and one message and exit code when Temporal cannot be reached.
  */
 import { connect as tcpConnect } from 'node:net';
-import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
 import { DEFAULT_ADDRESS, connectClient, temporalTarget, type TemporalTarget } from '../client/connection';
 import { checkClientCertificate, credentialsProblem } from '../client/connection-errors';
 import { tlsHandshakeError } from '../client/tls-probe';
 import { EncryptionConfigError } from '../codec/encryption';
-import { loopStatus } from '../client/loops';
+import { boundedStatus } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import type { LoopStatus } from '../shared/status';
-import { CliError, ExitCode, messageOf } from './output';
+import { messageOf } from '../lib/errors';
+import { GrpcStatus, grpcCode } from '../lib/grpc';
+import { CliError, ExitCode } from './output';
 
 export interface TemporalOptions {
   address?: string;
   namespace?: string;
 }
 
-/** gRPC status codes worth telling apart. */
-const UNAVAILABLE = 14;
-const DEADLINE_EXCEEDED = 4;
 /** A refused port is refused at once; this only bounds a host that drops packets. */
 const PROBE_TIMEOUT_MS = 3_000;
 /** A status query is answered by a worker replaying the loop: seconds at most, unless none polls. */
@@ -106,7 +105,7 @@ export async function withClient<T>(options: TemporalOptions, work: (client: Cli
     // A key or certificate can be refused per call too (a namespace it is not allowed on).
     const refusal = refused(target, err);
     if (refusal) throw refusal;
-    if (grpcCode(err) === UNAVAILABLE) throw unreachable(target, messageOf(err));
+    if (grpcCode(err) === GrpcStatus.UNAVAILABLE) throw unreachable(target, messageOf(err));
     throw err;
   }
 }
@@ -116,32 +115,32 @@ export async function withClient<T>(options: TemporalOptions, work: (client: Cli
  * and without one they would wait for ever. `what` names the message for the error line, which
  * says whether the server or the worker failed to answer (see whyUnanswered).
  */
-export async function answeredWithin<T>(
-  client: Client,
-  target: TemporalTarget,
-  request: { workflowId: string; what: string; timeoutMs: number },
-  work: () => Promise<T>,
-): Promise<T> {
+export function answeredWithin<T>(client: Client, target: TemporalTarget, request: AnswerRequest, work: () => Promise<T>): Promise<T> {
+  return explained(client, target, request, () => client.connection.withDeadline(Date.now() + request.timeoutMs, work));
+}
+
+/** `get_status` under its deadline (client/loops' boundedStatus, the dashboard's too), a missed one explained as above. */
+export function statusWithin(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
+  return explained(client, target, { workflowId, what: 'get_status', timeoutMs }, () => boundedStatus(client, workflowId, timeoutMs));
+}
+
+interface AnswerRequest {
+  workflowId: string;
+  what: string;
+  timeoutMs: number;
+}
+
+/** `bounded`, a call already under the request's deadline; a missed deadline becomes the line that says why. */
+async function explained<T>(client: Client, target: TemporalTarget, request: AnswerRequest, bounded: () => Promise<T>): Promise<T> {
   try {
-    return await client.connection.withDeadline(Date.now() + request.timeoutMs, work);
+    return await bounded();
   } catch (err) {
-    if (grpcCode(err) !== DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+    if (grpcCode(err) !== GrpcStatus.DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
     const why = await whyUnanswered(client, { namespace: target.namespace, workflowId: request.workflowId, taskQueue: target.taskQueue });
     const message = `loop ${request.workflowId} did not answer ${request.what} within ${request.timeoutMs / 1000}s: ${why.reason}`;
     // A server fault is Temporal's, with its exit code: a script can tell it from a missing worker.
     throw why.serverFault ? unreachable(target, message) : new CliError(message, ExitCode.Failure);
   }
-}
-
-/** `get_status`, bounded (see {@link answeredWithin}). */
-export function boundedStatus(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
-  return answeredWithin(client, target, { workflowId, what: 'get_status', timeoutMs }, () => loopStatus(client, workflowId));
-}
-
-function grpcCode(err: unknown): number | undefined {
-  if (isGrpcServiceError(err)) return err.code;
-  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
-  return undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../codec/encryption';
+import { envBoolean } from '../lib/env';
 import { DEFAULT_TASK_QUEUE } from '../shared/messages';
 
 export interface TemporalTarget {
@@ -23,10 +24,10 @@ export const DEFAULT_ADDRESS = 'localhost:7233';
 
 /**
  * The settings from the environment (or `env`), with `--address` / `--namespace` overrides on top.
- * Throws EncryptionConfigError on a bad MTF_ENCRYPTION_* setting.
+ * Throws EncryptionConfigError on a bad MTF_ENCRYPTION_* setting, and an Error on a TEMPORAL_TLS that is no boolean.
  */
 export function temporalTarget(overrides: { address?: string; namespace?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
-  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: definedOnly(env) });
+  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: withTlsWord(definedOnly(env)) });
   const dataConverter = dataConverterFromEnv(env);
   return {
     connectionOptions: { ...connectionOptions, address: overrides.address ?? connectionOptions.address ?? DEFAULT_ADDRESS },
@@ -64,4 +65,13 @@ function silenceIpServerNameWarning(): void {
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+/**
+ * TEMPORAL_TLS with the one meaning of a boolean variable (lib/env): envconfig alone takes only `1`
+ * and `true` for on, and reads `on`, `yes`, `TRUE` or a typo as off. A blank one is left to envconfig.
+ */
+function withTlsWord(vars: Record<string, string>): Record<string, string> {
+  if (vars.TEMPORAL_TLS === undefined || vars.TEMPORAL_TLS.trim() === '') return vars;
+  return { ...vars, TEMPORAL_TLS: String(envBoolean(vars, 'TEMPORAL_TLS', false)) };
 }

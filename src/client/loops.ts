@@ -132,6 +132,15 @@ export function loopStatus(client: Client, workflowId = DEFAULT_WORKFLOW_ID): Pr
   return notFoundAsError(workflowId, () => handleOf(client, workflowId).query(getStatusQuery));
 }
 
+/**
+ * `get_status` under a gRPC deadline: a loop whose task queue no worker polls would otherwise
+ * wait for ever, and the deadline cancels the call itself (a Promise.race would leave it running).
+ * The dashboard and the CLI (which says why it was not answered) both ask this way.
+ */
+export function boundedStatus(client: Client, workflowId: string, timeoutMs: number): Promise<LoopStatus> {
+  return client.connection.withDeadline(Date.now() + timeoutMs, () => loopStatus(client, workflowId));
+}
+
 export function continueLoop(client: Client, workflowId = DEFAULT_WORKFLOW_ID): Promise<void> {
   return notFoundAsError(workflowId, () => handleOf(client, workflowId).signal(continueSignal));
 }

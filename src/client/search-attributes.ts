@@ -6,6 +6,7 @@
  */
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { GrpcStatus } from '../lib/grpc';
 import { SEARCH_ATTRIBUTES, registerCommand } from '../shared/search-attributes';
 
 const Indexed = temporal.api.enums.v1.IndexedValueType;
@@ -20,9 +21,6 @@ export interface OperatorApi {
   listSearchAttributes(request: { namespace: string }): Promise<{ customAttributes?: Record<string, unknown> | null }>;
 }
 
-const GRPC_PERMISSION_DENIED = 7;
-const GRPC_UNIMPLEMENTED = 12;
-
 /**
  * The attributes the namespace lacks (or has with another type); empty when all are there. When
  * the server cannot tell (no operator API, as on the time-skipping test server, or credentials
@@ -33,8 +31,9 @@ export async function missingSearchAttributes(operator: OperatorApi, namespace: 
   try {
     custom = (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
   } catch (err) {
+    // Read off the error itself: the worker's native connection throws its own kind, not grpc-js's.
     const code = (err as { code?: unknown }).code;
-    if (code === GRPC_UNIMPLEMENTED || code === GRPC_PERMISSION_DENIED) return SEARCH_ATTRIBUTES.map((key) => key.name);
+    if (code === GrpcStatus.UNIMPLEMENTED || code === GrpcStatus.PERMISSION_DENIED) return SEARCH_ATTRIBUTES.map((key) => key.name);
     throw err;
   }
   return SEARCH_ATTRIBUTES.filter((key) => custom[key.name] !== SERVER_TYPE[key.type]).map((key) => key.name);

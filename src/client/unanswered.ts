@@ -6,8 +6,10 @@
  * tell them apart: DescribeWorkflowExecution needs history, DescribeTaskQueue needs matching and
  * names the pollers.
  */
-import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { messageOf } from '../lib/errors';
+import { GrpcStatus, grpcCode, grpcErrorOf } from '../lib/grpc';
 
 /** Each read is answered in milliseconds by a healthy server. */
 export const PROBE_TIMEOUT_MS = 3_000;
@@ -27,11 +29,10 @@ async function bounded<T>(client: Client, timeoutMs: number, work: () => Promise
     return { ok: true, value: await client.connection.withDeadline(Date.now() + timeoutMs, work) };
   } catch (err) {
     // The SDK wraps the gRPC error in a ServiceError; the gRPC one says what happened.
-    const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-    const text = grpc instanceof Error ? grpc.message : String(grpc);
+    const text = messageOf(grpcErrorOf(err));
     // gRPC's DEADLINE_EXCEEDED message lists its resolution steps; its first words say it all.
     const error = /^4 DEADLINE_EXCEEDED/.test(text) ? 'no answer within the deadline' : text;
-    return { ok: false, error, code: isGrpcServiceError(grpc) ? grpc.code : undefined };
+    return { ok: false, error, code: grpcCode(err) };
   }
 }
 
@@ -100,9 +101,6 @@ export async function whyUnanswered(
   };
 }
 
-/** gRPC's NOT_FOUND: what a history service that serves says of a workflow that does not exist. */
-const NOT_FOUND = 5;
-
 /**
  * Null when the server's history and matching services answer on `namespace`, else why not. The
  * frontend answering (DescribeNamespace) says nothing of them: asking history for a workflow that
@@ -114,7 +112,7 @@ export async function serverProblem(client: Client, namespace: string, taskQueue
     client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: `mtf-ping-pong-health-probe-${Date.now()}` } }),
   );
   // The made-up workflow found would be odd, but history answered all the same.
-  if (!probe.ok && probe.code !== NOT_FOUND) return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${probe.error})`;
+  if (!probe.ok && probe.code !== GrpcStatus.NOT_FOUND) return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${probe.error})`;
   const queue = await bounded(client, timeoutMs, () =>
     client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW }),
   );

@@ -13,6 +13,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { messageOf } from '../lib/errors';
+import { hostHeaderIsLoopback, isLoopback, urlHost } from '../lib/hosts';
 
 export const DEFAULT_CODEC_HOST = '127.0.0.1';
 export const DEFAULT_CODEC_PORT = 8888;
@@ -56,20 +58,6 @@ class RequestError extends Error {
   ) {
     super(message);
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function hostHeaderIsLoopback(request: IncomingMessage): boolean {
-  const header = request.headers.host ?? '';
-  const hostname = /^(\[[^\]]+\]|[^:]+)/.exec(header)?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '';
-  return isLoopback(hostname);
 }
 
 /** `http://localhost:8233` style: a scheme, a host and maybe a port; nothing else, as browsers send it. */
@@ -185,7 +173,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       result = operation === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
     } catch (err) {
       // The protocol's answer to a codec error; the message (e.g. an unknown key id) is the useful part.
-      throw new RequestError(400, `cannot ${operation}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new RequestError(400, `cannot ${operation}: ${messageOf(err)}`);
     }
     send(response, 200, 'application/json', JSON.stringify({ payloads: result.map(toJson) }), cors);
   }
@@ -193,7 +181,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const server = createServer((request, response) => {
     handle(request, response).catch((err: unknown) => {
       const status = err instanceof RequestError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       options.log?.(`codec server: ${request.method ?? '?'} ${request.url ?? ''}: ${status} ${message}`);
       if (response.headersSent) {
         response.destroy();

@@ -8,6 +8,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import { messageOf } from '../lib/errors';
+import { hostHeaderIsLoopback, isLoopback, urlHost } from '../lib/hosts';
 import { DASHBOARD_CSP, DASHBOARD_PAGE } from './page';
 import { loopsSnapshot, type DashboardSnapshot, type SnapshotOptions } from './snapshot';
 
@@ -50,25 +52,6 @@ export function dashboardAddress(env: NodeJS.ProcessEnv = process.env): Dashboar
   return parseDashboardAddress(env.DASHBOARD_ADDRESS?.trim() || DEFAULT_DASHBOARD_ADDRESS);
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/**
- * On loopback, only a loopback Host header is served: a web page elsewhere that rebinds its own
- * DNS name to 127.0.0.1 must not be able to read the loops through the visitor's browser.
- */
-function hostAllowed(request: IncomingMessage, boundToLoopback: boolean): boolean {
-  if (!boundToLoopback) return true;
-  const header = request.headers.host ?? '';
-  const hostname = /^(\[[^\]]+\]|[^:]+)/.exec(header)?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '';
-  return isLoopback(hostname);
-}
-
 const COMMON_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -108,7 +91,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       send(response, 405, 'text/plain', 'read-only: only GET and HEAD\n', { allow: 'GET, HEAD' });
       return;
     }
-    if (!hostAllowed(request, boundToLoopback)) {
+    // On loopback, only a loopback Host header is served: a page elsewhere must not read the loops through a visitor's browser.
+    if (boundToLoopback && !hostHeaderIsLoopback(request)) {
       send(response, 403, 'text/plain', 'this dashboard answers only to a loopback Host\n');
       return;
     }
@@ -120,7 +104,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         sendJson(response, 200, await snapshot());
       } catch (err) {
         // Temporal itself is away: the page keeps its last view and shows this line.
-        sendJson(response, 503, { error: `cannot list the loops: ${err instanceof Error ? err.message : String(err)}` });
+        sendJson(response, 503, { error: `cannot list the loops: ${messageOf(err)}` });
       }
     } else {
       send(response, 404, 'text/plain', 'not found\n');

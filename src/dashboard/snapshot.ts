@@ -3,10 +3,12 @@
  * executions, and `get_status` of each running one (its counters and its window of recent cycles
  * live in workflow state, so there is no second store that could drift from it).
  */
-import { ServiceError, isGrpcServiceError, type Client } from '@temporalio/client';
-import { listLoops, loopStatus, type LoopListing } from '../client/loops';
+import { ServiceError, type Client } from '@temporalio/client';
+import { boundedStatus, listLoops, type LoopListing } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
-import { lineagePrefix } from '../activities/run-id';
+import { messageOf } from '../lib/errors';
+import { GrpcStatus, grpcCode } from '../lib/grpc';
+import { lineagePrefix } from '../lib/run-id';
 import type { LoopStatus } from '../shared/status';
 import { findingsView } from './findings-view';
 import type { DashboardLoop, DashboardSnapshot } from './view';
@@ -31,39 +33,18 @@ function stateOf(temporalStatus: string): string {
   return temporalStatus === 'COMPLETED' ? 'stopped' : temporalStatus.toLowerCase();
 }
 
-/** gRPC's DEADLINE_EXCEEDED, as the SDK throws it (bare, or wrapped in a ServiceError). */
-const DEADLINE_EXCEEDED = 4;
-
-function isDeadlineExceeded(err: unknown): boolean {
-  const grpcError = err instanceof ServiceError ? err.cause : err;
-  const code: number | undefined = isGrpcServiceError(grpcError) ? grpcError.code : undefined;
-  return code === DEADLINE_EXCEEDED;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * The SDK's "Failed to query Workflow" says little alone: its gRPC cause says why, and a deadline
  * is diagnosed (the server's history or matching, or the worker: see whyUnanswered).
  */
 async function queryFailure(client: Client, workflowId: string, err: unknown, timeoutMs: number): Promise<string> {
-  if (isDeadlineExceeded(err)) {
+  if (grpcCode(err) === GrpcStatus.DEADLINE_EXCEEDED) {
     // Its two reads get the page's own deadline, so a failing server holds the page up for at most three.
     const why = await whyUnanswered(client, { namespace: client.options.namespace, workflowId }, timeoutMs);
     return `did not answer get_status within ${timeoutMs / 1000} s: ${why.reason}`;
   }
   const cause = err instanceof ServiceError && err.cause ? `: ${err.cause.message}` : '';
   return `get_status failed: ${messageOf(err)}${cause}`;
-}
-
-/**
- * `get_status` under a gRPC deadline: a loop whose task queue no worker polls would otherwise
- * wait for ever, and the deadline cancels the call itself (a Promise.race would leave it running).
- */
-function boundedStatus(client: Client, workflowId: string, timeoutMs: number): Promise<LoopStatus> {
-  return client.connection.withDeadline(Date.now() + timeoutMs, () => loopStatus(client, workflowId));
 }
 
 /**

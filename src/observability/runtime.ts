@@ -5,6 +5,7 @@
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createLogger, logFormatFrom, logLevelFrom, sdkLoggerFor, type Logger } from './logger';
 import { HISTOGRAM_BUCKETS } from '../shared/metrics';
+import { messageOf } from '../lib/errors';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 export const DEFAULT_HEALTH_ADDRESS = '127.0.0.1:9465';
@@ -54,7 +55,7 @@ export function installRuntime(
     install(logger, settings.logLevel, settings.metricsAddress);
     return { logger, metricsAddress: settings.metricsAddress };
   } catch (err) {
-    const why = `METRICS_ADDRESS ${settings.metricsAddress}: ${err instanceof Error ? err.message : String(err)}`;
+    const why = `METRICS_ADDRESS ${settings.metricsAddress}: ${messageOf(err)}`;
     if (!settings.metricsAddress || !options.metricsOptional) throw new Error(`${why} (choose another host:port, or off)`);
     // `npm start` beside another stack: go on without metrics rather than not at all.
     logger.warn(`${why}; running without metrics`);

@@ -65,7 +65,7 @@ export const cycleRecordSchema = s.object({
   /** `data.errors`' count; null when no answer said. */
   errors: wholeOrNull().default(null),
   /**
-   * The `X-Run-Id` the cycle's POST carried (`mtfpp.<h>.<iteration>`, src/activities/run-id.ts); null
+   * The `X-Run-Id` the cycle's POST carried (`mtfpp.<h>.<iteration>`, src/lib/run-id.ts); null
    * when the call failed, or was recorded before it was sent. `mtf_run_id` is the app's own id.
    */
   x_run_id: text().nullable().default(null),

@@ -27,7 +27,7 @@ export interface CallMtfRunInput {
   status_url_template: string;
   /**
    * Same for every attempt of one cycle: `<workflow id>/<first run id>/<iteration>`. The activity
-   * derives the cycle's `X-Run-Id` from it (src/activities/run-id.ts).
+   * derives the cycle's `X-Run-Id` from it (src/lib/run-id.ts).
    */
   idempotency_key: string;
   /** A live run the app does not deduplicate: a POST that may have reached the app is never sent again. */
@@ -147,7 +147,7 @@ export type SentCallResult =
   | { kind: 'accepted'; run_id: string; status_url: string };
 
 /**
- * The answer, the `X-Run-Id` the POST carried (src/activities/run-id.ts: the workflow cannot hash it
+ * The answer, the `X-Run-Id` the POST carried (src/lib/run-id.ts: the workflow cannot hash it
  * itself), and the earlier cycles' trades read again after it.
  */
 export type CallMtfRunResult = SentCallResult & { x_run_id: string; late_trades?: LateTrades[]; lineage_absent?: string };

@@ -22,7 +22,7 @@ export interface LoopStatus {
   // What the original could not tell.
   /**
    * The loop's first run ID, stable across continue-as-new: with `workflow_id`, its X-Run-Id
-   * prefix (src/activities/run-id.ts). Absent in answers of workers older than this key.
+   * prefix (src/lib/run-id.ts). Absent in answers of workers older than this key.
    */
   first_run_id?: string;
   phase: Phase;

@@ -26,6 +26,7 @@ import { mulberry32 } from './prng';
 import { RequestLog } from './request-log';
 import { sendJson } from './respond';
 import { handleRun, readRun } from './run-route';
+import { messageOf } from '../lib/errors';
 
 export type { SimulatorAnswer, SimulatorBehaviour, SimulatorFault, SimulatorRunResult } from './behaviour';
 export type { LineageMode, TradeStatus } from './behaviour';
@@ -196,7 +197,7 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       try {
         handle(req, res, Buffer.concat(chunks), tooLarge);
       } catch (err) {
-        log?.(`simulator error: ${err instanceof Error ? err.message : String(err)}`);
+        log?.(`simulator error: ${messageOf(err)}`);
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ status: 'error', message: 'Simulator internal error' }));

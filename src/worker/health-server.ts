@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { messageOf } from '../lib/errors';
 
 const CHECK_DEADLINE_MS = 2_000;
 const CHECK_REUSE_MS = 1_000;
@@ -30,7 +31,7 @@ export function readinessProbe(worker: Pick<Worker, 'getState'>, connection: Nat
       await connection.withDeadline(Date.now() + CHECK_DEADLINE_MS, () => connection.workflowService.describeNamespace({ namespace }));
       return 'ok';
     } catch (err) {
-      return `unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      return `unreachable: ${messageOf(err)}`;
     }
   };
   return async () => {

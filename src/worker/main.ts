@@ -21,6 +21,8 @@ import { installRuntime, observabilitySettings, type ObservabilitySettings } fro
 import { registerCommand } from '../shared/search-attributes';
 import { readinessProbe, startHealthServer, type HealthServer, type Readiness } from './health-server';
 import { createMtfWorker } from './worker';
+import { envBoolean } from '../lib/env';
+import { messageOf } from '../lib/errors';
 
 export const DEFAULT_IDENTITY = 'mtf-ping-pong-worker';
 
@@ -42,13 +44,6 @@ export interface WorkerSettings {
   healthAddress: string | null;
   /** `npm start` beside another stack: a busy health port costs a warning, not the worker. */
   healthOptional?: boolean;
-}
-
-function flag(value: string | undefined, name: string): boolean {
-  const text = (value ?? '').trim().toLowerCase();
-  if (text === '' || text === 'false' || text === '0' || text === 'no') return false;
-  if (text === 'true' || text === '1' || text === 'yes') return true;
-  throw new Error(`${name}: must be true or false, not "${value}"`);
 }
 
 /**
@@ -97,7 +92,7 @@ export function workerSettings(env: NodeJS.ProcessEnv, observability: Observabil
     identity: env.WORKER_IDENTITY || DEFAULT_IDENTITY,
     token: apiToken(env),
     notify: notifySettings(env),
-    requireSearchAttributes: flag(env.REQUIRE_SEARCH_ATTRIBUTES, 'REQUIRE_SEARCH_ATTRIBUTES'),
+    requireSearchAttributes: envBoolean(env, 'REQUIRE_SEARCH_ATTRIBUTES', false),
     healthAddress: observability.healthAddress,
   };
 }
@@ -195,7 +190,7 @@ async function healthEndpoint(settings: WorkerSettings, logger: Logger, readines
   try {
     return await startHealthServer(settings.healthAddress, readiness);
   } catch (err) {
-    const why = `HEALTH_ADDRESS ${settings.healthAddress}: ${err instanceof Error ? err.message : String(err)}`;
+    const why = `HEALTH_ADDRESS ${settings.healthAddress}: ${messageOf(err)}`;
     if (!settings.healthOptional) throw new Error(`${why} (choose another host:port, or off)`);
     logger.warn(`${why}; running without /healthz and /readyz`);
     return null;
@@ -227,12 +222,12 @@ if (require.main === module) {
           console.error(`worker: ${refusal}`);
           process.exit(CREDENTIALS_REFUSED_EXIT);
         }
-        logger?.fatal({ error: err instanceof Error ? err.message : String(err) }, 'worker failed');
+        logger?.fatal({ error: messageOf(err) }, 'worker failed');
         process.exit(1);
       });
   } catch (err) {
     // A bad setting: one readable line, before any logger exists.
-    console.error(`worker: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`worker: ${messageOf(err)}`);
     process.exit(2);
   }
 }

@@ -7,7 +7,7 @@ import type { LoopConfigInput } from '../../src/shared/config';
 import { noFindings } from '../../src/shared/findings';
 import { WORKFLOW_TYPE, getStatusQuery } from '../../src/shared/messages';
 import type { AwaitMtfRunInput, CallMtfRunInput, MtfActivities, RunReport, SentCallResult } from '../../src/shared/mtf';
-import { runIdOfKey } from '../../src/activities/run-id';
+import { runIdOfKey } from '../../src/lib/run-id';
 import type { Notification } from '../../src/shared/notifications';
 import type { LoopStatus } from '../../src/shared/status';
 import { workflowSource } from '../../src/worker/worker';

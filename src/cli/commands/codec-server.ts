@@ -7,7 +7,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { EncryptionCodec, EncryptionConfigError, encryptionKeysFromEnv, type EncryptionKeys } from '../../codec/encryption';
 import { DEFAULT_CODEC_HOST, DEFAULT_CODEC_PORT, DEFAULT_CORS_ORIGINS, parseOrigin, startCodecServer } from '../../codec/server';
 import { parseDashboardAddress, type DashboardAddress } from '../../dashboard/server';
-import { CliError, ExitCode, action, examples, messageOf, say, warn } from '../output';
+import { messageOf } from '../../lib/errors';
+import { CliError, ExitCode, action, examples, say, warn } from '../output';
 
 interface CodecServerOptions {
   listen?: DashboardAddress;

@@ -4,7 +4,8 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dashboardAddress, parseDashboardAddress, startDashboard, type DashboardAddress } from '../../dashboard/server';
-import { CliError, ExitCode, action, examples, messageOf, say } from '../output';
+import { messageOf } from '../../lib/errors';
+import { CliError, ExitCode, action, examples, say } from '../output';
 import { addTemporalOptions, addressOf, connect, targetFrom, type TemporalOptions } from '../temporal';
 
 interface DashboardOptions extends TemporalOptions {

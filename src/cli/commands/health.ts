@@ -13,8 +13,9 @@ import { serverProblem } from '../../client/unanswered';
 import { parseLoopConfig } from '../../shared/config';
 import type { HealthCheckInput } from '../../shared/mtf';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
-import { CliError, ExitCode, action, durationArg, examples, formatDuration, messageOf, say, warn } from '../output';
-import { addTemporalOptions, addressOf, boundedStatus, connect, refused, targetFrom, type TemporalOptions } from '../temporal';
+import { messageOf } from '../../lib/errors';
+import { CliError, ExitCode, action, durationArg, examples, formatDuration, say, warn } from '../output';
+import { addTemporalOptions, addressOf, statusWithin, connect, refused, targetFrom, type TemporalOptions } from '../temporal';
 
 const RETRY_MS = 2_000;
 /** Bounds the namespace check and the read of the loop's URL: a loop without a worker must not hold up the check. */
@@ -70,7 +71,7 @@ async function checkTemporal(target: TemporalTarget): Promise<{ check: Check; cl
  */
 async function healthInput(options: HealthOptions, client: Client | null, target: TemporalTarget): Promise<HealthCheckInput> {
   const given = options.url || process.env.MTF_URL;
-  const status = !given && client ? await boundedStatus(client, options.id, target, CHECK_TIMEOUT_MS).catch(() => null) : null;
+  const status = !given && client ? await statusWithin(client, options.id, target, CHECK_TIMEOUT_MS).catch(() => null) : null;
   const defaults = parseLoopConfig({});
   return {
     mtf_url: given || (status?.config.mtf_url ?? defaults.mtf_url),

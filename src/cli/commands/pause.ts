@@ -12,7 +12,7 @@ import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import type { LoopStatus } from '../../shared/status';
 import { pausedText } from '../format';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, say, warn } from '../output';
-import { UPDATE_TIMEOUT_MS, addTemporalOptions, answeredWithin, boundedStatus, withClient, type TemporalOptions } from '../temporal';
+import { UPDATE_TIMEOUT_MS, addTemporalOptions, answeredWithin, statusWithin, withClient, type TemporalOptions } from '../temporal';
 
 /** A pause waits for the running cycle, whose budget is max_execution_time: that plus this margin bounds the wait by default. */
 const PAUSE_MARGIN_S = 30;
@@ -27,7 +27,7 @@ interface PauseOptions extends TemporalOptions {
 
 /** Reads get_status until the pause is in force; throws when it is not by the deadline, or cannot be any more. */
 async function awaitPaused(client: Client, target: TemporalTarget, id: string, timeout: number | undefined): Promise<LoopStatus> {
-  let status = await boundedStatus(client, id, target);
+  let status = await statusWithin(client, id, target);
   const seconds = timeout ?? status.config.max_execution_time + PAUSE_MARGIN_S;
   const deadline = Date.now() + seconds * 1000;
   if (status.phase !== 'paused') warn(`waiting up to ${formatDuration(seconds)} for iteration ${status.current_iteration} to be recorded...`);
@@ -41,7 +41,7 @@ async function awaitPaused(client: Client, target: TemporalTarget, id: string, t
       );
     }
     await delay(PAUSE_POLL_MS);
-    status = await boundedStatus(client, id, target);
+    status = await statusWithin(client, id, target);
   }
   return status;
 }

@@ -10,7 +10,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ANSWER_GENERATIONS, DEMO_LINEAGE_DELAY, KNOWN_ORDER_STATUSES, SIMULATOR_FAULTS, startSimulator } from '../../simulator/server';
 import { setUpWorkerProcess, startWorker } from '../../worker/main';
 import { TransportError } from '@temporalio/worker';
-import { ExitCode, action, durationArg, examples, messageOf, say } from '../output';
+import { messageOf } from '../../lib/errors';
+import { ExitCode, action, durationArg, examples, say } from '../output';
 import { addTemporalOptions, addressOf, ensureListening, refused, targetFrom, unreachable, type TemporalOptions } from '../temporal';
 
 function untilSignal(): Promise<NodeJS.Signals> {

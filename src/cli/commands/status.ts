@@ -9,8 +9,9 @@ import { LOOP_STATES, registerCommand } from '../../shared/search-attributes';
 import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import { listLines, runIdPrefixOf, statusLines, type ListedLoop } from '../format';
 import { POLL_MS } from '../follow';
-import { ExitCode, action, examples, messageOf, printJson, say } from '../output';
-import { addTemporalOptions, boundedStatus, withClient, type TemporalOptions } from '../temporal';
+import { messageOf } from '../../lib/errors';
+import { ExitCode, action, examples, printJson, say } from '../output';
+import { addTemporalOptions, statusWithin, withClient, type TemporalOptions } from '../temporal';
 
 /** `list` asks every loop for its iteration at once; one that does not answer soon is shown without it. */
 const LIST_QUERY_TIMEOUT_MS = 5_000;
@@ -22,7 +23,7 @@ interface StatusOptions extends TemporalOptions {
 }
 
 async function printStatus(client: Client, target: TemporalTarget, id: string, options: StatusOptions): Promise<void> {
-  const status = await boundedStatus(client, id, target);
+  const status = await statusWithin(client, id, target);
   // Watched JSON is one object per line, so a pipe can read it as it comes.
   if (options.json) say(options.watch ? JSON.stringify(status) : JSON.stringify(status, null, 2));
   else statusLines(status).forEach((line) => say(line));
@@ -84,7 +85,7 @@ async function withIterations(client: Client, target: TemporalTarget, filter: Lo
     loops.map(async (loop) => {
       if (newest.has(loop.workflowId)) return { ...loop, iteration: null, lastTrades: null };
       newest.add(loop.workflowId);
-      const status = await boundedStatus(client, loop.workflowId, target, LIST_QUERY_TIMEOUT_MS).catch(() => null);
+      const status = await statusWithin(client, loop.workflowId, target, LIST_QUERY_TIMEOUT_MS).catch(() => null);
       // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
       return {
         ...loop,
