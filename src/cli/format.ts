@@ -6,7 +6,7 @@ import { appStatusText, contractsText, orderCountsText, protectionAlertText, sig
 import { lineagePrefix } from '../lib/run-id';
 import { tradeCount, tradeText, tradesText, type CycleTrades } from '../shared/trades';
 import { cadenceText, cadenceWarnings } from '../shared/cadence';
-import { OUTCOMES, outcomeText } from '../shared/outcomes';
+import { OUTCOMES, fallsShort, outcomeText } from '../shared/outcomes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { formatDuration } from './output';
 
@@ -63,7 +63,7 @@ export function cycleLine(cycle: CycleRecord, successRate: number | null): strin
     line,
     found ? `ready ${found}` : null,
     trades ? `trades ${trades}` : null,
-    cycle.outcome !== 'succeeded' && cycle.message ? `(${cycle.message})` : null,
+    fallsShort(cycle.outcome) && cycle.message ? `(${cycle.message})` : null,
     cycle.protection_alert ? `${ALERT_MARK} ${protectionAlertText(cycle)}` : null,
   ];
   return parts.filter((part) => part !== null).join('  ');
@@ -94,7 +94,7 @@ function lastCycleText(cycle: CycleRecord): string {
   const ids = [cycle.x_run_id, cycle.mtf_run_id].filter((id, i, all): id is string => id !== null && all.indexOf(id) === i);
   const runId = ids.length > 0 ? `, run ${ids.join(' / ')}` : '';
   const share = cycle.ready_share === null ? '' : `, ready share ${percent(cycle.ready_share)}`;
-  const message = cycle.outcome !== 'succeeded' && cycle.message ? ` (${cycle.message})` : '';
+  const message = fallsShort(cycle.outcome) && cycle.message ? ` (${cycle.message})` : '';
   return `#${cycle.iteration} ${cycle.outcome}${appStatusText(cycle)} at ${cycle.finished_at}, cycle ${seconds(cycle.cycle_seconds)}${share}${runId}${message}`;
 }
 

@@ -7,6 +7,7 @@
  * logs, metrics) shows it through the texts below. Imported by workflow code: plain TypeScript.
  */
 import * as s from './schema';
+import { fallsShort, type Outcome } from './outcomes';
 
 /** Signals listed per cycle; the rest are counted in `signals_unlisted`. */
 export const MAX_SIGNALS = 50;
@@ -112,8 +113,8 @@ export function contractsText(cycle: { contracts: ContractCounts | null; symbols
  * ` (app: partial_failure)`: the app's own status word beside a cycle that did not simply succeed
  * (the outcome follows the contracts; the word says what the app called it), else ''.
  */
-export function appStatusText(cycle: { outcome: string; app_status: string | null }): string {
-  return cycle.outcome !== 'succeeded' && cycle.app_status && cycle.app_status !== cycle.outcome ? ` (app: ${cycle.app_status})` : '';
+export function appStatusText(cycle: { outcome: Outcome; app_status: string | null }): string {
+  return fallsShort(cycle.outcome) && cycle.app_status && cycle.app_status !== cycle.outcome ? ` (app: ${cycle.app_status})` : '';
 }
 
 /** `0 submitted · 2 simulated`: submitted always, the other kinds when there are any. */

@@ -38,6 +38,11 @@ export function healthyShare(counters: Record<Outcome, number> & { cycles: numbe
   return OUTCOMES.filter(isHealthy).reduce((sum, o) => sum + counters[o], 0) / counters.cycles;
 }
 
+/** Anything but a whole success: the cycle's message says why. */
+export function fallsShort(outcome: Outcome): boolean {
+  return OUTCOME_KIND[outcome] !== 'good';
+}
+
 /** The outcome as a person reads it (`timed out`). */
 export function outcomeText(outcome: Outcome): string {
   return outcome.replace('_', ' ');

@@ -9,6 +9,7 @@ import type { CycleRecord } from '../shared/cycle-record';
 import { appStatusText, orderCountsText, orderText, protectionAlertText, signalCount, signalText, type Signal } from '../shared/findings';
 import type { UiDetails } from '../shared/mtf';
 import { tradeCount, tradeText, tradesText } from '../shared/trades';
+import { fallsShort } from '../shared/outcomes';
 
 /** The app's formatter lists the short timeframes first: they are the ones to act on now. */
 const TIMEFRAME_ORDER = ['1m', '5m', '15m', '1h', '4h'];
@@ -80,7 +81,7 @@ export function lastCycleDetails(cycle: CycleRecord | null, mode: UiDetails): st
   const run = cycle.mtf_execution_seconds === null ? '' : `, run ${cycle.mtf_execution_seconds.toFixed(1)} s`;
   const head = `**Iteration ${cycle.iteration} ${cycle.outcome}**${appStatusText(cycle)} at ${cycle.finished_at}${run}${contracts}${share}`;
   // A message may name a symbol (an app error's text): only where symbols may be shown.
-  const why = cycle.outcome !== 'succeeded' && cycle.message && mode === 'signals' ? [`- ${cycle.message}`] : [];
+  const why = fallsShort(cycle.outcome) && cycle.message && mode === 'signals' ? [`- ${cycle.message}`] : [];
   return [...alertLine(cycle, mode), head, '', ...why, ...signalLines(cycle, mode), ...orderLines(cycle, mode), ...tradeLines(cycle, mode), ...errorLines(cycle, mode)];
 }
 

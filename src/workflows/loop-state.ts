@@ -12,7 +12,7 @@ import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/me
 import type { LateTrades, LineageRequest } from '../shared/mtf';
 import { tradesFinal } from '../shared/trades';
 import { readNotifications, type NotificationsState } from '../shared/notifications';
-import { isFailure, isHealthy } from '../shared/outcomes';
+import { fallsShort, isFailure, isHealthy } from '../shared/outcomes';
 import { IN_CYCLE_PHASES, type Phase } from '../shared/phases';
 import { emptyCounters } from '../shared/status';
 import { cyclePointOf, cycleRecordOf, type CycleResult } from './cycle-result';
@@ -200,7 +200,7 @@ export class LoopState {
     if (isFailure(result.outcome)) c.consecutive_failures += 1;
     c.symbols_requested += result.symbols_requested ?? 0;
     c.symbols_successful += result.symbols_successful ?? 0;
-    if (result.outcome !== 'succeeded' && result.message) this.lastError = `iteration ${this.iteration}: ${result.message}`;
+    if (fallsShort(result.outcome) && result.message) this.lastError = `iteration ${this.iteration}: ${result.message}`;
     this.lastCycle = cycleRecordOf(result, { iteration: this.iteration, startedAt: this.cycleStartedAt, now, missedBeats: missedBefore });
     const point = cyclePointOf(this.lastCycle, result);
     this.recentCycles = [...this.recentCycles, point].slice(-RECENT_CYCLES_KEPT);
