@@ -11,10 +11,10 @@
  * Nothing runs at import time: `mtf-ping-pong codec-server` calls startCodecServer().
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { messageOf } from '../lib/errors';
 import { hostHeaderIsLoopback, isLoopback, urlHost } from '../lib/hosts';
+import { closeServer, listen } from '../lib/serve';
 
 export const DEFAULT_CODEC_HOST = '127.0.0.1';
 export const DEFAULT_CODEC_PORT = 8888;
@@ -194,20 +194,6 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       send(response, status, 'text/plain', `${message}\n`, { ...cors, ...(status === 413 && { connection: 'close' }) });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject); // EADDRINUSE and friends reach the caller
-    server.listen(options.port ?? DEFAULT_CODEC_PORT, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${urlHost(host)}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections(); // the UI's keep-alive socket would hold close() open
-      }),
-  };
+  const { port } = await listen(server, options.port ?? DEFAULT_CODEC_PORT, host);
+  return { url: `http://${urlHost(host)}:${port}`, close: () => closeServer(server) };
 }

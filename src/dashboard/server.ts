@@ -6,12 +6,12 @@
  * Nothing runs at import time: `mtf-ping-pong dashboard` and `npm start` call startDashboard().
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { messageOf } from '../lib/errors';
 import { hostHeaderIsLoopback, isLoopback, urlHost } from '../lib/hosts';
 import { DASHBOARD_CSP, DASHBOARD_PAGE } from './page';
 import { loopsSnapshot, type DashboardSnapshot, type SnapshotOptions } from './snapshot';
+import { closeServer, listen } from '../lib/serve';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 8080;
@@ -117,20 +117,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       else response.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject); // EADDRINUSE and friends reach the caller
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${urlHost(host)}:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections(); // a browser's keep-alive socket would hold close() open
-      }),
-  };
+  const { port } = await listen(server, options.port ?? DEFAULT_PORT, host);
+  return { url: `http://${urlHost(host)}:${port}/`, close: () => closeServer(server) };
 }

@@ -4,9 +4,9 @@
  * Temporal at most once a second, each time within a short deadline, so a probe never hangs.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { messageOf } from '../lib/errors';
+import { listen } from '../lib/serve';
 
 const CHECK_DEADLINE_MS = 2_000;
 const CHECK_REUSE_MS = 1_000;
@@ -65,14 +65,7 @@ export async function startHealthServer(address: string, readiness: () => Promis
     }
     reply(404, { error: 'not found: try /healthz or /readyz' });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
+  const bound = await listen(server, port, host);
   return {
     url: `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
