@@ -37,7 +37,7 @@ module.exports = {
     {
       name: 'lib-imports-lib-and-shared',
       severity: 'error',
-      comment: "src/lib/ is Node-side helpers for every Node-side folder: it imports only src/lib/ and src/shared/.",
+      comment: 'src/lib/ is Node-side helpers for every Node-side folder: it imports only src/lib/ and src/shared/.',
       from: { path: '^src/lib/' },
       to: { path: '^src/', pathNot: '^src/(lib|shared)/' },
     },

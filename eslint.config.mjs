@@ -36,7 +36,20 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must stay deterministic: no Node built-ins.' })),
           patterns: [
-            { group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '**/activities/**', '**/client/**', '**/worker/**', '**/simulator/**', '**/cli/**', '**/lib/**'], message: 'Workflow code may import only @temporalio/workflow, @temporalio/common, zod and src/shared (src/lib is Node-side).' },
+            {
+              group: [
+                '@temporalio/activity',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '**/activities/**',
+                '**/client/**',
+                '**/worker/**',
+                '**/simulator/**',
+                '**/cli/**',
+                '**/lib/**',
+              ],
+              message: 'Workflow code may import only @temporalio/workflow, @temporalio/common, zod and src/shared (src/lib is Node-side).',
+            },
           ],
         },
       ],

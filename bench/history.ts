@@ -50,7 +50,8 @@ export function actionsOf(events: HistoryEvent[]): number {
       markerTask = true;
     }
     if (ONE_ACTION.has(type)) actions += 1;
-    if (type === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) actions += Math.max((e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1, 0);
+    if (type === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+      actions += Math.max((e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1, 0);
     if (type === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) actions += 2;
     if (type === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) {
       const fields = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
@@ -66,7 +67,10 @@ export function eventMs(event: HistoryEvent): number {
 }
 
 function isCallScheduled(event: HistoryEvent): boolean {
-  return event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun';
+  return (
+    event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+    event.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun'
+  );
 }
 
 /** Indexes of the events that start a cycle. */
@@ -125,8 +129,10 @@ export function cycleTimings(events: HistoryEvent[], intervalMs: number): CycleT
   const started = new Map<string, HistoryEvent>();
   const completed = new Map<string, HistoryEvent>();
   for (const e of events) {
-    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) started.set(String(e.activityTaskStartedEventAttributes?.scheduledEventId), e);
-    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) completed.set(String(e.activityTaskCompletedEventAttributes?.scheduledEventId), e);
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+      started.set(String(e.activityTaskStartedEventAttributes?.scheduledEventId), e);
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+      completed.set(String(e.activityTaskCompletedEventAttributes?.scheduledEventId), e);
   }
   const starts = cycleStarts(events);
   const timings: CycleTiming[] = [];

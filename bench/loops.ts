@@ -26,15 +26,31 @@ export function loopId(bench: Bench, stage: string, kind: string): string {
   return `bench-${bench.runId}-${stage}-${kind.replace(/\s+/g, '-')}-${++idCounter}`;
 }
 
-export async function startKind(bench: Bench, kind: Kind, taskQueue: string, workflowId: string, mtfUrl: string, intervalS: number): Promise<void> {
+export async function startKind(
+  bench: Bench,
+  kind: Kind,
+  taskQueue: string,
+  workflowId: string,
+  mtfUrl: string,
+  intervalS: number,
+): Promise<void> {
   if (kind === 'ours auto' || kind === 'ours signal') {
     // Our loop as a user starts it (src/client/loops.ts), with its search attributes registered.
-    const config = { mtf_url: mtfUrl, ping_interval: intervalS, max_cycles_per_run: 10_000, continue_mode: kind === 'ours auto' ? 'auto' : 'signal' };
+    const config = {
+      mtf_url: mtfUrl,
+      ping_interval: intervalS,
+      max_cycles_per_run: 10_000,
+      continue_mode: kind === 'ours auto' ? 'auto' : 'signal',
+    };
     await startLoop(bench.client, { taskQueue, workflowId, config });
     return;
   }
   const input: BenchLoopInput = { mtf_url: mtfUrl, ping_interval: intervalS };
-  await bench.client.workflow.start(kind === 'control' ? 'BenchControlWorkflow' : 'BenchSeedShapedWorkflow', { taskQueue, workflowId, args: [input] });
+  await bench.client.workflow.start(kind === 'control' ? 'BenchControlWorkflow' : 'BenchSeedShapedWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [input],
+  });
 }
 
 /** The run requests a loop sent: every loop's Idempotency-Key starts with its workflow ID. */
@@ -43,7 +59,12 @@ export function requestsOf(sim: Simulator, workflowId: string) {
 }
 
 export async function terminateAll(client: Client, ids: readonly string[]): Promise<void> {
-  await mapLimit(ids, 50, (id) => client.workflow.getHandle(id).terminate('bench stage over').catch(() => undefined));
+  await mapLimit(ids, 50, (id) =>
+    client.workflow
+      .getHandle(id)
+      .terminate('bench stage over')
+      .catch(() => undefined),
+  );
 }
 
 export async function histories(client: Client, ids: readonly string[]) {

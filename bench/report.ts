@@ -24,6 +24,7 @@ export function costText(values: number[]): string {
 
 export function table(rows: Row[]): string {
   const lines = ['| stage | figure | value | target | met |', '| --- | --- | --- | --- | --- |'];
-  for (const r of rows) lines.push(`| ${r.stage} | ${r.figure} | ${r.value} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`);
+  for (const r of rows)
+    lines.push(`| ${r.stage} | ${r.figure} | ${r.value} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`);
   return lines.join('\n');
 }

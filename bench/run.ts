@@ -59,7 +59,8 @@ function rowsOf(results: Results): Row[] {
   for (const run of results.scale ?? []) rows.push(...scaleRows(run));
   if (results.startup) rows.push(...startupRows(results.startup));
   if (results.schedule) rows.push(...scheduleRows(results.schedule));
-  for (const [stage, message] of Object.entries(results.errors)) rows.push({ stage, figure: 'failed', value: message.replace(/\|/g, '/').split('\n')[0] ?? '', target: '', met: false });
+  for (const [stage, message] of Object.entries(results.errors))
+    rows.push({ stage, figure: 'failed', value: message.replace(/\|/g, '/').split('\n')[0] ?? '', target: '', met: false });
   return rows;
 }
 
@@ -86,13 +87,23 @@ async function main(): Promise<void> {
   const scheduleBudgetMs = plan.quick ? 20_000 : 22 * 60_000;
   const log = (line: string) => console.error(`[bench ${round((Date.now() - began) / 1000)} s] ${line}`);
 
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
   const work = mkdtempSync(join(tmpdir(), 'mtf-bench-'));
   const bundle = join(work, 'bench-workflow-bundle.js');
   const silent = () => undefined;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows'),
-    logger: { log: silent, trace: silent, debug: silent, info: silent, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) },
+    logger: {
+      log: silent,
+      trace: silent,
+      debug: silent,
+      info: silent,
+      warn: (m: string) => console.warn(m),
+      error: (m: string) => console.error(m),
+    },
   });
   writeFileSync(bundle, code);
   log('bench workflow bundle built; starting the dev server');
@@ -154,7 +165,13 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick: plan.quick,
     duration_s: durationS,
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: round(totalmem() / 1024 ** 3), platform: `${process.platform} ${process.arch}`, node: process.version },
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memory_gib: round(totalmem() / 1024 ** 3),
+      platform: `${process.platform} ${process.arch}`,
+      node: process.version,
+    },
     versions: { node: process.version, temporal_sdk: versionOf('@temporalio/worker'), temporal_cli: temporalCli },
     worker_settings: BenchWorker.settingsSeen,
     dev_server_args: DEV_SERVER_ARGS,
@@ -164,7 +181,9 @@ async function main(): Promise<void> {
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(table(rows));
-  console.log(`\n${plan.quick ? 'quick' : 'full'} run${only === null ? '' : ` (stages ${[...only].join(', ')})`}: ${durationS} s on ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gib} GiB, Node ${process.version}, SDK ${report.versions.temporal_sdk}, ${temporalCli}; results in ${out}`);
+  console.log(
+    `\n${plan.quick ? 'quick' : 'full'} run${only === null ? '' : ` (stages ${[...only].join(', ')})`}: ${durationS} s on ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gib} GiB, Node ${process.version}, SDK ${report.versions.temporal_sdk}, ${temporalCli}; results in ${out}`,
+  );
   if (Object.keys(results.errors).length > 0) process.exitCode = 1;
 }
 

@@ -60,17 +60,36 @@ async function main(): Promise<void> {
     else if (message.type === 'stats') {
       const cpu = process.cpuUsage();
       const mem = process.memoryUsage();
-      send({ type: 'stats', cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heartbeatCalls: bench.heartbeatCalls() });
+      send({
+        type: 'stats',
+        cpuUserUs: cpu.user,
+        cpuSystemUs: cpu.system,
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+        heartbeatCalls: bench.heartbeatCalls(),
+      });
     }
   });
-  const { maxCachedWorkflows, reuseV8Context, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, workflowThreadPoolSize } = worker.options;
+  const {
+    maxCachedWorkflows,
+    reuseV8Context,
+    maxConcurrentWorkflowTaskExecutions,
+    maxConcurrentActivityTaskExecutions,
+    workflowThreadPoolSize,
+  } = worker.options;
   const running = worker.run();
   // performance.now() counts from the process's start: the time to ready includes Node's and the SDK's loading.
   send({
     type: 'ready',
     sinceProcessStartMs: Math.round(createdAt),
     createMs: Math.round(createdAt - connectAt),
-    settings: { maxCachedWorkflows, reuseV8Context, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, workflowThreadPoolSize },
+    settings: {
+      maxCachedWorkflows,
+      reuseV8Context,
+      maxConcurrentWorkflowTaskExecutions,
+      maxConcurrentActivityTaskExecutions,
+      workflowThreadPoolSize,
+    },
   });
   await running;
   await connection.close();

@@ -53,7 +53,12 @@ function filesUnder(dir) {
 
 function inputsHash() {
   const hash = createHash('sha256');
-  const files = [...INPUT_DIRS.filter((dir) => existsSync(join(root, dir))).flatMap(filesUnder).filter(isInput), ...INPUT_FILES.filter((f) => existsSync(join(root, f)))];
+  const files = [
+    ...INPUT_DIRS.filter((dir) => existsSync(join(root, dir)))
+      .flatMap(filesUnder)
+      .filter(isInput),
+    ...INPUT_FILES.filter((f) => existsSync(join(root, f))),
+  ];
   for (const file of files.map((f) => relative(root, join(root, f))).sort()) {
     hash.update(`${file}\0`);
     hash.update(readFileSync(join(root, file)));
@@ -74,7 +79,10 @@ function outputsMark() {
 }
 
 const hash = inputsHash();
-const built = existsSync(stampPath) && readFileSync(stampPath, 'utf8') === `${hash}\n${outputsMark()}` && OUTPUTS.every((f) => existsSync(join(root, f)));
+const built =
+  existsSync(stampPath) &&
+  readFileSync(stampPath, 'utf8') === `${hash}\n${outputsMark()}` &&
+  OUTPUTS.every((f) => existsSync(join(root, f)));
 if (built && !process.argv.includes('--force')) {
   console.error('build: up to date (no source changed since the last build)');
   process.exit(0);

@@ -31,7 +31,9 @@ export function ensureDebianPackage({ name, binary, pkg, hint, noServices = fals
   }
   const prefix = asRoot();
   if (prefix === null) {
-    fail(`${binary} is missing and apt-get needs root: run \`sudo apt-get install -y --no-install-recommends ${pkg}\`, or npm test as root.`);
+    fail(
+      `${binary} is missing and apt-get needs root: run \`sudo apt-get install -y --no-install-recommends ${pkg}\`, or npm test as root.`,
+    );
   }
   const run = (args) => {
     const [cmd, ...rest] = [...prefix, ...args];
@@ -39,7 +41,10 @@ export function ensureDebianPackage({ name, binary, pkg, hint, noServices = fals
       // No debconf questions, whatever the terminal.
       execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     } catch (err) {
-      const stderr = String(err.stderr ?? err.message).trim().split('\n').filter(Boolean);
+      const stderr = String(err.stderr ?? err.message)
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       // Thrown, not fail(): process.exit would skip removing our policy file.
       throw new Error(`\`${args.join(' ')}\` failed: ${stderr.at(-1) ?? 'no output'}`);
     }
@@ -56,7 +61,9 @@ export function ensureDebianPackage({ name, binary, pkg, hint, noServices = fals
   };
 
   const started = Date.now();
-  console.error(`${name}: ${binary} is missing; installing Debian's ${pkg} with apt-get${noServices ? ', without starting its service' : ''} (takes a minute)`);
+  console.error(
+    `${name}: ${binary} is missing; installing Debian's ${pkg} with apt-get${noServices ? ', without starting its service' : ''} (takes a minute)`,
+  );
   let wrotePolicy = false;
   try {
     wrotePolicy = holdServices();

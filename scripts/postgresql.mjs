@@ -10,5 +10,11 @@ const LIB = '/usr/lib/postgresql';
 const present = existsSync(LIB) && readdirSync(LIB).some((major) => existsSync(`${LIB}/${major}/bin/postgres`));
 if (!present) {
   // Debian 12's `postgresql` is PostgreSQL 15.
-  ensureDebianPackage({ name: 'postgresql', binary: `${LIB}/15/bin/postgres`, pkg: 'postgresql', hint: 'install PostgreSQL (initdb, postgres) there by hand.', noServices: true });
+  ensureDebianPackage({
+    name: 'postgresql',
+    binary: `${LIB}/15/bin/postgres`,
+    pkg: 'postgresql',
+    hint: 'install PostgreSQL (initdb, postgres) there by hand.',
+    noServices: true,
+  });
 }

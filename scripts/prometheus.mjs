@@ -6,7 +6,13 @@
 // config, on ports they pick, with data in temp folders.
 import { ensureDebianPackage } from './debian-package.mjs';
 
-ensureDebianPackage({ name: 'prometheus', binary: '/usr/bin/promtool', pkg: 'prometheus', hint: 'install Prometheus (with promtool) there by hand.', noServices: true });
+ensureDebianPackage({
+  name: 'prometheus',
+  binary: '/usr/bin/promtool',
+  pkg: 'prometheus',
+  hint: 'install Prometheus (with promtool) there by hand.',
+  noServices: true,
+});
 ensureDebianPackage({
   name: 'alertmanager',
   binary: '/usr/bin/prometheus-alertmanager',

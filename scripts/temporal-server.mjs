@@ -27,7 +27,9 @@ function fail(message) {
 function go(args, env = {}) {
   const ran = spawnSync('go', args, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   if (ran.error?.code === 'ENOENT') {
-    fail(`Go was not found on PATH; it builds the Temporal server ${pin.version} for the cluster tests: install Go (go.dev/dl, or Debian's golang package) and run this again.`);
+    fail(
+      `Go was not found on PATH; it builds the Temporal server ${pin.version} for the cluster tests: install Go (go.dev/dl, or Debian's golang package) and run this again.`,
+    );
   }
   return ran;
 }
@@ -44,7 +46,9 @@ if (ready) process.exit(0);
 
 const goVersion = go(['version']).stdout.trim();
 const started = Date.now();
-console.error(`temporal-server: building ${pin.module} ${pin.version} (temporal-server, temporal-sql-tool) with ${goVersion} into ${home} (about 3 minutes on 2 cores)`);
+console.error(
+  `temporal-server: building ${pin.module} ${pin.version} (temporal-server, temporal-sql-tool) with ${goVersion} into ${home} (about 3 minutes on 2 cores)`,
+);
 mkdirSync(home, { recursive: true });
 const gobin = mkdtempSync(join(home, 'build-'));
 try {
@@ -55,10 +59,15 @@ try {
     const last = lines.at(-1) ?? 'no output';
     const proxy = go(['env', 'GOPROXY']).stdout.trim();
     const fetching = /proxy|dial tcp|lookup|GOPROXY|no such host|i\/o timeout|connection refused|TLS/i.test(last);
-    fail(fetching ? `could not fetch ${pin.module}@v${pin.version} from the Go module proxy (GOPROXY=${proxy}): ${last}` : `\`go install ${packages.join(' ')}\` failed: ${last}`);
+    fail(
+      fetching
+        ? `could not fetch ${pin.module}@v${pin.version} from the Go module proxy (GOPROXY=${proxy}): ${last}`
+        : `\`go install ${packages.join(' ')}\` failed: ${last}`,
+    );
   }
   const moduleDir = go(['list', '-m', '-f', '{{.Dir}}', `${pin.module}@v${pin.version}`], { GOFLAGS: '-mod=mod' }).stdout.trim();
-  if (!moduleDir || !existsSync(join(moduleDir, 'schema', 'postgresql'))) fail(`the module's schema files were not found in Go's module cache (${moduleDir || 'go list found nothing'})`);
+  if (!moduleDir || !existsSync(join(moduleDir, 'schema', 'postgresql')))
+    fail(`the module's schema files were not found in Go's module cache (${moduleDir || 'go list found nothing'})`);
   rmSync(join(home, 'bin'), { recursive: true, force: true });
   rmSync(join(home, 'schema'), { recursive: true, force: true });
   mkdirSync(join(home, 'bin'));

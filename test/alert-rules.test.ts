@@ -30,7 +30,11 @@ describe('the alert rules under promtool', () => {
     const config = await promtool('check', 'config', 'prometheus.yml');
     assert.match(config.stdout, /SUCCESS: 1 rule files found/, 'the config loads alerts.yml');
     const rules = await promtool('check', 'rules', 'alerts.yml');
-    assert.match(rules.stdout, new RegExp(`SUCCESS: ${alertNames.length + 1} rules found`), 'the alerts and the freshest-worker recording rule');
+    assert.match(
+      rules.stdout,
+      new RegExp(`SUCCESS: ${alertNames.length + 1} rules found`),
+      'the alerts and the freshest-worker recording rule',
+    );
   });
 
   test('promtool test rules: every rule fires and stays quiet as its unit tests say', async () => {
@@ -39,11 +43,25 @@ describe('the alert rules under promtool', () => {
   });
 
   test('every alert has unit tests where it fires and where it does not', () => {
-    assert.deepEqual(alertNames, ['MtfProtectionAlert', 'MtfLoopFailing', 'MtfLoopStalled', 'MtfWorkerDown', 'MtfWorkerAbsent', 'MtfSkippedByApp', 'MtfLiveOrdersSubmitted']);
+    assert.deepEqual(alertNames, [
+      'MtfProtectionAlert',
+      'MtfLoopFailing',
+      'MtfLoopStalled',
+      'MtfWorkerDown',
+      'MtfWorkerAbsent',
+      'MtfSkippedByApp',
+      'MtfLiveOrdersSubmitted',
+    ]);
     for (const name of alertNames) {
       const cases = TESTS.split(/\n(?=\s+- (?:\{ )?eval_time)/).filter((block) => new RegExp(`alertname: ${name}\\b`).test(block));
-      assert.ok(cases.some((c) => /exp_alerts: \[\]/.test(c)), `${name} has a case where it does not fire`);
-      assert.ok(cases.some((c) => /exp_labels:/.test(c)), `${name} has a case where it fires`);
+      assert.ok(
+        cases.some((c) => /exp_alerts: \[\]/.test(c)),
+        `${name} has a case where it does not fire`,
+      );
+      assert.ok(
+        cases.some((c) => /exp_labels:/.test(c)),
+        `${name} has a case where it fires`,
+      );
     }
     assert.match(TESTS, /stale/, 'and the stale-worker cases are there');
   });

@@ -57,8 +57,14 @@ class AlertmanagerWebhook {
   }
 
   /** Resolves when a post carries alert `alertname` of loop `workflowId` in `status`; rejects after WAIT_MS, listing what arrived and what `diagnose` says. */
-  async waitFor(alertname: string, workflowId: string, status: 'firing' | 'resolved', diagnose: () => Promise<string>): Promise<PostedAlert> {
-    const find = () => this.alerts().find((a) => a.status === status && a.labels.alertname === alertname && a.labels.workflow_id === workflowId);
+  async waitFor(
+    alertname: string,
+    workflowId: string,
+    status: 'firing' | 'resolved',
+    diagnose: () => Promise<string>,
+  ): Promise<PostedAlert> {
+    const find = () =>
+      this.alerts().find((a) => a.status === status && a.labels.alertname === alertname && a.labels.workflow_id === workflowId);
     try {
       await this.receiver.waitFor(() => find() !== undefined, `${status} ${alertname}`, WAIT_MS);
     } catch {
@@ -71,7 +77,13 @@ class AlertmanagerWebhook {
 
   /** The names of the alerts posted for loop `workflowId` so far, each once. */
   alertsOf(workflowId: string): string[] {
-    return [...new Set(this.alerts().filter((a) => a.labels.workflow_id === workflowId).map((a) => a.labels.alertname ?? '?'))];
+    return [
+      ...new Set(
+        this.alerts()
+          .filter((a) => a.labels.workflow_id === workflowId)
+          .map((a) => a.labels.alertname ?? '?'),
+      ),
+    ];
   }
 
   close(): Promise<void> {
@@ -133,14 +145,19 @@ async function ready(url: string, p: Followed, what: string): Promise<void> {
 async function prometheusSays(): Promise<string> {
   const get = async (path: string) => (await fetch(`${prometheusUrl}${path}`)).text();
   const alerts = await get('/api/v1/alerts');
-  const gauges = await get(`/api/v1/query?query=${encodeURIComponent('{__name__=~"mtf_loop_state|mtf_loop_protection_alert|mtf_loop_updated_timestamp_seconds|mtf:loop_freshest|up"}')}`);
+  const gauges = await get(
+    `/api/v1/query?query=${encodeURIComponent('{__name__=~"mtf_loop_state|mtf_loop_protection_alert|mtf_loop_updated_timestamp_seconds|mtf:loop_freshest|up"}')}`,
+  );
   return `Prometheus alerts: ${alerts}\nPrometheus series: ${gauges}\nAlertmanager stderr: ${alertmanager.stderr().slice(-2000)}\nPrometheus stderr: ${prometheus.stderr().slice(-2000)}`;
 }
 
 before(async () => {
   for (const binary of [PROMETHEUS, ALERTMANAGER]) {
     // npm test installs both first (scripts/prometheus.mjs): missing, the test fails, it never skips.
-    assert.ok(existsSync(binary), `${binary} is missing: run \`node scripts/prometheus.mjs\` (npm test does) to install Debian's prometheus and prometheus-alertmanager`);
+    assert.ok(
+      existsSync(binary),
+      `${binary} is missing: run \`node scripts/prometheus.mjs\` (npm test does) to install Debian's prometheus and prometheus-alertmanager`,
+    );
   }
   [env, failing, healthy, unprotected, webhook] = await Promise.all([
     createDevServerEnv(),
@@ -250,7 +267,11 @@ void describe('the alert rules, fired through Prometheus and Alertmanager', () =
 
     await updateLoop(env.client, workflowId, { mtf_url: healthy.runUrl });
     await webhook.waitFor('MtfLoopFailing', workflowId, 'resolved', prometheusSays);
-    const after = await waitFor(() => loopStatus(env.client, workflowId), (st) => st.counters.consecutive_failures === 0, 'a successful cycle');
+    const after = await waitFor(
+      () => loopStatus(env.client, workflowId),
+      (st) => st.counters.consecutive_failures === 0,
+      'a successful cycle',
+    );
     assert.ok(after.counters.succeeded >= 1);
     assert.deepEqual(webhook.alertsOf(workflowId), ['MtfLoopFailing'], 'a dry-run loop that only failed fires nothing else');
     await env.client.workflow.getHandle(workflowId).terminate('test over');

@@ -22,7 +22,10 @@ void describe('AnswerMemory', () => {
     const memory = new AnswerMemory<number>(3, () => now);
     for (let i = 1; i <= 5; i++) memory.remember(`k${i}`, i, 100);
     assert.equal(memory.size, 3);
-    assert.deepEqual(['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => memory.recall(k)), [undefined, undefined, 3, 4, 5]);
+    assert.deepEqual(
+      ['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => memory.recall(k)),
+      [undefined, undefined, 3, 4, 5],
+    );
     now = 200;
     memory.remember('k6', 6, 100);
     assert.equal(memory.size, 1);

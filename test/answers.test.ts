@@ -64,12 +64,22 @@ const ROWS: Row[] = [
     },
     posts: 1,
   },
-  { name: 'every contract errored', behaviour: { run_result: 'all_errored' }, outcome: 'failed', message: /every contract errored \(5 of 5\)/, posts: 1 },
+  {
+    name: 'every contract errored',
+    behaviour: { run_result: 'all_errored' },
+    outcome: 'failed',
+    message: /every contract errored \(5 of 5\)/,
+    posts: 1,
+  },
   {
     name: 'no contract processed',
     behaviour: { run_result: 'none_processed' },
     outcome: 'failed',
-    message: { sequential: /^MTF run failed: Exchange unavailable/, parallel: /no contract was processed \(0 of 5 requested\)/, seed: /no contract was processed \(0 of 5 requested\)/ },
+    message: {
+      sequential: /^MTF run failed: Exchange unavailable/,
+      parallel: /no contract was processed \(0 of 5 requested\)/,
+      seed: /no contract was processed \(0 of 5 requested\)/,
+    },
     posts: 1,
   },
   { name: 'a 200 carrying a failed run', behaviour: { run_result: 'error_200' }, outcome: 'failed', message: /MTF run failed: /, posts: 1 },
@@ -82,16 +92,74 @@ const ROWS: Row[] = [
     posts: 1,
     only: TODAY,
   },
-  { name: 'an unknown status', behaviour: { fault: 'unknown_status' }, outcome: 'failed', message: /status "exploded", which this version does not know/, posts: 1 },
-  { name: 'a shape this version cannot read', behaviour: { fault: 'wrong_shape' }, outcome: 'failed', message: /neither data\.run nor data\.summary/, posts: 1 },
-  { name: 'a JSON 200 that is not JSON', behaviour: { fault: 'invalid_json' }, outcome: 'failed', message: /not JSON.*not sent again/, posts: 1 },
-  { name: 'a JSON 200 over the body limit', behaviour: { fault: 'oversized' }, outcome: 'failed', message: /larger than 16777216 bytes.*not sent again/, posts: 1 },
+  {
+    name: 'an unknown status',
+    behaviour: { fault: 'unknown_status' },
+    outcome: 'failed',
+    message: /status "exploded", which this version does not know/,
+    posts: 1,
+  },
+  {
+    name: 'a shape this version cannot read',
+    behaviour: { fault: 'wrong_shape' },
+    outcome: 'failed',
+    message: /neither data\.run nor data\.summary/,
+    posts: 1,
+  },
+  {
+    name: 'a JSON 200 that is not JSON',
+    behaviour: { fault: 'invalid_json' },
+    outcome: 'failed',
+    message: /not JSON.*not sent again/,
+    posts: 1,
+  },
+  {
+    name: 'a JSON 200 over the body limit',
+    behaviour: { fault: 'oversized' },
+    outcome: 'failed',
+    message: /larger than 16777216 bytes.*not sent again/,
+    posts: 1,
+  },
   { name: 'a JSON 200 cut off mid-body', behaviour: { fault: 'cut_off' }, outcome: 'failed', message: /cut off.*not sent again/, posts: 1 },
-  { name: 'a live JSON 200 cut off mid-body', behaviour: { fault: 'cut_off' }, config: LIVE, outcome: 'failed', message: /cut off.*not sent again/, posts: 1 },
-  { name: 'a live run whose contracts all errored', behaviour: { run_result: 'all_errored' }, config: LIVE, outcome: 'failed', message: /every contract errored/, posts: 1 },
-  { name: 'a live run in which a contract threw', behaviour: { throw_symbols: ['SOLUSDT'] }, config: LIVE, outcome: 'partial', message: /SOLUSDT/, posts: 1 },
-  { name: 'a 200 HTML page from a proxy (retried)', behaviour: { fault: 'html200' }, outcome: 'failed', message: /HTTP 200.*not JSON.*\(after 3 attempts\)/, posts: 3 },
-  { name: 'an accepted (202) run, polled', behaviour: { mode: 'async', latency_ms: 100 }, config: { poll_interval: 0.05 }, outcome: 'succeeded', message: null, posts: 1 },
+  {
+    name: 'a live JSON 200 cut off mid-body',
+    behaviour: { fault: 'cut_off' },
+    config: LIVE,
+    outcome: 'failed',
+    message: /cut off.*not sent again/,
+    posts: 1,
+  },
+  {
+    name: 'a live run whose contracts all errored',
+    behaviour: { run_result: 'all_errored' },
+    config: LIVE,
+    outcome: 'failed',
+    message: /every contract errored/,
+    posts: 1,
+  },
+  {
+    name: 'a live run in which a contract threw',
+    behaviour: { throw_symbols: ['SOLUSDT'] },
+    config: LIVE,
+    outcome: 'partial',
+    message: /SOLUSDT/,
+    posts: 1,
+  },
+  {
+    name: 'a 200 HTML page from a proxy (retried)',
+    behaviour: { fault: 'html200' },
+    outcome: 'failed',
+    message: /HTTP 200.*not JSON.*\(after 3 attempts\)/,
+    posts: 3,
+  },
+  {
+    name: 'an accepted (202) run, polled',
+    behaviour: { mode: 'async', latency_ms: 100 },
+    config: { poll_interval: 0.05 },
+    outcome: 'succeeded',
+    message: null,
+    posts: 1,
+  },
   {
     name: 'an accepted (202) run in which a contract threw, polled',
     behaviour: { mode: 'async', latency_ms: 100, throw_symbols: ['ETHUSDT'] },
@@ -102,8 +170,20 @@ const ROWS: Row[] = [
   },
   { name: 'a 403 kill switch', behaviour: { kill_switch_on: false }, outcome: 'skipped', message: /kill switch is OFF/, posts: 1 },
   { name: 'a 422', behaviour: { fault: 'http422' }, outcome: 'failed', message: /HTTP 422 .*ORCHESTRATION_CORRELATION_MISMATCH/, posts: 1 },
-  { name: 'a 500, then a success (retried)', behaviour: { fault: 'http500', fault_count: 1 }, outcome: 'succeeded', message: null, posts: 2 },
-  { name: 'a 502 HTML page, then a success (retried)', behaviour: { fault: 'html502', fault_count: 1 }, outcome: 'succeeded', message: null, posts: 2 },
+  {
+    name: 'a 500, then a success (retried)',
+    behaviour: { fault: 'http500', fault_count: 1 },
+    outcome: 'succeeded',
+    message: null,
+    posts: 2,
+  },
+  {
+    name: 'a 502 HTML page, then a success (retried)',
+    behaviour: { fault: 'html502', fault_count: 1 },
+    outcome: 'succeeded',
+    message: null,
+    posts: 2,
+  },
 ];
 
 /** One cycle per loop (the pause is an hour), quick retries. */
@@ -125,7 +205,10 @@ const HEALTHY: Partial<SimulatorBehaviour> = {
 let env: TestWorkflowEnvironment;
 const sims = new Map<Path, Simulator>();
 before(async () => {
-  const [server, ...started] = await Promise.all([createDevServerEnv(), ...Object.values(PATHS).map((p) => startSimulator({ behaviour: { answer: p.answer } }))]);
+  const [server, ...started] = await Promise.all([
+    createDevServerEnv(),
+    ...Object.values(PATHS).map((p) => startSimulator({ behaviour: { answer: p.answer } })),
+  ]);
   env = server;
   Object.keys(PATHS).forEach((path, i) => sims.set(path as Path, started[i] ?? assert.fail('no simulator')));
 });
@@ -146,7 +229,11 @@ for (const path of Object.keys(PATHS) as Path[]) {
         sim.setBehaviour({ ...HEALTHY, ...row.behaviour });
         const message = messageOf(row, path);
         await runRealLoop(env, sim, { ...ONE_CYCLE, ...PATHS[path].config, ...row.config }, async (loop) => {
-          const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 1, 'the first cycle');
+          const s = await waitFor(
+            () => loop.status(),
+            (st) => st.counters.cycles >= 1,
+            'the first cycle',
+          );
           assert.equal(s.last_cycle?.outcome, row.outcome, s.last_cycle?.message ?? '');
           assert.equal(s.counters[row.outcome], 1);
           const failing = row.outcome === 'failed' ? 1 : 0;

@@ -87,7 +87,8 @@ describe('aligned cadence on a real dev server', () => {
       assert.ok(first && second?.iteration === 2);
       // The server's timers fire a little late, so how many beats a 4.5 s run spans is 2 or 3:
       // the count must be exactly the beats between the record's own start and end.
-      const during = (c: { started_at: string; finished_at: string }) => beatsBetween(parseLoopConfig(config), Date.parse(c.started_at), Date.parse(c.finished_at));
+      const during = (c: { started_at: string; finished_at: string }) =>
+        beatsBetween(parseLoopConfig(config), Date.parse(c.started_at), Date.parse(c.finished_at));
       assert.ok(during(first) >= 2, 'a 4.5 s run on a 2 s beat lets at least 2 beats pass');
       assert.equal(second.missed_beats, during(first), "cycle 2's record counts the beats cycle 1 let pass");
       assert.equal(s.counters.missed_beats, during(first) + during(second), 'and cycle 2 let more pass, counted at once');
@@ -102,9 +103,19 @@ describe('aligned cadence on a real dev server', () => {
     quick();
     const taskQueue = uniqueId('tq');
     const workflowId = uniqueId('loop');
-    await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 2, align_offset: 0 } });
+    await startLoop(env.client, {
+      taskQueue,
+      workflowId,
+      config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 2, align_offset: 0 },
+    });
     try {
-      const first = await withRealWorker(env, taskQueue, () => waitFor(() => loopStatus(env.client, workflowId), (s) => s.counters.cycles >= 1 && s.phase === 'pausing', 'cycle 1'));
+      const first = await withRealWorker(env, taskQueue, () =>
+        waitFor(
+          () => loopStatus(env.client, workflowId),
+          (s) => s.counters.cycles >= 1 && s.phase === 'pausing',
+          'cycle 1',
+        ),
+      );
       // No worker now: the beat's timer fires on the server and nobody runs the loop. Wait (bounded)
       // for the server's own word that it fired; then the event under test is time itself passing
       // (three more periods), so this one wait is on the clock.
@@ -117,14 +128,21 @@ describe('aligned cadence on a real dev server', () => {
       const firedMs = Number(firedAt?.seconds ?? 0) * 1000 + (firedAt?.nanos ?? 0) / 1e6;
       await delay(Math.max(firedMs + 6_500 - Date.now(), 0));
       const s: LoopStatus = await withRealWorker(env, taskQueue, () =>
-        waitFor(() => loopStatus(env.client, workflowId), (x) => x.counters.cycles >= 2, 'cycle 2 on the new worker'),
+        waitFor(
+          () => loopStatus(env.client, workflowId),
+          (x) => x.counters.cycles >= 2,
+          'cycle 2 on the new worker',
+        ),
       );
       assert.ok(s.counters.missed_beats >= 3, `at least the 3 beats slept through are missed, got ${s.counters.missed_beats}`);
       assert.equal(s.last_cycle?.missed_beats, s.counters.missed_beats, "cycle 2's record counts them");
       assertOnBeat(s.last_cycle?.started_at, 2, 0, 'cycle 2');
       assert.ok(Date.parse(s.last_cycle?.started_at ?? '') > Date.parse(first.next_cycle_at ?? '') + 6_000, 'beat 2 was not run late');
     } finally {
-      await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+      await env.client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 });
@@ -148,10 +166,15 @@ describe('pause and resume on a real dev server', () => {
       assert.equal(sentWhilePaused, paused.counters.cycles, 'every POST sent was recorded before the hold');
       const listPaused = async () => {
         const found: string[] = [];
-        for await (const w of env.client.workflow.list({ query: `MtfLoopState = 'paused' AND WorkflowId = '${loop.workflowId}'` })) found.push(w.workflowId);
+        for await (const w of env.client.workflow.list({ query: `MtfLoopState = 'paused' AND WorkflowId = '${loop.workflowId}'` }))
+          found.push(w.workflowId);
         return found;
       };
-      assert.deepEqual(await waitFor(listPaused, (found) => found.length > 0, 'the list of paused loops'), [loop.workflowId], 'found by its state');
+      assert.deepEqual(
+        await waitFor(listPaused, (found) => found.length > 0, 'the list of paused loops'),
+        [loop.workflowId],
+        'found by its state',
+      );
 
       assert.equal(await handle.executeUpdate(resumeUpdate), 'resumed: the next cycle starts now');
       await loop.afterRequests(sentWhilePaused + 2);
@@ -159,18 +182,34 @@ describe('pause and resume on a real dev server', () => {
       assert.equal(s.pause, null);
       assert.equal(s.counters.cycles, s.current_iteration, 'no iteration skipped or repeated');
       const keys = loop.requests().map((r) => Number(r.idempotency_key?.split('/').pop()));
-      assert.deepEqual(keys, keys.map((_k, i) => i + 1), 'Idempotency-Keys go on where they were');
+      assert.deepEqual(
+        keys,
+        keys.map((_k, i) => i + 1),
+        'Idempotency-Keys go on where they were',
+      );
 
       const all = await historyOf(loop.workflowId);
       const events = withoutNotifications(all);
-      const accepted = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).map((e) => Number(e.eventId));
+      const accepted = events
+        .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+        .map((e) => Number(e.eventId));
       const [pauseAt, resumeAt] = accepted;
       assert.ok(pauseAt && resumeAt, 'pause and resume are in history as Updates');
       const inBetween = events.filter((e) => Number(e.eventId) > pauseAt && Number(e.eventId) < resumeAt);
-      assert.equal(inBetween.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length, 0, 'no TimerStarted between the pause and the resume');
+      assert.equal(
+        inBetween.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).length,
+        0,
+        'no TimerStarted between the pause and the resume',
+      );
       assert.equal(inBetween.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 0, 'no call');
-      assert.deepEqual(notifiedEvents(all.filter((e) => Number(e.eventId) > pauseAt)), ['paused', 'resumed'], 'one notify activity each way');
-      const upserts = events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).map((e) => Number(e.eventId));
+      assert.deepEqual(
+        notifiedEvents(all.filter((e) => Number(e.eventId) > pauseAt)),
+        ['paused', 'resumed'],
+        'one notify activity each way',
+      );
+      const upserts = events
+        .filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+        .map((e) => Number(e.eventId));
       assert.equal(upserts.filter((id) => id > pauseAt && id < resumeAt).length, 1, 'one upsert on the way in');
       assert.equal(upserts.filter((id) => id > resumeAt).length, 1, 'and one on the way out');
       assert.equal((await handle.describe()).typedSearchAttributes.get(LOOP_STATE), 'running');

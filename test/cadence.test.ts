@@ -50,21 +50,44 @@ describe('beats: n x period + offset from midnight UTC', () => {
 
   test('the next beat is the first boundary + offset strictly after the time given', () => {
     assert.equal(new Date(nextBeat(config, at('2026-12-02T10:15:30Z'))).toISOString(), '2026-12-02T10:16:02.000Z');
-    assert.equal(new Date(nextBeat(config, at('2026-12-02T10:15:01Z'))).toISOString(), '2026-12-02T10:15:02.000Z', 'before this minute’s offset: this minute');
-    assert.equal(new Date(nextBeat(config, at('2026-12-02T10:15:02Z'))).toISOString(), '2026-12-02T10:16:02.000Z', 'on the beat: the next one');
+    assert.equal(
+      new Date(nextBeat(config, at('2026-12-02T10:15:01Z'))).toISOString(),
+      '2026-12-02T10:15:02.000Z',
+      'before this minute’s offset: this minute',
+    );
+    assert.equal(
+      new Date(nextBeat(config, at('2026-12-02T10:15:02Z'))).toISOString(),
+      '2026-12-02T10:16:02.000Z',
+      'on the beat: the next one',
+    );
     const fourHours = parseLoopConfig(aligned(14_400, 5));
-    assert.equal(new Date(nextBeat(fourHours, at('2026-12-02T10:15:30Z'))).toISOString(), '2026-12-02T12:00:05.000Z', '4h candles close at 0, 4, 8, 12, 16, 20 h UTC');
+    assert.equal(
+      new Date(nextBeat(fourHours, at('2026-12-02T10:15:30Z'))).toISOString(),
+      '2026-12-02T12:00:05.000Z',
+      '4h candles close at 0, 4, 8, 12, 16, 20 h UTC',
+    );
     assert.equal(new Date(nextBeat(fourHours, at('2026-12-02T23:59:59Z'))).toISOString(), '2026-12-03T00:00:05.000Z', 'across midnight');
   });
 
   test('beats between two times: those that passed without a cycle', () => {
-    assert.equal(beatsBetween(config, at('2026-12-02T10:15:02.300Z'), at('2026-12-02T10:15:40Z')), 0, 'a cycle that ends before the next beat misses none');
-    assert.equal(beatsBetween(config, at('2026-12-02T10:15:02.300Z'), at('2026-12-02T10:17:40Z')), 2, ':16:02 and :17:02 passed during a 2.5 min cycle');
+    assert.equal(
+      beatsBetween(config, at('2026-12-02T10:15:02.300Z'), at('2026-12-02T10:15:40Z')),
+      0,
+      'a cycle that ends before the next beat misses none',
+    );
+    assert.equal(
+      beatsBetween(config, at('2026-12-02T10:15:02.300Z'), at('2026-12-02T10:17:40Z')),
+      2,
+      ':16:02 and :17:02 passed during a 2.5 min cycle',
+    );
     assert.equal(beatsBetween(config, at('2026-12-02T10:15:02Z'), at('2026-12-02T10:16:02Z')), 1, 'the end counts, the start does not');
   });
 
   test('a late wake still counts as on its beat up to half a period, at least 3 s (server timer latency), at most a minute', () => {
-    assert.deepEqual([5, 60, 300, 3600].map((every) => lateStartLimitMs(parseLoopConfig(aligned(every, 0)))), [3_000, 30_000, 60_000, 60_000]);
+    assert.deepEqual(
+      [5, 60, 300, 3600].map((every) => lateStartLimitMs(parseLoopConfig(aligned(every, 0)))),
+      [3_000, 30_000, 60_000, 60_000],
+    );
   });
 
   test('the clock in words, and the warning for a budget longer than the period', () => {
@@ -88,9 +111,17 @@ describe('align_spread: each loop its own point after the offset', () => {
   test('a point in [0, spread), the same for the same workflow ID, none without a spread', () => {
     const points = ids.map((id) => spreadMs(id, 25));
     assert.ok(points.every((ms) => Number.isInteger(ms) && ms >= 0 && ms < 25_000));
-    assert.deepEqual(ids.map((id) => spreadMs(id, 25)), points, 'the same ID, the same point: replay and restarts keep it');
+    assert.deepEqual(
+      ids.map((id) => spreadMs(id, 25)),
+      points,
+      'the same ID, the same point: replay and restarts keep it',
+    );
     assert.equal(spreadMs('mtf-ping-pong', 0), 0);
-    assert.deepEqual(loopBeat(parseLoopConfig(aligned(60, 2)), 'mtf-ping-pong'), { align_every: 60, align_offset: 2 }, 'no spread: the beats of the config');
+    assert.deepEqual(
+      loopBeat(parseLoopConfig(aligned(60, 2)), 'mtf-ping-pong'),
+      { align_every: 60, align_offset: 2 },
+      'no spread: the beats of the config',
+    );
     const beat = loopBeat(parseLoopConfig({ ...aligned(60, 2), align_spread: 10 }), 'mtf-ping-pong');
     assert.equal(beat.align_offset, 2 + spreadMs('mtf-ping-pong', 10) / 1000);
   });
@@ -98,7 +129,10 @@ describe('align_spread: each loop its own point after the offset', () => {
   test('1,000 loops with consecutive IDs fill the span: every tenth of it holds 5 % to 15 % of them', () => {
     const tenths = new Array<number>(10).fill(0);
     for (const id of ids) tenths[Math.floor(spreadMs(id, 25) / 2_500)]! += 1;
-    assert.ok(tenths.every((n) => n >= 50 && n <= 150), `loops per tenth of the spread: ${tenths.join(', ')}`);
+    assert.ok(
+      tenths.every((n) => n >= 50 && n <= 150),
+      `loops per tenth of the spread: ${tenths.join(', ')}`,
+    );
   });
 
   test('the clock in words says the spread, and the loop its own point', () => {
@@ -116,7 +150,11 @@ describe('LoopState: a pause through continue-as-new', () => {
     const loop = new LoopState(parseLoopConfig({}), ids, undefined, 0);
     loop.beginCycle(1000);
     assert.equal(loop.requestPause('maintenance', 2000), 'pauses after iteration 1');
-    assert.deepEqual(loop.nextInput().carried_state?.pause, { reason: 'maintenance', requested_at: '1970-01-01T00:00:02.000Z', since: null });
+    assert.deepEqual(loop.nextInput().carried_state?.pause, {
+      reason: 'maintenance',
+      requested_at: '1970-01-01T00:00:02.000Z',
+      since: null,
+    });
     loop.holdPause(3000);
     const next = new LoopState(parseLoopConfig({}), ids, parseWorkflowInput(loop.nextInput()).carried_state, 4000);
     assert.deepEqual(next.pause, { reason: 'maintenance', requested_at: '1970-01-01T00:00:02.000Z', since: '1970-01-01T00:00:03.000Z' });
@@ -155,11 +193,19 @@ describe('aligned cadence in skipped time', () => {
         assert.equal(starts, s.current_iteration);
         assertOnBeat(s.last_cycle?.started_at, period, offset, 'the last cycle');
         assertOnBeat(s.next_cycle_at, period, offset, 'the next cycle');
-        assert.equal(Date.parse(s.next_cycle_at ?? '') - Date.parse(s.last_cycle?.started_at ?? '') <= period * 1000, true, 'the next beat is the one after');
+        assert.equal(
+          Date.parse(s.next_cycle_at ?? '') - Date.parse(s.last_cycle?.started_at ?? '') <= period * 1000,
+          true,
+          'the next beat is the one after',
+        );
         assert.equal(s.counters.missed_beats, 0, 'quick cycles miss no beat');
         assert.equal(s.last_cycle?.missed_beats, 0);
         const events = withoutNotifications(await eventsOf(handle));
-        assert.equal(timersStarted(events).length, s.current_iteration + 1, 'one timer per cycle (the first beat included), and the one running');
+        assert.equal(
+          timersStarted(events).length,
+          s.current_iteration + 1,
+          'one timer per cycle (the first beat included), and the one running',
+        );
         assert.equal(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length, 0, 'no upsert');
       });
     });
@@ -250,7 +296,10 @@ describe('pause and resume in skipped time', () => {
       assert.ok(pauseAt && resumeAt);
       const timerIds = timersStarted(events).map((e) => Number(e.eventId));
       assert.equal(timerIds.filter((id) => id > pauseAt && id < resumeAt).length, 0, 'no TimerStarted while paused');
-      assert.ok(events.some((e) => e.timerCanceledEventAttributes && Number(e.eventId) > pauseAt), 'the running pause was cut');
+      assert.ok(
+        events.some((e) => e.timerCanceledEventAttributes && Number(e.eventId) > pauseAt),
+        'the running pause was cut',
+      );
       assert.equal(s.counters.continue_timeouts, 0);
     });
   });
@@ -327,7 +376,10 @@ describe('pause and resume in skipped time', () => {
       const refused = async (run: () => Promise<unknown>, message: RegExp) =>
         assert.rejects(run, (err: unknown) => err instanceof WorkflowUpdateFailedError && message.test(err.cause?.message ?? ''));
       await refused(() => handle.executeUpdate(resumeUpdate), /^the loop is not paused$/);
-      await refused(() => handle.executeUpdate(pauseUpdate, { args: [{ reason: 5 } as never] }), /pause takes nothing, a reason string, or \{ "reason": "…" \}/);
+      await refused(
+        () => handle.executeUpdate(pauseUpdate, { args: [{ reason: 5 } as never] }),
+        /pause takes nothing, a reason string, or \{ "reason": "…" \}/,
+      );
       await started;
       await handle.signal(stopSignal);
       await refused(() => handle.executeUpdate(pauseUpdate, { args: [undefined] }), /the loop is stopping/);
@@ -340,7 +392,26 @@ describe('pause and resume in skipped time', () => {
   test('a loop continued as new with a pause in its carried state holds before its first cycle', async () => {
     const { activities, calls } = scriptedActivities(succeed);
     const pause = { reason: 'carried', requested_at: '2026-01-01T00:00:00.000Z', since: '2026-01-01T00:00:01.000Z' };
-    const carried_state = { iteration: 41, counters: { cycles: 41, succeeded: 41, partial: 0, failed: 0, skipped: 0, timed_out: 0, consecutive_failures: 0, continue_timeouts: 0, symbols_requested: 0, symbols_successful: 0 }, last_cycle: null, last_error: null, continue_pending: false, started_at: '2026-01-01T00:00:00.000Z', pause };
+    const carried_state = {
+      iteration: 41,
+      counters: {
+        cycles: 41,
+        succeeded: 41,
+        partial: 0,
+        failed: 0,
+        skipped: 0,
+        timed_out: 0,
+        consecutive_failures: 0,
+        continue_timeouts: 0,
+        symbols_requested: 0,
+        symbols_successful: 0,
+      },
+      last_cycle: null,
+      last_error: null,
+      continue_pending: false,
+      started_at: '2026-01-01T00:00:00.000Z',
+      pause,
+    };
     await withLoop(env, activities, { carried_state }, async ({ handle, status, waitForStatus }) => {
       const held: LoopStatus = await waitForStatus((s) => s.phase === 'paused', 'held');
       assert.deepEqual(held.pause, pause, 'since when is kept');

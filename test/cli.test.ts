@@ -122,7 +122,9 @@ function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Running {
         const match = pattern.exec(stdout);
         if (match) return match;
         if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`no ${pattern} from mtf-ping-pong ${args.join(' ')} (exit ${child.exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`);
+          throw new Error(
+            `no ${pattern} from mtf-ping-pong ${args.join(' ')} (exit ${child.exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`,
+          );
         }
         await Promise.race([once(child.stdout ?? child, 'data'), exited, delay(500)]);
       }
@@ -160,11 +162,26 @@ function effectiveConfig(status: LoopStatus): LoopConfig {
 
 describe('mtf-ping-pong CLI', () => {
   test('--help documents the exit codes, and every command has examples', async () => {
-    const commands = ['worker', 'simulator', 'dev', 'start', 'stop', 'cancel', 'continue', 'pause', 'resume', 'status', 'list', 'update', 'health'];
+    const commands = [
+      'worker',
+      'simulator',
+      'dev',
+      'start',
+      'stop',
+      'cancel',
+      'continue',
+      'pause',
+      'resume',
+      'status',
+      'list',
+      'update',
+      'health',
+    ];
     const [main, ...each] = await Promise.all([cli('--help'), ...commands.map((name) => cli(name, '--help'))]);
     assert.ok(main);
     expectCode(main, 0, '--help');
-    for (const line of ['3  Temporal unreachable', '4  no loop with that ID', '5  the loop is already running']) assert.ok(main.stdout.includes(line), line);
+    for (const line of ['3  Temporal unreachable', '4  no loop with that ID', '5  the loop is already running'])
+      assert.ok(main.stdout.includes(line), line);
     each.forEach((result, i) => {
       expectCode(result, 0, `${commands[i]} --help`);
       assert.match(result.stdout, /Examples:\n {2}\$ mtf-ping-pong/, `${commands[i]} --help has examples`);
@@ -183,7 +200,12 @@ describe('mtf-ping-pong CLI', () => {
     expectCode(duplicate, 5, 'a second start of a running ID');
     assert.match(duplicate.stderr, new RegExp(`loop "${id}" is already running.*mtf-ping-pong stop ${id}`));
 
-    const running = await pollUntil(() => statusJson(id), (s) => s.current_iteration >= 1 && s.counters.cycles >= 1, 'a finished cycle', POLL_TRIES);
+    const running = await pollUntil(
+      () => statusJson(id),
+      (s) => s.current_iteration >= 1 && s.counters.cycles >= 1,
+      'a finished cycle',
+      POLL_TRIES,
+    );
     assert.equal(running.is_running, true);
     assert.equal(running.config.mtf_url, sim.runUrl);
     assert.deepEqual(running.config.symbols, ['BTCUSDT', 'ETHUSDT']);
@@ -195,7 +217,11 @@ describe('mtf-ping-pong CLI', () => {
     assert.match(human.stdout, new RegExp(`loop ${id}: running`));
     assert.match(human.stdout, /success rate +100%/);
     const prefix = lineagePrefix(id, running.first_run_id ?? '');
-    assert.match(human.stdout, new RegExp(`^ {2}run ids +${prefix.replace('.', '\\.')}\\.<iteration> \\(X-Run-Id\\)$`, 'm'), 'status names the loop\'s X-Run-Id prefix');
+    assert.match(
+      human.stdout,
+      new RegExp(`^ {2}run ids +${prefix.replace('.', '\\.')}\\.<iteration> \\(X-Run-Id\\)$`, 'm'),
+      "status names the loop's X-Run-Id prefix",
+    );
 
     const updated = await cli('update', id, '--interval', '2s');
     expectCode(updated, 0, 'update --interval 2s');
@@ -213,7 +239,17 @@ describe('mtf-ping-pong CLI', () => {
     expectCode(query, 0, 'temporal workflow query');
     assert.match(query.stdout, new RegExp(`"workflow_id":"${id}"`));
     expectCode(await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'continue_signal'), 0, 'temporal workflow signal');
-    const live = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'update_config', '--input', '{"dry_run": false}');
+    const live = await temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      id,
+      '--name',
+      'update_config',
+      '--input',
+      '{"dry_run": false}',
+    );
     assert.notEqual(live.code, 0, 'the validator refuses dry_run: false without confirm_live');
     assert.match(live.stdout + live.stderr, /confirm_live: true/);
     assert.equal((await statusJson(id)).config.dry_run, true);
@@ -226,7 +262,12 @@ describe('mtf-ping-pong CLI', () => {
       async () => {
         const result = await cli('list', '--json');
         expectCode(result, 0, 'list --json');
-        return JSON.parse(result.stdout) as { workflow_id: string; status: string; iteration: number | null; run_id_prefix: string | null }[];
+        return JSON.parse(result.stdout) as {
+          workflow_id: string;
+          status: string;
+          iteration: number | null;
+          run_id_prefix: string | null;
+        }[];
       },
       (loops) => loops.some((l) => l.workflow_id === id && l.status === 'RUNNING'),
       'the loop to appear in list',
@@ -237,7 +278,10 @@ describe('mtf-ping-pong CLI', () => {
     const table = await cli('list');
     expectCode(table, 0, 'list');
     assert.match(table.stdout, /RUN IDS/);
-    assert.ok(table.stdout.split('\n').some((line) => line.startsWith(id) && line.includes(prefix)), table.stdout);
+    assert.ok(
+      table.stdout.split('\n').some((line) => line.startsWith(id) && line.includes(prefix)),
+      table.stdout,
+    );
 
     // The loop's search attributes: its first outcome was upserted, and the filters find it by them.
     const bySearch = await pollUntil(
@@ -256,9 +300,15 @@ describe('mtf-ping-pong CLI', () => {
     );
     const failing = await cli('list', '--state', 'failing', '--json');
     expectCode(failing, 0, 'list --state failing');
-    assert.ok(!(JSON.parse(failing.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id), 'a succeeding loop is not listed as failing');
+    assert.ok(
+      !(JSON.parse(failing.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id),
+      'a succeeding loop is not listed as failing',
+    );
     const liveOnly = await cli('list', '--live', '--json');
-    assert.ok(!(JSON.parse(liveOnly.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id), 'a dry-run loop is not listed as live');
+    assert.ok(
+      !(JSON.parse(liveOnly.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id),
+      'a dry-run loop is not listed as live',
+    );
 
     const stopped = await cli('stop', id, '--reason', 'cli test');
     expectCode(stopped, 0, 'stop');
@@ -278,7 +328,10 @@ describe('mtf-ping-pong CLI', () => {
       cli('status', '--address', closed),
       cli('start', '--address', closed),
     ]);
-    for (const [result, what] of [[unknown, 'status'], [stopUnknown, 'stop']] as const) {
+    for (const [result, what] of [
+      [unknown, 'status'],
+      [stopUnknown, 'stop'],
+    ] as const) {
       expectCode(result, 4, `${what} of an unknown ID`);
       assert.equal(result.stderr.trim(), 'mtf-ping-pong: no loop with ID no-such-loop');
     }
@@ -294,18 +347,35 @@ describe('mtf-ping-pong CLI', () => {
     const id = uniqueId('stuck');
     // Its workflow tasks time out after 60 s, not the default 10 s: the status query's 10 s deadline
     // passes first, whatever the machine's load.
-    await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: queue, workflowId: id, args: [{ mtf_url: sim.runUrl }], workflowTaskTimeout: '60s' });
+    await env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: queue,
+      workflowId: id,
+      args: [{ mtf_url: sim.runUrl }],
+      workflowTaskTimeout: '60s',
+    });
     try {
       // A poller that takes the loop's first workflow task and never completes it: a worker stuck mid-task.
       const task = await env.client.connection.withDeadline(Date.now() + CALL_TIMEOUT_MS, () =>
-        env.client.workflowService.pollWorkflowTaskQueue({ namespace: env.namespace ?? 'default', taskQueue: { name: queue }, identity: 'stuck-poller' }),
+        env.client.workflowService.pollWorkflowTaskQueue({
+          namespace: env.namespace ?? 'default',
+          taskQueue: { name: queue },
+          identity: 'stuck-poller',
+        }),
       );
       assert.equal(task.workflowExecution?.workflowId, id);
       const status = await run(process.execPath, [CLI, 'status', id], { TASK_QUEUE_NAME: queue });
       expectCode(status, 1, 'status of a loop a stuck poller holds');
-      assert.match(status.stderr, new RegExp(`loop ${id} did not answer get_status within 10s: the server answered and 1 worker\\(s\\) poll its task queue ${queue} \\(stuck-poller, last poll \\d+s ago\\), yet none answered`));
+      assert.match(
+        status.stderr,
+        new RegExp(
+          `loop ${id} did not answer get_status within 10s: the server answered and 1 worker\\(s\\) poll its task queue ${queue} \\(stuck-poller, last poll \\d+s ago\\), yet none answered`,
+        ),
+      );
     } finally {
-      await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+      await env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 
@@ -319,13 +389,24 @@ describe('mtf-ping-pong CLI', () => {
       cli('health', '--temporal-only', '--url', closedUrl),
     ]);
     expectCode(healthy, 0, 'health');
-    assert.match(healthy.stdout, /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/health \(HTTP 200, via worker .+\)\n$/, "today's app answers /health on the run URL's origin");
+    assert.match(
+      healthy.stdout,
+      /^temporal +ok .*\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/health \(HTTP 200, via worker .+\)\n$/,
+      "today's app answers /health on the run URL's origin",
+    );
     expectCode(elsewhere, 0, 'health --health-url');
-    assert.match(elsewhere.stdout, /\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/status \(HTTP 200, via worker .+\)\n$/, 'the health URL given, alone');
+    assert.match(
+      elsewhere.stdout,
+      /\nmtf +ok +http:\/\/127\.0\.0\.1:\d+\/api\/mtf\/status \(HTTP 200, via worker .+\)\n$/,
+      'the health URL given, alone',
+    );
     expectCode(appDown, 1, 'health with the app down');
     assert.match(appDown.stdout, /^temporal +ok .*\nmtf +FAIL +/);
     expectCode(temporalDown, 1, 'health --temporal-only with Temporal down');
-    assert.match(temporalDown.stdout, /^temporal +FAIL +cannot reach Temporal at 127\.0\.0\.1:\d+ \(namespace default\): .*ECONNREFUSED.*\n$/);
+    assert.match(
+      temporalDown.stdout,
+      /^temporal +FAIL +cannot reach Temporal at 127\.0\.0\.1:\d+ \(namespace default\): .*ECONNREFUSED.*\n$/,
+    );
     expectCode(temporalOnly, 0, '--temporal-only ignores the app');
   });
 
@@ -342,33 +423,63 @@ describe('mtf-ping-pong CLI', () => {
     const live = await cli('start', '--id', id, '--config', file, '--url', sim.runUrl, '--live');
     expectCode(live, 0, 'start --live');
     assert.match(live.stderr, new RegExp(`warning: LIVE: loop ${id} sends dry_run: false to ${sim.runUrl}.*mtf_idempotent: false`));
-    const status = await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'the live cycle', POLL_TRIES);
+    const status = await pollUntil(
+      () => statusJson(id),
+      (s) => s.counters.cycles >= 1,
+      'the live cycle',
+      POLL_TRIES,
+    );
     assert.equal(status.config.dry_run, false);
     assert.equal(status.config.confirm_live, true);
 
     const cancelled = await cli('cancel', id);
     expectCode(cancelled, 0, 'cancel');
-    await pollUntil(() => statusJson(id), (s) => !s.is_running, 'the loop to end', POLL_TRIES);
+    await pollUntil(
+      () => statusJson(id),
+      (s) => !s.is_running,
+      'the loop to end',
+      POLL_TRIES,
+    );
 
     // The same wall from the stock CLI, which skips our client's checks: the workflow refuses it itself.
     const stockId = uniqueId('stock-live');
     const input = JSON.stringify({ dry_run: false, mtf_url: sim.runUrl });
-    expectCode(await temporal('workflow', 'start', '--type', 'MtfPingPongWorkflow', '--task-queue', taskQueue, '--workflow-id', stockId, '--input', input), 0, 'temporal workflow start');
+    expectCode(
+      await temporal(
+        'workflow',
+        'start',
+        '--type',
+        'MtfPingPongWorkflow',
+        '--task-queue',
+        taskQueue,
+        '--workflow-id',
+        stockId,
+        '--input',
+        input,
+      ),
+      0,
+      'temporal workflow start',
+    );
     const result = await temporal('workflow', 'result', '--workflow-id', stockId);
     assert.notEqual(result.code, 0, 'the live start without confirm_live fails');
     assert.match(result.stdout + result.stderr, /dry_run: .*confirm_live: true/);
     assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
   });
 
-  test('--symbols all runs the app\'s active contracts; live on them needs --confirm-all-symbols, from our CLI, the stock CLI and update', async () => {
+  test("--symbols all runs the app's active contracts; live on them needs --confirm-all-symbols, from our CLI, the stock CLI and update", async () => {
     const id = uniqueId('cli-all');
     const started = await cli('start', '--id', id, '--symbols', 'all', '--url', sim.runUrl);
     expectCode(started, 0, 'start --symbols all');
-    const status = await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'the first cycle', POLL_TRIES);
+    const status = await pollUntil(
+      () => statusJson(id),
+      (s) => s.counters.cycles >= 1,
+      'the first cycle',
+      POLL_TRIES,
+    );
     assert.deepEqual(status.config.symbols, []);
     const post = sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`));
     assert.deepEqual((post?.body as { symbols?: unknown } | undefined)?.symbols, [], 'the POST names no symbol');
-    assert.equal(status.last_cycle?.symbols_requested, ACTIVE_CONTRACTS.length, "the app ran its own active contracts");
+    assert.equal(status.last_cycle?.symbols_requested, ACTIVE_CONTRACTS.length, 'the app ran its own active contracts');
     const text = await cli('status', id);
     assert.match(text.stdout, /config .*dry run, all active contracts \(the app's own list\) -> /);
 
@@ -388,13 +499,31 @@ describe('mtf-ping-pong CLI', () => {
     const liveId = uniqueId('cli-all-live');
     const unconfirmed = await cli('start', '--id', liveId, '--symbols', 'all', '--url', sim.runUrl, '--live');
     expectCode(unconfirmed, 2, 'start --symbols all --live');
-    assert.match(unconfirmed.stderr, /symbols: an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true/);
+    assert.match(
+      unconfirmed.stderr,
+      /symbols: an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true/,
+    );
     expectCode(await cli('status', liveId), 4, 'nothing was started');
 
     // The stock CLI skips our client's checks: the workflow refuses it itself, before any POST.
     const stockId = uniqueId('stock-all-live');
     const input = JSON.stringify({ symbols: [], dry_run: false, confirm_live: true, mtf_url: sim.runUrl });
-    expectCode(await temporal('workflow', 'start', '--type', 'MtfPingPongWorkflow', '--task-queue', taskQueue, '--workflow-id', stockId, '--input', input), 0, 'temporal workflow start');
+    expectCode(
+      await temporal(
+        'workflow',
+        'start',
+        '--type',
+        'MtfPingPongWorkflow',
+        '--task-queue',
+        taskQueue,
+        '--workflow-id',
+        stockId,
+        '--input',
+        input,
+      ),
+      0,
+      'temporal workflow start',
+    );
     const result = await temporal('workflow', 'result', '--workflow-id', stockId);
     assert.notEqual(result.code, 0, 'the live start on all contracts without confirm_all_symbols fails');
     assert.match(result.stdout + result.stderr, /confirm_all_symbols: true/);
@@ -403,23 +532,56 @@ describe('mtf-ping-pong CLI', () => {
 
   test("--param sends the app's own request fields (request_extra), from flags, a file and the env; a field the loop owns is refused, naming it", async () => {
     const id = uniqueId('cli-param');
-    const started = await cli('start', '--id', id, '--url', sim.runUrl, '--param', 'mtf_profile=scalper', '--param', 'sync_tables=false', '--param', 'limits={"per_tf":3}', '--param', 'note=a=b');
+    const started = await cli(
+      'start',
+      '--id',
+      id,
+      '--url',
+      sim.runUrl,
+      '--param',
+      'mtf_profile=scalper',
+      '--param',
+      'sync_tables=false',
+      '--param',
+      'limits={"per_tf":3}',
+      '--param',
+      'note=a=b',
+    );
     expectCode(started, 0, 'start --param');
-    const status = await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'the first cycle', POLL_TRIES);
+    const status = await pollUntil(
+      () => statusJson(id),
+      (s) => s.counters.cycles >= 1,
+      'the first cycle',
+      POLL_TRIES,
+    );
     const extra = { mtf_profile: 'scalper', sync_tables: false, limits: { per_tf: 3 }, note: 'a=b' };
     assert.deepEqual(status.config.request_extra, extra);
     const body = sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`))?.body as Record<string, unknown> | undefined;
-    assert.deepEqual({ mtf_profile: body?.mtf_profile, sync_tables: body?.sync_tables, limits: body?.limits, note: body?.note }, extra, 'the POST carries them as they are');
+    assert.deepEqual(
+      { mtf_profile: body?.mtf_profile, sync_tables: body?.sync_tables, limits: body?.limits, note: body?.note },
+      extra,
+      'the POST carries them as they are',
+    );
     assert.deepEqual(body?.symbols, status.config.symbols, "beside the seed's fields");
-    assert.match((await cli('status', id)).stdout, /request extra {2}\{"mtf_profile":"scalper","sync_tables":false,"limits":\{"per_tf":3\},"note":"a=b"\}/);
+    assert.match(
+      (await cli('status', id)).stdout,
+      /request extra {2}\{"mtf_profile":"scalper","sync_tables":false,"limits":\{"per_tf":3\},"note":"a=b"\}/,
+    );
     const updated = await cli('update', id, '--param', 'mtf_profile=regular');
     expectCode(updated, 0, 'update --param');
-    assert.deepEqual((await statusJson(id)).pending_config?.request_extra, { mtf_profile: 'regular' }, 'an update sets request_extra as a whole');
+    assert.deepEqual(
+      (await statusJson(id)).pending_config?.request_extra,
+      { mtf_profile: 'regular' },
+      'an update sets request_extra as a whole',
+    );
     expectCode(await cli('cancel', id), 0, 'cancel');
 
     const owned = await cli('start', '--id', uniqueId('cli-param-owned'), '--url', sim.runUrl, '--param', 'workers=4');
     expectCode(owned, 2, 'a field the schema owns');
-    assert.match(owned.stderr, /request_extra \(--param\): must not carry workers is a config key of its own: set workers instead|request_extra: must not carry workers is a config key of its own: set workers instead/);
+    assert.match(
+      owned.stderr,
+      /request_extra \(--param\): must not carry workers is a config key of its own: set workers instead|request_extra: must not carry workers is a config key of its own: set workers instead/,
+    );
     const bad = await cli('start', '--id', uniqueId('cli-param-bad'), '--url', sim.runUrl, '--param', 'scalper');
     expectCode(bad, 2, '--param without =');
     assert.match(bad.stderr, /--param.*must be key=value, like mtf_profile=scalper/);
@@ -428,7 +590,16 @@ describe('mtf-ping-pong CLI', () => {
     const lineage = await cli('start', '--id', uniqueId('cli-param-file'), '--url', sim.runUrl, '--config', file);
     expectCode(lineage, 2, 'a lineage field in the file');
     assert.match(lineage.stderr, /run_id is the run's lineage, which the loop owns through its X-Run-Id header/);
-    const env = await cli('start', '--id', uniqueId('cli-param-env'), '--url', sim.runUrl, '--live', '--param', 'skip_open_state_filter=true');
+    const env = await cli(
+      'start',
+      '--id',
+      uniqueId('cli-param-env'),
+      '--url',
+      sim.runUrl,
+      '--live',
+      '--param',
+      'skip_open_state_filter=true',
+    );
     expectCode(env, 2, 'a safety net off on a live loop');
     assert.match(env.stderr, /skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/);
   });
@@ -459,9 +630,16 @@ describe('mtf-ping-pong CLI', () => {
       assert.ok(runUrl);
       await worker.waitFor(new RegExp(`worker polling ${queue}`));
       const id = uniqueId('cli-own');
-      const started = await run(process.execPath, [CLI, 'start', '--id', id, '--url', runUrl, '--interval', '1s'], { TASK_QUEUE_NAME: queue });
+      const started = await run(process.execPath, [CLI, 'start', '--id', id, '--url', runUrl, '--interval', '1s'], {
+        TASK_QUEUE_NAME: queue,
+      });
       expectCode(started, 0, 'start on the queue of the worker command');
-      await pollUntil(() => statusJson(id), (s) => s.counters.succeeded >= 1, 'a cycle through the simulator command', POLL_TRIES);
+      await pollUntil(
+        () => statusJson(id),
+        (s) => s.counters.succeeded >= 1,
+        'a cycle through the simulator command',
+        POLL_TRIES,
+      );
       await simulator.waitFor(/POST \/api\/mtf\/run #1 -> 200/);
       expectCode(await cli('stop', id), 0, 'stop');
     } finally {
@@ -492,7 +670,10 @@ describe('mtf-ping-pong CLI', () => {
     for (const [iteration, startedAt] of seen) {
       // About a second: the dev server's timer queue may fire a timer of a few seconds up to ~1 s late.
       const intoPeriod = Date.parse(startedAt) % 5000;
-      assert.ok(intoPeriod >= 1000 && intoPeriod < 2500, `iteration ${iteration} started ${intoPeriod} ms into its 5 s period (${startedAt})`);
+      assert.ok(
+        intoPeriod >= 1000 && intoPeriod < 2500,
+        `iteration ${iteration} started ${intoPeriod} ms into its 5 s period (${startedAt})`,
+      );
     }
     const human = await cli('status', id);
     assert.match(human.stdout, /^ {2}cadence +every 5s at \+1s \(ping_interval ignored in aligned cadence\)$/m);
@@ -511,48 +692,79 @@ describe('mtf-ping-pong CLI', () => {
   test('pause holds a loop (no cycle, continue ignored) until resume; status and list --state paused show it', async () => {
     const id = uniqueId('cli-pause');
     expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
-    await pollUntil(() => statusJson(id), (s) => s.counters.cycles >= 1, 'a first cycle', POLL_TRIES);
+    await pollUntil(
+      () => statusJson(id),
+      (s) => s.counters.cycles >= 1,
+      'a first cycle',
+      POLL_TRIES,
+    );
 
     const paused = await cli('pause', id, '--reason', 'maintenance');
     expectCode(paused, 0, 'pause --reason maintenance');
     // The Update's answer first ("paused" between cycles, "pauses after iteration N" during one), then the pause in force.
     assert.match(paused.stdout, new RegExp(`^loop ${id} (paused|pauses after iteration \\d+)\n`));
-    assert.match(paused.stdout, new RegExp(`^loop ${id} paused since \\S+ \\(reason: maintenance\\): it sends nothing and keeps no timer until \`mtf-ping-pong resume ${id}\`$`, 'm'));
+    assert.match(
+      paused.stdout,
+      new RegExp(
+        `^loop ${id} paused since \\S+ \\(reason: maintenance\\): it sends nothing and keeps no timer until \`mtf-ping-pong resume ${id}\`$`,
+        'm',
+      ),
+    );
 
     const held = await statusJson(id);
     assert.equal(held.phase, 'paused');
     assert.equal(held.pause?.reason, 'maintenance');
     assert.equal(held.next_cycle_at, null, 'no timer runs');
     const human = await cli('status', id);
-    assert.match(human.stdout, new RegExp(`^loop ${id}: PAUSED since \\S+ \\(reason: maintenance\\); \`mtf-ping-pong resume ${id}\` to go on$`, 'm'));
+    assert.match(
+      human.stdout,
+      new RegExp(`^loop ${id}: PAUSED since \\S+ \\(reason: maintenance\\); \`mtf-ping-pong resume ${id}\` to go on$`, 'm'),
+    );
 
     const listed = await pollUntil(
-      async () => JSON.parse((await cli('list', '--state', 'paused', '--json')).stdout) as { workflow_id: string; loop_state: string | null }[],
+      async () =>
+        JSON.parse((await cli('list', '--state', 'paused', '--json')).stdout) as { workflow_id: string; loop_state: string | null }[],
       (loops) => loops.some((l) => l.workflow_id === id),
       'the loop in list --state paused',
       POLL_TRIES,
     );
     assert.equal(listed.find((l) => l.workflow_id === id)?.loop_state, 'paused');
     const table = await cli('list');
-    assert.ok(table.stdout.split('\n').some((line) => line.startsWith(id) && /\s+paused\s+/.test(line)), `the STATE column says paused:\n${table.stdout}`);
+    assert.ok(
+      table.stdout.split('\n').some((line) => line.startsWith(id) && /\s+paused\s+/.test(line)),
+      `the STATE column says paused:\n${table.stdout}`,
+    );
 
     // continue_signal while paused: ignored. A second pause is the barrier: its answer comes from a
     // workflow task that has seen the signal, sent before it.
     const requestsBefore = runRequestsOf(id).length;
     const sent = await cli('continue', id);
     expectCode(sent, 0, 'continue while paused');
-    assert.match(sent.stderr, new RegExp(`loop ${id} is paused: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`), 'the CLI says the signal is ignored');
+    assert.match(
+      sent.stderr,
+      new RegExp(`loop ${id} is paused: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`),
+      'the CLI says the signal is ignored',
+    );
     const again = await cli('pause', id, '--no-wait');
     expectCode(again, 0, 'pause again');
     assert.match(again.stdout, new RegExp(`^loop ${id} already paused since `));
     const still = await statusJson(id);
-    assert.deepEqual([still.phase, still.counters.cycles, still.continue_pending], ['paused', held.counters.cycles, false], 'no cycle ran, and the continue is not kept for later');
+    assert.deepEqual(
+      [still.phase, still.counters.cycles, still.continue_pending],
+      ['paused', held.counters.cycles, false],
+      'no cycle ran, and the continue is not kept for later',
+    );
     assert.equal(runRequestsOf(id).length, requestsBefore, 'nothing reached the app');
 
     const resumed = await cli('resume', id);
     expectCode(resumed, 0, 'resume');
     assert.equal(resumed.stdout, `loop ${id} resumed: the next cycle starts now\n`);
-    const running = await pollUntil(() => statusJson(id), (s) => s.counters.cycles > held.counters.cycles, 'a cycle after resume', POLL_TRIES);
+    const running = await pollUntil(
+      () => statusJson(id),
+      (s) => s.counters.cycles > held.counters.cycles,
+      'a cycle after resume',
+      POLL_TRIES,
+    );
     assert.equal(running.pause, null);
 
     const refused = await cli('resume', id);
@@ -568,7 +780,12 @@ describe('mtf-ping-pong CLI', () => {
     const paused = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'pause', '--input', '"via stock cli"');
     expectCode(paused, 0, 'temporal workflow update execute --name pause');
     assert.match(paused.stdout, /paused|pauses after iteration \d+/);
-    const held = await pollUntil(() => statusJson(id), (s) => s.phase === 'paused', 'the pause in force', POLL_TRIES);
+    const held = await pollUntil(
+      () => statusJson(id),
+      (s) => s.phase === 'paused',
+      'the pause in force',
+      POLL_TRIES,
+    );
     assert.equal(held.pause?.reason, 'via stock cli');
     const resumed = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'resume');
     expectCode(resumed, 0, 'temporal workflow update execute --name resume');
@@ -595,11 +812,19 @@ describe('mtf-ping-pong CLI', () => {
       assert.equal(short.stdout, `loop ${id} pauses after iteration 1\n`);
       assert.match(
         short.stderr,
-        new RegExp(`^mtf-ping-pong: loop ${id} has not paused within 0\\.5s; the pause stays asked: it takes effect once iteration 1 is recorded \\(see mtf-ping-pong status ${id}\\)$`, 'm'),
+        new RegExp(
+          `^mtf-ping-pong: loop ${id} has not paused within 0\\.5s; the pause stays asked: it takes effect once iteration 1 is recorded \\(see mtf-ping-pong status ${id}\\)$`,
+          'm',
+        ),
       );
       const human = await cli('status', id);
       assert.match(human.stdout, /^ {2}pause +pause requested after iteration 1 \(asked at \S+: deploy\)$/m);
-      const held = await pollUntil(() => statusJson(id), (s) => s.phase === 'paused', 'the pause in force after the cycle', POLL_TRIES);
+      const held = await pollUntil(
+        () => statusJson(id),
+        (s) => s.phase === 'paused',
+        'the pause in force after the cycle',
+        POLL_TRIES,
+      );
       assert.deepEqual([held.counters.cycles, held.pause?.reason], [1, 'deploy'], 'the cycle that ran was recorded, and no other began');
     } finally {
       sim.setBehaviour({ latency_ms: 0 });

@@ -85,7 +85,8 @@ describe('env var names', () => {
     for (const key of CONFIG_KEYS) {
       const kind = envKind(key);
       // request_extra is the one key whose value is free JSON: the app's own fields, as they are.
-      if (key !== 'request_extra') assert.notEqual(kind.scalar, 'json', `${key} has a kind of its own (boolean, number, text), not raw JSON`);
+      if (key !== 'request_extra')
+        assert.notEqual(kind.scalar, 'json', `${key} has a kind of its own (boolean, number, text), not raw JSON`);
       const value: unknown = defaults[key];
       const text = typeof value === 'string' ? value : Array.isArray(value) ? value.join(',') : JSON.stringify(value);
       assert.deepEqual(configFromEnv({ [CONFIG_ENV_VARS[key]]: text }), { [key]: value }, key);
@@ -97,12 +98,20 @@ describe('env var names', () => {
 });
 
 describe('configFromEnv', () => {
-  test('MTF_REQUEST_EXTRA is JSON; MTF_SYMBOLS=all means the app\'s active contracts', () => {
-    assert.deepEqual(configFromEnv({ MTF_REQUEST_EXTRA: '{"mtf_profile": "scalper", "workers_hint": 4}' }), { request_extra: { mtf_profile: 'scalper', workers_hint: 4 } });
-    assert.equal(configErrorOf(() => configFromEnv({ MTF_REQUEST_EXTRA: 'mtf_profile=scalper' })).message, 'MTF_REQUEST_EXTRA must be JSON, not "mtf_profile=scalper"');
+  test("MTF_REQUEST_EXTRA is JSON; MTF_SYMBOLS=all means the app's active contracts", () => {
+    assert.deepEqual(configFromEnv({ MTF_REQUEST_EXTRA: '{"mtf_profile": "scalper", "workers_hint": 4}' }), {
+      request_extra: { mtf_profile: 'scalper', workers_hint: 4 },
+    });
+    assert.equal(
+      configErrorOf(() => configFromEnv({ MTF_REQUEST_EXTRA: 'mtf_profile=scalper' })).message,
+      'MTF_REQUEST_EXTRA must be JSON, not "mtf_profile=scalper"',
+    );
     assert.deepEqual(configFromEnv({ MTF_SYMBOLS: ' ALL ' }), { symbols: [] });
     assert.deepEqual(configFromEnv({ MTF_SYMBOLS: '' }), {}, 'an empty variable is unset, not "all"');
-    assert.equal(configErrorOf(() => configFromEnv({ MTF_SYMBOLS: ' , ' })).message, "MTF_SYMBOLS must name at least one symbol, or all for the app's own active contracts");
+    assert.equal(
+      configErrorOf(() => configFromEnv({ MTF_SYMBOLS: ' , ' })).message,
+      "MTF_SYMBOLS must name at least one symbol, or all for the app's own active contracts",
+    );
   });
 
   test('booleans: true/false, 1/0, yes/no, on/off in any case; anything else names the env var', () => {
@@ -152,7 +161,10 @@ describe('configFromEnv', () => {
 
   test('every bad env var is named in one error', () => {
     const err = configErrorOf(() => configFromEnv({ MTF_DRY_RUN: 'maybe', MTF_WORKERS: 'four' }));
-    assert.equal(err.message, 'MTF_DRY_RUN must be true or false (or 1/0, yes/no, on/off), not "maybe"; MTF_WORKERS must be a number, not "four"');
+    assert.equal(
+      err.message,
+      'MTF_DRY_RUN must be true or false (or 1/0, yes/no, on/off), not "maybe"; MTF_WORKERS must be a number, not "four"',
+    );
   });
 
   test('MTF_* vars that are not loop config are ignored', () => {
@@ -166,7 +178,8 @@ describe('resolveStartConfig: flag > env > file > default', () => {
     const file = jsonFile('interval.json', { ping_interval: 40 });
     const env = { MTF_PING_INTERVAL: '50' };
     const flags = { interval: 60 };
-    const interval = (sources: Parameters<typeof resolveStartConfig>[0]): number => parseResolvedConfig(resolveStartConfig(sources)).ping_interval;
+    const interval = (sources: Parameters<typeof resolveStartConfig>[0]): number =>
+      parseResolvedConfig(resolveStartConfig(sources)).ping_interval;
     assert.equal(interval({ file, env, flags }), 60, 'the flag wins');
     assert.equal(interval({ file, env }), 50, 'then env');
     assert.equal(interval({ file, env: {} }), 40, 'then the file');
@@ -182,8 +195,17 @@ describe('resolveStartConfig: flag > env > file > default', () => {
       return { cadence: c.cadence, align_every: c.align_every, align_offset: c.align_offset, ping_interval: c.ping_interval };
     };
     assert.deepEqual(clock({ env }), { cadence: 'aligned', align_every: 300, align_offset: 3, ping_interval: 30 });
-    assert.deepEqual(clock({ env: {}, flags: { align: 60, offset: 2.5 } }), { cadence: 'aligned', align_every: 60, align_offset: 2.5, ping_interval: 30 });
-    assert.deepEqual(clock({ env, flags: { interval: 45 } }), { cadence: 'interval', align_every: 300, align_offset: 3, ping_interval: 45 }, '--interval switches the env\'s aligned cadence back');
+    assert.deepEqual(clock({ env: {}, flags: { align: 60, offset: 2.5 } }), {
+      cadence: 'aligned',
+      align_every: 60,
+      align_offset: 2.5,
+      ping_interval: 30,
+    });
+    assert.deepEqual(
+      clock({ env, flags: { interval: 45 } }),
+      { cadence: 'interval', align_every: 300, align_offset: 3, ping_interval: 45 },
+      "--interval switches the env's aligned cadence back",
+    );
     assert.equal(configErrorOf(() => configFromEnv({ MTF_ALIGN_EVERY: 'five' })).message, 'MTF_ALIGN_EVERY must be a number, not "five"');
     const bad = configErrorOf(() => parseResolvedConfig(resolveStartConfig({ env: { MTF_CADENCE: 'hourly', MTF_ALIGN_EVERY: '7' } })));
     assert.match(bad.message, /cadence: must be "interval" or "aligned" \(from MTF_CADENCE\)/);
@@ -199,7 +221,10 @@ describe('resolveStartConfig: flag > env > file > default', () => {
     assert.deepEqual(extra({ file, env: { MTF_REQUEST_EXTRA: '{"mtf_profile":"scalper"}' } }), { mtf_profile: 'scalper' });
     assert.deepEqual(extra({ file, env: {}, flags: { param: { market_type: 'perpetual' } } }), { market_type: 'perpetual' });
     const refused = configErrorOf(() => parseResolvedConfig(resolveStartConfig({ env: {}, flags: { param: { current_tf: '5m' } } })));
-    assert.match(refused.message, /request_extra.*--param.*current_tf is a config key of its own: set current_tf instead|current_tf is a config key of its own: set current_tf instead/);
+    assert.match(
+      refused.message,
+      /request_extra.*--param.*current_tf is a config key of its own: set current_tf instead|current_tf is a config key of its own: set current_tf instead/,
+    );
   });
 
   test('levels merge key by key', () => {
@@ -219,17 +244,25 @@ describe('resolveStartConfig: flag > env > file > default', () => {
     assert.deepEqual([viaFlag.ping_interval, viaFlag.workers], [120, 1], 'the env file is not read at all');
     assert.throws(
       () => resolveStartConfig({ env: { [CONFIG_FILE_ENV]: join(scratch, 'missing.json') } }),
-      (err: unknown) => err instanceof CliError && err.exitCode === ExitCode.Usage && /^cannot read config file .*missing\.json: .*\(from MTF_CONFIG_FILE\)$/.test(err.message),
+      (err: unknown) =>
+        err instanceof CliError &&
+        err.exitCode === ExitCode.Usage &&
+        /^cannot read config file .*missing\.json: .*\(from MTF_CONFIG_FILE\)$/.test(err.message),
     );
   });
 
   test("schema errors are the schema's own lines, naming where the value came from", () => {
     const file = jsonFile('bad.json', { workers: 99, colour: 'blue' });
-    const err = configErrorOf(() => parseResolvedConfig(resolveStartConfig({ file, env: { MTF_PING_INTERVAL: '0' }, flags: { url: 'ftp://x' } })));
+    const err = configErrorOf(() =>
+      parseResolvedConfig(resolveStartConfig({ file, env: { MTF_PING_INTERVAL: '0' }, flags: { url: 'ftp://x' } })),
+    );
     assert.match(err.message, /^invalid config: /);
     assert.match(err.message, /ping_interval: must be greater than 0 seconds \(from MTF_PING_INTERVAL\)/);
     assert.match(err.message, /mtf_url: must be an http:\/\/ or https:\/\/ URL \(from --url\)/);
-    assert.match(err.message, new RegExp(`workers: must be at most 64 \\(from config file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    assert.match(
+      err.message,
+      new RegExp(`workers: must be at most 64 \\(from config file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`),
+    );
     assert.match(err.message, /colour: unknown key \(known keys: .*\) \(from config file /);
   });
 
@@ -264,13 +297,21 @@ describe('config flags: what each sets', () => {
     assert.deepEqual(patchFromFlags({ offset: 3 }), { align_offset: 3 }, '--offset alone leaves the cadence as it is');
     assert.deepEqual(patchFromFlags({ interval: 30 }), { ping_interval: 30, cadence: 'interval' });
     assert.deepEqual(flagPatch({ align: 60, offset: 2 }).sources, { cadence: '--align', align_every: '--align', align_offset: '--offset' });
-    assert.deepEqual(flagPatch({ live: true, forceRun: false }).sources, { dry_run: '--live', confirm_live: '--live' }, 'a switch that is off sets nothing');
+    assert.deepEqual(
+      flagPatch({ live: true, forceRun: false }).sources,
+      { dry_run: '--live', confirm_live: '--live' },
+      'a switch that is off sets nothing',
+    );
   });
 
   test('--align with --interval is a usage error, in one line', () => {
     assert.throws(
       () => patchFromFlags({ align: 60, interval: 30 }),
-      (err: unknown) => err instanceof CliError && err.exitCode === ExitCode.Usage && err.message === '--align and --interval contradict each other: --align starts cycles on beats (cadence aligned), --interval after a pause (cadence interval)',
+      (err: unknown) =>
+        err instanceof CliError &&
+        err.exitCode === ExitCode.Usage &&
+        err.message ===
+          '--align and --interval contradict each other: --align starts cycles on beats (cadence aligned), --interval after a pause (cadence interval)',
     );
   });
 });
@@ -312,11 +353,23 @@ describe('mtf-ping-pong start (the real binary) reads the environment', () => {
       start({ MTF_CADENCE: 'aligned', MTF_ALIGN_EVERY: '7' }),
     ]);
     oneLine(bothCadences, ExitCode.Usage, /^mtf-ping-pong: --align and --interval contradict each other: /);
-    oneLine(badPeriod, ExitCode.Usage, /^mtf-ping-pong: invalid config: align_every: must be a whole number of seconds that divides a day .*\(from MTF_ALIGN_EVERY\)$/);
+    oneLine(
+      badPeriod,
+      ExitCode.Usage,
+      /^mtf-ping-pong: invalid config: align_every: must be a whole number of seconds that divides a day .*\(from MTF_ALIGN_EVERY\)$/,
+    );
     oneLine(typo, ExitCode.Usage, /^mtf-ping-pong: MTF_DRY_RUN must be true or false .*not "flase"$/);
-    oneLine(live, ExitCode.Usage, /^mtf-ping-pong: invalid config: dry_run: false means a live run .*confirm_live: true.*\(from MTF_DRY_RUN\)$/);
+    oneLine(
+      live,
+      ExitCode.Usage,
+      /^mtf-ping-pong: invalid config: dry_run: false means a live run .*confirm_live: true.*\(from MTF_DRY_RUN\)$/,
+    );
     oneLine(missing, ExitCode.Usage, /^mtf-ping-pong: cannot read config file .*missing\.json.*\(from MTF_CONFIG_FILE\)$/);
-    oneLine(outOfRange, ExitCode.Usage, /^mtf-ping-pong: invalid config: ping_interval: must be greater than 0 seconds \(from MTF_PING_INTERVAL\)$/);
+    oneLine(
+      outOfRange,
+      ExitCode.Usage,
+      /^mtf-ping-pong: invalid config: ping_interval: must be greater than 0 seconds \(from MTF_PING_INTERVAL\)$/,
+    );
   });
 
   test('a valid env config gets past the config check (to Temporal, here unreachable); a flag overrides a bad env value', async () => {
@@ -329,7 +382,10 @@ describe('mtf-ping-pong start (the real binary) reads the environment', () => {
     ]);
     for (const run of [fine, flagWins, aligned]) oneLine(run, ExitCode.TemporalUnreachable, /^mtf-ping-pong: cannot reach Temporal at /);
     assert.equal(liveConfirmed.code, ExitCode.TemporalUnreachable, liveConfirmed.stderr);
-    assert.match(liveConfirmed.stderr, /^warning: LIVE: loop mtf-ping-pong sends dry_run: false to http:\/\/trading-app-nginx:80\/api\/mtf\/run/);
+    assert.match(
+      liveConfirmed.stderr,
+      /^warning: LIVE: loop mtf-ping-pong sends dry_run: false to http:\/\/trading-app-nginx:80\/api\/mtf\/run/,
+    );
   });
 
   test('--help lists the config env vars', async () => {

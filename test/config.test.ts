@@ -1,6 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONFIG_KEYS, attemptTimeout, ConfigError, parseConfigUpdate, parseLoopConfig, statusUrlTemplate, wireConfig } from '../src/shared/config';
+import {
+  CONFIG_KEYS,
+  attemptTimeout,
+  ConfigError,
+  parseConfigUpdate,
+  parseLoopConfig,
+  statusUrlTemplate,
+  wireConfig,
+} from '../src/shared/config';
 import { parseWorkflowInput, setAsideUnknownConfig, unknownCarriedKeys } from '../src/shared/carried-state';
 import { runRequestBody } from '../src/shared/mtf';
 import type { LoopConfig } from '../src/shared/config';
@@ -65,7 +73,10 @@ function assertRejected(input: unknown, patterns: RegExp | RegExp[], parse: (inp
     caught = error;
   }
   assert.ok(caught !== undefined, `expected ${JSON.stringify(input)} to be rejected, but it was accepted`);
-  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : typeof caught}`);
+  assert.ok(
+    caught instanceof ConfigError,
+    `expected a ConfigError, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : typeof caught}`,
+  );
   assert.equal(caught.name, 'ConfigError');
   assert.match(caught.message, /^invalid config: /);
   for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) assert.match(caught.message, pattern);
@@ -74,9 +85,10 @@ function assertRejected(input: unknown, patterns: RegExp | RegExp[], parse: (inp
 
 /** A table of rejections: one test per row, each naming the key and the rule. */
 function rejects(rows: [name: string, input: Record<string, unknown>, pattern: RegExp][]): void {
-  for (const [name, input, pattern] of rows) void test(name, () => {
-    assertRejected(input, pattern);
-  });
+  for (const [name, input, pattern] of rows)
+    void test(name, () => {
+      assertRejected(input, pattern);
+    });
 }
 
 /** A last cycle as releases before the findings wrote it. */
@@ -114,7 +126,18 @@ function freshState(overrides: Partial<CarriedStateInput> = {}): CarriedStateInp
     last_error: null,
     continue_pending: false,
     started_at: '2024-01-01T00:00:00.000Z',
-    recent_cycles: [{ iteration: 7, outcome: 'failed', finished_at: '2024-01-01T00:07:00.000Z', cycle_seconds: 1.5, ready: null, orders: null, protection_alert: false, trades: null }],
+    recent_cycles: [
+      {
+        iteration: 7,
+        outcome: 'failed',
+        finished_at: '2024-01-01T00:07:00.000Z',
+        cycle_seconds: 1.5,
+        ready: null,
+        orders: null,
+        protection_alert: false,
+        trades: null,
+      },
+    ],
     pause: null,
     missed_beats_unrecorded: 0,
     notifications: { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] },
@@ -148,7 +171,11 @@ void describe('defaults', () => {
   });
 
   void test('a partial config keeps what it sets and fills the rest with defaults', () => {
-    assert.deepEqual(parseLoopConfig({ symbols: ['BTCUSDT'], ping_interval: 10 }), { ...SEED_DEFAULTS, symbols: ['BTCUSDT'], ping_interval: 10 });
+    assert.deepEqual(parseLoopConfig({ symbols: ['BTCUSDT'], ping_interval: 10 }), {
+      ...SEED_DEFAULTS,
+      symbols: ['BTCUSDT'],
+      ping_interval: 10,
+    });
   });
 });
 
@@ -222,7 +249,10 @@ void describe('accepted values', () => {
   });
 
   void test('an @ in the query string is not mistaken for credentials', () => {
-    assert.equal(parseLoopConfig({ mtf_url: 'http://host/api/mtf/run?by=ops@example.com' }).mtf_url, 'http://host/api/mtf/run?by=ops@example.com');
+    assert.equal(
+      parseLoopConfig({ mtf_url: 'http://host/api/mtf/run?by=ops@example.com' }).mtf_url,
+      'http://host/api/mtf/run?by=ops@example.com',
+    );
   });
 
   void test('the cross-key limits are inclusive', () => {
@@ -289,21 +319,29 @@ void describe('rejected: symbols', () => {
 });
 
 void describe('all active contracts (symbols: [])', () => {
-  void test("an empty list is accepted: the app runs its own active contracts", () => {
+  void test('an empty list is accepted: the app runs its own active contracts', () => {
     assert.deepEqual(parseLoopConfig({ symbols: [] }).symbols, []);
   });
 
   void test('a live loop on every active contract needs confirm_all_symbols: true in the same config', () => {
-    assertRejected({ symbols: [], dry_run: false, confirm_live: true }, /symbols: an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config/);
+    assertRejected(
+      { symbols: [], dry_run: false, confirm_live: true },
+      /symbols: an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config/,
+    );
     const confirmed = parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true });
     assert.equal(confirmed.confirm_all_symbols, true);
-    assert.equal(parseLoopConfig({ symbols: ['BTCUSDT'], dry_run: false, confirm_live: true }).confirm_all_symbols, false, 'a listed live loop needs no such word');
+    assert.equal(
+      parseLoopConfig({ symbols: ['BTCUSDT'], dry_run: false, confirm_live: true }).confirm_all_symbols,
+      false,
+      'a listed live loop needs no such word',
+    );
   });
 
   void test('update_config: going live on every contract, or every contract while live, needs confirm_all_symbols: true in the update itself', () => {
     const dryAll = parseLoopConfig({ symbols: [] });
     const liveListed = parseLoopConfig({ dry_run: false, confirm_live: true });
-    const refused = /symbols: a live loop on every active contract of the app \(symbols: \[\]\) needs confirm_all_symbols: true in the same update/;
+    const refused =
+      /symbols: a live loop on every active contract of the app \(symbols: \[\]\) needs confirm_all_symbols: true in the same update/;
     assert.throws(() => parseConfigUpdate(dryAll, { dry_run: false, confirm_live: true }), /confirm_all_symbols: true in the same config/);
     assert.throws(() => parseConfigUpdate(liveListed, { symbols: [] }), /confirm_all_symbols: true in the same config/);
     // A confirmation left over from long ago does not count: the update must say it again.
@@ -311,28 +349,55 @@ void describe('all active contracts (symbols: [])', () => {
     assert.throws(() => parseConfigUpdate(confirmedBefore, { symbols: [] }), refused);
     assert.deepEqual(parseConfigUpdate(liveListed, { symbols: [], confirm_all_symbols: true }).symbols, []);
     const liveAll = parseConfigUpdate(liveListed, { symbols: [], confirm_all_symbols: true });
-    assert.equal(parseConfigUpdate(liveAll, { ping_interval: 60 }).ping_interval, 60, 'an unrelated update of a confirmed loop goes through');
+    assert.equal(
+      parseConfigUpdate(liveAll, { ping_interval: 60 }).ping_interval,
+      60,
+      'an unrelated update of a confirmed loop goes through',
+    );
   });
 });
 
-void describe('request_extra: the app\'s other request fields', () => {
-  void test('sent beside the seed\'s fields, as they are', () => {
+void describe("request_extra: the app's other request fields", () => {
+  void test("sent beside the seed's fields, as they are", () => {
     const config = parseLoopConfig({ request_extra: { mtf_profile: 'scalper', market_type: 'perpetual', process_tp_sl: true } });
     const body = runRequestBody(config);
     assert.equal(body.mtf_profile, 'scalper');
     assert.equal(body.market_type, 'perpetual');
     assert.deepEqual(body.symbols, config.symbols);
-    assert.deepEqual(runRequestBody(parseLoopConfig({})), { symbols: config.symbols, dry_run: true, force_run: false, force_timeframe_check: false, current_tf: null, workers: 1 });
+    assert.deepEqual(runRequestBody(parseLoopConfig({})), {
+      symbols: config.symbols,
+      dry_run: true,
+      force_run: false,
+      force_timeframe_check: false,
+      current_tf: null,
+      workers: 1,
+    });
   });
 
   rejects([
     ['not an object', { request_extra: ['mtf_profile'] }, /request_extra: must be a JSON object of request fields/],
-    ['a key the schema owns', { request_extra: { workers: 4 } }, /request_extra: must not carry workers is a config key of its own: set workers instead/],
-    ['two keys the schema owns', { request_extra: { symbols: [], dry_run: false } }, /symbols is a config key of its own.*; dry_run is a config key of its own/],
-    ['a lineage key', { request_extra: { run_id: 'x' } }, /run_id is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422/],
+    [
+      'a key the schema owns',
+      { request_extra: { workers: 4 } },
+      /request_extra: must not carry workers is a config key of its own: set workers instead/,
+    ],
+    [
+      'two keys the schema owns',
+      { request_extra: { symbols: [], dry_run: false } },
+      /symbols is a config key of its own.*; dry_run is a config key of its own/,
+    ],
+    [
+      'a lineage key',
+      { request_extra: { run_id: 'x' } },
+      /run_id is the run's lineage, which the loop owns through its X-Run-Id header; the app would refuse every cycle with 422/,
+    ],
     ['an orchestration_* key', { request_extra: { orchestration_set_id: 'x' } }, /orchestration_set_id is the run's lineage/],
     ...['original_run_id', 'correlation_run_id', 'dashboard_id', 'set_id', 'trading_identity', 'orchestration_dashboard_id'].map(
-      (key): [string, Record<string, unknown>, RegExp] => [`the lineage key ${key}`, { request_extra: { [key]: 'x' } }, new RegExp(`${key} is the run's lineage`)],
+      (key): [string, Record<string, unknown>, RegExp] => [
+        `the lineage key ${key}`,
+        { request_extra: { [key]: 'x' } },
+        new RegExp(`${key} is the run's lineage`),
+      ],
     ),
     ['over 4 KiB', { request_extra: { note: 'x'.repeat(4100) } }, /request_extra: must be at most 4096 bytes of JSON \(it is 4111\)/],
     // 2,056 characters, 4,101 bytes: the limit counts bytes.
@@ -343,12 +408,22 @@ void describe('request_extra: the app\'s other request fields', () => {
       { request_extra: { open_state_snapshot: { positions: [] } } },
       /^invalid config: request_extra: must not carry open_state_snapshot hands the app a snapshot of open positions and orders instead of its own fresh read; a stale one defeats its open-position filter on a live run$/,
     ],
-    ['the alias cex', { request_extra: { cex: 'bitmart' } }, /^invalid config: request_extra: must not carry cex is an alias of exchange: send exchange \(two spellings of one field invite a 422\)$/],
-    ['the alias type_contract', { request_extra: { type_contract: 'perpetual' } }, /must not carry type_contract is an alias of market_type: send market_type/],
+    [
+      'the alias cex',
+      { request_extra: { cex: 'bitmart' } },
+      /^invalid config: request_extra: must not carry cex is an alias of exchange: send exchange \(two spellings of one field invite a 422\)$/,
+    ],
+    [
+      'the alias type_contract',
+      { request_extra: { type_contract: 'perpetual' } },
+      /must not carry type_contract is an alias of market_type: send market_type/,
+    ],
     // The app reads "", 2 or "maybe" as false, that is live: dry_run is never sent this way.
-    ...(['', 'maybe', 2, 'true'] as const).map(
-      (value): [string, Record<string, unknown>, RegExp] => [`dry_run ${JSON.stringify(value)} in request_extra`, { request_extra: { dry_run: value } }, /dry_run is a config key of its own: set dry_run instead/],
-    ),
+    ...(['', 'maybe', 2, 'true'] as const).map((value): [string, Record<string, unknown>, RegExp] => [
+      `dry_run ${JSON.stringify(value)} in request_extra`,
+      { request_extra: { dry_run: value } },
+      /dry_run is a config key of its own: set dry_run instead/,
+    ]),
   ]);
 
   void test('dry_run reaches the app as a JSON boolean, nothing else: the app reads "", 2 or "maybe" as live', () => {
@@ -360,13 +435,30 @@ void describe('request_extra: the app\'s other request fields', () => {
     }
   });
 
-  void test('on a live loop, a field that switches off one of the app\'s safety nets is refused; on a dry one it is sent', () => {
+  void test("on a live loop, a field that switches off one of the app's safety nets is refused; on a dry one it is sent", () => {
     const live = { dry_run: false, confirm_live: true };
-    assertRejected({ ...live, request_extra: { skip_open_state_filter: true } }, /request_extra: skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/);
-    assertRejected({ ...live, request_extra: { skip_context: true, process_tp_sl: false } }, /skip_context: true, process_tp_sl: false switches off/);
-    assert.equal(parseLoopConfig({ ...live, request_extra: { process_tp_sl: true, skip_context: false } }).request_extra.process_tp_sl, true);
-    assert.equal(parseLoopConfig({ request_extra: { skip_open_state_filter: true } }).request_extra.skip_open_state_filter, true, 'a dry run may');
-    assert.throws(() => parseConfigUpdate(parseLoopConfig({ request_extra: { skip_context: true } }), { dry_run: false, confirm_live: true }), /skip_context: true switches off/, 'going live keeps the rule');
+    assertRejected(
+      { ...live, request_extra: { skip_open_state_filter: true } },
+      /request_extra: skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/,
+    );
+    assertRejected(
+      { ...live, request_extra: { skip_context: true, process_tp_sl: false } },
+      /skip_context: true, process_tp_sl: false switches off/,
+    );
+    assert.equal(
+      parseLoopConfig({ ...live, request_extra: { process_tp_sl: true, skip_context: false } }).request_extra.process_tp_sl,
+      true,
+    );
+    assert.equal(
+      parseLoopConfig({ request_extra: { skip_open_state_filter: true } }).request_extra.skip_open_state_filter,
+      true,
+      'a dry run may',
+    );
+    assert.throws(
+      () => parseConfigUpdate(parseLoopConfig({ request_extra: { skip_context: true } }), { dry_run: false, confirm_live: true }),
+      /skip_context: true switches off/,
+      'going live keeps the rule',
+    );
   });
 });
 
@@ -383,9 +475,17 @@ void describe('rejected: URLs', () => {
     ['a port but no host', { mtf_url: 'http://:80/api/mtf/run' }, /mtf_url: must name a host/],
     ['nothing after the scheme', { mtf_url: 'https://' }, /mtf_url: must name a host/],
     ['a space in the host', { mtf_url: 'http://trading app/api/mtf/run' }, /mtf_url: must not contain spaces/],
-    ['a line break in the URL', { mtf_url: 'http://trading-app/api/mtf/run\nX-Injected: 1' }, /mtf_url: must not contain spaces, tabs or line breaks/],
+    [
+      'a line break in the URL',
+      { mtf_url: 'http://trading-app/api/mtf/run\nX-Injected: 1' },
+      /mtf_url: must not contain spaces, tabs or line breaks/,
+    ],
     ['a status_url without {run_id}', { status_url: 'http://trading-app/api/mtf/runs/' }, /status_url: must contain \{run_id\}/],
-    ['an ftp:// status_url', { status_url: 'ftp://trading-app/api/mtf/runs/{run_id}' }, /status_url: must be an http:\/\/ or https:\/\/ URL/],
+    [
+      'an ftp:// status_url',
+      { status_url: 'ftp://trading-app/api/mtf/runs/{run_id}' },
+      /status_url: must be an http:\/\/ or https:\/\/ URL/,
+    ],
     ['credentials in status_url', { status_url: 'http://u:p@trading-app/api/mtf/runs/{run_id}' }, /status_url: must not embed credentials/],
   ]);
 
@@ -396,7 +496,15 @@ void describe('rejected: URLs', () => {
 });
 
 void describe('rejected: numbers', () => {
-  const seconds = ['ping_interval', 'max_execution_time', 'activity_timeout', 'poll_interval', 'continue_timeout', 'retry_initial_interval', 'retry_max_interval'];
+  const seconds = [
+    'ping_interval',
+    'max_execution_time',
+    'activity_timeout',
+    'poll_interval',
+    'continue_timeout',
+    'retry_initial_interval',
+    'retry_max_interval',
+  ];
   for (const key of seconds) {
     for (const value of [0, -1]) {
       void test(`${key} ${value}`, () => {
@@ -417,12 +525,20 @@ void describe('rejected: numbers', () => {
     ['max_cycles_per_run 0', { max_cycles_per_run: 0 }, /max_cycles_per_run: must be at least 1/],
     ['max_cycles_per_run 1.5', { max_cycles_per_run: 1.5 }, /max_cycles_per_run: must be a whole number/],
     ['cadence hourly', { cadence: 'hourly' }, /cadence: must be "interval" or "aligned"/],
-    ['align_every 7 (does not divide a day)', { cadence: 'aligned', align_every: 7 }, /align_every: must be a whole number of seconds that divides a day \(86400\), like 60, 300/],
+    [
+      'align_every 7 (does not divide a day)',
+      { cadence: 'aligned', align_every: 7 },
+      /align_every: must be a whole number of seconds that divides a day \(86400\), like 60, 300/,
+    ],
     ['align_every 0', { align_every: 0 }, /align_every: must be a whole number of seconds that divides a day/],
     ['align_every 172800 (two days)', { align_every: 172_800 }, /align_every: must be a whole number of seconds that divides a day/],
     ['align_every 1.5', { align_every: 1.5 }, /align_every: must be a whole number of seconds/],
     ['align_offset -1', { align_offset: -1 }, /align_offset: must be at least 0 seconds/],
-    ['align_offset as long as the period', { cadence: 'aligned', align_every: 60, align_offset: 60 }, /align_offset: must be smaller than align_every \(60 s\)/],
+    [
+      'align_offset as long as the period',
+      { cadence: 'aligned', align_every: 60, align_offset: 60 },
+      /align_offset: must be smaller than align_every \(60 s\)/,
+    ],
     ['align_spread -1', { align_spread: -1 }, /align_spread: must be at least 0 seconds/],
     [
       'align_spread past the next beat',
@@ -524,7 +640,10 @@ void describe('several problems at once', () => {
     assert.equal(attemptTimeout(config), 60);
     assert.equal(attemptTimeout(parseLoopConfig({ activity_timeout: 30 })), 30);
     // What `status` shows on its `call timeout` row.
-    assert.match(attemptLine(config), /^1m per attempt, 3 attempt\(s\), 1m per cycle \(warning: activity_timeout 2m is longer than the cycle's budget/);
+    assert.match(
+      attemptLine(config),
+      /^1m per attempt, 3 attempt\(s\), 1m per cycle \(warning: activity_timeout 2m is longer than the cycle's budget/,
+    );
     assert.equal(attemptLine(parseLoopConfig({})), '2m per attempt, 3 attempt(s), 7m per cycle');
   });
 });
@@ -552,7 +671,10 @@ void describe('parseWorkflowInput', () => {
   });
 
   void test('a carried_state from before pause and aligned cadence reads as not paused, with no beat missed', () => {
-    const { pause, missed_beats_unrecorded, ...older } = freshState({ pause: { reason: 'x', requested_at: '2024-01-01T00:00:00.000Z', since: null }, missed_beats_unrecorded: 4 });
+    const { pause, missed_beats_unrecorded, ...older } = freshState({
+      pause: { reason: 'x', requested_at: '2024-01-01T00:00:00.000Z', since: null },
+      missed_beats_unrecorded: 4,
+    });
     assert.ok(pause && missed_beats_unrecorded);
     const { missed_beats, ...olderCounters } = older.counters;
     assert.equal(missed_beats, 0);
@@ -570,7 +692,11 @@ void describe('parseWorkflowInput', () => {
   void test('a pause asked for, or in force, is carried as it is', () => {
     const paused = { reason: 'exchange maintenance', requested_at: '2024-01-01T00:00:00.000Z', since: '2024-01-01T00:00:05.000Z' };
     assert.deepEqual(parseWorkflowInput({ carried_state: freshState({ pause: paused }) }).carried_state?.pause, paused);
-    assertRejected({ carried_state: freshState({ pause: { reason: 3 } as never }) }, /carried_state\.pause\.reason: must be a string/, parseWorkflowInput);
+    assertRejected(
+      { carried_state: freshState({ pause: { reason: 3 } as never }) },
+      /carried_state\.pause\.reason: must be a string/,
+      parseWorkflowInput,
+    );
   });
 
   void test('a carried_state from before the recent-cycles window gets an empty window', () => {
@@ -600,7 +726,18 @@ void describe('parseWorkflowInput', () => {
       protection_alert: false,
       trades: null,
     });
-    assert.deepEqual(carried?.recent_cycles, [{ iteration: 7, outcome: 'succeeded', finished_at: '2024-01-01T00:06:42.000Z', cycle_seconds: 42, ready: null, orders: null, protection_alert: false, trades: null }]);
+    assert.deepEqual(carried?.recent_cycles, [
+      {
+        iteration: 7,
+        outcome: 'succeeded',
+        finished_at: '2024-01-01T00:06:42.000Z',
+        cycle_seconds: 42,
+        ready: null,
+        orders: null,
+        protection_alert: false,
+        trades: null,
+      },
+    ]);
   });
 
   void test('a carried_state from before trades were read asks the app again, and its records read as "not read"', () => {
@@ -627,7 +764,11 @@ void describe('parseWorkflowInput', () => {
         signals_unlisted: 0,
         contracts: { ready: 1, invalid: 3, error: 1, other: 0 },
         symbol_errors: ['ETHUSDT: timeout'],
-        orders: { count: { total: 1, submitted: 0, pending: 0, protection_failed: 1, simulated: 0 }, list: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: '42' }], unlisted: 0 },
+        orders: {
+          count: { total: 1, submitted: 0, pending: 0, protection_failed: 1, simulated: 0 },
+          list: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: '42' }],
+          unlisted: 0,
+        },
         protection_alert: true,
         trades: {
           state: 'pending',
@@ -643,7 +784,11 @@ void describe('parseWorkflowInput', () => {
   });
 
   void test('the config keys are checked as in parseLoopConfig', () => {
-    assertRejected({ symbols: [], dry_run: false, confirm_live: true, carried_state: freshState() }, /symbols: an empty list means every active contract.*confirm_all_symbols: true/, parseWorkflowInput);
+    assertRejected(
+      { symbols: [], dry_run: false, confirm_live: true, carried_state: freshState() },
+      /symbols: an empty list means every active contract.*confirm_all_symbols: true/,
+      parseWorkflowInput,
+    );
     assertRejected({ bogus: 1 }, /bogus: unknown key/, parseWorkflowInput);
   });
 
@@ -668,12 +813,20 @@ void describe('parseWorkflowInput', () => {
     ['a negative iteration', freshState({ iteration: -1 }), /carried_state\.iteration: /],
     ['a fractional iteration', freshState({ iteration: 1.5 }), /carried_state\.iteration: /],
     ['a string iteration', { ...freshState(), iteration: '7' }, /carried_state\.iteration: /],
-    ['a counter missing', { ...freshState(), counters: { ...freshState().counters, failed: undefined } }, /carried_state\.counters\.failed: /],
+    [
+      'a counter missing',
+      { ...freshState(), counters: { ...freshState().counters, failed: undefined } },
+      /carried_state\.counters\.failed: /,
+    ],
     ['a negative counter', { ...freshState(), counters: { ...freshState().counters, cycles: -1 } }, /carried_state\.counters\.cycles: /],
     ['continue_pending missing', { ...freshState(), continue_pending: undefined }, /carried_state\.continue_pending: /],
     ['started_at as a number', { ...freshState(), started_at: 0 }, /carried_state\.started_at: /],
     ['last_error as a number', { ...freshState(), last_error: 500 }, /carried_state\.last_error: /],
-    ['a last_cycle with an unknown outcome', { ...freshState(), last_cycle: { iteration: 1, outcome: 'ok' } }, /carried_state\.last_cycle\./],
+    [
+      'a last_cycle with an unknown outcome',
+      { ...freshState(), last_cycle: { iteration: 1, outcome: 'ok' } },
+      /carried_state\.last_cycle\./,
+    ],
     ['carried_state as a string', 'iteration=7', /carried_state: /],
     ['carried_state as null', null, /carried_state: /],
   ];
@@ -687,12 +840,41 @@ void describe('parseWorkflowInput', () => {
 void describe('wireConfig: what a client sends at start', () => {
   void test('every key older workers know is sent, defaults included; a later one only when set', () => {
     const config = parseLoopConfig(PYTHON_CLIENT_CONFIG);
-    const { confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url, lineage, lineage_url, lineage_wait, ...older } = config;
+    const {
+      confirm_all_symbols,
+      request_extra,
+      cadence,
+      align_every,
+      align_offset,
+      align_spread,
+      notify,
+      health_url,
+      lineage,
+      lineage_url,
+      lineage_wait,
+      ...older
+    } = config;
     assert.deepEqual(
-      [confirm_all_symbols, request_extra, cadence, align_every, align_offset, align_spread, notify, health_url, lineage, lineage_url, lineage_wait],
+      [
+        confirm_all_symbols,
+        request_extra,
+        cadence,
+        align_every,
+        align_offset,
+        align_spread,
+        notify,
+        health_url,
+        lineage,
+        lineage_url,
+        lineage_wait,
+      ],
       [false, {}, 'interval', 60, 2, 0, true, null, true, null, 3],
     );
-    assert.deepEqual(wireConfig(config), older, 'confirm_all_symbols, request_extra, the cadence keys, notify, health_url and the lineage keys came later: at their defaults, they are left out');
+    assert.deepEqual(
+      wireConfig(config),
+      older,
+      'confirm_all_symbols, request_extra, the cadence keys, notify, health_url and the lineage keys came later: at their defaults, they are left out',
+    );
     const allLive = parseLoopConfig({
       symbols: [],
       dry_run: false,
@@ -717,7 +899,11 @@ void describe('wireConfig: what a client sends at start', () => {
     const release = CONFIG_KEYS.filter((key) => key !== 'ping_interval');
     assert.equal('ping_interval' in wireConfig(parseLoopConfig({}), release), false);
     assert.equal(wireConfig(parseLoopConfig({ ping_interval: 60 }), release).ping_interval, 60);
-    assert.deepEqual(parseLoopConfig(wireConfig(parseLoopConfig({}), release)), parseLoopConfig({}), 'the worker fills the default back in');
+    assert.deepEqual(
+      parseLoopConfig(wireConfig(parseLoopConfig({}), release)),
+      parseLoopConfig({}),
+      'the worker fills the default back in',
+    );
   });
 });
 

@@ -64,20 +64,32 @@ function dashboardLoop(status: LoopStatus): DashboardLoop {
 
 const HOSTILE_REASON = '<img src=x onerror="window.pwned=1">maintenance & "upgrade"';
 const LOOPS = {
-  paused: loopStatus('cad-paused', { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 50 }, {
-    phase: 'paused',
-    pause: { reason: HOSTILE_REASON, requested_at: '2026-12-01T10:00:04.000Z', since: '2026-12-01T10:00:04.000Z' },
-  }),
-  pausing: loopStatus('cad-pausing', { cadence: 'aligned', align_every: 900, align_offset: 30 }, {
-    phase: 'awaiting_completion',
-    mtf_completed: false,
-    pause: { reason: 'exchange upgrade', requested_at: '2026-12-01T10:00:05.000Z', since: null },
-  }),
-  missed: loopStatus('cad-missed', { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 120 }, {
-    counters: { ...emptyCounters(), cycles: 12, succeeded: 12, missed_beats: 5 },
-    last_cycle: cycleRecord({ iteration: 12, missed_beats: 2 }),
-    next_cycle_at: '2026-12-01T10:01:02.000Z',
-  }),
+  paused: loopStatus(
+    'cad-paused',
+    { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 50 },
+    {
+      phase: 'paused',
+      pause: { reason: HOSTILE_REASON, requested_at: '2026-12-01T10:00:04.000Z', since: '2026-12-01T10:00:04.000Z' },
+    },
+  ),
+  pausing: loopStatus(
+    'cad-pausing',
+    { cadence: 'aligned', align_every: 900, align_offset: 30 },
+    {
+      phase: 'awaiting_completion',
+      mtf_completed: false,
+      pause: { reason: 'exchange upgrade', requested_at: '2026-12-01T10:00:05.000Z', since: null },
+    },
+  ),
+  missed: loopStatus(
+    'cad-missed',
+    { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 120 },
+    {
+      counters: { ...emptyCounters(), cycles: 12, succeeded: 12, missed_beats: 5 },
+      last_cycle: cycleRecord({ iteration: 12, missed_beats: 2 }),
+      next_cycle_at: '2026-12-01T10:01:02.000Z',
+    },
+  ),
   interval: loopStatus('cad-interval', { ping_interval: 30, max_execution_time: 20 }),
 };
 
@@ -95,10 +107,21 @@ async function openPage(): Promise<{ page: Page; errors: string[] }> {
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
-  const snapshot: DashboardSnapshot = { namespace: 'default', generated_at: new Date().toISOString(), loops: Object.values(LOOPS).map(dashboardLoop) };
-  await page.route(`${ORIGIN}/api/loops`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(snapshot) }));
+  const snapshot: DashboardSnapshot = {
+    namespace: 'default',
+    generated_at: new Date().toISOString(),
+    loops: Object.values(LOOPS).map(dashboardLoop),
+  };
+  await page.route(`${ORIGIN}/api/loops`, (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(snapshot) }),
+  );
   await page.route(`${ORIGIN}/`, (route) =>
-    route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': DASHBOARD_CSP }, body: DASHBOARD_PAGE }),
+    route.fulfill({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      headers: { 'content-security-policy': DASHBOARD_CSP },
+      body: DASHBOARD_PAGE,
+    }),
   );
   await page.goto(`${ORIGIN}/`);
   await page.locator('[data-workflow-id="cad-interval"]').waitFor({ timeout: WAIT_MS });
@@ -109,7 +132,10 @@ const card = (id: string) => `[data-workflow-id="${id}"]`;
 
 /** The value next to a card's detail key, or null when the row is absent. */
 async function detailValues(page: Page, id: string, key: string): Promise<string[]> {
-  return page.locator(`${card(id)} .detail .k`, { hasText: new RegExp(`^${key}$`) }).locator('xpath=following-sibling::*[1]').allTextContents();
+  return page
+    .locator(`${card(id)} .detail .k`, { hasText: new RegExp(`^${key}$`) })
+    .locator('xpath=following-sibling::*[1]')
+    .allTextContents();
 }
 
 describe('cadence, pause and missed beats on the dashboard', () => {
@@ -121,7 +147,9 @@ describe('cadence, pause and missed beats on the dashboard', () => {
     assert.equal(await page.locator(`${card('cad-interval')} .stat .label`, { hasText: 'cadence' }).count(), 1);
     // It wraps rather than being cut off with an ellipsis in its fifth of the card.
     // The project compiles without the DOM lib: the one element property read in Chromium is declared here.
-    const cut = await page.locator(`${card('cad-missed')} .stat .value.cadence`).evaluate((node: { scrollWidth: number; clientWidth: number }) => node.scrollWidth > node.clientWidth);
+    const cut = await page
+      .locator(`${card('cad-missed')} .stat .value.cadence`)
+      .evaluate((node: { scrollWidth: number; clientWidth: number }) => node.scrollWidth > node.clientWidth);
     assert.equal(cut, false, 'the cadence text fits its box');
     await page.close();
     assert.deepEqual(errors, [], 'no script error or CSP violation');

@@ -16,14 +16,34 @@ test('no cycle yet: no findings', () => {
 
 test('a record that says nothing (a failure, an older release): every finding unknown, nothing to show', () => {
   const view = findingsView(cycleRecord());
-  assert.deepEqual(view, { iteration: 7, ready_share: null, contracts: null, signals: null, signals_unlisted: 0, orders: null, trades: null, alert: null });
+  assert.deepEqual(view, {
+    iteration: 7,
+    ready_share: null,
+    contracts: null,
+    signals: null,
+    signals_unlisted: 0,
+    orders: null,
+    trades: null,
+    alert: null,
+  });
 });
 
 test('verdicts without a READY one: signals "none" ([]), the counts, the ready share', () => {
-  const view = findingsView(cycleRecord({ ready_share: 0, symbols_requested: 5, contracts: { ready: 0, invalid: 4, error: 1, other: 0 }, orders: { count: noOrders, list: [], unlisted: 0 } }));
+  const view = findingsView(
+    cycleRecord({
+      ready_share: 0,
+      symbols_requested: 5,
+      contracts: { ready: 0, invalid: 4, error: 1, other: 0 },
+      orders: { count: noOrders, list: [], unlisted: 0 },
+    }),
+  );
   assert.deepEqual(view?.signals, []);
   assert.equal(view?.contracts, '0 READY · 4 INVALID · 1 errored, of 5 requested');
-  assert.equal(findingsView(cycleRecord({ symbols_requested: null, contracts: { ready: 1, invalid: 2, error: 0, other: 1 } }))?.contracts, '1 READY · 2 INVALID · 1 other', 'requested where the answer said it');
+  assert.equal(
+    findingsView(cycleRecord({ symbols_requested: null, contracts: { ready: 1, invalid: 2, error: 0, other: 1 } }))?.contracts,
+    '1 READY · 2 INVALID · 1 other',
+    'requested where the answer said it',
+  );
   assert.equal(view?.ready_share, 0);
   assert.deepEqual(view?.orders, { counts: '0 orders · 0 submitted', list: [], unlisted: 0 });
 });

@@ -38,7 +38,10 @@ interface PageElement {
   textContent: string | null;
   nextElementSibling: PageElement | null;
 }
-declare const document: PageElement & { querySelector(selector: string): PageElement | null; body: { dataset: Record<string, string | undefined> } };
+declare const document: PageElement & {
+  querySelector(selector: string): PageElement | null;
+  body: { dataset: Record<string, string | undefined> };
+};
 declare const window: { marker?: string };
 
 let env: TestWorkflowEnvironment;
@@ -77,7 +80,11 @@ before(async () => {
     workflowId: alertId,
     config: { mtf_url: alertSim.runUrl, ping_interval: 1, max_attempts: 1, dry_run: false, confirm_live: true },
   });
-  await startLoop(env.client, { taskQueue, workflowId: pausedId, config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 } });
+  await startLoop(env.client, {
+    taskQueue,
+    workflowId: pausedId,
+    config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 },
+  });
   dashboard = await startDashboard({ client: env.client, host: '127.0.0.1', port: 0 });
 });
 
@@ -85,7 +92,11 @@ after(async () => {
   // Browser first (it polls the dashboard), then the dashboard, the loop, the worker, the servers.
   await browser?.close();
   await dashboard?.close();
-  for (const id of [workflowId, alertId, pausedId]) await env?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of [workflowId, alertId, pausedId])
+    await env?.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerDone;
   await Promise.all([env?.teardown(), sim?.close(), alertSim?.close()]);
@@ -123,7 +134,10 @@ describe('the dashboard server', () => {
     assert.ok(s);
     assert.equal(s.workflow_id, workflowId);
     assert.equal(s.recent_cycles.length, s.counters.cycles, 'every finished cycle is in the window');
-    assert.deepEqual(s.recent_cycles.map((c) => c.iteration), s.recent_cycles.map((_, i) => i + 1));
+    assert.deepEqual(
+      s.recent_cycles.map((c) => c.iteration),
+      s.recent_cycles.map((_, i) => i + 1),
+    );
     assert.ok(s.recent_cycles.every((c) => c.outcome === 'succeeded' && c.cycle_seconds >= 0));
     assert.equal(loop?.findings?.iteration, s.last_cycle?.iteration, 'the last cycle’s findings, as texts, ride along');
     assert.equal(loop?.run_id_prefix, lineagePrefix(workflowId, s.first_run_id ?? ''), 'the loop’s X-Run-Id prefix rides along');
@@ -146,16 +160,27 @@ describe('the dashboard server', () => {
       assert.equal(listed?.state, 'running');
       assert.equal(listed?.status, null);
       // The server answered for the loop, and its task queue has no poller: the worker's absence is named.
-      assert.match(listed?.error ?? '', /^did not answer get_status within 0\.5 s: no worker polls its task queue \(no-worker-[^)]+\)/, JSON.stringify(listed));
+      assert.match(
+        listed?.error ?? '',
+        /^did not answer get_status within 0\.5 s: no worker polls its task queue \(no-worker-[^)]+\)/,
+        JSON.stringify(listed),
+      );
       assert.ok(stuck.body.loops.find((l) => l.workflow_id === workflowId)?.status, 'the other loop still answers');
 
       await env.client.workflow.getHandle(orphan).terminate('closed for the test');
-      const closed = await pollUntil(read, (r) => r.body.loops.find((l) => l.workflow_id === orphan)?.state === 'terminated', 'the orphan loop closed');
+      const closed = await pollUntil(
+        read,
+        (r) => r.body.loops.find((l) => l.workflow_id === orphan)?.state === 'terminated',
+        'the orphan loop closed',
+      );
       const gone = closed.body.loops.find((l) => l.workflow_id === orphan);
       assert.equal(gone?.error, null, JSON.stringify(gone));
       assert.ok(gone?.close_time, JSON.stringify(gone));
     } finally {
-      await env.client.workflow.getHandle(orphan).terminate().catch(() => undefined);
+      await env.client.workflow
+        .getHandle(orphan)
+        .terminate()
+        .catch(() => undefined);
       await quick.close();
     }
   });
@@ -209,18 +234,30 @@ describe('the dashboard in Chromium', () => {
   }
 
   /** What a card plots now: the iteration and outcome of each point, the outcome marks, and the READY marks (iteration, count). */
-  function plotted(page: Page, selector = card): Promise<{ points: Array<[number, string]>; marks: number; ready: Array<[number, string]>; alerts: number }> {
+  function plotted(
+    page: Page,
+    selector = card,
+  ): Promise<{ points: Array<[number, string]>; marks: number; ready: Array<[number, string]>; alerts: number }> {
     return page.evaluate((root) => {
       const shown = document.querySelector(root);
       const pairs = (marks: string, attribute: string) =>
-        Array.from(shown?.querySelectorAll(marks) ?? []).map((p): [number, string] => [Number(p.getAttribute('data-iteration')), p.getAttribute(attribute) ?? '']);
+        Array.from(shown?.querySelectorAll(marks) ?? []).map((p): [number, string] => [
+          Number(p.getAttribute('data-iteration')),
+          p.getAttribute(attribute) ?? '',
+        ]);
       const count = (marks: string) => shown?.querySelectorAll(marks).length ?? 0;
-      return { points: pairs('.cycle-point', 'data-outcome'), marks: count('.outcome-mark'), ready: pairs('.ready-mark', 'data-ready'), alerts: count('.ready-mark.alert') };
+      return {
+        points: pairs('.cycle-point', 'data-outcome'),
+        marks: count('.outcome-mark'),
+        ready: pairs('.ready-mark', 'data-ready'),
+        alerts: count('.ready-mark.alert'),
+      };
     }, selector);
   }
 
   /** The READY marks a cycle window should give: the count, or `unknown` where the answer did not say. */
-  const readyMarks = (cycles: LoopStatus['recent_cycles']): Array<[number, string]> => cycles.map((c) => [c.iteration, c.ready === null ? 'unknown' : String(c.ready)]);
+  const readyMarks = (cycles: LoopStatus['recent_cycles']): Array<[number, string]> =>
+    cycles.map((c) => [c.iteration, c.ready === null ? 'unknown' : String(c.ready)]);
 
   /** The value next to a key of a card's detail grid (`ready share`, `signals`, `orders`...), or null when the row is absent. */
   function detailValue(page: Page, selector: string, key: string): Promise<string | null> {
@@ -237,9 +274,22 @@ describe('the dashboard in Chromium', () => {
     const page = await openPage();
     const shown = page.locator(card);
     await shown.waitFor({ timeout: PAGE_WAIT_MS });
-    await page.waitForFunction((selector) => document.querySelectorAll(`${selector} .cycle-point`).length >= 1, card, { timeout: PAGE_WAIT_MS });
+    await page.waitForFunction((selector) => document.querySelectorAll(`${selector} .cycle-point`).length >= 1, card, {
+      timeout: PAGE_WAIT_MS,
+    });
     const text = (await shown.textContent()) ?? '';
-    for (const expected of [workflowId, 'running', 'phase', 'iteration', 'next cycle', 'success rate', '100%', 'dry run', 'last error', sim.runUrl]) {
+    for (const expected of [
+      workflowId,
+      'running',
+      'phase',
+      'iteration',
+      'next cycle',
+      'success rate',
+      '100%',
+      'dry run',
+      'last error',
+      sim.runUrl,
+    ]) {
       assert.ok(text.includes(expected), `the card shows "${expected}": ${text}`);
     }
     assert.equal(await shown.getAttribute('data-state'), 'running');
@@ -266,7 +316,10 @@ describe('the dashboard in Chromium', () => {
       'the points are the loop’s recent cycles, in order',
     );
     assert.deepEqual(sample.page.ready, readyMarks(sample.status.recent_cycles), 'one READY mark per plotted cycle, with its count');
-    assert.ok(sample.page.ready.every(([, ready]) => Number(ready) > 0), 'every run of the default loop found READY contracts');
+    assert.ok(
+      sample.page.ready.every(([, ready]) => Number(ready) > 0),
+      'every run of the default loop found READY contracts',
+    );
   });
 
   test('shows the last cycle’s READY signals, its orders and the app’s figure as "ready share"', async () => {
@@ -283,43 +336,70 @@ describe('the dashboard in Chromium', () => {
     const { count } = last.orders;
     assert.ok(count.simulated > 0, 'a dry run simulates its orders');
     const orders = (await detailValue(page, card, 'orders')) ?? '';
-    for (const part of [`${count.total} orders`, `${count.submitted} submitted`, `${count.simulated} simulated`]) assert.ok(orders.includes(part), `orders show "${part}": ${orders}`);
-    assert.deepEqual(await page.locator(`${card} .order`).allTextContents(), last.orders.list.map((o) => `${o.symbol} simulated`));
+    for (const part of [`${count.total} orders`, `${count.submitted} submitted`, `${count.simulated} simulated`])
+      assert.ok(orders.includes(part), `orders show "${part}": ${orders}`);
+    assert.deepEqual(
+      await page.locator(`${card} .order`).allTextContents(),
+      last.orders.list.map((o) => `${o.symbol} simulated`),
+    );
 
     // The trades the run caused, from the lineage API: a row, each by name, and a dot over each plotted cycle that had some.
     const trades = last.trades ?? assert.fail('no trades read');
     assert.equal(trades.state, 'known');
     assert.deepEqual(await page.locator(`${card} .trades-count`).allTextContents(), [tradesText(trades)]);
     assert.deepEqual(await page.locator(`${card} .trade`).allTextContents(), trades.list.map(tradeText));
-    const marked = await page.locator(`${card} .trade-mark`).evaluateAll((marks: PageElement[]) => marks.map((m) => [m.getAttribute('data-iteration'), m.getAttribute('data-trades')]));
+    const marked = await page
+      .locator(`${card} .trade-mark`)
+      .evaluateAll((marks: PageElement[]) => marks.map((m) => [m.getAttribute('data-iteration'), m.getAttribute('data-trades')]));
     assert.ok(marked.length > 0 && marked.every(([, n]) => Number(n) === trades.list.length + trades.unlisted), JSON.stringify(marked));
 
     const share = (await detailValue(page, card, 'ready share')) ?? '';
     assert.ok(share.startsWith(`${last.ready_share}%`) && share.includes(`${last.contracts.ready} READY`), `ready share: ${share}`);
     assert.equal(await page.locator(`${card} .stat .label`, { hasText: 'success rate' }).count(), 1, 'the loop’s own rate keeps its label');
-    assert.equal(await page.locator(`${card} .detail .k`, { hasText: 'success rate' }).count(), 0, 'the app’s figure is never called success rate');
+    assert.equal(
+      await page.locator(`${card} .detail .k`, { hasText: 'success rate' }).count(),
+      0,
+      'the app’s figure is never called success rate',
+    );
     const runId = (await detailValue(page, card, 'run id')) ?? '';
-    assert.match(runId, new RegExp(`^${lineagePrefix(s.workflow_id, s.first_run_id ?? '').replace('.', '\\.')}\\.\\d+$`), `the card shows the last cycle’s X-Run-Id: ${runId}`);
+    assert.match(
+      runId,
+      new RegExp(`^${lineagePrefix(s.workflow_id, s.first_run_id ?? '').replace('.', '\\.')}\\.\\d+$`),
+      `the card shows the last cycle’s X-Run-Id: ${runId}`,
+    );
   });
 
   test('a protection alert: a red banner naming the unprotected order, on the card and atop the page; a loop without one shows none', async () => {
     const page = await openPage();
     const alertCard = `[data-workflow-id="${alertId}"]`;
-    const s = await pollUntil(() => status(alertId), (x) => x.last_cycle?.protection_alert === true, 'a cycle with a protection alert');
+    const s = await pollUntil(
+      () => status(alertId),
+      (x) => x.last_cycle?.protection_alert === true,
+      'a cycle with a protection alert',
+    );
     const list = s.last_cycle?.orders?.list ?? [];
     assert.deepEqual([...new Set(list.map((o) => o.status))].sort(), [...ALERT_ORDER_STATUSES].sort(), 'every status occurs');
     const unprotected = list.filter((o) => o.status === 'critical_unprotected_position');
     const fine = list.filter((o) => o.status !== 'critical_unprotected_position');
     assert.ok(unprotected.length > 0 && fine.length > 0);
 
-    await page.waitForFunction((selector) => document.querySelector(`${selector} .alert-banner`) !== null, alertCard, { timeout: PAGE_WAIT_MS });
+    await page.waitForFunction((selector) => document.querySelector(`${selector} .alert-banner`) !== null, alertCard, {
+      timeout: PAGE_WAIT_MS,
+    });
     const banner = (await page.locator(`${alertCard} .alert-banner`).textContent()) ?? '';
     assert.match(banner, /PROTECTION ALERT/);
-    for (const o of unprotected) assert.ok(banner.includes(`${o.symbol} critical_unprotected_position`), `the banner names ${o.symbol}: ${banner}`);
+    for (const o of unprotected)
+      assert.ok(banner.includes(`${o.symbol} critical_unprotected_position`), `the banner names ${o.symbol}: ${banner}`);
     for (const o of fine) assert.ok(!banner.includes(o.symbol), `the banner does not name ${o.symbol} (${o.status}): ${banner}`);
     // Each run gets new exchange order ids: the page may show a later cycle than the status read above.
-    const highlighted = (await page.locator(`${alertCard} .order.alert`).allTextContents()).map((text) => text.replace(/ \(exchange order \d+\)$/, ''));
-    assert.deepEqual(highlighted, unprotected.map((o) => `${o.symbol} critical_unprotected_position`), 'the unprotected order is highlighted');
+    const highlighted = (await page.locator(`${alertCard} .order.alert`).allTextContents()).map((text) =>
+      text.replace(/ \(exchange order \d+\)$/, ''),
+    );
+    assert.deepEqual(
+      highlighted,
+      unprotected.map((o) => `${o.symbol} critical_unprotected_position`),
+      'the unprotected order is highlighted',
+    );
     const count = s.last_cycle?.orders?.count;
     const orders = (await detailValue(page, alertCard, 'orders')) ?? '';
     assert.ok(orders.includes(`${count?.protection_failed} PROTECTION FAILED`) && orders.includes(`${count?.pending} pending`), orders);
@@ -340,7 +420,9 @@ describe('the dashboard in Chromium', () => {
   test('the READY strip marks a cycle whose answer said nothing as unknown, and the others with their count', async () => {
     const page = await openPage();
     const alertCard = `[data-workflow-id="${alertId}"]`;
-    await page.waitForFunction((selector) => document.querySelectorAll(`${selector} .ready-mark`).length >= 2, alertCard, { timeout: PAGE_WAIT_MS });
+    await page.waitForFunction((selector) => document.querySelectorAll(`${selector} .ready-mark`).length >= 2, alertCard, {
+      timeout: PAGE_WAIT_MS,
+    });
     // That loop cycles on: the page, read first, holds a prefix of the window read just after.
     const shown = await plotted(page, alertCard);
     const s = await status(alertId);
@@ -379,15 +461,25 @@ describe('the dashboard in Chromium', () => {
     const answer = await env.client.workflow.getHandle(pausedId).executeUpdate(pauseUpdate, { args: ['maintenance window'] });
     assert.match(answer, /^(paused|pauses after iteration \d+)$/);
     // Asked during its first cycle, the pause holds once that cycle is recorded.
-    const s = await pollUntil(() => status(pausedId), (x) => x.phase === 'paused' && x.pause?.since !== null, 'the loop held by its pause');
+    const s = await pollUntil(
+      () => status(pausedId),
+      (x) => x.phase === 'paused' && x.pause?.since !== null,
+      'the loop held by its pause',
+    );
     assert.equal(s.pause?.reason, 'maintenance window');
-    await page.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('data-paused') === 'held', pausedCard, { timeout: PAGE_WAIT_MS });
+    await page.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('data-paused') === 'held', pausedCard, {
+      timeout: PAGE_WAIT_MS,
+    });
     assert.equal(await page.locator(`${pausedCard} .badge.paused`).textContent(), 'PAUSED');
     const banner = (await page.locator(`${pausedCard} .pause-banner`).textContent()) ?? '';
     assert.match(banner, /^PAUSED since .*: maintenance window: no cycle runs until resume$/);
     assert.equal(await page.locator(`${pausedCard} .stat .value.cadence`).textContent(), 'every 1m at :02 · auto');
     assert.equal(await page.locator(`${pausedCard} .stat .value.next-cycle`).textContent(), 'none while paused');
-    assert.equal(await page.locator(`${card} .stat .value.cadence`).textContent(), 'every 1 s · auto', 'the interval loop says its pause between cycles');
+    assert.equal(
+      await page.locator(`${card} .stat .value.cadence`).textContent(),
+      'every 1 s · auto',
+      'the interval loop says its pause between cycles',
+    );
     assert.equal(await page.locator(`${card} .pause-banner`).count(), 0, 'the running loop shows no pause');
   });
 

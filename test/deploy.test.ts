@@ -11,7 +11,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,7 +57,11 @@ const STEP_TIMEOUT_MS = 120_000;
 
 /** Runs a command to its end in the project folder, within `timeoutMs`; never throws for a non-zero exit. */
 function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Ran> {
-  return runToEnd(cmd, args, { cwd: options.cwd ?? root, env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? STEP_TIMEOUT_MS });
+  return runToEnd(cmd, args, {
+    cwd: options.cwd ?? root,
+    env: options.env ?? process.env,
+    timeoutMs: options.timeoutMs ?? STEP_TIMEOUT_MS,
+  });
 }
 
 /** A long-running process followed line by line (the real entrypoint runs). */
@@ -120,7 +136,10 @@ const METRICS_PORT = hostPort(DEFAULT_METRICS_ADDRESS).port;
 type Obj = Record<string, unknown>;
 
 function obj(value: unknown, what: string): Obj {
-  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${what}: expected a mapping, got ${JSON.stringify(value)}`);
+  assert.ok(
+    value !== null && typeof value === 'object' && !Array.isArray(value),
+    `${what}: expected a mapping, got ${JSON.stringify(value)}`,
+  );
   return value as Obj;
 }
 
@@ -130,7 +149,10 @@ function arr(value: unknown, what: string): unknown[] {
 }
 
 function str(value: unknown, what: string): string {
-  assert.ok(typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean', `${what}: expected a scalar, got ${JSON.stringify(value)}`);
+  assert.ok(
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean',
+    `${what}: expected a scalar, got ${JSON.stringify(value)}`,
+  );
   return String(value);
 }
 
@@ -154,13 +176,17 @@ function composeDefault(text: string): string {
 function envNamesTheCodeReads(): Set<string> {
   const names = new Set(['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_PROFILE', 'NODE_ENV']);
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
   for (const file of walk(join(root, 'src'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g)) names.add(m[1] ?? m[2] ?? '');
+    for (const m of readFileSync(file, 'utf8').matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g))
+      names.add(m[1] ?? m[2] ?? '');
   }
   for (const m of read('deploy/entrypoint.sh').matchAll(/\$\{([A-Z][A-Z0-9_]+)/g)) names.add(m[1] ?? '');
   // `start` reads each config key from MTF_<KEY> (mtf_url → MTF_URL), named after the schema.
-  for (const key of Object.keys(parseLoopConfig({}))) names.add(key.toUpperCase().startsWith('MTF_') ? key.toUpperCase() : `MTF_${key.toUpperCase()}`);
+  for (const key of Object.keys(parseLoopConfig({})))
+    names.add(key.toUpperCase().startsWith('MTF_') ? key.toUpperCase() : `MTF_${key.toUpperCase()}`);
   return names;
 }
 
@@ -312,7 +338,8 @@ function emulateCopy(copy: Copy, dir: string, workdir: string, stageDirs: Record
     const src = from ? inCopy(from.dir, from.workdir, source) : join(root, source);
     assert.ok(existsSync(src), `COPY source ${source} does not exist (${src})`);
     const intoDir = copy.dest.endsWith('/') || copy.sources.length > 1;
-    const target = intoDir && statSync(src).isFile() ? join(inCopy(dir, workdir, copy.dest), basename(source)) : inCopy(dir, workdir, copy.dest);
+    const target =
+      intoDir && statSync(src).isFile() ? join(inCopy(dir, workdir, copy.dest), basename(source)) : inCopy(dir, workdir, copy.dest);
     mkdirSync(dirname(target), { recursive: true });
     cpSync(src, target, { recursive: true });
     if (copy.chmod) chmodSync(target, parseInt(copy.chmod, 8));
@@ -371,7 +398,10 @@ describe('Dockerfile', () => {
     lines.forEach((line, i) => {
       if (!/hadolint\s+ignore/.test(line)) return;
       const previous = lines[i - 1] ?? '';
-      assert.ok(previous.startsWith('#') && !/hadolint/.test(previous), `line ${i + 1}: an ignored rule needs a comment line above it saying why`);
+      assert.ok(
+        previous.startsWith('#') && !/hadolint/.test(previous),
+        `line ${i + 1}: an ignored rule needs a comment line above it saying why`,
+      );
     });
   });
 
@@ -393,7 +423,9 @@ describe('Dockerfile', () => {
       'only the compiled code and the two prebuilt bundles come from the build stage (no tests, no dev dependencies)',
     );
     assert.ok(
-      copiesOf(runtime).every((c) => c.from === 'build' || c.sources.every((s) => ['package.json', 'package-lock.json', 'deploy/entrypoint.sh'].includes(s))),
+      copiesOf(runtime).every(
+        (c) => c.from === 'build' || c.sources.every((s) => ['package.json', 'package-lock.json', 'deploy/entrypoint.sh'].includes(s)),
+      ),
       'the runtime stage takes nothing else from the build context',
     );
   });
@@ -405,7 +437,11 @@ describe('Dockerfile', () => {
     const entrypoints = runtime.instructions.filter((i) => i.keyword === 'ENTRYPOINT');
     assert.equal(entrypoints.length, 1);
     const entrypoint = JSON.parse(entrypoints[0]?.args ?? '') as string[];
-    assert.deepEqual(entrypoint, ['/usr/bin/tini', '--', '/app/deploy/entrypoint.sh'], 'exec form: tini is PID 1, the entrypoint its child');
+    assert.deepEqual(
+      entrypoint,
+      ['/usr/bin/tini', '--', '/app/deploy/entrypoint.sh'],
+      'exec form: tini is PID 1, the entrypoint its child',
+    );
     assert.match(runsOf(runtime).join('\n'), /apt-get install -y --no-install-recommends tini=/, 'tini comes from a pinned Debian package');
     const script = copiesOf(runtime).find((c) => c.sources.includes('deploy/entrypoint.sh'));
     assert.equal(script && posix.resolve(workdirOf(runtime), script.dest), '/app/deploy/entrypoint.sh');
@@ -430,7 +466,10 @@ describe('Dockerfile', () => {
     const exposed = runtime.instructions.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/).map(Number));
     assert.deepEqual(exposed.sort(), [METRICS_PORT, HEALTH_PORT].sort());
     const { options } = healthcheckOf(runtime);
-    assert.ok(seconds(options['start-period'] ?? '0s') >= seconds(env.TEMPORAL_WAIT ?? ''), 'the start period covers the wait for Temporal');
+    assert.ok(
+      seconds(options['start-period'] ?? '0s') >= seconds(env.TEMPORAL_WAIT ?? ''),
+      'the start period covers the wait for Temporal',
+    );
   });
 
   test('.dockerignore lets through every COPY source, and no node_modules, dist, .toolchain, .data or test artefact', () => {
@@ -438,7 +477,11 @@ describe('Dockerfile', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'));
-    const sources = dockerfile.stages.flatMap((s) => copiesOf(s).filter((c) => !c.from).flatMap((c) => c.sources));
+    const sources = dockerfile.stages.flatMap((s) =>
+      copiesOf(s)
+        .filter((c) => !c.from)
+        .flatMap((c) => c.sources),
+    );
     for (const file of sources.flatMap(filesUnder)) assert.equal(dockerignored(file, patterns), false, `${file} is copied but ignored`);
     const unwanted = [
       'node_modules/commander/package.json',
@@ -460,7 +503,8 @@ describe('Dockerfile', () => {
     const { runtime } = stages();
     const { command } = healthcheckOf(runtime);
     assert.equal(command[0], 'node', 'node itself: the slim image has no curl');
-    const check = (healthAddress: string) => run(process.execPath, command.slice(1), { env: { ...process.env, HEALTH_ADDRESS: healthAddress }, timeoutMs: 20_000 });
+    const check = (healthAddress: string) =>
+      run(process.execPath, command.slice(1), { env: { ...process.env, HEALTH_ADDRESS: healthAddress }, timeoutMs: 20_000 });
     const paths: string[] = [];
     let status = 200;
     const server: Server = createServer((req, res) => {
@@ -472,7 +516,11 @@ describe('Dockerfile', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const closed = await freePort();
-      const [nothing, ok, wildcard] = await Promise.all([check(`127.0.0.1:${closed}`), check(`127.0.0.1:${port}`), check(`0.0.0.0:${port}`)]);
+      const [nothing, ok, wildcard] = await Promise.all([
+        check(`127.0.0.1:${closed}`),
+        check(`127.0.0.1:${port}`),
+        check(`0.0.0.0:${port}`),
+      ]);
       assert.notEqual(nothing.code, 0, `nothing listens: ${describeRun(nothing)}`);
       assert.equal(ok.code, 0, describeRun(ok));
       assert.equal(wildcard.code, 0, `HEALTH_ADDRESS 0.0.0.0:port is checked on loopback: ${describeRun(wildcard)}`);
@@ -503,7 +551,11 @@ describe('deploy/entrypoint.sh', () => {
     const ran = await run(shellcheckPath(), ['--shell=sh', '--severity=style', '--format=gcc', ...scripts]);
     assert.equal(ran.code, 0, describeRun(ran));
     assert.equal(ran.stdout.trim(), '');
-    assert.match(text, new RegExp(`^EXIT_ALREADY_RUNNING=${ExitCode.AlreadyRunning}$`, 'm'), "the CLI's exit code for a loop already running");
+    assert.match(
+      text,
+      new RegExp(`^EXIT_ALREADY_RUNNING=${ExitCode.AlreadyRunning}$`, 'm'),
+      "the CLI's exit code for a loop already running",
+    );
   });
 
   describe('with a stub mtf-ping-pong on PATH that records its calls', () => {
@@ -537,14 +589,24 @@ describe('deploy/entrypoint.sh', () => {
       const log = join(dir, `calls-${++runs}.log`);
       writeFileSync(log, '');
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(START_LOOP|MTF_|TEMPORAL_)/.test(k)));
-      const child = spawn(script, args, { env: { ...clean, PATH: `${bin}:${process.env.PATH ?? ''}`, STUB_LOG: log, ...env }, stdio: ['ignore', 'pipe', 'pipe'], signal: AbortSignal.timeout(20_000) });
+      const child = spawn(script, args, {
+        env: { ...clean, PATH: `${bin}:${process.env.PATH ?? ''}`, STUB_LOG: log, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        signal: AbortSignal.timeout(20_000),
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.stdout.resume();
       const [code] = (await once(child, 'exit')) as [number | null];
       const lines = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
       const pid = lines.find((l) => l.startsWith('pid '));
-      return { code, stderr, calls: lines.filter((l) => !l.startsWith('pid ')), workerPid: pid ? Number(pid.slice(4)) : null, pid: child.pid };
+      return {
+        code,
+        stderr,
+        calls: lines.filter((l) => !l.startsWith('pid ')),
+        workerPid: pid ? Number(pid.slice(4)) : null,
+        pid: child.pid,
+      };
     }
 
     const health = '[health][--temporal-only][--wait][120s]';
@@ -560,7 +622,11 @@ describe('deploy/entrypoint.sh', () => {
       const plain = await entrypoint({ START_LOOP: 'true' });
       assert.deepEqual(plain.calls, [health, '[start]', '[worker]']);
       const configured = await entrypoint({ START_LOOP: 'TRUE', MTF_CONFIG_FILE: '/etc/mtf/loop config.json', TEMPORAL_WAIT: '5s' });
-      assert.deepEqual(configured.calls, ['[health][--temporal-only][--wait][5s]', '[start][--config][/etc/mtf/loop config.json]', '[worker]']);
+      assert.deepEqual(configured.calls, [
+        '[health][--temporal-only][--wait][5s]',
+        '[start][--config][/etc/mtf/loop config.json]',
+        '[worker]',
+      ]);
       assert.equal(configured.workerPid, configured.pid);
     });
 
@@ -680,14 +746,20 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     // The lockfile marks what only the dev dependencies need: none of it, and all of the rest.
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
     const entries = Object.entries(lock.packages).filter(([path]) => path.startsWith('node_modules/'));
-    assert.ok(entries.some(([, p]) => p.dev), 'the lockfile marks dev-only packages');
+    assert.ok(
+      entries.some(([, p]) => p.dev),
+      'the lockfile marks dev-only packages',
+    );
     for (const [path, entry] of entries) {
       if (entry.dev) assert.equal(existsSync(join(appDir, path)), false, `${path} (dev only) is not in the image`);
       else if (!entry.optional) assert.ok(existsSync(join(appDir, path)), `${path} is installed`);
     }
     for (const name of Object.keys(packageJson.dependencies)) assert.ok(existsSync(join(modules, name)), `${name} is installed`);
     assert.equal(readdirSync(join(modules, '@temporalio', 'core-bridge', 'releases')).length, 1, "only this platform's prebuilt bridge");
-    assert.ok(existsSync(join(appDir, 'dist', basename(PREBUILT_BUNDLE))) && existsSync(join(appDir, 'dist', basename(PREBUILT_ENCODED_FAILURES_BUNDLE))));
+    assert.ok(
+      existsSync(join(appDir, 'dist', basename(PREBUILT_BUNDLE))) &&
+        existsSync(join(appDir, 'dist', basename(PREBUILT_ENCODED_FAILURES_BUNDLE))),
+    );
     assert.equal(existsSync(join(appDir, 'dist', 'test')), false, 'no compiled tests');
     const help = await run(process.execPath, ['dist/src/cli/main.js', '--help'], { cwd: appDir, timeoutMs: 30_000 });
     assert.equal(help.code, 0, describeRun(help));
@@ -698,7 +770,11 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
 
   /** The entrypoint's environment: the image's ENV, then the test's loopback addresses. */
   async function imageEnv(extra: Record<string, string>): Promise<NodeJS.ProcessEnv> {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(START_LOOP|MTF_|TEMPORAL_|TASK_QUEUE_NAME|WORKER_IDENTITY|HEALTH_ADDRESS|METRICS_ADDRESS|LOG_)/.test(k)));
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => !/^(START_LOOP|MTF_|TEMPORAL_|TASK_QUEUE_NAME|WORKER_IDENTITY|HEALTH_ADDRESS|METRICS_ADDRESS|LOG_)/.test(k),
+      ),
+    );
     const [health, metrics] = [await freePort(), await freePort()];
     return {
       ...clean,
@@ -730,7 +806,15 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     sim = simulator;
     const config = join(scratch, 'loop.json');
     writeFileSync(config, JSON.stringify({ mtf_url: simulator.runUrl, symbols: ['BTCUSDT'], ping_interval: 3600 }));
-    const common = { TEMPORAL_ADDRESS: devEnv.address, TEMPORAL_NAMESPACE: devEnv.namespace ?? 'default', TASK_QUEUE_NAME: uniqueId('deploy-tq'), START_LOOP: 'true', MTF_CONFIG_FILE: config, TEMPORAL_WAIT: '30s', LOG_LEVEL: 'info' };
+    const common = {
+      TEMPORAL_ADDRESS: devEnv.address,
+      TEMPORAL_NAMESPACE: devEnv.namespace ?? 'default',
+      TASK_QUEUE_NAME: uniqueId('deploy-tq'),
+      START_LOOP: 'true',
+      MTF_CONFIG_FILE: config,
+      TEMPORAL_WAIT: '30s',
+      LOG_LEVEL: 'info',
+    };
     const entrypoint = join(appDir, 'deploy', 'entrypoint.sh');
 
     const firstEnv = await imageEnv(common);
@@ -745,13 +829,21 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     );
 
     const [request] = await simulator.waitForRunRequests(1, 30_000);
-    assert.ok(request?.idempotency_key?.startsWith(`${DEFAULT_WORKFLOW_ID}/`), 'the loop started by the entrypoint ran a cycle through this worker');
+    assert.ok(
+      request?.idempotency_key?.startsWith(`${DEFAULT_WORKFLOW_ID}/`),
+      'the loop started by the entrypoint ran a cycle through this worker',
+    );
 
     const { command } = healthcheckOf(stages().runtime);
     const check = await run(process.execPath, command.slice(1), { env: firstEnv, timeoutMs: 20_000 });
     assert.equal(check.code, 0, `the HEALTHCHECK passes against the real worker: ${describeRun(check)}`);
     const readyz = `http://${firstEnv.HEALTH_ADDRESS}/readyz`;
-    await waitFor(() => fetch(readyz, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status), (s) => s === 200, 'readyz 200', 20_000);
+    await waitFor(
+      () => fetch(readyz, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status),
+      (s) => s === 200,
+      'readyz 200',
+      20_000,
+    );
 
     const second = follow(entrypoint, [], await imageEnv(common));
     await second.waitFor(/worker polling/, 'the second worker');
@@ -784,13 +876,21 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
   /** Runs the script's `--render-only` with `env`; the config it wrote, parsed, and its path. */
   async function render(env: Record<string, string>): Promise<{ ran: Ran; file: string; config: Obj | undefined }> {
     const file = join(dir, `alertmanager-${++renders}.yml`);
-    const ran = await run('/bin/sh', ['deploy/alertmanager/entrypoint.sh', '--render-only'], { env: { ...clean, ...env, MTF_ALERTMANAGER_CONFIG: file } });
+    const ran = await run('/bin/sh', ['deploy/alertmanager/entrypoint.sh', '--render-only'], {
+      env: { ...clean, ...env, MTF_ALERTMANAGER_CONFIG: file },
+    });
     return { ran, file, config: existsSync(file) ? obj(parseYaml(readFileSync(file, 'utf8')), file) : undefined };
   }
 
   /** The receivers amtool routes an alert with these labels to. */
   async function routed(file: string, labels: Record<string, string>): Promise<string[]> {
-    const ran = await run(AMTOOL, ['config', 'routes', 'test', `--config.file=${file}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+    const ran = await run(AMTOOL, [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${file}`,
+      ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+    ]);
     assert.equal(ran.code, 0, describeRun(ran));
     return ran.stdout.trim().split(',').sort();
   }
@@ -806,8 +906,18 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
 
   const cases: { name: string; env: Record<string, string>; critical: string[]; other: string[] }[] = [
     { name: 'no receiver: the UI only', env: {}, critical: ['ui-only'], other: ['ui-only'] },
-    { name: 'Slack only: everything to Slack', env: { MTF_ALERT_SLACK_WEBHOOK_URL: SLACK_URL, MTF_ALERT_SLACK_CHANNEL: '#mtf-alerts' }, critical: ['slack'], other: ['slack'] },
-    { name: 'PagerDuty only: critical pages, the rest in the UI', env: { MTF_ALERT_PAGERDUTY_ROUTING_KEY: ROUTING_KEY }, critical: ['pagerduty', 'ui-only'], other: ['ui-only'] },
+    {
+      name: 'Slack only: everything to Slack',
+      env: { MTF_ALERT_SLACK_WEBHOOK_URL: SLACK_URL, MTF_ALERT_SLACK_CHANNEL: '#mtf-alerts' },
+      critical: ['slack'],
+      other: ['slack'],
+    },
+    {
+      name: 'PagerDuty only: critical pages, the rest in the UI',
+      env: { MTF_ALERT_PAGERDUTY_ROUTING_KEY: ROUTING_KEY },
+      critical: ['pagerduty', 'ui-only'],
+      other: ['ui-only'],
+    },
     {
       name: 'both: critical pages and goes to Slack, the rest to Slack',
       env: { MTF_ALERT_SLACK_WEBHOOK_URL: SLACK_URL, MTF_ALERT_PAGERDUTY_ROUTING_KEY: ROUTING_KEY },
@@ -832,10 +942,21 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
       const route = obj(config.route, 'route');
       assert.deepEqual(route.group_by, ['alertname', 'workflow_id']);
       assert.deepEqual(await routed(file, { alertname: 'MtfWorkerDown', severity: 'critical' }), c.critical);
-      for (const severity of ['warning', 'info']) assert.deepEqual(await routed(file, { alertname: 'MtfLoopFailing', workflow_id: 'mtf-ping-pong-loop', severity }), c.other, severity);
+      for (const severity of ['warning', 'info'])
+        assert.deepEqual(
+          await routed(file, { alertname: 'MtfLoopFailing', workflow_id: 'mtf-ping-pong-loop', severity }),
+          c.other,
+          severity,
+        );
 
-      const receivers = Object.fromEntries(arr(config.receivers, 'receivers').map((r) => [str(obj(r, 'receiver').name, 'name'), obj(r, 'receiver')]));
-      assert.deepEqual(Object.keys(receivers).sort(), [...new Set([...c.critical, ...c.other])].sort(), 'no receiver beyond those routed to');
+      const receivers = Object.fromEntries(
+        arr(config.receivers, 'receivers').map((r) => [str(obj(r, 'receiver').name, 'name'), obj(r, 'receiver')]),
+      );
+      assert.deepEqual(
+        Object.keys(receivers).sort(),
+        [...new Set([...c.critical, ...c.other])].sort(),
+        'no receiver beyond those routed to',
+      );
       if (receivers['ui-only']) assert.deepEqual(Object.keys(receivers['ui-only']), ['name'], 'ui-only sends nothing');
       if (receivers.slack) {
         const slack = obj(arr(receivers.slack.slack_configs, 'slack_configs')[0], 'slack config');
@@ -866,11 +987,24 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
     const port = await freePort();
     const file = join(dir, 'exec.yml');
     const storage = join(dir, 'storage');
-    const env = { ...clean, MTF_ALERT_SLACK_WEBHOOK_URL: SLACK_URL, MTF_ALERTMANAGER_CONFIG: file, MTF_ALERTMANAGER_BIN: ALERTMANAGER, MTF_ALERTMANAGER_STORAGE: storage };
-    const am = follow('/bin/sh', ['deploy/alertmanager/entrypoint.sh', `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], env);
+    const env = {
+      ...clean,
+      MTF_ALERT_SLACK_WEBHOOK_URL: SLACK_URL,
+      MTF_ALERTMANAGER_CONFIG: file,
+      MTF_ALERTMANAGER_BIN: ALERTMANAGER,
+      MTF_ALERTMANAGER_STORAGE: storage,
+    };
+    const am = follow(
+      '/bin/sh',
+      ['deploy/alertmanager/entrypoint.sh', `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+      env,
+    );
     try {
       const status = await waitFor(
-        () => fetch(`http://127.0.0.1:${port}/api/v2/status`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.json() as Promise<{ config: { original: string } }>),
+        () =>
+          fetch(`http://127.0.0.1:${port}/api/v2/status`, { signal: AbortSignal.timeout(2_000) }).then(
+            (r) => r.json() as Promise<{ config: { original: string } }>,
+          ),
         (s) => typeof s.config?.original === 'string',
         'Alertmanager to answer',
         20_000,
@@ -895,9 +1029,13 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
 describe('docker-compose.yml', () => {
   const serviceOf = (services: Obj, name: string) => obj(services[name], `service ${name}`);
   const envMap = (service: Obj, what: string): Record<string, string> =>
-    Object.fromEntries(Object.entries(obj(service.environment, `${what} environment`)).map(([k, v]) => [k, composeDefault(str(v, `${what} ${k}`))]));
+    Object.fromEntries(
+      Object.entries(obj(service.environment, `${what} environment`)).map(([k, v]) => [k, composeDefault(str(v, `${what} ${k}`))]),
+    );
   const healthUrl = (service: Obj, what: string): URL => {
-    const testCommand = arr(obj(service.healthcheck, `${what} healthcheck`).test, `${what} healthcheck test`).map((v) => str(v, 'test')).join(' ');
+    const testCommand = arr(obj(service.healthcheck, `${what} healthcheck`).test, `${what} healthcheck test`)
+      .map((v) => str(v, 'test'))
+      .join(' ');
     const url = /https?:\/\/[^'"\s]+/.exec(testCommand)?.[0];
     assert.ok(url, `${what}: the healthcheck fetches a URL`);
     return new URL(url);
@@ -914,8 +1052,9 @@ describe('docker-compose.yml', () => {
       'without a profile, only the worker',
     );
     const env = envMap(worker, 'mtf-ping-pong');
-    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE_NAME', 'WORKER_IDENTITY', 'MTF_URL']) assert.ok(name in env, `${name} is set`);
-    assert.equal(env.TEMPORAL_ADDRESS, `temporal:${hostPort(DEFAULT_ADDRESS).port}`, 'the seed\'s temporal:7233');
+    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE_NAME', 'WORKER_IDENTITY', 'MTF_URL'])
+      assert.ok(name in env, `${name} is set`);
+    assert.equal(env.TEMPORAL_ADDRESS, `temporal:${hostPort(DEFAULT_ADDRESS).port}`, "the seed's temporal:7233");
     assert.equal(env.TEMPORAL_NAMESPACE, 'default');
     assert.equal(env.TASK_QUEUE_NAME, DEFAULT_TASK_QUEUE);
     assert.equal(env.WORKER_IDENTITY, DEFAULT_IDENTITY);
@@ -927,8 +1066,14 @@ describe('docker-compose.yml', () => {
     const url = healthUrl(worker, 'mtf-ping-pong');
     assert.equal(Number(url.port), HEALTH_PORT);
     assert.match(url.pathname, /^\/(healthz|readyz)$/);
-    assert.ok(seconds(str(worker.stop_grace_period, 'stop_grace_period')) * 1000 > DEFAULT_SHUTDOWN_GRACE_MS, "stop_grace_period is longer than the worker's shutdown grace time");
-    assert.ok(seconds(str(obj(worker.healthcheck, 'healthcheck').start_period, 'start_period')) >= seconds(env.TEMPORAL_WAIT ?? ''), 'the start period covers the wait for Temporal');
+    assert.ok(
+      seconds(str(worker.stop_grace_period, 'stop_grace_period')) * 1000 > DEFAULT_SHUTDOWN_GRACE_MS,
+      "stop_grace_period is longer than the worker's shutdown grace time",
+    );
+    assert.ok(
+      seconds(str(obj(worker.healthcheck, 'healthcheck').start_period, 'start_period')) >= seconds(env.TEMPORAL_WAIT ?? ''),
+      'the start period covers the wait for Temporal',
+    );
     assert.equal(worker.image, `mtf-ping-pong:${packageJson.version}`);
     assert.equal(worker.build, '.');
   });
@@ -939,13 +1084,25 @@ describe('docker-compose.yml', () => {
     const demo = Object.keys(services).filter((name) => arr(serviceOf(services, name).profiles ?? [], 'profiles').includes('demo'));
     assert.deepEqual(
       demo.sort(),
-      ['alertmanager', 'dashboard', 'grafana', 'mtf-simulator', 'postgresql', 'prometheus', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui'].sort(),
+      [
+        'alertmanager',
+        'dashboard',
+        'grafana',
+        'mtf-simulator',
+        'postgresql',
+        'prometheus',
+        'temporal',
+        'temporal-schema',
+        'temporal-setup',
+        'temporal-ui',
+      ].sort(),
     );
     for (const name of Object.keys(services)) {
       const image = str(serviceOf(services, name).image, `${name} image`);
       assert.match(image, /^[\w./-]+:[\w.-]+$/, `${name}: a pinned tag`);
       assert.doesNotMatch(image, /:latest$/, `${name}: not latest`);
-      for (const port of arr(serviceOf(services, name).ports ?? [], `${name} ports`)) assert.match(str(port, 'port'), /^127\.0\.0\.1:/, `${name}: published on loopback only`);
+      for (const port of arr(serviceOf(services, name).ports ?? [], `${name} ports`))
+        assert.match(str(port, 'port'), /^127\.0\.0\.1:/, `${name}: published on loopback only`);
     }
     // The production server image, no auto-setup: the schema and the namespace are set up by
     // their own one-shot services (compared with the cluster tests below).
@@ -961,7 +1118,8 @@ describe('docker-compose.yml', () => {
       assert.match(str(serviceOf(services, name).image, `${name} image`), /^temporalio\/admin-tools:/);
       assert.equal(serviceOf(services, name).restart, 'on-failure', `${name}: runs once, again only after a failure`);
     }
-    const dependency = (name: string, on: string) => obj(obj(serviceOf(services, name).depends_on, `${name} depends_on`)[on], `${name} depends_on ${on}`).condition;
+    const dependency = (name: string, on: string) =>
+      obj(obj(serviceOf(services, name).depends_on, `${name} depends_on`)[on], `${name} depends_on ${on}`).condition;
     assert.equal(dependency('temporal-schema', 'postgresql'), 'service_healthy');
     assert.equal(dependency('temporal', 'temporal-schema'), 'service_completed_successfully');
     assert.equal(dependency('temporal-setup', 'temporal'), 'service_healthy');
@@ -983,13 +1141,18 @@ describe('docker-compose.yml', () => {
     assert.equal(simCommand[simCommand.indexOf('--host') + 1], '0.0.0.0');
     assert.equal(simulator.image, serviceOf(services, 'mtf-ping-pong').image);
 
-    const dependsOn = obj(obj(serviceOf(services, 'mtf-ping-pong').depends_on, 'depends_on')['temporal-setup'], 'depends_on temporal-setup');
+    const dependsOn = obj(
+      obj(serviceOf(services, 'mtf-ping-pong').depends_on, 'depends_on')['temporal-setup'],
+      'depends_on temporal-setup',
+    );
     assert.equal(dependsOn.required, false, 'the worker alone does not need the demo profile');
 
     // Prometheus scrapes the worker's metrics port; Grafana gets it as data source and the dashboard.
     const prometheus = yamlFile('deploy/prometheus/prometheus.yml');
     const targets = arr(prometheus.scrape_configs, 'scrape_configs').flatMap((c) =>
-      arr(obj(c, 'scrape config').static_configs, 'static_configs').flatMap((s) => arr(obj(s, 'static config').targets, 'targets').map((t) => str(t, 'target'))),
+      arr(obj(c, 'scrape config').static_configs, 'static_configs').flatMap((s) =>
+        arr(obj(s, 'static config').targets, 'targets').map((t) => str(t, 'target')),
+      ),
     );
     assert.deepEqual(targets, [`mtf-ping-pong:${METRICS_PORT}`]);
     const mounts = (name: string) =>
@@ -998,18 +1161,26 @@ describe('docker-compose.yml', () => {
         return { host: host ?? '', target: target ?? '' };
       });
     for (const name of Object.keys(services)) {
-      for (const { host } of mounts(name).filter((m) => m.host.startsWith('./'))) assert.ok(existsSync(join(root, host)), `${name} mounts ${host}, which exists`);
+      for (const { host } of mounts(name).filter((m) => m.host.startsWith('./')))
+        assert.ok(existsSync(join(root, host)), `${name} mounts ${host}, which exists`);
     }
-    assert.ok(mounts('prometheus').some((m) => m.host === './deploy/prometheus/prometheus.yml' && m.target === '/etc/prometheus/prometheus.yml'));
+    assert.ok(
+      mounts('prometheus').some((m) => m.host === './deploy/prometheus/prometheus.yml' && m.target === '/etc/prometheus/prometheus.yml'),
+    );
     // The rule files prometheus.yml names, mounted next to it.
     for (const rules of arr(prometheus.rule_files, 'rule_files').map((r) => str(r, 'rule file'))) {
-      assert.ok(mounts('prometheus').some((m) => m.host === `./deploy/prometheus/${rules}` && m.target === posix.join('/etc/prometheus', rules)), `${rules} is mounted next to prometheus.yml`);
+      assert.ok(
+        mounts('prometheus').some((m) => m.host === `./deploy/prometheus/${rules}` && m.target === posix.join('/etc/prometheus', rules)),
+        `${rules} is mounted next to prometheus.yml`,
+      );
     }
 
     // Prometheus fires into the stack's Alertmanager, whose config the mounted entrypoint writes
     // from env vars that default to empty: no secret in this file.
     const alertTargets = arr(obj(prometheus.alerting, 'alerting').alertmanagers, 'alertmanagers').flatMap((a) =>
-      arr(obj(a, 'alertmanager').static_configs, 'static_configs').flatMap((s) => arr(obj(s, 'static config').targets, 'targets').map((t) => str(t, 'target'))),
+      arr(obj(a, 'alertmanager').static_configs, 'static_configs').flatMap((s) =>
+        arr(obj(s, 'static config').targets, 'targets').map((t) => str(t, 'target')),
+      ),
     );
     assert.deepEqual(alertTargets, ['alertmanager:9093']);
     const alertmanager = serviceOf(services, 'alertmanager');
@@ -1018,23 +1189,45 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(alertmanager.ports, ['127.0.0.1:9093:9093']);
     const entrypoint = arr(alertmanager.entrypoint, 'entrypoint').map((a) => str(a, 'entrypoint'));
     assert.equal(entrypoint[0], '/bin/sh', "run with the image's busybox sh: a read-only mount needs no executable bit");
-    assert.ok(mounts('alertmanager').some((m) => m.host === './deploy/alertmanager/entrypoint.sh' && m.target === entrypoint[1]), 'the mounted script is the entrypoint');
-    assert.ok(str(arr(alertmanager.volumes, 'volumes').find((v) => str(v, 'volume').startsWith('./deploy/alertmanager/')), 'volume').endsWith(':ro'), 'mounted read-only');
+    assert.ok(
+      mounts('alertmanager').some((m) => m.host === './deploy/alertmanager/entrypoint.sh' && m.target === entrypoint[1]),
+      'the mounted script is the entrypoint',
+    );
+    assert.ok(
+      str(
+        arr(alertmanager.volumes, 'volumes').find((v) => str(v, 'volume').startsWith('./deploy/alertmanager/')),
+        'volume',
+      ).endsWith(':ro'),
+      'mounted read-only',
+    );
     const amEnv = obj(alertmanager.environment, 'alertmanager environment');
     const scriptReads = [...read('deploy/alertmanager/entrypoint.sh').matchAll(/\$\{(MTF_ALERT_[A-Z_]+)/g)].map((m) => m[1] ?? '');
     assert.deepEqual(Object.keys(amEnv).sort(), [...new Set(scriptReads)].sort(), 'the env vars the script reads, each passed through');
-    for (const [name, value] of Object.entries(amEnv)) assert.equal(value, `\${${name}:-}`, `${name}: from the environment or .env, empty by default`);
+    for (const [name, value] of Object.entries(amEnv))
+      assert.equal(value, `\${${name}:-}`, `${name}: from the environment or .env, empty by default`);
     const grafana = mounts('grafana');
     const dashboard = grafana.find((m) => m.host === './deploy/grafana/mtf-ping-pong.json');
     assert.ok(dashboard, 'the repository dashboard is mounted');
     assert.ok(grafana.some((m) => m.host === './deploy/grafana/provisioning' && m.target === '/etc/grafana/provisioning'));
     const providers = arr(yamlFile('deploy/grafana/provisioning/dashboards/mtf-ping-pong.yml').providers, 'providers');
-    assert.equal(str(obj(obj(providers[0], 'provider').options, 'options').path, 'path'), posix.dirname(dashboard.target), 'the provider reads the folder the dashboard is mounted in');
-    const datasource = obj(arr(yamlFile('deploy/grafana/provisioning/datasources/prometheus.yml').datasources, 'datasources')[0], 'datasource');
+    assert.equal(
+      str(obj(obj(providers[0], 'provider').options, 'options').path, 'path'),
+      posix.dirname(dashboard.target),
+      'the provider reads the folder the dashboard is mounted in',
+    );
+    const datasource = obj(
+      arr(yamlFile('deploy/grafana/provisioning/datasources/prometheus.yml').datasources, 'datasources')[0],
+      'datasource',
+    );
     assert.equal(datasource.type, 'prometheus');
     assert.equal(datasource.url, 'http://prometheus:9090');
-    const dashboardJson = JSON.parse(read('deploy/grafana/mtf-ping-pong.json')) as { templating: { list: { type: string; query: string }[] } };
-    assert.ok(dashboardJson.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus'), 'the dashboard picks a Prometheus data source');
+    const dashboardJson = JSON.parse(read('deploy/grafana/mtf-ping-pong.json')) as {
+      templating: { list: { type: string; query: string }[] };
+    };
+    assert.ok(
+      dashboardJson.templating.list.some((v) => v.type === 'datasource' && v.query === 'prometheus'),
+      'the dashboard picks a Prometheus data source',
+    );
   });
 
   test("the demo's Temporal is the cluster tests': the pinned server release, its admin-tools, the same setup scripts", (t) => {
@@ -1042,7 +1235,11 @@ describe('docker-compose.yml', () => {
     const services = obj(compose.services, 'services');
     const pin = serverPin();
     const temporal = serviceOf(services, 'temporal');
-    assert.equal(temporal.image, `temporalio/server:${pin.version}`, 'scripts/temporal-server.json pins the release the cluster tests build');
+    assert.equal(
+      temporal.image,
+      `temporalio/server:${pin.version}`,
+      'scripts/temporal-server.json pins the release the cluster tests build',
+    );
     assert.ok(pin.adminTools.startsWith(`${pin.version}-`), `admin-tools ${pin.adminTools} is of server release ${pin.version}`);
 
     /** The service runs the mounted script with the image's sh; the script's env names, and the service's env. */
@@ -1053,14 +1250,21 @@ describe('docker-compose.yml', () => {
       assert.equal(entrypoint.length, 2, `${name}: sh and the script, nothing else`);
       assert.equal(entrypoint[0], '/bin/sh', "run with the image's sh: a read-only mount needs no executable bit");
       const volumes = arr(service.volumes, `${name} volumes`).map((v) => str(v, 'volume'));
-      assert.ok(volumes.includes(`./${script}:${entrypoint[1]}:ro`), `${name}: ${script} is mounted read-only where the entrypoint runs it`);
+      assert.ok(
+        volumes.includes(`./${script}:${entrypoint[1]}:ro`),
+        `${name}: ${script} is mounted read-only where the entrypoint runs it`,
+      );
       assert.equal(service.command, undefined, `${name}: no arguments; the script reads env vars only`);
       const text = read(script);
       const reads = [...text.matchAll(/^: "\$\{([A-Z_]+):([?=])/gm)].map((m) => ({ name: m[1] ?? '', required: m[2] === '?' }));
       assert.ok(reads.length > 0, `${script}: reads its settings with : "\${NAME:...}"`);
       const env = envMap(service, name);
       for (const { name: n } of reads.filter((r) => r.required)) assert.ok(n in env, `${name} sets ${n}, which ${script} requires`);
-      for (const n of Object.keys(env)) assert.ok(reads.some((r) => r.name === n), `${name} sets ${n}, which ${script} does not read`);
+      for (const n of Object.keys(env))
+        assert.ok(
+          reads.some((r) => r.name === n),
+          `${name} sets ${n}, which ${script} does not read`,
+        );
       return { text, reads, env };
     };
 
@@ -1072,7 +1276,11 @@ describe('docker-compose.yml', () => {
       ['SCHEMA_DIR'],
       'temporal-schema sets all of schema.sh but SCHEMA_DIR',
     );
-    assert.match(schema.text, /^: "\$\{SCHEMA_DIR:=\/etc\/temporal\/schema\/postgresql\/v12\}"$/m, "SCHEMA_DIR's default: the schema folder of the admin-tools image");
+    assert.match(
+      schema.text,
+      /^: "\$\{SCHEMA_DIR:=\/etc\/temporal\/schema\/postgresql\/v12\}"$/m,
+      "SCHEMA_DIR's default: the schema folder of the admin-tools image",
+    );
     const pairs = /^for pair in (.+); do$/m.exec(schema.text)?.[1]?.split(/\s+/) ?? [];
     assert.deepEqual(
       pairs.map((p) => p.split(':')),
@@ -1083,7 +1291,11 @@ describe('docker-compose.yml', () => {
       'schema.sh sets up the persistence and the visibility schemas',
     );
     const temporalEnv = envMap(temporal, 'temporal');
-    assert.deepEqual([temporalEnv.DBNAME, temporalEnv.VISIBILITY_DBNAME], pairs.map((p) => p.split(':')[0]), 'the server uses the databases temporal-schema sets up');
+    assert.deepEqual(
+      [temporalEnv.DBNAME, temporalEnv.VISIBILITY_DBNAME],
+      pairs.map((p) => p.split(':')[0]),
+      'the server uses the databases temporal-schema sets up',
+    );
     assert.equal(temporalEnv.POSTGRES_SEEDS, schema.env.POSTGRES_SEEDS);
     assert.equal(temporalEnv.DB_PORT, schema.env.DB_PORT);
     assert.equal(temporalEnv.POSTGRES_USER, schema.env.POSTGRES_USER);
@@ -1096,7 +1308,11 @@ describe('docker-compose.yml', () => {
     // attributes as the code defines them.
     const setup = runsScript('temporal-setup', SETUP_SCRIPTS.namespace);
     const workerEnv = obj(serviceOf(services, 'mtf-ping-pong').environment, 'mtf-ping-pong environment');
-    assert.equal(obj(serviceOf(services, 'temporal-setup').environment, 'temporal-setup environment').NAMESPACE, workerEnv.TEMPORAL_NAMESPACE, "the worker's namespace, from the same variable");
+    assert.equal(
+      obj(serviceOf(services, 'temporal-setup').environment, 'temporal-setup environment').NAMESPACE,
+      workerEnv.TEMPORAL_NAMESPACE,
+      "the worker's namespace, from the same variable",
+    );
     assert.equal(setup.env.TEMPORAL_ADDRESS, composeDefault(str(workerEnv.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS')));
     const specs = /^for spec in (.+); do$/m.exec(setup.text)?.[1]?.split(/\s+/) ?? [];
     assert.deepEqual(
@@ -1110,7 +1326,9 @@ describe('docker-compose.yml', () => {
     const modCache = spawnSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8', timeout: 20_000 }).stdout?.trim();
     const template = modCache ? join(modCache, `${pin.module}@v${pin.version}`, 'docker', 'config_template.yaml') : '';
     if (!template || !existsSync(template)) {
-      t.diagnostic(`the server's config_template.yaml is not in Go's module cache (${template || 'no go'}): the server's env names are not checked against it`);
+      t.diagnostic(
+        `the server's config_template.yaml is not in Go's module cache (${template || 'no go'}): the server's env names are not checked against it`,
+      );
       return;
     }
     const templateText = readFileSync(template, 'utf8');
@@ -1118,7 +1336,11 @@ describe('docker-compose.yml', () => {
     for (const name of Object.keys(temporalEnv).filter((n) => n !== 'TEMPORAL_ADDRESS')) {
       assert.ok(templateText.includes(`.Env.${name} `), `temporal sets ${name}, which the ${pin.version} config template reads`);
     }
-    assert.match(templateText, new RegExp(`databaseName: "\\{\\{ default \\.Env\\.VISIBILITY_DBNAME "temporal_visibility" \\}\\}"`), 'VISIBILITY_DBNAME names the visibility database');
+    assert.match(
+      templateText,
+      new RegExp(`databaseName: "\\{\\{ default \\.Env\\.VISIBILITY_DBNAME "temporal_visibility" \\}\\}"`),
+      'VISIBILITY_DBNAME names the visibility database',
+    );
   });
 
   test('`docker compose config` accepts the file, with and without the demo profile', async (t) => {
@@ -1128,7 +1350,10 @@ describe('docker-compose.yml', () => {
       t.skip(`docker compose is not available here (${why}): the YAML and its values are checked above, Compose's own validation is not`);
       return;
     }
-    for (const args of [['config', '--quiet'], ['--profile', 'demo', 'config', '--quiet']]) {
+    for (const args of [
+      ['config', '--quiet'],
+      ['--profile', 'demo', 'config', '--quiet'],
+    ]) {
       const ran = await run('docker', ['compose', '-f', 'docker-compose.yml', ...args], { timeoutMs: 30_000 });
       assert.equal(ran.code, 0, describeRun(ran));
     }
@@ -1153,7 +1378,8 @@ describe('deploy/k8s/deployment.yaml', () => {
     const configMapName = str(obj(configMap.metadata, 'metadata').name, 'name');
     assert.ok(arr(container.envFrom, 'envFrom').some((e) => obj(obj(e, 'envFrom').configMapRef, 'configMapRef').name === configMapName));
     const env: Record<string, string> = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, str(v, k)]));
-    for (const e of arr(container.env ?? [], 'env').map((x) => obj(x, 'env'))) env[str(e.name, 'name')] = e.value === undefined ? '(from the cluster)' : str(e.value, 'value');
+    for (const e of arr(container.env ?? [], 'env').map((x) => obj(x, 'env')))
+      env[str(e.name, 'name')] = e.value === undefined ? '(from the cluster)' : str(e.value, 'value');
     assert.equal(env.TASK_QUEUE_NAME, DEFAULT_TASK_QUEUE);
     assert.equal(env.TEMPORAL_NAMESPACE, 'default');
     assert.ok(env.TEMPORAL_ADDRESS && hostPort(env.TEMPORAL_ADDRESS).port === hostPort(DEFAULT_ADDRESS).port);
@@ -1163,7 +1389,9 @@ describe('deploy/k8s/deployment.yaml', () => {
     const known = envNamesTheCodeReads();
     for (const name of Object.keys(env)) assert.ok(known.has(name), `${name} is read by nothing`);
 
-    const ports = Object.fromEntries(arr(container.ports, 'ports').map((p) => [str(obj(p, 'port').name, 'name'), Number(obj(p, 'port').containerPort)]));
+    const ports = Object.fromEntries(
+      arr(container.ports, 'ports').map((p) => [str(obj(p, 'port').name, 'name'), Number(obj(p, 'port').containerPort)]),
+    );
     assert.deepEqual(ports, { metrics: METRICS_PORT, health: HEALTH_PORT });
     const probe = (name: string) => {
       const get = obj(obj(container[name], name).httpGet, `${name} httpGet`);
@@ -1174,18 +1402,29 @@ describe('deploy/k8s/deployment.yaml', () => {
     assert.equal(probe('readinessProbe'), '/readyz');
     assert.equal(probe('startupProbe'), '/healthz');
     const startup = obj(container.startupProbe, 'startupProbe');
-    assert.ok(Number(startup.periodSeconds) * Number(startup.failureThreshold) > seconds(env.TEMPORAL_WAIT ?? '120s'), 'the startup probe waits longer than the entrypoint waits for Temporal');
+    assert.ok(
+      Number(startup.periodSeconds) * Number(startup.failureThreshold) > seconds(env.TEMPORAL_WAIT ?? '120s'),
+      'the startup probe waits longer than the entrypoint waits for Temporal',
+    );
 
-    assert.ok(Number(pod.terminationGracePeriodSeconds) * 1000 > DEFAULT_SHUTDOWN_GRACE_MS, "terminationGracePeriodSeconds is longer than the worker's shutdown grace time");
+    assert.ok(
+      Number(pod.terminationGracePeriodSeconds) * 1000 > DEFAULT_SHUTDOWN_GRACE_MS,
+      "terminationGracePeriodSeconds is longer than the worker's shutdown grace time",
+    );
     const podSecurity = obj(pod.securityContext, 'pod securityContext');
     assert.equal(podSecurity.runAsNonRoot, true);
-    const uid = stages().runtime.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args.split(':')[0];
+    const uid = stages()
+      .runtime.instructions.filter((i) => i.keyword === 'USER')
+      .at(-1)
+      ?.args.split(':')[0];
     assert.equal(String(podSecurity.runAsUser), uid, "the image's user");
     const security = obj(container.securityContext, 'container securityContext');
     assert.equal(security.allowPrivilegeEscalation, false);
     assert.equal(security.readOnlyRootFilesystem, true);
     const resources = obj(container.resources, 'resources');
-    assert.ok(obj(resources.requests, 'requests').cpu && obj(resources.requests, 'requests').memory && obj(resources.limits, 'limits').memory);
+    assert.ok(
+      obj(resources.requests, 'requests').cpu && obj(resources.requests, 'requests').memory && obj(resources.limits, 'limits').memory,
+    );
   });
 });
 
@@ -1197,11 +1436,17 @@ test('every health path the deployment files probe is a route of the real health
   for (const m of command.join(' ').matchAll(/'(\/[a-z]+)'/g)) paths.add(m[1] ?? '');
   const compose = yamlFile('docker-compose.yml');
   const worker = obj(obj(compose.services, 'services')['mtf-ping-pong'], 'mtf-ping-pong');
-  const composeTest = arr(obj(worker.healthcheck, 'healthcheck').test, 'test').map((v) => str(v, 'test')).join(' ');
+  const composeTest = arr(obj(worker.healthcheck, 'healthcheck').test, 'test')
+    .map((v) => str(v, 'test'))
+    .join(' ');
   paths.add(new URL(/https?:\/\/[^'"\s]+/.exec(composeTest)?.[0] ?? 'http://x/').pathname);
   const deployment = yamlDocuments('deploy/k8s/deployment.yaml').find((d) => d.kind === 'Deployment') ?? {};
-  const container = obj(arr(obj(obj(obj(deployment.spec, 'spec').template, 'template').spec, 'pod').containers, 'containers')[0], 'container');
-  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) paths.add(str(obj(obj(container[probe], probe).httpGet, 'httpGet').path, 'path'));
+  const container = obj(
+    arr(obj(obj(obj(deployment.spec, 'spec').template, 'template').spec, 'pod').containers, 'containers')[0],
+    'container',
+  );
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+    paths.add(str(obj(obj(container[probe], probe).httpGet, 'httpGet').path, 'path'));
   assert.deepEqual([...paths].sort(), ['/healthz', '/readyz']);
 
   const server = await startHealthServer('127.0.0.1:0', () => Promise.resolve({ ready: true, worker: 'RUNNING', temporal: 'ok' }));

@@ -68,7 +68,13 @@ function serversUsing(folder: string): string[] {
 
 describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
   test('runs cycles, stops cleanly on Ctrl-C, and resumes the same loop on the next start', async () => {
-    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [await freePortPair(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [
+      await freePortPair(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env = {
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       MTF_DATA_DIR: dataDir,
@@ -90,7 +96,11 @@ describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
     assert.match(metrics, /^mtf_loop_cycles\{.*outcome="succeeded".*workflow_id="mtf-ping-pong".*\} [1-9]/m);
     assert.equal((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${dashboardPort}/`)).status, 200);
-    const described = spawnSync(temporalCliPath(), ['workflow', 'describe', '--workflow-id', 'mtf-ping-pong', '--address', `127.0.0.1:${temporalPort}`], { encoding: 'utf8' });
+    const described = spawnSync(
+      temporalCliPath(),
+      ['workflow', 'describe', '--workflow-id', 'mtf-ping-pong', '--address', `127.0.0.1:${temporalPort}`],
+      { encoding: 'utf8' },
+    );
     assert.match(described.stdout, /MtfLastOutcome/, 'npm start registered the search attributes and the loop carries them');
     assert.equal(await interrupt(first), 0, first.output());
     assert.deepEqual(serversUsing(dataDir), [], 'the dev server it started is gone');
@@ -103,7 +113,11 @@ describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
     const next = Number(/^iteration (\d+)/m.exec(resumed)?.[1]);
     assert.ok(next > lastIteration, `numbering goes on: ${next} after ${lastIteration}`);
     const partial = await second.waitFor(/^iteration \d+ +partial/, 2);
-    assert.match(partial, /^iteration \d+ +partial .* \(\d of 5 contracts threw(, none READY)?; first error: [A-Z]+USDT: Kline fetch failed/m, 'a partial cycle says which contract threw');
+    assert.match(
+      partial,
+      /^iteration \d+ +partial .* \(\d of 5 contracts threw(, none READY)?; first error: [A-Z]+USDT: Kline fetch failed/m,
+      'a partial cycle says which contract threw',
+    );
     assert.match(partial, /^iteration \d+ +partial .* ready [A-Z]+USDT \d+m (LONG|SHORT)/m, 'and what the others found');
     assert.doesNotMatch(second.output(), /FAILING|^iteration \d+ +failed/m, 'contracts that threw never make the loop fail');
     assert.equal(await interrupt(second), 0, second.output());

@@ -75,7 +75,11 @@ function readable(history: unknown): string {
  * `temporal workflow show`: `--detailed` text, what a person reads (payloads shown decoded as far
  * as the CLI can), or JSON, what the server holds event by event.
  */
-async function cliShow(env: TestWorkflowEnvironment, run: { workflowId: string; runId: string }, options: { json?: boolean; codecEndpoint?: string } = {}): Promise<string> {
+async function cliShow(
+  env: TestWorkflowEnvironment,
+  run: { workflowId: string; runId: string },
+  options: { json?: boolean; codecEndpoint?: string } = {},
+): Promise<string> {
   const args = ['workflow', 'show', '--workflow-id', run.workflowId, '--run-id', run.runId, '--address', env.address];
   args.push(...(options.json ? ['--output', 'json'] : ['--detailed']));
   if (options.codecEndpoint) args.push('--codec-endpoint', options.codecEndpoint);
@@ -121,14 +125,21 @@ void describe('payload encryption settings', () => {
     assert.ok(temporalTarget({}, { MTF_ENCRYPTION_KEY: key.toString('hex') }).dataConverter?.payloadCodecs?.[0] instanceof EncryptionCodec);
 
     const old = randomBytes(32);
-    const rotated = encryptionKeysFromEnv({ MTF_ENCRYPTION_KEY: key.toString('hex'), MTF_ENCRYPTION_KEY_ID: 'k2', MTF_ENCRYPTION_OLD_KEYS: `k1:${old.toString('base64')}` });
+    const rotated = encryptionKeysFromEnv({
+      MTF_ENCRYPTION_KEY: key.toString('hex'),
+      MTF_ENCRYPTION_KEY_ID: 'k2',
+      MTF_ENCRYPTION_OLD_KEYS: `k1:${old.toString('base64')}`,
+    });
     assert.deepEqual([...(rotated?.keys.keys() ?? [])].sort(), ['k1', 'k2']);
 
     const tooShort = randomBytes(31).toString('base64');
     const bad: [NodeJS.ProcessEnv, RegExp][] = [
       [{ MTF_ENCRYPTION_KEY: tooShort }, /^MTF_ENCRYPTION_KEY must be 32 bytes as base64 or 64 hex digits/],
       [{ MTF_ENCRYPTION_KEY: 'not a key!' }, /^MTF_ENCRYPTION_KEY must be 32 bytes/],
-      [{ MTF_ENCRYPTION_KEY: key.toString('hex'), MTF_ENCRYPTION_KEY_FILE: file }, /^set MTF_ENCRYPTION_KEY or MTF_ENCRYPTION_KEY_FILE, not both$/],
+      [
+        { MTF_ENCRYPTION_KEY: key.toString('hex'), MTF_ENCRYPTION_KEY_FILE: file },
+        /^set MTF_ENCRYPTION_KEY or MTF_ENCRYPTION_KEY_FILE, not both$/,
+      ],
       [{ MTF_ENCRYPTION_KEY_FILE: join(tmpdir(), 'no-such-mtf-key') }, /^MTF_ENCRYPTION_KEY_FILE: cannot read .*: ENOENT$/],
       [{ MTF_ENCRYPTION_KEY_ID: 'k1' }, /need MTF_ENCRYPTION_KEY/],
       [{ MTF_ENCRYPTION_KEY: key.toString('hex'), MTF_ENCRYPTION_KEY_ID: 'bad id' }, /^MTF_ENCRYPTION_KEY_ID must be 1-64 letters/],
@@ -162,7 +173,12 @@ void describe('payload encryption settings', () => {
     const key = keys.keys.get('test-key-1') as Buffer;
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const sealed = Buffer.concat([iv, cipher.update(temporal.api.common.v1.Payload.encode(plain).finish()), cipher.final(), cipher.getAuthTag()]);
+    const sealed = Buffer.concat([
+      iv,
+      cipher.update(temporal.api.common.v1.Payload.encode(plain).finish()),
+      cipher.final(),
+      cipher.getAuthTag(),
+    ]);
     const [handMade] = await codec.decode([{ metadata: first.metadata, data: sealed }]);
     assert.deepEqual(defaultPayloadConverter.fromPayload(handMade as Payload), { symbols: SYMBOLS });
     const [roundTrip] = await codec.decode([first]);
@@ -171,7 +187,10 @@ void describe('payload encryption settings', () => {
     assert.equal(untouched, plain, 'a payload from before encryption is read as it is');
 
     const other = new EncryptionCodec(keysOf('other-key').keys);
-    await assert.rejects(other.decode([first]), /encrypted with key id "test-key-1", which this process does not have \(it has: other-key\)/);
+    await assert.rejects(
+      other.decode([first]),
+      /encrypted with key id "test-key-1", which this process does not have \(it has: other-key\)/,
+    );
     const sameIdOtherKey = new EncryptionCodec(keysOf('test-key-1').keys);
     await assert.rejects(sameIdOtherKey.decode([first]), /cannot decrypt a payload with key id "test-key-1"/);
   });
@@ -190,10 +209,15 @@ void describe('the codec server', () => {
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers.get('access-control-allow-origin'), ui);
       assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /POST/);
-      for (const header of ['content-type', 'x-namespace', 'authorization']) assert.match(preflight.headers.get('access-control-allow-headers') ?? '', new RegExp(header));
+      for (const header of ['content-type', 'x-namespace', 'authorization'])
+        assert.match(preflight.headers.get('access-control-allow-headers') ?? '', new RegExp(header));
 
       const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-        fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body });
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+          body,
+        });
       const plain = defaultPayloadConverter.toPayload({ symbols: SYMBOLS });
       const json = (p: Payload) => ({
         metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
@@ -213,7 +237,10 @@ void describe('the codec server', () => {
       const foreign = await new EncryptionCodec(keysOf('retired-key').keys).encode([plain]);
       const unknownKey = await post('/decode', JSON.stringify({ payloads: foreign.map(json) }));
       assert.equal(unknownKey.status, 400);
-      assert.match(await unknownKey.text(), /^cannot decode: a payload is encrypted with key id "retired-key", which this process does not have/);
+      assert.match(
+        await unknownKey.text(),
+        /^cannot decode: a payload is encrypted with key id "retired-key", which this process does not have/,
+      );
 
       const badJson = await post('/decode', '{"payloads": [');
       assert.equal(badJson.status, 400);
@@ -280,7 +307,11 @@ void describe('an encrypted loop on a real dev server', () => {
         workflowId,
         config: { mtf_url: sim.runUrl, symbols: SYMBOLS, ping_interval: 0.1, retry_initial_interval: 0.1, max_cycles_per_run: 2 },
       });
-      const status = await waitFor(() => loopStatus(client, workflowId), (s) => s.counters.failed === 1 && s.counters.succeeded >= 2, 'a failed cycle and two good ones');
+      const status = await waitFor(
+        () => loopStatus(client, workflowId),
+        (s) => s.counters.failed === 1 && s.counters.succeeded >= 2,
+        'a failed cycle and two good ones',
+      );
       // The status, read through the codec, is the loop's own.
       assert.deepEqual(status.config.symbols, SYMBOLS);
       assert.equal(status.last_cycle?.outcome, 'succeeded');
@@ -302,12 +333,24 @@ void describe('an encrypted loop on a real dev server', () => {
         const rawText = readable(raw);
         for (const secret of secrets) assert.ok(!rawText.includes(secret), `"${secret}" is in the raw history of run ${runId}`);
         // The SDK core writes a patch marker's details itself, past the codec: they hold the patch's ID (notify-on-transitions), nothing of the loop.
-        const patchIds = (raw.events ?? []).flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [text(e.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data)] : []));
-        assert.ok(patchIds.every((id) => id.includes('notify-on-transitions')), `patch markers: ${patchIds.join(', ')}`);
-        const payloads = payloadsIn(raw.events).filter(({ path }) => !path.includes('.searchAttributes.') && !path.includes('.markerRecordedEventAttributes.details.patch-data.'));
+        const patchIds = (raw.events ?? []).flatMap((e) =>
+          e.markerRecordedEventAttributes?.markerName === 'core_patch'
+            ? [text(e.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data)]
+            : [],
+        );
+        assert.ok(
+          patchIds.every((id) => id.includes('notify-on-transitions')),
+          `patch markers: ${patchIds.join(', ')}`,
+        );
+        const payloads = payloadsIn(raw.events).filter(
+          ({ path }) => !path.includes('.searchAttributes.') && !path.includes('.markerRecordedEventAttributes.details.patch-data.'),
+        );
         assert.ok(payloads.length >= 5, `the run's history has payloads: ${payloads.length}`);
-        for (const { path, payload } of payloads) assert.equal(text(payload.metadata?.encoding), ENCRYPTED_ENCODING, `the payload at ${path}`);
-        const failures = (raw.events ?? []).flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []));
+        for (const { path, payload } of payloads)
+          assert.equal(text(payload.metadata?.encoding), ENCRYPTED_ENCODING, `the payload at ${path}`);
+        const failures = (raw.events ?? []).flatMap((e) =>
+          e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : [],
+        );
         if (runId === started.runId) {
           assert.ok(failures.length >= 1, 'the failed attempt is in the first run');
           for (const failure of failures) {
@@ -317,24 +360,42 @@ void describe('an encrypted loop on a real dev server', () => {
         }
 
         // 2. What the stock CLI shows without the codec: as text, and as JSON with every base64 field decoded.
-        const shown = [await cliShow(env, { workflowId, runId }), withBase64Decoded(await cliShow(env, { workflowId, runId }, { json: true }))];
-        for (const secret of secrets) assert.ok(!shown.some((s) => s.includes(secret)), `"${secret}" is in \`temporal workflow show\` of run ${runId}`);
+        const shown = [
+          await cliShow(env, { workflowId, runId }),
+          withBase64Decoded(await cliShow(env, { workflowId, runId }, { json: true })),
+        ];
+        for (const secret of secrets)
+          assert.ok(!shown.some((s) => s.includes(secret)), `"${secret}" is in \`temporal workflow show\` of run ${runId}`);
         assert.match(shown[0] ?? '', /binary\/encrypted|Encoded failure/, 'the CLI shows encrypted payloads as such');
       }
 
       // 3. With the codec server, the stock CLI reads it all: the command operators run.
       const port = await freePort();
-      const codecServer = spawnNode(CLI, ['codec-server', '--listen', `127.0.0.1:${port}`], { MTF_ENCRYPTION_KEY: base64, MTF_ENCRYPTION_KEY_ID: keys.activeKeyId });
+      const codecServer = spawnNode(CLI, ['codec-server', '--listen', `127.0.0.1:${port}`], {
+        MTF_ENCRYPTION_KEY: base64,
+        MTF_ENCRYPTION_KEY_ID: keys.activeKeyId,
+      });
       processes.add(codecServer);
       await codecServer.waitForLine((l) => l.startsWith('codec server on'), 'the codec server to listen');
       const codecEndpoint = `http://127.0.0.1:${port}`;
       const first = await cliShow(env, { workflowId, runId: started.runId }, { codecEndpoint });
       for (const symbol of SYMBOLS) assert.match(first, new RegExp(`symbols\\[\\d\\]: ${symbol}`), `the decoded history shows ${symbol}`);
-      assert.match(first, /encodedAttributes\.message: MTF API answered HTTP 500 .*internal_error: Unable to run MTF cycle\./, 'the decoded history shows the app’s error');
+      assert.match(
+        first,
+        /encodedAttributes\.message: MTF API answered HTTP 500 .*internal_error: Unable to run MTF cycle\./,
+        'the decoded history shows the app’s error',
+      );
       assert.match(first, /last_error: iteration 1: MTF API answered HTTP 500/, 'the state carried into the next run is decoded too');
-      assert.ok(runIds.some((id) => first.includes(id)), 'the decoded history shows the MTF run ids');
+      assert.ok(
+        runIds.some((id) => first.includes(id)),
+        'the decoded history shows the MTF run ids',
+      );
       // The raw search above would have seen them: the same JSON, decoded by the codec server, holds them.
-      assert.ok(withBase64Decoded(await cliShow(env, { workflowId, runId: started.runId }, { json: true, codecEndpoint })).includes(SYMBOLS[0] ?? '?'));
+      assert.ok(
+        withBase64Decoded(await cliShow(env, { workflowId, runId: started.runId }, { json: true, codecEndpoint })).includes(
+          SYMBOLS[0] ?? '?',
+        ),
+      );
       const last = await cliShow(env, { workflowId, runId: description.runId }, { codecEndpoint });
       assert.match(last, /reason: encryption test/, 'the decoded final summary carries the stop reason');
       assert.equal(await codecServer.stop('SIGTERM'), 0);
@@ -372,7 +433,12 @@ void describe('an encrypted loop on a real dev server', () => {
   test('the worker process and the CLI take the key from the environment; without it the CLI cannot read the loop and says why', async () => {
     const { base64 } = keysOf();
     const workflowId = uniqueId('enc-env-loop');
-    const common = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE_NAME: uniqueId('enc-env-tq'), MTF_URL: '' };
+    const common = {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TASK_QUEUE_NAME: uniqueId('enc-env-tq'),
+      MTF_URL: '',
+    };
     const keyed = { ...common, MTF_ENCRYPTION_KEY: base64, MTF_ENCRYPTION_KEY_ID: 'env-key' };
     const cli = async (args: string[], extraEnv: NodeJS.ProcessEnv) => {
       try {
@@ -383,23 +449,40 @@ void describe('an encrypted loop on a real dev server', () => {
         return { code: failed.code ?? null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
       }
     };
-    const worker = spawnNode(WORKER, [], { ...keyed, LOG_FORMAT: 'json', LOG_LEVEL: 'info', METRICS_ADDRESS: 'off', HEALTH_ADDRESS: 'off' });
+    const worker = spawnNode(WORKER, [], {
+      ...keyed,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      METRICS_ADDRESS: 'off',
+      HEALTH_ADDRESS: 'off',
+    });
     processes.add(worker);
     const startedLine = await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
     assert.match(startedLine, /"payload_encryption":true/);
     // Every contract READY, so the run's findings name both symbols: none may reach the UI in clear.
     sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, ready_share: 1, order_status: 'simulated' });
 
-    const start = await cli(['start', '--id', workflowId, '--symbols', SYMBOLS.join(','), '--interval', '0.1s', '--url', sim.runUrl], keyed);
+    const start = await cli(
+      ['start', '--id', workflowId, '--symbols', SYMBOLS.join(','), '--interval', '0.1s', '--url', sim.runUrl],
+      keyed,
+    );
     assert.equal(start.code, 0, start.stderr);
     const status = await waitFor(
-      async () => JSON.parse((await cli(['status', workflowId, '--json'], keyed)).stdout) as { counters: { succeeded: number }; config: { symbols: string[] } },
+      async () =>
+        JSON.parse((await cli(['status', workflowId, '--json'], keyed)).stdout) as {
+          counters: { succeeded: number };
+          config: { symbols: string[] };
+        },
       (s) => s.counters.succeeded >= 2,
       'two cycles, read by `status --json` with the key',
     );
     assert.deepEqual(status.config.symbols, SYMBOLS);
     // The Temporal UI's current details, read through the key as a codec server would: counts only.
-    const keyedClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter: temporalTarget({}, keyed).dataConverter });
+    const keyedClient = new Client({
+      connection: env.connection,
+      namespace: env.namespace ?? 'default',
+      dataConverter: temporalTarget({}, keyed).dataConverter,
+    });
     const details = await currentDetails(keyedClient, workflowId);
     assert.match(details, /\*\*READY\*\*: 2 contract\(s\)/);
     assert.match(details, /\*\*Orders\*\*: 2 · 0 submitted · 2 simulated/);
@@ -407,7 +490,10 @@ void describe('an encrypted loop on a real dev server', () => {
 
     const keyless = await cli(['status', workflowId], common);
     assert.equal(keyless.code, 1);
-    assert.equal(keyless.stderr, "mtf-ping-pong: Unknown encoding: binary/encrypted: the loop's payloads are encrypted; set MTF_ENCRYPTION_KEY (and MTF_ENCRYPTION_KEY_ID) to the workers' key to read them\n");
+    assert.equal(
+      keyless.stderr,
+      "mtf-ping-pong: Unknown encoding: binary/encrypted: the loop's payloads are encrypted; set MTF_ENCRYPTION_KEY (and MTF_ENCRYPTION_KEY_ID) to the workers' key to read them\n",
+    );
     const badKey = await cli(['status', workflowId], { ...common, MTF_ENCRYPTION_KEY: 'nope' });
     assert.equal(badKey.code, 2);
     assert.match(badKey.stderr, /^mtf-ping-pong: MTF_ENCRYPTION_KEY must be 32 bytes as base64 or 64 hex digits/);

@@ -83,7 +83,13 @@ async function simulator(): Promise<Simulator> {
 
 /** A worker process on `taskQueue`; metrics and probes off (their default ports are not ours). */
 async function worker(on: Stack, taskQueue: string): Promise<Followed> {
-  const w = spawnNode(WORKER, [], { TEMPORAL_ADDRESS: on.address, TASK_QUEUE_NAME: taskQueue, METRICS_ADDRESS: 'off', HEALTH_ADDRESS: 'off', LOG_FORMAT: 'json' });
+  const w = spawnNode(WORKER, [], {
+    TEMPORAL_ADDRESS: on.address,
+    TASK_QUEUE_NAME: taskQueue,
+    METRICS_ADDRESS: 'off',
+    HEALTH_ADDRESS: 'off',
+    LOG_FORMAT: 'json',
+  });
   workers.add(w);
   await w.waitForLine((l) => l.includes('"worker started"'), 'a worker to start');
   return w;
@@ -101,7 +107,13 @@ function requestsByIteration(sim: Simulator, workflowId: string): Map<number, Re
   return byIteration;
 }
 
-function status(client: Client, workflowId: string, check: (s: LoopStatus) => boolean, what: string, timeoutMs = 60_000): Promise<LoopStatus> {
+function status(
+  client: Client,
+  workflowId: string,
+  check: (s: LoopStatus) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<LoopStatus> {
   return waitFor(() => loopStatus(client, workflowId), check, what, timeoutMs);
 }
 
@@ -127,15 +139,26 @@ void describe('a worker SIGKILLed in the middle of a slow MTF call', { concurren
     await sim.waitForRunRequests(2, HEARTBEAT_TIMEOUT_MS + 30_000);
     const takeover = Date.now() - killedAt;
     const s = await status(stack.client, workflowId, (st) => st.counters.cycles === 1, 'the cycle to be recorded');
-    assert.ok(takeover < HEARTBEAT_TIMEOUT_MS + 10_000, `taken over in ${takeover} ms: the heartbeat timeout, not the 120 s attempt timeout`);
+    assert.ok(
+      takeover < HEARTBEAT_TIMEOUT_MS + 10_000,
+      `taken over in ${takeover} ms: the heartbeat timeout, not the 120 s attempt timeout`,
+    );
     t.diagnostic(`SIGKILL to the retried POST on the other worker: ${takeover} ms (heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms)`);
     assert.deepEqual([s.counters.succeeded, s.counters.failed, s.current_iteration], [1, 0, 1]);
 
     const sent = requestsByIteration(sim, workflowId);
     assert.deepEqual([...sent.keys()], [1]);
-    assert.deepEqual(sent.get(1)?.map((r) => r.status), [null, 200], 'the first POST died with its worker; the retry carried the same key');
+    assert.deepEqual(
+      sent.get(1)?.map((r) => r.status),
+      [null, 200],
+      'the first POST died with its worker; the retry carried the same key',
+    );
     const xRunId = runIdOf(lineagePrefix(workflowId, s.first_run_id ?? ''), 1);
-    assert.deepEqual(sent.get(1)?.map((r) => r.x_run_id), [xRunId, xRunId], 'and the same X-Run-Id');
+    assert.deepEqual(
+      sent.get(1)?.map((r) => r.x_run_id),
+      [xRunId, xRunId],
+      'and the same X-Run-Id',
+    );
     assert.equal(s.last_cycle?.x_run_id, xRunId);
     const events = withoutNotifications(await history(stack.client, workflowId));
     assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 1, 'one call in history');
@@ -151,18 +174,39 @@ void describe('a worker SIGKILLed in the middle of a slow MTF call', { concurren
     const taskQueue = uniqueId('kill-live-tq');
     const workflowId = uniqueId('kill-live');
     const first = await worker(stack, taskQueue);
-    await startLoop(stack.client, { taskQueue, workflowId, config: { ...quick, mtf_url: sim.runUrl, ping_interval: 0.5, dry_run: false, confirm_live: true } });
+    await startLoop(stack.client, {
+      taskQueue,
+      workflowId,
+      config: { ...quick, mtf_url: sim.runUrl, ping_interval: 0.5, dry_run: false, confirm_live: true },
+    });
     await sim.waitForRunRequests(1, 30_000);
     await first.stop('SIGKILL');
     await worker(stack, taskQueue);
 
-    const s = await status(stack.client, workflowId, (st) => st.counters.cycles >= 2, 'the lost cycle and the next one', HEARTBEAT_TIMEOUT_MS + 30_000);
+    const s = await status(
+      stack.client,
+      workflowId,
+      (st) => st.counters.cycles >= 2,
+      'the lost cycle and the next one',
+      HEARTBEAT_TIMEOUT_MS + 30_000,
+    );
     assert.equal(s.counters.failed, 1);
     assert.ok(s.counters.succeeded >= 1);
-    assert.match(s.last_error ?? '', /^iteration 1: live MTF run may have executed, not sent again: the worker running the call was lost \(no heartbeat\)/);
+    assert.match(
+      s.last_error ?? '',
+      /^iteration 1: live MTF run may have executed, not sent again: the worker running the call was lost \(no heartbeat\)/,
+    );
     const sent = requestsByIteration(sim, workflowId);
-    assert.deepEqual(sent.get(1)?.map((r) => r.status), [null], 'the live run was POSTed once, never again');
-    assert.deepEqual(sent.get(2)?.map((r) => r.status), [200], 'the next cycle has its own key');
+    assert.deepEqual(
+      sent.get(1)?.map((r) => r.status),
+      [null],
+      'the live run was POSTed once, never again',
+    );
+    assert.deepEqual(
+      sent.get(2)?.map((r) => r.status),
+      [200],
+      'the next cycle has its own key',
+    );
     assert.equal(s.counters.cycles, sent.size, 'one recorded cycle per iteration the app saw');
     await stopLoop(stack.client, workflowId);
   });
@@ -172,20 +216,42 @@ void describe('a worker SIGKILLed in the middle of a slow MTF call', { concurren
     const taskQueue = uniqueId('pair-tq');
     const [doomed] = await Promise.all([worker(stack, taskQueue), worker(stack, taskQueue)]);
     const ids = Array.from({ length: 6 }, (_, i) => uniqueId(`pair-${i}`));
-    await Promise.all(ids.map((workflowId) => startLoop(stack.client, { taskQueue, workflowId, config: { ...quick, mtf_url: sim.runUrl, ping_interval: 0.3 } })));
+    await Promise.all(
+      ids.map((workflowId) =>
+        startLoop(stack.client, { taskQueue, workflowId, config: { ...quick, mtf_url: sim.runUrl, ping_interval: 0.3 } }),
+      ),
+    );
     const before = await Promise.all(ids.map((id) => status(stack.client, id, (s) => s.counters.cycles >= 2, `${id} to run`)));
     await doomed?.stop('SIGKILL');
-    await Promise.all(ids.map((id, i) => status(stack.client, id, (s) => s.counters.cycles >= (before[i]?.counters.cycles ?? 0) + 3, `${id} to go on after the kill`, HEARTBEAT_TIMEOUT_MS + 30_000)));
+    await Promise.all(
+      ids.map((id, i) =>
+        status(
+          stack.client,
+          id,
+          (s) => s.counters.cycles >= (before[i]?.counters.cycles ?? 0) + 3,
+          `${id} to go on after the kill`,
+          HEARTBEAT_TIMEOUT_MS + 30_000,
+        ),
+      ),
+    );
 
     for (const id of ids) {
       const summary = await stopLoop(stack.client, id);
       const sent = requestsByIteration(sim, id);
-      assert.deepEqual([...sent.keys()], Array.from({ length: summary.iterations }, (_, i) => i + 1), `${id}: every iteration reached the app, in order`);
+      assert.deepEqual(
+        [...sent.keys()],
+        Array.from({ length: summary.iterations }, (_, i) => i + 1),
+        `${id}: every iteration reached the app, in order`,
+      );
       assert.equal(summary.counters.cycles, summary.iterations);
       assert.equal(summary.counters.succeeded, summary.iterations, `${id}: every cycle succeeded`);
       for (const [iteration, requests] of sent) {
         // A call in flight on the killed worker was re-sent with its key; any other key reached the app once.
-        assert.equal(requests.filter((r) => r.status === 200).length, 1, `${id} iteration ${iteration} answered once: ${JSON.stringify(requests.map((r) => r.status))}`);
+        assert.equal(
+          requests.filter((r) => r.status === 200).length,
+          1,
+          `${id} iteration ${iteration} answered once: ${JSON.stringify(requests.map((r) => r.status))}`,
+        );
       }
     }
   });
@@ -203,15 +269,25 @@ void describe('the Temporal server restarted on its database mid-loop', () => {
       const before = await status(own.client, workflowId, (s) => s.counters.cycles >= 3, 'three cycles');
 
       await own.restart();
-      const afterRestart = await status(own.client, workflowId, (s) => s.counters.cycles >= before.counters.cycles + 3, 'three more cycles after the restart');
+      const afterRestart = await status(
+        own.client,
+        workflowId,
+        (s) => s.counters.cycles >= before.counters.cycles + 3,
+        'three more cycles after the restart',
+      );
       assert.equal(afterRestart.run_id, before.run_id, 'the same run goes on');
       assert.equal(afterRestart.started_at, before.started_at);
 
       const summary = await stopLoop(own.client, workflowId);
       const sent = requestsByIteration(sim, workflowId);
-      assert.deepEqual([...sent.keys()], Array.from({ length: summary.iterations }, (_, i) => i + 1), 'iterations continuous across the restart');
+      assert.deepEqual(
+        [...sent.keys()],
+        Array.from({ length: summary.iterations }, (_, i) => i + 1),
+        'iterations continuous across the restart',
+      );
       assert.deepEqual([summary.counters.cycles, summary.counters.succeeded], [summary.iterations, summary.iterations]);
-      for (const [iteration, requests] of sent) assert.equal(requests.filter((r) => r.status === 200).length, 1, `iteration ${iteration} answered once`);
+      for (const [iteration, requests] of sent)
+        assert.equal(requests.filter((r) => r.status === 200).length, 1, `iteration ${iteration} answered once`);
       const events = withoutNotifications(await history(own.client, workflowId));
       const completed = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).length;
       assert.equal(completed, summary.iterations, 'one completed call per cycle in history');

@@ -42,10 +42,30 @@ after(async () => {
 });
 
 /** Runs one loop cycle against the simulator behaving so, and hands over the status once it is recorded. */
-async function oneCycle(behaviour: Partial<SimulatorBehaviour>, config: LoopConfigInput = {}): Promise<LoopStatus & { last_cycle: CycleRecord }> {
-  sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status: null, ready_share: 0.4, seed: 1, throw_share: 0, throw_symbols: [], ...behaviour });
+async function oneCycle(
+  behaviour: Partial<SimulatorBehaviour>,
+  config: LoopConfigInput = {},
+): Promise<LoopStatus & { last_cycle: CycleRecord }> {
+  sim.setBehaviour({
+    answer: 'today',
+    mode: 'sync',
+    latency_ms: 0,
+    fault: 'none',
+    fault_count: null,
+    run_result: 'success',
+    order_status: null,
+    ready_share: 0.4,
+    seed: 1,
+    throw_share: 0,
+    throw_symbols: [],
+    ...behaviour,
+  });
   return runRealLoop(env, sim, { ...ONE_CYCLE, ...config }, async (loop) => {
-    const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 1, 'the first cycle');
+    const s = await waitFor(
+      () => loop.status(),
+      (st) => st.counters.cycles >= 1,
+      'the first cycle',
+    );
     return { ...s, last_cycle: s.last_cycle ?? assert.fail('no last cycle') };
   });
 }
@@ -68,10 +88,16 @@ void describe("today's answer: what the run found", () => {
     assert.equal(c.trades?.state, 'known');
     assert.deepEqual(
       c.trades.list.map((t) => [t.symbol, t.side]).sort(),
-      [['ADAUSDT', 'LONG'], ['BTCUSDT', 'SHORT']],
+      [
+        ['ADAUSDT', 'LONG'],
+        ['BTCUSDT', 'SHORT'],
+      ],
       'one trade per READY contract, on its side',
     );
-    assert.equal(Object.values(c.trades.by_status).reduce((a, b) => a + b, 0), 2);
+    assert.equal(
+      Object.values(c.trades.by_status).reduce((a, b) => a + b, 0),
+      2,
+    );
     assert.equal(c.protection_alert, false);
     assert.equal(c.ready_share, 40, "the app's success_rate is the ready share");
     assert.equal(s.success_rate, 100, "the loop's own success rate counts cycles");
@@ -82,7 +108,7 @@ void describe("today's answer: what the run found", () => {
     assert.deepEqual([point?.ready, point?.orders, point?.protection_alert, point?.trades], [2, null, false, c.trades]);
   });
 
-  void test('the simulator listing orders (the shape the app\'s enricher would fill): simulated orders on a dry run', async () => {
+  void test("the simulator listing orders (the shape the app's enricher would fill): simulated orders on a dry run", async () => {
     const c = (await oneCycle({ order_status: 'simulated' })).last_cycle;
     assert.deepEqual(c.orders, {
       count: { ...NO_ORDERS, total: 2, simulated: 2 },
@@ -169,16 +195,39 @@ void describe('history bytes per cycle: a loop on all active contracts (symbols:
     ['2 % READY as in production (3 contracts, 3 trades), on the sequential path', 0.02, 0, null, 4096],
     ['2 % READY, 5 % threw with their PHP traces, on the sequential path (partial_failure)', 0.02, 0.05, null, 4096],
     // The worst case: 60 READY contracts, each with an order listed in the answer and a trade read after it.
-    ['40 % READY, the simulator default, with orders and trades listed (the 50 signals, 20 orders and 20 trades caps reached)', 0.4, 0, 'simulated', 10240],
+    [
+      '40 % READY, the simulator default, with orders and trades listed (the 50 signals, 20 orders and 20 trades caps reached)',
+      0.4,
+      0,
+      'simulated',
+      10240,
+    ],
   ] as const) {
     void test(`${name}: at most ${goal / 1024} KiB`, async (t) => {
-      sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', order_status, ready_share, throw_share, throw_symbols: [], seed: 1, active_contracts: CONTRACTS_150 });
+      sim.setBehaviour({
+        answer: 'today',
+        mode: 'sync',
+        latency_ms: 0,
+        fault: 'none',
+        fault_count: null,
+        run_result: 'success',
+        order_status,
+        ready_share,
+        throw_share,
+        throw_symbols: [],
+        seed: 1,
+        active_contracts: CONTRACTS_150,
+      });
       await runRealLoop(env, sim, { symbols: [], ping_interval: 0.05 }, async (loop) => {
         const s = await loop.afterRequests(4);
         sim.setBehaviour({ active_contracts: null });
         assert.deepEqual((loop.requests().at(-1)?.body as { symbols?: unknown } | undefined)?.symbols, [], 'the POST names no symbol');
-        assert.equal(s.last_cycle?.symbols_requested, 150, "the app ran its 150 active contracts");
-        if (throw_share > 0) assert.ok((s.last_cycle?.contracts?.error ?? 0) > 0 && s.last_cycle?.outcome === 'partial', JSON.stringify(s.last_cycle?.contracts));
+        assert.equal(s.last_cycle?.symbols_requested, 150, 'the app ran its 150 active contracts');
+        if (throw_share > 0)
+          assert.ok(
+            (s.last_cycle?.contracts?.error ?? 0) > 0 && s.last_cycle?.outcome === 'partial',
+            JSON.stringify(s.last_cycle?.contracts),
+          );
         assert.ok(s.last_cycle && s.last_cycle.contracts?.ready === s.last_cycle.signals.length + s.last_cycle.signals_unlisted);
         const trades = s.last_cycle.trades;
         assert.equal(trades?.state, 'known', 'every READY contract has its trade, read within the cycle');
@@ -188,7 +237,9 @@ void describe('history bytes per cycle: a loop on all active contracts (symbols:
         assert.ok(sizes.length >= 2, 'two whole cycles after the first');
         const worst = Math.max(...sizes.map((x) => x.bytes));
         const record = JSON.stringify(s.last_cycle).length;
-        t.diagnostic(`history bytes per cycle: ${sizes.map((x) => x.bytes).join(', ')} (the call's result event: ${sizes.map((x) => x.resultBytes).join(', ')}; the cycle record in get_status: ${record} B of JSON)`);
+        t.diagnostic(
+          `history bytes per cycle: ${sizes.map((x) => x.bytes).join(', ')} (the call's result event: ${sizes.map((x) => x.resultBytes).join(', ')}; the cycle record in get_status: ${record} B of JSON)`,
+        );
         assert.ok(worst <= goal, `a cycle added ${worst} bytes`);
       });
     });
@@ -204,13 +255,37 @@ void describe('a live run that left a position without its stop-loss', () => {
   void test('the protection alert is loud in status (CLI and JSON), the logs, the metrics and the Temporal UI', async () => {
     const metricsPort = await freePort();
     const workflowId = uniqueId('alert-loop');
-    const common = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE_NAME: uniqueId('alert-tq'), MTF_URL: '' };
-    const worker = spawnNode(WORKER, [], { ...common, LOG_FORMAT: 'json', LOG_LEVEL: 'info', METRICS_ADDRESS: `127.0.0.1:${metricsPort}`, HEALTH_ADDRESS: 'off' });
+    const common = {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TASK_QUEUE_NAME: uniqueId('alert-tq'),
+      MTF_URL: '',
+    };
+    const worker = spawnNode(WORKER, [], {
+      ...common,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      HEALTH_ADDRESS: 'off',
+    });
     processes.add(worker);
     await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
     // Every contract READY; its orders in turn submitted, pending (entry_submitted), unprotected.
-    sim.setBehaviour({ answer: 'today', mode: 'sync', latency_ms: 0, fault: 'none', fault_count: null, run_result: 'success', ready_share: 1, seed: 1, order_status: ['submitted', 'entry_submitted', 'critical_unprotected_position'] });
-    const start = await cli(['start', '--id', workflowId, '--symbols', 'AUSDT,BUSDT,CUSDT', '--interval', '1h', '--url', sim.runUrl, '--live'], common);
+    sim.setBehaviour({
+      answer: 'today',
+      mode: 'sync',
+      latency_ms: 0,
+      fault: 'none',
+      fault_count: null,
+      run_result: 'success',
+      ready_share: 1,
+      seed: 1,
+      order_status: ['submitted', 'entry_submitted', 'critical_unprotected_position'],
+    });
+    const start = await cli(
+      ['start', '--id', workflowId, '--symbols', 'AUSDT,BUSDT,CUSDT', '--interval', '1h', '--url', sim.runUrl, '--live'],
+      common,
+    );
     assert.equal(start.code, 0, start.stderr);
     const json = await waitFor(
       async () => JSON.parse((await cli(['status', workflowId, '--json'], common)).stdout) as LoopStatus,
@@ -222,12 +297,25 @@ void describe('a live run that left a position without its stop-loss', () => {
     assert.equal(c.protection_alert, true);
     assert.deepEqual(c.orders?.count, { total: 3, submitted: 1, pending: 1, protection_failed: 1, simulated: 0 });
     const unprotected = c.orders?.list[0] ?? assert.fail('no order listed');
-    assert.deepEqual([unprotected.symbol, unprotected.status], ['CUSDT', 'critical_unprotected_position'], 'the unprotected order is listed first');
+    assert.deepEqual(
+      [unprotected.symbol, unprotected.status],
+      ['CUSDT', 'critical_unprotected_position'],
+      'the unprotected order is listed first',
+    );
 
     const text = (await cli(['status', workflowId], common)).stdout.split('\n');
-    assert.match(text[1] ?? '', new RegExp(`^!! PROTECTION ALERT: a position may be open without its stop-loss: CUSDT critical_unprotected_position \\(exchange order ${unprotected.exchange_order_id}\\) \\(iteration 1\\)$`), 'the second line, under the loop\'s name');
+    assert.match(
+      text[1] ?? '',
+      new RegExp(
+        `^!! PROTECTION ALERT: a position may be open without its stop-loss: CUSDT critical_unprotected_position \\(exchange order ${unprotected.exchange_order_id}\\) \\(iteration 1\\)$`,
+      ),
+      "the second line, under the loop's name",
+    );
     const ready = text.find((l) => l.trimStart().startsWith('ready')) ?? assert.fail(`no ready line in\n${text.join('\n')}`);
-    assert.match(ready, /^ {2}ready {10}\S+ \S+ (LONG|SHORT) · \S+ \S+ (LONG|SHORT) · \S+ \S+ (LONG|SHORT) {4}orders 1 submitted · 1 pending · 1 PROTECTION FAILED$/);
+    assert.match(
+      ready,
+      /^ {2}ready {10}\S+ \S+ (LONG|SHORT) · \S+ \S+ (LONG|SHORT) · \S+ \S+ (LONG|SHORT) {4}orders 1 submitted · 1 pending · 1 PROTECTION FAILED$/,
+    );
 
     const alertLine = await worker.waitForLine((l) => l.includes('PROTECTION ALERT'), 'the cycle line of the alert');
     const [logged] = parseLines(alertLine);
@@ -239,10 +327,18 @@ void describe('a live run that left a position without its stop-loss', () => {
     const metrics = await scrape(metricsPort);
     assert.equal(sample(metrics, 'mtf_protection_alerts_total'), 1);
     assert.equal(sample(metrics, 'mtf_loop_protection_alert', { workflow_id: workflowId }), 1);
-    for (const status of ['submitted', 'pending', 'protection_failed']) assert.equal(sample(metrics, 'mtf_orders_total', { status }), 1, status);
+    for (const status of ['submitted', 'pending', 'protection_failed'])
+      assert.equal(sample(metrics, 'mtf_orders_total', { status }), 1, status);
     const signals = metrics.split('\n').filter((l) => l.startsWith('mtf_signals_total{'));
-    assert.equal(signals.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0), 3, signals.join('\n'));
-    assert.ok(signals.every((l) => /timeframe="(1m|5m|15m)"/.test(l) && /side="(LONG|SHORT)"/.test(l) && !/symbol=/.test(l)), 'by timeframe and side, never by symbol');
+    assert.equal(
+      signals.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0),
+      3,
+      signals.join('\n'),
+    );
+    assert.ok(
+      signals.every((l) => /timeframe="(1m|5m|15m)"/.test(l) && /side="(LONG|SHORT)"/.test(l) && !/symbol=/.test(l)),
+      'by timeframe and side, never by symbol',
+    );
 
     const details = await currentDetails(env.client, workflowId);
     assert.match(details, /^MTF ping-pong loop: LIVE/);

@@ -60,7 +60,10 @@ describe('the loop on a real Temporal dev server', () => {
       assert.equal(summary.last_cycle?.mtf_run_id, requests.at(-1)?.run_id, 'the last run id is the app’s');
       const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${loop.workflowId}/`));
       assert.equal(new Set(sent.map((r) => r.idempotency_key)).size, sent.length, 'a new key per iteration');
-      assert.ok(sent.every((r) => r.authorization === 'Bearer test-token'), 'the worker’s token reaches the app');
+      assert.ok(
+        sent.every((r) => r.authorization === 'Bearer test-token'),
+        'the worker’s token reaches the app',
+      );
       assert.deepEqual(sent[0]?.body, SEED_REQUEST_BODY);
     });
   });
@@ -78,9 +81,15 @@ describe('the loop on a real Temporal dev server', () => {
       // From the second cycle on: the first one announces the loop's first outcome.
       const perCycle = scheduled.slice(2).map((at, i) => at - (scheduled[i + 1] ?? 0));
       assert.ok(perCycle.length >= 3);
-      assert.deepEqual(perCycle, perCycle.map(() => 11), `events per quiet cycle: ${perCycle.join(', ')}`);
+      assert.deepEqual(
+        perCycle,
+        perCycle.map(() => 11),
+        `events per quiet cycle: ${perCycle.join(', ')}`,
+      );
       const between = events.slice(scheduled[1], scheduled[2]).map((e) => e.eventType);
-      const commands = between.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || t === EventType.EVENT_TYPE_TIMER_STARTED);
+      const commands = between.filter(
+        (t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || t === EventType.EVENT_TYPE_TIMER_STARTED,
+      );
       assert.equal(commands.length, 2, 'two billed Actions: the activity and the timer');
     });
   });
@@ -93,7 +102,10 @@ describe('the loop on a real Temporal dev server', () => {
       assert.equal(first, 1);
       assert.ok(second >= 1);
       const requests = loop.requests();
-      assert.deepEqual(requests.slice(0, 3).map((r) => r.status), [500, 500, 500]);
+      assert.deepEqual(
+        requests.slice(0, 3).map((r) => r.status),
+        [500, 500, 500],
+      );
       assert.equal(new Set(requests.slice(0, 3).map((r) => r.idempotency_key)).size, 1, 'same key on every attempt');
       assert.notEqual(requests[3]?.idempotency_key, requests[0]?.idempotency_key, 'the next cycle has its own key');
       assert.match(s.last_error ?? '', /HTTP 500.*after 3 attempts/);
@@ -115,7 +127,10 @@ describe('the loop on a real Temporal dev server', () => {
       const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
       const timedOut = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT);
       assert.ok(scheduled && timedOut, 'the activity timed out on the server (start-to-close), it was not failed by the worker');
-      const seconds = (Number(timedOut.eventTime?.seconds) - Number(scheduled.eventTime?.seconds)) + ((timedOut.eventTime?.nanos ?? 0) - (scheduled.eventTime?.nanos ?? 0)) / 1e9;
+      const seconds =
+        Number(timedOut.eventTime?.seconds) -
+        Number(scheduled.eventTime?.seconds) +
+        ((timedOut.eventTime?.nanos ?? 0) - (scheduled.eventTime?.nanos ?? 0)) / 1e9;
       // The dev server fires timeouts with some lag; the floor is what matters: no attempt was cut short.
       assert.ok(seconds >= 3.6 && seconds < 10, `3 attempts of 1 s + 0.6 s of backoff, got ${seconds} s`);
     });
@@ -136,7 +151,10 @@ describe('the loop on a real Temporal dev server', () => {
       const s = await loop.afterRequests(2);
       assert.equal(s.counters.succeeded, s.counters.cycles);
       assert.equal(s.last_cycle?.mtf_run_id, loop.requests()[0]?.run_id);
-      assert.ok(sim.requests.some((r) => r.path === `/api/mtf/runs/${s.last_cycle?.mtf_run_id}`), 'its status was read');
+      assert.ok(
+        sim.requests.some((r) => r.path === `/api/mtf/runs/${s.last_cycle?.mtf_run_id}`),
+        'its status was read',
+      );
     });
   });
 
@@ -166,12 +184,16 @@ describe('the loop on a real Temporal dev server', () => {
         [{ ping_interval: -5 }, /ping_interval: must be greater than 0/],
         [{ no_such_key: 1 }, /no_such_key: unknown key/],
       ] as const) {
-        await assert.rejects(updateLoop(env.client, loop.workflowId, patch as never), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+        await assert.rejects(
+          updateLoop(env.client, loop.workflowId, patch as never),
+          (err: unknown) => err instanceof ConfigError && message.test(err.message),
+        );
       }
       const statusAfter = await loop.status();
       assert.deepEqual(statusAfter.config, statusBefore.config, 'the config is unchanged');
       assert.equal(statusAfter.pending_config, null);
-      const updateEvents = (await handle.fetchHistory()).events?.slice(eventsBefore).filter((e) => String(e.eventType).includes('UPDATE')) ?? [];
+      const updateEvents =
+        (await handle.fetchHistory()).events?.slice(eventsBefore).filter((e) => String(e.eventType).includes('UPDATE')) ?? [];
       assert.equal(updateEvents.length, 0, 'a rejected update writes nothing to history');
 
       const next = await updateLoop(env.client, loop.workflowId, { symbols: ['BTCUSDT'], ping_interval: 0.3 });
@@ -215,7 +237,12 @@ describe('the loop on a real Temporal dev server', () => {
           await loop.afterRequests(1);
           const summary = await stopLoop(env.client, workflowId);
           assert.equal(summary.iterations, 1);
-          keys.push(...loop.requests().slice(round).map((r) => r.idempotency_key ?? ''));
+          keys.push(
+            ...loop
+              .requests()
+              .slice(round)
+              .map((r) => r.idempotency_key ?? ''),
+          );
         },
         workflowId,
       );
@@ -231,30 +258,51 @@ describe('the loop on a real Temporal dev server', () => {
   test('X-Run-Id: one per iteration, kept by a retry and across continue-as-new, new for a loop started again on the same ID', async () => {
     const workflowId = uniqueId('x-run-id');
     sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0 });
-    const first = await withRealLoop(X_RUN_ID_LOOP, async (loop) => {
-      const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 3, 'three cycles, the third after continue-as-new');
-      const firstRunId = s.first_run_id ?? assert.fail('get_status names the first run');
-      assert.notEqual(s.run_id, firstRunId, 'the loop has continued as new');
-      const prefix = lineagePrefix(workflowId, firstRunId);
-      const sent = loop.requests().filter((r) => Number(r.idempotency_key?.split('/').pop()) <= 3);
-      assert.deepEqual(
-        sent.map((r) => [r.status, r.x_run_id]),
-        [[500, runIdOf(prefix, 1)], [200, runIdOf(prefix, 1)], [200, runIdOf(prefix, 2)], [200, runIdOf(prefix, 3)]],
-        'the retried attempt re-sends its X-Run-Id; the next run goes on numbering under the same prefix',
-      );
-      const last = s.last_cycle ?? assert.fail('a last cycle');
-      assert.equal(last.x_run_id, runIdOf(prefix, last.iteration), 'the cycle record shows its X-Run-Id');
-      assert.equal(last.mtf_run_id, last.x_run_id, "today's app keeps a safe X-Run-Id as its run id");
-      return prefix;
-    }, workflowId);
+    const first = await withRealLoop(
+      X_RUN_ID_LOOP,
+      async (loop) => {
+        const s = await waitFor(
+          () => loop.status(),
+          (st) => st.counters.cycles >= 3,
+          'three cycles, the third after continue-as-new',
+        );
+        const firstRunId = s.first_run_id ?? assert.fail('get_status names the first run');
+        assert.notEqual(s.run_id, firstRunId, 'the loop has continued as new');
+        const prefix = lineagePrefix(workflowId, firstRunId);
+        const sent = loop.requests().filter((r) => Number(r.idempotency_key?.split('/').pop()) <= 3);
+        assert.deepEqual(
+          sent.map((r) => [r.status, r.x_run_id]),
+          [
+            [500, runIdOf(prefix, 1)],
+            [200, runIdOf(prefix, 1)],
+            [200, runIdOf(prefix, 2)],
+            [200, runIdOf(prefix, 3)],
+          ],
+          'the retried attempt re-sends its X-Run-Id; the next run goes on numbering under the same prefix',
+        );
+        const last = s.last_cycle ?? assert.fail('a last cycle');
+        assert.equal(last.x_run_id, runIdOf(prefix, last.iteration), 'the cycle record shows its X-Run-Id');
+        assert.equal(last.mtf_run_id, last.x_run_id, "today's app keeps a safe X-Run-Id as its run id");
+        return prefix;
+      },
+      workflowId,
+    );
 
     sim.setBehaviour({ fault: 'none', fault_count: null });
-    await withRealLoop(X_RUN_ID_LOOP, async (loop) => {
-      const s = await waitFor(() => loop.status(), (st) => st.counters.cycles >= 1, 'the new loop’s first cycle');
-      const prefix = lineagePrefix(workflowId, s.first_run_id ?? assert.fail('get_status names the first run'));
-      assert.notEqual(prefix, first, 'a new loop on the same ID has a new prefix');
-      const firstPost = loop.requests().find((r) => r.idempotency_key?.endsWith('/1') && !r.x_run_id?.startsWith(first));
-      assert.equal(firstPost?.x_run_id, runIdOf(prefix, 1), 'and numbers from 1 again');
-    }, workflowId);
+    await withRealLoop(
+      X_RUN_ID_LOOP,
+      async (loop) => {
+        const s = await waitFor(
+          () => loop.status(),
+          (st) => st.counters.cycles >= 1,
+          'the new loop’s first cycle',
+        );
+        const prefix = lineagePrefix(workflowId, s.first_run_id ?? assert.fail('get_status names the first run'));
+        assert.notEqual(prefix, first, 'a new loop on the same ID has a new prefix');
+        const firstPost = loop.requests().find((r) => r.idempotency_key?.endsWith('/1') && !r.x_run_id?.startsWith(first));
+        assert.equal(firstPost?.x_run_id, runIdOf(prefix, 1), 'and numbers from 1 again');
+      },
+      workflowId,
+    );
   });
 });

@@ -87,12 +87,17 @@ function deps(runIds: Record<number, string> = {}): LineageDeps {
 const lineageUrl = () => `${sim.baseUrl}/api/lineage/v1/search`;
 const inSeconds = (s: number) => Date.now() + s * 1000;
 
-void describe('reading a run\'s trades after its answer', () => {
-  void test('every READY contract\'s trade, read once all have landed: known, counted by order-intent status, each named', async () => {
+void describe("reading a run's trades after its answer", () => {
+  void test("every READY contract's trade, read once all have landed: known, counted by order-intent status, each named", async () => {
     sim.setBehaviour({ ...TODAY, ready_share: 1, lineage_delay: 0.3, trade_statuses: ['SENT', 'FAILED', 'none'] });
     const runId = uniqueId('mtfpp.a');
     await runOnSimulator(runId, ['ADAUSDT', 'BTCUSDT', 'ETHUSDT']);
-    const read = await readAfterAnswer(deps(), { url: lineageUrl(), wait_seconds: 10, earlier: [] }, { x_run_id: runId, readyCount: 3 }, inSeconds(15));
+    const read = await readAfterAnswer(
+      deps(),
+      { url: lineageUrl(), wait_seconds: 10, earlier: [] },
+      { x_run_id: runId, readyCount: 3 },
+      inSeconds(15),
+    );
     const trades = read.trades ?? assert.fail('no trades');
     assert.equal(trades.state, 'known');
     assert.deepEqual(trades.by_status, { SENT: 1, FAILED: 1, none: 1 });
@@ -115,17 +120,31 @@ void describe('reading a run\'s trades after its answer', () => {
     sim.setBehaviour({ ...TODAY, ready_share: 1, lineage_delay: 60 });
     const runId = uniqueId('mtfpp.b');
     await runOnSimulator(runId, ['ADAUSDT']);
-    const read = await readAfterAnswer(deps(), { url: lineageUrl(), wait_seconds: 0.6, earlier: [] }, { x_run_id: runId, readyCount: 1 }, inSeconds(10));
+    const read = await readAfterAnswer(
+      deps(),
+      { url: lineageUrl(), wait_seconds: 0.6, earlier: [] },
+      { x_run_id: runId, readyCount: 1 },
+      inSeconds(10),
+    );
     assert.deepEqual(read.trades, { state: 'pending', by_status: {}, list: [], unlisted: 0 });
   });
 
   void test('a run with no READY contract: one read, lineage_not_found, known to have caused none', async () => {
     sim.setBehaviour({ ...TODAY });
     const runId = uniqueId('mtfpp.c');
-    const read = await readAfterAnswer(deps(), { url: lineageUrl(), wait_seconds: 10, earlier: [] }, { x_run_id: runId, readyCount: 0 }, inSeconds(15));
+    const read = await readAfterAnswer(
+      deps(),
+      { url: lineageUrl(), wait_seconds: 10, earlier: [] },
+      { x_run_id: runId, readyCount: 0 },
+      inSeconds(15),
+    );
     assert.deepEqual(read.trades, { state: 'known', by_status: {}, list: [], unlisted: 0 });
     const reads = sim.lineageRequests().filter((r) => (r.body as { orchestration_run_id?: string }).orchestration_run_id === runId);
-    assert.deepEqual(reads.map((r) => r.status), [404], 'no wait when nothing is to come');
+    assert.deepEqual(
+      reads.map((r) => r.status),
+      [404],
+      'no wait when nothing is to come',
+    );
   });
 
   void test('earlier cycles are read again once, after the answer: what they hold is what they caused', async () => {
@@ -139,7 +158,7 @@ void describe('reading a run\'s trades after its answer', () => {
       { iteration: 6, ready: 3 },
     ];
     const read = await readAfterAnswer(deps(runIds), { url: lineageUrl(), wait_seconds: 3, earlier: earlierCycles }, null, inSeconds(10));
-    assert.equal(read.trades, undefined, 'an accepted run\'s own trades are read by its wait');
+    assert.equal(read.trades, undefined, "an accepted run's own trades are read by its wait");
     assert.deepEqual(
       read.late_trades?.map(({ iteration, trades }) => [iteration, trades.state, trades.by_status]),
       [
@@ -157,10 +176,21 @@ void describe('reading a run\'s trades after its answer', () => {
     const absent = await readAfterAnswer(deps(), { url: lineageUrl(), wait_seconds: 5, earlier: [] }, own, inSeconds(10));
     assert.match(absent.lineage_absent ?? '', /answered HTTP 404, not JSON: 404 Not Found/);
     assert.deepEqual(absent.trades, { state: 'unknown', by_status: {}, list: [], unlisted: 0 });
-    const notAllowed = await plainApp((res) => res.writeHead(405, { 'content-type': 'application/json' }).end('{"message":"Method Not Allowed"}'));
-    assert.match((await readAfterAnswer(deps(), { url: notAllowed, wait_seconds: 5, earlier: [] }, own, inSeconds(10))).lineage_absent ?? '', /HTTP 405/);
-    const frontEnd = await plainApp((res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>Trading cockpit</title></html>'));
-    assert.match((await readAfterAnswer(deps(), { url: frontEnd, wait_seconds: 5, earlier: [{ iteration: 3, ready: 1 }] }, null, inSeconds(10))).lineage_absent ?? '', /HTTP 200, not JSON: Trading cockpit/);
+    const notAllowed = await plainApp((res) =>
+      res.writeHead(405, { 'content-type': 'application/json' }).end('{"message":"Method Not Allowed"}'),
+    );
+    assert.match(
+      (await readAfterAnswer(deps(), { url: notAllowed, wait_seconds: 5, earlier: [] }, own, inSeconds(10))).lineage_absent ?? '',
+      /HTTP 405/,
+    );
+    const frontEnd = await plainApp((res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>Trading cockpit</title></html>'),
+    );
+    assert.match(
+      (await readAfterAnswer(deps(), { url: frontEnd, wait_seconds: 5, earlier: [{ iteration: 3, ready: 1 }] }, null, inSeconds(10)))
+        .lineage_absent ?? '',
+      /HTTP 200, not JSON: Trading cockpit/,
+    );
   });
 
   void test('a lineage API that is down, answers 500 or never answers: no throw, the trades pending, all within the deadline', async () => {
@@ -168,11 +198,34 @@ void describe('reading a run\'s trades after its answer', () => {
     const pending = { state: 'pending', by_status: {}, list: [], unlisted: 0 };
     const down = `http://127.0.0.1:${await freePort()}/api/lineage/v1/search`;
     assert.deepEqual((await readAfterAnswer(deps(), { url: down, wait_seconds: 0.5, earlier: [] }, own, inSeconds(5))).trades, pending);
-    const failing = await plainApp((res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_error"}}'));
-    const failed = await readAfterAnswer(deps(), { url: failing, wait_seconds: 0.5, earlier: [{ iteration: 7, ready: 1 }] }, own, inSeconds(5));
-    assert.deepEqual([failed.trades, failed.late_trades, failed.lineage_absent], [pending, undefined, undefined], 'a failed read again stays pending');
+    const failing = await plainApp((res) =>
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_error"}}'),
+    );
+    const failed = await readAfterAnswer(
+      deps(),
+      { url: failing, wait_seconds: 0.5, earlier: [{ iteration: 7, ready: 1 }] },
+      own,
+      inSeconds(5),
+    );
+    assert.deepEqual(
+      [failed.trades, failed.late_trades, failed.lineage_absent],
+      [pending, undefined, undefined],
+      'a failed read again stays pending',
+    );
     const hanging = await plainApp(() => undefined);
-    const hung = await readAfterAnswer(deps(), { url: hanging, wait_seconds: 30, earlier: [{ iteration: 7, ready: 1 }, { iteration: 8, ready: 1 }] }, own, inSeconds(1));
+    const hung = await readAfterAnswer(
+      deps(),
+      {
+        url: hanging,
+        wait_seconds: 30,
+        earlier: [
+          { iteration: 7, ready: 1 },
+          { iteration: 8, ready: 1 },
+        ],
+      },
+      own,
+      inSeconds(1),
+    );
     assert.deepEqual([hung.trades, hung.late_trades], [pending, undefined], 'the deadline ends the reads');
   });
 });
@@ -193,7 +246,11 @@ void describe('a loop and its trades', () => {
     sim.setBehaviour({ ...TODAY, ready_share: 1, lineage_delay: 1.5, trade_statuses: ['SENT', 'FAILED'] });
     await runRealLoop(env, sim, { ...QUICK, symbols: ['ADAUSDT', 'BTCUSDT'], lineage_wait: 0 }, async (loop) => {
       const pending = new Set<number>();
-      const first = await waitFor(() => loop.status(), (s) => s.counters.cycles >= 1, 'the first cycle');
+      const first = await waitFor(
+        () => loop.status(),
+        (s) => s.counters.cycles >= 1,
+        'the first cycle',
+      );
       assert.equal(first.last_cycle?.iteration, 1);
       assert.equal(first.last_cycle?.trades?.state, 'pending', 'no wait: the trades were not there yet');
       assert.deepEqual(lateTrades(first, pending), []);
@@ -206,7 +263,9 @@ void describe('a loop and its trades', () => {
       assert.deepEqual(point?.trades?.by_status, { SENT: 1, FAILED: 1 });
       const lines = lateTrades(later, pending);
       assert.ok(
-        lines.some((l) => /^iteration 1 {2}trades 2 · 1 SENT · 1 FAILED \(read after the next answer\): (ADA|BTC)USDT (LONG|SHORT) (SENT|FAILED)/.test(l)),
+        lines.some((l) =>
+          /^iteration 1 {2}trades 2 · 1 SENT · 1 FAILED \(read after the next answer\): (ADA|BTC)USDT (LONG|SHORT) (SENT|FAILED)/.test(l),
+        ),
         lines.join('\n'),
       );
     });
@@ -218,10 +277,17 @@ void describe('a loop and its trades', () => {
     await runRealLoop(env, sim, { ...QUICK, symbols: ['ADAUSDT'] }, async (loop) => {
       const s = await loop.afterRequests(4);
       assert.equal(sim.lineageRequests().length - before, 1, 'asked once');
-      assert.ok(s.recent_cycles.length >= 3 && s.recent_cycles.every((p) => p.trades?.state === 'unknown'), JSON.stringify(s.recent_cycles.map((p) => p.trades)));
+      assert.ok(
+        s.recent_cycles.length >= 3 && s.recent_cycles.every((p) => p.trades?.state === 'unknown'),
+        JSON.stringify(s.recent_cycles.map((p) => p.trades)),
+      );
       sim.setBehaviour({ lineage: 'on' });
       await env.client.workflow.getHandle(loop.workflowId).executeUpdate('update_config', { args: [{ lineage_wait: 2 }] });
-      const asked = await waitFor(() => loop.status(), (st) => st.last_cycle?.trades?.state === 'known', 'trades read again after the update');
+      const asked = await waitFor(
+        () => loop.status(),
+        (st) => st.last_cycle?.trades?.state === 'known',
+        'trades read again after the update',
+      );
       assert.equal(asked.last_cycle?.trades?.list.length, 1);
     });
   });
@@ -240,7 +306,12 @@ void describe('a loop and its trades', () => {
     const metricsPort = await freePort();
     const receiver = await WebhookReceiver.start();
     const workflowId = uniqueId('live-trades');
-    const common = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE_NAME: uniqueId('trades-tq'), MTF_URL: '' };
+    const common = {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TASK_QUEUE_NAME: uniqueId('trades-tq'),
+      MTF_URL: '',
+    };
     const worker: Followed = spawnNode(WORKER, [], {
       ...common,
       LOG_FORMAT: 'json',
@@ -254,9 +325,24 @@ void describe('a loop and its trades', () => {
       await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
       sim.setBehaviour({ ...TODAY, ready_share: 1, lineage_delay: 0.2, trade_statuses: ['SENT', 'SENT', 'FAILED'] });
       const cli = (args: string[]) => runToEnd(process.execPath, [CLI, ...args], { env: { ...process.env, ...common }, timeoutMs: 20_000 });
-      const start = await cli(['start', '--id', workflowId, '--symbols', 'AUSDT,BUSDT,CUSDT', '--interval', '1h', '--url', sim.runUrl, '--live']);
+      const start = await cli([
+        'start',
+        '--id',
+        workflowId,
+        '--symbols',
+        'AUSDT,BUSDT,CUSDT',
+        '--interval',
+        '1h',
+        '--url',
+        sim.runUrl,
+        '--live',
+      ]);
       assert.equal(start.code, 0, start.stderr);
-      const json = await waitFor(async () => JSON.parse((await cli(['status', workflowId, '--json'])).stdout) as LoopStatus, (s) => s.counters.cycles >= 1, 'the first cycle');
+      const json = await waitFor(
+        async () => JSON.parse((await cli(['status', workflowId, '--json'])).stdout) as LoopStatus,
+        (s) => s.counters.cycles >= 1,
+        'the first cycle',
+      );
       const c = json.last_cycle ?? assert.fail('no last cycle');
       assert.equal(c.orders, null, 'the answer lists no order: the trades are the orders');
       assert.deepEqual([c.trades?.state, c.trades?.by_status], ['known', { SENT: 2, FAILED: 1 }]);
@@ -272,19 +358,30 @@ void describe('a loop and its trades', () => {
       assert.equal(logged?.orders, undefined);
 
       const metrics = await scrape(metricsPort);
-      assert.deepEqual([sample(metrics, 'mtf_trades_total', { status: 'SENT' }), sample(metrics, 'mtf_trades_total', { status: 'FAILED' })], [2, 1]);
+      assert.deepEqual(
+        [sample(metrics, 'mtf_trades_total', { status: 'SENT' }), sample(metrics, 'mtf_trades_total', { status: 'FAILED' })],
+        [2, 1],
+      );
       assert.ok(!/mtf_trades_total\{[^}]*symbol=/.test(metrics), 'never by symbol');
 
       const details = await currentDetails(env.client, workflowId);
       assert.match(details, /\*\*Trades\*\*: 3 · 2 SENT · 1 FAILED/);
       assert.doesNotMatch(details, /\*\*Orders\*\*/);
 
-      const [message] = await receiver.waitFor((posts) => posts.some((p) => p.body.includes('"live_orders"')), 'the LIVE orders message').then(() => receiver.bodies().filter((b) => b.event === 'live_orders'));
-      assert.match(String(message?.message), /LIVE orders placed, iteration 1: 2 SENT · 1 FAILED \(\S+ (LONG|SHORT) SENT \(position_opened\), /);
+      const [message] = await receiver
+        .waitFor((posts) => posts.some((p) => p.body.includes('"live_orders"')), 'the LIVE orders message')
+        .then(() => receiver.bodies().filter((b) => b.event === 'live_orders'));
+      assert.match(
+        String(message?.message),
+        /LIVE orders placed, iteration 1: 2 SENT · 1 FAILED \(\S+ (LONG|SHORT) SENT \(position_opened\), /,
+      );
       assert.deepEqual((message?.trades as { by_status?: unknown } | undefined)?.by_status, { SENT: 2, FAILED: 1 });
       assert.equal((await cli(['stop', workflowId])).code, 0);
     } finally {
-      await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+      await env.client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
       await worker.stop('SIGTERM');
       await receiver.close();
     }

@@ -25,10 +25,35 @@ void describe('logger', () => {
     const { logger, parsed } = collect({ level: 'warn' });
     const sdk = sdkLoggerFor(logger);
     sdk.info('dropped below warn', { workflowId: 'w' });
-    sdk.warn('MTF call failed', { sdkComponent: 'activity', workflowId: 'w', workflowRunId: 'r', activityType: 'callMtfRun', taskToken: 'opaque', attempt: 2 });
+    sdk.warn('MTF call failed', {
+      sdkComponent: 'activity',
+      workflowId: 'w',
+      workflowRunId: 'r',
+      activityType: 'callMtfRun',
+      taskToken: 'opaque',
+      attempt: 2,
+    });
     assert.deepEqual(
-      parsed().map(({ msg, component, workflow_id, run_id, activity, attempt, taskToken }) => ({ msg, component, workflow_id, run_id, activity, attempt, taskToken })),
-      [{ msg: 'MTF call failed', component: 'activity', workflow_id: 'w', run_id: 'r', activity: 'callMtfRun', attempt: 2, taskToken: undefined }],
+      parsed().map(({ msg, component, workflow_id, run_id, activity, attempt, taskToken }) => ({
+        msg,
+        component,
+        workflow_id,
+        run_id,
+        activity,
+        attempt,
+        taskToken,
+      })),
+      [
+        {
+          msg: 'MTF call failed',
+          component: 'activity',
+          workflow_id: 'w',
+          run_id: 'r',
+          activity: 'callMtfRun',
+          attempt: 2,
+          taskToken: undefined,
+        },
+      ],
     );
   });
 
@@ -51,7 +76,17 @@ void describe('logger', () => {
   });
 
   test('pretty lines are readable and keep the fields that matter', () => {
-    const line = prettyLine(JSON.stringify({ level: 'warn', time: '2026-01-02T03:04:05.678Z', msg: 'cycle finished', service: 'mtf-ping-pong', workflow_id: 'mtf-ping-pong', iteration: 7, outcome: 'failed' }));
+    const line = prettyLine(
+      JSON.stringify({
+        level: 'warn',
+        time: '2026-01-02T03:04:05.678Z',
+        msg: 'cycle finished',
+        service: 'mtf-ping-pong',
+        workflow_id: 'mtf-ping-pong',
+        iteration: 7,
+        outcome: 'failed',
+      }),
+    );
     assert.equal(line, '03:04:05 WARN  cycle finished workflow_id=mtf-ping-pong iteration=7 outcome=failed\n');
   });
 
@@ -67,6 +102,9 @@ void describe('logger', () => {
     assert.equal(defaults.healthAddress, '127.0.0.1:9465');
     assert.equal(observabilitySettings({ METRICS_ADDRESS: 'off', HEALTH_ADDRESS: '0.0.0.0:9000' }).metricsAddress, null);
     assert.equal(observabilitySettings({ HEALTH_ADDRESS: '[::1]:9000' }).healthAddress, '[::1]:9000');
-    assert.throws(() => observabilitySettings({ METRICS_ADDRESS: '9464' }), /METRICS_ADDRESS: must be host:port \(e\.g\. 0\.0\.0\.0:9464\) or off, not "9464"/);
+    assert.throws(
+      () => observabilitySettings({ METRICS_ADDRESS: '9464' }),
+      /METRICS_ADDRESS: must be host:port \(e\.g\. 0\.0\.0\.0:9464\) or off, not "9464"/,
+    );
   });
 });

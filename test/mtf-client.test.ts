@@ -219,7 +219,7 @@ for (const answer of GENERATIONS) {
   void describe(`callMtfRun: the ${answer} answer, read into one report`, () => {
     beforeEach(() => sim.setBehaviour({ answer }));
 
-    void test('a finished run succeeds, with the app\'s run id and figures, after one POST', async () => {
+    void test("a finished run succeeds, with the app's run id and figures, after one POST", async () => {
       const report = await completed(runInput());
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.app_status, answer === 'seed' ? 'success' : 'completed');
@@ -260,7 +260,7 @@ for (const answer of GENERATIONS) {
       assert.match(report.message ?? '', /^no contract was processed \(0 of 3 requested\)/);
     });
 
-    void test('a 200 carrying a failed run is a failed report with the app\'s message and its figures, one POST', async () => {
+    void test("a 200 carrying a failed run is a failed report with the app's message and its figures, one POST", async () => {
       sim.setBehaviour({ run_result: 'error_200' });
       const report = await completed(runInput());
       assert.equal(report.outcome, 'failed');
@@ -277,13 +277,16 @@ for (const answer of GENERATIONS) {
   });
 }
 
-void describe('callMtfRun: today\'s answer only', () => {
+void describe("callMtfRun: today's answer only", () => {
   void test('rejected: a live run the app refused is skipped, with its reason; nothing traded', async () => {
     sim.setBehaviour({ reject_live: true });
     const report = await completed(runInput({ send_once: true }, { dry_run: false }));
     assert.equal(report.outcome, 'skipped');
     assert.match(report.message ?? '', /^the app rejected the run \(no_reliable_open_state_source\): /);
-    assert.deepEqual(sent().map((r) => [r.status, r.executed]), [[200, false]]);
+    assert.deepEqual(
+      sent().map((r) => [r.status, r.executed]),
+      [[200, false]],
+    );
   });
 
   void test('rejected concerns live runs only: a dry run of the same app goes on', async () => {
@@ -293,10 +296,16 @@ void describe('callMtfRun: today\'s answer only', () => {
 
   void test('a 422 fails at once with its error_code, not retried', async () => {
     sim.setBehaviour({ fault: 'http422' });
-    await assertFailure(callRun(runInput()), MtfError.Rejected, true, /HTTP 422/, /ORCHESTRATION_CORRELATION_MISMATCH: Orchestration context rejected\./);
+    await assertFailure(
+      callRun(runInput()),
+      MtfError.Rejected,
+      true,
+      /HTTP 422/,
+      /ORCHESTRATION_CORRELATION_MISMATCH: Orchestration context rejected\./,
+    );
   });
 
-  void test('a 500 carries the app\'s error_code and stays retryable', async () => {
+  void test("a 500 carries the app's error_code and stays retryable", async () => {
     sim.setBehaviour({ fault: 'http500' });
     await assertFailure(callRun(runInput()), MtfError.ServerError, false, /HTTP 500/, /internal_error: Unable to run MTF cycle\./);
   });
@@ -318,7 +327,7 @@ void describe('callMtfRun: the request', () => {
     assert.equal(request?.idempotency_key, KEY);
   });
 
-  void test('the POST carries the cycle\'s X-Run-Id, and the result says which', async () => {
+  void test("the POST carries the cycle's X-Run-Id, and the result says which", async () => {
     const result = await callRun(runInput());
     assert.equal(sent()[0]?.x_run_id, X_RUN_ID);
     assert.match(X_RUN_ID, /^mtfpp\.[0-9a-f]{16}\.7$/);
@@ -351,7 +360,10 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
       assert.equal(run.status_url, `${sim.baseUrl}/api/mtf/runs/${run.run_id}`);
 
       const tap = new FetchTap();
-      const pending = awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }, { fetch: tap.fetch });
+      const pending = awaitRun(
+        { run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl },
+        { fetch: tap.fetch },
+      );
       // Three reads of the running run (today's say "success" at the top: the read worked) did not end the wait.
       await tap.untilAnswers(3);
       sim.completeRun(run.run_id);
@@ -384,9 +396,15 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
   void test('a status URL with credentials or another scheme is refused: it would go into history', () => {
     const answer = (status_url: string) => ({ status: 'accepted', data: { run_id: 'r1', status_url } });
     const run = 'http://app/api/mtf/run';
-    assert.throws(() => readAcceptedRun(answer('http://user:secret@app/api/mtf/runs/r1'), run, 'http://app/{run_id}'), /embeds credentials; refused/);
+    assert.throws(
+      () => readAcceptedRun(answer('http://user:secret@app/api/mtf/runs/r1'), run, 'http://app/{run_id}'),
+      /embeds credentials; refused/,
+    );
     assert.throws(() => readAcceptedRun(answer('file:///etc/passwd'), run, 'http://app/{run_id}'), /is not http\(s\): file:/);
-    assert.deepEqual(readAcceptedRun(answer('/api/mtf/runs/r1'), run, 'http://app/{run_id}'), { run_id: 'r1', status_url: 'http://app/api/mtf/runs/r1' });
+    assert.deepEqual(readAcceptedRun(answer('/api/mtf/runs/r1'), run, 'http://app/{run_id}'), {
+      run_id: 'r1',
+      status_url: 'http://app/api/mtf/runs/r1',
+    });
   });
 
   void test('a run that ends in error is a failed report, read once', async () => {
@@ -397,7 +415,7 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     assert.match(report.message ?? '', /MTF run failed.*simulated internal error/);
   });
 
-  void test('the API token is sent to a status URL on the run URL\'s origin only', async () => {
+  void test("the API token is sent to a status URL on the run URL's origin only", async () => {
     sim.setBehaviour({ mode: 'async', latency_ms: 0 });
     const run = await accepted(runInput());
     const elsewhere = run.status_url.replace('127.0.0.1', 'localhost');
@@ -406,7 +424,10 @@ void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
     await awaitRun({ run_id: run.run_id, status_url: elsewhere, poll_interval: 0.01, mtf_url: sim.runUrl }, { token: 'secret-token' });
     await awaitRun({ run_id: run.run_id, status_url: run.status_url, poll_interval: 0.01, mtf_url: sim.runUrl }, { token: 'secret-token' });
     const reads = sim.requests.slice(earlier).filter((r) => r.path === `/api/mtf/runs/${run.run_id}`);
-    assert.deepEqual(reads.map((r) => r.authorization), [null, 'Bearer secret-token']);
+    assert.deepEqual(
+      reads.map((r) => r.authorization),
+      [null, 'Bearer secret-token'],
+    );
   });
 
   void test('a status route that refuses (4xx) fails at once instead of polling out the budget', async () => {
@@ -484,19 +505,28 @@ void describe('callMtfRun: failures', () => {
     await assertFailure(callRun(runInput()), MtfError.BadResponse, false, /HTTP 200/, /not JSON/);
   });
 
-  void test('a retry of a cycle whose earlier attempt had the app\'s JSON 2xx (its heartbeat says so) POSTs nothing', async () => {
-    const env = new MockActivityEnvironment({ attempt: 2, startToCloseTimeoutMs: 30_000, heartbeatTimeoutMs: 30_000, heartbeatDetails: { answered_http_status: 200 } }, { logger });
-    await assertFailure(callRun(runInput(), {}, env), MtfError.AnsweredUnreadable, true, /attempt 1 had the app's answer \(HTTP 200\)/, /not sent again/);
+  void test("a retry of a cycle whose earlier attempt had the app's JSON 2xx (its heartbeat says so) POSTs nothing", async () => {
+    const env = new MockActivityEnvironment(
+      { attempt: 2, startToCloseTimeoutMs: 30_000, heartbeatTimeoutMs: 30_000, heartbeatDetails: { answered_http_status: 200 } },
+      { logger },
+    );
+    await assertFailure(
+      callRun(runInput(), {}, env),
+      MtfError.AnsweredUnreadable,
+      true,
+      /attempt 1 had the app's answer \(HTTP 200\)/,
+      /not sent again/,
+    );
     assert.equal(sent().length, 0);
   });
 
   void test('a retry of a cycle this worker had the answer of (its report never reached the server) returns that answer and POSTs nothing', async () => {
     const activities = createActivities({});
     const attempt = (n: number, input: CallMtfRunInput) =>
-      new MockActivityEnvironment({ attempt: n, startToCloseTimeoutMs: 30_000, scheduleToCloseTimeoutMs: 60_000, heartbeatTimeoutMs: 30_000 }, { logger }).run(
-        (i: CallMtfRunInput) => activities.callMtfRun(i),
-        input,
-      );
+      new MockActivityEnvironment(
+        { attempt: n, startToCloseTimeoutMs: 30_000, scheduleToCloseTimeoutMs: 60_000, heartbeatTimeoutMs: 30_000 },
+        { logger },
+      ).run((i: CallMtfRunInput) => activities.callMtfRun(i), input);
     const first = await attempt(1, runInput());
     assert.equal(sent().length, 1);
     assert.deepEqual(await attempt(2, runInput()), first, 'the same result, as if attempt 1 had been reported');
@@ -645,7 +675,10 @@ void describe('health_check_activity: where each generation of the app answers',
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const none = await healthCheck(`${base}/api/mtf/run`);
-      assert.deepEqual([none.healthy, none.http_status, none.message], [false, 404, `the app routes none of ${base}/health, ${base}/api/mtf/health`]);
+      assert.deepEqual(
+        [none.healthy, none.http_status, none.message],
+        [false, 404, `the app routes none of ${base}/health, ${base}/api/mtf/health`],
+      );
       const broken = await healthCheck(`${base}/api/mtf/run`, `${base}/broken/health`);
       assert.deepEqual([broken.healthy, broken.http_status], [false, 503]);
     } finally {

@@ -13,7 +13,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createNotify } from '../src/activities/notify';
 import type { CycleRecord } from '../src/shared/cycle-record';
-import { cycleEvents, cycleNotification, loopNotification, notificationBody, readNotifications, startedDetail, stoppedDetail, type Notification } from '../src/shared/notifications';
+import {
+  cycleEvents,
+  cycleNotification,
+  loopNotification,
+  notificationBody,
+  readNotifications,
+  startedDetail,
+  stoppedDetail,
+  type Notification,
+} from '../src/shared/notifications';
 import { parseLoopConfig } from '../src/shared/config';
 import type { JsonValue } from '../src/shared/schema';
 import { notifySettings } from '../src/worker/main';
@@ -25,7 +34,10 @@ const DRY = { dry_run: true };
 const LIVE = { dry_run: false };
 const orders = (submitted: number, alert: string | null = null) => ({
   count: { total: submitted + (alert ? 1 : 0), submitted, pending: 0, protection_failed: alert ? 1 : 0, simulated: 0 },
-  list: [...Array.from({ length: submitted }, (_, i) => ({ symbol: `S${i}USDT`, status: 'submitted', exchange_order_id: `${i}` })), ...(alert ? [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: alert }] : [])],
+  list: [
+    ...Array.from({ length: submitted }, (_, i) => ({ symbol: `S${i}USDT`, status: 'submitted', exchange_order_id: `${i}` })),
+    ...(alert ? [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: alert }] : []),
+  ],
   unlisted: 0,
 });
 const alerted = (id: string) => cycleRecord({ protection_alert: true, orders: orders(0, id) });
@@ -43,14 +55,26 @@ void describe('which cycles are transitions', () => {
     assert.deepEqual(events({ consecutive_failures: 1, last: failed }, failed, 2), []);
     assert.deepEqual(events({ consecutive_failures: 3, last: failed }, failed, 4), [], 'failing is said once, at the threshold');
     assert.deepEqual(events({ consecutive_failures: 0, last: skipped }, skipped, 0), []);
-    assert.deepEqual(events({ consecutive_failures: 0, last: ok }, cycleRecord({ orders: orders(2) }), 0, DRY), [], 'a dry run places no live order');
-    assert.deepEqual(events({ consecutive_failures: 0, last: ok }, cycleRecord({ orders: orders(0) }), 0, LIVE), [], 'a live cycle that submitted nothing');
+    assert.deepEqual(
+      events({ consecutive_failures: 0, last: ok }, cycleRecord({ orders: orders(2) }), 0, DRY),
+      [],
+      'a dry run places no live order',
+    );
+    assert.deepEqual(
+      events({ consecutive_failures: 0, last: ok }, cycleRecord({ orders: orders(0) }), 0, LIVE),
+      [],
+      'a live cycle that submitted nothing',
+    );
   });
 
   void test('the threshold, the recovery, the first skip, live orders', () => {
     assert.deepEqual(events({ consecutive_failures: 2, last: failed }, failed, 3), ['failing']);
     assert.deepEqual(events({ consecutive_failures: 4, last: failed }, ok, 0), ['recovered']);
-    assert.deepEqual(events({ consecutive_failures: 2, last: failed }, ok, 0), [], 'no recovery from below the threshold: failing was never said');
+    assert.deepEqual(
+      events({ consecutive_failures: 2, last: failed }, ok, 0),
+      [],
+      'no recovery from below the threshold: failing was never said',
+    );
     assert.deepEqual(events({ consecutive_failures: 0, last: ok }, skipped, 0), ['skipped']);
     assert.deepEqual(events({ consecutive_failures: 0, last: null }, skipped, 0), ['skipped'], 'the first cycle too');
     assert.deepEqual(events({ consecutive_failures: 0, last: ok }, cycleRecord({ orders: orders(2) }), 0, LIVE), ['live_orders']);
@@ -59,12 +83,29 @@ void describe('which cycles are transitions', () => {
   void test('a protection alert comes first, once per set of orders, and stands for the live orders of its cycle', () => {
     const failing = cycleRecord({ outcome: 'failed', message: 'x', protection_alert: true, orders: orders(1, 'A') });
     assert.deepEqual(events({ consecutive_failures: 2, last: failed }, failing, 3, LIVE), ['protection_alert', 'failing']);
-    assert.deepEqual(events({ consecutive_failures: 0, last: alerted('A') }, alerted('A'), 0), [], 'the same unprotected order again: already said');
-    assert.deepEqual(events({ consecutive_failures: 0, last: alerted('A') }, alerted('B'), 0), ['protection_alert'], 'a new unprotected order is news');
+    assert.deepEqual(
+      events({ consecutive_failures: 0, last: alerted('A') }, alerted('A'), 0),
+      [],
+      'the same unprotected order again: already said',
+    );
+    assert.deepEqual(
+      events({ consecutive_failures: 0, last: alerted('A') }, alerted('B'), 0),
+      ['protection_alert'],
+      'a new unprotected order is news',
+    );
     assert.deepEqual(events({ consecutive_failures: 0, last: ok }, alerted('A'), 0), ['protection_alert']);
-    const countOnly = (n: number) => cycleRecord({ protection_alert: true, orders: { ...orders(0), count: { ...orders(0).count, protection_failed: n } } });
-    assert.deepEqual(events({ consecutive_failures: 0, last: countOnly(1) }, countOnly(1), 0), [], 'an alert that lists no order: the same count again is already said');
-    assert.deepEqual(events({ consecutive_failures: 0, last: countOnly(1) }, countOnly(3), 0), ['protection_alert'], 'a larger count is news');
+    const countOnly = (n: number) =>
+      cycleRecord({ protection_alert: true, orders: { ...orders(0), count: { ...orders(0).count, protection_failed: n } } });
+    assert.deepEqual(
+      events({ consecutive_failures: 0, last: countOnly(1) }, countOnly(1), 0),
+      [],
+      'an alert that lists no order: the same count again is already said',
+    );
+    assert.deepEqual(
+      events({ consecutive_failures: 0, last: countOnly(1) }, countOnly(3), 0),
+      ['protection_alert'],
+      'a larger count is news',
+    );
   });
 });
 
@@ -74,27 +115,51 @@ void describe('what each message says', () => {
   void test('loop events: started (mode, beat, contracts), paused with its reason, stopped with its record', () => {
     const config = parseLoopConfig({ cadence: 'aligned', align_every: 300 });
     const started = loopNotification('started', { ...moment, iteration: 0 }, null, startedDetail(config));
-    assert.equal(started.message, '▶️ mtf-ping-pong: started before its first cycle: dry run, every 5m at :00:02, BTCUSDT, ETHUSDT, ADAUSDT, SOLUSDT, DOTUSDT');
-    assert.deepEqual([started.event, started.severity, started.outcome, started.signals, started.orders], ['started', 'info', null, [], null]);
+    assert.equal(
+      started.message,
+      '▶️ mtf-ping-pong: started before its first cycle: dry run, every 5m at :00:02, BTCUSDT, ETHUSDT, ADAUSDT, SOLUSDT, DOTUSDT',
+    );
+    assert.deepEqual(
+      [started.event, started.severity, started.outcome, started.signals, started.orders],
+      ['started', 'info', null, [], null],
+    );
     const all = startedDetail(parseLoopConfig({ symbols: [], dry_run: false, confirm_live: true, confirm_all_symbols: true }));
     assert.equal(all, 'LIVE, every 30 s, every active contract of the app');
-    assert.equal(loopNotification('paused', moment, cycleRecord(), 'exchange\nmaintenance').message, '⏸️ mtf-ping-pong: paused after iteration 12: exchange maintenance');
+    assert.equal(
+      loopNotification('paused', moment, cycleRecord(), 'exchange\nmaintenance').message,
+      '⏸️ mtf-ping-pong: paused after iteration 12: exchange maintenance',
+    );
     const counters = { cycles: 12, succeeded: 10, partial: 0, failed: 2, skipped: 0, timed_out: 0 };
-    assert.equal(loopNotification('stopped', moment, cycleRecord(), stoppedDetail('deploy', counters)).message, '⏹️ mtf-ping-pong: stopped after iteration 12: deploy; 12 cycles (10 succeeded, 2 failed)');
+    assert.equal(
+      loopNotification('stopped', moment, cycleRecord(), stoppedDetail('deploy', counters)).message,
+      '⏹️ mtf-ping-pong: stopped after iteration 12: deploy; 12 cycles (10 succeeded, 2 failed)',
+    );
     assert.equal(stoppedDetail(null, { ...counters, cycles: 1, succeeded: 1, failed: 0 }), '1 cycle (1 succeeded)');
   });
 
   void test('cycle events: the outcome and the error, or the contracts and the orders', () => {
     const failed = cycleRecord({ iteration: 12, outcome: 'failed', message: 'MTF API answered HTTP 503 (after 3 attempts)' });
-    assert.equal(cycleNotification('failing', moment, failed, { before: 2 }).message, '🔴 mtf-ping-pong: FAILING: 3 cycles in a row failed, iteration 12 failed: MTF API answered HTTP 503 (after 3 attempts)');
+    assert.equal(
+      cycleNotification('failing', moment, failed, { before: 2 }).message,
+      '🔴 mtf-ping-pong: FAILING: 3 cycles in a row failed, iteration 12 failed: MTF API answered HTTP 503 (after 3 attempts)',
+    );
     const ready = cycleRecord({ iteration: 12, signals: [{ symbol: 'BTCUSDT', timeframe: '5m', side: 'LONG' }], orders: orders(4) });
-    assert.equal(cycleNotification('recovered', moment, ready, { before: 5 }).message, '✅ mtf-ping-pong: recovered: iteration 12 succeeded after 5 failed cycles; ready BTCUSDT 5m LONG; orders 4 submitted');
+    assert.equal(
+      cycleNotification('recovered', moment, ready, { before: 5 }).message,
+      '✅ mtf-ping-pong: recovered: iteration 12 succeeded after 5 failed cycles; ready BTCUSDT 5m LONG; orders 4 submitted',
+    );
     const live = cycleNotification('live_orders', moment, ready, { before: 0 });
-    assert.equal(live.message, '💸 mtf-ping-pong: LIVE orders placed, iteration 12: 4 submitted (S0USDT submitted (exchange order 0), S1USDT submitted (exchange order 1), S2USDT submitted (exchange order 2) and 1 more); ready BTCUSDT 5m LONG');
+    assert.equal(
+      live.message,
+      '💸 mtf-ping-pong: LIVE orders placed, iteration 12: 4 submitted (S0USDT submitted (exchange order 0), S1USDT submitted (exchange order 1), S2USDT submitted (exchange order 2) and 1 more); ready BTCUSDT 5m LONG',
+    );
     assert.deepEqual(live.signals, ready.signals);
     assert.deepEqual(live.orders, ready.orders);
     const alert = cycleNotification('protection_alert', moment, { ...alerted('77'), iteration: 12 }, { before: 0 });
-    assert.equal(alert.message, '🚨 mtf-ping-pong: PROTECTION ALERT: a position may be open without its stop-loss: BTCUSDT critical_unprotected_position (exchange order 77) (iteration 12, succeeded; orders 0 submitted · 1 PROTECTION FAILED)');
+    assert.equal(
+      alert.message,
+      '🚨 mtf-ping-pong: PROTECTION ALERT: a position may be open without its stop-loss: BTCUSDT critical_unprotected_position (exchange order 77) (iteration 12, succeeded; orders 0 submitted · 1 PROTECTION FAILED)',
+    );
     assert.equal(alert.severity, 'critical');
     const long = cycleRecord({ outcome: 'skipped', message: 'x'.repeat(1000) });
     assert.ok(cycleNotification('skipped', moment, long, { before: 0 }).message.length < 400, 'a long error is cut: one short line');
@@ -118,7 +183,14 @@ void describe('messages carried across continue-as-new', () => {
     assert.deepEqual(read.queued, [message]);
     assert.equal(read.failed, 3);
     assert.equal(read.sent, 4);
-    assert.deepEqual(readNotifications(undefined), { sent: 0, failed: 0, no_endpoint: 0, last_failure: null, pause_said: null, queued: [] });
+    assert.deepEqual(readNotifications(undefined), {
+      sent: 0,
+      failed: 0,
+      no_endpoint: 0,
+      last_failure: null,
+      pause_said: null,
+      queued: [],
+    });
   });
 });
 
@@ -133,13 +205,20 @@ void describe('the worker settings', () => {
 
   void test('off without a URL; the URL from env or a file; the format and the timeout', () => {
     assert.deepEqual(notifySettings({}), { url: null, format: 'slack', timeoutMs: 5000 });
-    assert.deepEqual(notifySettings({ MTF_NOTIFY_URL: SECRET, MTF_NOTIFY_FORMAT: 'JSON', MTF_NOTIFY_TIMEOUT: '2.5' }), { url: SECRET, format: 'json', timeoutMs: 2500 });
+    assert.deepEqual(notifySettings({ MTF_NOTIFY_URL: SECRET, MTF_NOTIFY_FORMAT: 'JSON', MTF_NOTIFY_TIMEOUT: '2.5' }), {
+      url: SECRET,
+      format: 'json',
+      timeoutMs: 2500,
+    });
     assert.equal(notifySettings({ MTF_NOTIFY_URL_FILE: file('url', `${SECRET}\n`) }).url, SECRET);
   });
 
   void test('a bad setting is one clear line that never repeats the URL', () => {
     const refused = (env: NodeJS.ProcessEnv, pattern: RegExp) =>
-      assert.throws(() => notifySettings(env), (err: Error) => pattern.test(err.message) && !err.message.includes('SECRETKEY'));
+      assert.throws(
+        () => notifySettings(env),
+        (err: Error) => pattern.test(err.message) && !err.message.includes('SECRETKEY'),
+      );
     refused({ MTF_NOTIFY_URL: 'hooks.slack.test/services/SECRETKEY' }, /^MTF_NOTIFY_URL: must be an http:\/\/ or https:\/\/ URL/);
     refused({ MTF_NOTIFY_URL: SECRET, MTF_NOTIFY_URL_FILE: file('both', SECRET) }, /^set MTF_NOTIFY_URL or MTF_NOTIFY_URL_FILE, not both$/);
     refused({ MTF_NOTIFY_URL_FILE: file('two', 'a\nb\n') }, /must hold the URL on one line/);
@@ -154,7 +233,8 @@ void describe('the notify activity against a real receiver', () => {
   const message: Notification = loopNotification('started', { loop: 'l', iteration: 0, at: '2026-12-02T10:00:00.000Z' }, null, 'dry run');
   const logs: LogEntry[] = [];
   const logger = new DefaultLogger('INFO', (entry) => logs.push(entry));
-  const run = (url: string | null, timeoutMs = 2000) => new MockActivityEnvironment({ startToCloseTimeoutMs: 10_000 }, { logger }).run(createNotify({ url, timeoutMs }), message);
+  const run = (url: string | null, timeoutMs = 2000) =>
+    new MockActivityEnvironment({ startToCloseTimeoutMs: 10_000 }, { logger }).run(createNotify({ url, timeoutMs }), message);
   /** The failure a post ends in: its message, and whether Temporal may retry it. */
   const failure = async (pending: Promise<unknown>) => {
     const err = await pending.then(
@@ -182,17 +262,35 @@ void describe('the notify activity against a real receiver', () => {
   });
 
   void test('a 5xx, a 429 or no answer may be retried; a revoked webhook (404) or a redirect is not retried', async () => {
-    for (const [status, retryable] of [[500, true], [429, true], [404, false], [302, false]] as const) {
+    for (const [status, retryable] of [
+      [500, true],
+      [429, true],
+      [404, false],
+      [302, false],
+    ] as const) {
       answer = status;
       const redirect = status === 302 ? ' (a redirect, not followed)' : '';
-      assert.deepEqual(await failure(run(receiver.url)), { message: `notification endpoint answered HTTP ${status}${redirect}`, retryable });
+      assert.deepEqual(await failure(run(receiver.url)), {
+        message: `notification endpoint answered HTTP ${status}${redirect}`,
+        retryable,
+      });
     }
     answer = 'hang';
-    assert.deepEqual(await failure(run(receiver.url, 200)), { message: 'notification endpoint did not answer within 0.2 s', retryable: true });
+    assert.deepEqual(await failure(run(receiver.url, 200)), {
+      message: 'notification endpoint did not answer within 0.2 s',
+      retryable: true,
+    });
     const closed = `http://127.0.0.1:${await freePort()}/hook/SECRET`;
     assert.deepEqual(await failure(run(closed)), { message: 'notification endpoint unreachable (ECONNREFUSED)', retryable: true });
-    const warned = logs.filter((l) => l.message === 'notification failed; Temporal retries it' || l.message === 'notification refused; not retried');
+    const warned = logs.filter(
+      (l) => l.message === 'notification failed; Temporal retries it' || l.message === 'notification refused; not retried',
+    );
     assert.equal(warned.length, 6, 'one line per failed post');
-    assert.ok(!logs.some((l) => `${l.message} ${JSON.stringify(l.meta ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`.includes('SECRET')), 'the logs name no URL');
+    assert.ok(
+      !logs.some((l) =>
+        `${l.message} ${JSON.stringify(l.meta ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`.includes('SECRET'),
+      ),
+      'the logs name no URL',
+    );
   });
 });

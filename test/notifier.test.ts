@@ -30,7 +30,11 @@ const alert = report({
     signals_unlisted: 0,
     contracts: null,
     symbol_errors: [],
-    orders: { count: { total: 1, submitted: 0, pending: 0, protection_failed: 1, simulated: 0 }, list: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: '9' }], unlisted: 0 },
+    orders: {
+      count: { total: 1, submitted: 0, pending: 0, protection_failed: 1, simulated: 0 },
+      list: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position', exchange_order_id: '9' }],
+      unlisted: 0,
+    },
     protection_alert: true,
   },
 });
@@ -67,13 +71,23 @@ void describe('the notifier', () => {
       assert.equal(s.notifications?.waiting, 3, 'failing, the alert and recovered wait behind started');
       held.open();
       await waitForStatus((st) => st.notifications?.sent === 4 && st.notifications.waiting === 0, 'all four sent');
-      assert.deepEqual(held.posted.map((n) => n.event), ['started', 'protection_alert', 'failing', 'recovered'], 'the alert jumped the queue; the rest in order');
+      assert.deepEqual(
+        held.posted.map((n) => n.event),
+        ['started', 'protection_alert', 'failing', 'recovered'],
+        'the alert jumped the queue; the rest in order',
+      );
       assert.deepEqual(notifiedEvents((await handle.fetchHistory()).events ?? []), ['started', 'protection_alert', 'failing', 'recovered']);
     });
   });
 
   test('an endpoint that holds its first message: at most 20 wait, the first and the newest kept, those between counted failed', async () => {
-    const placed = report({ findings: { ...alert.findings, protection_alert: false, orders: { count: { total: 1, submitted: 1, pending: 0, protection_failed: 0, simulated: 0 }, list: [], unlisted: 0 } } });
+    const placed = report({
+      findings: {
+        ...alert.findings,
+        protection_alert: false,
+        orders: { count: { total: 1, submitted: 1, pending: 0, protection_failed: 0, simulated: 0 }, list: [], unlisted: 0 },
+      },
+    });
     // 25 live cycles, each with a submitted order (one message each); the 26th call is held, so the count stays put.
     const held = heldNotifications((_call, i) => (i < 25 ? { kind: 'completed', report: placed } : untilCancelled()));
     await withLoop(env, held.activities, { ping_interval: 0.05, dry_run: false, confirm_live: true }, async ({ waitForStatus }) => {
@@ -94,25 +108,50 @@ void describe('the notifier', () => {
     // `started` is held: it runs on for CARRY_GRACE_CYCLES boundaries (cycles 4 to 13), then waits.
     // The next run's first call is held: in skipped time the loop would otherwise spin through runs.
     const lastOfRun = 3 + CARRY_GRACE_CYCLES;
-    const held = heldNotifications((_call, i) => (i < 3 ? Promise.reject(serverError()) : i < lastOfRun ? { kind: 'completed', report: report() } : untilCancelled()));
-    await withLoop(env, held.activities, { ping_interval: 0.05, max_attempts: 1, max_cycles_per_run: 3 }, async ({ waitForStatus, handle }) => {
-      const firstRun = (await handle.describe()).runId;
-      const ending = await waitForStatus((st) => st.phase === 'continuing_as_new', 'the run to wait for its message before continuing as new');
-      assert.equal(ending.counters.cycles, lastOfRun, 'the cycles went on while the message was held');
-      assert.equal(ending.notifications?.waiting, 2, 'failing and recovered wait behind the held started');
-      held.open();
-      // The next run by its ID (describe, not a query): the test server may hold a query that lands on
-      // the run that just closed for about 90 s.
-      const { runId: nextRun } = await pollUntil(() => handle.describe(), (d) => d.runId !== firstRun, 'the next run');
-      const nextHandle = env.client.workflow.getHandle(handle.workflowId, nextRun);
-      const next = await pollUntil(() => nextHandle.query(getStatusQuery), (st) => st.notifications?.sent === 3, 'the next run to send what waited');
-      assert.deepEqual(held.posted.map((n) => n.event), ['started', 'failing', 'recovered']);
-      assert.deepEqual([next.notifications?.failed, next.notifications?.waiting, next.counters.cycles], [0, 0, lastOfRun], 'counts carried');
-      const first = (await env.client.workflow.getHandle(handle.workflowId, firstRun).fetchHistory()).events ?? [];
-      const second = (await nextHandle.fetchHistory()).events ?? [];
-      assert.deepEqual(notifiedEvents(first), ['started'], 'the first run sent started only, and let it finish before continuing as new');
-      assert.deepEqual(notifiedEvents(second), ['failing', 'recovered'], 'the next run sends the carried messages, once');
-    });
+    const held = heldNotifications((_call, i) =>
+      i < 3 ? Promise.reject(serverError()) : i < lastOfRun ? { kind: 'completed', report: report() } : untilCancelled(),
+    );
+    await withLoop(
+      env,
+      held.activities,
+      { ping_interval: 0.05, max_attempts: 1, max_cycles_per_run: 3 },
+      async ({ waitForStatus, handle }) => {
+        const firstRun = (await handle.describe()).runId;
+        const ending = await waitForStatus(
+          (st) => st.phase === 'continuing_as_new',
+          'the run to wait for its message before continuing as new',
+        );
+        assert.equal(ending.counters.cycles, lastOfRun, 'the cycles went on while the message was held');
+        assert.equal(ending.notifications?.waiting, 2, 'failing and recovered wait behind the held started');
+        held.open();
+        // The next run by its ID (describe, not a query): the test server may hold a query that lands on
+        // the run that just closed for about 90 s.
+        const { runId: nextRun } = await pollUntil(
+          () => handle.describe(),
+          (d) => d.runId !== firstRun,
+          'the next run',
+        );
+        const nextHandle = env.client.workflow.getHandle(handle.workflowId, nextRun);
+        const next = await pollUntil(
+          () => nextHandle.query(getStatusQuery),
+          (st) => st.notifications?.sent === 3,
+          'the next run to send what waited',
+        );
+        assert.deepEqual(
+          held.posted.map((n) => n.event),
+          ['started', 'failing', 'recovered'],
+        );
+        assert.deepEqual(
+          [next.notifications?.failed, next.notifications?.waiting, next.counters.cycles],
+          [0, 0, lastOfRun],
+          'counts carried',
+        );
+        const first = (await env.client.workflow.getHandle(handle.workflowId, firstRun).fetchHistory()).events ?? [];
+        const second = (await nextHandle.fetchHistory()).events ?? [];
+        assert.deepEqual(notifiedEvents(first), ['started'], 'the first run sent started only, and let it finish before continuing as new');
+        assert.deepEqual(notifiedEvents(second), ['failing', 'recovered'], 'the next run sends the carried messages, once');
+      },
+    );
   });
 
   test('a stop that comes while a continue-as-new waits for its message ends the loop, with its last messages sent', async () => {
@@ -125,7 +164,10 @@ void describe('the notifier', () => {
       const summary = (await handle.result()) as LoopSummary;
       assert.equal(summary.stop_reason, 'stop during the wait');
       assert.equal((await handle.describe()).runId, firstRun, 'no continue-as-new: the stop was not lost in it');
-      assert.deepEqual(held.posted.map((n) => n.event), ['started', 'stopped']);
+      assert.deepEqual(
+        held.posted.map((n) => n.event),
+        ['started', 'stopped'],
+      );
     });
   });
 });

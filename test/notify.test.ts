@@ -51,7 +51,10 @@ interface Rig {
 /** A simulator, a receiver that answers as `answer` says, and a worker process posting to it. */
 async function rig(answer: Answer, workerEnv: NodeJS.ProcessEnv = {}): Promise<Rig> {
   const [sim, receiver, metricsPort] = await Promise.all([startSimulator(), WebhookReceiver.start(answer, SECRET_PATH), freePort()]);
-  cleanups.push(() => sim.close(), () => receiver.close());
+  cleanups.push(
+    () => sim.close(),
+    () => receiver.close(),
+  );
   const taskQueue = uniqueId('notify-tq');
   const worker = spawnNode(WORKER, [], {
     TEMPORAL_ADDRESS: env.address,
@@ -90,7 +93,14 @@ async function cli(r: Rig, ...args: string[]): Promise<string> {
 
 async function cliWith(r: Rig, extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
   const ran = await runToEnd(process.execPath, [CLI, ...args], {
-    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE_NAME: r.taskQueue, MTF_URL: '', ...extraEnv },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TASK_QUEUE_NAME: r.taskQueue,
+      MTF_URL: '',
+      ...extraEnv,
+    },
     timeoutMs: 30_000,
   });
   assert.equal(ran.code, 0, describeRun(ran, args.join(' ')));
@@ -134,20 +144,53 @@ void describe('notifications on transitions', () => {
     assert.equal(summary.iterations, 11);
 
     const got = texts(r.receiver);
-    const events = ['started', 'FAILING', 'recovered', 'skipped by the app', 'PROTECTION ALERT', 'LIVE orders placed', 'paused', 'resumed', 'stopped'];
+    const events = [
+      'started',
+      'FAILING',
+      'recovered',
+      'skipped by the app',
+      'PROTECTION ALERT',
+      'LIVE orders placed',
+      'paused',
+      'resumed',
+      'stopped',
+    ];
     assert.equal(got.length, events.length, `one message per transition, none for the quiet cycles 1, 2, 4, 8 and 11:\n${got.join('\n')}`);
     events.forEach((word, i) => assert.ok(got[i]?.includes(word), `message ${i + 1} is "${word}": ${got[i]}`));
-    const [started, failing, recovered, skipped, alert, orders, paused, resumed, stopped] = got as [string, string, string, string, string, string, string, string, string];
-    assert.match(started, new RegExp(`^▶️ ${id}: started before its first cycle: dry run, every 0.1 s, waits for continue_signal, BTCUSDT, ETHUSDT, ADAUSDT, SOLUSDT, DOTUSDT$`));
+    const [started, failing, recovered, skipped, alert, orders, paused, resumed, stopped] = got as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    assert.match(
+      started,
+      new RegExp(
+        `^▶️ ${id}: started before its first cycle: dry run, every 0.1 s, waits for continue_signal, BTCUSDT, ETHUSDT, ADAUSDT, SOLUSDT, DOTUSDT$`,
+      ),
+    );
     assert.match(failing, new RegExp(`^🔴 ${id}: FAILING: 3 cycles in a row failed, iteration 5 failed: .*HTTP 500`));
     assert.match(recovered, /recovered: iteration 6 succeeded after 3 failed cycles; ready \w+USDT/);
     assert.match(skipped, /skipped by the app, iteration 7: .*kill switch/i);
-    assert.match(alert, new RegExp(`^<!channel> 🚨 ${id}: PROTECTION ALERT: a position may be open without its stop-loss: \\w+USDT critical_unprotected_position .*\\(iteration 9, `));
+    assert.match(
+      alert,
+      new RegExp(
+        `^<!channel> 🚨 ${id}: PROTECTION ALERT: a position may be open without its stop-loss: \\w+USDT critical_unprotected_position .*\\(iteration 9, `,
+      ),
+    );
     assert.match(orders, /LIVE orders placed, iteration 10: 5 submitted \(\w+USDT submitted.* and 2 more\); ready /);
     assert.match(paused, /paused after iteration 11: exchange maintenance$/);
     assert.match(resumed, /resumed after iteration 11: the next cycle starts on continue_signal$/);
     assert.match(stopped, /stopped after iteration 11: end of the test; 11 cycles \(.*3 failed, 2 skipped\)$/);
-    assert.ok(r.receiver.posts.every((p) => p.path === SECRET_PATH && p.contentType === 'application/json'), 'each message went to the webhook as JSON');
+    assert.ok(
+      r.receiver.posts.every((p) => p.path === SECRET_PATH && p.contentType === 'application/json'),
+      'each message went to the webhook as JSON',
+    );
 
     const finalStatus = await status();
     assert.deepEqual(finalStatus.notifications, { sent: 9, failed: 0, no_endpoint: 0, waiting: 0, last_failure: null });
@@ -163,7 +206,15 @@ void describe('notifications on transitions', () => {
     assert.equal(sample(metrics, 'mtf_notifications_total', { event: 'protection_alert', result: 'sent', taskQueue: r.taskQueue }), 1);
     const dashboard = JSON.stringify(await loopsSnapshot(env.client));
     assert.ok(dashboard.includes(id));
-    const everything = [r.worker.stdout(), r.worker.stderr(), metrics, JSON.stringify(history), JSON.stringify(finalStatus), JSON.stringify(summary), dashboard];
+    const everything = [
+      r.worker.stdout(),
+      r.worker.stderr(),
+      metrics,
+      JSON.stringify(history),
+      JSON.stringify(finalStatus),
+      JSON.stringify(summary),
+      dashboard,
+    ];
     everything.forEach((text, i) => assert.ok(!text.includes('SECRET'), `the webhook URL leaked into output #${i}`));
     assert.ok(r.worker.stdout().includes('"notifications":"on (slack)"'), 'the worker says notifications are on, not where they go');
   });
@@ -171,7 +222,10 @@ void describe('notifications on transitions', () => {
   test('a receiver that answers 500 then 200 is retried and counted, the loop on its beat; the JSON format carries the fields; a quiet cycle costs 11 events and 2 Actions', async () => {
     // The retry is answered only once the loop has run three cycles: it went on while the message waited.
     const retryAnswer = deferred<number>();
-    const r = await rig((i) => (i === 0 ? 500 : i === 1 ? retryAnswer.promise : 200), { MTF_NOTIFY_FORMAT: 'json', MTF_NOTIFY_TIMEOUT: '9' });
+    const r = await rig((i) => (i === 0 ? 500 : i === 1 ? retryAnswer.promise : 200), {
+      MTF_NOTIFY_FORMAT: 'json',
+      MTF_NOTIFY_TIMEOUT: '9',
+    });
     const id = await start(r, { ping_interval: 0.2 });
     const status = () => loopStatus(env.client, id);
     const [first, second] = await r.receiver.waitFor((p) => p.length === 2, 'the retry of the started message');
@@ -192,24 +246,48 @@ void describe('notifications on transitions', () => {
     const byId = new Map(history.map((e) => [String(e.eventId), e]));
     const notifyDone = history.findIndex((e) => {
       const scheduled = byId.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId));
-      return e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && scheduled !== undefined && activityName(scheduled) === 'notify';
+      return (
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && scheduled !== undefined && activityName(scheduled) === 'notify'
+      );
     });
     assert.ok(scheduled.filter((i) => i < notifyDone).length >= 3, 'the loop ran its cycles while the message was retried');
     const quiet = scheduled.filter((i) => i > notifyDone).slice(0, 5);
     const perCycle = quiet.slice(1).map((at, i) => at - (quiet[i] ?? 0));
-    assert.deepEqual(perCycle, perCycle.map(() => 11), `events per quiet cycle with notifications on: ${perCycle.join(', ')}`);
+    assert.deepEqual(
+      perCycle,
+      perCycle.map(() => 11),
+      `events per quiet cycle with notifications on: ${perCycle.join(', ')}`,
+    );
     const between = history.slice(quiet[0], quiet.at(-1)).map((e) => e.eventType);
     const actions = between.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || t === EventType.EVENT_TYPE_TIMER_STARTED);
     assert.equal(actions.length, 2 * perCycle.length, 'two billed Actions per quiet cycle: the call and the timer');
 
     const bodies = r.receiver.bodies<Notification>();
-    for (const body of bodies) assert.deepEqual(Object.keys(body).sort(), ['at', 'event', 'iteration', 'loop', 'message', 'orders', 'outcome', 'severity', 'signals', 'trades']);
+    for (const body of bodies)
+      assert.deepEqual(Object.keys(body).sort(), [
+        'at',
+        'event',
+        'iteration',
+        'loop',
+        'message',
+        'orders',
+        'outcome',
+        'severity',
+        'signals',
+        'trades',
+      ]);
     const [startedMsg, alertMsg, stoppedMsg] = [bodies[0], bodies[2], bodies[3]];
-    assert.deepEqual([startedMsg?.event, startedMsg?.iteration, startedMsg?.outcome, startedMsg?.loop, startedMsg?.severity], ['started', 0, null, id, 'info']);
+    assert.deepEqual(
+      [startedMsg?.event, startedMsg?.iteration, startedMsg?.outcome, startedMsg?.loop, startedMsg?.severity],
+      ['started', 0, null, id, 'info'],
+    );
     assert.equal(alertMsg?.event, 'protection_alert');
     assert.equal(alertMsg?.severity, 'critical');
     assert.equal(alertMsg?.signals.length, 5);
-    assert.ok(alertMsg?.signals.every((s) => /USDT$/.test(s.symbol) && s.timeframe && s.side), JSON.stringify(alertMsg?.signals));
+    assert.ok(
+      alertMsg?.signals.every((s) => /USDT$/.test(s.symbol) && s.timeframe && s.side),
+      JSON.stringify(alertMsg?.signals),
+    );
     assert.equal(alertMsg?.orders?.count.protection_failed, 5);
     assert.ok(!alertMsg?.message.startsWith('<!channel>'), 'the mention is Slack’s only');
     assert.equal(stoppedMsg?.event, 'stopped');
@@ -241,8 +319,14 @@ void describe('notifications on transitions', () => {
     const waited = (Number(endAt?.seconds) - Number(stopAt?.seconds)) * 1000;
     // The stopped message is given up after its three tries (about 7 s): the stop ends then, well before its bound.
     assert.ok(waited < STOP_FLUSH_MS - 10_000, `stop completed ${waited} ms after the signal, when its last message was given up`);
-    const failures = history.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED).map((e) => e.activityTaskFailedEventAttributes?.failure?.message);
-    assert.deepEqual(failures, ['notification endpoint did not answer within 0.3 s', 'notification endpoint did not answer within 0.3 s'], 'the started and stopped messages, each given up, in words without the URL');
+    const failures = history
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+      .map((e) => e.activityTaskFailedEventAttributes?.failure?.message);
+    assert.deepEqual(
+      failures,
+      ['notification endpoint did not answer within 0.3 s', 'notification endpoint did not answer within 0.3 s'],
+      'the started and stopped messages, each given up, in words without the URL',
+    );
     const final = await status();
     assert.equal(final.notifications?.failed, 2);
     const shown = await cli(r, 'status', id);
@@ -252,7 +336,8 @@ void describe('notifications on transitions', () => {
     assert.equal(sample(metrics, 'mtf_notifications_total', { event: 'stopped', result: 'failed', taskQueue: r.taskQueue }), 1);
     assert.equal(sample(metrics, 'mtf_notification_attempt_failures_total', { taskQueue: r.taskQueue }), 6);
     assert.ok(parseLines(r.worker.stdout()).some((l) => l.msg === 'notification not sent; the loop goes on' && l.workflow_id === id));
-    for (const text of [JSON.stringify(history), r.worker.stdout(), r.worker.stderr(), metrics]) assert.ok(!text.includes('SECRET'), 'the URL leaks nowhere');
+    for (const text of [JSON.stringify(history), r.worker.stdout(), r.worker.stderr(), metrics])
+      assert.ok(!text.includes('SECRET'), 'the URL leaks nowhere');
   });
 
   test('a loop started with --notify off sends nothing and schedules no notify activity', async () => {
@@ -262,7 +347,11 @@ void describe('notifications on transitions', () => {
     await cliWith(r, { MTF_MAX_ATTEMPTS: '1' }, 'start', '--id', id, '--url', r.sim.runUrl, '--interval', '0.1', '--notify', 'off');
     assert.equal((await loopStatus(env.client, id)).config.notify, false);
     assert.match(await cli(r, 'status', id), /^ {2}notifications +off for this loop \(notify: false\)$/m);
-    await waitFor(() => loopStatus(env.client, id), (s) => s.counters.failed >= 4, 'the loop to be failing');
+    await waitFor(
+      () => loopStatus(env.client, id),
+      (s) => s.counters.failed >= 4,
+      'the loop to be failing',
+    );
     await stopLoop(env.client, id, 'quiet please');
     assert.equal(r.receiver.posts.length, 0);
     assert.equal((await historyOf(id)).filter((e) => activityName(e) === 'notify').length, 0);

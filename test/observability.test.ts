@@ -53,7 +53,9 @@ function grafanaExpressions(): string[] {
     panels: { targets: { expr: string }[] }[];
     templating: { list: { query: unknown }[] };
   };
-  const variables = dashboard.templating.list.map((v) => v.query).filter((q): q is string => typeof q === 'string' && q.startsWith('label_values'));
+  const variables = dashboard.templating.list
+    .map((v) => v.query)
+    .filter((q): q is string => typeof q === 'string' && q.startsWith('label_values'));
   return [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...variables];
 }
 
@@ -61,7 +63,6 @@ function grafanaExpressions(): string[] {
 const MISSED_BEATS = 'mtf_missed_beats_total';
 /** Counters of a worker with MTF_NOTIFY_URL: test/notify.test.ts scrapes both from one. */
 const ELSEWHERE = new Set([MISSED_BEATS, 'mtf_notifications_total', 'mtf_notification_attempt_failures_total']);
-
 
 void describe('a worker process', () => {
   test('counts each cycle once across a worker restart and continue-as-new, logs JSON with the expected events, and never the token (nor do metrics, history, status or the dashboard)', async () => {
@@ -78,7 +79,8 @@ void describe('a worker process', () => {
     };
     const status = () => loopStatus(env.client, workflowId);
     /** Signal mode: the loop stops after each cycle until it is told to go on, so counts are exact at every read. */
-    const cycleDone = (n: number) => waitFor(status, (s) => s.counters.cycles === n && s.phase === 'awaiting_continue', `cycle ${n} to be recorded`);
+    const cycleDone = (n: number) =>
+      waitFor(status, (s) => s.counters.cycles === n && s.phase === 'awaiting_continue', `cycle ${n} to be recorded`);
 
     const first = spawnWorker(workerEnv);
     await first.waitForLine((l) => l.includes('"worker started"'), 'the first worker to start');
@@ -104,7 +106,9 @@ void describe('a worker process', () => {
     assert.equal(sample(firstMetrics, 'mtf_loop_cycles', { ...loop, outcome: 'failed' }), 0);
     assert.equal(sample(firstMetrics, 'mtf_loop_iteration', loop), 4);
     assert.equal(sample(firstMetrics, 'mtf_loop_phase', { ...loop, phase: 'awaiting_continue' }), 1);
-    const phasesAtOne = firstMetrics.split('\n').filter((l) => l.startsWith('mtf_loop_phase{') && l.includes(`workflow_id="${workflowId}"`) && l.endsWith(' 1'));
+    const phasesAtOne = firstMetrics
+      .split('\n')
+      .filter((l) => l.startsWith('mtf_loop_phase{') && l.includes(`workflow_id="${workflowId}"`) && l.endsWith(' 1'));
     assert.equal(phasesAtOne.length, 1, `one phase at a time, continue-as-new included:\n${phasesAtOne.join('\n')}`);
     assert.equal(sample(firstMetrics, 'mtf_loop_success_ratio', loop), 1);
     assert.equal(sample(firstMetrics, 'mtf_loop_live', loop), 0);
@@ -112,12 +116,16 @@ void describe('a worker process', () => {
     assert.equal(sample(firstMetrics, 'mtf_http_responses_total', { status_class: '2xx', taskQueue }), 4);
     assert.equal(sample(firstMetrics, 'mtf_call_retries_total', { taskQueue }), 1);
     assert.equal(sample(firstMetrics, 'mtf_cycle_duration_seconds_count', { outcome: 'succeeded', taskQueue }), 4);
-    assert.ok((sample(firstMetrics, 'temporal_activity_schedule_to_start_latency_count', { task_queue: taskQueue }) ?? 0) >= 5, 'the SDK’s own metrics are served beside ours');
+    assert.ok(
+      (sample(firstMetrics, 'temporal_activity_schedule_to_start_latency_count', { task_queue: taskQueue }) ?? 0) >= 5,
+      'the SDK’s own metrics are served beside ours',
+    );
 
     // The shipped Grafana dashboard plots exactly what a worker serves.
     const used = new Set(grafanaExpressions().flatMap((expr) => [...expr.matchAll(/\b(?:mtf|temporal)_\w+/g)].map((m) => m[0])));
     assert.ok(used.size >= 8, `the dashboard queries: ${[...used].join(', ')}`);
-    for (const name of [...used].filter((n) => !ELSEWHERE.has(n))) assert.match(firstMetrics, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name} is scraped from the worker`);
+    for (const name of [...used].filter((n) => !ELSEWHERE.has(n)))
+      assert.match(firstMetrics, new RegExp(`^${name}[{ ]`, 'm'), `the dashboard's ${name} is scraped from the worker`);
 
     assert.equal(await first.stop('SIGTERM'), 0, 'the worker shuts down cleanly on SIGTERM');
     // The second worker reads the same token from a file, as a mounted secret.
@@ -144,11 +152,26 @@ void describe('a worker process', () => {
 
     const lines = [...parseLines(first.stdout()), ...parseLines(second.stdout())];
     for (const line of lines) {
-      assert.ok(typeof line.level === 'string' && typeof line.time === 'string' && typeof line.msg === 'string', `level, time and msg: ${JSON.stringify(line)}`);
+      assert.ok(
+        typeof line.level === 'string' && typeof line.time === 'string' && typeof line.msg === 'string',
+        `level, time and msg: ${JSON.stringify(line)}`,
+      );
     }
     const ours = lines.filter((l) => l.workflow_id === workflowId);
     const events = new Set(ours.map((l) => l.msg));
-    for (const event of ['loop started', 'cycle started', 'MTF run answered', 'MTF call failed', 'MTF call retried by Temporal; the previous attempt failed', 'cycle finished', 'continue_signal received', 'continuing as new', 'loop continued as new', 'stop_signal received', 'loop stopped']) {
+    for (const event of [
+      'loop started',
+      'cycle started',
+      'MTF run answered',
+      'MTF call failed',
+      'MTF call retried by Temporal; the previous attempt failed',
+      'cycle finished',
+      'continue_signal received',
+      'continuing as new',
+      'loop continued as new',
+      'stop_signal received',
+      'loop stopped',
+    ]) {
       assert.ok(events.has(event), `the log has "${event}"; it has: ${[...events].join(' | ')}`);
     }
     assert.equal(lines.filter((l) => l.msg === 'worker started').length, 2);
@@ -156,7 +179,8 @@ void describe('a worker process', () => {
     const answered = ours.filter((l) => l.msg === 'MTF run answered');
     assert.equal(answered.length, 5, 'one line per answered call');
     for (const line of answered) {
-      for (const key of ['iteration', 'attempt', 'http_status', 'latency_ms', 'mtf_run_id', 'idempotency_key']) assert.ok(line[key] !== undefined, `"${key}" in ${JSON.stringify(line)}`);
+      for (const key of ['iteration', 'attempt', 'http_status', 'latency_ms', 'mtf_run_id', 'idempotency_key'])
+        assert.ok(line[key] !== undefined, `"${key}" in ${JSON.stringify(line)}`);
     }
     const failed = ours.find((l) => l.msg === 'MTF call failed');
     assert.equal(failed?.http_status, 500);
@@ -170,9 +194,23 @@ void describe('a worker process', () => {
     // The token reached the app, and nothing else: not the logs, the metrics, the history or the status.
     const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
     assert.equal(sent.length, 6, 'one 500, then five cycles');
-    assert.ok(sent.every((r) => r.authorization === `Bearer ${TOKEN}`), 'both workers, from env and from file, sent the token to the app');
+    assert.ok(
+      sent.every((r) => r.authorization === `Bearer ${TOKEN}`),
+      'both workers, from env and from file, sent the token to the app',
+    );
     const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
-    const everything = [first.stdout(), first.stderr(), second.stdout(), second.stderr(), firstMetrics, secondMetrics, history, finalStatus, JSON.stringify(summary), dashboard];
+    const everything = [
+      first.stdout(),
+      first.stderr(),
+      second.stdout(),
+      second.stderr(),
+      firstMetrics,
+      secondMetrics,
+      history,
+      finalStatus,
+      JSON.stringify(summary),
+      dashboard,
+    ];
     everything.forEach((text, i) => assert.ok(!text.includes(TOKEN), `the token leaked into output #${i}`));
   });
 
@@ -193,7 +231,11 @@ void describe('a worker process', () => {
     });
     try {
       await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
-      await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: slow.runUrl, cadence: 'aligned', align_every: 3, align_offset: 0, max_execution_time: 10 } });
+      await startLoop(env.client, {
+        taskQueue,
+        workflowId,
+        config: { mtf_url: slow.runUrl, cadence: 'aligned', align_every: 3, align_offset: 0, max_execution_time: 10 },
+      });
       const status = () => loopStatus(env.client, workflowId);
       // The status read on both sides of the scrape: a cycle recorded in between is sampled again.
       const read = async () => ({ before: await status(), metrics: await scrape(metricsPort), after: await status() });
@@ -203,12 +245,22 @@ void describe('a worker process', () => {
         'two missed beats, stable across a scrape',
         60_000,
       );
-      assert.equal(sample(seen.metrics, MISSED_BEATS, { taskQueue }), seen.before.counters.missed_beats, `the counter is the loop’s own count: ${JSON.stringify({ counters: seen.before.counters, last: seen.before.last_cycle, points: seen.before.recent_cycles, metrics: seen.metrics.split('\n').filter((l) => l.startsWith(MISSED_BEATS)) })}`);
-      assert.ok(grafanaExpressions().some((expr) => expr.includes(`increase(${MISSED_BEATS}[`)), 'the Grafana dashboard plots it');
+      assert.equal(
+        sample(seen.metrics, MISSED_BEATS, { taskQueue }),
+        seen.before.counters.missed_beats,
+        `the counter is the loop’s own count: ${JSON.stringify({ counters: seen.before.counters, last: seen.before.last_cycle, points: seen.before.recent_cycles, metrics: seen.metrics.split('\n').filter((l) => l.startsWith(MISSED_BEATS)) })}`,
+      );
+      assert.ok(
+        grafanaExpressions().some((expr) => expr.includes(`increase(${MISSED_BEATS}[`)),
+        'the Grafana dashboard plots it',
+      );
       await env.client.workflow.getHandle(workflowId).terminate('test over');
       assert.equal(await worker.stop('SIGTERM'), 0);
     } finally {
-      await env.client.workflow.getHandle(workflowId).terminate().catch(() => undefined);
+      await env.client.workflow
+        .getHandle(workflowId)
+        .terminate()
+        .catch(() => undefined);
       await slow.close();
     }
   });
@@ -221,17 +273,35 @@ void describe('a worker process', () => {
     let server = spawnDevServer(dataDir, address);
     try {
       assert.ok(await waitUntilReady(server, target), 'the dev server starts');
-      const worker = spawnWorker({ TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, METRICS_ADDRESS: 'off', HEALTH_ADDRESS: `127.0.0.1:${healthPort}`, TASK_QUEUE_NAME: uniqueId('ready-tq') });
+      const worker = spawnWorker({
+        TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+        METRICS_ADDRESS: 'off',
+        HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
+        TASK_QUEUE_NAME: uniqueId('ready-tq'),
+      });
       const probe = async (path: string) => (await fetch(`http://127.0.0.1:${healthPort}${path}`)).status;
-      await waitFor(() => probe('/readyz'), (code) => code === 200, 'ready');
+      await waitFor(
+        () => probe('/readyz'),
+        (code) => code === 200,
+        'ready',
+      );
 
       await stopDevServer(server);
-      await waitFor(() => probe('/readyz'), (code) => code === 503, 'unready with Temporal gone');
+      await waitFor(
+        () => probe('/readyz'),
+        (code) => code === 503,
+        'unready with Temporal gone',
+      );
       assert.equal(await probe('/healthz'), 200, 'the process is alive all along');
 
       server = spawnDevServer(dataDir, address);
       assert.ok(await waitUntilReady(server, target), 'the dev server starts again on the same port and database');
-      await waitFor(() => probe('/readyz'), (code) => code === 200, 'ready again', 60_000);
+      await waitFor(
+        () => probe('/readyz'),
+        (code) => code === 200,
+        'ready again',
+        60_000,
+      );
       assert.equal(await probe('/nope'), 404);
       assert.equal(await worker.stop('SIGTERM'), 0);
     } finally {
@@ -259,18 +329,34 @@ void describe('search attributes on a namespace without them', () => {
     try {
       const warning = parseLines(lines.join('')).find((l) => l.level === 'warn' && /not registered/.test(l.msg));
       assert.ok(warning, `a warning line: ${lines.join('')}`);
-      assert.match(warning.msg, /temporal operator search-attribute create --namespace default --name MtfLoopState --name MtfLastOutcome --name MtfDryRun --type Keyword --type Keyword --type Bool/);
+      assert.match(
+        warning.msg,
+        /temporal operator search-attribute create --namespace default --name MtfLoopState --name MtfLastOutcome --name MtfDryRun --type Keyword --type Keyword --type Bool/,
+      );
 
       const workflowId = uniqueId('bare-loop');
       const startedAt = sim.runRequests().length;
       sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
-      const started = await startLoop(bare.client, { taskQueue: target.taskQueue, workflowId, config: { mtf_url: sim.runUrl, ping_interval: 0.1 } });
+      const started = await startLoop(bare.client, {
+        taskQueue: target.taskQueue,
+        workflowId,
+        config: { mtf_url: sim.runUrl, ping_interval: 0.1 },
+      });
       assert.equal(started.searchAttributes, false);
-      const s: LoopStatus = await waitFor(() => loopStatus(bare.client, workflowId), (st) => st.counters.succeeded >= 2, 'two cycles without search attributes');
+      const s: LoopStatus = await waitFor(
+        () => loopStatus(bare.client, workflowId),
+        (st) => st.counters.succeeded >= 2,
+        'two cycles without search attributes',
+      );
       assert.ok(sim.runRequests().length - startedAt >= 2);
       const history = await bare.client.workflow.getHandle(workflowId).fetchHistory();
       // TemporalChangeVersion, the SDK's own upsert beside the notifications' patch marker, is a system attribute: always there.
-      assert.equal(withoutNotifications(history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).length, 0, 'no upsert that would stall the loop');
+      assert.equal(
+        withoutNotifications(history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+          .length,
+        0,
+        'no upsert that would stall the loop',
+      );
       const described = await bare.client.workflow.getHandle(workflowId).describe();
       for (const key of [LOOP_STATE, LAST_OUTCOME, DRY_RUN]) assert.equal(described.typedSearchAttributes.get(key), undefined);
       assert.equal(s.is_running, true);

@@ -76,8 +76,14 @@ void describe('an MTF outage', HANG, () => {
       const s = await until(loop, (st) => st.counters.succeeded >= 1, 'a success after two failed cycles');
       assert.deepEqual([s.counters.failed, s.counters.consecutive_failures], [2, 0]);
       const sent = loop.requests();
-      assert.deepEqual(sent.slice(0, 7).map((r) => r.status), [502, 502, 502, 502, 502, 502, 200]);
-      assert.deepEqual(sent.slice(0, 7).map((r) => r.idempotency_key?.split('/').pop()), ['1', '1', '1', '2', '2', '2', '3']);
+      assert.deepEqual(
+        sent.slice(0, 7).map((r) => r.status),
+        [502, 502, 502, 502, 502, 502, 200],
+      );
+      assert.deepEqual(
+        sent.slice(0, 7).map((r) => r.idempotency_key?.split('/').pop()),
+        ['1', '1', '1', '2', '2', '2', '3'],
+      );
       assert.match(s.last_error ?? '', /^iteration 2: MTF API answered HTTP 502 \(an HTML error page\).*\(after 3 attempts\)/);
     });
   });
@@ -88,9 +94,13 @@ void describe('an MTF outage', HANG, () => {
       assert.equal(failing.counters.failed, failing.counters.cycles);
       assert.match(failing.last_error ?? '', /connection refused \(after 3 attempts\)/);
       const history = await events(loop.workflowId);
-      const failedAttempts = history.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED).map((e) => e.activityTaskFailedEventAttributes?.retryState);
+      const failedAttempts = history
+        .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)
+        .map((e) => e.activityTaskFailedEventAttributes?.retryState);
       assert.ok(failedAttempts.length >= 2, 'one failed call per cycle in history, each after its last attempt');
-      const started = history.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+      const started = history
+        .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+        .map((e) => e.activityTaskStartedEventAttributes?.attempt);
       assert.deepEqual(started.slice(0, 2), [3, 3], 'Temporal ran each call 3 times');
 
       behave({});
@@ -107,14 +117,23 @@ void describe('an MTF outage', HANG, () => {
       const s = await until(loop, (st) => st.counters.failed >= 1, 'a failed live cycle');
       assert.match(s.last_error ?? '', /^iteration 1: MTF API unreachable at .*: connection refused \(after 3 attempts\)$/);
       const history = await events(loop.workflowId);
-      const attempts = history.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+      const attempts = history
+        .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+        .map((e) => e.activityTaskStartedEventAttributes?.attempt);
       assert.equal(attempts[0], 1, 'one Temporal attempt: the 3 connection tries happen inside it, none could reach the app');
     });
     behave({ fault: 'http500', fault_count: 1 });
     await withLoop(live, async (loop) => {
       const s = await until(loop, (st) => st.counters.cycles >= 2, 'the failed live cycle and the next');
       const sent = loop.requests();
-      assert.deepEqual(sent.slice(0, 2).map((r) => [r.idempotency_key?.split('/').pop(), r.status]), [['1', 500], ['2', 200]], 'the 500 was not sent again');
+      assert.deepEqual(
+        sent.slice(0, 2).map((r) => [r.idempotency_key?.split('/').pop(), r.status]),
+        [
+          ['1', 500],
+          ['2', 200],
+        ],
+        'the 500 was not sent again',
+      );
       assert.match(s.last_error ?? '', /^iteration 1: live MTF run may have executed, not sent again: MTF API answered HTTP 500/);
     });
   });
@@ -127,7 +146,17 @@ void describe('the kill switch', HANG, () => {
       const s = await until(loop, (st) => st.counters.skipped >= 2, 'two skipped cycles');
       assert.deepEqual([s.counters.failed, s.counters.consecutive_failures], [0, 0], 'a skip is not a failure');
       assert.match(s.last_error ?? '', /Global kill switch is OFF\. Use force_run=true to override\./);
-      assert.deepEqual(loop.requests().slice(0, 2).map((r) => [r.idempotency_key?.split('/').pop(), r.status]), [['1', 403], ['2', 403]], 'one attempt per cycle');
+      assert.deepEqual(
+        loop
+          .requests()
+          .slice(0, 2)
+          .map((r) => [r.idempotency_key?.split('/').pop(), r.status]),
+        [
+          ['1', 403],
+          ['2', 403],
+        ],
+        'one attempt per cycle',
+      );
 
       await updateLoop(env.client, loop.workflowId, { force_run: true });
       const forced = await until(loop, (st) => st.counters.succeeded >= 1, 'a forced run');
@@ -162,7 +191,11 @@ void describe('broken answers', HANG, () => {
         assert.equal(s.counters.failed, 1);
         assert.match(s.last_error ?? '', new RegExp(`^iteration 1: .*${message.source}`));
         const firstCycle = loop.requests().filter((r) => r.idempotency_key?.endsWith('/1'));
-        assert.deepEqual(firstCycle.map((r) => r.status), [200], 'the answered POST was not sent again');
+        assert.deepEqual(
+          firstCycle.map((r) => r.status),
+          [200],
+          'the answered POST was not sent again',
+        );
       });
       // The worker runs in this process: a runaway body must not have been kept (read after a full
       // GC, since reading 16 MiB of it and the simulator's own 17 MiB leave garbage behind).

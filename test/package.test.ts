@@ -48,7 +48,8 @@ function pythonlessEnv(scratch: string): NodeJS.ProcessEnv {
   }
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || /^(TEMPORAL_|MTF_|TASK_QUEUE_NAME$|WORKER_IDENTITY$)/.test(key) || /^(PYTHON|VIRTUAL_ENV|PYENV)/.test(key)) continue;
+    if (/^npm_/i.test(key) || /^(TEMPORAL_|MTF_|TASK_QUEUE_NAME$|WORKER_IDENTITY$)/.test(key) || /^(PYTHON|VIRTUAL_ENV|PYENV)/.test(key))
+      continue;
     env[key] = value;
   }
   return { ...env, PATH: bin, PYTHON: join(scratch, 'no-python-here') };
@@ -117,25 +118,49 @@ after(async () => {
 
 void describe('the npm package', () => {
   test('nothing on the PATH of the install and the runs below is Python', async () => {
-    const found = await runToEnd('sh', ['-c', 'command -v python3 || command -v python || command -v pip3 || command -v pip'], { env, timeoutMs: CALL_TIMEOUT_MS });
+    const found = await runToEnd('sh', ['-c', 'command -v python3 || command -v python || command -v pip3 || command -v pip'], {
+      env,
+      timeoutMs: CALL_TIMEOUT_MS,
+    });
     assert.notEqual(found.code, 0, `no Python program is reachable: ${found.stdout}`);
   });
 
   test('the tarball holds the compiled runtime, both workflow bundles, README, LICENSE, and no sources, tests, bench or maps', (t) => {
     const paths = packed.files.map((f) => f.path).sort();
-    t.diagnostic(`tarball ${relative(scratch, tarball)}: ${packed.size} bytes, ${packed.entryCount} files, ${packed.unpackedSize} bytes unpacked`);
+    t.diagnostic(
+      `tarball ${relative(scratch, tarball)}: ${packed.size} bytes, ${packed.entryCount} files, ${packed.unpackedSize} bytes unpacked`,
+    );
     for (const path of paths) {
       assert.ok(!path.endsWith('.ts') && !path.endsWith('.map'), `no TypeScript source or source map: ${path}`);
-      assert.ok(!/^(dist\/)?(test|bench|src|scripts|deploy|docs)\//.test(path) || path.startsWith('dist/src/'), `no tests, bench, sources or tooling: ${path}`);
+      assert.ok(
+        !/^(dist\/)?(test|bench|src|scripts|deploy|docs)\//.test(path) || path.startsWith('dist/src/'),
+        `no tests, bench, sources or tooling: ${path}`,
+      );
       assert.ok(!/(^|\/)(\.toolchain|\.data|node_modules)\//.test(path), `no toolchain, data or modules: ${path}`);
     }
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/src/cli/main.js', 'dist/src/worker/main.js', 'dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failures.js']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/src/cli/main.js',
+      'dist/src/worker/main.js',
+      'dist/workflow-bundle.js',
+      'dist/workflow-bundle-encoded-failures.js',
+    ]) {
       assert.ok(paths.includes(needed), `the tarball holds ${needed}`);
     }
     // Every compiled runtime module, and nothing else under dist/.
-    const built = filesUnder(join(ROOT, 'dist', 'src')).filter((f) => f.endsWith('.js')).map((f) => relative(ROOT, f).split('\\').join('/'));
-    assert.deepEqual(paths.filter((p) => p.startsWith('dist/src/')), built.sort());
-    assert.deepEqual(paths.filter((p) => p.startsWith('dist/') && !p.startsWith('dist/src/')), ['dist/workflow-bundle-encoded-failures.js', 'dist/workflow-bundle.js']);
+    const built = filesUnder(join(ROOT, 'dist', 'src'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => relative(ROOT, f).split('\\').join('/'));
+    assert.deepEqual(
+      paths.filter((p) => p.startsWith('dist/src/')),
+      built.sort(),
+    );
+    assert.deepEqual(
+      paths.filter((p) => p.startsWith('dist/') && !p.startsWith('dist/src/')),
+      ['dist/workflow-bundle-encoded-failures.js', 'dist/workflow-bundle.js'],
+    );
     assert.ok(packed.size < MAX_TARBALL_BYTES, `tarball ${packed.size} bytes < ${MAX_TARBALL_BYTES}`);
     assert.ok(packed.entryCount < MAX_ENTRIES, `${packed.entryCount} files < ${MAX_ENTRIES}`);
 
@@ -177,7 +202,8 @@ void describe('the npm package', () => {
     assert.ok(statSync(bin).mode & 0o111, 'the binary is executable');
     const help = await runToEnd(bin, ['--help'], { env, timeoutMs: CALL_TIMEOUT_MS });
     assert.equal(help.code, 0, describeRun(help, 'mtf-ping-pong --help'));
-    for (const command of ['worker', 'start', 'stop', 'status', 'dev', 'simulator']) assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['worker', 'start', 'stop', 'status', 'dev', 'simulator'])
+      assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'));
     const worker = await runToEnd(bin, ['worker', '--help'], { env, timeoutMs: CALL_TIMEOUT_MS });
     assert.equal(worker.code, 0, describeRun(worker, 'mtf-ping-pong worker --help'));
   });
@@ -187,7 +213,11 @@ void describe('the npm package', () => {
     const port = await freePort();
     const cwd = join(scratch, 'dev-cwd');
     mkdirSync(cwd);
-    const dev = await runToEnd(bin, ['dev'], { cwd, env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, MTF_DATA_DIR: join(cwd, 'data') }, timeoutMs: CALL_TIMEOUT_MS });
+    const dev = await runToEnd(bin, ['dev'], {
+      cwd,
+      env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, MTF_DATA_DIR: join(cwd, 'data') },
+      timeoutMs: CALL_TIMEOUT_MS,
+    });
     assert.equal(dev.code, 1, describeRun(dev, 'mtf-ping-pong dev'));
     const lines = dev.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${dev.stderr}`);
@@ -195,56 +225,70 @@ void describe('the npm package', () => {
     assert.ok(!existsSync(join(cwd, 'data')), 'no data folder left behind');
   });
 
-  test('worker, start and stop from the installed copy run a loop against a real dev server and the simulator', { timeout: 90_000 }, async (t) => {
-    const taskQueue = uniqueId('package-tq');
-    const workflowId = uniqueId('package-loop');
-    const healthPort = await freePort();
-    const temporal = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace ?? 'default', TASK_QUEUE_NAME: taskQueue };
-    const startedAt = Date.now();
-    // spawnNode merges process.env; the PATH and the rest come from the Python-less env.
-    const worker = spawnNode(bin, ['worker'], {
-      ...env,
-      ...temporal,
-      WORKER_IDENTITY: 'package-test-worker',
-      METRICS_ADDRESS: 'off',
-      HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-    });
-    processes.add(worker);
-    await worker.waitForLine((l) => l.startsWith(`worker polling ${taskQueue}`), 'the installed worker to poll', CALL_TIMEOUT_MS);
-    const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
-    assert.equal(ready.status, 200, `/readyz: ${await ready.text()}`);
+  test(
+    'worker, start and stop from the installed copy run a loop against a real dev server and the simulator',
+    { timeout: 90_000 },
+    async (t) => {
+      const taskQueue = uniqueId('package-tq');
+      const workflowId = uniqueId('package-loop');
+      const healthPort = await freePort();
+      const temporal = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace ?? 'default', TASK_QUEUE_NAME: taskQueue };
+      const startedAt = Date.now();
+      // spawnNode merges process.env; the PATH and the rest come from the Python-less env.
+      const worker = spawnNode(bin, ['worker'], {
+        ...env,
+        ...temporal,
+        WORKER_IDENTITY: 'package-test-worker',
+        METRICS_ADDRESS: 'off',
+        HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'warn',
+      });
+      processes.add(worker);
+      await worker.waitForLine((l) => l.startsWith(`worker polling ${taskQueue}`), 'the installed worker to poll', CALL_TIMEOUT_MS);
+      const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+      assert.equal(ready.status, 200, `/readyz: ${await ready.text()}`);
 
-    const before = sim.runRequests().length;
-    const start = await runToEnd(bin, ['start', '--id', workflowId, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT'], {
-      env: { ...env, ...temporal },
-      timeoutMs: CALL_TIMEOUT_MS,
-    });
-    assert.equal(start.code, 0, describeRun(start, 'mtf-ping-pong start'));
+      const before = sim.runRequests().length;
+      const start = await runToEnd(
+        bin,
+        ['start', '--id', workflowId, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT'],
+        {
+          env: { ...env, ...temporal },
+          timeoutMs: CALL_TIMEOUT_MS,
+        },
+      );
+      assert.equal(start.code, 0, describeRun(start, 'mtf-ping-pong start'));
 
-    const requests = (await sim.waitForRunRequests(before + 2, 30_000)).slice(before);
-    const keys = requests.map((r) => r.idempotency_key ?? '');
-    assert.match(keys[0]!, new RegExp(`^${workflowId}/[0-9a-f-]+/1$`));
-    assert.match(keys[1]!, new RegExp(`^${workflowId}/[0-9a-f-]+/2$`));
-    assert.deepEqual(
-      requests.map((r) => (r.body as { symbols?: string[] }).symbols),
-      [['BTCUSDT', 'ETHUSDT'], ['BTCUSDT', 'ETHUSDT']],
-    );
+      const requests = (await sim.waitForRunRequests(before + 2, 30_000)).slice(before);
+      const keys = requests.map((r) => r.idempotency_key ?? '');
+      assert.match(keys[0]!, new RegExp(`^${workflowId}/[0-9a-f-]+/1$`));
+      assert.match(keys[1]!, new RegExp(`^${workflowId}/[0-9a-f-]+/2$`));
+      assert.deepEqual(
+        requests.map((r) => (r.body as { symbols?: string[] }).symbols),
+        [
+          ['BTCUSDT', 'ETHUSDT'],
+          ['BTCUSDT', 'ETHUSDT'],
+        ],
+      );
 
-    const stop = await runToEnd(bin, ['stop', workflowId, '--reason', 'package test', '--timeout', '30s', '--json'], {
-      env: { ...env, ...temporal },
-      timeoutMs: CALL_TIMEOUT_MS + 30_000,
-    });
-    assert.equal(stop.code, 0, describeRun(stop, 'mtf-ping-pong stop'));
-    const end = JSON.parse(stop.stdout) as { how: string; summary?: { counters: { cycles: number; succeeded: number }; stop_reason: string | null } };
-    assert.equal(end.how, 'stopped', stop.stdout);
-    const summary = end.summary!;
-    assert.ok(summary.counters.cycles >= 2 && summary.counters.succeeded === summary.counters.cycles, `summary: ${stop.stdout}`);
-    assert.equal(summary.stop_reason, 'package test');
+      const stop = await runToEnd(bin, ['stop', workflowId, '--reason', 'package test', '--timeout', '30s', '--json'], {
+        env: { ...env, ...temporal },
+        timeoutMs: CALL_TIMEOUT_MS + 30_000,
+      });
+      assert.equal(stop.code, 0, describeRun(stop, 'mtf-ping-pong stop'));
+      const end = JSON.parse(stop.stdout) as {
+        how: string;
+        summary?: { counters: { cycles: number; succeeded: number }; stop_reason: string | null };
+      };
+      assert.equal(end.how, 'stopped', stop.stdout);
+      const summary = end.summary!;
+      assert.ok(summary.counters.cycles >= 2 && summary.counters.succeeded === summary.counters.cycles, `summary: ${stop.stdout}`);
+      assert.equal(summary.stop_reason, 'package test');
 
-    assert.equal(await worker.stop('SIGTERM'), 0, `the worker exits 0 on SIGTERM\nstderr: ${worker.stderr()}`);
-    processes.delete(worker);
-    t.diagnostic(`installed worker: polling to stopped in ${Date.now() - startedAt} ms, ${summary.counters.cycles} cycles`);
-  });
+      assert.equal(await worker.stop('SIGTERM'), 0, `the worker exits 0 on SIGTERM\nstderr: ${worker.stderr()}`);
+      processes.delete(worker);
+      t.diagnostic(`installed worker: polling to stopped in ${Date.now() - startedAt} ms, ${summary.counters.cycles} cycles`);
+    },
+  );
 });

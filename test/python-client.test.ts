@@ -37,7 +37,14 @@ test("the original's Python client starts its test configuration (max_execution_
   const workflowId = uniqueId('py-loop');
   const ran = await withRealWorker(env, taskQueue, () =>
     runToEnd(toolchainPythonPath(), [SCRIPT], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE_NAME: taskQueue, WORKFLOW_ID: workflowId, MTF_URL: sim.runUrl },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+        TASK_QUEUE_NAME: taskQueue,
+        WORKFLOW_ID: workflowId,
+        MTF_URL: sim.runUrl,
+      },
       timeoutMs: 60_000,
     }),
   );
@@ -50,10 +57,18 @@ test("the original's Python client starts its test configuration (max_execution_
     steps.map((s) => s.step),
     ['started', 'status', 'continued', 'stopped'],
   );
-  const status = steps[1]?.status as { is_running: boolean; workflow_id: string; config: { max_execution_time: number; ping_interval: number; activity_timeout: number } };
+  const status = steps[1]?.status as {
+    is_running: boolean;
+    workflow_id: string;
+    config: { max_execution_time: number; ping_interval: number; activity_timeout: number };
+  };
   assert.equal(status.is_running, true);
   assert.equal(status.workflow_id, workflowId);
-  assert.deepEqual([status.config.max_execution_time, status.config.ping_interval, status.config.activity_timeout], [60, 10, 120], "the original's values, the attempt timeout left at its default");
+  assert.deepEqual(
+    [status.config.max_execution_time, status.config.ping_interval, status.config.activity_timeout],
+    [60, 10, 120],
+    "the original's values, the attempt timeout left at its default",
+  );
   // continue_signal cut the 10 s pause short: the second cycle came at once.
   assert.equal((steps[2]?.status as { current_iteration: number }).current_iteration, 2);
   const summary = steps[3]?.summary as { stop_reason: string; iterations: number; counters: { succeeded: number } };

@@ -37,7 +37,9 @@ const SEED_EXAMPLE = {
 };
 
 /** Today's example answer: 148 contracts, 3 READY, 145 not (INVALID counts in symbols_failed). */
-function todayExample(overrides: { status?: string; symbols?: Record<string, unknown>; errors?: unknown[]; run?: Record<string, unknown> } = {}) {
+function todayExample(
+  overrides: { status?: string; symbols?: Record<string, unknown>; errors?: unknown[]; run?: Record<string, unknown> } = {},
+) {
   const status = overrides.status ?? 'completed';
   return {
     status,
@@ -73,9 +75,24 @@ function sequentialExample(threw: string[], verdicts: Record<string, 'READY' | '
   const ready = Object.values(verdicts).filter((v) => v === 'READY').length;
   const skipped = Object.keys(verdicts).length - ready;
   const status = threw.length === 0 ? 'success' : ready > 0 ? 'partial_failure' : 'error';
-  const errors = threw.map((symbol) => ({ symbol, error: `Kline fetch failed for ${symbol}`, trace: '#0 /var/www/html/src/MtfValidator/Service/MtfValidatorService.php(73): …\n#1 {main}' }));
+  const errors = threw.map((symbol) => ({
+    symbol,
+    error: `Kline fetch failed for ${symbol}`,
+    trace: '#0 /var/www/html/src/MtfValidator/Service/MtfValidatorService.php(73): …\n#1 {main}',
+  }));
   const symbols = Object.fromEntries(
-    Object.entries(verdicts).map(([symbol, v]) => [symbol, { symbol, status: v, execution_tf: v === 'READY' ? '5m' : null, signal_side: v === 'READY' ? 'LONG' : null, reason: '…', context: {}, execution: {} }]),
+    Object.entries(verdicts).map(([symbol, v]) => [
+      symbol,
+      {
+        symbol,
+        status: v,
+        execution_tf: v === 'READY' ? '5m' : null,
+        signal_side: v === 'READY' ? 'LONG' : null,
+        reason: '…',
+        context: {},
+        execution: {},
+      },
+    ]),
   );
   const processed = ready + skipped + threw.length;
   return {
@@ -168,33 +185,60 @@ void describe('readFinishedRun: both generations into one report', () => {
     const report = read(todayExample({ status: 'completed_with_errors', symbols, errors: ['a', 'b'] }));
     assert.equal(report.outcome, 'failed');
     assert.equal(report.message, 'every contract errored (2 of 2); first error: a');
-    const seed = read({ ...SEED_EXAMPLE, status: 'partial_success', data: { ...SEED_EXAMPLE.data, results: { X: { status: 'error' } }, errors: [{ symbol: 'X', error: 'no data' }] } });
+    const seed = read({
+      ...SEED_EXAMPLE,
+      status: 'partial_success',
+      data: { ...SEED_EXAMPLE.data, results: { X: { status: 'error' } }, errors: [{ symbol: 'X', error: 'no data' }] },
+    });
     assert.equal(seed.message, 'every contract errored (1 of 1); first error: X: no data');
   });
 
   void test('none processed (the exchange was down): failed', () => {
-    const report = read(todayExample({ status: 'completed_with_errors', symbols: {}, errors: ['Exchange unavailable'], run: { symbols_processed: 0 } }));
+    const report = read(
+      todayExample({ status: 'completed_with_errors', symbols: {}, errors: ['Exchange unavailable'], run: { symbols_processed: 0 } }),
+    );
     assert.equal(report.outcome, 'failed');
     assert.equal(report.message, 'no contract was processed (0 of 148 requested); first error: Exchange unavailable');
   });
 
   void test('rejected: skipped, with the reason and the message of data.run', () => {
-    const body = todayExample({ status: 'rejected', symbols: {}, run: { reason: 'no_reliable_open_state_source', message: 'no open-state source', symbols_processed: 0 } });
+    const body = todayExample({
+      status: 'rejected',
+      symbols: {},
+      run: { reason: 'no_reliable_open_state_source', message: 'no open-state source', symbols_processed: 0 },
+    });
     const report = read(body);
     assert.equal(report.outcome, 'skipped');
     assert.equal(report.message, 'the app rejected the run (no_reliable_open_state_source): no open-state source');
   });
 
   void test("a 200 'error' with nothing processed: failed, with the run's reason rather than today's fixed top-level message", () => {
-    const report = read(todayExample({ status: 'error', symbols: {}, errors: ['database gone'], run: { symbols_processed: 0, symbols_failed: 0 } }));
-    assert.deepEqual([report.outcome, report.message, report.symbols_requested], ['failed', 'MTF run failed: database gone', 148], 'the figures stay on the record');
+    const report = read(
+      todayExample({ status: 'error', symbols: {}, errors: ['database gone'], run: { symbols_processed: 0, symbols_failed: 0 } }),
+    );
+    assert.deepEqual(
+      [report.outcome, report.message, report.symbols_requested],
+      ['failed', 'MTF run failed: database gone', 148],
+      'the figures stay on the record',
+    );
     const bare = read({ status: 'error', message: 'boom' });
-    assert.deepEqual([bare.outcome, bare.message, bare.app_status, bare.symbols_requested], ['failed', 'MTF run failed: boom', 'error', null]);
+    assert.deepEqual(
+      [bare.outcome, bare.message, bare.app_status, bare.symbols_requested],
+      ['failed', 'MTF run failed: boom', 'error', null],
+    );
   });
 
   void test('an unknown status or shape: MtfAnsweredUnreadable, naming what was unexpected', () => {
-    assertFails({ ...SEED_EXAMPLE, status: 'exploded' }, MtfError.AnsweredUnreadable, /status "exploded", which this version does not know/);
-    assertFails({ status: 'completed', data: {} }, MtfError.AnsweredUnreadable, /status "completed" but neither data\.run nor data\.summary/);
+    assertFails(
+      { ...SEED_EXAMPLE, status: 'exploded' },
+      MtfError.AnsweredUnreadable,
+      /status "exploded", which this version does not know/,
+    );
+    assertFails(
+      { status: 'completed', data: {} },
+      MtfError.AnsweredUnreadable,
+      /status "completed" but neither data\.run nor data\.summary/,
+    );
     assertFails({ data: {} }, MtfError.AnsweredUnreadable, /status null/);
   });
 });
@@ -213,7 +257,10 @@ void describe('readFinishedRun: the sequential path (workers 1), the outcome fol
     assert.equal(report.message, '1 of 4 contracts threw; first error: XRPUSDT: Kline fetch failed for XRPUSDT');
     assert.deepEqual(report.findings.contracts, { ready: 2, invalid: 1, error: 1, other: 0 });
     assert.deepEqual(report.findings.symbol_errors, ['XRPUSDT: Kline fetch failed for XRPUSDT'], 'symbol and message; never the trace');
-    assert.deepEqual(report.findings.signals.map((s) => s.symbol), ['ADAUSDT', 'BTCUSDT']);
+    assert.deepEqual(
+      report.findings.signals.map((s) => s.symbol),
+      ['ADAUSDT', 'BTCUSDT'],
+    );
     assert.equal(report.symbols_requested, 4);
   });
 
@@ -234,25 +281,48 @@ void describe('readFinishedRun: the sequential path (workers 1), the outcome fol
 
   void test('error with nothing processed: failed', () => {
     const body = sequentialExample([], {});
-    const report = read({ ...body, status: 'error', data: { ...body.data, run: { ...body.data.run, status: 'error', symbols_requested: 5 } } });
+    const report = read({
+      ...body,
+      status: 'error',
+      data: { ...body.data, run: { ...body.data.run, status: 'error', symbols_requested: 5 } },
+    });
     assert.deepEqual([report.outcome, report.message], ['failed', 'MTF run failed: the app gave no message']);
   });
 
   void test('the figures count the contracts that threw even when the error list is shorter', () => {
     const body = sequentialExample(['XRPUSDT'], { BTCUSDT: 'READY' });
-    const report = read({ ...body, data: { ...body.data, errors: [], run: { ...body.data.run, errors: [], symbols_failed: 3, symbols_processed: 4 } } });
+    const report = read({
+      ...body,
+      data: { ...body.data, errors: [], run: { ...body.data.run, errors: [], symbols_failed: 3, symbols_processed: 4 } },
+    });
     assert.deepEqual(report.findings.contracts, { ready: 1, invalid: 0, error: 3, other: 0 });
     assert.equal(report.message, '3 of 4 contracts threw');
   });
 
   void test('the same rule on the parallel path: a contract whose worker gave nothing back is absent, counted from data.errors', () => {
     const symbols = { BTCUSDT: { status: 'READY', execution_tf: '1m', signal_side: 'SHORT' }, ETHUSDT: { status: 'INVALID' } };
-    const report = read(todayExample({ status: 'completed_with_errors', symbols, errors: ['Worker XRPUSDT: no results returned'], run: { symbols_processed: 2, symbols_failed: 1 } }));
+    const report = read(
+      todayExample({
+        status: 'completed_with_errors',
+        symbols,
+        errors: ['Worker XRPUSDT: no results returned'],
+        run: { symbols_processed: 2, symbols_failed: 1 },
+      }),
+    );
     assert.deepEqual([report.outcome, report.app_status], ['partial', 'completed_with_errors']);
     assert.deepEqual(report.findings.contracts, { ready: 1, invalid: 1, error: 1, other: 0 });
     assert.deepEqual(report.findings.symbol_errors, ['Worker XRPUSDT: no results returned']);
-    const none = read(todayExample({ status: 'completed_with_errors', symbols: [] as unknown as Record<string, unknown>, errors: ['Worker A: no results returned', 'Worker B: x'] }));
-    assert.deepEqual([none.outcome, none.message], ['failed', 'every contract errored (2 of 2); first error: Worker A: no results returned']);
+    const none = read(
+      todayExample({
+        status: 'completed_with_errors',
+        symbols: [] as unknown as Record<string, unknown>,
+        errors: ['Worker A: no results returned', 'Worker B: x'],
+      }),
+    );
+    assert.deepEqual(
+      [none.outcome, none.message],
+      ['failed', 'every contract errored (2 of 2); first error: Worker A: no results returned'],
+    );
   });
 
   void test('what is kept stays small: no trace, no data.run.results, an error cut to 200 characters', () => {
@@ -274,7 +344,10 @@ void describe('readRunProgress: a status read never takes a running run for a fi
     assert.equal(progress({ status: 'success', data: { run: { run_id: 'r1', status: 'pending' } } }), null);
     const done = progress({ ...todayExample(), status: 'success' });
     assert.equal(done?.outcome, 'succeeded');
-    const finishedAt = progress({ status: 'success', data: { run: { run_id: 'r1', finished_at: '2026-08-21 18:15:42', symbols_requested: 0 } } });
+    const finishedAt = progress({
+      status: 'success',
+      data: { run: { run_id: 'r1', finished_at: '2026-08-21 18:15:42', symbols_requested: 0 } },
+    });
     assert.equal(finishedAt?.outcome, 'succeeded', 'finished_at alone ends the wait');
   });
 
@@ -330,7 +403,11 @@ void describe('readFinishedRun: what the run found', () => {
   });
 
   void test('the seed era’s error list names the symbol when no contract lists its own error', () => {
-    const body = { ...SEED_EXAMPLE, status: 'partial_success', data: { ...SEED_EXAMPLE.data, errors: [{ symbol: 'ETHUSDT', error: 'timeout' }] } };
+    const body = {
+      ...SEED_EXAMPLE,
+      status: 'partial_success',
+      data: { ...SEED_EXAMPLE.data, errors: [{ symbol: 'ETHUSDT', error: 'timeout' }] },
+    };
     assert.deepEqual(read(body).findings.symbol_errors, ['ETHUSDT: timeout']);
   });
 
@@ -344,7 +421,9 @@ void describe('readFinishedRun: what the run found', () => {
       }
       return assert.fail('no failure');
     };
-    const [details] = failedWith({ count: { total: 1, protection_failed: 1 }, orders: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position' }] }) ?? [];
+    const [details] =
+      failedWith({ count: { total: 1, protection_failed: 1 }, orders: [{ symbol: 'BTCUSDT', status: 'critical_unprotected_position' }] }) ??
+      [];
     assert.equal((details as { findings: { protection_alert: boolean } }).findings.protection_alert, true);
     assert.deepEqual((details as { ui_details: string }).ui_details, 'signals');
     const body = todayExample({ status: 'exploded', symbols: {} });

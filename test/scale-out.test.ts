@@ -58,7 +58,14 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([...loops.keys()].map((id) => server?.client.workflow.getHandle(id).terminate('test over').catch(() => undefined)));
+  await Promise.all(
+    [...loops.keys()].map((id) =>
+      server?.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined),
+    ),
+  );
   await Promise.all([...workers.values()].map((w) => w.stop('SIGKILL')));
   await Promise.all([server?.teardown(), sim?.close()]);
 });
@@ -74,7 +81,11 @@ function loopOf(key: string): string {
 }
 
 /** Waits, waking on each run request the simulator receives, for one that `match` accepts. */
-async function untilRequest(match: (r: RecordedRequest) => boolean, what: string, timeoutMs = PROGRESS_TIMEOUT_MS): Promise<RecordedRequest> {
+async function untilRequest(
+  match: (r: RecordedRequest) => boolean,
+  what: string,
+  timeoutMs = PROGRESS_TIMEOUT_MS,
+): Promise<RecordedRequest> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = sim.runRequests().find(match);
@@ -99,7 +110,11 @@ function iterationsSeen(): Map<string, Set<number>> {
  * Waits, waking on each run request the simulator receives, until `check` holds; fails after
  * `timeoutMs` naming the loops that lag.
  */
-async function untilEveryLoop(check: (id: string, iterations: Set<number>) => boolean, what: string, timeoutMs = PROGRESS_TIMEOUT_MS): Promise<void> {
+async function untilEveryLoop(
+  check: (id: string, iterations: Set<number>) => boolean,
+  what: string,
+  timeoutMs = PROGRESS_TIMEOUT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const lagging = () => [...iterationsSeen()].filter(([id, iterations]) => !check(id, iterations));
   while (lagging().length > 0) {
@@ -125,13 +140,19 @@ interface StartedCall {
 /** Every call started so far, from the histories: which worker polled it, and when. */
 async function startedCalls(): Promise<StartedCall[]> {
   const histories = await Promise.all(
-    [...loops.keys()].map(async (workflowId) => ({ workflowId, events: withoutNotifications((await server.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) })),
+    [...loops.keys()].map(async (workflowId) => ({
+      workflowId,
+      events: withoutNotifications((await server.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []),
+    })),
   );
   return histories.flatMap(({ workflowId, events }) => {
     const completedBy = new Map(
       events
         .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
-        .map((e) => [Number(e.activityTaskCompletedEventAttributes?.startedEventId), e.activityTaskCompletedEventAttributes?.identity ?? '']),
+        .map((e) => [
+          Number(e.activityTaskCompletedEventAttributes?.startedEventId),
+          e.activityTaskCompletedEventAttributes?.identity ?? '',
+        ]),
     );
     return events
       .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
@@ -169,7 +190,10 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
     t.diagnostic(`calls started per worker: ${JSON.stringify(byWorker)}`);
     assert.deepEqual(Object.keys(byWorker).sort(), [...IDENTITIES], 'only our two workers ran calls');
     for (const identity of IDENTITIES) {
-      assert.ok((byWorker[identity] ?? 0) >= calls.length / 10, `${identity} ran at least a tenth of the ${calls.length} calls: ${byWorker[identity]}`);
+      assert.ok(
+        (byWorker[identity] ?? 0) >= calls.length / 10,
+        `${identity} ran at least a tenth of the ${calls.length} calls: ${byWorker[identity]}`,
+      );
     }
     for (const identity of IDENTITIES) {
       const own = [...loops.keys()].filter((id) => calls.filter((c) => c.workflowId === id).every((c) => c.identity === identity));
@@ -182,13 +206,28 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
     const [survivor, leaving] = IDENTITIES;
     const itsLoops = pinned.get(leaving) ?? new Set<string>();
     // The moment one of its calls is in flight (sent, not answered yet), SIGTERM it.
-    const call = await untilRequest((r) => r.status === null && itsLoops.has(loopOf(r.idempotency_key ?? '')), `a call of a loop on ${leaving} in flight`);
+    const call = await untilRequest(
+      (r) => r.status === null && itsLoops.has(loopOf(r.idempotency_key ?? '')),
+      `a call of a loop on ${leaving} in flight`,
+    );
     const stoppedAt = Date.now();
-    assert.equal(await workers.get(leaving)!.stop('SIGTERM'), 0, `${leaving} exits 0 on SIGTERM\nstderr: ${workers.get(leaving)!.stderr()}`);
+    assert.equal(
+      await workers.get(leaving)!.stop('SIGTERM'),
+      0,
+      `${leaving} exits 0 on SIGTERM\nstderr: ${workers.get(leaving)!.stderr()}`,
+    );
     const exitedAt = Date.now();
     t.diagnostic(`${leaving}: SIGTERM during the call ${call.idempotency_key} to exit in ${exitedAt - stoppedAt} ms`);
     assert.equal(call.status, 200, 'the call in flight was answered to the worker, which waited for it');
-    assert.equal(workers.get(leaving)!.stdout().split('\n').filter((l) => l.includes('"worker stopped"')).length, 1, `${leaving} logged "worker stopped"`);
+    assert.equal(
+      workers
+        .get(leaving)!
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"worker stopped"')).length,
+      1,
+      `${leaving} logged "worker stopped"`,
+    );
 
     const atExit = new Map([...iterationsSeen()].map(([id, iterations]) => [id, Math.max(0, ...iterations)]));
     await untilEveryLoop((id, iterations) => Math.max(0, ...iterations) >= atExit.get(id)! + 1, 'every loop to call again after the exit');
@@ -196,7 +235,9 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
     // loop whose workflow task went to the leaver's sticky queue during its shutdown waits for that
     // queue's schedule-to-start timeout (10 s by default) before the survivor gets it.
     const resumedIn = [...loops.keys()].map((id) => {
-      const first = sim.runRequests().find((r) => loopOf(r.idempotency_key ?? '') === id && iterationOf(r.idempotency_key ?? '') > atExit.get(id)!);
+      const first = sim
+        .runRequests()
+        .find((r) => loopOf(r.idempotency_key ?? '') === id && iterationOf(r.idempotency_key ?? '') > atExit.get(id)!);
       return (first?.received_at ?? Date.now()) - exitedAt;
     });
     const late = resumedIn.filter((ms) => ms > 5_000);
@@ -204,16 +245,27 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
       `after ${leaving} exited, every loop called again within ${Math.max(...resumedIn)} ms: ${LOOPS - late.length} within 5 s, ` +
         `${late.length} later (${late.map((ms) => `${ms} ms`).join(', ') || 'none'})`,
     );
-    await untilEveryLoop((id, iterations) => Math.max(0, ...iterations) >= atExit.get(id)! + 3, 'every loop to run 3 more cycles after the exit');
+    await untilEveryLoop(
+      (id, iterations) => Math.max(0, ...iterations) >= atExit.get(id)! + 3,
+      'every loop to run 3 more cycles after the exit',
+    );
     t.diagnostic(`every loop 3 cycles on ${Date.now() - exitedAt} ms after ${leaving} exited`);
 
     const calls = await startedCalls();
     const afterExit = calls.filter((c) => c.at > exitedAt);
     assert.ok(afterExit.length >= 2 * LOOPS, `${afterExit.length} calls started after the exit`);
-    assert.deepEqual(countBy(afterExit, (c) => c.identity), { [survivor]: afterExit.length }, `only ${survivor} started calls after ${leaving} exited`);
+    assert.deepEqual(
+      countBy(afterExit, (c) => c.identity),
+      { [survivor]: afterExit.length },
+      `only ${survivor} started calls after ${leaving} exited`,
+    );
     const abandoned = calls.filter((c) => c.identity === leaving && c.completedBy !== leaving);
     assert.deepEqual(abandoned, [], `every call ${leaving} started, ${leaving} completed`);
-    assert.deepEqual(calls.filter((c) => c.attempt !== 1), [], 'no call was retried');
+    assert.deepEqual(
+      calls.filter((c) => c.attempt !== 1),
+      [],
+      'no call was retried',
+    );
   });
 
   test('no cycle ran twice: every Idempotency-Key was answered 200 exactly once, iterations without gaps', async () => {
@@ -230,8 +282,15 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
     for (const [workflowId, runId] of loops) {
       const keys = requests.map((r) => r.idempotency_key ?? '').filter((k) => k.startsWith(`${workflowId}/`));
       const iterations = keys.map(iterationOf).sort((a, b) => a - b);
-      assert.ok(keys.every((k) => k === `${workflowId}/${runId}/${iterationOf(k)}`), `${workflowId}: keys are <id>/<first run id>/<iteration>`);
-      assert.deepEqual(iterations, Array.from({ length: iterations.length }, (_, i) => i + 1), `${workflowId}: iterations 1..N, each sent once`);
+      assert.ok(
+        keys.every((k) => k === `${workflowId}/${runId}/${iterationOf(k)}`),
+        `${workflowId}: keys are <id>/<first run id>/<iteration>`,
+      );
+      assert.deepEqual(
+        iterations,
+        Array.from({ length: iterations.length }, (_, i) => i + 1),
+        `${workflowId}: iterations 1..N, each sent once`,
+      );
     }
   });
 });

@@ -83,7 +83,15 @@ void describe("a run's trades on the lineage API", () => {
     );
 
     const [item] = body.data;
-    assert.deepEqual(Object.keys(item), ['completeness_status', 'lineage_classification', 'quality_flags', 'lineage', 'order_intent', 'lifecycle_events', 'lifecycle_events_pagination']);
+    assert.deepEqual(Object.keys(item), [
+      'completeness_status',
+      'lineage_classification',
+      'quality_flags',
+      'lineage',
+      'order_intent',
+      'lifecycle_events',
+      'lifecycle_events_pagination',
+    ]);
     assert.equal(item.lineage_classification, 'canonical');
     const { lineage, order_intent: intent, lifecycle_events: events } = item;
     assert.equal(lineage.orchestration_run_id, 'mtfpp.cafe.1');
@@ -95,7 +103,10 @@ void describe("a run's trades on the lineage API", () => {
     assert.ok(!Number.isNaN(Date.parse(lineage.created_at)), lineage.created_at);
 
     assert.equal(intent.status, 'SENT');
-    assert.deepEqual([intent.symbol, intent.side, intent.internal_trade_id, intent.orchestration_run_id], ['BTCUSDT', 'SHORT', lineage.internal_trade_id, 'mtfpp.cafe.1']);
+    assert.deepEqual(
+      [intent.symbol, intent.side, intent.internal_trade_id, intent.orchestration_run_id],
+      ['BTCUSDT', 'SHORT', lineage.internal_trade_id, 'mtfpp.cafe.1'],
+    );
     assert.match(intent.exchange_order_id, /^\d+$/, "a dry run gets the fake exchange's order id");
     assert.equal(intent.client_order_id, lineage.client_order_id);
     assert.ok(intent.sent_at !== null);
@@ -106,7 +117,10 @@ void describe("a run's trades on the lineage API", () => {
     );
     assert.ok(Date.parse(events[0].happened_at) <= Date.parse(events[1].happened_at), 'ascending by happened_at');
     for (const event of events) {
-      assert.deepEqual([event.symbol, event.internal_trade_id, event.orchestration_run_id, event.side, event.reason_code], ['BTCUSDT', lineage.internal_trade_id, 'mtfpp.cafe.1', 'SHORT', null]);
+      assert.deepEqual(
+        [event.symbol, event.internal_trade_id, event.orchestration_run_id, event.side, event.reason_code],
+        ['BTCUSDT', lineage.internal_trade_id, 'mtfpp.cafe.1', 'SHORT', null],
+      );
     }
     assert.deepEqual(item.lifecycle_events_pagination, { limit: 100, offset: 0, total: 2, has_more: false });
 
@@ -136,12 +150,22 @@ void describe("a run's trades on the lineage API", () => {
     );
 
     const unmatched = body.data[2];
-    assert.deepEqual([unmatched.completeness_status, unmatched.quality_flags, unmatched.lineage, unmatched.order_intent], ['unmatched', ['unmatched'], null, null]);
+    assert.deepEqual(
+      [unmatched.completeness_status, unmatched.quality_flags, unmatched.lineage, unmatched.order_intent],
+      ['unmatched', ['unmatched'], null, null],
+    );
     assert.equal(unmatched.lifecycle_events.length, 1);
     const [event] = unmatched.lifecycle_events;
-    assert.deepEqual([event.event_type, event.reason_code, event.symbol, event.orchestration_run_id], ['symbol_skipped', 'skipped_out_of_zone', 'ADAUSDT', 'mtfpp.beef.7']);
+    assert.deepEqual(
+      [event.event_type, event.reason_code, event.symbol, event.orchestration_run_id],
+      ['symbol_skipped', 'skipped_out_of_zone', 'ADAUSDT', 'mtfpp.beef.7'],
+    );
     assert.match(event.internal_trade_id, /^T-\d+-ADAUSDT$/);
-    assert.equal((await search(sim, `internal_trade_id=${event.internal_trade_id}`)).body.data[0].lifecycle_events[0].id, event.id, 'found by the trade id its event carries');
+    assert.equal(
+      (await search(sim, `internal_trade_id=${event.internal_trade_id}`)).body.data[0].lifecycle_events[0].id,
+      event.id,
+      'found by the trade id its event carries',
+    );
   });
 
   void test('drawn from the seed by default: trade_failed_share 0 all SENT, 1 none; the same seed the same trades; ids never repeat', async (t) => {
@@ -164,7 +188,10 @@ void describe("a run's trades on the lineage API", () => {
     // Setting the seed again restarts the run ordinals: the trade ids must not restart with them.
     a.setBehaviour({ seed: 5, trade_failed_share: 0.5 });
     assert.deepEqual(await statuses(a, 'a4'), drawn, 'the seed set again replays its draws');
-    const ids = async (xRunId: string): Promise<string[]> => ((await search(a, byRun(xRunId))).body.data as Json[]).map((item) => item.lifecycle_events[0]?.internal_trade_id ?? item.lineage.internal_trade_id);
+    const ids = async (xRunId: string): Promise<string[]> =>
+      ((await search(a, byRun(xRunId))).body.data as Json[]).map(
+        (item) => item.lifecycle_events[0]?.internal_trade_id ?? item.lineage.internal_trade_id,
+      );
     const all = [...(await ids('a1')), ...(await ids('a2')), ...(await ids('a3')), ...(await ids('a4'))];
     assert.equal(new Set(all).size, all.length, 'every trade its own id');
   });
@@ -210,7 +237,10 @@ void describe("a run's trades on the lineage API", () => {
       assert.deepEqual([found.status, found.type, found.body], [400, 'application/json', missing], query);
     }
     const multiple = await search(sim, 'orchestration_run_id=a&internal_trade_id=b');
-    assert.deepEqual([multiple.status, multiple.body], [400, { error: { code: 'multiple_identifiers', message: 'Provide only one lineage identifier query parameter per request.' } }]);
+    assert.deepEqual(
+      [multiple.status, multiple.body],
+      [400, { error: { code: 'multiple_identifiers', message: 'Provide only one lineage identifier query parameter per request.' } }],
+    );
     assert.equal((await search(sim, 'orchestration_run_id=a&internal_trade_id=')).status, 404, 'the empty one does not count');
   });
 
@@ -274,7 +304,10 @@ void describe('where the lineage API is not served', () => {
       [{ lineage_delay: -1 }, /invalid lineage_delay: -1 \(expected seconds, 0 or more\)/],
       [{ lineage_delay: Number.NaN }, /invalid lineage_delay/],
       [{ trade_failed_share: 1.5 }, /invalid trade_failed_share: 1\.5 \(expected 0\.\.1\)/],
-      [{ trade_statuses: [] }, /invalid trade_statuses: \[\] \(expected a non-empty list of DRAFT, VALIDATED, READY_TO_SEND, SENT, FAILED, CANCELLED, none, or null\)/],
+      [
+        { trade_statuses: [] },
+        /invalid trade_statuses: \[\] \(expected a non-empty list of DRAFT, VALIDATED, READY_TO_SEND, SENT, FAILED, CANCELLED, none, or null\)/,
+      ],
       [{ trade_statuses: ['FILLED' as never] }, /invalid trade_statuses: \["FILLED"\]/],
     ];
     for (const [patch, message] of refusals) {

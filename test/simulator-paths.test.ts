@@ -24,7 +24,11 @@ async function start(t: TestContext, behaviour: Partial<SimulatorBehaviour> = {}
 }
 
 async function run(sim: Simulator, body: Record<string, unknown> = {}): Promise<Json> {
-  const res = await fetch(sim.runUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ symbols: FIVE, ...body }) });
+  const res = await fetch(sim.runUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ symbols: FIVE, ...body }),
+  });
   assert.equal(res.status, 200);
   return res.json();
 }
@@ -41,7 +45,17 @@ void describe('the sequential path (workers 1 or absent): the validator answers'
     for (const workers of [undefined, 1]) {
       const body = await run(sim, workers === undefined ? {} : { workers });
       assert.equal(body.status, 'success');
-      assert.deepEqual(Object.keys(body.data), ['run', 'symbols', 'errors', 'workers', 'summary_by_tf', 'rejected_by', 'last_validated', 'performance', 'orders_placed']);
+      assert.deepEqual(Object.keys(body.data), [
+        'run',
+        'symbols',
+        'errors',
+        'workers',
+        'summary_by_tf',
+        'rejected_by',
+        'last_validated',
+        'performance',
+        'orders_placed',
+      ]);
       const r = body.data.run;
       assert.deepEqual(Object.keys(r), [
         'run_id',
@@ -63,8 +77,18 @@ void describe('the sequential path (workers 1 or absent): the validator answers'
       const ready = withStatus(body, 'READY');
       const invalid = withStatus(body, 'INVALID');
       // The default seed: BTCUSDT and ADAUSDT READY, the other three INVALID.
-      assert.deepEqual([ready.sort(), invalid.sort()], [['ADAUSDT', 'BTCUSDT'], ['DOTUSDT', 'ETHUSDT', 'SOLUSDT']]);
-      assert.deepEqual([r.symbols_requested, r.symbols_processed, r.symbols_successful, r.symbols_failed, r.symbols_skipped], [5, 5, 2, 0, 3], 'INVALID is skipped here');
+      assert.deepEqual(
+        [ready.sort(), invalid.sort()],
+        [
+          ['ADAUSDT', 'BTCUSDT'],
+          ['DOTUSDT', 'ETHUSDT', 'SOLUSDT'],
+        ],
+      );
+      assert.deepEqual(
+        [r.symbols_requested, r.symbols_processed, r.symbols_successful, r.symbols_failed, r.symbols_skipped],
+        [5, 5, 2, 0, 3],
+        'INVALID is skipped here',
+      );
       assert.equal(r.success_rate, 40);
       assert.equal(r.message, null);
       assert.equal(r.results.length, 5, "the validator's dump of every analysed contract");
@@ -129,7 +153,11 @@ void describe('which contracts throw', () => {
     const runsOfA = [await threw(a), await threw(a)];
     for (const one of runsOfA) assert.ok(one.length > 2 && one.length < 20, `${one.length} of 40 threw`);
     assert.notDeepEqual(runsOfA[1], runsOfA[0], 'the next run draws anew');
-    assert.deepEqual([await threw(b), await threw(b)], runsOfA, 'another simulator with the same seed: the same contracts at the same runs');
+    assert.deepEqual(
+      [await threw(b), await threw(b)],
+      runsOfA,
+      'another simulator with the same seed: the same contracts at the same runs',
+    );
     b.setBehaviour({ seed: 3 });
     assert.deepEqual(await threw(b), runsOfA[0], 'setting the seed again replays its sequence');
     b.setBehaviour({ seed: 4 });
@@ -142,7 +170,11 @@ void describe('which contracts throw', () => {
 
   void test('throw_symbols throw on every run; a bad share or list is refused naming the field', async (t) => {
     const sim = await start(t, { throw_symbols: ['BTCUSDT', 'DOTUSDT'] });
-    for (let i = 0; i < 3; i++) assert.deepEqual(((await run(sim)).data.errors as Json[]).map((e) => e.symbol), ['BTCUSDT', 'DOTUSDT']);
+    for (let i = 0; i < 3; i++)
+      assert.deepEqual(
+        ((await run(sim)).data.errors as Json[]).map((e) => e.symbol),
+        ['BTCUSDT', 'DOTUSDT'],
+      );
     assert.throws(() => sim.setBehaviour({ throw_share: 2 }), /invalid throw_share: 2 \(expected 0\.\.1\)/);
     assert.throws(() => sim.setBehaviour({ throw_symbols: [''] }), /invalid throw_symbols/);
   });
@@ -156,7 +188,10 @@ void describe('the parallel path (workers > 1): the runner answers', () => {
     assert.equal(body.data.symbols.SOLUSDT, undefined);
     assert.deepEqual(body.data.errors, ['Worker SOLUSDT: no results returned']);
     const r = body.data.run;
-    assert.deepEqual([r.symbols_requested, r.symbols_processed, r.symbols_successful, r.symbols_failed, r.symbols_skipped], [5, 4, 2, 2, 0]);
+    assert.deepEqual(
+      [r.symbols_requested, r.symbols_processed, r.symbols_successful, r.symbols_failed, r.symbols_skipped],
+      [5, 4, 2, 2, 0],
+    );
     assert.equal(r.dry_run, true);
     assert.equal(typeof r.polling_count, 'number');
     assert.deepEqual(body.data.orders_placed, NO_ORDERS);
@@ -174,13 +209,19 @@ void describe('the parallel path (workers > 1): the runner answers', () => {
   });
 });
 
-void describe('orders are listed only when asked (order_status): the shape the app\'s enricher would fill', () => {
+void describe("orders are listed only when asked (order_status): the shape the app's enricher would fill", () => {
   for (const workers of [1, 4]) {
     void test(`workers ${workers}: an order per READY contract, its decision on the contract's entry`, async (t) => {
       const sim = await start(t, { order_status: 'submitted' });
       const body = await run(sim, { workers, dry_run: false });
       const ready = withStatus(body, 'READY');
-      assert.deepEqual(body.data.orders_placed.count, { total: ready.length, submitted: ready.length, pending: 0, protection_failed: 0, simulated: 0 });
+      assert.deepEqual(body.data.orders_placed.count, {
+        total: ready.length,
+        submitted: ready.length,
+        pending: 0,
+        protection_failed: 0,
+        simulated: 0,
+      });
       for (const order of body.data.orders_placed.orders) {
         const { symbol, ...decision } = order;
         assert.deepEqual(body.data.symbols[symbol].trading_decision, decision);

@@ -2,7 +2,14 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ACTIVE_CONTRACTS, DEFAULT_BEHAVIOUR, OVERSIZED_BYTES, RANDOM_FAULTS, SIMULATOR_FAULTS, startSimulator } from '../src/simulator/server';
+import {
+  ACTIVE_CONTRACTS,
+  DEFAULT_BEHAVIOUR,
+  OVERSIZED_BYTES,
+  RANDOM_FAULTS,
+  SIMULATOR_FAULTS,
+  startSimulator,
+} from '../src/simulator/server';
 import type { Simulator, SimulatorBehaviour } from '../src/simulator/server';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -347,7 +354,10 @@ void describe('MTF simulator, seed-era answer: faults', () => {
     assert.deepEqual(seqA, seqB);
     assert.notDeepEqual(seqA, seqC);
     assert.ok(seqA.includes(200), 'some runs succeed');
-    assert.ok(seqA.some((s) => s !== 200), 'some runs fail');
+    assert.ok(
+      seqA.some((s) => s !== 200),
+      'some runs fail',
+    );
     assert.ok(seqA.every((s) => [200, 403, 500, 502, 503, 504].includes(s)));
     // Re-seeding restarts the sequence.
     a.setBehaviour({ seed: 42 });
@@ -478,7 +488,17 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     const body = answer.json;
     assert.equal(body.status, 'completed');
     assert.equal(body.message, 'MTF run completed');
-    assert.deepEqual(Object.keys(body.data), ['run', 'symbols', 'errors', 'workers', 'summary_by_tf', 'rejected_by', 'last_validated', 'performance', 'orders_placed']);
+    assert.deepEqual(Object.keys(body.data), [
+      'run',
+      'symbols',
+      'errors',
+      'workers',
+      'summary_by_tf',
+      'rejected_by',
+      'last_validated',
+      'performance',
+      'orders_placed',
+    ]);
     assert.equal(body.data.summary, undefined, 'no seed-era summary');
     assert.equal(body.data.results, undefined, 'no seed-era results');
 
@@ -500,7 +520,7 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     const invalid = symbolsWith(body, 'INVALID');
     assert.deepEqual(contractKeys(body.data.symbols), DEFAULT_SYMBOLS);
     assert.equal(ready.length + invalid.length, 5, 'a success run has only READY and INVALID symbols');
-    assert.equal(body.data.symbols.FINAL, undefined, 'the runner drops the worker\'s FINAL entry');
+    assert.equal(body.data.symbols.FINAL, undefined, "the runner drops the worker's FINAL entry");
     for (const symbol of DEFAULT_SYMBOLS) {
       const r = body.data.symbols[symbol];
       assert.equal(r.symbol, symbol);
@@ -605,13 +625,19 @@ void describe("MTF simulator, today's answer: synchronous runs", () => {
     assert.equal(body.data.run.current_tf, '5m');
     assert.equal(body.data.workers, 4);
     const ready = symbolsWith(body, 'READY');
-    assert.deepEqual(body.data.orders_placed.count, { total: ready.length, submitted: ready.length, pending: 0, protection_failed: 0, simulated: 0 });
+    assert.deepEqual(body.data.orders_placed.count, {
+      total: ready.length,
+      submitted: ready.length,
+      pending: 0,
+      protection_failed: 0,
+      simulated: 0,
+    });
     for (const o of body.data.orders_placed.orders) {
       assert.equal(o.status, 'submitted');
       assert.equal(typeof o.client_order_id, 'string');
       assert.match(o.exchange_order_id, /^\d+$/);
       const { symbol, ...decision } = o;
-      assert.deepEqual(body.data.symbols[symbol].trading_decision, decision, 'the order is the symbol\'s trading decision');
+      assert.deepEqual(body.data.symbols[symbol].trading_decision, decision, "the order is the symbol's trading decision");
     }
   });
 
@@ -747,7 +773,14 @@ void describe("MTF simulator, today's answer: live-run refusal and orders", () =
         orders_placed: { count: { total: 0, submitted: 0, simulated: 0 }, orders: [] },
       },
     });
-    assert.deepEqual(run, { run_id: 'mtf-loop:wf:7', status: 'rejected', reason: 'no_reliable_open_state_source', message, symbols_requested: 2, symbols_processed: 0 });
+    assert.deepEqual(run, {
+      run_id: 'mtf-loop:wf:7',
+      status: 'rejected',
+      reason: 'no_reliable_open_state_source',
+      message,
+      symbols_requested: 2,
+      symbols_processed: 0,
+    });
     const [rec] = sim.runRequests();
     assert.equal(rec?.status, 200);
     assert.equal(rec?.executed, false);
@@ -850,13 +883,17 @@ void describe("MTF simulator, today's answer: faults", () => {
       const sim = await start(t, { answer, fault: 'http422' });
       const refused = await postRun(sim, { dry_run: false });
       assert.equal(refused.status, 422, answer);
-      assert.deepEqual(refused.json, { status: 'error', error_code: 'ORCHESTRATION_CORRELATION_MISMATCH', message: 'Orchestration context rejected.' });
+      assert.deepEqual(refused.json, {
+        status: 'error',
+        error_code: 'ORCHESTRATION_CORRELATION_MISMATCH',
+        message: 'Orchestration context rejected.',
+      });
       assert.equal(sim.runRequests()[0]?.executed, false);
       assert.equal(sim.runRequests()[0]?.status, 422);
     }
   });
 
-  void test("the kill switch still answers the seed-era 403 JSON today", async (t) => {
+  void test('the kill switch still answers the seed-era 403 JSON today', async (t) => {
     const sim = await start(t, { fault: 'kill_switch_off' });
     const refused = await postRun(sim, { dry_run: false });
     assert.equal(refused.status, 403);
@@ -1083,13 +1120,19 @@ void describe('MTF simulator: recording and other routes', () => {
     assert.throws(() => sim.setBehaviour({ error_rate: 2 }), /error_rate/);
     assert.throws(() => sim.setBehaviour({ latency_ms: -1 }), /latency_ms/);
     assert.throws(() => sim.setBehaviour({ answer: 'yesterday' as 'today' }), /invalid answer: yesterday \(expected 'today' or 'seed'\)/);
-    assert.throws(() => sim.setBehaviour({ run_result: 'meh' as 'success' }), /invalid run_result: meh \(expected one of .*all_errored.*error_200/);
+    assert.throws(
+      () => sim.setBehaviour({ run_result: 'meh' as 'success' }),
+      /invalid run_result: meh \(expected one of .*all_errored.*error_200/,
+    );
     assert.throws(() => sim.setBehaviour({ reject_live: 'yes' as unknown as boolean }), /invalid reject_live/);
     assert.throws(() => sim.setBehaviour({ order_status: [] }), /invalid order_status: \[\]/);
     assert.throws(() => sim.setBehaviour({ order_status: ['submitted', ''] }), /invalid order_status/);
     assert.throws(() => sim.setBehaviour({ ready_share: 1.5 }), /invalid ready_share: 1.5 \(expected 0..1\)/);
     assert.throws(() => sim.setBehaviour({ active_contracts: [] }), /invalid active_contracts: \[\]/);
-    assert.throws(() => sim.setBehaviour({ order_status: ' ' }), /invalid order_status: " " \(expected a non-empty string, a non-empty list of them, or null\)/);
+    assert.throws(
+      () => sim.setBehaviour({ order_status: ' ' }),
+      /invalid order_status: " " \(expected a non-empty string, a non-empty list of them, or null\)/,
+    );
     assert.throws(() => sim.setBehaviour({ fault: 'cut' as 'cut_off' }), /invalid fault: cut/);
     assert.deepEqual(sim.behaviour(), DEFAULT_BEHAVIOUR, 'a refused patch changes nothing');
     sim.setBehaviour({ order_status: 'critical_unprotected_position', reject_live: true, answer: 'seed' });

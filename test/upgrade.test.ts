@@ -75,11 +75,15 @@ void describe('a continued run written by a newer release', () => {
       assert.equal(s.counters.succeeded, s.counters.cycles);
       assert.equal((s.counters as unknown as Record<string, unknown>).a_future_count, 3, 'a counter it does not know is kept');
       const keys = calls.map((c) => Number(c.input.idempotency_key.split('/').pop()));
-      assert.deepEqual(keys, keys.map((_key, i) => 42 + i), 'the first cycle on this worker is 42, then one by one');
+      assert.deepEqual(
+        keys,
+        keys.map((_key, i) => 42 + i),
+        'the first cycle on this worker is 42, then one by one',
+      );
       // A run this worker continued as new itself still hands on what it did not know.
       const { runId } = await handle.describe();
       const input = await startedInput(workflowId, runId);
-      assert.equal(((input.carried_state as { iteration: number }).iteration) >= 42, true, 'a run this worker wrote');
+      assert.equal((input.carried_state as { iteration: number }).iteration >= 42, true, 'a run this worker wrote');
       assert.equal(input.a_future_knob, 300);
       const carried = input.carried_state as Record<string, unknown>;
       assert.deepEqual(carried.a_future_state, { since: null });
@@ -91,12 +95,20 @@ void describe('a continued run written by a newer release', () => {
   test('a fresh start with a key this release does not know still fails at once, naming it', async () => {
     const { activities, calls } = scriptedActivities(succeed);
     const taskQueue = uniqueId('tq');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, activities, workflowsPath: require.resolve('./workflows/newer-release') });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      activities,
+      workflowsPath: require.resolve('./workflows/newer-release'),
+    });
     await worker.runUntil(async () => {
       const config: Record<string, unknown> = newerInput();
       delete config.carried_state;
       const handle = await env.client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: uniqueId('loop'), args: [config] });
-      await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /a_future_knob: unknown key/.test(String(err.cause?.message)));
+      await assert.rejects(
+        handle.result(),
+        (err: unknown) => err instanceof WorkflowFailedError && /a_future_knob: unknown key/.test(String(err.cause?.message)),
+      );
       assert.equal(calls.length, 0);
     });
   });

@@ -26,7 +26,8 @@ afterEach(async () => {
   await env?.teardown();
 });
 
-const serverError = () => ApplicationFailure.create({ type: MtfError.ServerError, message: 'MTF API answered HTTP 503 (an HTML error page)' });
+const serverError = () =>
+  ApplicationFailure.create({ type: MtfError.ServerError, message: 'MTF API answered HTTP 503 (an HTML error page)' });
 
 describe('MtfPingPongWorkflow in skipped time', () => {
   test("the original's test config (max_execution_time 60, ping_interval 10) starts; each attempt is cut to the 60 s budget", async () => {
@@ -35,7 +36,9 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       const s = await waitForStatus((st) => st.counters.succeeded >= 1, 'the first cycle');
       assert.equal(s.config.activity_timeout, 120, 'the default attempt timeout is kept in the config');
       const { events } = await handle.fetchHistory();
-      const scheduled = events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun')?.activityTaskScheduledEventAttributes;
+      const scheduled = events?.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callMtfRun',
+      )?.activityTaskScheduledEventAttributes;
       assert.equal(Number(scheduled?.startToCloseTimeout?.seconds), 60, 'the attempt gets what the budget allows');
       assert.equal(Number(scheduled?.scheduleToCloseTimeout?.seconds), 60);
     });
@@ -64,7 +67,11 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       );
       const cycle4 = s.last_cycle;
       assert.equal(s.first_run_id, handle.firstExecutionRunId);
-      assert.equal(cycle4?.x_run_id, runIdOf(lineagePrefix(handle.workflowId, handle.firstExecutionRunId), 4), 'the cycle record shows the X-Run-Id');
+      assert.equal(
+        cycle4?.x_run_id,
+        runIdOf(lineagePrefix(handle.workflowId, handle.firstExecutionRunId), 4),
+        'the cycle record shows the X-Run-Id',
+      );
       assert.ok(cycle4 && Date.parse(cycle4.started_at) - Date.parse(s.started_at) >= 90_000, 'cycle 4 starts 90 s after the loop');
 
       await handle.signal(stopSignal, { reason: 'maintenance' });
@@ -86,7 +93,10 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       assert.equal(s.last_cycle?.outcome, 'failed');
       assert.match(s.last_cycle?.message ?? '', /HTTP 503.*after 3 attempts/);
       assert.equal(s.counters.consecutive_failures, 1);
-      assert.deepEqual(calls.map((c) => c.attempt), [1, 2, 3]);
+      assert.deepEqual(
+        calls.map((c) => c.attempt),
+        [1, 2, 3],
+      );
       assert.equal(new Set(calls.map((c) => c.input.idempotency_key)).size, 1, 'every attempt carries the same key');
       const seconds = s.last_cycle?.cycle_seconds ?? 0;
       assert.ok(seconds >= 15 && seconds < 16, `5 s + 10 s of backoff between the attempts, got ${seconds} s`);
@@ -105,7 +115,12 @@ describe('MtfPingPongWorkflow in skipped time', () => {
   test('a run the app answered but that did nothing is a failure in the streak; a rejected run is skipped with its reason', async () => {
     const answers = [
       report({ outcome: 'failed', app_status: 'completed_with_errors', message: 'every contract errored (5 of 5)', symbols_successful: 0 }),
-      report({ outcome: 'failed', app_status: 'completed_with_errors', message: 'no contract was processed (0 of 5 requested)', symbols_processed: 0 }),
+      report({
+        outcome: 'failed',
+        app_status: 'completed_with_errors',
+        message: 'no contract was processed (0 of 5 requested)',
+        symbols_processed: 0,
+      }),
       report({ outcome: 'skipped', app_status: 'rejected', message: 'the app rejected the run (no_reliable_open_state_source)' }),
       report(),
     ];
@@ -113,7 +128,10 @@ describe('MtfPingPongWorkflow in skipped time', () => {
     await withLoop(env, activities, {}, async ({ status }) => {
       await env.sleep(65_000);
       let s = await status();
-      assert.deepEqual(s.recent_cycles.map((c) => c.outcome), ['failed', 'failed', 'skipped']);
+      assert.deepEqual(
+        s.recent_cycles.map((c) => c.outcome),
+        ['failed', 'failed', 'skipped'],
+      );
       assert.equal(s.counters.consecutive_failures, 2, 'a skip neither adds to the streak nor ends it');
       assert.equal(s.last_error, 'iteration 3: the app rejected the run (no_reliable_open_state_source)');
       assert.equal(s.last_cycle?.message, 'the app rejected the run (no_reliable_open_state_source)');
@@ -129,7 +147,10 @@ describe('MtfPingPongWorkflow in skipped time', () => {
 
   test('a kill switch (403) is tried once and the cycle is skipped with the app message', async () => {
     const { activities, calls } = scriptedActivities(() => {
-      throw ApplicationFailure.create({ type: MtfError.KillSwitch, message: 'MTF run skipped, kill switch is OFF: Global kill switch is OFF.' });
+      throw ApplicationFailure.create({
+        type: MtfError.KillSwitch,
+        message: 'MTF run skipped, kill switch is OFF: Global kill switch is OFF.',
+      });
     });
     await withLoop(env, activities, {}, async ({ status }) => {
       await env.sleep(25_000);
@@ -148,7 +169,15 @@ describe('MtfPingPongWorkflow in skipped time', () => {
       () => ({ kind: 'accepted', run_id: 'run-202', status_url: 'http://app/api/mtf/runs/run-202' }),
       (input) => {
         polled.push(input.status_url);
-        return report({ run_id: input.run_id, outcome: 'partial', app_status: 'completed_with_errors', message: 'partial success: 1 error(s)', errors: 1, symbols_successful: 4, success_rate: 80 });
+        return report({
+          run_id: input.run_id,
+          outcome: 'partial',
+          app_status: 'completed_with_errors',
+          message: 'partial success: 1 error(s)',
+          errors: 1,
+          symbols_successful: 4,
+          success_rate: 80,
+        });
       },
     );
     await withLoop(env, activities, { poll_interval: 7 }, async ({ waitForStatus }) => {

@@ -72,7 +72,11 @@ async function signalEachCycle(client: Client, sim: Simulator, workflowId: strin
   }
 }
 
-export async function historyCostAt(bench: Bench, latencyMs: number, quietCycles: number): Promise<{ rows: CostRow[]; heartbeatCalls: number }> {
+export async function historyCostAt(
+  bench: Bench,
+  latencyMs: number,
+  quietCycles: number,
+): Promise<{ rows: CostRow[]; heartbeatCalls: number }> {
   // The loops read their trades (lineage on, the default) and the app answers lineage_not_found:
   // the reads are inside the cycle's one activity, so they add no event and no Action.
   const sim = await startSimulator({ host: HOST, port: 0, behaviour: { latency_ms: latencyMs, lineage_delay: 86_400 } });
@@ -88,7 +92,12 @@ export async function historyCostAt(bench: Bench, latencyMs: number, quietCycles
     // The first cycle, the quiet ones, and the start of the next (which closes the last quiet one).
     const needed = quietCycles + 2;
     const timeoutMs = needed * (latencyMs + BENCH_PING_INTERVAL_S * 1000 + 2_000) + 30_000;
-    await until(() => ids.every((id) => requestsOf(sim, id).length >= needed), timeoutMs, `stage 1 at ${latencyMs} ms: ${needed} cycles of each loop`, 100);
+    await until(
+      () => ids.every((id) => requestsOf(sim, id).length >= needed),
+      timeoutMs,
+      `stage 1 at ${latencyMs} ms: ${needed} cycles of each loop`,
+      100,
+    );
     stopSignalling.abort();
     await watch.stop();
     await terminateAll(bench.client, ids);
@@ -148,8 +157,15 @@ export function historyCostRows(cost: CostRow[], heartbeatCalls: Record<string, 
       met: null,
     });
     if (ours && control) {
-      const same = JSON.stringify(ours.events) === JSON.stringify(control.events) && JSON.stringify(ours.actions) === JSON.stringify(control.actions);
-      rows.push({ stage: `1 history, call ${latencyMs / 1000} s`, figure: 'ours auto == control', value: same ? 'equal' : 'differ', target: 'equal', met: same });
+      const same =
+        JSON.stringify(ours.events) === JSON.stringify(control.events) && JSON.stringify(ours.actions) === JSON.stringify(control.actions);
+      rows.push({
+        stage: `1 history, call ${latencyMs / 1000} s`,
+        figure: 'ours auto == control',
+        value: same ? 'equal' : 'differ',
+        target: 'equal',
+        met: same,
+      });
     }
   }
   return rows;

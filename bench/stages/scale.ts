@@ -62,7 +62,14 @@ export async function scale(bench: Bench, deadlineAt: number, run: ScalePlan): P
       await delay(scaleWindowIntervals * intervalMs);
       const to = Date.now();
       const stats = await worker.stats();
-      windows.push({ loops: target, from, to, stats, before, ...(rampMs > 2 * intervalMs && { note: `starting ${fresh.length} loops took ${round(rampMs / 1000)} s` }) });
+      windows.push({
+        loops: target,
+        from,
+        to,
+        stats,
+        before,
+        ...(rampMs > 2 * intervalMs && { note: `starting ${fresh.length} loops took ${round(rampMs / 1000)} s` }),
+      });
     }
     const requests = sim.runRequests();
     const all = await histories(bench.client, ids);
@@ -72,8 +79,14 @@ export async function scale(bench: Bench, deadlineAt: number, run: ScalePlan): P
       const windowS = (w.to - w.from) / 1000;
       const cycles = requests.filter((r) => r.received_at >= w.from && r.received_at < w.to).length;
       const inWindow = timings.filter((t) => t.scheduledMs >= w.from && t.scheduledMs < w.to);
-      const s2s = percentile(inWindow.map((t) => t.scheduleToStartMs), 99);
-      const drift = percentile(inWindow.flatMap((t) => (t.driftMs === null ? [] : [t.driftMs])), 99);
+      const s2s = percentile(
+        inWindow.map((t) => t.scheduleToStartMs),
+        99,
+      );
+      const drift = percentile(
+        inWindow.flatMap((t) => (t.driftMs === null ? [] : [t.driftMs])),
+        99,
+      );
       const cyclesPerS = windowS > 0 ? cycles / windowS : NaN;
       const expectedPerS = w.loops / intervalS;
       return {
@@ -129,4 +142,3 @@ export function scaleRows(run: ScaleRun): Row[] {
   }
   return rows;
 }
-

@@ -53,7 +53,6 @@ export interface DesignRun {
   note?: string;
 }
 
-
 export interface ScheduleStage {
   step: ScheduleStep;
   runs: DesignRun[];
@@ -71,7 +70,14 @@ export function spreadOffset(spec: Spec, i: number): number {
 }
 
 /** Starts the spec's loops; once `stopped()` says so (a start that overran its bound), starts no more. */
-export async function startDesign(bench: Bench, spec: Spec, step: ScheduleStep, taskQueue: string, mtfUrl: string, stopped: () => boolean): Promise<void> {
+export async function startDesign(
+  bench: Bench,
+  spec: Spec,
+  step: ScheduleStep,
+  taskQueue: string,
+  mtfUrl: string,
+  stopped: () => boolean,
+): Promise<void> {
   const { periodS } = step;
   await mapLimit(spec.ids, 50, async (id) => {
     if (stopped()) return;
@@ -80,7 +86,9 @@ export async function startDesign(bench: Bench, spec: Spec, step: ScheduleStep, 
       // The cron string has a seconds field (7 fields: second … year), so it can beat every few
       // seconds; `1/P` in the seconds field is the interval's grid when P divides 60, as here.
       const spec_ =
-        spec.design === 'schedule' ? { intervals: [{ every: `${periodS}s`, offset: `${OFFSET_S}s` }] } : { cronExpressions: [`${OFFSET_S}/${periodS} * * * * * *`] };
+        spec.design === 'schedule'
+          ? { intervals: [{ every: `${periodS}s`, offset: `${OFFSET_S}s` }] }
+          : { cronExpressions: [`${OFFSET_S}/${periodS} * * * * * *`] };
       await bench.client.schedule.create({
         scheduleId: id,
         spec: spec_,
@@ -92,13 +100,25 @@ export async function startDesign(bench: Bench, spec: Spec, step: ScheduleStep, 
     const config =
       spec.design === 'ours interval'
         ? { mtf_url: mtfUrl, ping_interval: periodS }
-        : { mtf_url: mtfUrl, cadence: 'aligned', align_every: periodS, align_offset: OFFSET_S, ...(spec.spreadS !== null && { align_spread: spec.spreadS }) };
+        : {
+            mtf_url: mtfUrl,
+            cadence: 'aligned',
+            align_every: periodS,
+            align_offset: OFFSET_S,
+            ...(spec.spreadS !== null && { align_spread: spec.spreadS }),
+          };
     await startLoop(bench.client, { taskQueue, workflowId: id, config });
   });
 }
 
 export async function endDesign(bench: Bench, spec: Spec): Promise<void> {
-  if (spec.design.startsWith('schedule')) await mapLimit(spec.ids, 50, (id) => bench.client.schedule.getHandle(id).delete().catch(() => undefined));
+  if (spec.design.startsWith('schedule'))
+    await mapLimit(spec.ids, 50, (id) =>
+      bench.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined),
+    );
   else await terminateAll(bench.client, spec.ids);
 }
 

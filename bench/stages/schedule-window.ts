@@ -55,7 +55,12 @@ export function intervalLateness(events: HistoryEvent[], from: number, to: numbe
 }
 
 /** The scheduler's events in [from, to) over the actions it took for beats in that span, sampled schedules summed. */
-export function schedulerEventsPerAction(schedulers: (HistoryEvent[] | null)[], perSchedule: Arrival[][], from: number, to: number): number | null {
+export function schedulerEventsPerAction(
+  schedulers: (HistoryEvent[] | null)[],
+  perSchedule: Arrival[][],
+  from: number,
+  to: number,
+): number | null {
   let events = 0;
   let actions = 0;
   for (const [i, history] of schedulers.entries()) {
@@ -69,7 +74,14 @@ export function schedulerEventsPerAction(schedulers: (HistoryEvent[] | null)[], 
 }
 
 /** `loopHistories`: ours, the sampled loops' histories (read once, for lateness too); unused for the Schedule. */
-export async function costs(bench: Bench, spec: Spec, inWindow: Arrival[], from: number, to: number, loopHistories: HistoryEvent[][]): Promise<{ events: number[]; actions: number[] }> {
+export async function costs(
+  bench: Bench,
+  spec: Spec,
+  inWindow: Arrival[],
+  from: number,
+  to: number,
+  loopHistories: HistoryEvent[][],
+): Promise<{ events: number[]; actions: number[] }> {
   if (spec.design.startsWith('schedule')) {
     // Each one-shot's whole history: it is the cycle. Its start is the Schedule's "Workflow started" Action.
     const sample = [...new Set(inWindow.map((a) => a.key))].slice(0, SAMPLE);

@@ -39,12 +39,21 @@ const IDLE_SAMPLE_MS = 3_000;
  * Runs `designs` together on one worker over one window of beats (one design: its CPU is its own),
  * then reads what they did.
  */
-async function measure(bench: Bench, sim: Simulator, serverPid: number | null, step: ScheduleStep, designs: { design: Design; spreadS: number | null }[]): Promise<DesignRun[]> {
+async function measure(
+  bench: Bench,
+  sim: Simulator,
+  serverPid: number | null,
+  step: ScheduleStep,
+  designs: { design: Design; spreadS: number | null }[],
+): Promise<DesignRun[]> {
   const { loops, periodS, windowPeriods } = step;
   const periodMs = periodS * 1000;
   const taskQueue = loopId(bench, 'schedule-tq', `${loops}`);
   const worker = await BenchWorker.start(bench.address, taskQueue, bench.bundle);
-  const specs: Spec[] = designs.map((d) => ({ ...d, ids: Array.from({ length: loops }, () => loopId(bench, `s${loops}`, d.design.replace(/,/g, ''))) }));
+  const specs: Spec[] = designs.map((d) => ({
+    ...d,
+    ids: Array.from({ length: loops }, () => loopId(bench, `s${loops}`, d.design.replace(/,/g, ''))),
+  }));
   try {
     // The dev server burns CPU with nothing to do (its own timers, queues and pollers): measured
     // before this design starts, it is taken out, so few loops are not charged the server's idling.
@@ -75,7 +84,9 @@ async function measure(bench: Bench, sim: Simulator, serverPid: number | null, s
     // A late beat of the window still arrives: one more period, then the Schedules' own histories.
     await delay(periodMs);
     const schedulers = await Promise.all(
-      specs.map((spec) => Promise.all((spec.design.startsWith('schedule') ? spec.ids.slice(0, 5) : []).map((id) => schedulerHistory(bench, id)))),
+      specs.map((spec) =>
+        Promise.all((spec.design.startsWith('schedule') ? spec.ids.slice(0, 5) : []).map((id) => schedulerHistory(bench, id))),
+      ),
     );
     await Promise.all(specs.map((spec) => endDesign(bench, spec)));
     return await Promise.all(
@@ -120,11 +131,16 @@ async function measure(bench: Bench, sim: Simulator, serverPid: number | null, s
           missed,
           drainPerS,
           events,
-          schedulerEventsPerAction: spec.design.startsWith('schedule') ? schedulerEventsPerAction(schedulers[s] ?? [], perSchedule, from, to) : null,
+          schedulerEventsPerAction: spec.design.startsWith('schedule')
+            ? schedulerEventsPerAction(schedulers[s] ?? [], perSchedule, from, to)
+            : null,
           actions,
           actionsPerCycle: round(spec.design.startsWith('schedule') ? actionsMedian : actionsMedian + 1 / CYCLES_PER_RUN, 3),
           workerCpuPer1000: alone && cycles > 0 ? round(((cpuSeconds(workerTo) - cpuSeconds(workerFrom)) / cycles) * 1000, 2) : null,
-          serverCpuPer1000: alone && cycles > 0 && serverPid !== null ? round(((serverTo - serverFrom - idleShare * ((to - from) / 1000)) / cycles) * 1000, 2) : null,
+          serverCpuPer1000:
+            alone && cycles > 0 && serverPid !== null
+              ? round(((serverTo - serverFrom - idleShare * ((to - from) / 1000)) / cycles) * 1000, 2)
+              : null,
           serverIdleShare: alone && serverPid !== null ? round(idleShare, 3) : null,
           startLoopsS: round(startLoopsS),
         };

@@ -20,7 +20,11 @@ export function benchConfig(input: BenchLoopInput): LoopConfig {
  * Our loop's request, with our Idempotency-Key `<workflow id>/<first run id>/<iteration>` (the bench
  * counts requests by the workflow ID; the activity derives the X-Run-Id from the rest).
  */
-export function callInput(config: LoopConfig, loop: { workflowId: string; firstExecutionRunId: string }, iteration: number): CallMtfRunInput {
+export function callInput(
+  config: LoopConfig,
+  loop: { workflowId: string; firstExecutionRunId: string },
+  iteration: number,
+): CallMtfRunInput {
   return {
     iteration,
     url: config.mtf_url,

@@ -23,7 +23,10 @@ export async function BenchSeedShapedWorkflow(input: BenchLoopInput): Promise<ne
     continueRequested = true;
   });
   const mtf = proxyActivities<MtfActivities>(callOptions(config, config.max_execution_time * 1000));
-  const seed = proxyActivities<SeedActivities>({ startToCloseTimeout: config.activity_timeout * 1000, retry: { maximumAttempts: config.max_attempts } });
+  const seed = proxyActivities<SeedActivities>({
+    startToCloseTimeout: config.activity_timeout * 1000,
+    retry: { maximumAttempts: config.max_attempts },
+  });
   for (let iteration = 1; ; iteration++) {
     let status = 'failed';
     try {

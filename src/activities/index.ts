@@ -85,7 +85,10 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       countRetry(ctx);
       const known = answers.recall(input.idempotency_key);
       if (known) {
-        ctx.log.warn("MTF call retried by Temporal after this worker had the app's answer and could not report it; the answer is returned, the run is not sent again", fields);
+        ctx.log.warn(
+          "MTF call retried by Temporal after this worker had the app's answer and could not report it; the answer is returned, the run is not sent again",
+          fields,
+        );
         return known;
       }
       ctx.log.warn('MTF call retried by Temporal; the previous attempt failed', fields);
@@ -107,8 +110,12 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
         // Only now, the run answered: its trades, and those of earlier cycles still pending.
         if (!input.lineage) return result;
         const own = result.kind === 'completed' ? { x_run_id, readyCount: readyCount(result.report.findings) } : null;
-        const { trades, ...rest } = await readLineage(ctx, input.lineage, own, started, (iteration) => runIdOfKey(keyOf(input.idempotency_key, iteration)));
-        return result.kind === 'completed' ? { ...result, report: { ...result.report, ...(trades && { trades }) }, ...rest } : { ...result, ...rest };
+        const { trades, ...rest } = await readLineage(ctx, input.lineage, own, started, (iteration) =>
+          runIdOfKey(keyOf(input.idempotency_key, iteration)),
+        );
+        return result.kind === 'completed'
+          ? { ...result, report: { ...result.report, ...(trades && { trades }) }, ...rest }
+          : { ...result, ...rest };
       } catch (err) {
         if (!answer) countResponse(ctx, null);
         const final = input.send_once ? mayHaveExecuted(err) : err;
@@ -188,7 +195,11 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       countResponse(ctx, null);
       // Reading a status is safe to repeat, and the run goes on meanwhile: keep polling, within
       // the cycle's budget, rather than spending one of the call's attempts.
-      ctx.log.warn('MTF run status could not be read; polling on', { iteration: input.iteration, mtf_run_id: input.run_id, error: String(err) });
+      ctx.log.warn('MTF run status could not be read; polling on', {
+        iteration: input.iteration,
+        mtf_run_id: input.run_id,
+        error: String(err),
+      });
       return null;
     }
     if (answer.status === 404) {
@@ -199,7 +210,12 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
       throw failureForStatus(answer, input.status_url);
     }
     if (answer.status !== 200) {
-      ctx.log.warn('MTF run status answered an error; polling on', { iteration: input.iteration, mtf_run_id: input.run_id, http_status: answer.status, message: appMessage(answer) });
+      ctx.log.warn('MTF run status answered an error; polling on', {
+        iteration: input.iteration,
+        mtf_run_id: input.run_id,
+        http_status: answer.status,
+        message: appMessage(answer),
+      });
       return null;
     }
     return readRunProgress(parseJsonObject(answer, input.status_url), input.status_url, answer.status, uiDetails);
@@ -209,8 +225,17 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
    * The trades after an answer, within the attempt: never more than `wait_seconds` plus one bounded
    * read past the answer. An app without the API is said by the workflow, once per loop.
    */
-  function readLineage(ctx: Context, request: LineageRequest, own: { x_run_id: string; readyCount: number | null } | null, started: number, runIdOf: (iteration: number) => string): Promise<LineageResult> {
-    const deadline = Math.min(started + ctx.info.startToCloseTimeoutMs - ABORT_MARGIN_MS, Date.now() + request.wait_seconds * 1000 + LINEAGE_READ_MS);
+  function readLineage(
+    ctx: Context,
+    request: LineageRequest,
+    own: { x_run_id: string; readyCount: number | null } | null,
+    started: number,
+    runIdOf: (iteration: number) => string,
+  ): Promise<LineageResult> {
+    const deadline = Math.min(
+      started + ctx.info.startToCloseTimeoutMs - ABORT_MARGIN_MS,
+      Date.now() + request.wait_seconds * 1000 + LINEAGE_READ_MS,
+    );
     return readAfterAnswer({ http, signal: ctx.cancellationSignal, sleep: (ms) => ctx.sleep(ms), runIdOf }, request, own, deadline);
   }
 
@@ -253,7 +278,9 @@ function attemptSignal(ctx: Context): AbortSignal {
 /** HTTP answers by class (`2xx` … `5xx`), or `network` when none came. */
 function countResponse(ctx: Context, status: number | null): void {
   const status_class = status === null ? 'network' : `${Math.floor(status / 100)}xx`;
-  ctx.metricMeter.createCounter(METRICS.httpResponses, 'responses', 'HTTP answers of the MTF API, by status class').add(1, { status_class });
+  ctx.metricMeter
+    .createCounter(METRICS.httpResponses, 'responses', 'HTTP answers of the MTF API, by status class')
+    .add(1, { status_class });
 }
 
 function countRetry(ctx: Context): void {
@@ -329,7 +356,11 @@ interface Beats {
   report(details: AnsweredDetails): void;
 }
 
-async function withHeartbeats<T>(ctx: Context, timing: { afterMs: number; everyMs: number }, work: (beats: Beats) => Promise<T>): Promise<T> {
+async function withHeartbeats<T>(
+  ctx: Context,
+  timing: { afterMs: number; everyMs: number },
+  work: (beats: Beats) => Promise<T>,
+): Promise<T> {
   let every: NodeJS.Timeout | undefined;
   let soon: NodeJS.Timeout | undefined;
   let details: AnsweredDetails | undefined;

@@ -29,10 +29,7 @@ const MAX_LINEAGE_BYTES = 4 * 1024 * 1024;
 type Json = Record<string, unknown>;
 
 /** One read of a run's trades: what it found, or why it found nothing. */
-export type LineageRead =
-  | { kind: 'trades'; trades: Trade[] }
-  | { kind: 'absent'; why: string }
-  | { kind: 'failed'; why: string };
+export type LineageRead = { kind: 'trades'; trades: Trade[] } | { kind: 'absent'; why: string } | { kind: 'failed'; why: string };
 
 /** What the reads after an answer learnt: the cycle's own trades, the earlier cycles', and whether the app has no lineage API. */
 export interface LineageResult {
@@ -61,13 +58,20 @@ export async function readTrades(http: HttpDeps, url: string, runId: string, sig
   return { kind: 'trades', trades: [...trades.values()] };
 }
 
-function readPage(answer: HttpAnswer, url: string): { kind: 'page'; trades: Trade[]; hasMore: boolean } | { kind: 'none' } | Exclude<LineageRead, { kind: 'trades' }> {
+function readPage(
+  answer: HttpAnswer,
+  url: string,
+): { kind: 'page'; trades: Trade[]; hasMore: boolean } | { kind: 'none' } | Exclude<LineageRead, { kind: 'trades' }> {
   const body = /\bjson\b/i.test(answer.contentType) ? parseObject(answer.text) : null;
   const code = asObject(body?.error)?.code;
   if (answer.status === 404 && code === 'lineage_not_found') return { kind: 'none' };
   const noRoute = `${url} answered HTTP ${answer.status}${body ? '' : ', not JSON'}: ${appMessage(answer)}`;
   if (answer.status === 404 || answer.status === 405) return { kind: 'absent', why: noRoute };
-  if (answer.status !== 200) return { kind: 'failed', why: `${url} answered HTTP ${answer.status}: ${typeof code === 'string' ? `${code}: ` : ''}${appMessage(answer)}` };
+  if (answer.status !== 200)
+    return {
+      kind: 'failed',
+      why: `${url} answered HTTP ${answer.status}: ${typeof code === 'string' ? `${code}: ` : ''}${appMessage(answer)}`,
+    };
   // A 200 that is not the API's JSON list is some other page at that path (a front end's fallback).
   const items = body && (Array.isArray(body.data) ? body.data : Array.isArray(body.items) ? body.items : null);
   if (!items) return { kind: 'absent', why: noRoute };
@@ -145,7 +149,8 @@ export async function readAfterAnswer(
         const done = read.kind === 'trades' && settled(read.trades, own.readyCount);
         const nothingToWaitFor = own.readyCount === 0 && read.kind === 'trades';
         if (done || nothingToWaitFor || Date.now() + POLL_MS >= waitUntil) {
-          result.trades = read.kind === 'trades' ? tradesOf(done || nothingToWaitFor ? 'known' : 'pending', read.trades) : tradesOf('pending', []);
+          result.trades =
+            read.kind === 'trades' ? tradesOf(done || nothingToWaitFor ? 'known' : 'pending', read.trades) : tradesOf('pending', []);
           break;
         }
         await deps.sleep(POLL_MS);
@@ -157,7 +162,8 @@ export async function readAfterAnswer(
       const read = await readTrades(deps.http, request.url, deps.runIdOf(iteration), signal);
       if (read.kind === 'absent') return { ...result, lineage_absent: read.why };
       // Still short of its READY contracts: pending again, what was read kept. A failed read is tried again next cycle.
-      if (read.kind === 'trades') late.push({ iteration, trades: tradesOf(settled(read.trades, ready) ? 'known' : 'pending', read.trades) });
+      if (read.kind === 'trades')
+        late.push({ iteration, trades: tradesOf(settled(read.trades, ready) ? 'known' : 'pending', read.trades) });
     }
     if (late.length > 0) result.late_trades = late;
     return result;

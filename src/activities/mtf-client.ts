@@ -59,7 +59,13 @@ export function finalAfterAnswer(err: unknown, httpStatus: number): unknown {
 export async function send(
   deps: HttpDeps,
   url: string,
-  init: { method: 'GET' | 'POST'; body?: unknown; headers?: Record<string, string>; withToken?: boolean; onAppAnswer?: (httpStatus: number) => void },
+  init: {
+    method: 'GET' | 'POST';
+    body?: unknown;
+    headers?: Record<string, string>;
+    withToken?: boolean;
+    onAppAnswer?: (httpStatus: number) => void;
+  },
   signal: AbortSignal,
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
@@ -146,7 +152,10 @@ export function parseJsonObject(answer: HttpAnswer, url: string): Json {
   try {
     parsed = JSON.parse(answer.text);
   } catch {
-    throw failure(MtfError.BadResponse, `MTF API answered HTTP ${answer.status} from ${url} with a body that is not JSON: ${preview(answer.text)}`);
+    throw failure(
+      MtfError.BadResponse,
+      `MTF API answered HTTP ${answer.status} from ${url} with a body that is not JSON: ${preview(answer.text)}`,
+    );
   }
   const object = asObject(parsed);
   if (!object) throw failure(MtfError.BadResponse, `MTF API answered HTTP ${answer.status} from ${url} with JSON that is not an object`);

@@ -58,13 +58,19 @@ export function createNotify(deps: NotifyDeps): (notification: Notification) => 
     }
     // A refusal (a revoked webhook: 403, 404, 410) or a redirect does not change on a retry; a throttle or an outage may.
     const final = status < 500 && status !== 408 && status !== 429;
-    throw attemptFailed(ctx, fields, `notification endpoint answered HTTP ${status}${status >= 300 && status < 400 ? ' (a redirect, not followed)' : ''}`, final);
+    throw attemptFailed(
+      ctx,
+      fields,
+      `notification endpoint answered HTTP ${status}${status >= 300 && status < 400 ? ' (a redirect, not followed)' : ''}`,
+      final,
+    );
   };
 }
 
 /** Why no answer came, in words that never hold the URL (fetch's own errors may). */
 function unansweredText(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `notification endpoint did not answer within ${timeoutMs / 1000} s`;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+    return `notification endpoint did not answer within ${timeoutMs / 1000} s`;
   const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
   const code = typeof cause?.code === 'string' ? cause.code : null;
   return `notification endpoint unreachable${code ? ` (${code})` : ''}`;

@@ -129,9 +129,20 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number, uiD
   const says = topStatus !== null && STATUS_WORDS[topStatus] === 'failed' ? 'failed' : STATUS_WORDS[runStatus ?? ''];
   if (unexpected !== undefined && says !== 'failed') {
     const known = FINISHED.join(', ');
-    throw unreadable(url, httpStatus, `status ${JSON.stringify(unexpected ?? body.status ?? null)}, which this version does not know (known: ${known})`, foundDetails(findings, uiDetails));
+    throw unreadable(
+      url,
+      httpStatus,
+      `status ${JSON.stringify(unexpected ?? body.status ?? null)}, which this version does not know (known: ${known})`,
+      foundDetails(findings, uiDetails),
+    );
   }
-  if (!summary && says !== 'failed') throw unreadable(url, httpStatus, `status ${JSON.stringify(runStatus)} but neither data.run nor data.summary`, foundDetails(findings, uiDetails));
+  if (!summary && says !== 'failed')
+    throw unreadable(
+      url,
+      httpStatus,
+      `status ${JSON.stringify(runStatus)} but neither data.run nor data.summary`,
+      foundDetails(findings, uiDetails),
+    );
 
   const report: RunReport = {
     outcome: 'succeeded',
@@ -156,10 +167,19 @@ export function readFinishedRun(body: Json, url: string, httpStatus: number, uiD
 }
 
 /** The outcome and message the table above gives, or null for a plain success. */
-function outcomeOf(says: Says, report: RunReport, errors: unknown[], reason: string, summary: Json | null): { outcome: RunOutcome; message: string } | null {
+function outcomeOf(
+  says: Says,
+  report: RunReport,
+  errors: unknown[],
+  reason: string,
+  summary: Json | null,
+): { outcome: RunOutcome; message: string } | null {
   if (says === 'rejected') {
     const why = stringOrNull(summary?.message) ?? firstError(errors);
-    return { outcome: 'skipped', message: `the app rejected the run (${stringOrNull(summary?.reason) ?? 'no reason given'})${why ? `: ${why}` : ''}` };
+    return {
+      outcome: 'skipped',
+      message: `the app rejected the run (${stringOrNull(summary?.reason) ?? 'no reason given'})${why ? `: ${why}` : ''}`,
+    };
   }
   const first = firstError(errors);
   const detail = first ? `; first error: ${first}` : '';
@@ -167,14 +187,18 @@ function outcomeOf(says: Says, report: RunReport, errors: unknown[], reason: str
   if (processed === null || processed === 0) {
     if (says === 'failed') return { outcome: 'failed', message: `MTF run failed: ${reason}` };
     const requested = report.symbols_requested ?? 0;
-    if (processed === 0 && requested > 0) return { outcome: 'failed', message: `no contract was processed (0 of ${requested} requested)${detail}` };
+    if (processed === 0 && requested > 0)
+      return { outcome: 'failed', message: `no contract was processed (0 of ${requested} requested)${detail}` };
   } else if (threw >= processed) {
     return { outcome: 'failed', message: `every contract errored (${threw} of ${processed})${detail}` };
   }
   switch (says) {
     case 'failed':
       // The app's `error` on the sequential path: some threw and none is READY, though others were analysed.
-      return { outcome: 'partial', message: `${threw} of ${processed ?? '?'} contracts threw${ready === 0 ? ', none READY' : ''}${detail}` };
+      return {
+        outcome: 'partial',
+        message: `${threw} of ${processed ?? '?'} contracts threw${ready === 0 ? ', none READY' : ''}${detail}`,
+      };
     case 'some_threw':
       return { outcome: 'partial', message: `${threw} of ${processed ?? '?'} contracts threw${detail}` };
     case 'some_errored':
@@ -205,7 +229,11 @@ function foundDetails(findings: RunFindings, uiDetails: UiDetails): { findings: 
 }
 
 function unreadable(url: string, httpStatus: number, what: string, details?: Record<string, unknown>) {
-  return failure(MtfError.AnsweredUnreadable, `MTF API answered HTTP ${httpStatus} from ${url} with ${what}; the run is not sent again`, details);
+  return failure(
+    MtfError.AnsweredUnreadable,
+    `MTF API answered HTTP ${httpStatus} from ${url} with ${what}; the run is not sent again`,
+    details,
+  );
 }
 
 /**
@@ -215,7 +243,8 @@ function unreadable(url: string, httpStatus: number, what: string, details?: Rec
 export function readRunProgress(body: Json, url: string, httpStatus: number, uiDetails: UiDetails = 'signals'): RunReport | null {
   const run = asObject(asObject(body.data)?.run);
   if (run) {
-    const finished = FINISHED.includes(word(run.status) ?? '') || (run.finished_at !== undefined && run.finished_at !== null && run.finished_at !== '');
+    const finished =
+      FINISHED.includes(word(run.status) ?? '') || (run.finished_at !== undefined && run.finished_at !== null && run.finished_at !== '');
     return finished ? readFinishedRun(body, url, httpStatus, uiDetails) : null;
   }
   if (UNFINISHED.includes(word(body.status) ?? '')) return null;
@@ -224,7 +253,8 @@ export function readRunProgress(body: Json, url: string, httpStatus: number, uiD
 
 /** An accepted (202) run's id and status URL, resolved against the run URL, or the template's. */
 export function readAcceptedRun(body: Json, runUrl: string, statusUrlTemplate: string): { run_id: string; status_url: string } {
-  const refused = (what: string) => failure(MtfError.AnsweredUnreadable, `MTF API accepted the run at ${runUrl} but ${what}; the run is not sent again`);
+  const refused = (what: string) =>
+    failure(MtfError.AnsweredUnreadable, `MTF API accepted the run at ${runUrl} but ${what}; the run is not sent again`);
   const data = asObject(body.data);
   const runId = stringOrNull(data?.run_id) ?? stringOrNull(asObject(data?.run)?.run_id);
   if (!runId) throw refused('gave no data.run_id');
@@ -237,6 +267,7 @@ export function readAcceptedRun(body: Json, runUrl: string, statusUrlTemplate: s
   }
   // The status URL goes into the workflow's history: no credentials in it, and nothing but http(s).
   if (statusUrl.username || statusUrl.password) throw refused('its status URL embeds credentials; refused');
-  if (statusUrl.protocol !== 'http:' && statusUrl.protocol !== 'https:') throw refused(`its status URL is not http(s): ${statusUrl.protocol}`);
+  if (statusUrl.protocol !== 'http:' && statusUrl.protocol !== 'https:')
+    throw refused(`its status URL is not http(s): ${statusUrl.protocol}`);
   return { run_id: runId, status_url: statusUrl.toString() };
 }

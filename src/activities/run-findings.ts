@@ -83,7 +83,10 @@ function signalOf(symbol: string, entry: Json): Signal {
 function entryError(symbol: string, entry: Json): string | null {
   const error = entry.error;
   const object = asObject(error);
-  const message = shortText(error, MAX_ERROR_CHARS * 2) ?? shortText(object?.message, MAX_ERROR_CHARS * 2) ?? shortText(entry.reason, MAX_ERROR_CHARS * 2);
+  const message =
+    shortText(error, MAX_ERROR_CHARS * 2) ??
+    shortText(object?.message, MAX_ERROR_CHARS * 2) ??
+    shortText(entry.reason, MAX_ERROR_CHARS * 2);
   return cut(`${symbol}: ${message ?? 'error'}`);
 }
 
@@ -141,7 +144,10 @@ function readOrders(data: Json | null): Orders | null {
   // order says nothing of orders (the trades, read from the lineage API, say what the run caused).
   if (count.total === 0 && all.length === 0) return null;
   // Alerts first, so a long list can never push one out of what is kept; otherwise the app's order.
-  const alertsFirst = [...all.filter((o) => PROTECTION_ALERT_STATUSES.includes(o.status)), ...all.filter((o) => !PROTECTION_ALERT_STATUSES.includes(o.status))];
+  const alertsFirst = [
+    ...all.filter((o) => PROTECTION_ALERT_STATUSES.includes(o.status)),
+    ...all.filter((o) => !PROTECTION_ALERT_STATUSES.includes(o.status)),
+  ];
   return { count, list: alertsFirst.slice(0, MAX_ORDERS), unlisted: Math.max(0, alertsFirst.length - MAX_ORDERS) };
 }
 
@@ -184,7 +190,8 @@ export function readFindings(data: Json | null, options: { threwAtLeast?: number
     }
   }
   const orders = readOrders(data);
-  const alert = orders !== null && (orders.count.protection_failed > 0 || orders.list.some((o) => PROTECTION_ALERT_STATUSES.includes(o.status)));
+  const alert =
+    orders !== null && (orders.count.protection_failed > 0 || orders.list.some((o) => PROTECTION_ALERT_STATUSES.includes(o.status)));
   return {
     signals: signals.slice(0, MAX_SIGNALS),
     signals_unlisted: Math.max(0, signals.length - MAX_SIGNALS),

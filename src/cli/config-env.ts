@@ -11,7 +11,15 @@
  * a key added to the schema gets its env var, converted right, with no change here. The values
  * themselves (ranges, URLs, symbols, live needs confirm_live) are judged by the schema alone.
  */
-import { NO_SYMBOL_NAMED, ConfigError, symbolsFromText, CONFIG_KEYS, describeIssues, loopConfigSchema, type LoopConfig } from '../shared/config';
+import {
+  NO_SYMBOL_NAMED,
+  ConfigError,
+  symbolsFromText,
+  CONFIG_KEYS,
+  describeIssues,
+  loopConfigSchema,
+  type LoopConfig,
+} from '../shared/config';
 import type { Schema } from '../shared/schema';
 import { booleanOf, notBoolean, quoted } from '../lib/env';
 import { flagPatch, readConfigFile, type ConfigFlags } from './config-flags';
@@ -59,7 +67,9 @@ export function envKind(key: ConfigKey): EnvKind {
   const schema = loopConfigSchema.shape[key];
   const core = schema.core;
   const item = core.item?.core;
-  return item ? { scalar: scalarOf(item), list: true, nullable: schema.isNullable } : { scalar: scalarOf(core), list: false, nullable: schema.isNullable };
+  return item
+    ? { scalar: scalarOf(item), list: true, nullable: schema.isNullable }
+    : { scalar: scalarOf(core), list: false, nullable: schema.isNullable };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,9 +104,13 @@ function readEnvValue(kind: EnvKind, text: string): { value: unknown } | { probl
   if (kind.nullable && text.trim().toLowerCase() === 'null') return { value: null };
   if (!kind.list) return readScalar(kind.scalar, text);
   const items: unknown[] = [];
-  for (const item of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const read = readScalar(kind.scalar, item);
-    if ('problem' in read) return { problem: `must be a comma-separated list; item ${quoted(item)} ${read.problem.replace(/, not .*$/, '')}` };
+    if ('problem' in read)
+      return { problem: `must be a comma-separated list; item ${quoted(item)} ${read.problem.replace(/, not .*$/, '')}` };
     items.push(read.value);
   }
   return { value: items };
@@ -164,7 +178,12 @@ function readFileFrom(path: string, fromEnv: boolean): Record<string, unknown> {
  * needs --live on the command line; a live env needs MTF_CONFIRM_LIVE=true (or --live), which the
  * schema enforces.
  */
-export function resolveStartConfig({ file, env, flags = {}, confirmLiveFile = 'pass --live to confirm it' }: StartConfigSources): ResolvedConfig {
+export function resolveStartConfig({
+  file,
+  env,
+  flags = {},
+  confirmLiveFile = 'pass --live to confirm it',
+}: StartConfigSources): ResolvedConfig {
   const envFile = env[CONFIG_FILE_ENV]?.trim() || undefined;
   const path = file ?? envFile ?? null;
   const fromFlags = flagPatch(flags);
@@ -182,7 +201,10 @@ export function resolveStartConfig({ file, env, flags = {}, confirmLiveFile = 'p
     }
   }
   if (path !== null && input.dry_run === false && sources.dry_run === `config file ${path}`) {
-    throw new CliError(`config file ${path} sets dry_run: false, a live run that can place real orders: ${confirmLiveFile}`, ExitCode.Usage);
+    throw new CliError(
+      `config file ${path} sets dry_run: false, a live run that can place real orders: ${confirmLiveFile}`,
+      ExitCode.Usage,
+    );
   }
   return { input, sources, file: path };
 }

@@ -53,18 +53,48 @@ function symbolsArg(text: string): string[] {
 
 export function addConfigFlags(command: Command): Command {
   return command
-    .option('--symbols <A,B,...|all>', "contracts to process, comma-separated, or all: the app's own active contracts (symbols)", symbolsArg)
+    .option(
+      '--symbols <A,B,...|all>',
+      "contracts to process, comma-separated, or all: the app's own active contracts (symbols)",
+      symbolsArg,
+    )
     .option('--interval <duration>', 'pause between cycles: 30s, 2m, 1h or seconds (ping_interval; cadence interval)', durationArg)
-    .option('--align <duration>', 'start cycles on candle closes instead: every 1m, 5m, 1h counted from midnight UTC (cadence aligned, align_every)', durationArg)
-    .option('--offset <duration>', 'with an aligned cadence: how long after each boundary a cycle starts, default 2s (align_offset)', durationArg)
-    .option('--spread <duration>', "with an aligned cadence: each loop starts at its own point of this span after the offset, from its workflow ID, default 0 (align_spread)", durationArg)
-    .addOption(new Option('--mode <mode>', 'auto: runs by itself; signal: waits for continue_signal (continue_mode)').choices(['auto', 'signal']))
+    .option(
+      '--align <duration>',
+      'start cycles on candle closes instead: every 1m, 5m, 1h counted from midnight UTC (cadence aligned, align_every)',
+      durationArg,
+    )
+    .option(
+      '--offset <duration>',
+      'with an aligned cadence: how long after each boundary a cycle starts, default 2s (align_offset)',
+      durationArg,
+    )
+    .option(
+      '--spread <duration>',
+      'with an aligned cadence: each loop starts at its own point of this span after the offset, from its workflow ID, default 0 (align_spread)',
+      durationArg,
+    )
+    .addOption(
+      new Option('--mode <mode>', 'auto: runs by itself; signal: waits for continue_signal (continue_mode)').choices(['auto', 'signal']),
+    )
     .option('--url <url>', "the app's MTF run endpoint (mtf_url)")
     .option('--force-run', "run even when the app's kill switch is OFF (force_run)")
     .option('--live', 'LIVE runs that can place real orders: dry_run false + confirm_live true')
-    .option('--confirm-all-symbols', 'with --live and --symbols all: trade every active contract of the app, present and future (confirm_all_symbols)')
-    .option('--param <key=value>', "a further field of the run request, repeatable; JSON when it reads as JSON, else text (request_extra, as a whole)", paramArg)
-    .addOption(new Option('--notify <on|off>', "tell a human on transitions through the worker's MTF_NOTIFY_URL, default on (notify)").choices(['on', 'off']));
+    .option(
+      '--confirm-all-symbols',
+      'with --live and --symbols all: trade every active contract of the app, present and future (confirm_all_symbols)',
+    )
+    .option(
+      '--param <key=value>',
+      'a further field of the run request, repeatable; JSON when it reads as JSON, else text (request_extra, as a whole)',
+      paramArg,
+    )
+    .addOption(
+      new Option('--notify <on|off>', "tell a human on transitions through the worker's MTF_NOTIFY_URL, default on (notify)").choices([
+        'on',
+        'off',
+      ]),
+    );
 }
 
 /** What each flag sets: the patch and the flag named as the source of each key it sets, from one table. */
@@ -96,7 +126,10 @@ export interface FlagPatch {
 /** The config keys the given flags set; --align with --interval is a usage error (they name two cadences). */
 export function flagPatch(flags: ConfigFlags): FlagPatch {
   if (flags.align !== undefined && flags.interval !== undefined) {
-    throw new CliError('--align and --interval contradict each other: --align starts cycles on beats (cadence aligned), --interval after a pause (cadence interval)', ExitCode.Usage);
+    throw new CliError(
+      '--align and --interval contradict each other: --align starts cycles on beats (cadence aligned), --interval after a pause (cadence interval)',
+      ExitCode.Usage,
+    );
   }
   const result: FlagPatch = { patch: {}, sources: {} };
   for (const name of Object.keys(FLAG_EFFECTS) as (keyof ConfigFlags)[]) {
@@ -136,8 +169,14 @@ export function readConfigFile(path: string): Record<string, unknown> {
 
 /** `--offset` on a loop whose cadence is `interval`: accepted (it is kept for a later --align), but it changes nothing now. */
 export function warnIdleOffset(flags: ConfigFlags, config: LoopConfig): void {
-  for (const [given, flag] of [[flags.offset, '--offset'], [flags.spread, '--spread']] as const) {
-    if (given !== undefined && config.cadence !== 'aligned') warn(`warning: ${flag} applies to an aligned cadence only; this loop pauses ping_interval between cycles (add --align to start cycles on beats)`);
+  for (const [given, flag] of [
+    [flags.offset, '--offset'],
+    [flags.spread, '--spread'],
+  ] as const) {
+    if (given !== undefined && config.cadence !== 'aligned')
+      warn(
+        `warning: ${flag} applies to an aligned cadence only; this loop pauses ping_interval between cycles (add --align to start cycles on beats)`,
+      );
   }
 }
 

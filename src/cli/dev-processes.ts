@@ -37,7 +37,13 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -119,12 +125,18 @@ export function spawnDevServer(dataDir: string, { host, port }: HostPort): DevSe
   const logPath = join(dataDir, 'temporal-server.log');
   const uiPort = port + 1000; // start-dev's own convention: 7233 -> 8233
   const args = [
-    'server', 'start-dev',
-    '--ip', host,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--db-filename', join(dataDir, 'temporal.db'),
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    join(dataDir, 'temporal.db'),
+    '--log-level',
+    'error',
     // The loop's search attributes, so loops are filterable in the Web UI and `temporal workflow list`.
     ...searchAttributeSpecs().flatMap((spec) => ['--search-attribute', spec]),
   ];
@@ -189,7 +201,9 @@ export async function ensureTemporal(stack: DevStack, address: string, target: T
   if (await temporalAnswers(target)) return null;
   const hostPort = parseAddress(address);
   if (hostPort && (await portIsOpen(hostPort))) {
-    return stack.fail(`${address} is in use by something that is not a Temporal server: stop it, or set TEMPORAL_ADDRESS to a Temporal server`);
+    return stack.fail(
+      `${address} is in use by something that is not a Temporal server: stop it, or set TEMPORAL_ADDRESS to a Temporal server`,
+    );
   }
   if (!hostPort || !isLoopback(hostPort.host)) {
     return stack.fail(`no Temporal server answers at ${address} (TEMPORAL_ADDRESS), and only a local one can be started here`);

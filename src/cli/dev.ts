@@ -54,9 +54,11 @@ interface SimulatorSettings {
 function simulatorSettings(env: NodeJS.ProcessEnv): SimulatorSettings {
   const text = (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? null : Number(raw));
   const port = text(env.MTF_SIMULATOR_PORT) ?? DEFAULT_SIMULATOR_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`MTF_SIMULATOR_PORT must be a port number (0-65535), not "${env.MTF_SIMULATOR_PORT}"`);
   const throwShare = text(env.MTF_SIMULATOR_THROW_SHARE) ?? 0;
-  if (!(throwShare >= 0 && throwShare <= 1)) throw new Error(`MTF_SIMULATOR_THROW_SHARE must be a share from 0 to 1, not "${env.MTF_SIMULATOR_THROW_SHARE}"`);
+  if (!(throwShare >= 0 && throwShare <= 1))
+    throw new Error(`MTF_SIMULATOR_THROW_SHARE must be a share from 0 to 1, not "${env.MTF_SIMULATOR_THROW_SHARE}"`);
   const lineageDelay = text(env.MTF_SIMULATOR_LINEAGE_DELAY) ?? DEMO_LINEAGE_DELAY;
   if (!(Number.isFinite(lineageDelay) && lineageDelay >= 0)) {
     throw new Error(`MTF_SIMULATOR_LINEAGE_DELAY must be a number of seconds, 0 or more, not "${env.MTF_SIMULATOR_LINEAGE_DELAY}"`);
@@ -90,7 +92,10 @@ async function startLocalSimulator({ port, throwShare, lineageDelay }: Simulator
  * the simulator's.
  */
 function devConfigInput(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const resolved = resolveStartConfig({ env, confirmLiveFile: 'npm start has no --live; set MTF_DRY_RUN=false and MTF_CONFIRM_LIVE=true to confirm it' });
+  const resolved = resolveStartConfig({
+    env,
+    confirmLiveFile: 'npm start has no --live; set MTF_DRY_RUN=false and MTF_CONFIRM_LIVE=true to confirm it',
+  });
   parseResolvedConfig(resolved);
   return resolved.input;
 }
@@ -100,7 +105,12 @@ function devConfigInput(env: NodeJS.ProcessEnv): Record<string, unknown> {
  * loop that already runs is attached to instead: two loops must never drive the same app. Returns
  * the cycle count to count from (null if the status could not be read yet).
  */
-async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, baseConfig: Record<string, unknown>): Promise<number | null> {
+async function startOrAttach(
+  client: Client,
+  taskQueue: string,
+  mtfUrl: string,
+  baseConfig: Record<string, unknown>,
+): Promise<number | null> {
   const config = { ...baseConfig, mtf_url: mtfUrl };
   try {
     const { config: started } = await startLoop(client, { taskQueue, config, workflowId: LOOP_ID });
@@ -116,7 +126,9 @@ async function startOrAttach(client: Client, taskQueue: string, mtfUrl: string, 
     say(`  Loop       attached to the running loop ${LOOP_ID}`);
     return null;
   }
-  say(`  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, ${cadenceText(status.config)}, ${status.config.dry_run ? 'dry run' : 'LIVE'}`);
+  say(
+    `  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, ${cadenceText(status.config)}, ${status.config.dry_run ? 'dry run' : 'LIVE'}`,
+  );
   if (status.config.mtf_url !== mtfUrl && isLocalUrl(status.config.mtf_url) && isLocalUrl(mtfUrl)) {
     // The simulator came up on another port than last time: point the loop at it (from its next cycle).
     await updateLoop(client, LOOP_ID, { mtf_url: mtfUrl });
@@ -151,7 +163,12 @@ function endLine(end: LoopEnd): [string, number] {
  * (null: from the first look), until the loop ends, however it ends (its final result, following
  * continue-as-new), which also ends the stack. Returns a function that stops following.
  */
-function followCycles(client: Client, target: TemporalTarget, initialCycles: number | null, onEnd: (line: string, exitCode: number) => void): () => void {
+function followCycles(
+  client: Client,
+  target: TemporalTarget,
+  initialCycles: number | null,
+  onEnd: (line: string, exitCode: number) => void,
+): () => void {
   const following = new AbortController();
   const onLastingFailure = (err: unknown): void => say(`(the loop's status cannot be read: ${messageOf(err)}; still trying)`);
   followLoop(client, target, LOOP_ID, { seen: initialCycles, pollMs: STATUS_POLL_MS, signal: following.signal, onLastingFailure }).then(
@@ -173,7 +190,9 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   }
   // The cycle lines on stdout are the readable summary: the SDK's lines go to stderr, warnings
   // and up unless LOG_LEVEL asks for more, readable on a terminal (LOG_FORMAT=json for machines).
-  const { logger, settings, observability } = setUpWorkerProcess(env, { logLevel: 'warn', endpointsOptional: true }, (line) => process.stderr.write(line));
+  const { logger, settings, observability } = setUpWorkerProcess(env, { logLevel: 'warn', endpointsOptional: true }, (line) =>
+    process.stderr.write(line),
+  );
 
   const address = env.TEMPORAL_ADDRESS || DEFAULT_DEV_ADDRESS;
   const target = temporalTarget({ address }, env);

@@ -27,7 +27,12 @@ export interface FollowOptions {
  * Polls `get_status` every 2 s (or pollMs) and prints each cycle that finished since the last look; the end
  * comes from the loop's result, not from the status, so a terminated loop ends the wait too.
  */
-export async function followLoop(client: Client, target: TemporalTarget, workflowId: string, options: FollowOptions = {}): Promise<LoopEnd> {
+export async function followLoop(
+  client: Client,
+  target: TemporalTarget,
+  workflowId: string,
+  options: FollowOptions = {},
+): Promise<LoopEnd> {
   let ended = false;
   const end = awaitLoopEnd(client, workflowId).finally(() => {
     ended = true;

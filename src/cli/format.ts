@@ -162,7 +162,8 @@ function notificationRows(s: LoopStatus): string[] {
   if (n.failed > 0) parts.push(`${n.failed} FAILED`);
   if (n.waiting > 0) parts.push(`${n.waiting} waiting`);
   // Every message found no endpoint: the worker runs without MTF_NOTIFY_URL.
-  if (n.no_endpoint > 0 && n.sent === 0 && n.failed === 0) return [row('notifications', "none sent: the worker has no MTF_NOTIFY_URL (start loops with --notify off to spend nothing on them)")];
+  if (n.no_endpoint > 0 && n.sent === 0 && n.failed === 0)
+    return [row('notifications', 'none sent: the worker has no MTF_NOTIFY_URL (start loops with --notify off to spend nothing on them)')];
   return [row('notifications', parts.join(', ')), ...(n.last_failure ? [row('notify error', n.last_failure)] : [])];
 }
 
@@ -196,7 +197,13 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
   if (Object.keys(s.config.request_extra ?? {}).length > 0) lines.push(row('request extra', JSON.stringify(s.config.request_extra)));
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
   // Asked while a cycle ran: it takes effect once that cycle is recorded.
-  if (s.pause && !s.pause.since) lines.push(row('pause', `pause requested after iteration ${s.current_iteration} (asked at ${s.pause.requested_at}${s.pause.reason ? `: ${s.pause.reason}` : ''})`));
+  if (s.pause && !s.pause.since)
+    lines.push(
+      row(
+        'pause',
+        `pause requested after iteration ${s.current_iteration} (asked at ${s.pause.requested_at}${s.pause.reason ? `: ${s.pause.reason}` : ''})`,
+      ),
+    );
   if (s.stop_requested) lines.push(row('stop', `requested${s.stop_reason ? `: ${s.stop_reason}` : ''}`));
   lines.push(row('started', s.started_at));
   return lines;

@@ -120,7 +120,12 @@ export function answeredWithin<T>(client: Client, target: TemporalTarget, reques
 }
 
 /** `get_status` under its deadline (client/loops' boundedStatus, the dashboard's too), a missed one explained as above. */
-export function statusWithin(client: Client, workflowId: string, target: TemporalTarget, timeoutMs = QUERY_TIMEOUT_MS): Promise<LoopStatus> {
+export function statusWithin(
+  client: Client,
+  workflowId: string,
+  target: TemporalTarget,
+  timeoutMs = QUERY_TIMEOUT_MS,
+): Promise<LoopStatus> {
   return explained(client, target, { workflowId, what: 'get_status', timeoutMs }, () => boundedStatus(client, workflowId, timeoutMs));
 }
 

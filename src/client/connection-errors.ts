@@ -46,13 +46,15 @@ function textOf(err: unknown, depth = 0): string {
   return parts.join(' | ');
 }
 
-const UNKNOWN_ISSUER = /UnknownIssuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|unable to verify the first certificate|self[- ]signed certificate/i;
+const UNKNOWN_ISSUER =
+  /UnknownIssuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|unable to verify the first certificate|self[- ]signed certificate/i;
 const WRONG_NAME = /NotValidForName|ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames|CertNotValidForName/i;
 // Only a certificate's expiry: a gRPC "deadline expired" is a timeout, not a credentials problem.
 const EXPIRED = /CERT_HAS_EXPIRED|InvalidCertificate\(Expired|certificate has expired/;
 const V1_CERT = /UnsupportedCertVersion/;
 /** nginx answers a request without an accepted client certificate with 400; a TLS 1.2 server ends the handshake with an alert. */
-const CLIENT_CERT_REFUSED = /status: 400 Bad Request|HTTP status code 400|CertificateRequired|certificate required|alert number 116|BadCertificate|bad certificate|alert number 42|UnknownCA|unknown ca|alert number 48/i;
+const CLIENT_CERT_REFUSED =
+  /status: 400 Bad Request|HTTP status code 400|CertificateRequired|certificate required|alert number 116|BadCertificate|bad certificate|alert number 42|UnknownCA|unknown ca|alert number 48/i;
 const UNAUTHENTICATED = /grpc-code-16\b|401 Unauthorized|HTTP status code 401|\bUnauthenticated\b/i;
 const PERMISSION_DENIED = /grpc-code-7\b|403 Forbidden|HTTP status code 403|PermissionDenied/i;
 
@@ -61,8 +63,12 @@ const PERMISSION_DENIED = /grpc-code-7\b|403 Forbidden|HTTP status code 403|Perm
  * (`DnsName("temporal.test")`), Node after `cert's altnames:` (`DNS:temporal.test, IP Address:127.0.0.1`).
  */
 function presentedNames(text: string): string {
-  const rustls = text.includes('presented') ? [...text.slice(text.indexOf('presented')).matchAll(/(?:DnsName|IpAddress)\(\\*"?([^"\\)]+)\\*"?\)/g)] : [];
-  const node = text.includes("cert's altnames:") ? [...text.slice(text.indexOf("cert's altnames:")).matchAll(/(?:DNS|IP Address):([^,\s|]+)/g)] : [];
+  const rustls = text.includes('presented')
+    ? [...text.slice(text.indexOf('presented')).matchAll(/(?:DnsName|IpAddress)\(\\*"?([^"\\)]+)\\*"?\)/g)]
+    : [];
+  const node = text.includes("cert's altnames:")
+    ? [...text.slice(text.indexOf("cert's altnames:")).matchAll(/(?:DNS|IP Address):([^,\s|]+)/g)]
+    : [];
   const names = [...rustls, ...node].map((m) => m[1]).filter((name) => name !== undefined);
   const unique = [...new Set(names)];
   return unique.length > 0 ? ` (it names ${unique.join(', ')})` : '';
@@ -79,11 +85,17 @@ export function credentialsProblem(err: unknown, target: TemporalTarget): string
   const tls = tlsSettings(target);
   if (V1_CERT.test(text)) return V1_MESSAGE;
   if (UNKNOWN_ISSUER.test(text)) {
-    const trusted = tls?.serverRootCACertificate ? 'TEMPORAL_TLS_SERVER_CA_CERT_PATH (or _DATA)' : 'any CA this system trusts (TEMPORAL_TLS_SERVER_CA_CERT_PATH is not set)';
+    const trusted = tls?.serverRootCACertificate
+      ? 'TEMPORAL_TLS_SERVER_CA_CERT_PATH (or _DATA)'
+      : 'any CA this system trusts (TEMPORAL_TLS_SERVER_CA_CERT_PATH is not set)';
     return `the certificate of ${at} is not signed by ${trusted} (TLS handshake): set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed the server's certificate`;
   }
   if (WRONG_NAME.test(text)) {
-    const name = tls?.serverNameOverride ?? addressOf(target).replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const name =
+      tls?.serverNameOverride ??
+      addressOf(target)
+        .replace(/:\d+$/, '')
+        .replace(/^\[|\]$/g, '');
     return `the certificate of ${at} does not match the name ${name}${presentedNames(text)} (TLS handshake): set TEMPORAL_TLS_SERVER_NAME to a name it was issued for`;
   }
   if (EXPIRED.test(text)) return `a certificate on the way to ${at} has expired (TLS handshake): renew it, or check this machine's clock`;

@@ -26,7 +26,10 @@ export const DEFAULT_ADDRESS = 'localhost:7233';
  * The settings from the environment (or `env`), with `--address` / `--namespace` overrides on top.
  * Throws EncryptionConfigError on a bad MTF_ENCRYPTION_* setting, and an Error on a TEMPORAL_TLS that is no boolean.
  */
-export function temporalTarget(overrides: { address?: string; namespace?: string } = {}, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+export function temporalTarget(
+  overrides: { address?: string; namespace?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): TemporalTarget {
   const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: withTlsWord(definedOnly(env)) });
   const dataConverter = dataConverterFromEnv(env);
   return {

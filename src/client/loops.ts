@@ -68,7 +68,9 @@ export class LoopUpdateUnknownError extends Error {
     readonly update: string,
     consequence: string,
   ) {
-    super(`the worker running loop ${workflowId} does not know the ${update} update (an older release); upgrade the workers — ${consequence}`);
+    super(
+      `the worker running loop ${workflowId} does not know the ${update} update (an older release); upgrade the workers — ${consequence}`,
+    );
   }
 }
 
@@ -146,11 +148,7 @@ export function continueLoop(client: Client, workflowId = DEFAULT_WORKFLOW_ID): 
 }
 
 /** Graceful stop: the running cycle finishes and is recorded; resolves to the final summary. */
-export async function stopLoop(
-  client: Client,
-  workflowId = DEFAULT_WORKFLOW_ID,
-  reason?: string,
-): Promise<LoopSummary> {
+export async function stopLoop(client: Client, workflowId = DEFAULT_WORKFLOW_ID, reason?: string): Promise<LoopSummary> {
   return notFoundAsError(workflowId, async () => {
     const handle = handleOf(client, workflowId);
     await handle.signal(stopSignal, reason ? { reason } : undefined);
@@ -297,9 +295,7 @@ export function requestStop(client: Client, workflowId = DEFAULT_WORKFLOW_ID, re
 
 /** How a loop ended: a graceful stop has a summary; the other ends have only their kind or message. */
 export type LoopEnd =
-  | { how: 'stopped'; summary: LoopSummary }
-  | { how: 'cancelled' | 'terminated' | 'timed_out' }
-  | { how: 'failed'; message: string };
+  { how: 'stopped'; summary: LoopSummary } | { how: 'cancelled' | 'terminated' | 'timed_out' } | { how: 'failed'; message: string };
 
 /**
  * Waits until the loop ends, across continue-as-new, and tells how: unlike {@link stopLoop}, a

@@ -45,6 +45,8 @@ export class SearchAttributesMissingError extends Error {
     readonly missing: string[],
     namespace: string,
   ) {
-    super(`namespace ${namespace} lacks the search attributes ${missing.join(', ')} (or has them with another type); register them with: ${registerCommand(namespace)}`);
+    super(
+      `namespace ${namespace} lacks the search attributes ${missing.join(', ')} (or has them with another type); register them with: ${registerCommand(namespace)}`,
+    );
   }
 }

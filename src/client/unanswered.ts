@@ -58,7 +58,10 @@ export async function whyUnanswered(
   const taskQueue = (described.ok && described.value.executionConfig?.taskQueue?.name) || request.taskQueue;
   if (!taskQueue) {
     const error = described.ok ? 'the server gave no task queue' : described.error;
-    return { serverFault: true, reason: `the Temporal server did not answer for the loop either (DescribeWorkflowExecution: ${error}): a server fault, its history service down or overloaded` };
+    return {
+      serverFault: true,
+      reason: `the Temporal server did not answer for the loop either (DescribeWorkflowExecution: ${error}): a server fault, its history service down or overloaded`,
+    };
   }
   const queue = await bounded(client, timeoutMs, () =>
     client.workflowService.describeTaskQueue({
@@ -86,7 +89,8 @@ export async function whyUnanswered(
       reason: `the Temporal server could not list the pollers of the loop's task queue ${taskQueue} (DescribeTaskQueue: ${queue.error}): a server fault, its matching service down or overloaded`,
     };
   }
-  if (pollers.length === 0) return { serverFault: false, reason: `no worker polls its task queue (${taskQueue}): start one (mtf-ping-pong worker)` };
+  if (pollers.length === 0)
+    return { serverFault: false, reason: `no worker polls its task queue (${taskQueue}): start one (mtf-ping-pong worker)` };
   const now = Date.now();
   const named = pollers
     .slice(0, 3)
@@ -107,14 +111,24 @@ export async function whyUnanswered(
  * does not exist (NOT_FOUND is its answer) and matching for a task queue's pollers does, in two
  * short reads.
  */
-export async function serverProblem(client: Client, namespace: string, taskQueue: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | null> {
+export async function serverProblem(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<string | null> {
   const probe = await bounded(client, timeoutMs, () =>
     client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: `mtf-ping-pong-health-probe-${Date.now()}` } }),
   );
   // The made-up workflow found would be odd, but history answered all the same.
-  if (!probe.ok && probe.code !== GrpcStatus.NOT_FOUND) return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${probe.error})`;
+  if (!probe.ok && probe.code !== GrpcStatus.NOT_FOUND)
+    return `the frontend answers, but its history service did not (DescribeWorkflowExecution: ${probe.error})`;
   const queue = await bounded(client, timeoutMs, () =>
-    client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW }),
+    client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    }),
   );
   return queue.ok ? null : `the frontend answers, but its matching service did not (DescribeTaskQueue: ${queue.error})`;
 }

@@ -97,14 +97,17 @@ export class EncryptionCodec implements PayloadCodec {
       );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < IV_BYTES + TAG_BYTES) throw new ValueError(`an encrypted payload (key id "${keyId}") is too short to hold an IV and a tag`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new ValueError(`an encrypted payload (key id "${keyId}") is too short to hold an IV and a tag`);
     let plain: Buffer;
     try {
       const decipher = createDecipheriv(CIPHER, key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new ValueError(`cannot decrypt a payload with key id "${keyId}": the key under that id is a different one, or the payload was altered`);
+      throw new ValueError(
+        `cannot decrypt a payload with key id "${keyId}": the key under that id is a different one, or the payload was altered`,
+      );
     }
     return temporal.api.common.v1.Payload.decode(plain);
   }
@@ -129,13 +132,16 @@ export function parseKey(text: string, name: string): Buffer {
   if (/^[0-9a-fA-F]{64}$/.test(value)) key = Buffer.from(value, 'hex');
   else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) key = Buffer.from(value, 'base64');
   if (key?.length !== KEY_BYTES) {
-    throw new EncryptionConfigError(`${name} must be ${KEY_BYTES} bytes as base64 or 64 hex digits (make one with: openssl rand -base64 32)`);
+    throw new EncryptionConfigError(
+      `${name} must be ${KEY_BYTES} bytes as base64 or 64 hex digits (make one with: openssl rand -base64 32)`,
+    );
   }
   return key;
 }
 
 function keyId(text: string, name: string): string {
-  if (!KEY_ID_PATTERN.test(text)) throw new EncryptionConfigError(`${name} must be 1-64 letters, digits, dots, dashes or underscores, not "${text}"`);
+  if (!KEY_ID_PATTERN.test(text))
+    throw new EncryptionConfigError(`${name} must be 1-64 letters, digits, dots, dashes or underscores, not "${text}"`);
   return text;
 }
 
@@ -160,12 +166,18 @@ export function encryptionKeysFromEnv(env: NodeJS.ProcessEnv = process.env): Enc
   const oldText = env.MTF_ENCRYPTION_OLD_KEYS?.trim();
   if (!active) {
     // A key id or old keys without a key would quietly run unencrypted: a mistake worth a line.
-    if (idText || oldText) throw new EncryptionConfigError('MTF_ENCRYPTION_KEY_ID and MTF_ENCRYPTION_OLD_KEYS need MTF_ENCRYPTION_KEY (or MTF_ENCRYPTION_KEY_FILE)');
+    if (idText || oldText)
+      throw new EncryptionConfigError(
+        'MTF_ENCRYPTION_KEY_ID and MTF_ENCRYPTION_OLD_KEYS need MTF_ENCRYPTION_KEY (or MTF_ENCRYPTION_KEY_FILE)',
+      );
     return undefined;
   }
   const activeKeyId = idText ? keyId(idText, 'MTF_ENCRYPTION_KEY_ID') : DEFAULT_KEY_ID;
   const keys = new Map<string, Buffer>();
-  for (const entry of (oldText ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of (oldText ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
     const colon = entry.indexOf(':');
     if (colon <= 0) throw new EncryptionConfigError('MTF_ENCRYPTION_OLD_KEYS must be id:key pairs separated by commas');
     const id = keyId(entry.slice(0, colon).trim(), 'a key id in MTF_ENCRYPTION_OLD_KEYS');

@@ -77,10 +77,14 @@ export function parseOrigin(text: string): string {
 function fromJson(value: unknown, index: number): Payload {
   if (typeof value !== 'object' || value === null) throw new RequestError(400, `payloads[${index}] must be an object`);
   const { metadata, data } = value as JsonPayload;
-  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some((v) => typeof v !== 'string'))) {
+  if (
+    metadata !== undefined &&
+    (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some((v) => typeof v !== 'string'))
+  ) {
     throw new RequestError(400, `payloads[${index}].metadata must map names to base64 strings`);
   }
-  if (data !== undefined && data !== null && typeof data !== 'string') throw new RequestError(400, `payloads[${index}].data must be a base64 string`);
+  if (data !== undefined && data !== null && typeof data !== 'string')
+    throw new RequestError(400, `payloads[${index}].data must be a base64 string`);
   return {
     metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
     data: Buffer.from(data ?? '', 'base64'),
@@ -148,7 +152,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (boundToLoopback && !hostHeaderIsLoopback(request)) throw new RequestError(403, 'this codec server answers only to a loopback Host');
     const origin = request.headers.origin;
     // The CLI sends no Origin; a browser always does on a cross-origin call, so any other page is refused here.
-    if (origin !== undefined && !origins.has(origin)) throw new RequestError(403, `origin ${origin} is not allowed (codec-server --cors-origin)`);
+    if (origin !== undefined && !origins.has(origin))
+      throw new RequestError(403, `origin ${origin} is not allowed (codec-server --cors-origin)`);
     const cors: Record<string, string> = origin
       ? // Credentials too, so the UI's "include cross-origin credentials" setting works; no cookie is ever read.
         { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' }
@@ -189,7 +194,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       }
       // A browser reads an error only with the CORS headers; only allowed origins get that far.
       const origin = request.headers.origin;
-      const cors: Record<string, string> = origin !== undefined && origins.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+      const cors: Record<string, string> =
+        origin !== undefined && origins.has(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
       // A 413 leaves the rest of the body unread: the connection closes after the answer rather than drain it.
       send(response, status, 'text/plain', `${message}\n`, { ...cors, ...(status === 413 && { connection: 'close' }) });
     });

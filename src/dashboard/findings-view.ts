@@ -3,7 +3,15 @@
  * server writes the texts, the page only places them, so the dashboard cannot drift from the
  * CLI, the logs and the Temporal UI.
  */
-import { PROTECTION_ALERT_STATUSES, contractsText, orderCountsText, orderText, protectionAlertText, signalCount, signalText } from '../shared/findings';
+import {
+  PROTECTION_ALERT_STATUSES,
+  contractsText,
+  orderCountsText,
+  orderText,
+  protectionAlertText,
+  signalCount,
+  signalText,
+} from '../shared/findings';
 import type { CycleRecord } from '../shared/cycle-record';
 import { tradeText, tradesText } from '../shared/trades';
 

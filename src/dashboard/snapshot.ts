@@ -99,7 +99,9 @@ export async function loopsSnapshot(client: Client, options: SnapshotOptions = {
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const seen = new Set<string>();
   // Bounded like the queries: a visibility call that hangs would otherwise hold every open page.
-  const listed = await client.connection.withDeadline(Date.now() + LIST_TIMEOUT_MS, () => listLoops(client, options.listLimit ?? DEFAULT_LIST_LIMIT));
+  const listed = await client.connection.withDeadline(Date.now() + LIST_TIMEOUT_MS, () =>
+    listLoops(client, options.listLimit ?? DEFAULT_LIST_LIMIT),
+  );
   const newest = listed.filter((listing) => {
     if (seen.has(listing.workflowId)) return false;
     seen.add(listing.workflowId);

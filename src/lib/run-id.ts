@@ -29,6 +29,7 @@ export function runIdOfKey(idempotencyKey: string): string {
   const loopKey = idempotencyKey.slice(0, cut);
   const iteration = idempotencyKey.slice(cut + 1);
   const first = loopKey.lastIndexOf('/');
-  if (cut <= 0 || first < 0 || !/^\d+$/.test(iteration)) throw new Error(`not an Idempotency-Key of the form <workflow id>/<first run id>/<iteration>: ${idempotencyKey}`);
+  if (cut <= 0 || first < 0 || !/^\d+$/.test(iteration))
+    throw new Error(`not an Idempotency-Key of the form <workflow id>/<first run id>/<iteration>: ${idempotencyKey}`);
   return runIdOf(lineagePrefix(loopKey.slice(0, first), loopKey.slice(first + 1)), Number(iteration));
 }

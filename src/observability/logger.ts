@@ -13,7 +13,18 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 const REDACTED = '[redacted]';
 
 /** Keys that may hold a secret wherever they appear: pino blanks them before serialising. */
-const SECRET_PATHS = ['token', 'api_token', 'authorization', 'password', 'headers.authorization', '*.token', '*.api_token', '*.authorization', '*.password', '*.headers.authorization'];
+const SECRET_PATHS = [
+  'token',
+  'api_token',
+  'authorization',
+  'password',
+  'headers.authorization',
+  '*.token',
+  '*.api_token',
+  '*.authorization',
+  '*.password',
+  '*.headers.authorization',
+];
 
 export interface LoggerOptions {
   /** LOG_LEVEL; default info. */
@@ -102,7 +113,18 @@ export function sdkLoggerFor(logger: Logger): SdkLogger {
 }
 
 /** Fields a reader does not need on a terminal: the same for every line of a process. */
-const QUIET_KEYS = new Set(['time', 'level', 'msg', 'service', 'namespace', 'workflow_type', 'task_queue', 'component', 'activity_id', 'is_local']);
+const QUIET_KEYS = new Set([
+  'time',
+  'level',
+  'msg',
+  'service',
+  'namespace',
+  'workflow_type',
+  'task_queue',
+  'component',
+  'activity_id',
+  'is_local',
+]);
 
 /** One JSON line → `12:00:01 INFO  cycle finished workflow_id=mtf-ping-pong iteration=3 …`. */
 export function prettyLine(jsonLine: string): string {
@@ -113,7 +135,7 @@ export function prettyLine(jsonLine: string): string {
     return jsonLine;
   }
   const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
-  const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+  const text = (value: unknown) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
   const level = text(entry.level).toUpperCase().padEnd(5);
   const fields = Object.entries(entry)
     .filter(([key]) => !QUIET_KEYS.has(key))

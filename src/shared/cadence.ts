@@ -109,7 +109,10 @@ function offsetText(config: Beat): string {
  * The loop's clock in a few words: `every 30 s`, `every 1m at :02`, or with a spread
  * `every 1m at :02 + up to 10 s` (and, given the loop's workflow ID, `: this loop at :05.27`).
  */
-export function cadenceText(config: Pick<CadenceConfig, 'cadence' | 'ping_interval' | 'align_every' | 'align_offset' | 'align_spread'>, workflowId?: string): string {
+export function cadenceText(
+  config: Pick<CadenceConfig, 'cadence' | 'ping_interval' | 'align_every' | 'align_offset' | 'align_spread'>,
+  workflowId?: string,
+): string {
   if (config.cadence !== 'aligned') return `every ${config.ping_interval} s`;
   const text = `every ${periodText(config.align_every)} at ${offsetText(config)}`;
   if (!(config.align_spread > 0)) return text;
@@ -121,12 +124,16 @@ export function cadenceText(config: Pick<CadenceConfig, 'cadence' | 'ping_interv
  * The longest a healthy loop goes between two finished cycles, seconds: its wait (the pause, or a
  * period to the next beat) plus a whole cycle budget. Three of them without a cycle: stalled.
  */
-export function expectedPeriodSeconds(config: Pick<CadenceConfig, 'cadence' | 'ping_interval' | 'align_every' | 'max_execution_time'>): number {
+export function expectedPeriodSeconds(
+  config: Pick<CadenceConfig, 'cadence' | 'ping_interval' | 'align_every' | 'max_execution_time'>,
+): number {
   return (config.cadence === 'aligned' ? config.align_every : config.ping_interval) + config.max_execution_time;
 }
 
 /** What `status` warns about a loop's clock, or nothing. */
 export function cadenceWarnings(config: Pick<CadenceConfig, 'cadence' | 'align_every' | 'max_execution_time'>): string[] {
   if (config.cadence !== 'aligned' || config.max_execution_time <= config.align_every) return [];
-  return [`the cycle budget (${config.max_execution_time} s) is longer than the period (${config.align_every} s): a long cycle misses beats, which are counted, not queued`];
+  return [
+    `the cycle budget (${config.max_execution_time} s) is longer than the period (${config.align_every} s): a long cycle misses beats, which are counted, not queued`,
+  ];
 }

@@ -8,35 +8,41 @@ import { noNotifications, notificationsStateSchema } from './notifications';
 import * as s from './schema';
 
 /** A pause: asked for by the `pause` update, in force from `since` (null while the cycle it waits for runs). */
-export const pauseSchema = s.object({
-  reason: text().nullable(),
-  requested_at: text(),
-  since: text().nullable(),
-}, keep);
+export const pauseSchema = s.object(
+  {
+    reason: text().nullable(),
+    requested_at: text(),
+    since: text().nullable(),
+  },
+  keep,
+);
 export type Pause = s.Output<typeof pauseSchema>;
 
 /**
  * What one workflow run hands to the next through continue-as-new, so numbering never restarts.
  * Unknown keys (here and in its parts) are kept, not refused: see `keep` in cycle-record.ts.
  */
-export const carriedStateSchema = s.object({
-  iteration: count,
-  counters: countersSchema,
-  last_cycle: cycleRecordSchema.nullable(),
-  last_error: text().nullable(),
-  continue_pending: s.boolean('must be true or false'),
-  started_at: text(),
-  /** Absent in runs started before the window existed. */
-  recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
-  /** A pause asked for or in force (absent in runs of releases before pause). */
-  pause: pauseSchema.nullable().default(null),
-  /** Beats missed since the last cycle started, for the next cycle's record. */
-  missed_beats_unrecorded: count.default(0),
-  /** What the loop's notifications did, and those still to send (absent before notifications). */
-  notifications: notificationsStateSchema.default(noNotifications()),
-  /** The app answered that it has no lineage API: the loop stops asking until its config changes. */
-  lineage_absent: s.boolean('must be true or false').default(false),
-}, keep);
+export const carriedStateSchema = s.object(
+  {
+    iteration: count,
+    counters: countersSchema,
+    last_cycle: cycleRecordSchema.nullable(),
+    last_error: text().nullable(),
+    continue_pending: s.boolean('must be true or false'),
+    started_at: text(),
+    /** Absent in runs started before the window existed. */
+    recent_cycles: s.list(cyclePointSchema, 'must be a list').default([]),
+    /** A pause asked for or in force (absent in runs of releases before pause). */
+    pause: pauseSchema.nullable().default(null),
+    /** Beats missed since the last cycle started, for the next cycle's record. */
+    missed_beats_unrecorded: count.default(0),
+    /** What the loop's notifications did, and those still to send (absent before notifications). */
+    notifications: notificationsStateSchema.default(noNotifications()),
+    /** The app answered that it has no lineage API: the loop stops asking until its config changes. */
+    lineage_absent: s.boolean('must be true or false').default(false),
+  },
+  keep,
+);
 export type CarriedState = s.Output<typeof carriedStateSchema>;
 /** Carried state as a run may receive it: written by this release or an older one (keys added since are optional). */
 export type CarriedStateInput = s.Input<typeof carriedStateSchema>;

@@ -39,7 +39,10 @@ function checkHttpUrl(value: string): string | null {
 }
 const httpUrl = () => s.string('must be a URL string', checkHttpUrl);
 
-const symbol = s.string('each symbol must be a string', s.matches(/^[A-Z0-9]{2,30}$/, 'each symbol must be 2-30 upper-case letters or digits, like BTCUSDT'));
+const symbol = s.string(
+  'each symbol must be a string',
+  s.matches(/^[A-Z0-9]{2,30}$/, 'each symbol must be 2-30 upper-case letters or digits, like BTCUSDT'),
+);
 
 /** How the CLI and the env say `symbols: []` (an empty variable counts as unset). */
 export const ALL_SYMBOLS_WORD = 'all';
@@ -70,7 +73,6 @@ export function symbolsText(config: Pick<LoopConfig, 'symbols'>, separator = ','
   return allSymbols(config) ? "all active contracts (the app's own list)" : config.symbols.join(separator);
 }
 
-
 /** The configuration keys, their types, rules and defaults: the single place a default lives. */
 const configShape = {
   mtf_url: httpUrl().default('http://trading-app-nginx:80/api/mtf/run'),
@@ -81,7 +83,10 @@ const configShape = {
   dry_run: flag().default(true),
   force_run: flag().default(false),
   force_timeframe_check: flag().default(false),
-  current_tf: s.choice(TIMEFRAMES, `must be one of ${TIMEFRAMES.join(', ')} or null`).nullable().default(null),
+  current_tf: s
+    .choice(TIMEFRAMES, `must be one of ${TIMEFRAMES.join(', ')} or null`)
+    .nullable()
+    .default(null),
   workers: wholeNumber(1, 64).default(1),
   /** The budget of one cycle (call + wait for completion), seconds. */
   max_execution_time: positiveSeconds().default(420),
@@ -91,7 +96,9 @@ const configShape = {
   cadence: s.choice(CADENCES, 'must be "interval" or "aligned"').default('interval'),
   /** `cadence: aligned`: the period, seconds from midnight UTC; it divides a day, so every day has the same beats. */
   align_every: s
-    .number('must be a whole number of seconds', s.int('must be a whole number of seconds'), (n) => (n > 0 && SECONDS_PER_DAY % n === 0 ? null : ALIGN_EVERY_RULE))
+    .number('must be a whole number of seconds', s.int('must be a whole number of seconds'), (n) =>
+      n > 0 && SECONDS_PER_DAY % n === 0 ? null : ALIGN_EVERY_RULE,
+    )
     .default(60),
   /** `cadence: aligned`: seconds after each boundary, so the candle has closed on the exchange. */
   align_offset: s.number('must be a number of seconds', s.min(0, 'must be at least 0 seconds')).default(2),
@@ -130,7 +137,9 @@ const configShape = {
    * How long, seconds, a cycle waits after the app's answer for the trades of its READY contracts
    * (they land seconds later); those not there by then are read after the next cycle's answer.
    */
-  lineage_wait: s.number('must be a number of seconds', s.min(0, 'must be at least 0 seconds'), s.max(60, 'must be at most 60 seconds')).default(3),
+  lineage_wait: s
+    .number('must be a number of seconds', s.min(0, 'must be at least 0 seconds'), s.max(60, 'must be at most 60 seconds'))
+    .default(3),
   /** Cycles per workflow run before continue-as-new (earlier if the SDK suggests it). */
   max_cycles_per_run: wholeNumber(1).default(200),
   /** Must be true in the same config for `dry_run: false`: a live run can place real orders. */
@@ -156,7 +165,10 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
   {
     uses: ['dry_run', 'confirm_live'],
     blame: 'dry_run',
-    check: (c) => (!c.dry_run && !c.confirm_live ? 'false means a live run that can place real orders; it needs confirm_live: true in the same config' : null),
+    check: (c) =>
+      !c.dry_run && !c.confirm_live
+        ? 'false means a live run that can place real orders; it needs confirm_live: true in the same config'
+        : null,
   },
   {
     uses: ['symbols', 'dry_run', 'confirm_all_symbols'],
@@ -186,7 +198,9 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
     uses: ['align_spread', 'align_offset', 'align_every'],
     blame: 'align_spread',
     check: (c) =>
-      c.align_offset + c.align_spread >= c.align_every ? `with align_offset (${c.align_offset} s) must stay smaller than align_every (${c.align_every} s), or a loop would start on the next beat` : null,
+      c.align_offset + c.align_spread >= c.align_every
+        ? `with align_offset (${c.align_offset} s) must stay smaller than align_every (${c.align_every} s), or a loop would start on the next beat`
+        : null,
   },
   {
     uses: ['retry_max_interval', 'retry_initial_interval'],
@@ -198,7 +212,11 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
   // beside the default 120 s attempt. `status` shows the attempt timeout in force.
 ];
 
-export const loopConfigSchema = s.object(configShape, { unknownKeys: 'strict', typeMessage: 'expected an object of config keys, like {"ping_interval": 60}', across: rulesAcrossKeys });
+export const loopConfigSchema = s.object(configShape, {
+  unknownKeys: 'strict',
+  typeMessage: 'expected an object of config keys, like {"ping_interval": 60}',
+  across: rulesAcrossKeys,
+});
 
 /** A loop's configuration with every default filled in. */
 export type LoopConfig = s.Output<typeof loopConfigSchema>;
@@ -247,17 +265,36 @@ export function parseLoopConfig(input: unknown): LoopConfig {
  * a newer client starting a loop on an older worker of this line does not get it refused.
  */
 const TOLERANT_RELEASE_KEYS: readonly string[] = [
-  'mtf_url', 'symbols', 'dry_run', 'force_run', 'force_timeframe_check', 'current_tf', 'workers',
-  'max_execution_time', 'ping_interval', 'activity_timeout', 'max_attempts', 'retry_initial_interval',
-  'retry_backoff', 'retry_max_interval', 'continue_mode', 'continue_timeout', 'poll_interval',
-  'status_url', 'max_cycles_per_run', 'confirm_live', 'mtf_idempotent',
+  'mtf_url',
+  'symbols',
+  'dry_run',
+  'force_run',
+  'force_timeframe_check',
+  'current_tf',
+  'workers',
+  'max_execution_time',
+  'ping_interval',
+  'activity_timeout',
+  'max_attempts',
+  'retry_initial_interval',
+  'retry_backoff',
+  'retry_max_interval',
+  'continue_mode',
+  'continue_timeout',
+  'poll_interval',
+  'status_url',
+  'max_cycles_per_run',
+  'confirm_live',
+  'mtf_idempotent',
 ];
 
 /** A start's config as the client sends it: whole, defaults included, except later keys left at their default. */
 export function wireConfig(config: LoopConfig, releaseKeys: readonly string[] = TOLERANT_RELEASE_KEYS): Partial<LoopConfig> {
   const defaults = parseLoopConfig({});
   return Object.fromEntries(
-    Object.entries(config).filter(([key, value]) => releaseKeys.includes(key) || JSON.stringify(value) !== JSON.stringify(defaults[key as keyof LoopConfig])),
+    Object.entries(config).filter(
+      ([key, value]) => releaseKeys.includes(key) || JSON.stringify(value) !== JSON.stringify(defaults[key as keyof LoopConfig]),
+    ),
   ) as Partial<LoopConfig>;
 }
 
@@ -303,4 +340,3 @@ export function lineageUrl(config: Pick<LoopConfig, 'mtf_url' | 'lineage_url'>):
 export function statusUrlTemplate(config: Pick<LoopConfig, 'mtf_url' | 'status_url'>): string {
   return config.status_url ?? onRunOrigin(config, '/api/mtf/runs/{run_id}');
 }
-

@@ -33,14 +33,20 @@ export const contractCountsSchema = s.object({ ready: count(), invalid: count(),
 /** Per-contract verdicts counted: READY / SUCCESS / VALID, INVALID, ERROR, anything else. */
 export type ContractCounts = s.Output<typeof contractCountsSchema>;
 
-export const orderCountsSchema = s.object({ total: count(), submitted: count(), pending: count(), protection_failed: count(), simulated: count() }, keep);
+export const orderCountsSchema = s.object(
+  { total: count(), submitted: count(), pending: count(), protection_failed: count(), simulated: count() },
+  keep,
+);
 /** `orders_placed.count` as the app gives it. */
 export type OrderCounts = s.Output<typeof orderCountsSchema>;
 
 export const placedOrderSchema = s.object({ symbol: text(), status: text(), exchange_order_id: text().nullable() }, keep);
 export type PlacedOrder = s.Output<typeof placedOrderSchema>;
 
-export const ordersSchema = s.object({ count: orderCountsSchema, list: s.list(placedOrderSchema, 'must be a list'), unlisted: count() }, keep);
+export const ordersSchema = s.object(
+  { count: orderCountsSchema, list: s.list(placedOrderSchema, 'must be a list'), unlisted: count() },
+  keep,
+);
 /** The orders a run placed: the app's counts, at most MAX_ORDERS listed (alerts first), the rest counted. */
 export type Orders = s.Output<typeof ordersSchema>;
 

@@ -122,7 +122,8 @@ export interface LegacyRunSummary {
 
 /** A finished run's report, from this release's activities or an earlier release's (replayed from history). */
 export function reportOf(finished: RunReport | FindingsLessReport | LegacyRunSummary): RunReport {
-  if ('outcome' in finished) return { ...finished, findings: finished.findings ?? noFindings(), ui_details: finished.ui_details ?? 'signals' };
+  if ('outcome' in finished)
+    return { ...finished, findings: finished.findings ?? noFindings(), ui_details: finished.ui_details ?? 'signals' };
   const partial = finished.status === 'partial_success';
   return {
     outcome: partial ? 'partial' : 'succeeded',
@@ -142,9 +143,7 @@ export function reportOf(finished: RunReport | FindingsLessReport | LegacyRunSum
 }
 
 /** What the app's answer to the POST said: a finished run, or an accepted one to wait for. */
-export type SentCallResult =
-  | { kind: 'completed'; report: RunReport }
-  | { kind: 'accepted'; run_id: string; status_url: string };
+export type SentCallResult = { kind: 'completed'; report: RunReport } | { kind: 'accepted'; run_id: string; status_url: string };
 
 /**
  * The answer, the `X-Run-Id` the POST carried (src/lib/run-id.ts: the workflow cannot hash it

@@ -27,7 +27,17 @@ import { FAILING_AFTER } from './search-attributes';
 import { shorten } from './text';
 
 /** The moments a human hears of, loudest first: a cycle that brings several sends them in this order. */
-export const NOTIFY_EVENTS = ['protection_alert', 'failing', 'recovered', 'skipped', 'live_orders', 'started', 'paused', 'resumed', 'stopped'] as const;
+export const NOTIFY_EVENTS = [
+  'protection_alert',
+  'failing',
+  'recovered',
+  'skipped',
+  'live_orders',
+  'started',
+  'paused',
+  'resumed',
+  'stopped',
+] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** `critical`: a position may be open without its stop-loss; `warning`: the loop needs a look; `info`: it changed. */
@@ -125,7 +135,13 @@ export interface NotificationsStatus {
 }
 
 export function notificationsStatus(state: NotificationsState): NotificationsStatus {
-  return { sent: state.sent, failed: state.failed, no_endpoint: state.no_endpoint, waiting: state.queued.length, last_failure: state.last_failure };
+  return {
+    sent: state.sent,
+    failed: state.failed,
+    no_endpoint: state.no_endpoint,
+    waiting: state.queued.length,
+    last_failure: state.last_failure,
+  };
 }
 
 export function noNotifications(): NotificationsState {
@@ -133,10 +149,16 @@ export function noNotifications(): NotificationsState {
 }
 
 /** The cycle-level moments of a just-recorded cycle, loudest first; none for a quiet cycle. */
-export function cycleEvents(before: { consecutive_failures: number; last: CycleRecord | null }, record: CycleRecord, after: { consecutive_failures: number }, config: Pick<LoopConfig, 'dry_run'>): NotifyEvent[] {
+export function cycleEvents(
+  before: { consecutive_failures: number; last: CycleRecord | null },
+  record: CycleRecord,
+  after: { consecutive_failures: number },
+  config: Pick<LoopConfig, 'dry_run'>,
+): NotifyEvent[] {
   const events: NotifyEvent[] = [];
   // A streak of alerts naming the same orders is one message; other unprotected orders are news again.
-  if (record.protection_alert && !(before.last?.protection_alert && alertKey(before.last) === alertKey(record))) events.push('protection_alert');
+  if (record.protection_alert && !(before.last?.protection_alert && alertKey(before.last) === alertKey(record)))
+    events.push('protection_alert');
   if (before.consecutive_failures < FAILING_AFTER && after.consecutive_failures >= FAILING_AFTER) events.push('failing');
   if (before.consecutive_failures >= FAILING_AFTER && after.consecutive_failures === 0) events.push('recovered');
   if (record.outcome === 'skipped' && before.last?.outcome !== 'skipped') events.push('skipped');
@@ -155,7 +177,11 @@ function placedLive(record: Pick<CycleRecord, 'orders' | 'trades'>): boolean {
 }
 
 /** An earlier cycle's trades, read after a later answer: on a live loop, its orders are news now. */
-export function lateTradesNotification(moment: Moment, late: { iteration: number; outcome: Outcome; trades: CycleTrades }, config: Pick<LoopConfig, 'dry_run'>): Notification | null {
+export function lateTradesNotification(
+  moment: Moment,
+  late: { iteration: number; outcome: Outcome; trades: CycleTrades },
+  config: Pick<LoopConfig, 'dry_run'>,
+): Notification | null {
   if (config.dry_run || sentCount(late.trades) === 0) return null;
   return {
     ...moment,
@@ -220,7 +246,12 @@ function cycleHeadline(event: NotifyEvent, record: CycleRecord, failuresBefore: 
 }
 
 /** A message about the loop itself: started, paused, resumed, stopped. */
-export function loopNotification(event: 'started' | 'paused' | 'resumed' | 'stopped', moment: Moment, last: CycleRecord | null, detail: string): Notification {
+export function loopNotification(
+  event: 'started' | 'paused' | 'resumed' | 'stopped',
+  moment: Moment,
+  last: CycleRecord | null,
+  detail: string,
+): Notification {
   return {
     ...moment,
     event,
@@ -234,8 +265,13 @@ export function loopNotification(event: 'started' | 'paused' | 'resumed' | 'stop
 }
 
 /** What `started` says: the mode, the beat and the contracts. */
-export function startedDetail(config: Pick<LoopConfig, 'dry_run' | 'symbols' | 'continue_mode' | 'cadence' | 'align_every' | 'align_offset' | 'align_spread' | 'ping_interval'>): string {
-  const symbols = config.symbols.length === 0 ? "every active contract of the app" : config.symbols.join(', ');
+export function startedDetail(
+  config: Pick<
+    LoopConfig,
+    'dry_run' | 'symbols' | 'continue_mode' | 'cadence' | 'align_every' | 'align_offset' | 'align_spread' | 'ping_interval'
+  >,
+): string {
+  const symbols = config.symbols.length === 0 ? 'every active contract of the app' : config.symbols.join(', ');
   const mode = config.continue_mode === 'signal' ? ', waits for continue_signal' : '';
   return `${config.dry_run ? 'dry run' : 'LIVE'}, ${cadenceText(config)}${mode}, ${symbols}`;
 }

@@ -50,10 +50,11 @@ function refusedExtraKey(key: string): string | null {
 
 /** Why `request_extra` is refused, or null. */
 export function checkRequestExtra(extra: Record<string, unknown>): string | null {
-  const refused = Object.keys(extra).map(refusedExtraKey).filter((why) => why !== null);
+  const refused = Object.keys(extra)
+    .map(refusedExtraKey)
+    .filter((why) => why !== null);
   if (refused.length > 0) return `must not carry ${refused.join('; ')}`;
   if (Object.keys(extra).some((key) => key.trim() === '')) return 'must not have an empty key';
   const bytes = utf8Bytes(JSON.stringify(extra));
   return bytes > MAX_REQUEST_EXTRA_BYTES ? `must be at most ${MAX_REQUEST_EXTRA_BYTES} bytes of JSON (it is ${bytes})` : null;
 }
-

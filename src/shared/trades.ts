@@ -62,7 +62,8 @@ export type CycleTrades = s.Output<typeof tradesSchema>;
  * those that did not go out, any status this version does not know, then no intent.
  */
 const STATUS_ORDER = ['SENT', 'READY_TO_SEND', 'VALIDATED', 'DRAFT', 'FAILED', 'CANCELLED'];
-const rank = (status: string) => (status === NO_INTENT ? STATUS_ORDER.length + 1 : STATUS_ORDER.includes(status) ? STATUS_ORDER.indexOf(status) : STATUS_ORDER.length);
+const rank = (status: string) =>
+  status === NO_INTENT ? STATUS_ORDER.length + 1 : STATUS_ORDER.includes(status) ? STATUS_ORDER.indexOf(status) : STATUS_ORDER.length;
 
 /** A cycle's trades: every one counted, the first `listed` of them kept by name. */
 export function tradesOf(state: TradesState, trades: readonly Trade[], listed = MAX_TRADES): CycleTrades {

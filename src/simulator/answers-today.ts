@@ -71,7 +71,9 @@ function phpTrace(symbol: string): string {
 function analyse(run: RunState): Analysed[] {
   if (run.result === 'none_processed') return [];
   return run.params.symbols.map((symbol, index) =>
-    contractThrows(run, symbol, index) ? { symbol, threw: THROWN_MESSAGE } : { symbol, verdict: verdictOf(symbol, run.seed, run.ready_share) },
+    contractThrows(run, symbol, index)
+      ? { symbol, threw: THROWN_MESSAGE }
+      : { symbol, verdict: verdictOf(symbol, run.seed, run.ready_share) },
   );
 }
 
@@ -93,7 +95,13 @@ class OrderBook {
     const { order_status } = this.run;
     if (order_status === null) return {};
     const status = Array.isArray(order_status) ? (order_status[this.orders.length % order_status.length] ?? 'simulated') : order_status;
-    const decision = decideOrder({ run_id: this.run.run_id, symbol, execution_tf: verdict.execution_tf, side: verdict.signal_side, status });
+    const decision = decideOrder({
+      run_id: this.run.run_id,
+      symbol,
+      execution_tf: verdict.execution_tf,
+      side: verdict.signal_side,
+      status,
+    });
     this.orders.push({ symbol, ...decision });
     return { trading_decision: decision };
   }
@@ -111,14 +119,37 @@ function mapOrList(map: JsonMap): JsonMap | [] {
 function entryOf(symbol: string, verdict: Verdict, book: OrderBook, withBlockingTf: boolean): JsonMap {
   if (verdict.status === 'READY') {
     const { execution_tf, signal_side } = verdict;
-    return { symbol, status: 'READY', execution_tf, signal_side, reason: `${signal_side} signal confirmed on ${execution_tf}`, context: {}, execution: {}, ...book.decide(symbol, verdict) };
+    return {
+      symbol,
+      status: 'READY',
+      execution_tf,
+      signal_side,
+      reason: `${signal_side} signal confirmed on ${execution_tf}`,
+      context: {},
+      execution: {},
+      ...book.decide(symbol, verdict),
+    };
   }
   const blocking = withBlockingTf ? { blocking_tf: verdict.blocking_tf } : {};
-  return { symbol, status: 'INVALID', execution_tf: null, signal_side: null, reason: `${verdict.blocking_tf} not aligned`, ...blocking, context: {}, execution: {} };
+  return {
+    symbol,
+    status: 'INVALID',
+    execution_tf: null,
+    signal_side: null,
+    reason: `${verdict.blocking_tf} not aligned`,
+    ...blocking,
+    context: {},
+    execution: {},
+  };
 }
 
 /** What the runner and its enricher add around the run record, the same on both paths. */
-function runData(run: RunState, record: JsonMap, found: { symbols: JsonMap; errors: unknown[]; byTf: Record<string, string[]>; book: OrderBook }, performance: JsonMap | []): TodayRunData {
+function runData(
+  run: RunState,
+  record: JsonMap,
+  found: { symbols: JsonMap; errors: unknown[]; byTf: Record<string, string[]>; book: OrderBook },
+  performance: JsonMap | [],
+): TodayRunData {
   const entries = Object.values(found.symbols) as { status: string; symbol: string }[];
   return {
     run: record,
@@ -126,7 +157,10 @@ function runData(run: RunState, record: JsonMap, found: { symbols: JsonMap; erro
     errors: found.errors,
     workers: run.params.workers,
     summary_by_tf: found.byTf,
-    rejected_by: entries.filter((e) => e.status !== 'READY').map((e) => e.symbol).sort(),
+    rejected_by: entries
+      .filter((e) => e.status !== 'READY')
+      .map((e) => e.symbol)
+      .sort(),
     last_validated: [],
     performance,
     orders_placed: ordersPlaced(found.book.orders),
@@ -149,7 +183,15 @@ function sequentialData(run: RunState, endedAt: number): TodayRunData {
     symbols[contract.symbol] = entry;
     if (contract.verdict.status === 'READY') byTf[contract.verdict.execution_tf]?.push(contract.symbol);
     // The validator's own dump of each analysed contract: it repeats data.symbols, larger.
-    results.push({ symbol: contract.symbol, result: { ...entry, is_tradable: contract.verdict.status === 'READY', evaluated_timeframes: [...TF_KEYS].reverse(), indicators: { rsi: 50, macd: 0, atr: 0 } } });
+    results.push({
+      symbol: contract.symbol,
+      result: {
+        ...entry,
+        is_tradable: contract.verdict.status === 'READY',
+        evaluated_timeframes: [...TF_KEYS].reverse(),
+        indicators: { rsi: 50, macd: 0, atr: 0 },
+      },
+    });
   }
   const threw = errors.length;
   // The exchange is down: one error for the run, no contract processed.
@@ -182,7 +224,12 @@ function performance(seconds: number, processed: number): JsonMap {
   const part = (share: number, count: number): unknown => ({ count, total_time: round(seconds * share, 3) });
   return {
     total_time: seconds,
-    runner: { resolve_symbols: part(0.02, 1), sync_tables: part(0.08, 1), mtf_execution: part(0.85, processed), post_processing: part(0.05, 1) },
+    runner: {
+      resolve_symbols: part(0.02, 1),
+      sync_tables: part(0.08, 1),
+      mtf_execution: part(0.85, processed),
+      post_processing: part(0.05, 1),
+    },
   };
 }
 
@@ -308,7 +355,8 @@ export const TODAY_ANSWERS: Generation = {
   },
   statusRead(run: RunState, now: number): unknown {
     const started_at = formatTimestamp(run.started_at);
-    if (!isFinished(run, now)) return { status: 'success', data: { run: { run_id: run.run_id, status: 'running', started_at, finished_at: null } } };
+    if (!isFinished(run, now))
+      return { status: 'success', data: { run: { run_id: run.run_id, status: 'running', started_at, finished_at: null } } };
     const endedAt = endOf(run, now);
     const data = outcomeOf(run, endedAt);
     return { status: 'success', data: { ...data, run: { ...data.run, started_at, finished_at: formatTimestamp(endedAt) } } };

@@ -36,7 +36,14 @@ export const RANDOM_FAULTS: readonly SimulatorFault[] = ['http500', 'html502', '
  */
 export type SimulatorRunResult = 'success' | 'partial_success' | 'all_errored' | 'none_processed' | 'error' | 'error_200';
 
-export const RUN_RESULTS: readonly SimulatorRunResult[] = ['success', 'partial_success', 'all_errored', 'none_processed', 'error', 'error_200'];
+export const RUN_RESULTS: readonly SimulatorRunResult[] = [
+  'success',
+  'partial_success',
+  'all_errored',
+  'none_processed',
+  'error',
+  'error_200',
+];
 
 /** What the `simulator` command and `npm start` give `lineage_delay`: the app's other process takes a second or so. */
 export const DEMO_LINEAGE_DELAY = 1;
@@ -170,14 +177,21 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
   const statuses = Array.isArray(b.order_status) ? b.order_status : [b.order_status];
   const badStatus = (s: unknown) => typeof s !== 'string' || s.trim() === '';
   if (b.order_status !== null && (statuses.length === 0 || statuses.some(badStatus))) {
-    throw new Error(`invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string, a non-empty list of them, or null)`);
+    throw new Error(
+      `invalid order_status: ${JSON.stringify(b.order_status)} (expected a non-empty string, a non-empty list of them, or null)`,
+    );
   }
-  if (!(typeof b.ready_share === 'number' && b.ready_share >= 0 && b.ready_share <= 1)) throw new Error(`invalid ready_share: ${String(b.ready_share)} (expected 0..1)`);
+  if (!(typeof b.ready_share === 'number' && b.ready_share >= 0 && b.ready_share <= 1))
+    throw new Error(`invalid ready_share: ${String(b.ready_share)} (expected 0..1)`);
   const contracts = b.active_contracts;
-  if (contracts !== null && (!Array.isArray(contracts) || contracts.length === 0 || contracts.some((c) => typeof c !== 'string' || c.trim() === ''))) {
+  if (
+    contracts !== null &&
+    (!Array.isArray(contracts) || contracts.length === 0 || contracts.some((c) => typeof c !== 'string' || c.trim() === ''))
+  ) {
     throw new Error(`invalid active_contracts: ${JSON.stringify(contracts)} (expected a non-empty list of symbols, or null)`);
   }
-  if (!(typeof b.throw_share === 'number' && b.throw_share >= 0 && b.throw_share <= 1)) throw new Error(`invalid throw_share: ${String(b.throw_share)} (expected 0..1)`);
+  if (!(typeof b.throw_share === 'number' && b.throw_share >= 0 && b.throw_share <= 1))
+    throw new Error(`invalid throw_share: ${String(b.throw_share)} (expected 0..1)`);
   if (!Array.isArray(b.throw_symbols) || b.throw_symbols.some((c) => typeof c !== 'string' || c.trim() === '')) {
     throw new Error(`invalid throw_symbols: ${JSON.stringify(b.throw_symbols)} (expected a list of symbols)`);
   }
@@ -189,8 +203,13 @@ export function validateBehaviour(b: SimulatorBehaviour): void {
     throw new Error(`invalid trade_failed_share: ${JSON.stringify(b.trade_failed_share)} (expected 0..1)`);
   }
   const tradeStatuses: unknown = b.trade_statuses;
-  if (tradeStatuses !== null && (!Array.isArray(tradeStatuses) || tradeStatuses.length === 0 || tradeStatuses.some((s) => !TRADE_STATUSES.includes(s as TradeStatus)))) {
-    throw new Error(`invalid trade_statuses: ${JSON.stringify(tradeStatuses)} (expected a non-empty list of ${TRADE_STATUSES.join(', ')}, or null)`);
+  if (
+    tradeStatuses !== null &&
+    (!Array.isArray(tradeStatuses) || tradeStatuses.length === 0 || tradeStatuses.some((s) => !TRADE_STATUSES.includes(s as TradeStatus)))
+  ) {
+    throw new Error(
+      `invalid trade_statuses: ${JSON.stringify(tradeStatuses)} (expected a non-empty list of ${TRADE_STATUSES.join(', ')}, or null)`,
+    );
   }
 }
 

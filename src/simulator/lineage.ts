@@ -67,8 +67,13 @@ function matches(identifier: Identifier, value: string, entry: RunTrades, trade:
 }
 
 function completenessOf(trade: Trade): { completeness_status: string; lineage_classification: string; quality_flags: string[] } {
-  if (trade.status === 'none') return { completeness_status: 'unmatched', lineage_classification: 'unmatched', quality_flags: ['unmatched'] };
-  const canonical = (status: string, flags: string[]) => ({ completeness_status: status, lineage_classification: 'canonical', quality_flags: flags });
+  if (trade.status === 'none')
+    return { completeness_status: 'unmatched', lineage_classification: 'unmatched', quality_flags: ['unmatched'] };
+  const canonical = (status: string, flags: string[]) => ({
+    completeness_status: status,
+    lineage_classification: 'canonical',
+    quality_flags: flags,
+  });
   // An open position has no close event yet; an intent not yet sent has no event at all.
   if (trade.status === 'SENT') return canonical('missing_close_event', ['missing_close_event']);
   if (trade.events.length === 0) return canonical('missing_lifecycle_events', ['missing_lifecycle_events']);

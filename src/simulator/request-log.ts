@@ -74,7 +74,9 @@ export class RequestLog {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`waitForRunRequests: expected at least ${n} run request(s) within ${timeoutMs} ms, got ${this.runRequests().length}`));
+        reject(
+          new Error(`waitForRunRequests: expected at least ${n} run request(s) within ${timeoutMs} ms, got ${this.runRequests().length}`),
+        );
       }, timeoutMs);
       this.timers.add(timer);
       this.events.on('run-request', onRequest);

@@ -30,7 +30,17 @@ import { messageOf } from '../lib/errors';
 
 export type { SimulatorAnswer, SimulatorBehaviour, SimulatorFault, SimulatorRunResult } from './behaviour';
 export type { LineageMode, TradeStatus } from './behaviour';
-export { ANSWER_GENERATIONS, DEFAULT_BEHAVIOUR, DEMO_LINEAGE_DELAY, KNOWN_ORDER_STATUSES, LINEAGE_MODES, RANDOM_FAULTS, RUN_RESULTS, SIMULATOR_FAULTS, TRADE_STATUSES } from './behaviour';
+export {
+  ANSWER_GENERATIONS,
+  DEFAULT_BEHAVIOUR,
+  DEMO_LINEAGE_DELAY,
+  KNOWN_ORDER_STATUSES,
+  LINEAGE_MODES,
+  RANDOM_FAULTS,
+  RUN_RESULTS,
+  SIMULATOR_FAULTS,
+  TRADE_STATUSES,
+} from './behaviour';
 export { LINEAGE_PATH } from './lineage';
 export type { RecordedRequest } from './request-log';
 export { DEFAULT_SYMBOLS } from './answers-seed';
@@ -76,7 +86,8 @@ function decodeRunId(text: string): string {
   }
 }
 
-const isRunRequest = (rec: { method: string; path: string }): boolean => rec.path === RUN_PATH && (rec.method === 'POST' || rec.method === 'GET');
+const isRunRequest = (rec: { method: string; path: string }): boolean =>
+  rec.path === RUN_PATH && (rec.method === 'POST' || rec.method === 'GET');
 const isLineageRequest = (rec: { method: string; path: string }): boolean => rec.path === LINEAGE_PATH && rec.method === 'GET';
 
 export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {

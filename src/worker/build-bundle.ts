@@ -5,7 +5,11 @@ import { ENCODED_FAILURE_CONVERTER_PATH } from '../codec/encryption';
 import { PREBUILT_BUNDLE, PREBUILT_ENCODED_FAILURES_BUNDLE } from './worker';
 
 async function bundle(path: string, failureConverterPath?: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), failureConverterPath, logger: quietLogger() });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    failureConverterPath,
+    logger: quietLogger(),
+  });
   writeFileSync(path, code);
   console.log(`workflow bundle: ${path} (${Math.round(code.length / 1024)} KiB)`);
 }

@@ -23,7 +23,11 @@ export interface Readiness {
   temporal: string;
 }
 
-export function readinessProbe(worker: Pick<Worker, 'getState'>, connection: NativeConnection, namespace: string): () => Promise<Readiness> {
+export function readinessProbe(
+  worker: Pick<Worker, 'getState'>,
+  connection: NativeConnection,
+  namespace: string,
+): () => Promise<Readiness> {
   let last: { at: number; answer: Promise<string> } | null = null;
   const temporal = async (): Promise<string> => {
     try {

@@ -77,13 +77,16 @@ export function apiToken(env: NodeJS.ProcessEnv): string | null {
  */
 export function notifySettings(env: NodeJS.ProcessEnv): NotifyDeps {
   const url = secret('MTF_NOTIFY_URL', 'URL', env.MTF_NOTIFY_URL, env.MTF_NOTIFY_URL_FILE);
-  if (url !== null && !/^https?:\/\/[^\s/]+/i.test(url.trim())) throw new Error('MTF_NOTIFY_URL: must be an http:// or https:// URL (its value is not repeated here: it is a secret)');
+  if (url !== null && !/^https?:\/\/[^\s/]+/i.test(url.trim()))
+    throw new Error('MTF_NOTIFY_URL: must be an http:// or https:// URL (its value is not repeated here: it is a secret)');
   const format = (env.MTF_NOTIFY_FORMAT ?? '').trim().toLowerCase() || 'slack';
-  if (!(NOTIFY_FORMATS as readonly string[]).includes(format)) throw new Error(`MTF_NOTIFY_FORMAT: must be ${NOTIFY_FORMATS.join(' or ')}, not "${env.MTF_NOTIFY_FORMAT}"`);
+  if (!(NOTIFY_FORMATS as readonly string[]).includes(format))
+    throw new Error(`MTF_NOTIFY_FORMAT: must be ${NOTIFY_FORMATS.join(' or ')}, not "${env.MTF_NOTIFY_FORMAT}"`);
   const timeoutText = (env.MTF_NOTIFY_TIMEOUT ?? '').trim();
   const timeout = timeoutText === '' ? DEFAULT_NOTIFY_TIMEOUT_MS / 1000 : Number(timeoutText);
   // Above 9 s a post would outlast the attempt's own 10 s timeout (workflows/notifier.ts).
-  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 9) throw new Error(`MTF_NOTIFY_TIMEOUT: must be seconds, more than 0 and at most 9, not "${env.MTF_NOTIFY_TIMEOUT}"`);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 9)
+    throw new Error(`MTF_NOTIFY_TIMEOUT: must be seconds, more than 0 and at most 9, not "${env.MTF_NOTIFY_TIMEOUT}"`);
   return { url: url?.trim() ?? null, format: format as NotifyFormat, timeoutMs: timeout * 1000 };
 }
 
@@ -109,7 +112,12 @@ export function setUpWorkerProcess(
 ) {
   const observability = observabilitySettings(env, defaults);
   const settings = { ...workerSettings(env, observability), healthOptional: defaults.endpointsOptional };
-  const { logger, metricsAddress } = installRuntime(observability, [settings.token, settings.notify?.url, env.TEMPORAL_API_KEY, env.MTF_ENCRYPTION_KEY], write, { metricsOptional: defaults.endpointsOptional });
+  const { logger, metricsAddress } = installRuntime(
+    observability,
+    [settings.token, settings.notify?.url, env.TEMPORAL_API_KEY, env.MTF_ENCRYPTION_KEY],
+    write,
+    { metricsOptional: defaults.endpointsOptional },
+  );
   return { logger, settings, observability: { ...observability, metricsAddress } };
 }
 
@@ -128,7 +136,11 @@ async function connectBounded(target: TemporalTarget): Promise<NativeConnection>
     timer = setTimeout(() => {
       timedOut = true;
       const address = target.connectionOptions.address ?? 'localhost:7233';
-      reject(new TransportError(`no connection to ${address} within ${CONNECT_TIMEOUT_MS / 1000}s (it accepts TCP but does not answer: is it Temporal's gRPC port, and does it speak TLS as TEMPORAL_TLS_* / TEMPORAL_API_KEY say?)`));
+      reject(
+        new TransportError(
+          `no connection to ${address} within ${CONNECT_TIMEOUT_MS / 1000}s (it accepts TCP but does not answer: is it Temporal's gRPC port, and does it speak TLS as TEMPORAL_TLS_* / TEMPORAL_API_KEY say?)`,
+        ),
+      );
     }, CONNECT_TIMEOUT_MS);
   });
   const connecting = NativeConnection.connect(target.connectionOptions);
@@ -137,7 +149,13 @@ async function connectBounded(target: TemporalTarget): Promise<NativeConnection>
   } finally {
     clearTimeout(timer);
     // A connection that arrives after the deadline has no one to use it.
-    if (timedOut) connecting.then((late) => late.close(), () => undefined).catch(() => undefined);
+    if (timedOut)
+      connecting
+        .then(
+          (late) => late.close(),
+          () => undefined,
+        )
+        .catch(() => undefined);
   }
 }
 
@@ -149,7 +167,11 @@ export async function startWorker(target: TemporalTarget, settings: WorkerSettin
     await checkSearchAttributes(connection, target.namespace, settings, logger);
     // The probes come up first, unready, so a busy port fails before the worker holds the connection.
     let readiness: (() => Promise<Readiness>) | null = null;
-    health = await healthEndpoint(settings, logger, () => readiness?.() ?? Promise.resolve({ ready: false, worker: 'STARTING', temporal: 'not checked yet' }));
+    health = await healthEndpoint(
+      settings,
+      logger,
+      () => readiness?.() ?? Promise.resolve({ ready: false, worker: 'STARTING', temporal: 'not checked yet' }),
+    );
     const worker = await createMtfWorker({
       connection,
       namespace: target.namespace,
@@ -197,7 +219,12 @@ async function healthEndpoint(settings: WorkerSettings, logger: Logger, readines
   }
 }
 
-async function checkSearchAttributes(connection: NativeConnection, namespace: string, settings: WorkerSettings, logger: Logger): Promise<void> {
+async function checkSearchAttributes(
+  connection: NativeConnection,
+  namespace: string,
+  settings: WorkerSettings,
+  logger: Logger,
+): Promise<void> {
   const missing = await missingSearchAttributes(connection.operatorService, namespace);
   if (missing.length === 0) return;
   if (settings.requireSearchAttributes) throw new SearchAttributesMissingError(missing, namespace);

@@ -41,7 +41,11 @@ export interface MtfWorkerOptions {
 export function workflowSource(dataConverter?: DataConverter): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   const failureConverterPath = dataConverter?.failureConverterPath;
   const prebuilt =
-    failureConverterPath === undefined ? PREBUILT_BUNDLE : failureConverterPath === ENCODED_FAILURE_CONVERTER_PATH ? PREBUILT_ENCODED_FAILURES_BUNDLE : null;
+    failureConverterPath === undefined
+      ? PREBUILT_BUNDLE
+      : failureConverterPath === ENCODED_FAILURE_CONVERTER_PATH
+        ? PREBUILT_ENCODED_FAILURES_BUNDLE
+        : null;
   if (prebuilt && existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
   return { workflowsPath: require.resolve('../workflows') };
 }

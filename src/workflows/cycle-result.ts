@@ -130,7 +130,9 @@ export function resultFromFailure(err: unknown, loop: ResultContext): CycleResul
       return failed('timed_out', `the cycle's budget of ${config.max_execution_time} s (max_execution_time) ran out`);
     }
     const what =
-      cause.timeoutType === TimeoutType.HEARTBEAT ? 'the worker running the call was lost (no heartbeat)' : `the call timed out after ${attemptTimeout(config)} s`;
+      cause.timeoutType === TimeoutType.HEARTBEAT
+        ? 'the worker running the call was lost (no heartbeat)'
+        : `the call timed out after ${attemptTimeout(config)} s`;
     if (sendsOnce(config)) return failed('failed', `live MTF run may have executed, not sent again: ${what}`);
     return failed('failed', `${what}${allAttemptsFailed ? ` on each of ${attemptsText(config.max_attempts)}` : ''}`);
   }
@@ -146,7 +148,9 @@ export function tradesOff(loop: ResultContext): CycleTrades {
 function findingsOfFailure(failure: ApplicationFailure): { findings: RunFindings; uiDetails: UiDetails } | null {
   const details: unknown = failure.details?.[0];
   const parsed = parseFindings(typeof details === 'object' && details !== null ? (details as { findings?: unknown }).findings : undefined);
-  return parsed ? { findings: parsed, uiDetails: (details as { ui_details?: unknown }).ui_details === 'signals' ? 'signals' : 'counts' } : null;
+  return parsed
+    ? { findings: parsed, uiDetails: (details as { ui_details?: unknown }).ui_details === 'signals' ? 'signals' : 'counts' }
+    : null;
 }
 
 /**
@@ -159,7 +163,10 @@ function tradesOfFailure(cause: unknown, loop: ResultContext): CycleTrades {
 }
 
 /** The last-cycle record of a finished cycle: the result, when it ran, and the beats missed since the one before. */
-export function cycleRecordOf(result: CycleResult, cycle: { iteration: number; startedAt: number; now: number; missedBeats: number }): CycleRecord {
+export function cycleRecordOf(
+  result: CycleResult,
+  cycle: { iteration: number; startedAt: number; now: number; missedBeats: number },
+): CycleRecord {
   return {
     iteration: cycle.iteration,
     outcome: result.outcome,

@@ -32,7 +32,9 @@ function signalLines(cycle: CycleRecord, mode: UiDetails): string[] {
     const unlisted = cycle.signals_unlisted > 0 ? [`unlisted: ${cycle.signals_unlisted}`] : [];
     return [`- **READY**: ${total} contract(s) (${[...perTf, ...unlisted].join(', ')})`];
   }
-  const lines = byTimeframe(cycle.signals).map(([tf, list]) => `- **READY ${tf}**: ${list.map((s) => signalText({ ...s, timeframe: null })).join(', ')}`);
+  const lines = byTimeframe(cycle.signals).map(
+    ([tf, list]) => `- **READY ${tf}**: ${list.map((s) => signalText({ ...s, timeframe: null })).join(', ')}`,
+  );
   if (cycle.signals_unlisted > 0) lines.push(`- and ${cycle.signals_unlisted} more READY (see \`mtf-ping-pong status\`)`);
   return lines;
 }
@@ -82,7 +84,16 @@ export function lastCycleDetails(cycle: CycleRecord | null, mode: UiDetails): st
   const head = `**Iteration ${cycle.iteration} ${cycle.outcome}**${appStatusText(cycle)} at ${cycle.finished_at}${run}${contracts}${share}`;
   // A message may name a symbol (an app error's text): only where symbols may be shown.
   const why = fallsShort(cycle.outcome) && cycle.message && mode === 'signals' ? [`- ${cycle.message}`] : [];
-  return [...alertLine(cycle, mode), head, '', ...why, ...signalLines(cycle, mode), ...orderLines(cycle, mode), ...tradeLines(cycle, mode), ...errorLines(cycle, mode)];
+  return [
+    ...alertLine(cycle, mode),
+    head,
+    '',
+    ...why,
+    ...signalLines(cycle, mode),
+    ...orderLines(cycle, mode),
+    ...tradeLines(cycle, mode),
+    ...errorLines(cycle, mode),
+  ];
 }
 
 export function currentDetailsText(configLine: string, cycle: CycleRecord | null, mode: UiDetails): string {

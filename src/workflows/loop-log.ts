@@ -18,7 +18,11 @@ export class LoopLog implements LoopListener<LoopState> {
   }
 
   lateTrades(_loop: LoopState, late: LateTradesOfCycle): void {
-    log.info('trades of an earlier cycle', { iteration: late.iteration, trades: tradesText(late.trades), trades_listed: late.trades.list.map(tradeText) });
+    log.info('trades of an earlier cycle', {
+      iteration: late.iteration,
+      trades: tradesText(late.trades),
+      trades_listed: late.trades.list.map(tradeText),
+    });
   }
 
   lineageAbsent(loop: LoopState, why: string): void {

@@ -172,7 +172,11 @@ export class LoopState {
    */
   lineageRequest(): LineageRequest | null {
     if (!this.readsTrades) return null;
-    return { url: lineageUrl(this.config), wait_seconds: this.config.lineage_wait, earlier: stillPending(this.recentCycles, this.iteration) };
+    return {
+      url: lineageUrl(this.config),
+      wait_seconds: this.config.lineage_wait,
+      earlier: stillPending(this.recentCycles, this.iteration),
+    };
   }
 
   /**
@@ -243,7 +247,8 @@ export class LoopState {
 
   /** The `pause` update: held at once between cycles, after the running cycle is recorded otherwise. */
   requestPause(request: PauseRequest | undefined, now: number): string {
-    if (this.pause) return this.pause.since ? `already paused since ${this.pause.since}` : `already pausing: pauses after iteration ${this.iteration}`;
+    if (this.pause)
+      return this.pause.since ? `already paused since ${this.pause.since}` : `already pausing: pauses after iteration ${this.iteration}`;
     const at = new Date(now).toISOString();
     this.pause = { reason: parseStopReason(request) ?? null, requested_at: at, since: this.inCycle ? null : at };
     this.wake();
@@ -275,8 +280,10 @@ export class LoopState {
 
   /** When a resumed loop starts its next cycle, in words. */
   nextCycleAfterResume(now: number): string {
-    if (this.config.continue_mode === 'signal') return `the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
-    if (this.config.cadence === 'aligned') return `the next cycle starts at the next beat, ${new Date(nextBeat(this.beat, now)).toISOString()}`;
+    if (this.config.continue_mode === 'signal')
+      return `the next cycle starts on continue_signal${this.config.cadence === 'aligned' ? ', at the beat after it' : ''}`;
+    if (this.config.cadence === 'aligned')
+      return `the next cycle starts at the next beat, ${new Date(nextBeat(this.beat, now)).toISOString()}`;
     return 'the next cycle starts now';
   }
 

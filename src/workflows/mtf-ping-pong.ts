@@ -28,7 +28,16 @@ import { parseWorkflowInput, setAsideUnknownConfig, unknownCarriedKeys, type Wor
 import { beatsBetween, lateStartLimitMs, nextBeat } from '../shared/cadence';
 import { ConfigError, parseConfigUpdate, statusUrlTemplate } from '../shared/config';
 import { INVALID_CONFIG, MtfError } from '../shared/errors';
-import { continueSignal, getStatusQuery, mtfCompletedSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate, type PauseRequest } from '../shared/messages';
+import {
+  continueSignal,
+  getStatusQuery,
+  mtfCompletedSignal,
+  pauseUpdate,
+  resumeUpdate,
+  stopSignal,
+  updateConfigUpdate,
+  type PauseRequest,
+} from '../shared/messages';
 import {
   finishedReport,
   reportOf,
@@ -90,7 +99,9 @@ function startRun(input: WorkflowInput | undefined): { loop: LoopState; notifier
   loop.start();
   const unknownKeys = [...Object.keys(unknown_config), ...unknownCarriedKeys(carried_state)];
   if (unknownKeys.length > 0) {
-    log.warn('this worker does not know some keys of the loop (a newer release wrote them); they are kept as they are', { keys: unknownKeys });
+    log.warn('this worker does not know some keys of the loop (a newer release wrote them); they are kept as they are', {
+      keys: unknownKeys,
+    });
   }
   return { loop, notifier };
 }
@@ -156,7 +167,8 @@ async function awaitCompletion(loop: LoopState, accepted: Extract<RecordedCallMt
   if (polled || !notice) return reportOf(await polling);
   scope.cancel();
   log.info('accepted MTF run completed by callback', { iteration: loop.iteration, mtf_run_id: notice.run_id });
-  if (notice.failed) throw ApplicationFailure.create({ type: MtfError.RunFailed, message: `MTF run failed: ${notice.message ?? 'reported by callback'}` });
+  if (notice.failed)
+    throw ApplicationFailure.create({ type: MtfError.RunFailed, message: `MTF run failed: ${notice.message ?? 'reported by callback'}` });
   return reportOfCallback(notice);
 }
 
@@ -195,10 +207,12 @@ async function waitForNextCycle(loop: LoopState): Promise<void> {
     const until = aligned ? nextBeat(loop.beat, Date.now()) : Date.now() + config.ping_interval * 1000;
     loop.waitUntil(until);
     const scope = new CancellationScope();
-    const timerEnded = scope.run(() => sleep(until - Date.now(), { summary: aligned ? 'next beat' : 'pause' })).then(
-      () => false,
-      () => false,
-    );
+    const timerEnded = scope
+      .run(() => sleep(until - Date.now(), { summary: aligned ? 'next beat' : 'pause' }))
+      .then(
+        () => false,
+        () => false,
+      );
     const cut = loop.wakePending || (await Promise.race([timerEnded, loop.nextWake()]));
     if (cut) scope.cancel();
     if (loop.takeContinue()) log.info('continue_signal cut the pause short', { iteration: loop.iteration });
@@ -210,11 +224,16 @@ async function waitForNextCycle(loop: LoopState): Promise<void> {
     const missed = beatsBetween(loop.beat, taken ? until : until - 1, now);
     if (missed > 0) {
       loop.countMissedBeats(missed);
-      log.warn(taken ? 'woke late: the beats since were missed' : 'woke too late for the beat; it is counted missed and the loop waits for the next one', {
-        iteration: loop.iteration,
-        late_seconds: (now - until) / 1000,
-        missed_beats: missed,
-      });
+      log.warn(
+        taken
+          ? 'woke late: the beats since were missed'
+          : 'woke too late for the beat; it is counted missed and the loop waits for the next one',
+        {
+          iteration: loop.iteration,
+          late_seconds: (now - until) / 1000,
+          missed_beats: missed,
+        },
+      );
     }
     if (taken) return;
   }
@@ -287,12 +306,14 @@ function setHandlers(loop: LoopState): void {
   // Signal handlers never throw: a malformed payload is logged and ignored, and the state stays as it was.
   setHandler(continueSignal, () => {
     // A paused loop is held by an operator: only `resume` lets it go on.
-    if (loop.pause) return log.warn('continue_signal ignored: the loop is paused; resume it first', { iteration: loop.iteration, phase: loop.phase });
+    if (loop.pause)
+      return log.warn('continue_signal ignored: the loop is paused; resume it first', { iteration: loop.iteration, phase: loop.phase });
     loop.requestContinue();
     log.info('continue_signal received', { iteration: loop.iteration, phase: loop.phase });
   });
   setHandler(stopSignal, (request) => {
-    if (loop.requestStop(request)) log.info('stop_signal received', { iteration: loop.iteration, phase: loop.phase, reason: loop.stopReason });
+    if (loop.requestStop(request))
+      log.info('stop_signal received', { iteration: loop.iteration, phase: loop.phase, reason: loop.stopReason });
     else log.warn('stop_signal ignored: its payload is neither a reason string nor { reason }', { payload: safeJson(request) });
   });
   setHandler(mtfCompletedSignal, (notice) => {

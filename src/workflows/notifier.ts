@@ -11,7 +11,15 @@ import type { MetricCounter } from '@temporalio/common';
 import type { CycleRecord } from '../shared/cycle-record';
 import { METRICS } from '../shared/metrics';
 import type { MtfActivities } from '../shared/mtf';
-import { cycleEvents, cycleNotification, lateTradesNotification, loopNotification, startedDetail, stoppedDetail, type Notification } from '../shared/notifications';
+import {
+  cycleEvents,
+  cycleNotification,
+  lateTradesNotification,
+  loopNotification,
+  startedDetail,
+  stoppedDetail,
+  type Notification,
+} from '../shared/notifications';
 import type { LateTradesOfCycle, LoopListener, RecordedBefore } from './loop-events';
 import type { LoopState } from './loop-state';
 
@@ -101,7 +109,11 @@ export class Notifier implements LoopListener<LoopState> {
     if (this.inFlight === null) return;
     if (await condition(() => this.inFlight === null, STOP_FLUSH_MS)) return;
     const left = loop.notifications.queued;
-    log.warn('the loop stopped before its last notifications were sent', { iteration: loop.iteration, events: left.map((n) => n.event), in_flight: 1 });
+    log.warn('the loop stopped before its last notifications were sent', {
+      iteration: loop.iteration,
+      events: left.map((n) => n.event),
+      in_flight: 1,
+    });
     this.giveUp(left);
   }
 
@@ -132,10 +144,18 @@ export class Notifier implements LoopListener<LoopState> {
     const loud = (n: Notification) => n.severity === 'critical';
     // Alerts go before everything not yet sent, after the alerts already waiting.
     const waitingLoud = state.queued.filter(loud);
-    const queued = [...waitingLoud, ...notifications.filter(loud), ...state.queued.filter((n) => !loud(n)), ...notifications.filter((n) => !loud(n))];
+    const queued = [
+      ...waitingLoud,
+      ...notifications.filter(loud),
+      ...state.queued.filter((n) => !loud(n)),
+      ...notifications.filter((n) => !loud(n)),
+    ];
     if (queued.length > MAX_QUEUED) {
       const dropped = queued.slice(MAX_QUEUED - 1, -1);
-      log.warn('notifications dropped: too many waiting for the endpoint', { dropped: dropped.length, events: dropped.map((n) => n.event) });
+      log.warn('notifications dropped: too many waiting for the endpoint', {
+        dropped: dropped.length,
+        events: dropped.map((n) => n.event),
+      });
       this.giveUp(dropped);
       state.queued = [...queued.slice(0, MAX_QUEUED - 1), ...queued.slice(-1)];
     } else {
@@ -182,7 +202,11 @@ export class Notifier implements LoopListener<LoopState> {
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
       state.last_failure = `${notification.event}, iteration ${notification.iteration}: ${cause instanceof Error ? cause.message : String(cause)}`;
       this.giveUp([notification]);
-      log.warn('notification not sent; the loop goes on', { iteration: this.loop.iteration, event: notification.event, error: state.last_failure });
+      log.warn('notification not sent; the loop goes on', {
+        iteration: this.loop.iteration,
+        event: notification.event,
+        error: state.last_failure,
+      });
     }
   }
 

@@ -36,7 +36,20 @@ export class LoopVisibility implements LoopListener<LoopState> {
   /** What the current details may show of the last cycle: until a report says, counts only. */
   private detailsMode: UiDetails = 'counts';
   private readonly gauges: Record<
-    'cycles' | 'iteration' | 'phase' | 'consecutive' | 'successRatio' | 'readyShare' | 'live' | 'protectionAlert' | 'state' | 'updated' | 'lastCycle' | 'expectedPeriod' | 'skippedInARow' | 'lastOrders',
+    | 'cycles'
+    | 'iteration'
+    | 'phase'
+    | 'consecutive'
+    | 'successRatio'
+    | 'readyShare'
+    | 'live'
+    | 'protectionAlert'
+    | 'state'
+    | 'updated'
+    | 'lastCycle'
+    | 'expectedPeriod'
+    | 'skippedInARow'
+    | 'lastOrders',
     ChangedGauge
   >;
   private readonly cyclesFinished: MetricCounter;
@@ -62,9 +75,21 @@ export class LoopVisibility implements LoopListener<LoopState> {
     this.runDuration = metricMeter.createHistogram(METRICS.runDuration, 'float', 's', "the app's own execution time of a run");
     this.signals = metricMeter.createCounter(METRICS.signals, 'contracts', 'READY contracts found, by timeframe and side');
     this.orders = metricMeter.createCounter(METRICS.orders, 'orders', 'orders the runs placed, by status');
-    this.trades = metricMeter.createCounter(METRICS.trades, 'trades', "trades the runs caused, by order-intent status, from the app's lineage API");
-    this.protectionAlerts = metricMeter.createCounter(METRICS.protectionAlerts, 'cycles', 'cycles that reported an order without its stop-loss protection');
-    this.missedBeats = metricMeter.createCounter(METRICS.missedBeats, 'beats', 'beats of an aligned loop that passed without a cycle starting at them');
+    this.trades = metricMeter.createCounter(
+      METRICS.trades,
+      'trades',
+      "trades the runs caused, by order-intent status, from the app's lineage API",
+    );
+    this.protectionAlerts = metricMeter.createCounter(
+      METRICS.protectionAlerts,
+      'cycles',
+      'cycles that reported an order without its stop-loss protection',
+    );
+    this.missedBeats = metricMeter.createCounter(
+      METRICS.missedBeats,
+      'beats',
+      'beats of an aligned loop that passed without a cycle starting at them',
+    );
     const meter = metricMeter.withTags({ workflow_id: info.workflowId });
     const gauge = (...args: Parameters<typeof meter.createGauge>) => new ChangedGauge(meter.createGauge(...args));
     this.gauges = {
@@ -77,7 +102,12 @@ export class LoopVisibility implements LoopListener<LoopState> {
       live: gauge(METRICS.loopLive, 'int', '', '1 when the loop runs live (dry_run false)'),
       protectionAlert: gauge(METRICS.loopProtectionAlert, 'int', '', '1 while the last cycle reported a position without its stop-loss'),
       state: gauge(METRICS.loopState, 'int', '', "1 for the loop's state (running, failing, paused, stopped)"),
-      updated: gauge(METRICS.loopUpdated, 'float', 's', "workflow time when this worker last spoke for the loop (run start here, cycle end, pause, resume, stop)"),
+      updated: gauge(
+        METRICS.loopUpdated,
+        'float',
+        's',
+        'workflow time when this worker last spoke for the loop (run start here, cycle end, pause, resume, stop)',
+      ),
       lastCycle: gauge(METRICS.loopLastCycle, 'float', 's', "when the loop's last cycle finished (its start before the first)"),
       expectedPeriod: gauge(METRICS.loopExpectedPeriod, 'float', 's', 'the longest a healthy loop goes between two finished cycles'),
       lastOrders: gauge(METRICS.loopLastOrders, 'int', 'orders', "the last cycle's orders, by the app's count"),
@@ -200,7 +230,9 @@ export class LoopVisibility implements LoopListener<LoopState> {
   }
 
   private details(loop: LoopState): void {
-    const held = loop.pause?.since ? [`**⏸ PAUSED** since ${loop.pause.since}${loop.pause.reason ? `: ${loop.pause.reason}` : ''} (\`mtf-ping-pong resume\` to go on)`] : [];
+    const held = loop.pause?.since
+      ? [`**⏸ PAUSED** since ${loop.pause.since}${loop.pause.reason ? `: ${loop.pause.reason}` : ''} (\`mtf-ping-pong resume\` to go on)`]
+      : [];
     const details = currentDetailsText([...held, loopSummaryText(loop.config)].join('\n\n'), loop.lastCycle, this.detailsMode);
     if (details !== this.shownDetails) setCurrentDetails(details);
     this.shownDetails = details;

@@ -61,7 +61,10 @@ function serverBinary(name: 'temporal-server' | 'temporal-sql-tool'): string {
 /** Runs one of the shared setup scripts with `sh`, the tools it calls on PATH. */
 async function runSetupScript(script: string, env: NodeJS.ProcessEnv): Promise<void> {
   const path = [dirname(serverBinary('temporal-sql-tool')), dirname(temporalCliPath()), process.env.PATH ?? ''].join(delimiter);
-  const ran = await runToEnd('sh', [join(projectRoot(), script)], { env: { ...process.env, ...env, PATH: path }, timeoutMs: SETUP_TIMEOUT_MS });
+  const ran = await runToEnd('sh', [join(projectRoot(), script)], {
+    env: { ...process.env, ...env, PATH: path },
+    timeoutMs: SETUP_TIMEOUT_MS,
+  });
   if (ran.code !== 0) throw new Error(describeRun(ran, script));
 }
 
@@ -92,7 +95,12 @@ function serverConfig(pg: Postgres, ports: Record<Service, { grpc: number; membe
     },
   });
   const service = (name: Service) => ({
-    rpc: { grpcPort: ports[name].grpc, membershipPort: ports[name].membership, bindOnIP: '127.0.0.1', ...(name === 'frontend' ? { httpPort } : {}) },
+    rpc: {
+      grpcPort: ports[name].grpc,
+      membershipPort: ports[name].membership,
+      bindOnIP: '127.0.0.1',
+      ...(name === 'frontend' ? { httpPort } : {}),
+    },
   });
   return {
     log: { stdout: true, level: 'info' },
@@ -109,7 +117,9 @@ function serverConfig(pg: Postgres, ports: Record<Service, { grpc: number; membe
       failoverVersionIncrement: 10,
       masterClusterName: 'active',
       currentClusterName: 'active',
-      clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend.grpc}` } },
+      clusterInformation: {
+        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend.grpc}` },
+      },
     },
     dcRedirectionPolicy: { policy: 'noop' },
     dynamicConfigClient: { filepath: 'config/dynamicconfig/cluster.yaml', pollInterval: '10s' },
@@ -153,7 +163,9 @@ export async function startCluster(): Promise<Cluster> {
     );
 
     const [httpPort, ...rest] = await freePorts(1 + 2 * SERVICES.length);
-    const ports = Object.fromEntries(SERVICES.map((name, i) => [name, { grpc: rest[2 * i] ?? 0, membership: rest[2 * i + 1] ?? 0 }])) as Record<Service, { grpc: number; membership: number }>;
+    const ports = Object.fromEntries(
+      SERVICES.map((name, i) => [name, { grpc: rest[2 * i] ?? 0, membership: rest[2 * i + 1] ?? 0 }]),
+    ) as Record<Service, { grpc: number; membership: number }>;
     mkdirSync(join(root, 'config', 'dynamicconfig'), { recursive: true });
     writeFileSync(join(root, 'config', 'cluster.yaml'), JSON.stringify(serverConfig(pg, ports, httpPort ?? 0), null, 2));
     writeFileSync(join(root, 'config', 'dynamicconfig', 'cluster.yaml'), JSON.stringify(DYNAMIC_CONFIG, null, 2));
@@ -165,7 +177,12 @@ export async function startCluster(): Promise<Cluster> {
     const start = async (name: Service): Promise<void> => {
       if (running(name)) throw new Error(`the ${name} service is already running`);
       // This release reads <root>/<config>/<env>.yaml: there is no --config-file.
-      const child = spawnFollowed(server, ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', name], {}, { cwd: root });
+      const child = spawnFollowed(
+        server,
+        ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', name],
+        {},
+        { cwd: root },
+      );
       processes.set(name, child);
       await child.waitForLine((l) => l.includes(READY_LINE[name]), `the ${name} service to serve`, READY_TIMEOUT_MS);
     };

@@ -39,7 +39,11 @@ interface FaultFigures {
 const figures: FaultFigures[] = [];
 
 /** Reconciles the settled loop with the app's log, and keeps the figures for the report. */
-function settle(settled: LoopStatus, fault: string, timing: Omit<FaultFigures, 'fault' | 'counted' | 'appIterations' | 'appRequests'>): FaultFigures {
+function settle(
+  settled: LoopStatus,
+  fault: string,
+  timing: Omit<FaultFigures, 'fault' | 'counted' | 'appIterations' | 'appRequests'>,
+): FaultFigures {
   const r = reconcile(rig.sim, LOOP);
   assertExact(settled, r, fault);
   const result = { fault, ...timing, counted: settled.counters.cycles, appIterations: r.iterations, appRequests: r.requests };
@@ -55,7 +59,9 @@ before(async () => {
 });
 after(async () => {
   for (const f of figures) {
-    console.log(`fault: ${f.fault}; at iteration ${f.iteration}; down ${f.downMs} ms; next cycle ${f.waitedMs} ms after the fault; ${f.counted} cycles counted, ${f.appIterations} keys and ${f.appRequests} requests at the app`);
+    console.log(
+      `fault: ${f.fault}; at iteration ${f.iteration}; down ${f.downMs} ms; next cycle ${f.waitedMs} ms after the fault; ${f.counted} cycles counted, ${f.appIterations} keys and ${f.appRequests} requests at the app`,
+    );
   }
   await rig?.close();
 });
@@ -80,7 +86,12 @@ async function underFault(fault: string, down: () => Promise<void>, up: () => Pr
   const inFlight = await request(seen + 1);
   const faultAt = Date.now();
   await down();
-  await waitFor(() => Promise.resolve(inFlight.status), (status) => status !== null, `the app to answer iteration ${iterationOf(inFlight.idempotency_key ?? '')}`, RECOVERY_MS);
+  await waitFor(
+    () => Promise.resolve(inFlight.status),
+    (status) => status !== null,
+    `the app to answer iteration ${iterationOf(inFlight.idempotency_key ?? '')}`,
+    RECOVERY_MS,
+  );
   await up();
   const upAt = Date.now();
   const next = await request(seen + 2);
@@ -98,23 +109,43 @@ void describe('faults of the real server under a running loop', () => {
   });
 
   test('SIGKILL of the history service mid-call, then its restart: the loop goes on, nothing lost or run twice', async () => {
-    await underFault('history SIGKILL', () => rig.cluster.kill('history'), () => rig.cluster.start('history'));
+    await underFault(
+      'history SIGKILL',
+      () => rig.cluster.kill('history'),
+      () => rig.cluster.start('history'),
+    );
   });
 
   test('SIGKILL of the matching service mid-call, then its restart: same', async () => {
-    await underFault('matching SIGKILL', () => rig.cluster.kill('matching'), () => rig.cluster.start('matching'));
+    await underFault(
+      'matching SIGKILL',
+      () => rig.cluster.kill('matching'),
+      () => rig.cluster.start('matching'),
+    );
   });
 
   test('SIGKILL of the frontend mid-call, then its restart: same', async () => {
-    await underFault('frontend SIGKILL', () => rig.cluster.kill('frontend'), () => rig.cluster.start('frontend'));
+    await underFault(
+      'frontend SIGKILL',
+      () => rig.cluster.kill('frontend'),
+      () => rig.cluster.start('frontend'),
+    );
   });
 
   test('PostgreSQL restarted under a call (fast shutdown, started again): the loop resumes once it is back', async () => {
-    await underFault('PostgreSQL restart', () => rig.cluster.postgres.stop('fast'), () => rig.cluster.postgres.start());
+    await underFault(
+      'PostgreSQL restart',
+      () => rig.cluster.postgres.stop('fast'),
+      () => rig.cluster.postgres.start(),
+    );
   });
 
   test('PostgreSQL crashed under a call (immediate shutdown, WAL recovery on start): same', async () => {
-    await underFault('PostgreSQL crash', () => rig.cluster.postgres.stop('immediate'), () => rig.cluster.postgres.start());
+    await underFault(
+      'PostgreSQL crash',
+      () => rig.cluster.postgres.stop('immediate'),
+      () => rig.cluster.postgres.start(),
+    );
   });
 
   test('the history service down while the loop waits: status says it is the server (exit 3), not the worker, health fails naming history; the loop goes on', async () => {
@@ -125,24 +156,40 @@ void describe('faults of the real server under a running loop', () => {
     await rig.cluster.kill('history');
     const status = await rig.cli('status', LOOP);
     assert.equal(status.code, 3, describeRun(status));
-    assert.match(status.stderr, new RegExp(`cannot reach Temporal at ${rig.cluster.address.replace(/\./g, '\\.')} \\(namespace default\\): loop ${LOOP} did not answer get_status within 10s`));
-    assert.match(status.stderr, /the Temporal server did not answer for the loop either \(DescribeWorkflowExecution: .*\): a server fault, its history service down or overloaded; 1 worker\(s\) poll its task queue \(cluster-faults\), so the worker is not the cause/);
+    assert.match(
+      status.stderr,
+      new RegExp(
+        `cannot reach Temporal at ${rig.cluster.address.replace(/\./g, '\\.')} \\(namespace default\\): loop ${LOOP} did not answer get_status within 10s`,
+      ),
+    );
+    assert.match(
+      status.stderr,
+      /the Temporal server did not answer for the loop either \(DescribeWorkflowExecution: .*\): a server fault, its history service down or overloaded; 1 worker\(s\) poll its task queue \(cluster-faults\), so the worker is not the cause/,
+    );
     const health = await rig.cli('health', '--temporal-only');
     assert.equal(health.code, 1, describeRun(health));
-    assert.match(health.stdout, /^temporal +FAIL +127\.0\.0\.1:\d+ namespace default: the frontend answers, but its history service did not \(DescribeWorkflowExecution: /m);
+    assert.match(
+      health.stdout,
+      /^temporal +FAIL +127\.0\.0\.1:\d+ namespace default: the frontend answers, but its history service did not \(DescribeWorkflowExecution: /m,
+    );
     const seen = requestsOf(rig.sim, LOOP).length;
     await rig.cluster.start('history');
     const downMs = Date.now() - killedAt;
     const next = await request(seen + 1);
     const settled = await until((s) => s.counters.cycles >= iterationOf(next.idempotency_key ?? '') + 1, 'a cycle after the restart');
-    settle(settled, 'history SIGKILL between calls (status asked meanwhile)', { iteration: pausing.counters.cycles, downMs, waitedMs: next.received_at - killedAt });
+    settle(settled, 'history SIGKILL between calls (status asked meanwhile)', {
+      iteration: pausing.counters.cycles,
+      downMs,
+      waitedMs: next.received_at - killedAt,
+    });
   });
 
   test('the history service down longer than the worker retries its report of a call: the retry finds the answer on the worker, nothing is sent twice', async () => {
     const seen = requestsOf(rig.sim, LOOP).length;
     const inFlight = await request(seen + 1);
     const faultAt = Date.now();
-    const after = (text: string) => (line: string) => line.includes(text) && Date.parse((JSON.parse(line) as { time: string }).time) >= faultAt;
+    const after = (text: string) => (line: string) =>
+      line.includes(text) && Date.parse((JSON.parse(line) as { time: string }).time) >= faultAt;
     await rig.cluster.kill('history');
     // The SDK retries the report for about 10 s, then drops it: the call stays open on the server.
     await first.waitForLine(after('Network error while completing activity'), 'the worker to give up reporting the call', RECOVERY_MS);
@@ -153,7 +200,11 @@ void describe('faults of the real server under a running loop', () => {
     const next = await request(seen + 2);
     const iteration = iterationOf(inFlight.idempotency_key ?? '');
     const settled = await until((s) => s.counters.cycles >= iteration + 2, 'two cycles after the long history outage');
-    settle(settled, 'history SIGKILL mid-call, down until the worker dropped its report', { iteration, downMs: upAt - faultAt, waitedMs: next.received_at - faultAt });
+    settle(settled, 'history SIGKILL mid-call, down until the worker dropped its report', {
+      iteration,
+      downMs: upAt - faultAt,
+      waitedMs: next.received_at - faultAt,
+    });
   });
 
   test('a second worker on the same task queue while the first is killed: the loop moves over', async () => {
@@ -167,7 +218,11 @@ void describe('faults of the real server under a running loop', () => {
     await first.stop('SIGKILL');
     const next = await request(seen + 1);
     const settled = await until((s) => s.counters.cycles >= iterationOf(next.idempotency_key ?? '') + 1, 'a cycle on the second worker');
-    settle(settled, 'worker SIGKILL, a second worker polling', { iteration: pausing.counters.cycles, downMs: 0, waitedMs: next.received_at - killedAt });
+    settle(settled, 'worker SIGKILL, a second worker polling', {
+      iteration: pausing.counters.cycles,
+      downMs: 0,
+      waitedMs: next.received_at - killedAt,
+    });
     const history = (await rig.client.workflow.getHandle(LOOP).fetchHistory()).events ?? [];
     const started = history.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
     assert.equal(started.at(-1)?.activityTaskStartedEventAttributes?.identity, 'faults-b', 'the last call ran on the second worker');

@@ -69,11 +69,36 @@ export async function startPostgres(): Promise<Postgres> {
   }
   // Local socket connections are trusted (they are in our own folder); TCP ones need the password,
   // as the Compose demo's do.
-  const initdb = ['-D', data, '-U', PG_USER, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'];
+  const initdb = [
+    '-D',
+    data,
+    '-U',
+    PG_USER,
+    `--pwfile=${pwfile}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ];
   execFileSync(join(bin, 'initdb'), initdb, { stdio: ['ignore', 'ignore', 'pipe'], ...user });
   const port = await freePort();
   // fsync off: the data is thrown away, and a crash of this machine is not a fault these tests make.
-  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'max_connections=200',
+  ];
   let server: Followed | undefined;
 
   const pg: Postgres = {
@@ -81,7 +106,12 @@ export async function startPostgres(): Promise<Postgres> {
     port,
     async start() {
       server = spawnFollowed(join(bin, 'postgres'), args, {}, user);
-      await server.waitForLine((l) => l.includes('database system is ready to accept connections'), `PostgreSQL on port ${port} to be ready`, READY_TIMEOUT_MS, 'stderr');
+      await server.waitForLine(
+        (l) => l.includes('database system is ready to accept connections'),
+        `PostgreSQL on port ${port} to be ready`,
+        READY_TIMEOUT_MS,
+        'stderr',
+      );
     },
     async stop(mode = 'fast') {
       const running = server;

@@ -91,7 +91,8 @@ export interface Reconciled {
 export function reconcile(sim: Simulator, workflowId: string): Reconciled {
   const sent = requestsOf(sim, workflowId);
   const answered = new Map<string, number>();
-  for (const r of sent) if (r.status !== null && r.status < 300) answered.set(r.idempotency_key ?? '', (answered.get(r.idempotency_key ?? '') ?? 0) + 1);
+  for (const r of sent)
+    if (r.status !== null && r.status < 300) answered.set(r.idempotency_key ?? '', (answered.get(r.idempotency_key ?? '') ?? 0) + 1);
   const seen = new Set(sent.map((r) => iterationOf(r.idempotency_key ?? '')));
   const last = Math.max(0, ...seen);
   const lost = Array.from({ length: last }, (_, i) => i + 1).filter((i) => !seen.has(i));
@@ -109,6 +110,9 @@ export function assertExact(status: LoopStatus, r: Reconciled, what: string): vo
   assert.equal(c.failed + c.timed_out, 0, `${what}: no cycle failed (${JSON.stringify(c)})`);
   assert.equal(c.succeeded, c.cycles, `${what}: every recorded cycle succeeded`);
   // The cycle in flight may have reached the app and not be recorded yet: at most one more.
-  assert.ok(r.iterations === c.cycles || r.iterations === c.cycles + 1, `${what}: ${r.iterations} iterations reached the app, the loop recorded ${c.cycles}`);
+  assert.ok(
+    r.iterations === c.cycles || r.iterations === c.cycles + 1,
+    `${what}: ${r.iterations} iterations reached the app, the loop recorded ${c.cycles}`,
+  );
   assert.equal(r.requests, r.iterations, `${what}: one request per cycle, no retry`);
 }

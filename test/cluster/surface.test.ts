@@ -36,7 +36,9 @@ function ok(ran: Ran, what: string): string {
 
 /** The stock CLI, on the cluster's frontend and namespace. */
 function stock(...args: string[]): Promise<Ran> {
-  return runToEnd(temporalCliPath(), [...args, '--address', rig.cluster.address, '--namespace', rig.cluster.namespace], { timeoutMs: 60_000 });
+  return runToEnd(temporalCliPath(), [...args, '--address', rig.cluster.address, '--namespace', rig.cluster.namespace], {
+    timeoutMs: 60_000,
+  });
 }
 
 function until(workflowId: string, check: (s: LoopStatus) => boolean, what: string): Promise<LoopStatus> {
@@ -46,13 +48,18 @@ function until(workflowId: string, check: (s: LoopStatus) => boolean, what: stri
 /** Waits until SQL visibility gives exactly `ids` for `filter` (it is written asynchronously), then asks the CLI. */
 async function listed(filter: LoopFilter, ids: string[], ...flags: string[]): Promise<void> {
   const sorted = [...ids].sort();
-  await waitFor(() => listLoops(rig.client, 100, filter), (loops) => JSON.stringify(loops.map((l) => l.workflowId).sort()) === JSON.stringify(sorted), `visibility to list ${sorted.join(', ') || 'nothing'} for ${flags.join(' ')}`, PROGRESS_MS);
+  await waitFor(
+    () => listLoops(rig.client, 100, filter),
+    (loops) => JSON.stringify(loops.map((l) => l.workflowId).sort()) === JSON.stringify(sorted),
+    `visibility to list ${sorted.join(', ') || 'nothing'} for ${flags.join(' ')}`,
+    PROGRESS_MS,
+  );
   const shown = JSON.parse(ok(await rig.cli('list', '--json', ...flags), `list ${flags.join(' ')}`)) as { workflow_id: string }[];
   assert.deepEqual(shown.map((l) => l.workflow_id).sort(), sorted, `list ${flags.join(' ')}`);
 }
 
 void describe('the real server on PostgreSQL, as a user drives it', () => {
-  test('the namespace has the loop\'s search attributes, registered by the Compose demo\'s script', async () => {
+  test("the namespace has the loop's search attributes, registered by the Compose demo's script", async () => {
     const shown = ok(await stock('operator', 'search-attribute', 'list'), 'temporal operator search-attribute list');
     for (const spec of searchAttributeSpecs()) {
       const [name, type] = spec.split('=');
@@ -67,7 +74,10 @@ void describe('the real server on PostgreSQL, as a user drives it', () => {
     ok(await rig.cli('start', '--id', GOOD, '--url', rig.sim.runUrl, '--interval', '1s', '--notify', 'off'), 'start');
     const status = await rig.cli('status', GOOD);
     assert.equal(status.code, 1, describeRun(status));
-    assert.match(status.stderr, new RegExp(`loop ${GOOD} did not answer get_status within 10s: no worker polls its task queue \\(${TASK_QUEUE}\\)`));
+    assert.match(
+      status.stderr,
+      new RegExp(`loop ${GOOD} did not answer get_status within 10s: no worker polls its task queue \\(${TASK_QUEUE}\\)`),
+    );
   });
 
   test('the worker process runs the loop; status, continue, update, pause and resume work', async () => {
@@ -92,7 +102,10 @@ void describe('the real server on PostgreSQL, as a user drives it', () => {
   });
 
   test('the stock temporal CLI queries and signals the loop by the original wire names', async () => {
-    const answer = ok(await stock('workflow', 'query', '--workflow-id', GOOD, '--type', 'get_status', '--output', 'json'), 'temporal workflow query get_status');
+    const answer = ok(
+      await stock('workflow', 'query', '--workflow-id', GOOD, '--type', 'get_status', '--output', 'json'),
+      'temporal workflow query get_status',
+    );
     assert.match(answer, /"is_running":\s*true/);
     const before = (await rig.status(GOOD)).counters.cycles;
     ok(await stock('workflow', 'signal', '--workflow-id', GOOD, '--name', 'continue_signal'), 'temporal workflow signal continue_signal');
@@ -105,7 +118,11 @@ void describe('the real server on PostgreSQL, as a user drives it', () => {
     // A loop whose every call is refused: 3 failed cycles make it `failing`.
     const refused = `http://127.0.0.1:${await freePort()}/api/mtf/run`;
     const env = { ...rig.env, MTF_RETRY_INITIAL_INTERVAL: '0.05', MTF_RETRY_MAX_INTERVAL: '0.1' };
-    const started = await runToEnd(process.execPath, [CLI, 'start', '--id', FAILING, '--url', refused, '--interval', '0.2s', '--notify', 'off'], { env: { ...process.env, ...env }, timeoutMs: 60_000 });
+    const started = await runToEnd(
+      process.execPath,
+      [CLI, 'start', '--id', FAILING, '--url', refused, '--interval', '0.2s', '--notify', 'off'],
+      { env: { ...process.env, ...env }, timeoutMs: 60_000 },
+    );
     ok(started, 'start the failing loop');
     await until(FAILING, (s) => s.counters.consecutive_failures >= 3, 'three failed cycles');
 
@@ -123,7 +140,12 @@ void describe('the real server on PostgreSQL, as a user drives it', () => {
     assert.match(healthy, /^temporal +ok/m);
     assert.match(healthy, /^mtf +ok/m);
     ok(await rig.cli('cancel', FAILING), 'cancel');
-    await waitFor(() => rig.client.workflow.getHandle(FAILING).describe(), (d) => d.status.name === 'CANCELLED', 'the failing loop cancelled', PROGRESS_MS);
+    await waitFor(
+      () => rig.client.workflow.getHandle(FAILING).describe(),
+      (d) => d.status.name === 'CANCELLED',
+      'the failing loop cancelled',
+      PROGRESS_MS,
+    );
   });
 
   test('the dashboard lists the loops with their status from the cluster', async () => {
@@ -152,7 +174,11 @@ void describe('the real server on PostgreSQL, as a user drives it', () => {
     // The cycles that signals, updates and the pause touched cost more; the plain ones are counted.
     const plain = costs.filter((c) => c.events === 11);
     assert.ok(plain.length >= 3, `events per cycle: ${costs.map((c) => c.events).join(', ')}`);
-    assert.deepEqual(plain.map((c) => c.actions), plain.map(() => 2), 'one activity and one timer');
+    assert.deepEqual(
+      plain.map((c) => c.actions),
+      plain.map(() => 2),
+      'one activity and one timer',
+    );
     const upserts = events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
     assert.ok(upserts.length < 6, `the search attributes are upserted on transitions only (${upserts.length})`);
   });
@@ -163,6 +189,9 @@ void describe('the real server on PostgreSQL, as a user drives it', () => {
     await listed({ state: 'stopped' }, [GOOD], '--state', 'stopped');
     const r = reconcile(rig.sim, GOOD);
     assert.deepEqual([r.duplicated, r.lost], [[], []]);
-    assert.equal(requestsOf(rig.sim, GOOD).every((x) => x.status === 200), true);
+    assert.equal(
+      requestsOf(rig.sim, GOOD).every((x) => x.status === 200),
+      true,
+    );
   });
 });

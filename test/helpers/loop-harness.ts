@@ -150,7 +150,9 @@ export async function untilCancelled(): Promise<never> {
   const ctx = Context.current();
   const timer = setInterval(() => ctx.heartbeat(), 20);
   try {
-    await new Promise((_resolve, reject) => ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error)));
+    await new Promise((_resolve, reject) =>
+      ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason as Error)),
+    );
   } finally {
     clearInterval(timer);
   }

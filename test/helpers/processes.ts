@@ -40,7 +40,14 @@ export async function freePort(port = 0): Promise<number> {
 export async function freePortPair(): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
     const port = await freePort();
-    if (port + 1000 < 65536 && (await freePort(port + 1000).then(() => true, () => false))) return port;
+    if (
+      port + 1000 < 65536 &&
+      (await freePort(port + 1000).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
   }
   throw new Error('no free port pair found');
 }
@@ -68,7 +75,12 @@ export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv
  * Starts `command` (any program: Prometheus, Alertmanager, PostgreSQL) with `env` on top of this
  * process's environment, and follows its output; `options` can set its cwd, uid and gid.
  */
-export function spawnFollowed(command: string, args: string[], env: NodeJS.ProcessEnv = {}, options: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid'> = {}): Followed {
+export function spawnFollowed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid'> = {},
+): Followed {
   const child = spawn(command, args, { ...options, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -129,7 +141,9 @@ export async function waitFor<S>(read: () => Promise<S>, check: (s: S) => boolea
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}${error instanceof Error ? `; last error: ${error.message}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}${error instanceof Error ? `; last error: ${error.message}` : ''}`,
+  );
 }
 
 export interface Ran {
@@ -142,7 +156,12 @@ export interface Ran {
 /** Runs a command to its end, killed (SIGKILL) if it outlives `timeoutMs`; a non-zero exit is returned, not thrown. */
 export async function runToEnd(command: string, args: string[], options: SpawnOptions & { timeoutMs: number }): Promise<Ran> {
   const { timeoutMs, ...spawnOptions } = options;
-  const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], signal: AbortSignal.timeout(timeoutMs), killSignal: 'SIGKILL' });
+  const child = spawn(command, args, {
+    ...spawnOptions,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: AbortSignal.timeout(timeoutMs),
+    killSignal: 'SIGKILL',
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -63,8 +63,10 @@ export async function runRealLoop<T>(
     try {
       return await body(loop);
     } finally {
-      await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+      await env.client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 }
-

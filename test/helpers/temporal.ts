@@ -62,7 +62,11 @@ const EventType = temporal.api.enums.v1.EventType;
 function activityOf(event: HistoryEvent, scheduled: Map<string, string>): string | null {
   const own = event.activityTaskScheduledEventAttributes?.activityType?.name;
   if (own) return own;
-  const a = event.activityTaskStartedEventAttributes ?? event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+  const a =
+    event.activityTaskStartedEventAttributes ??
+    event.activityTaskCompletedEventAttributes ??
+    event.activityTaskFailedEventAttributes ??
+    event.activityTaskTimedOutEventAttributes;
   return a?.scheduledEventId ? (scheduled.get(String(a.scheduledEventId)) ?? null) : null;
 }
 
@@ -72,7 +76,11 @@ function activityOf(event: HistoryEvent, scheduled: Map<string, string>): string
  * of the MTF call count, unchanged by notifications (the workflow tasks they wake remain).
  */
 export function withoutNotifications(events: HistoryEvent[]): HistoryEvent[] {
-  const scheduled = new Map(events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '']] : [])));
+  const scheduled = new Map(
+    events.flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '']] : [],
+    ),
+  );
   return events.filter((e) => activityOf(e, scheduled) !== 'notify' && !isPatchBookkeeping(e));
 }
 

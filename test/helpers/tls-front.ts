@@ -56,7 +56,21 @@ function keyAndRequest(dir: string, name: string, cn: string): void {
 }
 
 function signed(dir: string, name: string, extensions: string | null, ca = 'ca'): void {
-  const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.pem`];
+  const args = [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-out',
+    `${name}.pem`,
+  ];
   if (extensions !== null) {
     writeFileSync(join(dir, `${name}.ext`), extensions);
     args.push('-extfile', `${name}.ext`);
@@ -67,10 +81,28 @@ function signed(dir: string, name: string, extensions: string | null, ca = 'ca')
 export function generateTlsFiles(): TlsFiles {
   const dir = mkdtempSync(join(tmpdir(), 'mtf-tls-'));
   for (const ca of ['ca', 'other-ca']) {
-    openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=mtf test ${ca}`]);
+    openssl(dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=mtf test ${ca}`,
+    ]);
   }
   keyAndRequest(dir, 'server', SERVER_NAME);
-  signed(dir, 'server', `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME},DNS:localhost,IP:127.0.0.1\n`);
+  signed(
+    dir,
+    'server',
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME},DNS:localhost,IP:127.0.0.1\n`,
+  );
   keyAndRequest(dir, 'client', 'mtf-worker');
   const clientExtensions = 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
   signed(dir, 'client', clientExtensions);

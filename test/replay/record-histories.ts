@@ -42,7 +42,12 @@ async function pauseAndResume(client: Client, workflowId: string, cycle: number)
   if (cycle !== 1) return;
   const handle = client.workflow.getHandle(workflowId);
   await handle.executeUpdate(pauseUpdate, { args: ['recorded pause'] });
-  await pollUntil(() => loopStatus(client, workflowId), (s) => s.phase === 'paused', 'paused', 100_000);
+  await pollUntil(
+    () => loopStatus(client, workflowId),
+    (s) => s.phase === 'paused',
+    'paused',
+    100_000,
+  );
   await handle.executeUpdate(resumeUpdate);
 }
 
@@ -53,8 +58,18 @@ const SCENARIOS: Scenario[] = [
   // Recorded before today's answer existed: their activities returned the seed-era summary.
   { name: 'auto-mode', behaviour: SEED, config: { ping_interval: 0.2 }, cycles: 3 },
   { name: 'signal-mode', behaviour: SEED, config: { ping_interval: 0.2, continue_mode: 'signal' }, cycles: 3 },
-  { name: 'accepted-run-polling', behaviour: { ...SEED, mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
-  { name: 'retries-then-success', behaviour: { ...SEED, fault: 'http500', fault_count: 3 }, config: { ping_interval: 0.2, retry_initial_interval: 0.1 }, cycles: 2 },
+  {
+    name: 'accepted-run-polling',
+    behaviour: { ...SEED, mode: 'async', latency_ms: 300 },
+    config: { ping_interval: 0.2, poll_interval: 0.1 },
+    cycles: 2,
+  },
+  {
+    name: 'retries-then-success',
+    behaviour: { ...SEED, fault: 'http500', fault_count: 3 },
+    config: { ping_interval: 0.2, retry_initial_interval: 0.1 },
+    cycles: 2,
+  },
   { name: 'continue-as-new', behaviour: SEED, config: { ping_interval: 0.2, max_cycles_per_run: 2 }, cycles: 3, firstRun: true },
   // Started with the search attributes: the first outcome, `failing` after 3 failed cycles, `running` again, `stopped`.
   {
@@ -65,8 +80,18 @@ const SCENARIOS: Scenario[] = [
   },
   // Today's answer: reports, a partial run, an answered-but-unreadable run (final, one attempt), an accepted run polled.
   { name: 'today-answer', behaviour: { ...TODAY, run_result: 'partial_success' }, config: { ping_interval: 0.2 }, cycles: 2 },
-  { name: 'today-unreadable-answer', behaviour: { ...TODAY, fault: 'unknown_status', fault_count: 1 }, config: { ping_interval: 0.2 }, cycles: 2 },
-  { name: 'today-accepted-run-polling', behaviour: { ...TODAY, mode: 'async', latency_ms: 300 }, config: { ping_interval: 0.2, poll_interval: 0.1 }, cycles: 2 },
+  {
+    name: 'today-unreadable-answer',
+    behaviour: { ...TODAY, fault: 'unknown_status', fault_count: 1 },
+    config: { ping_interval: 0.2 },
+    cycles: 2,
+  },
+  {
+    name: 'today-accepted-run-polling',
+    behaviour: { ...TODAY, mode: 'async', latency_ms: 300 },
+    config: { ping_interval: 0.2, poll_interval: 0.1 },
+    cycles: 2,
+  },
   // The sequential path (workers 1): a contract that threw beside READY ones (partial_failure), recorded partial with the app's word.
   { name: 'today-sequential-partial', behaviour: { ...TODAY, throw_symbols: ['SOLUSDT'] }, config: { ping_interval: 0.2 }, cycles: 2 },
   // What the runs found: signals, orders, an unprotected position (its error log line), then an unreadable answer that still hands its findings on.
@@ -84,7 +109,13 @@ const SCENARIOS: Scenario[] = [
     cycles: 3,
   },
   // Cycles on 1 s beats, held by `pause` (no timer) and let go by `resume` after the first.
-  { name: 'aligned-pause-resume', behaviour: TODAY, config: { cadence: 'aligned', align_every: 1, align_offset: 0 }, cycles: 3, afterCycle: pauseAndResume },
+  {
+    name: 'aligned-pause-resume',
+    behaviour: TODAY,
+    config: { cadence: 'aligned', align_every: 1, align_offset: 0 },
+    cycles: 3,
+    afterCycle: pauseAndResume,
+  },
   // Notifications to a webhook: started, paused and resumed after cycle 1, failing at cycle 3, recovered at 4, stopped.
   {
     name: 'notifications',
@@ -124,7 +155,12 @@ async function main(): Promise<void> {
       const started = await worker.runUntil(async () => {
         const loop = await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ...scenario.config } });
         for (let cycle = 1; cycle <= scenario.cycles; cycle++) {
-          await pollUntil(() => loopStatus(env.client, workflowId), (s) => s.counters.cycles >= cycle, `cycle ${cycle}`, 100_000);
+          await pollUntil(
+            () => loopStatus(env.client, workflowId),
+            (s) => s.counters.cycles >= cycle,
+            `cycle ${cycle}`,
+            100_000,
+          );
           if (scenario.config.continue_mode === 'signal' && cycle < scenario.cycles) await continueLoop(env.client, workflowId);
           await scenario.afterCycle?.(env.client, workflowId, cycle);
         }

@@ -55,7 +55,11 @@ async function main(): Promise<void> {
     });
     const running = worker.run();
     const client = env.client;
-    await startLoop(client, { taskQueue: TASK_QUEUE, workflowId: 'mtf-ping-pong', config: { mtf_url: sim.runUrl, ping_interval: 0.5, max_attempts: 1 } });
+    await startLoop(client, {
+      taskQueue: TASK_QUEUE,
+      workflowId: 'mtf-ping-pong',
+      config: { mtf_url: sim.runUrl, ping_interval: 0.5, max_attempts: 1 },
+    });
     await startLoop(client, {
       taskQueue: TASK_QUEUE,
       workflowId: 'mtf-ping-pong-majors',
@@ -82,7 +86,9 @@ async function main(): Promise<void> {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
       await page.goto(dashboard.url);
-      await page.waitForFunction((n) => document.querySelectorAll('[data-workflow-id="mtf-ping-pong"] .cycle-point').length >= n, CYCLES, { timeout: 20_000 });
+      await page.waitForFunction((n) => document.querySelectorAll('[data-workflow-id="mtf-ping-pong"] .cycle-point').length >= n, CYCLES, {
+        timeout: 20_000,
+      });
       mkdirSync(join(projectRoot(), 'docs'), { recursive: true });
       await page.screenshot({ path: OUTPUT, fullPage: true });
     } finally {

@@ -99,7 +99,9 @@ async function runInThread(port: NonNullable<typeof parentPort>): Promise<void> 
   follow.requests = () => sim.requests;
   port.on('message', (message: ToThread) => {
     if (message.type === 'log') {
-      const requests = sim.runRequests().map(({ seq, idempotency_key, status, received_at }) => ({ seq, idempotency_key, status, received_at }));
+      const requests = sim
+        .runRequests()
+        .map(({ seq, idempotency_key, status, received_at }) => ({ seq, idempotency_key, status, received_at }));
       port.postMessage({ type: 'log', requests } satisfies FromThread);
     } else {
       void sim.close().then(() => port.postMessage({ type: 'closed' } satisfies FromThread));

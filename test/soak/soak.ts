@@ -304,7 +304,11 @@ class Progress {
       const onDeadline = () => {
         done();
         const each = [...this.loops].map(([id, l]) => `${id} ${l.highest}/${l.target}`).join(', ');
-        reject(new Error(`the deadline passed with ${this.cycles()} of ${this.totalTarget} cycles sent (${Math.round(share * 100)} % wanted): ${each}`));
+        reject(
+          new Error(
+            `the deadline passed with ${this.cycles()} of ${this.totalTarget} cycles sent (${Math.round(share * 100)} % wanted): ${each}`,
+          ),
+        );
       };
       const done = () => {
         this.waiters.delete(check);
@@ -345,7 +349,14 @@ function readyPerRun(seed: number): number {
   return DEFAULT_SYMBOLS.filter((symbol) => verdictOf(symbol, seed, DEFAULT_READY_SHARE).status === 'READY').length;
 }
 
-function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRunId: string, summary: LoopSummary, ready: number, problems: string[]) {
+function reconcileLog(
+  all: readonly LoggedRequest[],
+  workflowId: string,
+  firstRunId: string,
+  summary: LoopSummary,
+  ready: number,
+  problems: string[],
+) {
   const prefix = `${workflowId}/`;
   const byKey = new Map<string, LoggedRequest[]>();
   for (const r of all) {
@@ -364,9 +375,13 @@ function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRu
   const expectedKeys = Array.from({ length: n }, (_, i) => `${workflowId}/${firstRunId}/${i + 1}`);
   const expectedSet = new Set(expectedKeys);
   const unexpected = [...byKey.keys()].filter((k) => !expectedSet.has(k));
-  if (unexpected.length > 0) problems.push(`${workflowId}: keys outside iterations 1..${n} of run chain ${firstRunId}: ${unexpected.map(describe).join('; ')}`);
+  if (unexpected.length > 0)
+    problems.push(`${workflowId}: keys outside iterations 1..${n} of run chain ${firstRunId}: ${unexpected.map(describe).join('; ')}`);
   const missing = expectedKeys.filter((k) => !byKey.has(k));
-  if (missing.length > 0) problems.push(`${workflowId}: no request for iteration(s) ${missing.map((k) => k.slice(k.lastIndexOf('/') + 1)).join(', ')} of 1..${n}`);
+  if (missing.length > 0)
+    problems.push(
+      `${workflowId}: no request for iteration(s) ${missing.map((k) => k.slice(k.lastIndexOf('/') + 1)).join(', ')} of 1..${n}`,
+    );
 
   const tally = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   const records = new Map<string, KeyRecord>();
@@ -388,7 +403,8 @@ function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRu
     else if (last === KILL_SWITCH) outcome = 'skipped';
     else if (last !== undefined && last !== null && SERVER_ERRORS.has(last)) {
       outcome = 'failed';
-      if (requests.length !== MAX_ATTEMPTS) problems.push(`a 5xx ends a cycle only on its last allowed attempt (${MAX_ATTEMPTS}): ${describe(key)}`);
+      if (requests.length !== MAX_ATTEMPTS)
+        problems.push(`a 5xx ends a cycle only on its last allowed attempt (${MAX_ATTEMPTS}): ${describe(key)}`);
     } else {
       problems.push(`an answer the soak's faults cannot produce: ${describe(key)}`);
       continue;
@@ -412,7 +428,9 @@ function reconcileLog(all: readonly LoggedRequest[], workflowId: string, firstRu
     symbols_successful: tally.succeeded * ready,
   };
   if (JSON.stringify(counters) !== JSON.stringify(expected)) {
-    problems.push(`${workflowId}: the loop's counters ${JSON.stringify(counters)} differ from the simulator's log ${JSON.stringify(expected)}`);
+    problems.push(
+      `${workflowId}: the loop's counters ${JSON.stringify(counters)} differ from the simulator's log ${JSON.stringify(expected)}`,
+    );
   }
   if (summary.counters.cycles !== n) problems.push(`${workflowId}: ${summary.counters.cycles} cycles counted but ${n} iterations run`);
   return { byKey: records, attempts, attemptsPerCycle };
@@ -444,12 +462,14 @@ async function reconcileHistory(
   const runs: RunFigures[] = [];
   let iteration = 0;
   let completed = false;
-  for (let runId: string | null = firstRunId; runId !== null; ) {
-    const events: temporal.api.history.v1.IHistoryEvent[] = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  for (let runId: string | null = firstRunId; runId !== null;) {
+    const events: temporal.api.history.v1.IHistoryEvent[] =
+      (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
     const started = events[0]?.workflowExecutionStartedEventAttributes;
     const input = decode<WorkflowInput>(started?.input?.payloads?.[0]);
     const carried = input?.carried_state?.iteration ?? 0;
-    if (carried !== iteration) problems.push(`${workflowId} run ${runId}: starts after iteration ${carried}, the previous run ended after ${iteration}`);
+    if (carried !== iteration)
+      problems.push(`${workflowId} run ${runId}: starts after iteration ${carried}, the previous run ended after ${iteration}`);
 
     const scheduled = new Map<string, CallMtfRunInput>();
     const attempts = new Map<string, number>();
@@ -476,7 +496,9 @@ async function reconcileHistory(
         const log = fromLog.get(call.idempotency_key);
         const seen = { outcome: closed.outcome, attempts: attempts.get(closed.scheduledEventId) };
         if (!log || log.outcome !== seen.outcome || log.attempts !== seen.attempts) {
-          problems.push(`${call.idempotency_key}: the history has ${JSON.stringify(seen)}, the simulator's log ${JSON.stringify(log ?? null)}`);
+          problems.push(
+            `${call.idempotency_key}: the history has ${JSON.stringify(seen)}, the simulator's log ${JSON.stringify(log ?? null)}`,
+          );
         }
       }
     }
@@ -494,7 +516,8 @@ async function reconcileHistory(
     runId = next;
   }
   if (!completed) problems.push(`${workflowId}: its last run did not complete`);
-  if (iteration !== summary.iterations) problems.push(`${workflowId}: the histories hold ${iteration} cycles, the summary ${summary.iterations}`);
+  if (iteration !== summary.iterations)
+    problems.push(`${workflowId}: the histories hold ${iteration} cycles, the summary ${summary.iterations}`);
 
   // Every run but the last ran exactly max_cycles_per_run cycles (checked above); the last ran the
   // rest, or none when the stop came just after a continue-as-new.
@@ -502,7 +525,9 @@ async function reconcileHistory(
   const expectedRuns = Math.ceil(n / maxCyclesPerRun);
   const lastCycles = runs.at(-1)?.cycles;
   if (!(runs.length === expectedRuns || (lastCycles === 0 && runs.length === expectedRuns + 1))) {
-    problems.push(`${workflowId}: ${runs.length} runs for ${n} cycles of at most ${maxCyclesPerRun} (expected ${expectedRuns}, ${runs.length - 1} continue-as-new)`);
+    problems.push(
+      `${workflowId}: ${runs.length} runs for ${n} cycles of at most ${maxCyclesPerRun} (expected ${expectedRuns}, ${runs.length - 1} continue-as-new)`,
+    );
   }
 
   // Visibility lists the same runs, each closed with the length its history has. It may lag a moment behind the histories.
@@ -523,15 +548,20 @@ async function reconcileHistory(
   for (const run of runs) {
     const entry = listed.find((l) => l.runId === run.runId);
     if (listed.length > 0 && (!entry || entry.historyLength !== run.historyLength)) {
-      problems.push(`${workflowId} run ${run.runId}: ${run.historyLength} events in its history, visibility lists ${JSON.stringify(entry ?? null)}`);
+      problems.push(
+        `${workflowId} run ${run.runId}: ${run.historyLength} events in its history, visibility lists ${JSON.stringify(entry ?? null)}`,
+      );
     }
     if (entry?.historySize !== undefined) run.historyBytes = entry.historySize;
     if (run.historyLength >= SUGGEST_CONTINUE_AS_NEW_EVENTS || run.historyBytes >= SUGGEST_CONTINUE_AS_NEW_BYTES) {
-      problems.push(`${workflowId} run ${run.runId}: ${run.historyLength} events, ${run.historyBytes} bytes: at the server's continue-as-new suggestion`);
+      problems.push(
+        `${workflowId} run ${run.runId}: ${run.historyLength} events, ${run.historyBytes} bytes: at the server's continue-as-new suggestion`,
+      );
     }
   }
   for (const entry of listed) {
-    if (!runs.some((r) => r.runId === entry.runId)) problems.push(`${workflowId}: visibility lists run ${entry.runId}, which no continue-as-new led to`);
+    if (!runs.some((r) => r.runId === entry.runId))
+      problems.push(`${workflowId}: visibility lists run ${entry.runId}, which no continue-as-new led to`);
   }
   return runs;
 }
@@ -568,10 +598,19 @@ function checkMemory(memory: MemorySample[], opts: { maxHeapGrowthBytes: number;
   assert.ok(base && end, 'memory samples at 20 % and 100 %');
   const heap = end.heapUsedBytes - base.heapUsedBytes;
   const rss = end.rssBytes - base.rssBytes;
-  const figures = memory.map((m) => `${m.at}: rss ${mib(m.rssBytes)}, heap ${mib(m.heapUsedBytes)}, ${m.cachedWorkflows} cached runs`).join('; ');
-  for (const m of memory) assert.ok(m.cachedWorkflows <= loops, `${m.cachedWorkflows} workflow runs cached for ${loops} loops at ${m.at}: ${figures}`);
-  assert.ok(heap <= opts.maxHeapGrowthBytes, `the heap grew by ${mib(heap)} between 20 % and 100 % of the cycles (bound ${mib(opts.maxHeapGrowthBytes)}): ${figures}`);
-  assert.ok(rss <= opts.maxRssGrowthBytes, `the RSS grew by ${mib(rss)} between 20 % and 100 % of the cycles (bound ${mib(opts.maxRssGrowthBytes)}): ${figures}`);
+  const figures = memory
+    .map((m) => `${m.at}: rss ${mib(m.rssBytes)}, heap ${mib(m.heapUsedBytes)}, ${m.cachedWorkflows} cached runs`)
+    .join('; ');
+  for (const m of memory)
+    assert.ok(m.cachedWorkflows <= loops, `${m.cachedWorkflows} workflow runs cached for ${loops} loops at ${m.at}: ${figures}`);
+  assert.ok(
+    heap <= opts.maxHeapGrowthBytes,
+    `the heap grew by ${mib(heap)} between 20 % and 100 % of the cycles (bound ${mib(opts.maxHeapGrowthBytes)}): ${figures}`,
+  );
+  assert.ok(
+    rss <= opts.maxRssGrowthBytes,
+    `the RSS grew by ${mib(rss)} between 20 % and 100 % of the cycles (bound ${mib(opts.maxRssGrowthBytes)}): ${figures}`,
+  );
 }
 
 /**
@@ -617,16 +656,26 @@ export function formatSoak(result: SoakResult): string {
     ['faults', `error_rate ${o.errorRate}, seed ${o.seed} (500, HTML 502/503/504, kill switch 403)`],
     ['cycles (iterations 1..N, no gap, no duplicate)', fmt(result.cycles)],
     ['runs (continue-as-new)', `${fmt(result.runs)} (${fmt(result.continuedAsNew)})`],
-    ['succeeded / failed / skipped', `${fmt(result.outcomes.succeeded)} / ${fmt(result.outcomes.failed)} / ${fmt(result.outcomes.skipped)}`],
+    [
+      'succeeded / failed / skipped',
+      `${fmt(result.outcomes.succeeded)} / ${fmt(result.outcomes.failed)} / ${fmt(result.outcomes.skipped)}`,
+    ],
     ['partial / timed out', `${fmt(result.outcomes.partial)} / ${fmt(result.outcomes.timed_out)}`],
     ['POSTs (attempts)', `${fmt(result.attempts)} (${answers})`],
     ['cycles by attempts', perCycle],
     ['wall time, cycles/s', `${result.seconds.toFixed(1)} s, ${result.cyclesPerSecond.toFixed(1)}`],
-    ['history per run, max', `${fmt(result.maxHistoryLength)} events, ${fmt(Math.round(result.maxHistoryBytes / 1024))} KiB (suggestion at ${fmt(SUGGEST_CONTINUE_AS_NEW_EVENTS)} events, 4 MiB)`],
+    [
+      'history per run, max',
+      `${fmt(result.maxHistoryLength)} events, ${fmt(Math.round(result.maxHistoryBytes / 1024))} KiB (suggestion at ${fmt(SUGGEST_CONTINUE_AS_NEW_EVENTS)} events, 4 MiB)`,
+    ],
     [`RSS start / 20% / 100% / stopped`, mibs((m) => m.rssBytes)],
     [`heap used${result.gcBeforeSamples ? ' after GC' : ''} start / 20% / 100% / stopped`, mibs((m) => m.heapUsedBytes)],
     ['workflow runs cached by the worker, max', `${Math.max(...result.memory.map((m) => m.cachedWorkflows))} (for ${o.loops} loops)`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return [`| ${'figure'.padEnd(width)} | value |`, `| ${'-'.repeat(width)} | --- |`, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v} |`)].join('\n');
+  return [
+    `| ${'figure'.padEnd(width)} | value |`,
+    `| ${'-'.repeat(width)} | --- |`,
+    ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v} |`),
+  ].join('\n');
 }

@@ -54,9 +54,19 @@ function keysFromEnv(): EncryptionKeys {
 export function registerCodecServer(program: Command): void {
   program
     .command('codec-server')
-    .description("serve Temporal's codec-server protocol (POST /encode, /decode) with the loops' encryption key, for the Web UI and the temporal CLI, until Ctrl-C")
-    .option('--listen <host:port>', `where to serve it (default ${DEFAULT_CODEC_HOST}:${DEFAULT_CODEC_PORT}; loopback unless you say otherwise)`, addressArg)
-    .option('--cors-origin <origin>', `a browser origin allowed to call it, repeatable (default: ${DEFAULT_CORS_ORIGINS.join(' and ')}, the dev server's Web UI)`, originArg)
+    .description(
+      "serve Temporal's codec-server protocol (POST /encode, /decode) with the loops' encryption key, for the Web UI and the temporal CLI, until Ctrl-C",
+    )
+    .option(
+      '--listen <host:port>',
+      `where to serve it (default ${DEFAULT_CODEC_HOST}:${DEFAULT_CODEC_PORT}; loopback unless you say otherwise)`,
+      addressArg,
+    )
+    .option(
+      '--cors-origin <origin>',
+      `a browser origin allowed to call it, repeatable (default: ${DEFAULT_CORS_ORIGINS.join(' and ')}, the dev server's Web UI)`,
+      originArg,
+    )
     .addHelpText(
       'after',
       `${examples([

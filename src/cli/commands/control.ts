@@ -28,7 +28,10 @@ function registerStop(program: Command): void {
     .option('--no-wait', 'only send stop_signal; do not wait for the end')
     .option('--timeout <duration>', 'how long to wait for the end', durationArg, DEFAULT_STOP_TIMEOUT_S)
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', examples(['mtf-ping-pong stop', 'mtf-ping-pong stop nightly --reason maintenance', 'mtf-ping-pong stop --no-wait']));
+    .addHelpText(
+      'after',
+      examples(['mtf-ping-pong stop', 'mtf-ping-pong stop nightly --reason maintenance', 'mtf-ping-pong stop --no-wait']),
+    );
   addTemporalOptions(command).action(
     action(async (id: string, options: StopOptions) =>
       withClient(options, async (client) => {
@@ -82,7 +85,10 @@ function registerContinue(program: Command): void {
         say(`continue_signal sent to loop ${id}`);
         // A paused loop drops the signal (only resume lets it go on): say so, or the operator waits for a cycle that never comes.
         const pause = (await loopStatus(client, id).catch(() => null))?.pause;
-        if (pause) warn(`loop ${id} ${pause.since ? 'is paused' : 'has a pause requested'}: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`);
+        if (pause)
+          warn(
+            `loop ${id} ${pause.since ? 'is paused' : 'has a pause requested'}: it ignores continue_signal; \`mtf-ping-pong resume ${id}\` lets it go on`,
+          );
       }),
     ),
   );

@@ -31,11 +31,12 @@ export function registerDashboard(program: Command): void {
   const command = program
     .command('dashboard')
     .description('serve the live, read-only dashboard of every loop (state, cycle-time and outcome plots) until Ctrl-C')
-    .option('--listen <host:port>', 'where to serve it (default: DASHBOARD_ADDRESS, else 127.0.0.1:8080; loopback unless you say otherwise)', addressArg)
-    .addHelpText(
-      'after',
-      examples(['mtf-ping-pong dashboard', 'mtf-ping-pong dashboard --listen 127.0.0.1:9090 --address temporal:7233']),
-    );
+    .option(
+      '--listen <host:port>',
+      'where to serve it (default: DASHBOARD_ADDRESS, else 127.0.0.1:8080; loopback unless you say otherwise)',
+      addressArg,
+    )
+    .addHelpText('after', examples(['mtf-ping-pong dashboard', 'mtf-ping-pong dashboard --listen 127.0.0.1:9090 --address temporal:7233']));
   addTemporalOptions(command).action(
     action(async (options: DashboardOptions) => {
       const target = targetFrom(options);

@@ -82,10 +82,18 @@ async function healthInput(options: HealthOptions, client: Client | null, target
 /** Through a polling worker's health-check activity when there is one; else directly from here. */
 async function checkMtf(input: HealthCheckInput, client: Client | null, target: TemporalTarget): Promise<Check> {
   const viaWorker = client
-    ? await mtfHealthThroughWorker(client, { namespace: target.namespace, taskQueue: target.taskQueue, input, timeoutMs: WORKER_CHECK_TIMEOUT_MS }).catch(() => null)
+    ? await mtfHealthThroughWorker(client, {
+        namespace: target.namespace,
+        taskQueue: target.taskQueue,
+        input,
+        timeoutMs: WORKER_CHECK_TIMEOUT_MS,
+      }).catch(() => null)
     : null;
   const result = viaWorker ?? (await createActivities().health_check_activity(input));
-  const answer = result.http_status === null ? (result.message || 'no answer') : `HTTP ${result.http_status}${result.healthy ? '' : `: ${result.message}`}`;
+  const answer =
+    result.http_status === null
+      ? result.message || 'no answer'
+      : `HTTP ${result.http_status}${result.healthy ? '' : `: ${result.message}`}`;
   const from = viaWorker ? `via worker ${viaWorker.worker}` : 'direct';
   return { name: 'mtf', ok: result.healthy, detail: `${result.url ?? input.health_url ?? input.mtf_url} (${answer}, ${from})` };
 }
@@ -112,10 +120,20 @@ export function registerHealth(program: Command): void {
     .description("check that Temporal answers on the namespace and the MTF app's health answers; exit 0 healthy, 1 not")
     .option('--wait <duration>', 'retry until healthy or this long has passed', durationArg)
     .option('--temporal-only', 'skip the MTF app (for a worker container entrypoint)')
-    .option('--url <url>', "the MTF run URL whose app is checked, at /health then /api/mtf/health on its origin (default: MTF_URL, else the loop's mtf_url, else the default)")
+    .option(
+      '--url <url>',
+      "the MTF run URL whose app is checked, at /health then /api/mtf/health on its origin (default: MTF_URL, else the loop's mtf_url, else the default)",
+    )
     .option('--health-url <url>', "read the app's health here instead (default: MTF_HEALTH_URL, else the loop's health_url)")
     .option('--id <id>', 'the loop whose mtf_url is checked when neither --url nor MTF_URL is given', DEFAULT_WORKFLOW_ID)
-    .addHelpText('after', examples(['mtf-ping-pong health', 'mtf-ping-pong health --temporal-only --wait 60s', 'mtf-ping-pong health --url http://trading-app-nginx/api/mtf/run']));
+    .addHelpText(
+      'after',
+      examples([
+        'mtf-ping-pong health',
+        'mtf-ping-pong health --temporal-only --wait 60s',
+        'mtf-ping-pong health --url http://trading-app-nginx/api/mtf/run',
+      ]),
+    );
   addTemporalOptions(command).action(
     action(async (options: HealthOptions) => {
       const target = targetFrom(options);

@@ -30,7 +30,8 @@ async function awaitPaused(client: Client, target: TemporalTarget, id: string, t
   let status = await statusWithin(client, id, target);
   const seconds = timeout ?? status.config.max_execution_time + PAUSE_MARGIN_S;
   const deadline = Date.now() + seconds * 1000;
-  if (status.phase !== 'paused') warn(`waiting up to ${formatDuration(seconds)} for iteration ${status.current_iteration} to be recorded...`);
+  if (status.phase !== 'paused')
+    warn(`waiting up to ${formatDuration(seconds)} for iteration ${status.current_iteration} to be recorded...`);
   while (status.phase !== 'paused') {
     if (!status.is_running) throw new CliError(`loop ${id} ended (${status.phase}) before it paused`, ExitCode.Failure);
     if (!status.pause) throw new CliError(`loop ${id}: the pause was withdrawn (resumed) before it took effect`, ExitCode.Failure);
@@ -54,11 +55,16 @@ function registerPause(program: Command): void {
     .option('--reason <text>', 'why, shown in status')
     .option('--no-wait', 'only ask for the pause; do not wait until it is in force')
     .option('--timeout <duration>', "how long to wait until it is in force (default: the loop's max_execution_time + 30s)", durationArg)
-    .addHelpText('after', examples(['mtf-ping-pong pause', 'mtf-ping-pong pause nightly --reason maintenance', 'mtf-ping-pong pause --no-wait']));
+    .addHelpText(
+      'after',
+      examples(['mtf-ping-pong pause', 'mtf-ping-pong pause nightly --reason maintenance', 'mtf-ping-pong pause --no-wait']),
+    );
   addTemporalOptions(command).action(
     action(async (id: string, options: PauseOptions) =>
       withClient(options, async (client, target) => {
-        const answer = await answeredWithin(client, target, { workflowId: id, what: 'pause', timeoutMs: UPDATE_TIMEOUT_MS }, () => pauseLoop(client, id, options.reason));
+        const answer = await answeredWithin(client, target, { workflowId: id, what: 'pause', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
+          pauseLoop(client, id, options.reason),
+        );
         say(`loop ${id} ${answer}`);
         if (!options.wait) return;
         const held = await awaitPaused(client, target, id, options.timeout);
@@ -77,7 +83,9 @@ function registerResume(program: Command): void {
   addTemporalOptions(command).action(
     action(async (id: string, options: TemporalOptions) =>
       withClient(options, async (client, target) => {
-        const answer = await answeredWithin(client, target, { workflowId: id, what: 'resume', timeoutMs: UPDATE_TIMEOUT_MS }, () => resumeLoop(client, id));
+        const answer = await answeredWithin(client, target, { workflowId: id, what: 'resume', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
+          resumeLoop(client, id),
+        );
         say(`loop ${id} ${answer}`);
       }),
     ),

@@ -44,7 +44,10 @@ function registerWorker(program: Command): void {
   const command = program
     .command('worker')
     .description('run the worker (polls TASK_QUEUE_NAME) until SIGINT / SIGTERM, which let running MTF calls finish')
-    .addHelpText('after', examples(['mtf-ping-pong worker', 'TEMPORAL_ADDRESS=temporal:7233 TASK_QUEUE_NAME=mtf-ping-pong-queue mtf-ping-pong worker']));
+    .addHelpText(
+      'after',
+      examples(['mtf-ping-pong worker', 'TEMPORAL_ADDRESS=temporal:7233 TASK_QUEUE_NAME=mtf-ping-pong-queue mtf-ping-pong worker']),
+    );
   addTemporalOptions(command).action(
     action(async (options: TemporalOptions) => {
       const target = targetFrom(options);
@@ -98,7 +101,10 @@ function registerSimulator(program: Command): void {
     .option('--port <n>', 'port; 0 picks a free one', numberArg(0, 65_535, true), 8088)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(
-      new Option('--answer <generation>', "which generation of the app's answer to serve: today's (data.run, data.symbols) or the seed-era one (data.summary, data.results)")
+      new Option(
+        '--answer <generation>',
+        "which generation of the app's answer to serve: today's (data.run, data.symbols) or the seed-era one (data.summary, data.results)",
+      )
         .choices(ANSWER_GENERATIONS)
         .default('today'),
     )
@@ -108,15 +114,38 @@ function registerSimulator(program: Command): void {
     .addOption(new Option('--fault <name>', 'answer run requests with this fault').choices(SIMULATOR_FAULTS))
     .option('--fault-count <n>', 'only the first n run requests get the fault', numberArg(0, Number.MAX_SAFE_INTEGER, true))
     .option('--error-rate <0..1>', 'this fraction of run requests get a random 5xx or kill-switch fault', numberArg(0, 1))
-    .option('--seed <n>', 'seed of the --error-rate draws and of the per-symbol verdicts (same seed, same sequence)', numberArg(-(2 ** 31), 2 ** 32, true))
-    .option('--reject-live', "refuse live (dry_run false) runs with status rejected, as today's app does without a reliable open-state source")
-    .option('--order-status <status,...>', `list an order per READY contract in the answer with this status, or these in turn (${KNOWN_ORDER_STATUSES.join(', ')}...); default: none listed, as today's app`, listArg('status'))
+    .option(
+      '--seed <n>',
+      'seed of the --error-rate draws and of the per-symbol verdicts (same seed, same sequence)',
+      numberArg(-(2 ** 31), 2 ** 32, true),
+    )
+    .option(
+      '--reject-live',
+      "refuse live (dry_run false) runs with status rejected, as today's app does without a reliable open-state source",
+    )
+    .option(
+      '--order-status <status,...>',
+      `list an order per READY contract in the answer with this status, or these in turn (${KNOWN_ORDER_STATUSES.join(', ')}...); default: none listed, as today's app`,
+      listArg('status'),
+    )
     .option('--ready-share <0..1>', 'the share of contracts that come out READY (default 0.4; the app sees about 0.02)', numberArg(0, 1))
-    .option('--throw-share <0..1>', 'the share of contracts that throw while analysed, drawn per symbol, seed and run (default 0)', numberArg(0, 1))
+    .option(
+      '--throw-share <0..1>',
+      'the share of contracts that throw while analysed, drawn per symbol, seed and run (default 0)',
+      numberArg(0, 1),
+    )
     .option('--throw-symbols <A,B,...>', 'these contracts throw on every run, as a delisted one does', listArg('symbol'))
-    .option('--lineage-delay <seconds>', `seconds from a run's answer until the lineage API lists its trades (default ${DEMO_LINEAGE_DELAY})`, numberArg(0, 86_400))
+    .option(
+      '--lineage-delay <seconds>',
+      `seconds from a run's answer until the lineage API lists its trades (default ${DEMO_LINEAGE_DELAY})`,
+      numberArg(0, 86_400),
+    )
     .option('--no-lineage', 'serve no lineage API (GET /api/lineage/v1/search answers an HTML 404), as an older release of the app')
-    .option('--trade-failed-share <0..1>', 'the share of trades skipped at entry (order intent FAILED, or unmatched), drawn per symbol, seed and run (default 0.2)', numberArg(0, 1))
+    .option(
+      '--trade-failed-share <0..1>',
+      'the share of trades skipped at entry (order intent FAILED, or unmatched), drawn per symbol, seed and run (default 0.2)',
+      numberArg(0, 1),
+    )
     .option('--quiet', 'do not print a line per request')
     .addHelpText(
       'after',
@@ -140,7 +169,9 @@ function registerSimulator(program: Command): void {
           behaviour: {
             answer: options.answer,
             ...(options.rejectLive && { reject_live: true }),
-            ...(options.orderStatus !== undefined && { order_status: options.orderStatus.length === 1 ? (options.orderStatus[0] ?? null) : options.orderStatus }),
+            ...(options.orderStatus !== undefined && {
+              order_status: options.orderStatus.length === 1 ? (options.orderStatus[0] ?? null) : options.orderStatus,
+            }),
             ...(options.readyShare !== undefined && { ready_share: options.readyShare }),
             ...(options.throwShare !== undefined && { throw_share: options.throwShare }),
             ...(options.throwSymbols !== undefined && { throw_symbols: options.throwSymbols }),

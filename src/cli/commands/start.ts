@@ -20,7 +20,10 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('start a loop (refused if one with that ID is already running)')
     .option('--id <id>', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
-    .option('--config <file.json>', 'a JSON object of config keys (default: $MTF_CONFIG_FILE); MTF_<KEY> env vars override it, flags override both');
+    .option(
+      '--config <file.json>',
+      'a JSON object of config keys (default: $MTF_CONFIG_FILE); MTF_<KEY> env vars override it, flags override both',
+    );
   addConfigFlags(command)
     .option('--wait', 'follow the loop, one line per cycle, until it ends')
     .addHelpText(

@@ -58,7 +58,9 @@ async function watch(client: Client, target: TemporalTarget, id: string, options
 function registerStatus(program: Command): void {
   const command = program
     .command('status')
-    .description("a loop's phase, iteration, counters, success rate, last cycle (what its run found: READY contracts, orders, a protection alert), next cycle, last error and pending config")
+    .description(
+      "a loop's phase, iteration, counters, success rate, last cycle (what its run found: READY contracts, orders, a protection alert), next cycle, last error and pending config",
+    )
     .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
     .option('--json', 'the full get_status answer as JSON')
     .option('--watch', 'refresh every 2s until Ctrl-C')
@@ -120,7 +122,13 @@ function registerList(program: Command): void {
     .option('--dry-run', 'only dry-run loops (MtfDryRun = true)')
     .addHelpText(
       'after',
-      examples(['mtf-ping-pong list', 'mtf-ping-pong list --state failing', 'mtf-ping-pong list --state paused', 'mtf-ping-pong list --live --outcome failed', 'mtf-ping-pong list --json --namespace prod']),
+      examples([
+        'mtf-ping-pong list',
+        'mtf-ping-pong list --state failing',
+        'mtf-ping-pong list --state paused',
+        'mtf-ping-pong list --live --outcome failed',
+        'mtf-ping-pong list --json --namespace prod',
+      ]),
     );
   addTemporalOptions(command).action(
     action(async (options: ListOptions) =>
@@ -131,7 +139,8 @@ function registerList(program: Command): void {
           loops = await withIterations(client, target, filter);
         } catch (err) {
           // The usual cause: the namespace has not registered the attributes the filter names.
-          if (Object.values(filter).some((v) => v !== undefined)) throw new Error(`${messageOf(err)}; filters need: ${registerCommand(target.namespace)}`);
+          if (Object.values(filter).some((v) => v !== undefined))
+            throw new Error(`${messageOf(err)}; filters need: ${registerCommand(target.namespace)}`);
           throw err;
         }
         if (!options.json) {

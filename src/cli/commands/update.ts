@@ -35,7 +35,10 @@ export function registerUpdate(program: Command): void {
       if (options.live && options.dryRun) throw new CliError('--live and --dry-run contradict each other', ExitCode.Usage);
       const patch = { ...patchFromFlags(options), ...(options.dryRun && { dry_run: true }) };
       if (Object.keys(patch).length === 0) {
-        throw new CliError('nothing to update: give --interval, --align, --offset, --symbols, --mode, --url, --force-run, --live or --dry-run', ExitCode.Usage);
+        throw new CliError(
+          'nothing to update: give --interval, --align, --offset, --symbols, --mode, --url, --force-run, --live or --dry-run',
+          ExitCode.Usage,
+        );
       }
       return withClient(options, async (client, target) => {
         const next = await answeredWithin(client, target, { workflowId: id, what: 'update_config', timeoutMs: UPDATE_TIMEOUT_MS }, () =>

@@ -19,7 +19,12 @@ function countedValue<T extends { text: string }>(
 function signalsValue(signals: string[], unlisted: number): HTMLElement {
   if (signals.length === 0 && unlisted === 0) return el('div', 'v none', 'none');
   const value = el('div', 'v signals');
-  value.appendChild(chipList(signals.map((t) => ['signal', t] as const), unlisted));
+  value.appendChild(
+    chipList(
+      signals.map((t) => ['signal', t] as const),
+      unlisted,
+    ),
+  );
   return value;
 }
 
@@ -30,8 +35,18 @@ export function findingsRows(grid: HTMLElement, f: FindingsView | null): void {
   const shareTitle = "the app's success_rate: the share of contracts it found READY (a few % is a normal day)";
   if (share) detail(grid, 'ready share', share).title = shareTitle;
   if (f.signals) detailNode(grid, 'signals', signalsValue(f.signals, f.signals_unlisted));
-  if (f.orders) detailNode(grid, 'orders', countedValue('order', f.orders, (o: OrderView) => (o.alert ? 'order alert' : 'order')));
-  if (f.trades) detailNode(grid, 'trades', countedValue('trade', f.trades, (t: TradeView) => (t.failed ? 'trade failed' : 'trade')));
+  if (f.orders)
+    detailNode(
+      grid,
+      'orders',
+      countedValue('order', f.orders, (o: OrderView) => (o.alert ? 'order alert' : 'order')),
+    );
+  if (f.trades)
+    detailNode(
+      grid,
+      'trades',
+      countedValue('trade', f.trades, (t: TradeView) => (t.failed ? 'trade failed' : 'trade')),
+    );
 }
 
 /** The X-Run-Id the last cycle's POST carried, else the loop's prefix: what an order's run id in the app leads back to. */

@@ -56,8 +56,14 @@ function cyclePlot(cycles: readonly CyclePoint[], width: number): SVGElement {
   svg.appendChild(svgEl('polyline', { class: 'trend', points: xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ') }));
   cycles.forEach((c, i) => {
     const [x, y] = xy[i] ?? [0, 0];
-    const dot = svgEl('circle', { class: `cycle-point outcome-${c.outcome}`, cx: x.toFixed(1), cy: y.toFixed(1),
-      r: step < 8 ? 2.6 : 3.6, 'data-iteration': c.iteration, 'data-outcome': c.outcome });
+    const dot = svgEl('circle', {
+      class: `cycle-point outcome-${c.outcome}`,
+      cx: x.toFixed(1),
+      cy: y.toFixed(1),
+      r: step < 8 ? 2.6 : 3.6,
+      'data-iteration': c.iteration,
+      'data-outcome': c.outcome,
+    });
     dot.appendChild(svgEl('title', {}, cycleTitle(c)));
     svg.appendChild(dot);
   });
@@ -75,9 +81,16 @@ function outcomeStrip(cycles: readonly CyclePoint[], width: number): SVGElement 
   svg.appendChild(svgEl('text', { class: 'axis-label', x: PLOT.left - 6, y: 15, 'text-anchor': 'end' }, 'outcome'));
   const step = slotWidth(cycles.length, width);
   cycles.forEach((c, i) => {
-    const mark = svgEl('rect', { class: `outcome-mark outcome-${c.outcome}`, x: (PLOT.left + step * i + 0.5).toFixed(1), y: 3,
-      width: Math.max(1, step - 1).toFixed(1), height: 16, rx: Math.min(2, step / 4).toFixed(1), 'data-iteration': c.iteration,
-      'data-outcome': c.outcome });
+    const mark = svgEl('rect', {
+      class: `outcome-mark outcome-${c.outcome}`,
+      x: (PLOT.left + step * i + 0.5).toFixed(1),
+      y: 3,
+      width: Math.max(1, step - 1).toFixed(1),
+      height: 16,
+      rx: Math.min(2, step / 4).toFixed(1),
+      'data-iteration': c.iteration,
+      'data-outcome': c.outcome,
+    });
     mark.appendChild(svgEl('title', {}, cycleTitle(c)));
     svg.appendChild(mark);
   });
@@ -113,9 +126,17 @@ function readyStrip(cycles: readonly CyclePoint[], width: number): SVGElement {
 /** A dot above the cycle's READY bar: it caused trades (grey while more may come). */
 function tradeMark(c: CyclePoint, trades: NonNullable<CyclePoint['trades']>, n: number, cx: number): SVGElement {
   const pending = trades.state === 'pending';
-  const mark = svgEl('circle', { class: `trade-mark${pending ? ' pending' : ''}`, cx: cx.toFixed(1), cy: 4, r: 3,
-    'data-iteration': c.iteration, 'data-trades': n });
-  const by = Object.entries(trades.by_status).map(([status, count]) => `${count} ${status}`).join(' · ');
+  const mark = svgEl('circle', {
+    class: `trade-mark${pending ? ' pending' : ''}`,
+    cx: cx.toFixed(1),
+    cy: 4,
+    r: 3,
+    'data-iteration': c.iteration,
+    'data-trades': n,
+  });
+  const by = Object.entries(trades.by_status)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(' · ');
   mark.appendChild(svgEl('title', {}, `#${c.iteration}  ${n} trade(s): ${by}${pending ? ' (more may come)' : ''}`));
   return mark;
 }
@@ -124,8 +145,15 @@ function readyMark(c: CyclePoint, x: number, w: number, max: number): SVGElement
   const n = readyOf(c);
   const height = n === null ? READY.room : n === 0 ? 1.5 : Math.max(3, (READY.room * n) / max);
   const kind = (n === null ? ' unknown' : n === 0 ? ' zero' : '') + (c.protection_alert ? ' alert' : '');
-  const mark = svgEl('rect', { class: `ready-mark${kind}`, x: x.toFixed(1), y: (READY.base - height).toFixed(1), width: w.toFixed(1),
-    height: height.toFixed(1), 'data-iteration': c.iteration, 'data-ready': n === null ? 'unknown' : n });
+  const mark = svgEl('rect', {
+    class: `ready-mark${kind}`,
+    x: x.toFixed(1),
+    y: (READY.base - height).toFixed(1),
+    width: w.toFixed(1),
+    height: height.toFixed(1),
+    'data-iteration': c.iteration,
+    'data-ready': n === null ? 'unknown' : n,
+  });
   const orders = c.orders ? `, ${c.orders.total} order(s)` : '';
   const alert = c.protection_alert ? '  PROTECTION ALERT' : '';
   mark.appendChild(svgEl('title', {}, `#${c.iteration}  READY ${n === null ? 'unknown' : n}${orders}${alert}`));

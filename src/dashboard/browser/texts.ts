@@ -15,7 +15,8 @@ export function alertOf(loop: DashboardLoop): string | null {
   const latest = past[past.length - 1];
   if (!latest) return null;
   return `PROTECTION ALERT in cycle #${latest.iteration} at ${clock(latest.finished_at)} (${past.length} of the last ${
-    cycles.length} cycles): a position may still be open without its stop-loss`;
+    cycles.length
+  } cycles): a position may still be open without its stop-loss`;
 }
 
 /** What "next cycle" says when no cycle is due at a known time. */
