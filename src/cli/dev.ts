@@ -127,7 +127,8 @@ async function startOrAttach(
     return null;
   }
   say(
-    `  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles so far, ${cadenceText(status.config)}, ${status.config.dry_run ? 'dry run' : 'LIVE'}`,
+    `  Loop       attached to the running loop ${LOOP_ID}: ${status.counters.cycles} cycles ` +
+      `so far, ${cadenceText(status.config)}, ${status.config.dry_run ? 'dry run' : 'LIVE'}`,
   );
   if (status.config.mtf_url !== mtfUrl && isLocalUrl(status.config.mtf_url) && isLocalUrl(mtfUrl)) {
     // The simulator came up on another port than last time: point the loop at it (from its next cycle).

@@ -26,9 +26,14 @@ function seconds(value: number | null): string {
 
 /** The attempt timeout in force, and why when the budget cuts a longer `activity_timeout`. */
 export function attemptLine(config: LoopConfig): string {
-  const inForce = `${formatDuration(attemptTimeout(config))} per attempt, ${config.max_attempts} attempt(s), ${formatDuration(config.max_execution_time)} per cycle`;
+  const inForce =
+    `${formatDuration(attemptTimeout(config))} per attempt, ${config.max_attempts} ` +
+    `attempt(s), ${formatDuration(config.max_execution_time)} per cycle`;
   if (config.activity_timeout <= config.max_execution_time) return inForce;
-  return `${inForce} (warning: activity_timeout ${formatDuration(config.activity_timeout)} is longer than the cycle's budget, so each attempt gets what is left of the budget)`;
+  return (
+    `${inForce} (warning: activity_timeout ${formatDuration(config.activity_timeout)} is ` +
+    `longer than the cycle's budget, so each attempt gets what is left of the budget)`
+  );
 }
 
 export function configLine(config: LoopConfig): string {
@@ -55,7 +60,9 @@ export function findingsText(cycle: CycleRecord): string | null {
 }
 
 export function cycleLine(cycle: CycleRecord, successRate: number | null): string {
-  const line = `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)}  cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
+  const line =
+    `iteration ${cycle.iteration}  ${cycle.outcome}  mtf ${seconds(cycle.mtf_execution_seconds)} ` +
+    ` cycle ${seconds(cycle.cycle_seconds)}  success rate ${percent(successRate)}`;
   // A partial cycle says why too: which contracts threw is what an operator looks into.
   const found = findingsText(cycle);
   const trades = tradesPart(cycle.trades);
@@ -265,7 +272,12 @@ export function listLines(loops: ListedLoop[]): string[] {
     header,
     ...loops.map(
       (l) =>
-        `${l.workflowId.padEnd(idWidth)}${stateOf(l).padEnd(12)}${String(l.iteration ?? '-').padEnd(11)}${(l.lastOutcome ?? '-').padEnd(11)}${(runIdPrefixOf(l) ?? '-').padEnd(PREFIX_WIDTH)}${l.startTime.toISOString()}`,
+        l.workflowId.padEnd(idWidth) +
+        stateOf(l).padEnd(12) +
+        String(l.iteration ?? '-').padEnd(11) +
+        (l.lastOutcome ?? '-').padEnd(11) +
+        (runIdPrefixOf(l) ?? '-').padEnd(PREFIX_WIDTH) +
+        l.startTime.toISOString(),
     ),
   ];
 }

@@ -46,15 +46,24 @@ function textOf(err: unknown, depth = 0): string {
   return parts.join(' | ');
 }
 
-const UNKNOWN_ISSUER =
-  /UnknownIssuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|unable to verify the first certificate|self[- ]signed certificate/i;
+/** One case-blind pattern matching any of these texts (regular expressions), written as lists so each stays readable. */
+function anyOf(...parts: string[][]): RegExp {
+  return new RegExp(parts.flat().join('|'), 'i');
+}
+
+const UNKNOWN_ISSUER = anyOf(
+  ['UnknownIssuer', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT'],
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'unable to verify the first certificate', 'self[- ]signed certificate'],
+);
 const WRONG_NAME = /NotValidForName|ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's altnames|CertNotValidForName/i;
 // Only a certificate's expiry: a gRPC "deadline expired" is a timeout, not a credentials problem.
 const EXPIRED = /CERT_HAS_EXPIRED|InvalidCertificate\(Expired|certificate has expired/;
 const V1_CERT = /UnsupportedCertVersion/;
 /** nginx answers a request without an accepted client certificate with 400; a TLS 1.2 server ends the handshake with an alert. */
-const CLIENT_CERT_REFUSED =
-  /status: 400 Bad Request|HTTP status code 400|CertificateRequired|certificate required|alert number 116|BadCertificate|bad certificate|alert number 42|UnknownCA|unknown ca|alert number 48/i;
+const CLIENT_CERT_REFUSED = anyOf(
+  ['status: 400 Bad Request', 'HTTP status code 400', 'CertificateRequired', 'certificate required', 'alert number 116'],
+  ['BadCertificate', 'bad certificate', 'alert number 42', 'UnknownCA', 'unknown ca', 'alert number 48'],
+);
 const UNAUTHENTICATED = /grpc-code-16\b|401 Unauthorized|HTTP status code 401|\bUnauthenticated\b/i;
 const PERMISSION_DENIED = /grpc-code-7\b|403 Forbidden|HTTP status code 403|PermissionDenied/i;
 
@@ -88,7 +97,10 @@ export function credentialsProblem(err: unknown, target: TemporalTarget): string
     const trusted = tls?.serverRootCACertificate
       ? 'TEMPORAL_TLS_SERVER_CA_CERT_PATH (or _DATA)'
       : 'any CA this system trusts (TEMPORAL_TLS_SERVER_CA_CERT_PATH is not set)';
-    return `the certificate of ${at} is not signed by ${trusted} (TLS handshake): set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed the server's certificate`;
+    return (
+      `the certificate of ${at} is not signed by ${trusted} (TLS handshake): set ` +
+      `TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed the server's certificate`
+    );
   }
   if (WRONG_NAME.test(text)) {
     const name =
@@ -96,14 +108,18 @@ export function credentialsProblem(err: unknown, target: TemporalTarget): string
       addressOf(target)
         .replace(/:\d+$/, '')
         .replace(/^\[|\]$/g, '');
-    return `the certificate of ${at} does not match the name ${name}${presentedNames(text)} (TLS handshake): set TEMPORAL_TLS_SERVER_NAME to a name it was issued for`;
+    return (
+      `the certificate of ${at} does not match the name ${name}${presentedNames(text)} ` +
+      `(TLS handshake): set TEMPORAL_TLS_SERVER_NAME to a name it was issued for`
+    );
   }
   if (EXPIRED.test(text)) return `a certificate on the way to ${at} has expired (TLS handshake): renew it, or check this machine's clock`;
   if (!tlsOn(target)) return null;
   if (CLIENT_CERT_REFUSED.test(text)) {
     return tls?.clientCertPair
       ? `${at} refused the client certificate (TLS handshake): set TEMPORAL_TLS_CLIENT_CERT_PATH/KEY_PATH to a certificate the server's CA signed`
-      : `${at} asks for a client certificate and none is set (TLS handshake): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA) to a certificate the server's CA signed`;
+      : `${at} asks for a client certificate and none is set (TLS handshake): set TEMPORAL_TLS_CLIENT_CERT_PATH ` +
+          `and TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA) to a certificate the server's CA signed`;
   }
   if (UNAUTHENTICATED.test(text)) {
     return target.connectionOptions.apiKey !== undefined
@@ -111,7 +127,10 @@ export function credentialsProblem(err: unknown, target: TemporalTarget): string
       : `${at} wants credentials (UNAUTHENTICATED): set TEMPORAL_API_KEY, or a client certificate with TEMPORAL_TLS_CLIENT_CERT_PATH/KEY_PATH`;
   }
   if (PERMISSION_DENIED.test(text)) {
-    return `${at} refused these credentials on namespace ${target.namespace} (PERMISSION_DENIED): use an API key or certificate allowed on it, or check TEMPORAL_NAMESPACE`;
+    return (
+      `${at} refused these credentials on namespace ${target.namespace} (PERMISSION_DENIED): ` +
+      `use an API key or certificate allowed on it, or check TEMPORAL_NAMESPACE`
+    );
   }
   return null;
 }

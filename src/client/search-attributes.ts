@@ -46,7 +46,8 @@ export class SearchAttributesMissingError extends Error {
     namespace: string,
   ) {
     super(
-      `namespace ${namespace} lacks the search attributes ${missing.join(', ')} (or has them with another type); register them with: ${registerCommand(namespace)}`,
+      `namespace ${namespace} lacks the search attributes ${missing.join(', ')} (or ` +
+        `has them with another type); register them with: ${registerCommand(namespace)}`,
     );
   }
 }

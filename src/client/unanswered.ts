@@ -60,7 +60,9 @@ export async function whyUnanswered(
     const error = described.ok ? 'the server gave no task queue' : described.error;
     return {
       serverFault: true,
-      reason: `the Temporal server did not answer for the loop either (DescribeWorkflowExecution: ${error}): a server fault, its history service down or overloaded`,
+      reason:
+        `the Temporal server did not answer for the loop either (DescribeWorkflowExecution: ` +
+        `${error}): a server fault, its history service down or overloaded`,
     };
   }
   const queue = await bounded(client, timeoutMs, () =>
@@ -80,13 +82,17 @@ export async function whyUnanswered(
   if (!described.ok) {
     return {
       serverFault: true,
-      reason: `the Temporal server did not answer for the loop either (DescribeWorkflowExecution: ${described.error}): a server fault, its history service down or overloaded${pollerText()}`,
+      reason:
+        `the Temporal server did not answer for the loop either (DescribeWorkflowExecution: ` +
+        `${described.error}): a server fault, its history service down or overloaded${pollerText()}`,
     };
   }
   if (!queue.ok) {
     return {
       serverFault: true,
-      reason: `the Temporal server could not list the pollers of the loop's task queue ${taskQueue} (DescribeTaskQueue: ${queue.error}): a server fault, its matching service down or overloaded`,
+      reason:
+        `the Temporal server could not list the pollers of the loop's task queue ${taskQueue} ` +
+        `(DescribeTaskQueue: ${queue.error}): a server fault, its matching service down or overloaded`,
     };
   }
   if (pollers.length === 0)
@@ -101,7 +107,9 @@ export async function whyUnanswered(
     .join('; ');
   return {
     serverFault: false,
-    reason: `the server answered and ${pollers.length} worker(s) poll its task queue ${taskQueue} (${named}), yet none answered: a worker may be overloaded, stuck, or unable to run this loop's code; see its logs`,
+    reason:
+      `the server answered and ${pollers.length} worker(s) poll its task queue ${taskQueue} (${named}), yet ` +
+      `none answered: a worker may be overloaded, stuck, or unable to run this loop's code; see its logs`,
   };
 }
 

@@ -134,6 +134,7 @@ export function expectedPeriodSeconds(
 export function cadenceWarnings(config: Pick<CadenceConfig, 'cadence' | 'align_every' | 'max_execution_time'>): string[] {
   if (config.cadence !== 'aligned' || config.max_execution_time <= config.align_every) return [];
   return [
-    `the cycle budget (${config.max_execution_time} s) is longer than the period (${config.align_every} s): a long cycle misses beats, which are counted, not queued`,
+    `the cycle budget (${config.max_execution_time} s) is longer than the period ` +
+      `(${config.align_every} s): a long cycle misses beats, which are counted, not queued`,
   ];
 }

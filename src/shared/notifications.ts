@@ -238,8 +238,14 @@ function cycleHeadline(event: NotifyEvent, record: CycleRecord, failuresBefore: 
       return `recovered: ${at} ${record.outcome} after ${failuresBefore} failed cycles${findingsPart(record)}`;
     case 'skipped':
       return `skipped by the app, ${at}${error}`;
-    case 'live_orders':
-      return `LIVE orders placed, ${at}: ${record.orders ? `${orderCountsText(record.orders.count)}${namedOrders(record.orders)}` : record.trades ? tradesPart(record.trades) : ''}${signalsPart(record)}`;
+    case 'live_orders': {
+      const placed = record.orders
+        ? `${orderCountsText(record.orders.count)}${namedOrders(record.orders)}`
+        : record.trades
+          ? tradesPart(record.trades)
+          : '';
+      return `LIVE orders placed, ${at}: ${placed}${signalsPart(record)}`;
+    }
     default:
       return `${event}, ${at}`;
   }
@@ -257,7 +263,9 @@ export function loopNotification(
     event,
     severity: SEVERITY[event],
     outcome: last?.outcome ?? null,
-    message: `${EMOJI[event]} ${moment.loop}: ${event} ${moment.iteration === 0 ? 'before its first cycle' : `after iteration ${moment.iteration}`}${detail ? `: ${oneLine(detail)}` : ''}`,
+    message:
+      `${EMOJI[event]} ${moment.loop}: ${event} ` +
+      `${moment.iteration === 0 ? 'before its first cycle' : `after iteration ${moment.iteration}`}${detail ? `: ${oneLine(detail)}` : ''}`,
     signals: [],
     orders: null,
     trades: null,

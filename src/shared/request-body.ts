@@ -19,7 +19,8 @@ const LINEAGE_KEYS = ['run_id', 'original_run_id', 'correlation_run_id', 'dashbo
 const MISREAD_KEYS = new Map([
   [
     'open_state_snapshot',
-    'open_state_snapshot hands the app a snapshot of open positions and orders instead of its own fresh read; a stale one defeats its open-position filter on a live run',
+    'open_state_snapshot hands the app a snapshot of open positions and orders instead ' +
+      'of its own fresh read; a stale one defeats its open-position filter on a live run',
   ],
   ['cex', 'cex is an alias of exchange: send exchange (two spellings of one field invite a 422)'],
   ['type_contract', 'type_contract is an alias of market_type: send market_type (two spellings of one field invite a 422)'],

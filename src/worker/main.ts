@@ -138,7 +138,8 @@ async function connectBounded(target: TemporalTarget): Promise<NativeConnection>
       const address = target.connectionOptions.address ?? 'localhost:7233';
       reject(
         new TransportError(
-          `no connection to ${address} within ${CONNECT_TIMEOUT_MS / 1000}s (it accepts TCP but does not answer: is it Temporal's gRPC port, and does it speak TLS as TEMPORAL_TLS_* / TEMPORAL_API_KEY say?)`,
+          `no connection to ${address} within ${CONNECT_TIMEOUT_MS / 1000}s (it accepts TCP but does not ` +
+            `answer: is it Temporal's gRPC port, and does it speak TLS as TEMPORAL_TLS_* / TEMPORAL_API_KEY say?)`,
         ),
       );
     }, CONNECT_TIMEOUT_MS);
@@ -230,7 +231,8 @@ async function checkSearchAttributes(
   if (settings.requireSearchAttributes) throw new SearchAttributesMissingError(missing, namespace);
   logger.warn(
     { missing, namespace, command: registerCommand(namespace) },
-    `search attributes ${missing.join(', ')} are not registered (or not with their type): loops run without them (not filterable in the UI); register them with: ${registerCommand(namespace)}`,
+    `search attributes ${missing.join(', ')} are not registered (or not with their type): loops ` +
+      `run without them (not filterable in the UI); register them with: ${registerCommand(namespace)}`,
   );
 }
 

@@ -37,7 +37,8 @@ async function awaitPaused(client: Client, target: TemporalTarget, id: string, t
     if (!status.pause) throw new CliError(`loop ${id}: the pause was withdrawn (resumed) before it took effect`, ExitCode.Failure);
     if (Date.now() >= deadline) {
       throw new CliError(
-        `loop ${id} has not paused within ${formatDuration(seconds)}; the pause stays asked: it takes effect once iteration ${status.current_iteration} is recorded (see mtf-ping-pong status ${id})`,
+        `loop ${id} has not paused within ${formatDuration(seconds)}; the pause stays asked: it takes ` +
+          `effect once iteration ${status.current_iteration} is recorded (see mtf-ping-pong status ${id})`,
         ExitCode.Failure,
       );
     }

@@ -125,7 +125,8 @@ function registerSimulator(program: Command): void {
     )
     .option(
       '--order-status <status,...>',
-      `list an order per READY contract in the answer with this status, or these in turn (${KNOWN_ORDER_STATUSES.join(', ')}...); default: none listed, as today's app`,
+      `list an order per READY contract in the answer with this status, or these in turn ` +
+        `(${KNOWN_ORDER_STATUSES.join(', ')}...); default: none listed, as today's app`,
       listArg('status'),
     )
     .option('--ready-share <0..1>', 'the share of contracts that come out READY (default 0.4; the app sees about 0.02)', numberArg(0, 1))

@@ -59,7 +59,8 @@ function registerStatus(program: Command): void {
   const command = program
     .command('status')
     .description(
-      "a loop's phase, iteration, counters, success rate, last cycle (what its run found: READY contracts, orders, a protection alert), next cycle, last error and pending config",
+      "a loop's phase, iteration, counters, success rate, last cycle (what its run found: " +
+        'READY contracts, orders, a protection alert), next cycle, last error and pending config',
     )
     .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
     .option('--json', 'the full get_status answer as JSON')
