@@ -186,7 +186,7 @@ export class LoopState {
    */
   attachLateTrades(late: readonly LateTrades[]): LateTradesOfCycle[] {
     const attached = attachToPoints(this.recentCycles, late);
-    const last = this.lastCycle && attached.find((a) => a.iteration === this.lastCycle?.iteration);
+    const last = this.lastCycle && attached.filter((a) => a.iteration === this.lastCycle?.iteration).at(-1);
     if (this.lastCycle && last) this.lastCycle = { ...this.lastCycle, trades: last.trades };
     return attached;
   }
