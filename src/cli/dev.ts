@@ -172,7 +172,13 @@ function followCycles(
 ): () => void {
   const following = new AbortController();
   const onLastingFailure = (err: unknown): void => say(`(the loop's status cannot be read: ${messageOf(err)}; still trying)`);
-  followLoop(client, target, LOOP_ID, { seen: initialCycles, pollMs: STATUS_POLL_MS, signal: following.signal, onLastingFailure }).then(
+  followLoop(client, target, LOOP_ID, {
+    seen: initialCycles,
+    pollMs: STATUS_POLL_MS,
+    signal: following.signal,
+    onLastingFailure,
+    outlastOutages: true,
+  }).then(
     (end) => onEnd(...endLine(end)),
     () => undefined, // the connection closed at shutdown
   );

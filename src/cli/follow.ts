@@ -2,7 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { TemporalTarget } from '../client/connection';
-import { awaitLoopEnd, type LoopEnd } from '../client/loops';
+import { awaitLoopEnd, LoopNotFoundError, type LoopEnd } from '../client/loops';
 import { cycleLine, lateTradesLine } from './format';
 import type { LoopStatus } from '../shared/status';
 import { say } from './output';
@@ -21,6 +21,11 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Told once when {@link FAILURES_BEFORE_NOTICE} looks in a row failed (otherwise a failed look is tried again, silently). */
   onLastingFailure?: (err: unknown) => void;
+  /**
+   * Waits out a server outage longer than the client's own retries (`npm start`, whose lines go on
+   * as before the outage) instead of failing with it (`start --wait`); a loop that does not exist still fails.
+   */
+  outlastOutages?: boolean;
 }
 
 /**
@@ -34,9 +39,11 @@ export async function followLoop(
   options: FollowOptions = {},
 ): Promise<LoopEnd> {
   let ended = false;
-  const end = awaitLoopEnd(client, workflowId).finally(() => {
+  const end = endOf(client, workflowId, options).finally(() => {
     ended = true;
   });
+  // Handled at once: the wait can fail while a look is under way, and is awaited (and its error thrown) below.
+  end.catch(() => undefined);
   let seen = options.seen === undefined ? 0 : options.seen;
   let failures = 0;
   const pending = new Set<number>();
@@ -69,6 +76,18 @@ export async function followLoop(
     say(cycleLine(result.summary.last_cycle, result.summary.success_rate));
   }
   return result;
+}
+
+/** The loop's result; with `outlastOutages`, a wait the server's absence failed is made again after a poll interval, until the signal stops it. */
+async function endOf(client: Client, workflowId: string, options: FollowOptions): Promise<LoopEnd> {
+  for (;;) {
+    try {
+      return await awaitLoopEnd(client, workflowId);
+    } catch (err) {
+      if (!options.outlastOutages || err instanceof LoopNotFoundError || options.signal?.aborted) throw err;
+      await delay(options.pollMs ?? POLL_MS);
+    }
+  }
 }
 
 /**
