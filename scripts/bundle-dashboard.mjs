@@ -2,7 +2,7 @@
 // The dashboard page's script and style, for src/dashboard/page.ts (`npm run build` runs this after
 // tsc; the Dockerfile's build stage copies it): esbuild bundles src/dashboard/browser/main.ts and
 // what it imports (src/shared too) into one IIFE for today's browsers, and this writes it, with
-// src/dashboard/page.css, into dist/src/dashboard/page-assets.js (typed by page-assets.d.ts). A .js
+// src/dashboard/page.css and plot.css, into dist/src/dashboard/page-assets.js (typed by page-assets.d.ts). A .js
 // module under dist/src: the container's `COPY dist/src` and the npm package's files take it as they are.
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,8 @@ const bundled = await build({
   logLevel: 'warning',
 });
 const script = bundled.outputFiles[0].text;
-const style = readFileSync(join(root, 'src', 'dashboard', 'page.css'), 'utf8');
+// The page's frame first, then the plot's own rules: the order the rules were written in.
+const style = ['page.css', 'plot.css'].map((file) => readFileSync(join(root, 'src', 'dashboard', file), 'utf8')).join('\n');
 // Both are inlined in the page: a closing tag inside them would end their element early.
 if (/<\/script/i.test(script) || /<\/style/i.test(style)) throw new Error('the dashboard script or style holds a closing tag');
 

@@ -1,6 +1,6 @@
 /**
  * The dashboard's one page, as a string: inline CSS and JS, no external resource (the machines it
- * runs on may have no internet), so the server needs no static files. The style is page.css, the
+ * runs on may have no internet), so the server needs no static files. The style is page.css and plot.css, the
  * script the browser code in browser/ (TypeScript, bundled by esbuild at build time: see
  * page-assets.d.ts). The script polls /api/loops every 2 s and redraws only the cards whose data
  * changed; every piece of loop data enters the DOM through textContent or setAttribute, never as markup.
