@@ -14,7 +14,7 @@ import { boundedStatus } from '../client/loops';
 import { whyUnanswered } from '../client/unanswered';
 import type { LoopStatus } from '../shared/status';
 import { messageOf } from '../lib/errors';
-import { GrpcStatus, grpcCode } from '../lib/grpc';
+import { GrpcStatus, grpcCode, ranOutOfTime } from '../lib/grpc';
 import { CliError, ExitCode } from './output';
 
 export interface TemporalOptions {
@@ -137,10 +137,11 @@ interface AnswerRequest {
 
 /** `bounded`, a call already under the request's deadline; a missed deadline becomes the line that says why. */
 async function explained<T>(client: Client, target: TemporalTarget, request: AnswerRequest, bounded: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + request.timeoutMs;
   try {
     return await bounded();
   } catch (err) {
-    if (grpcCode(err) !== GrpcStatus.DEADLINE_EXCEEDED && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
+    if (!ranOutOfTime(err, deadline) && !(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw err;
     const why = await whyUnanswered(client, { namespace: target.namespace, workflowId: request.workflowId, taskQueue: target.taskQueue });
     const message = `loop ${request.workflowId} did not answer ${request.what} within ${request.timeoutMs / 1000}s: ${why.reason}`;
     // A server fault is Temporal's, with its exit code: a script can tell it from a missing worker.

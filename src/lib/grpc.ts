@@ -23,3 +23,16 @@ export function grpcCode(err: unknown): number | undefined {
   const grpc = grpcErrorOf(err);
   return isGrpcServiceError(grpc) ? grpc.code : undefined;
 }
+
+/** How close to its deadline a failed call counts as one that ran out of time. */
+export const AT_THE_DEADLINE_MS = 500;
+
+/**
+ * Whether a call under `deadline` failed for want of time: the client's own DEADLINE_EXCEEDED, or
+ * any gRPC error that came at the deadline (the server can end the call a moment before the client
+ * does, with a code of its own: seen once in CI as a bare "Failed to query Workflow").
+ */
+export function ranOutOfTime(err: unknown, deadline: number, now = Date.now()): boolean {
+  const code = grpcCode(err);
+  return code === GrpcStatus.DEADLINE_EXCEEDED || (code !== undefined && now >= deadline - AT_THE_DEADLINE_MS);
+}
