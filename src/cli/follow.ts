@@ -38,12 +38,13 @@ export async function followLoop(
   workflowId: string,
   options: FollowOptions = {},
 ): Promise<LoopEnd> {
+  const end = endOf(client, workflowId, options);
   let ended = false;
-  const end = endOf(client, workflowId, options).finally(() => {
-    ended = true;
-  });
-  // Handled at once: the wait can fail while a look is under way, and is awaited (and its error thrown) below.
-  end.catch(() => undefined);
+  // Never rejects: the wait can fail while a look is under way; its error is thrown where `end` is awaited below.
+  const settled = end.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   let seen = options.seen === undefined ? 0 : options.seen;
   let failures = 0;
   const pending = new Set<number>();
@@ -68,7 +69,7 @@ export async function followLoop(
       say(`${cycleLine(status.last_cycle, status.success_rate)}${skipped > 0 ? `  (+${skipped} since the last line)` : ''}`);
       seen = status.counters.cycles;
     }
-    await Promise.race([end.catch(() => undefined), delay(options.pollMs ?? POLL_MS)]);
+    await Promise.race([settled, delay(options.pollMs ?? POLL_MS)]);
   }
   const result = await end;
   // The cycle that ran while the stop was pending is only in the summary.

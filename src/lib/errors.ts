@@ -9,7 +9,10 @@ export function messageOf(err: unknown): string {
   return details && !err.message.includes(details) ? `${err.message}: ${details}` : err.message;
 }
 
-/** A gRPC error's details (grpc-js' ServiceError: a numeric code and a details string), read by shape, not by class. */
+/**
+ * A gRPC error's details (grpc-js' ServiceError: a numeric code and a details string), read by shape,
+ * not with lib/grpc.ts' class checks: the simulator and the activities use this and need not load the Temporal client.
+ */
 function grpcDetailsOf(cause: unknown): string | null {
   if (typeof cause !== 'object' || cause === null) return null;
   const { code, details } = cause as { code?: unknown; details?: unknown };
