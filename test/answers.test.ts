@@ -1,6 +1,6 @@
 /**
  * A real loop (dev server, the real worker and activities) against the simulator answering in
- * each shape of ../shared/mtf-api.md — today's sequential path (`workers` 1, the default), today's
+ * each shape of docs/mtf-api.md — today's sequential path (`workers` 1, the default), today's
  * parallel path (`workers` > 1) and the seed era — one loop per row of the answer table: the
  * cycle's recorded outcome and message, and how many times its POST reached the app (its
  * Idempotency-Key). Whenever the app answered a JSON 2xx, that is exactly once, dry and live.

@@ -196,7 +196,7 @@ class FetchTap {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Both answer generations of ../shared/mtf-api.md: the seed era's and today's app. */
+/** Both answer generations of docs/mtf-api.md: the seed era's and today's app. */
 const GENERATIONS = ['today', 'seed'] as const;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The one reader of the app's answers, on the bodies ../shared/mtf-api.md gives for each
+ * The one reader of the app's answers, on the bodies docs/mtf-api.md gives for each
  * generation (and the traps around them): the mapping a reader sees side by side in
  * src/activities/run-answer.ts. The same reader meets the real simulator in mtf-client.test.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * The simulator answers the path a request asks for, as the app's runner does
- * (../shared/mtf-api.md, "The sequential path"): `workers` 1 or absent gets the validator's
+ * (docs/mtf-api.md, "The sequential path"): `workers` 1 or absent gets the validator's
  * sequential answer, `workers` > 1 the parallel one; which contracts throw is seeded per symbol
  * (`throw_share`) or named (`throw_symbols`). And the health route of each generation of the app.
  */

@@ -1,5 +1,5 @@
 /**
- * The app's health, asked where each generation of the app answers it (../shared/mtf-api.md,
+ * The app's health, asked where each generation of the app answers it (docs/mtf-api.md,
  * "Other endpoints of the app"): today's app answers `GET /health` with a plain-text `OK` and does
  * not route `/api/mtf/health`; the seed-era app answers `/api/mtf/health` with JSON. A route that
  * is not there (404, 405) sends the check on to the next one; any other answer is the app's word.

@@ -1,5 +1,5 @@
 /**
- * The trades a run caused, read from the app's lineage API (../shared/mtf-api.md, "The trades a run
+ * The trades a run caused, read from the app's lineage API (docs/mtf-api.md, "The trades a run
  * caused"; the app's LineageReadApiController): `GET {lineage_url}?orchestration_run_id={X-Run-Id}`
  * answers `{ pagination: { total, has_more, … }, data: [item…] }`, one item per trade (its `lineage`,
  * its `order_intent` or null, its `lifecycle_events` oldest first), or 404 `lineage_not_found`

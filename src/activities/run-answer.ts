@@ -1,5 +1,5 @@
 /**
- * The one reader of the MTF app's answers, in every shape ../shared/mtf-api.md describes: a finished
+ * The one reader of the MTF app's answers, in every shape docs/mtf-api.md describes: a finished
  * run becomes a {@link RunReport}, an accepted run its id and status URL, a status read "still
  * running" or the finished run. The three shapes of a finished run side by side:
  *

@@ -1,5 +1,5 @@
 /**
- * The seed-era answer (../shared/mtf-api.md, first half): `success` / `partial_success` with
+ * The seed-era answer (docs/mtf-api.md, first half): `success` / `partial_success` with
  * `data.summary` and `data.results`, `{ status: 'running' }` on the status route.
  */
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The answer today's app gives (../shared/mtf-api.md, "The app as it answers today"), on the path
+ * The answer today's app gives (docs/mtf-api.md, "The app as it answers today"), on the path
  * the request asks for, as the app's runner takes it:
  *
  * | what                  | sequential (`workers` 1 or absent)           | parallel (`workers` > 1)                  |

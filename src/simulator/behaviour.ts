@@ -48,7 +48,7 @@ export const RUN_RESULTS: readonly SimulatorRunResult[] = [
 /** What the `simulator` command and `npm start` give `lineage_delay`: the app's other process takes a second or so. */
 export const DEMO_LINEAGE_DELAY = 1;
 
-/** Which generation of the app's answer to serve (../shared/mtf-api.md describes both). */
+/** Which generation of the app's answer to serve (docs/mtf-api.md describes both). */
 export type SimulatorAnswer = 'today' | 'seed';
 
 export const ANSWER_GENERATIONS: readonly SimulatorAnswer[] = ['today', 'seed'];

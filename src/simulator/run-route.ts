@@ -82,7 +82,7 @@ function finishLater(ctx: RunRouteContext, run: RunState, answer: (run: RunState
   }, ctx.behaviour().latency_ms);
 }
 
-/** This project's own 202 contract (../shared/mtf-api.md), the same in both generations. */
+/** This project's own 202 contract (docs/mtf-api.md), the same in both generations. */
 function acceptedBody(ctx: RunRouteContext, run: RunState): unknown {
   const data: Record<string, unknown> = { run_id: run.run_id };
   if (ctx.behaviour().include_status_url) data['status_url'] = ctx.statusUrl(run.run_id);

@@ -1,5 +1,5 @@
 /**
- * A local HTTP server that behaves like the trading app's MTF API (../shared/mtf-api.md beside the repository),
+ * A local HTTP server that behaves like the trading app's MTF API (docs/mtf-api.md),
  * in either generation of its answer (`answer: 'today'`, the default, or `'seed'`):
  * synchronous and accepted (asynchronous) runs, the kill switch, nginx-like HTML errors, broken
  * bodies, cut, hanging and dripping answers, and (today) the lineage API that lists the trades each
