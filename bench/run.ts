@@ -13,11 +13,15 @@
  * Usage: node dist/bench/run.js [--quick] [--stages 1,3] [--out <file>]
  *   --stages runs only the listed stages (for profiling one of them); default out: bench/results.json,
  *   or bench/results.partial.json when only some stages run, so the full table is never overwritten.
+ *
+ * A full run that wrote bench/results.json then regenerates the bench section of docs/performance.md
+ * from it (scripts/performance-doc.mjs, issue 33): a new figure is a regenerated file, never a hand edit.
+ * A quick or partial run, or one written elsewhere (--out), leaves the document alone.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, makeTelemetryFilterString } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
@@ -185,6 +189,14 @@ async function main(): Promise<void> {
     `\n${plan.quick ? 'quick' : 'full'} run${only === null ? '' : ` (stages ${[...only].join(', ')})`}: ${durationS} s on ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gib} GiB, Node ${process.version}, SDK ${report.versions.temporal_sdk}, ${temporalCli}; results in ${out}`,
   );
   if (Object.keys(results.errors).length > 0) process.exitCode = 1;
+  if (!plan.quick && resolve(out) === join(projectRoot(), 'bench', 'results.json')) {
+    try {
+      execFileSync(process.execPath, [join(projectRoot(), 'scripts', 'performance-doc.mjs'), 'bench'], { stdio: 'inherit' });
+    } catch {
+      // performance-doc.mjs said why, on stderr
+      process.exitCode = 1;
+    }
+  }
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,351 @@
+#!/usr/bin/env node
+// Regenerates the figures in docs/performance.md from the runs that measured them (issue 33): a new
+// figure is a regenerated file, never a hand edit. The document's prose is written by hand; each block
+// of figures sits between two marker lines, each on a line of its own,
+//
+//   <!-- BEGIN GENERATED: bench -->
+//   ...
+//   <!-- END GENERATED: bench -->
+//
+// and only what is between them is rewritten. A marker missing, doubled or out of order is an error
+// naming the file and the marker, and the file is left as it was (nothing is written unless every
+// section asked for could be made).
+//
+//   node scripts/performance-doc.mjs [bench] [soak] [ci] [cluster] [--print-slowest]
+//     [--ci-seconds N] [--ci-step 'npm test=N']... [--doc docs/performance.md]
+//     [--bench-results bench/results.json] [--soak-results soak-results.json] [--timings-dir dist/test-timings]
+//
+// Sections and what they are made from:
+//   bench    bench/results.json, written by a full `npm run bench` (which runs this itself); a quick
+//            run's results are refused.
+//   soak     soak-results.json, written by `npm run soak` (which runs this itself after a soak with the
+//            default options); the table is the soak's own (formatSoak, in test/soak/soak.ts).
+//   ci       dist/test-timings/*.json (written by scripts/test-timings.mjs, the reporter in `npm test`
+//            and `npm run test:cluster`) and .ci/run's own times: --ci-seconds (required) and --ci-step.
+//   cluster  dist/test-timings/cluster.json: test:cluster's wall time and each of its tests.
+// --print-slowest prints the ten slowest test files (and the CI total, given --ci-seconds) to stdout:
+// .ci/run does, after the tests. Paths given as flags are taken from the current directory; the
+// defaults are in the project's root (this script's folder's parent). No dependencies.
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SECTIONS = ['bench', 'soak', 'ci', 'cluster'];
+/** The timing files' names (scripts/test-timings.mjs's destinations in package.json) and the npm scripts that write them. */
+const SUITES = { test: 'npm test', cluster: 'npm run test:cluster' };
+const SLOWEST = 10;
+
+class DocError extends Error {}
+
+const beginMarker = (name) => `<!-- BEGIN GENERATED: ${name} -->`;
+const endMarker = (name) => `<!-- END GENERATED: ${name} -->`;
+
+/** A path as the document names it: from the project's root when it is inside. */
+const fromRoot = (path) => {
+  const rel = relative(ROOT, path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+};
+const shown = (path) => {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+};
+
+function readJson(path, what) {
+  if (!existsSync(path)) throw new DocError(`${shown(path)} not found: ${what}`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DocError(`${shown(path)} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `text` with the lines between the section's two markers replaced by `content`; a DocError when a marker is missing, doubled or out of order. */
+function replaceSection(text, name, content, docName) {
+  const lines = text.split('\n');
+  const at = (marker) => lines.flatMap((line, i) => (line.replace(/\r$/, '') === marker ? [i] : []));
+  const [begins, ends] = [at(beginMarker(name)), at(endMarker(name))];
+  for (const [marker, found] of [
+    [beginMarker(name), begins],
+    [endMarker(name), ends],
+  ]) {
+    if (found.length === 0) throw new DocError(`${docName}: missing marker ${marker} (on a line of its own) for section ${name}`);
+    if (found.length > 1)
+      throw new DocError(`${docName}: marker ${marker} appears ${found.length} times (lines ${found.map((i) => i + 1).join(', ')})`);
+  }
+  const [begin, end] = [begins[0], ends[0]];
+  if (end < begin)
+    throw new DocError(`${docName}: ${endMarker(name)} (line ${end + 1}) comes before ${beginMarker(name)} (line ${begin + 1})`);
+  return [...lines.slice(0, begin + 1), ...content.replace(/\n+$/, '').split('\n'), '', ...lines.slice(end)].join('\n');
+}
+
+// --- formatting --------------------------------------------------------------------------------
+
+const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const seconds = (ms) => `${(ms / 1000).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} s`;
+const wholeSeconds = (s) => {
+  const whole = Math.round(s);
+  return `${whole.toLocaleString('en-US')} s${whole >= 60 ? ` (${Math.floor(whole / 60)} min ${whole % 60} s)` : ''}`;
+};
+const day = (iso) => (typeof iso === 'string' ? iso.replace(/T(\d\d:\d\d).*$/, ' $1 UTC') : 'an unknown date');
+/** The test file as written: dist/test/x.test.js was compiled from test/x.test.ts. */
+const sourceOf = (file) => file.replace(/^dist\/(.*)\.js$/, '$1.ts');
+const suiteLabel = (suite) => SUITES[suite] ?? suite;
+const suiteOrder = (suite) => (suite in SUITES ? Object.keys(SUITES).indexOf(suite) : Object.keys(SUITES).length);
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const generatedBy = (section, from) =>
+  `<!-- generated by \`node scripts/performance-doc.mjs ${section}\` from ${from}: rerun it, do not edit by hand -->`;
+
+function markdownTable(header, rows) {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+// --- sections ----------------------------------------------------------------------------------
+
+function benchSection(path) {
+  const results = readJson(path, 'a full `npm run bench` writes it');
+  if (results.quick !== false)
+    throw new DocError(
+      `${shown(path)} is from a quick bench run (--quick): its figures are not the bench's; run the full \`npm run bench\``,
+    );
+  if (!Array.isArray(results.table)) throw new DocError(`${shown(path)} has no table of figures`);
+  const m = results.machine ?? {};
+  const v = results.versions ?? {};
+  const met = (r) => (r.met === null || r.met === undefined ? '–' : r.met ? 'yes' : '**no**');
+  return [
+    generatedBy('bench', fromRoot(path)),
+    '',
+    `Full run of ${day(results.date)}: ${wholeSeconds(results.duration_s)} on ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB, ${m.platform}; ` +
+      `Node ${v.node}, Temporal SDK ${v.temporal_sdk}, ${v.temporal_cli}.`,
+    '',
+    // The same table as bench/report.ts's table(), which the bench prints.
+    [
+      '| stage | figure | value | target | met |',
+      '| --- | --- | --- | --- | --- |',
+      ...results.table.map((r) => `| ${r.stage} | ${r.figure} | ${r.value} | ${r.target} | ${met(r)} |`),
+    ].join('\n'),
+  ].join('\n');
+}
+
+function soakSection(path) {
+  const results = readJson(path, '`npm run soak` writes it');
+  if (results.full === false)
+    throw new DocError(`${shown(path)} is from a soak with other than the default options: run the full \`npm run soak\``);
+  if (typeof results.table_markdown !== 'string')
+    throw new DocError(`${shown(path)} has no table_markdown (a soak from before issue 33?): run \`npm run soak\` again`);
+  const m = results.machine ?? {};
+  return [
+    generatedBy('soak', fromRoot(path)),
+    '',
+    `Soak finished ${day(results.finished_at)}, on ${m.cores} cores (${m.cpu}), Node ${m.node}.`,
+    '',
+    results.table_markdown,
+  ].join('\n');
+}
+
+/** Every suite's timings in the folder: [{ suite, path, report }], by suite name. */
+function readTimings(dir) {
+  if (!existsSync(dir))
+    throw new DocError(`${shown(dir)} not found: scripts/test-timings.mjs writes it during \`npm test\` and \`npm run test:cluster\``);
+  const suites = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort((a, b) => suiteOrder(basename(a, '.json')) - suiteOrder(basename(b, '.json')) || a.localeCompare(b))
+    .map((f) => ({ suite: basename(f, '.json'), path: join(dir, f), report: readJson(join(dir, f), 'a test timings file') }));
+  if (suites.length === 0) throw new DocError(`${shown(dir)} has no timings: run \`npm test\` or \`npm run test:cluster\` first`);
+  for (const { path, report } of suites)
+    if (!Array.isArray(report.files)) throw new DocError(`${shown(path)} has no files: not a test timings file`);
+  return suites;
+}
+
+/** A test file's time: its process's, start to exit, when node reported it (Node 20 does), else the sum of its top-level tests'. */
+const fileMs = (f) => f.wall_ms ?? f.duration_ms;
+
+/** The slowest test files of every suite, slowest first, at most ten. */
+function slowestFiles(suites, count = SLOWEST) {
+  return suites
+    .flatMap(({ suite, report }) =>
+      report.files.map((f) => ({ suite, file: sourceOf(f.file), ms: fileMs(f), testsMs: f.duration_ms, tests: f.tests, fail: f.fail })),
+    )
+    .sort((a, b) => b.ms - a.ms || a.file.localeCompare(b.file))
+    .slice(0, count);
+}
+
+function stepsText(ciSeconds, steps) {
+  const parts = steps.map(({ name, s }) => `${name} ${wholeSeconds(s)}`);
+  return `${wholeSeconds(ciSeconds)} in all${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+}
+
+function ciSection(suites, ciSeconds, steps, dir) {
+  if (ciSeconds === undefined) throw new DocError('the ci section needs --ci-seconds N, the whole .ci/run time (.ci/run passes it)');
+  const latest = suites
+    .map((s) => s.report.finished_at)
+    .sort()
+    .at(-1);
+  const m = suites[0].report.machine ?? {};
+  const stepOf = (suite) => steps.find((s) => s.name === suiteLabel(suite));
+  const suiteRows = suites.map(({ suite, report }) => [
+    suiteLabel(suite),
+    stepOf(suite) ? wholeSeconds(stepOf(suite).s) : '–',
+    report.duration_ms === null ? '–' : seconds(report.duration_ms),
+    report.files.length,
+    report.files.reduce((n, f) => n + f.tests, 0),
+    seconds(report.files.reduce((n, f) => n + fileMs(f), 0)),
+  ]);
+  const slowest = slowestFiles(suites).map((f, i) => [
+    i + 1,
+    `\`${f.file}\``,
+    suiteLabel(f.suite),
+    seconds(f.ms),
+    seconds(f.testsMs),
+    f.tests,
+  ]);
+  return [
+    generatedBy('ci', `\`.ci/run\`'s times and ${fromRoot(dir)}/*.json`),
+    '',
+    `\`.ci/run\` of ${day(latest)} on ${m.cores} cores (${m.cpu}), Node ${m.node}: ${stepsText(ciSeconds, steps)}.`,
+    '',
+    "Each suite: its npm step (build, lint and set-up included), the `node --test` run alone, and the sum of its files' times " +
+      '(more than the run when files run two at a time).',
+    '',
+    markdownTable(['suite', 'step', 'node --test', 'files', 'top-level tests', 'sum of files'], suiteRows),
+    '',
+    `The ${SLOWEST} slowest test files: a file's time is its process's, start to exit (loading and hooks included); ` +
+      "its tests' is the sum of its top-level tests' durations.",
+    '',
+    markdownTable(['#', 'test file', 'suite', 'time', "its tests' time", 'top-level tests'], slowest),
+  ].join('\n');
+}
+
+function clusterSection(suites, dir) {
+  const cluster = suites.find((s) => s.suite === 'cluster');
+  if (cluster === undefined) throw new DocError(`${shown(join(dir, 'cluster.json'))} not found: \`npm run test:cluster\` writes it`);
+  const { report } = cluster;
+  const parts = [
+    generatedBy('cluster', fromRoot(cluster.path)),
+    '',
+    `\`npm run test:cluster\` of ${day(report.finished_at)}: \`node --test\` ${report.duration_ms === null ? 'time unknown' : seconds(report.duration_ms)} ` +
+      `(the build, PostgreSQL and the server's set-up not included), ${report.files.length} files.`,
+  ];
+  for (const file of report.files) {
+    // A describe()'s tests, or a test's subtests (a fault each, in faults.test.ts), else the top-level tests themselves.
+    const tests = file.top.flatMap((t) => (t.subtests.length > 0 ? t.subtests : [t])).sort((a, b) => b.duration_ms - a.duration_ms);
+    parts.push(
+      '',
+      `\`${sourceOf(file.file)}\`: ${seconds(fileMs(file))} (its tests ${seconds(file.duration_ms)}), slowest test first:`,
+      '',
+      markdownTable(
+        ['test', 'time', 'result'],
+        tests.map((t) => [t.name, seconds(t.duration_ms), t.status]),
+      ),
+    );
+  }
+  return parts.join('\n');
+}
+
+// --- command line ------------------------------------------------------------------------------
+
+function parseSteps(values) {
+  return values.map((text) => {
+    const match = /^(.+)=(\d+(?:\.\d+)?)$/.exec(text);
+    if (!match) throw new DocError(`--ci-step must be 'name=seconds', got '${text}'`);
+    return { name: match[1], s: Number(match[2]) };
+  });
+}
+
+function main(argv) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      doc: { type: 'string', default: join(ROOT, 'docs', 'performance.md') },
+      'bench-results': { type: 'string', default: join(ROOT, 'bench', 'results.json') },
+      'soak-results': { type: 'string', default: join(ROOT, 'soak-results.json') },
+      'timings-dir': { type: 'string', default: join(ROOT, 'dist', 'test-timings') },
+      'ci-seconds': { type: 'string' },
+      'ci-step': { type: 'string', multiple: true, default: [] },
+      'print-slowest': { type: 'boolean', default: false },
+    },
+  });
+  const unknown = positionals.filter((p) => !SECTIONS.includes(p));
+  if (unknown.length > 0) throw new DocError(`no section ${unknown.join(', ')}: the sections are ${SECTIONS.join(', ')}`);
+  if (positionals.length === 0 && !values['print-slowest'])
+    throw new DocError(`name a section to regenerate (${SECTIONS.join(', ')}) or --print-slowest`);
+  const ciSeconds = values['ci-seconds'] === undefined ? undefined : Number(values['ci-seconds']);
+  if (ciSeconds !== undefined && !(ciSeconds >= 0))
+    throw new DocError(`--ci-seconds must be a number of seconds, got '${values['ci-seconds']}'`);
+  const steps = parseSteps(values['ci-step']);
+  const doc = resolve(values.doc);
+  const dir = resolve(values['timings-dir']);
+  const sections = [...new Set(positionals)];
+
+  // Everything is made before anything is written or printed: one error leaves the file as it was.
+  const errors = [];
+  const attempt = (make) => {
+    try {
+      return make();
+    } catch (err) {
+      if (!(err instanceof DocError)) throw err;
+      errors.push(err.message);
+      return undefined;
+    }
+  };
+  const needsTimings = values['print-slowest'] || sections.includes('ci') || sections.includes('cluster');
+  const suites = needsTimings ? attempt(() => readTimings(dir)) : undefined;
+  const contents = new Map();
+  for (const section of sections) {
+    const content = attempt(() => {
+      if (section === 'bench') return benchSection(resolve(values['bench-results']));
+      if (section === 'soak') return soakSection(resolve(values['soak-results']));
+      if (suites === undefined) return undefined; // its error is already counted
+      return section === 'ci' ? ciSection(suites, ciSeconds, steps, dir) : clusterSection(suites, dir);
+    });
+    if (content !== undefined) contents.set(section, content);
+  }
+  let text;
+  if (sections.length > 0) {
+    if (!existsSync(doc)) errors.push(`${shown(doc)} not found`);
+    else {
+      text = readFileSync(doc, 'utf8');
+      for (const section of sections) {
+        const next = attempt(() => replaceSection(text, section, contents.get(section) ?? '', shown(doc)));
+        if (next !== undefined) text = next;
+      }
+    }
+  }
+  if (errors.length > 0) {
+    for (const message of errors) console.error(`performance-doc: ${message}`);
+    return 1;
+  }
+
+  if (values['print-slowest']) {
+    console.log(`The ${SLOWEST} slowest test files (${suites.map((s) => suiteLabel(s.suite)).join(', ')}):`);
+    for (const [i, f] of slowestFiles(suites).entries())
+      console.log(
+        `${String(i + 1).padStart(3)}. ${seconds(f.ms).padStart(9)}  ${f.file}  (${suiteLabel(f.suite)}, ${plural(f.tests, 'test')}${f.fail > 0 ? `, ${f.fail} failed` : ''})`,
+      );
+    if (ciSeconds !== undefined) console.log(`CI total: ${stepsText(ciSeconds, steps)}`);
+  }
+  if (sections.length > 0) {
+    const before = readFileSync(doc, 'utf8');
+    if (before === text) console.log(`${shown(doc)}: ${sections.join(', ')} unchanged`);
+    else {
+      const temp = `${doc}.tmp-${process.pid}`;
+      writeFileSync(temp, text);
+      renameSync(temp, doc);
+      console.log(`${shown(doc)}: regenerated ${sections.join(', ')}`);
+    }
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  console.error(`performance-doc: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}
