@@ -69,7 +69,16 @@ void describe('a continued run written by a newer release', () => {
       await env.client.workflow.start('NewerReleaseLoop', { taskQueue, workflowId, args: [newerInput()] });
       const handle = env.client.workflow.getHandle(workflowId);
       const status = () => handle.query(getStatusQuery);
-      // Each run holds one cycle and then continues as new on this worker (time may skip on meanwhile).
+      // Each run holds one cycle, waits its 30 s and continues as new on this worker. The test server
+      // skips time only while a client awaits (env.sleep here), and a query sent while a run hands over
+      // to the next one waits there for a minute and more: so watch the calls the activities record,
+      // skipping one interval per look, and ask the status once the second call has run.
+      await pollUntil(
+        async () => (calls.length >= 2 ? calls.length : env.sleep(30_000).then(() => calls.length)),
+        (n) => n >= 2,
+        'a second call on this worker',
+        50,
+      );
       const s = await pollUntil(status, (st: LoopStatus) => st.counters.cycles >= 43, 'two cycles on this worker');
       assert.equal(s.last_cycle?.iteration, s.counters.cycles, 'numbering goes on from the newer run');
       assert.equal(s.counters.succeeded, s.counters.cycles);
