@@ -13,7 +13,7 @@
 //
 //   node scripts/performance-doc.mjs [bench] [soak] [ci] [cluster] [--print-slowest]
 //     [--ci-seconds N] [--ci-step 'npm test=N']... [--doc docs/performance.md]
-//     [--bench-results bench/results.json] [--soak-results soak-results.json] [--timings-dir dist/test-timings]
+//     [--bench-results bench/results.json] [--soak-results soak-results.json] [--timings-dir dist/test-timings] [--cluster-figures dist/test-figures/cluster-faults.json]
 //
 // Sections and what they are made from:
 //   bench    bench/results.json, written by a full `npm run bench` (which runs this itself); a quick
@@ -22,7 +22,8 @@
 //            default options); the table is the soak's own (formatSoak, in test/soak/soak.ts).
 //   ci       dist/test-timings/*.json (written by scripts/test-timings.mjs, the reporter in `npm test`
 //            and `npm run test:cluster`) and .ci/run's own times: --ci-seconds (required) and --ci-step.
-//   cluster  dist/test-timings/cluster.json: test:cluster's wall time and each of its tests.
+//   cluster  dist/test-timings/cluster.json: test:cluster's wall time and each of its tests; and, when
+//            the faults test wrote them (dist/test-figures/cluster-faults.json), each fault's figures.
 // --print-slowest prints the ten slowest test files (and the CI total, given --ci-seconds) to stdout:
 // .ci/run does, after the tests. Paths given as flags are taken from the current directory; the
 // defaults are in the project's root (this script's folder's parent). No dependencies.
@@ -221,7 +222,15 @@ function ciSection(suites, ciSeconds, steps, dir) {
   ].join('\n');
 }
 
-function clusterSection(suites, dir) {
+/** The faults test's own figures (dist/test-figures/cluster-faults.json), or null when that run wrote none. */
+function readFaultFigures(path) {
+  if (!existsSync(path)) return null;
+  const { figures } = readJson(path, "the cluster faults test's figures");
+  if (!Array.isArray(figures)) throw new DocError(`${shown(path)} has no figures: not the faults test's file`);
+  return figures;
+}
+
+function clusterSection(suites, dir, figuresFile) {
   const cluster = suites.find((s) => s.suite === 'cluster');
   if (cluster === undefined) throw new DocError(`${shown(join(dir, 'cluster.json'))} not found: \`npm run test:cluster\` writes it`);
   const { report } = cluster;
@@ -231,6 +240,23 @@ function clusterSection(suites, dir) {
     `\`npm run test:cluster\` of ${day(report.finished_at)}: \`node --test\` ${report.duration_ms === null ? 'time unknown' : seconds(report.duration_ms)} ` +
       `(the build, PostgreSQL and the server's set-up not included), ${report.files.length} files.`,
   ];
+  const faults = readFaultFigures(figuresFile);
+  if (faults !== null)
+    parts.push(
+      '',
+      `Each fault of \`test/cluster/faults.test.ts\`, made when a call reached the app: how long the service was down, and when the loop's next cycle reached the app after the fault:`,
+      '',
+      markdownTable(
+        ['fault', 'at iteration', 'down', 'next cycle, after the fault', 'cycles counted / keys / requests at the app'],
+        faults.map((f) => [
+          f.fault,
+          String(f.iteration),
+          f.downMs > 0 ? seconds(f.downMs) : '–',
+          seconds(f.waitedMs),
+          `${f.counted} / ${f.appIterations} / ${f.appRequests}`,
+        ]),
+      ),
+    );
   for (const file of report.files) {
     // A describe()'s tests, or a test's subtests (a fault each, in faults.test.ts), else the top-level tests themselves.
     const tests = file.top.flatMap((t) => (t.subtests.length > 0 ? t.subtests : [t])).sort((a, b) => b.duration_ms - a.duration_ms);
@@ -266,6 +292,7 @@ function main(argv) {
       'bench-results': { type: 'string', default: join(ROOT, 'bench', 'results.json') },
       'soak-results': { type: 'string', default: join(ROOT, 'soak-results.json') },
       'timings-dir': { type: 'string', default: join(ROOT, 'dist', 'test-timings') },
+      'cluster-figures': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'cluster-faults.json') },
       'ci-seconds': { type: 'string' },
       'ci-step': { type: 'string', multiple: true, default: [] },
       'print-slowest': { type: 'boolean', default: false },
@@ -302,7 +329,7 @@ function main(argv) {
       if (section === 'bench') return benchSection(resolve(values['bench-results']));
       if (section === 'soak') return soakSection(resolve(values['soak-results']));
       if (suites === undefined) return undefined; // its error is already counted
-      return section === 'ci' ? ciSection(suites, ciSeconds, steps, dir) : clusterSection(suites, dir);
+      return section === 'ci' ? ciSection(suites, ciSeconds, steps, dir) : clusterSection(suites, dir, resolve(values['cluster-figures']));
     });
     if (content !== undefined) contents.set(section, content);
   }

@@ -221,7 +221,28 @@ void describe('performance-doc.mjs', () => {
     }),
   );
 
-  const run = (...args: string[]) => node([DOC_SCRIPT, '--doc', docPath, '--timings-dir', timingsDir, ...args], dir);
+  // The faults test's own figures: a fault with a service down, and one (a worker killed) without.
+  const figuresPath = join(dir, 'cluster-faults.json');
+  writeFileSync(
+    figuresPath,
+    JSON.stringify({
+      finished_at: '2026-12-04T09:20:00.000Z',
+      figures: [
+        {
+          fault: 'SIGKILL of the history service',
+          iteration: 3,
+          downMs: 600,
+          waitedMs: 2_100,
+          counted: 5,
+          appIterations: 5,
+          appRequests: 5,
+        },
+        { fault: 'the worker killed', iteration: 9, downMs: 0, waitedMs: 11_400, counted: 11, appIterations: 11, appRequests: 12 },
+      ],
+    }),
+  );
+  const run = (...args: string[]) =>
+    node([DOC_SCRIPT, '--doc', docPath, '--timings-dir', timingsDir, '--cluster-figures', figuresPath, ...args], dir);
   const reset = (text = original) => writeFileSync(docPath, text);
   /** The document with every section's generated lines taken out: the prose, which no run may touch. */
   const proseOf = (text: string) => text.replace(/(<!-- BEGIN GENERATED: (\w+) -->\n)[\s\S]*?(<!-- END GENERATED: \2 -->)/g, '$1$3');
@@ -258,6 +279,10 @@ void describe('performance-doc.mjs', () => {
     assert.match(sectionOf(text, 'soak'), /\| cycles \| 5,000 \|/);
     assert.match(sectionOf(text, 'ci'), /1,500 s \(25 min 0 s\) in all: npm ci 40 s, npm test 900 s/);
     assert.match(sectionOf(text, 'cluster'), /\| PostgreSQL \\\| crashed \| 40\.0 s \| pass \|\n\| SIGKILL history \| 20\.0 s \| pass \|/);
+    assert.match(
+      sectionOf(text, 'cluster'),
+      /\| SIGKILL of the history service \| 3 \| 0\.6 s \| 2\.1 s \| 5 \/ 5 \/ 5 \|\n\| the worker killed \| 9 \| – \| 11\.4 s \| 11 \/ 11 \/ 12 \|/,
+    );
 
     // The ci section's list: the ten slowest of all suites' files, slowest first.
     const listed = [...sectionOf(text, 'ci').matchAll(/^\| (\d+) \| `([^`]+)` \| [^|]+ \| ([\d,.]+) s \|/gm)];

@@ -9,10 +9,13 @@
  * cycle) are printed for the closing note and the README.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import type { RecordedRequest } from '../../src/simulator/server';
 import type { LoopStatus, LoopSummary } from '../../src/shared/status';
+import { projectRoot } from '../../src/toolchain/binaries';
 import { describeRun, waitFor, type Followed } from '../helpers/processes';
 import { requestsOf } from '../../bench/loops';
 import { assertExact, iterationOf, reconcile, startRig, type Rig } from './rig';
@@ -37,6 +40,7 @@ interface FaultFigures {
   appRequests: number;
 }
 const figures: FaultFigures[] = [];
+const FIGURES_FILE = join(projectRoot(), 'dist', 'test-figures', 'cluster-faults.json');
 
 /** Reconciles the settled loop with the app's log, and keeps the figures for the report. */
 function settle(
@@ -58,6 +62,9 @@ before(async () => {
   first = await rig.startWorker('faults-a');
 });
 after(async () => {
+  // For docs/performance.md's cluster block (scripts/performance-doc.mjs cluster, run by .ci/run).
+  mkdirSync(dirname(FIGURES_FILE), { recursive: true });
+  writeFileSync(FIGURES_FILE, `${JSON.stringify({ finished_at: new Date().toISOString(), figures }, null, 2)}\n`);
   for (const f of figures) {
     console.log(
       `fault: ${f.fault}; at iteration ${f.iteration}; down ${f.downMs} ms; next cycle ${f.waitedMs} ms after the fault; ${f.counted} cycles counted, ${f.appIterations} keys and ${f.appRequests} requests at the app`,
