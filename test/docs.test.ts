@@ -255,7 +255,8 @@ test("the README is at most 300 lines and carries .ci/run's test command verbati
   const ci = read(join(ROOT, '.ci', 'run'));
   const testLines = ci
     .split('\n')
-    .map((line) => line.trim())
+    // `npm test && … || status=$?`: the command is what comes before the status capture.
+    .map((line) => line.replace(/\s*\|\|\s*status=.*$/, '').trim())
     .filter((line) => /^npm (test|run test)\b/.test(line));
   t.diagnostic(`README lines: ${lines.length} of ${README_MAX_LINES}; .ci/run test lines: ${testLines.length}`);
   assert.ok(lines.length <= README_MAX_LINES, `README.md has ${lines.length} lines, more than ${README_MAX_LINES}: move detail to docs/`);
