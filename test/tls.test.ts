@@ -81,7 +81,7 @@ function apiKeySettings(key = front.apiKey): NodeJS.ProcessEnv {
   return { TEMPORAL_ADDRESS: front.apiKeyAddress, TEMPORAL_API_KEY: key, TEMPORAL_TLS_SERVER_CA_CERT_PATH: files().caPem };
 }
 
-/** The connection modes of the README's connection section, exactly as it shows them. */
+/** The connection modes of docs/tls-and-encryption.md, exactly as it shows them. */
 const MODES: { name: string; settings: () => NodeJS.ProcessEnv }[] = [
   { name: 'mTLS from certificate files', settings: mtlsFiles },
   {

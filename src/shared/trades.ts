@@ -1,6 +1,6 @@
 /**
  * The trades a cycle's run caused, as the app's lineage API lists them (src/activities/lineage.ts
- * reads them; docs in the README, "Trades"). Today's app decides after its run and answers with
+ * reads them; docs/answers-and-trades.md, "The trades each run caused"). Today's app decides after its run and answers with
  * no orders: a run's trades land seconds later, made by another of its processes, keyed by the
  * X-Run-Id the loop sent. A cycle's record carries them in this bounded shape, never the app's
  * items: counts by order-intent status, a short list, the rest counted.

@@ -1,7 +1,7 @@
 /**
  * `npm run screenshot`: brings up a throwaway stack (an in-memory dev server, the simulator, a
  * worker), runs two loops until the main one has ~40 cycles, some of them failed or skipped, and
- * saves the dashboard as docs/dashboard.png for the README. Nothing is mocked: the page shows what
+ * saves the dashboard as docs/dashboard.png for the README and docs/observability.md. Nothing is mocked: the page shows what
  * the loops record. The simulator is made a little uneven (a seeded latency and market per run, a
  * 15 % fault rate, no retries) so the plots have something to show: cycle times, outcomes, and a
  * READY count that changes from run to run, with its signals and simulated orders. No protection

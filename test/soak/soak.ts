@@ -637,7 +637,7 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** The figures as one Markdown table: for the terminal, the README and the closing note. */
+/** The figures as one Markdown table: for the terminal, docs/performance.md (scripts/performance-doc.mjs soak) and the closing note. */
 export function formatSoak(result: SoakResult): string {
   const o = result.options;
   const fmt = (n: number) => n.toLocaleString('en-US');
