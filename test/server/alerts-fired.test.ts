@@ -16,7 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loopStatus, startLoop, updateLoop } from '../../src/client/loops';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
-import { freePort, spawnFollowed, spawnNode, waitFor, type Followed } from '../helpers/processes';
+import { freePort, spawnFollowed, spawnNode, type Followed } from '../../harness/processes';
+import { waitFor } from '../helpers/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { spawnNode } from '../helpers/processes';
+import { spawnNode } from '../../harness/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtf-bench-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { quietCycleCosts } from '../../bench/history';
+import { quietCycleCosts } from '../../harness/history';
 import { loopStatus, startLoop } from '../../src/client/loops';
 import { beatsBetween } from '../../src/shared/cadence';
 import { parseLoopConfig, type LoopConfigInput } from '../../src/shared/config';

@@ -23,7 +23,7 @@ import { temporalCliPath } from '../../src/toolchain/binaries';
 import { createMtfWorker } from '../../src/worker/worker';
 import { Worker as PlainWorker } from '@temporalio/worker';
 import { pollUntil } from '../helpers/loop-harness';
-import { freePort } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -43,7 +43,8 @@ import { startHealthServer } from '../../src/worker/health-server';
 import { DEFAULT_IDENTITY } from '../../src/worker/main';
 import { DEFAULT_SHUTDOWN_GRACE_MS, PREBUILT_BUNDLE, PREBUILT_ENCODED_FAILURES_BUNDLE } from '../../src/worker/worker';
 import { SETUP_SCRIPTS, serverPin } from '../cluster/setup-scripts';
-import { describeRun, freePort, runToEnd, waitFor, type Ran } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
+import { describeRun, runToEnd, waitFor, type Ran } from '../helpers/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
 
 const root = projectRoot();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { temporalCliPath } from '../../src/toolchain/binaries';
-import { freePort, freePortPair } from '../helpers/processes';
+import { freePort, freePortPair } from '../../harness/processes';
 
 const devScript = join(__dirname, '..', '..', 'src', 'cli', 'dev.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'mtf-dev-'));

@@ -35,7 +35,8 @@ import { WORKFLOW_TYPE } from '../../src/shared/messages';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { temporalCliPath } from '../../src/toolchain/binaries';
 import { createMtfWorker } from '../../src/worker/worker';
-import { freePort, spawnNode, waitFor, type Followed } from '../helpers/processes';
+import { freePort, spawnNode, type Followed } from '../../harness/processes';
+import { waitFor } from '../helpers/processes';
 import { createDevServerEnv, currentDetails, uniqueId } from '../helpers/temporal';
 
 const exec = promisify(execFile);

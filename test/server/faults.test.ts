@@ -20,7 +20,8 @@ import type { LoopConfigInput } from '../../src/shared/config';
 import type { LoopStatus } from '../../src/shared/status';
 import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator/server';
 import { HEARTBEAT_TIMEOUT_MS } from '../../src/workflows/policy';
-import { freePortPair, spawnNode, waitFor, type Followed } from '../helpers/processes';
+import { freePortPair, spawnNode, type Followed } from '../../harness/processes';
+import { waitFor } from '../helpers/processes';
 import { uniqueId, withoutNotifications } from '../helpers/temporal';
 
 const WORKER = join(__dirname, '..', '..', 'src', 'worker', 'main.js');

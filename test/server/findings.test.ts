@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { quietCycleCosts } from '../../bench/history';
+import { quietCycleCosts } from '../../harness/history';
 import type { LoopConfigInput } from '../../src/shared/config';
 import type { CycleRecord } from '../../src/shared/cycle-record';
 import type { LoopStatus } from '../../src/shared/status';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
 import { parseLines, sample, scrape } from '../helpers/observe';
-import { freePort, runToEnd, spawnNode, waitFor, type Followed } from '../helpers/processes';
+import { freePort, spawnNode, type Followed } from '../../harness/processes';
+import { runToEnd, waitFor } from '../helpers/processes';
 import { runRealLoop } from '../helpers/real-loop';
 import { createDevServerEnv, currentDetails, uniqueId } from '../helpers/temporal';
 

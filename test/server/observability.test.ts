@@ -21,7 +21,8 @@ import type { LoopStatus } from '../../src/shared/status';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { startWorker } from '../../src/worker/main';
 import { parseLines, sample, scrape } from '../helpers/observe';
-import { freePort, freePortPair, spawnNode, waitFor, type Followed } from '../helpers/processes';
+import { freePort, freePortPair, spawnNode, type Followed } from '../../harness/processes';
+import { waitFor } from '../helpers/processes';
 import { createDevServerEnv, uniqueId, withoutNotifications } from '../helpers/temporal';
 
 const WORKER = join(__dirname, '..', '..', 'src', 'worker', 'main.js');

@@ -15,7 +15,8 @@ import type { LoopConfigInput } from '../../src/shared/config';
 import type { Phase } from '../../src/shared/phases';
 import type { LoopStatus } from '../../src/shared/status';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
-import { freePort, waitFor } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
+import { waitFor } from '../helpers/processes';
 import { runRealLoop, type RealLoop } from '../helpers/real-loop';
 import { createDevServerEnv, withoutNotifications } from '../helpers/temporal';
 

@@ -16,7 +16,8 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
-import { describeRun, freePort, runToEnd, spawnNode, type Followed } from '../helpers/processes';
+import { freePort, spawnNode, type Followed } from '../../harness/processes';
+import { describeRun, runToEnd } from '../helpers/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
 
 /** dist/test/server/package.test.js -> the project root (package.json, dist/). */

@@ -16,7 +16,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { startLoop } from '../../src/client/loops';
 import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator/server';
-import { spawnNode, type Followed } from '../helpers/processes';
+import { spawnNode, type Followed } from '../../harness/processes';
 import { createDevServerEnv, uniqueId, withoutNotifications } from '../helpers/temporal';
 
 const WORKER = join(__dirname, '..', '..', 'src', 'worker', 'main.js');

@@ -18,7 +18,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { LoopStatus } from '../../src/shared/status';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { pollUntil } from '../helpers/loop-harness';
-import { describeRun, freePort, runToEnd, spawnNode, type Followed, type Ran } from '../helpers/processes';
+import { freePort, spawnNode, type Followed } from '../../harness/processes';
+import { describeRun, runToEnd, type Ran } from '../helpers/processes';
 import { createDevServerEnv, uniqueId } from '../helpers/temporal';
 import { SERVER_NAME, startTlsFront, type TlsFront } from '../helpers/tls-front';
 

@@ -22,7 +22,7 @@ import {
 import { flagPatch, patchFromFlags } from '../../src/cli/config-flags';
 import { CliError, ExitCode } from '../../src/cli/output';
 import { CONFIG_KEYS, ConfigError, parseLoopConfig } from '../../src/shared/config';
-import { freePort } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const scratch = mkdtempSync(join(tmpdir(), 'mtf-config-env-'));

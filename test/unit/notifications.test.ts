@@ -27,7 +27,7 @@ import { parseLoopConfig } from '../../src/shared/config';
 import type { JsonValue } from '../../src/shared/schema';
 import { notifySettings } from '../../src/worker/main';
 import { cycleRecord } from '../helpers/fixtures';
-import { freePort } from '../helpers/processes';
+import { freePort } from '../../harness/processes';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
 const DRY = { dry_run: true };
