@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { before, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { createActivities } from '../../src/activities';
@@ -23,7 +22,8 @@ import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { createMtfWorker } from '../../src/worker/worker';
 import { launchChromium } from '../helpers/chromium';
 import { pollUntil } from '../helpers/loop-harness';
-import { createDevServerEnv, uniqueId } from '../helpers/temporal';
+import { uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 /** The page refreshes every 2 s and the loop cycles every ~1 s: a few refreshes are plenty. */
 const PAGE_WAIT_MS = 20_000;
@@ -44,8 +44,6 @@ declare const document: PageElement & {
 };
 declare const window: { marker?: string };
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
 /** Every contract READY, their orders dealt these statuses in turn; its first run answers a 500 (a cycle that knows nothing). */
 let alertSim: Simulator;
 const ALERT_ORDER_STATUSES = ['submitted', 'entry_submitted', 'critical_unprotected_position'];
@@ -57,56 +55,54 @@ const workflowId = uniqueId('dash-loop');
 const alertId = uniqueId('dash-live-alert');
 /** On the candle-close beat, paused by its test through the real `pause` update. */
 const pausedId = uniqueId('dash-paused');
+const stack = useDevStack({
+  // Orders listed as the app's enricher would list them (today's app lists none).
+  simulator: { behaviour: { order_status: 'simulated' } },
+  // Browser first (it polls the dashboard), then the dashboard, the loop, the worker, the other simulator; then the stack.
+  beforeClose: async () => {
+    await browser?.close();
+    await dashboard?.close();
+    for (const id of [workflowId, alertId, pausedId])
+      await stack.env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await workerDone;
+    await alertSim?.close();
+  },
+});
 
 before(async () => {
-  [env, sim, alertSim] = await Promise.all([
-    createDevServerEnv(),
-    // Orders listed as the app's enricher would list them (today's app lists none).
-    startSimulator({ behaviour: { order_status: 'simulated' } }),
-    startSimulator({ behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 } }),
-  ]);
+  alertSim = await startSimulator({ behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 } });
   const taskQueue = uniqueId('tq');
   worker = await createMtfWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
+    connection: stack.env.nativeConnection,
+    namespace: stack.env.namespace ?? 'default',
     taskQueue,
     identity: 'dashboard-test-worker',
     activities: createActivities({ token: 'test-token' }),
   });
   workerDone = worker.run();
-  await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: sim.runUrl, ping_interval: 1 } });
-  await startLoop(env.client, {
+  await startLoop(stack.env.client, { taskQueue, workflowId, config: { mtf_url: stack.sim.runUrl, ping_interval: 1 } });
+  await startLoop(stack.env.client, {
     taskQueue,
     workflowId: alertId,
     config: { mtf_url: alertSim.runUrl, ping_interval: 1, max_attempts: 1, dry_run: false, confirm_live: true },
   });
-  await startLoop(env.client, {
+  await startLoop(stack.env.client, {
     taskQueue,
     workflowId: pausedId,
-    config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 },
+    config: { mtf_url: stack.sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 },
   });
-  dashboard = await startDashboard({ client: env.client, host: '127.0.0.1', port: 0 });
-});
-
-after(async () => {
-  // Browser first (it polls the dashboard), then the dashboard, the loop, the worker, the servers.
-  await browser?.close();
-  await dashboard?.close();
-  for (const id of [workflowId, alertId, pausedId])
-    await env?.client.workflow
-      .getHandle(id)
-      .terminate('test over')
-      .catch(() => undefined);
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerDone;
-  await Promise.all([env?.teardown(), sim?.close(), alertSim?.close()]);
+  dashboard = await startDashboard({ client: stack.env.client, host: '127.0.0.1', port: 0 });
 });
 
 function url(path: string): string {
   return new URL(path, dashboard?.url).toString();
 }
 
-const status = (id = workflowId): Promise<LoopStatus> => loopStatus(env.client, id);
+const status = (id = workflowId): Promise<LoopStatus> => loopStatus(stack.env.client, id);
 
 /** A GET with a Host header of our choosing (fetch does not let a caller set Host); resolves to the status code. */
 function statusWithHost(path: string, host: string): Promise<number> {
@@ -129,7 +125,7 @@ describe('the dashboard server', () => {
     const loop = snapshot.loops.find((l) => l.workflow_id === workflowId);
     assert.equal(loop?.state, 'running');
     assert.equal(loop?.error, null);
-    assert.equal(snapshot.namespace, env.namespace ?? 'default');
+    assert.equal(snapshot.namespace, stack.env.namespace ?? 'default');
     const s = loop?.status;
     assert.ok(s);
     assert.equal(s.workflow_id, workflowId);
@@ -146,10 +142,10 @@ describe('the dashboard server', () => {
 
   test('a loop no worker answers for shows an error string, not a 500; a closed loop is listed by its state', async () => {
     // Its own dashboard with a short query deadline, so the shared one never waits on this loop.
-    const quick = await startDashboard({ client: env.client, host: '127.0.0.1', port: 0, queryTimeoutMs: 500 });
+    const quick = await startDashboard({ client: stack.env.client, host: '127.0.0.1', port: 0, queryTimeoutMs: 500 });
     const orphan = uniqueId('orphan');
     try {
-      await startLoop(env.client, { taskQueue: uniqueId('no-worker'), workflowId: orphan, config: { mtf_url: sim.runUrl } });
+      await startLoop(stack.env.client, { taskQueue: uniqueId('no-worker'), workflowId: orphan, config: { mtf_url: stack.sim.runUrl } });
       const read = async (): Promise<{ code: number; body: DashboardSnapshot }> => {
         const response = await fetch(new URL('/api/loops', quick.url));
         return { code: response.status, body: (await response.json()) as DashboardSnapshot };
@@ -167,7 +163,7 @@ describe('the dashboard server', () => {
       );
       assert.ok(stuck.body.loops.find((l) => l.workflow_id === workflowId)?.status, 'the other loop still answers');
 
-      await env.client.workflow.getHandle(orphan).terminate('closed for the test');
+      await stack.env.client.workflow.getHandle(orphan).terminate('closed for the test');
       const closed = await pollUntil(
         read,
         (r) => r.body.loops.find((l) => l.workflow_id === orphan)?.state === 'terminated',
@@ -177,7 +173,7 @@ describe('the dashboard server', () => {
       assert.equal(gone?.error, null, JSON.stringify(gone));
       assert.ok(gone?.close_time, JSON.stringify(gone));
     } finally {
-      await env.client.workflow
+      await stack.env.client.workflow
         .getHandle(orphan)
         .terminate()
         .catch(() => undefined);
@@ -288,7 +284,7 @@ describe('the dashboard in Chromium', () => {
       '100%',
       'dry run',
       'last error',
-      sim.runUrl,
+      stack.sim.runUrl,
     ]) {
       assert.ok(text.includes(expected), `the card shows "${expected}": ${text}`);
     }
@@ -458,7 +454,7 @@ describe('the dashboard in Chromium', () => {
   test('a loop held by the pause update: PAUSED with its reason, its aligned cadence as "every 1m at :02"', async () => {
     const page = await openPage();
     const pausedCard = `[data-workflow-id="${pausedId}"]`;
-    const answer = await env.client.workflow.getHandle(pausedId).executeUpdate(pauseUpdate, { args: ['maintenance window'] });
+    const answer = await stack.env.client.workflow.getHandle(pausedId).executeUpdate(pauseUpdate, { args: ['maintenance window'] });
     assert.match(answer, /^(paused|pauses after iteration \d+)$/);
     // Asked during its first cycle, the pause holds once that cycle is recorded.
     const s = await pollUntil(

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { quietCycleCosts } from '../../harness/history';
 import { loopStatus, startLoop } from '../../src/client/loops';
 import { beatsBetween } from '../../src/shared/cadence';
@@ -16,23 +15,16 @@ import { parseLoopConfig, type LoopConfigInput } from '../../src/shared/config';
 import { pauseUpdate, resumeUpdate } from '../../src/shared/messages';
 import { LOOP_STATE } from '../../src/shared/search-attributes';
 import type { LoopStatus } from '../../src/shared/status';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { waitFor } from '../helpers/processes';
 import { runRealLoop, withRealWorker } from '../helpers/real-loop';
-import { createDevServerEnv, uniqueId, notifiedEvents, withoutNotifications } from '../helpers/temporal';
+import { uniqueId, notifiedEvents, withoutNotifications } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv({ searchAttributes: true }), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
+const stack = useDevStack({ server: { searchAttributes: true } });
 
-const quick = (latency_ms = 0) => sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms });
+const quick = (latency_ms = 0) => stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms });
 
 /** ms past the last beat of `period` s + `offset` s. */
 function pastBeat(at: string | number | undefined, period: number, offset = 0): number {
@@ -51,7 +43,7 @@ function assertOnBeat(iso: string | number | undefined, period: number, offset: 
 }
 
 function historyOf(workflowId: string) {
-  return env.client.workflow
+  return stack.env.client.workflow
     .getHandle(workflowId)
     .fetchHistory()
     .then((h) => h.events ?? []);
@@ -61,7 +53,7 @@ describe('aligned cadence on a real dev server', () => {
   test('each cycle starts within a second after its beat, and a quiet aligned cycle costs 11 events and 2 Actions', async () => {
     quick();
     const config: LoopConfigInput = { cadence: 'aligned', align_every: 3, align_offset: 1 };
-    await runRealLoop(env, sim, config, async (loop) => {
+    await runRealLoop(stack.env, stack.sim, config, async (loop) => {
       const s = await loop.afterRequests(5);
       const starts = loop.requests().map((r) => r.received_at);
       assert.ok(starts.length >= 5);
@@ -80,7 +72,7 @@ describe('aligned cadence on a real dev server', () => {
   test('a cycle longer than the period: the beats it let pass are counted, not queued, and the next cycle starts on a beat', async () => {
     quick(4_500);
     const config: LoopConfigInput = { cadence: 'aligned', align_every: 2, align_offset: 0, max_execution_time: 30, activity_timeout: 30 };
-    await runRealLoop(env, sim, config, async (loop) => {
+    await runRealLoop(stack.env, stack.sim, config, async (loop) => {
       const first = (await waitFor(loop.status, (x) => x.counters.cycles >= 1, 'cycle 1 recorded')).last_cycle;
       const s = await waitFor(loop.status, (x) => x.counters.cycles >= 2, 'cycle 2 recorded');
       const second = s.last_cycle;
@@ -103,15 +95,15 @@ describe('aligned cadence on a real dev server', () => {
     quick();
     const taskQueue = uniqueId('tq');
     const workflowId = uniqueId('loop');
-    await startLoop(env.client, {
+    await startLoop(stack.env.client, {
       taskQueue,
       workflowId,
-      config: { mtf_url: sim.runUrl, cadence: 'aligned', align_every: 2, align_offset: 0 },
+      config: { mtf_url: stack.sim.runUrl, cadence: 'aligned', align_every: 2, align_offset: 0 },
     });
     try {
-      const first = await withRealWorker(env, taskQueue, () =>
+      const first = await withRealWorker(stack.env, taskQueue, () =>
         waitFor(
-          () => loopStatus(env.client, workflowId),
+          () => loopStatus(stack.env.client, workflowId),
           (s) => s.counters.cycles >= 1 && s.phase === 'pausing',
           'cycle 1',
         ),
@@ -127,9 +119,9 @@ describe('aligned cadence on a real dev server', () => {
       const firedAt = fired.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)?.eventTime;
       const firedMs = Number(firedAt?.seconds ?? 0) * 1000 + (firedAt?.nanos ?? 0) / 1e6;
       await delay(Math.max(firedMs + 6_500 - Date.now(), 0));
-      const s: LoopStatus = await withRealWorker(env, taskQueue, () =>
+      const s: LoopStatus = await withRealWorker(stack.env, taskQueue, () =>
         waitFor(
-          () => loopStatus(env.client, workflowId),
+          () => loopStatus(stack.env.client, workflowId),
           (x) => x.counters.cycles >= 2,
           'cycle 2 on the new worker',
         ),
@@ -139,7 +131,7 @@ describe('aligned cadence on a real dev server', () => {
       assertOnBeat(s.last_cycle?.started_at, 2, 0, 'cycle 2');
       assert.ok(Date.parse(s.last_cycle?.started_at ?? '') > Date.parse(first.next_cycle_at ?? '') + 6_000, 'beat 2 was not run late');
     } finally {
-      await env.client.workflow
+      await stack.env.client.workflow
         .getHandle(workflowId)
         .terminate('test over')
         .catch(() => undefined);
@@ -150,9 +142,9 @@ describe('aligned cadence on a real dev server', () => {
 describe('pause and resume on a real dev server', () => {
   test('paused: MtfLoopState says so with one upsert, no timer starts and nothing is sent until resume, and numbering goes on', async () => {
     quick();
-    await runRealLoop(env, sim, { ping_interval: 0.2 }, async (loop) => {
+    await runRealLoop(stack.env, stack.sim, { ping_interval: 0.2 }, async (loop) => {
       await loop.afterRequests(2);
-      const handle = env.client.workflow.getHandle(loop.workflowId);
+      const handle = stack.env.client.workflow.getHandle(loop.workflowId);
       const answer = await handle.executeUpdate(pauseUpdate, { args: ['exchange maintenance'] });
       assert.match(answer, /^(paused|pauses after iteration \d+)$/);
       const paused = await waitFor(loop.status, (s) => s.phase === 'paused', 'paused');
@@ -166,7 +158,7 @@ describe('pause and resume on a real dev server', () => {
       assert.equal(sentWhilePaused, paused.counters.cycles, 'every POST sent was recorded before the hold');
       const listPaused = async () => {
         const found: string[] = [];
-        for await (const w of env.client.workflow.list({ query: `MtfLoopState = 'paused' AND WorkflowId = '${loop.workflowId}'` }))
+        for await (const w of stack.env.client.workflow.list({ query: `MtfLoopState = 'paused' AND WorkflowId = '${loop.workflowId}'` }))
           found.push(w.workflowId);
         return found;
       };

@@ -11,20 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { lineagePrefix } from '../../src/lib/run-id';
 import { WORKFLOW_TYPE } from '../../src/shared/messages';
 import type { LoopConfig } from '../../src/shared/config';
 import type { LoopStatus } from '../../src/shared/status';
-import { ACTIVE_CONTRACTS, startSimulator, type Simulator } from '../../src/simulator/server';
+import { ACTIVE_CONTRACTS } from '../../src/simulator/server';
 import { temporalCliPath } from '../../src/toolchain/binaries';
 import { createMtfWorker } from '../../src/worker/worker';
 import { Worker as PlainWorker } from '@temporalio/worker';
 import { pollUntil } from '../helpers/loop-harness';
 import { freePort } from '../../harness/processes';
-import { createDevServerEnv, uniqueId } from '../helpers/temporal';
+import { uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 /** One CLI call is a node start plus a few RPCs; a hung call fails the test instead of the run. */
@@ -32,21 +32,26 @@ const CALL_TIMEOUT_MS = 20_000;
 /** Polls of the CLI: each try awaits a whole process, so 40 of them bound a wait to ~20-40 s. */
 const POLL_TRIES = 40;
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
 let worker: Worker;
 let workerDone: Promise<void>;
 let closedPort: number;
-/** Long-running commands still alive when a test fails: after() ends them. */
+/** Long-running commands still alive when a test fails: the dev stack's beforeClose ends them. */
 const spawned = new Set<ChildProcess>();
 const taskQueue = uniqueId('cli-tq');
 const scratch = mkdtempSync(join(tmpdir(), 'mtf-cli-'));
+const stack = useDevStack({
+  beforeClose: async () => {
+    for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await workerDone;
+  },
+});
 
 before(async () => {
-  [env, sim, closedPort] = await Promise.all([createDevServerEnv(), startSimulator(), freePort()]);
+  closedPort = await freePort();
   worker = await createMtfWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
+    connection: stack.env.nativeConnection,
+    namespace: stack.env.namespace ?? 'default',
     taskQueue,
     identity: 'cli-test-worker',
     activities: createActivities(),
@@ -55,13 +60,7 @@ before(async () => {
   workerDone = worker.run();
 });
 
-after(async () => {
-  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await workerDone;
-  await Promise.all([env?.teardown(), sim?.close()]);
-  rmSync(scratch, { recursive: true, force: true });
-});
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;
@@ -72,8 +71,8 @@ interface Run {
 function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    TEMPORAL_ADDRESS: env.address,
-    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    TEMPORAL_ADDRESS: stack.env.address,
+    TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
     TASK_QUEUE_NAME: taskQueue,
     MTF_URL: '',
     ...extraEnv,
@@ -104,7 +103,7 @@ interface Running {
 /** A long-running command (worker, simulator, --wait, --watch), followed through its stdout. */
 function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Running {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TASK_QUEUE_NAME: taskQueue, MTF_URL: '', ...extraEnv },
+    env: { ...process.env, TEMPORAL_ADDRESS: stack.env.address, TASK_QUEUE_NAME: taskQueue, MTF_URL: '', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   spawned.add(child);
@@ -137,7 +136,7 @@ function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Running {
 }
 
 function temporal(...args: string[]): Promise<Run> {
-  return run(temporalCliPath(), [...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);
+  return run(temporalCliPath(), [...args, '--address', stack.env.address, '--namespace', stack.env.namespace ?? 'default']);
 }
 
 function expectCode(result: Run, code: number, what: string): void {
@@ -152,7 +151,7 @@ async function statusJson(id: string): Promise<LoopStatus> {
 
 /** The run requests the simulator received from one loop (its Idempotency-Keys start with its ID). */
 function runRequestsOf(id: string) {
-  return sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`));
+  return stack.sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${id}/`));
 }
 
 /** The config a loop runs with from its next cycle on: an accepted update waits in pending_config until then. */
@@ -192,11 +191,11 @@ describe('mtf-ping-pong CLI', () => {
 
   test('start -> cycles -> status -> update -> continue -> stop, with the stock temporal CLI on the same loop', async () => {
     const id = uniqueId('cli-loop');
-    const started = await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT');
+    const started = await cli('start', '--id', id, '--url', stack.sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT');
     expectCode(started, 0, 'start');
     assert.match(started.stdout, new RegExp(`started loop ${id} .* on task queue ${taskQueue}`));
 
-    const duplicate = await cli('start', '--id', id, '--url', sim.runUrl);
+    const duplicate = await cli('start', '--id', id, '--url', stack.sim.runUrl);
     expectCode(duplicate, 5, 'a second start of a running ID');
     assert.match(duplicate.stderr, new RegExp(`loop "${id}" is already running.*mtf-ping-pong stop ${id}`));
 
@@ -207,7 +206,7 @@ describe('mtf-ping-pong CLI', () => {
       POLL_TRIES,
     );
     assert.equal(running.is_running, true);
-    assert.equal(running.config.mtf_url, sim.runUrl);
+    assert.equal(running.config.mtf_url, stack.sim.runUrl);
     assert.deepEqual(running.config.symbols, ['BTCUSDT', 'ETHUSDT']);
 
     const human = await cli('status', id);
@@ -347,17 +346,17 @@ describe('mtf-ping-pong CLI', () => {
     const id = uniqueId('stuck');
     // Its workflow tasks time out after 60 s, not the default 10 s: the status query's 10 s deadline
     // passes first, whatever the machine's load.
-    await env.client.workflow.start(WORKFLOW_TYPE, {
+    await stack.env.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: queue,
       workflowId: id,
-      args: [{ mtf_url: sim.runUrl }],
+      args: [{ mtf_url: stack.sim.runUrl }],
       workflowTaskTimeout: '60s',
     });
     try {
       // A poller that takes the loop's first workflow task and never completes it: a worker stuck mid-task.
-      const task = await env.client.connection.withDeadline(Date.now() + CALL_TIMEOUT_MS, () =>
-        env.client.workflowService.pollWorkflowTaskQueue({
-          namespace: env.namespace ?? 'default',
+      const task = await stack.env.client.connection.withDeadline(Date.now() + CALL_TIMEOUT_MS, () =>
+        stack.env.client.workflowService.pollWorkflowTaskQueue({
+          namespace: stack.env.namespace ?? 'default',
           taskQueue: { name: queue },
           identity: 'stuck-poller',
         }),
@@ -372,7 +371,7 @@ describe('mtf-ping-pong CLI', () => {
         ),
       );
     } finally {
-      await env.client.workflow
+      await stack.env.client.workflow
         .getHandle(id)
         .terminate('test over')
         .catch(() => undefined);
@@ -382,8 +381,8 @@ describe('mtf-ping-pong CLI', () => {
   test('health: exit 0 when Temporal and the app answer, 1 when either does not', async () => {
     const closedUrl = `http://127.0.0.1:${closedPort}/api/mtf/run`;
     const [healthy, elsewhere, appDown, temporalDown, temporalOnly] = await Promise.all([
-      cli('health', '--url', sim.runUrl),
-      cli('health', '--url', sim.runUrl, '--health-url', `${sim.baseUrl}/api/mtf/status`),
+      cli('health', '--url', stack.sim.runUrl),
+      cli('health', '--url', stack.sim.runUrl, '--health-url', `${stack.sim.baseUrl}/api/mtf/status`),
       cli('health', '--url', closedUrl),
       cli('health', '--temporal-only', '--address', `127.0.0.1:${closedPort}`),
       cli('health', '--temporal-only', '--url', closedUrl),
@@ -415,14 +414,14 @@ describe('mtf-ping-pong CLI', () => {
     writeFileSync(file, JSON.stringify({ dry_run: false, ping_interval: 60 }));
     const id = uniqueId('cli-live');
 
-    const refused = await cli('start', '--id', id, '--config', file, '--url', sim.runUrl);
+    const refused = await cli('start', '--id', id, '--config', file, '--url', stack.sim.runUrl);
     expectCode(refused, 2, 'a live config file without --live');
     assert.match(refused.stderr, /dry_run: false.*pass --live/);
     expectCode(await cli('status', id), 4, 'nothing was started');
 
-    const live = await cli('start', '--id', id, '--config', file, '--url', sim.runUrl, '--live');
+    const live = await cli('start', '--id', id, '--config', file, '--url', stack.sim.runUrl, '--live');
     expectCode(live, 0, 'start --live');
-    assert.match(live.stderr, new RegExp(`warning: LIVE: loop ${id} sends dry_run: false to ${sim.runUrl}.*mtf_idempotent: false`));
+    assert.match(live.stderr, new RegExp(`warning: LIVE: loop ${id} sends dry_run: false to ${stack.sim.runUrl}.*mtf_idempotent: false`));
     const status = await pollUntil(
       () => statusJson(id),
       (s) => s.counters.cycles >= 1,
@@ -443,7 +442,7 @@ describe('mtf-ping-pong CLI', () => {
 
     // The same wall from the stock CLI, which skips our client's checks: the workflow refuses it itself.
     const stockId = uniqueId('stock-live');
-    const input = JSON.stringify({ dry_run: false, mtf_url: sim.runUrl });
+    const input = JSON.stringify({ dry_run: false, mtf_url: stack.sim.runUrl });
     expectCode(
       await temporal(
         'workflow',
@@ -463,12 +462,12 @@ describe('mtf-ping-pong CLI', () => {
     const result = await temporal('workflow', 'result', '--workflow-id', stockId);
     assert.notEqual(result.code, 0, 'the live start without confirm_live fails');
     assert.match(result.stdout + result.stderr, /dry_run: .*confirm_live: true/);
-    assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
+    assert.ok(!stack.sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
   });
 
   test("--symbols all runs the app's active contracts; live on them needs --confirm-all-symbols, from our CLI, the stock CLI and update", async () => {
     const id = uniqueId('cli-all');
-    const started = await cli('start', '--id', id, '--symbols', 'all', '--url', sim.runUrl);
+    const started = await cli('start', '--id', id, '--symbols', 'all', '--url', stack.sim.runUrl);
     expectCode(started, 0, 'start --symbols all');
     const status = await pollUntil(
       () => statusJson(id),
@@ -477,7 +476,7 @@ describe('mtf-ping-pong CLI', () => {
       POLL_TRIES,
     );
     assert.deepEqual(status.config.symbols, []);
-    const post = sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`));
+    const post = stack.sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`));
     assert.deepEqual((post?.body as { symbols?: unknown } | undefined)?.symbols, [], 'the POST names no symbol');
     assert.equal(status.last_cycle?.symbols_requested, ACTIVE_CONTRACTS.length, 'the app ran its own active contracts');
     const text = await cli('status', id);
@@ -492,12 +491,12 @@ describe('mtf-ping-pong CLI', () => {
     assert.match(confirmed.stderr, /warning: LIVE: .*on EVERY active contract of the app/);
     expectCode(await cli('cancel', id), 0, 'cancel');
 
-    const emptied = await cli('start', '--id', uniqueId('cli-all-empty'), '--symbols', ' , ', '--url', sim.runUrl);
+    const emptied = await cli('start', '--id', uniqueId('cli-all-empty'), '--symbols', ' , ', '--url', stack.sim.runUrl);
     expectCode(emptied, 2, 'a --symbols list that comes out empty');
     assert.match(emptied.stderr, /--symbols.*must name at least one symbol, or all for the app's own active contracts/);
 
     const liveId = uniqueId('cli-all-live');
-    const unconfirmed = await cli('start', '--id', liveId, '--symbols', 'all', '--url', sim.runUrl, '--live');
+    const unconfirmed = await cli('start', '--id', liveId, '--symbols', 'all', '--url', stack.sim.runUrl, '--live');
     expectCode(unconfirmed, 2, 'start --symbols all --live');
     assert.match(
       unconfirmed.stderr,
@@ -507,7 +506,7 @@ describe('mtf-ping-pong CLI', () => {
 
     // The stock CLI skips our client's checks: the workflow refuses it itself, before any POST.
     const stockId = uniqueId('stock-all-live');
-    const input = JSON.stringify({ symbols: [], dry_run: false, confirm_live: true, mtf_url: sim.runUrl });
+    const input = JSON.stringify({ symbols: [], dry_run: false, confirm_live: true, mtf_url: stack.sim.runUrl });
     expectCode(
       await temporal(
         'workflow',
@@ -527,7 +526,7 @@ describe('mtf-ping-pong CLI', () => {
     const result = await temporal('workflow', 'result', '--workflow-id', stockId);
     assert.notEqual(result.code, 0, 'the live start on all contracts without confirm_all_symbols fails');
     assert.match(result.stdout + result.stderr, /confirm_all_symbols: true/);
-    assert.ok(!sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
+    assert.ok(!stack.sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
   });
 
   test("--param sends the app's own request fields (request_extra), from flags, a file and the env; a field the loop owns is refused, naming it", async () => {
@@ -537,7 +536,7 @@ describe('mtf-ping-pong CLI', () => {
       '--id',
       id,
       '--url',
-      sim.runUrl,
+      stack.sim.runUrl,
       '--param',
       'mtf_profile=scalper',
       '--param',
@@ -556,7 +555,7 @@ describe('mtf-ping-pong CLI', () => {
     );
     const extra = { mtf_profile: 'scalper', sync_tables: false, limits: { per_tf: 3 }, note: 'a=b' };
     assert.deepEqual(status.config.request_extra, extra);
-    const body = sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`))?.body as Record<string, unknown> | undefined;
+    const body = stack.sim.runRequests().find((r) => r.idempotency_key?.startsWith(`${id}/`))?.body as Record<string, unknown> | undefined;
     assert.deepEqual(
       { mtf_profile: body?.mtf_profile, sync_tables: body?.sync_tables, limits: body?.limits, note: body?.note },
       extra,
@@ -576,37 +575,37 @@ describe('mtf-ping-pong CLI', () => {
     );
     expectCode(await cli('cancel', id), 0, 'cancel');
 
-    const owned = await cli('start', '--id', uniqueId('cli-param-owned'), '--url', sim.runUrl, '--param', 'workers=4');
+    const owned = await cli('start', '--id', uniqueId('cli-param-owned'), '--url', stack.sim.runUrl, '--param', 'workers=4');
     expectCode(owned, 2, 'a field the schema owns');
     assert.match(
       owned.stderr,
       /request_extra \(--param\): must not carry workers is a config key of its own: set workers instead|request_extra: must not carry workers is a config key of its own: set workers instead/,
     );
-    const bad = await cli('start', '--id', uniqueId('cli-param-bad'), '--url', sim.runUrl, '--param', 'scalper');
+    const bad = await cli('start', '--id', uniqueId('cli-param-bad'), '--url', stack.sim.runUrl, '--param', 'scalper');
     expectCode(bad, 2, '--param without =');
     assert.match(bad.stderr, /--param.*must be key=value, like mtf_profile=scalper/);
     const file = join(scratch, 'extra.json');
     writeFileSync(file, JSON.stringify({ request_extra: { run_id: 'mine' } }));
-    const lineage = await cli('start', '--id', uniqueId('cli-param-file'), '--url', sim.runUrl, '--config', file);
+    const lineage = await cli('start', '--id', uniqueId('cli-param-file'), '--url', stack.sim.runUrl, '--config', file);
     expectCode(lineage, 2, 'a lineage field in the file');
     assert.match(lineage.stderr, /run_id is the run's lineage, which the loop owns through its X-Run-Id header/);
-    const env = await cli(
+    const live = await cli(
       'start',
       '--id',
       uniqueId('cli-param-env'),
       '--url',
-      sim.runUrl,
+      stack.sim.runUrl,
       '--live',
       '--param',
       'skip_open_state_filter=true',
     );
-    expectCode(env, 2, 'a safety net off on a live loop');
-    assert.match(env.stderr, /skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/);
+    expectCode(live, 2, 'a safety net off on a live loop');
+    assert.match(live.stderr, /skip_open_state_filter: true switches off one of the app's own safety nets; a live loop must not send it/);
   });
 
   test('start --wait prints each cycle and the summary; status --watch refreshes until Ctrl-C', async () => {
     const id = uniqueId('cli-wait');
-    const waiting = spawnCli(['start', '--id', id, '--url', sim.runUrl, '--interval', '1s', '--wait']);
+    const waiting = spawnCli(['start', '--id', id, '--url', stack.sim.runUrl, '--interval', '1s', '--wait']);
     await waiting.waitFor(/^iteration \d+ +succeeded/m);
 
     const watching = spawnCli(['status', id, '--watch', '--json']);
@@ -650,7 +649,7 @@ describe('mtf-ping-pong CLI', () => {
 
   test('start --align 5s --offset 1s starts each cycle 1 s after a 5 s boundary; status shows the cadence and the missed beats', async () => {
     const id = uniqueId('cli-aligned');
-    const started = await cli('start', '--id', id, '--url', sim.runUrl, '--align', '5s', '--offset', '1s');
+    const started = await cli('start', '--id', id, '--url', stack.sim.runUrl, '--align', '5s', '--offset', '1s');
     expectCode(started, 0, 'start --align 5s --offset 1s');
     assert.match(started.stdout, /every 5s at \+1s, auto mode/);
     // Each cycle seen on the way to the second one: the beats are n × 5 s + 1 s from the epoch.
@@ -691,7 +690,7 @@ describe('mtf-ping-pong CLI', () => {
 
   test('pause holds a loop (no cycle, continue ignored) until resume; status and list --state paused show it', async () => {
     const id = uniqueId('cli-pause');
-    expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
+    expectCode(await cli('start', '--id', id, '--url', stack.sim.runUrl, '--interval', '1s'), 0, 'start');
     await pollUntil(
       () => statusJson(id),
       (s) => s.counters.cycles >= 1,
@@ -776,7 +775,7 @@ describe('mtf-ping-pong CLI', () => {
 
   test('the stock temporal CLI pauses and resumes a loop with the same Update names', async () => {
     const id = uniqueId('cli-stock-pause');
-    expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
+    expectCode(await cli('start', '--id', id, '--url', stack.sim.runUrl, '--interval', '1s'), 0, 'start');
     const paused = await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'pause', '--input', '"via stock cli"');
     expectCode(paused, 0, 'temporal workflow update execute --name pause');
     assert.match(paused.stdout, /paused|pauses after iteration \d+/);
@@ -801,12 +800,12 @@ describe('mtf-ping-pong CLI', () => {
     // Each call takes 15 s: the pause below is asked while the first one is on its way, and the
     // two CLI runs after it (each a Node start, slow on a loaded 2-core machine: 5 s was once too
     // short) see the cycle still running.
-    sim.setBehaviour({ latency_ms: 15_000 });
+    stack.sim.setBehaviour({ latency_ms: 15_000 });
     try {
-      const before = sim.runRequests().length;
-      expectCode(await cli('start', '--id', id, '--url', sim.runUrl, '--interval', '1s'), 0, 'start');
+      const before = stack.sim.runRequests().length;
+      expectCode(await cli('start', '--id', id, '--url', stack.sim.runUrl, '--interval', '1s'), 0, 'start');
       // Each request the simulator receives, until this loop's first: then its call is on its way.
-      for (let n = before + 1; runRequestsOf(id).length === 0; n++) await sim.waitForRunRequests(n, CALL_TIMEOUT_MS);
+      for (let n = before + 1; runRequestsOf(id).length === 0; n++) await stack.sim.waitForRunRequests(n, CALL_TIMEOUT_MS);
       const short = await cli('pause', id, '--reason', 'deploy', '--timeout', '0.5s');
       expectCode(short, 1, 'pause --timeout 0.5s during a 15 s cycle');
       assert.equal(short.stdout, `loop ${id} pauses after iteration 1\n`);
@@ -827,7 +826,7 @@ describe('mtf-ping-pong CLI', () => {
       );
       assert.deepEqual([held.counters.cycles, held.pause?.reason], [1, 'deploy'], 'the cycle that ran was recorded, and no other began');
     } finally {
-      sim.setBehaviour({ latency_ms: 0 });
+      stack.sim.setBehaviour({ latency_ms: 0 });
     }
     expectCode(await cli('cancel', id), 0, 'cancel');
   });
@@ -835,14 +834,14 @@ describe('mtf-ping-pong CLI', () => {
   test('pause on a worker of a release without it: one line that says so, and no answer', async () => {
     const queue = uniqueId('cli-old-tq');
     const old = await PlainWorker.create({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
+      connection: stack.env.nativeConnection,
+      namespace: stack.env.namespace ?? 'default',
       taskQueue: queue,
       workflowsPath: require.resolve('../workflows/before-pause'),
     });
     await old.runUntil(async () => {
       const id = uniqueId('cli-old');
-      await env.client.workflow.start('MtfPingPongWorkflow', { workflowId: id, taskQueue: queue });
+      await stack.env.client.workflow.start('MtfPingPongWorkflow', { workflowId: id, taskQueue: queue });
       try {
         const refused = await cli('pause', id, '--reason', 'maintenance');
         expectCode(refused, 1, 'pause on an older worker');
@@ -852,7 +851,7 @@ describe('mtf-ping-pong CLI', () => {
         );
         assert.equal(refused.stdout, '', 'no answer is printed');
       } finally {
-        await env.client.workflow.getHandle(id).terminate('test over');
+        await stack.env.client.workflow.getHandle(id).terminate('test over');
       }
     });
   });

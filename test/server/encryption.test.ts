@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -32,12 +32,12 @@ import {
 } from '../../src/codec/encryption';
 import { startCodecServer } from '../../src/codec/server';
 import { WORKFLOW_TYPE } from '../../src/shared/messages';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { temporalCliPath } from '../../src/toolchain/binaries';
 import { createMtfWorker } from '../../src/worker/worker';
 import { freePort, spawnNode, type Followed } from '../../harness/processes';
 import { waitFor } from '../helpers/processes';
-import { createDevServerEnv, currentDetails, uniqueId } from '../helpers/temporal';
+import { currentDetails, uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const exec = promisify(execFile);
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -94,17 +94,12 @@ function withBase64Decoded(json: string): string {
   return `${json}\n${decoded.join('\n')}`;
 }
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
+const stack = useDevStack({
+  beforeClose: async () => {
+    await Promise.all([...processes].map((p) => p.stop('SIGKILL')));
+  },
+});
 const processes = new Set<Followed>();
-
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([...processes].map((p) => p.stop('SIGKILL')));
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
 
 void describe('payload encryption settings', () => {
   test('without a key there is no data converter, and the client and worker target carry none', () => {
@@ -280,11 +275,11 @@ void describe('the codec server', () => {
 /** A client and an in-process worker that share one encrypting data converter, on a fresh task queue. */
 async function encryptedWorker(keys: Parameters<typeof encryptedDataConverter>[0], queuePrefix: string) {
   const dataConverter = encryptedDataConverter(keys);
-  const namespace = env.namespace ?? 'default';
-  const client = new Client({ connection: env.connection, namespace, dataConverter });
+  const namespace = stack.env.namespace ?? 'default';
+  const client = new Client({ connection: stack.env.connection, namespace, dataConverter });
   const taskQueue = uniqueId(queuePrefix);
   const worker = await createMtfWorker({
-    connection: env.nativeConnection,
+    connection: stack.env.nativeConnection,
     namespace,
     taskQueue,
     identity: 'encryption-test-worker',
@@ -301,12 +296,12 @@ void describe('an encrypted loop on a real dev server', () => {
     const workerDone = worker.run();
     try {
       // The first cycle meets three 500s (its every attempt) and fails; the next ones succeed.
-      sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 3, latency_ms: 0 });
+      stack.sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 3, latency_ms: 0 });
       const workflowId = uniqueId('enc-loop');
       const started = await startLoop(client, {
         taskQueue,
         workflowId,
-        config: { mtf_url: sim.runUrl, symbols: SYMBOLS, ping_interval: 0.1, retry_initial_interval: 0.1, max_cycles_per_run: 2 },
+        config: { mtf_url: stack.sim.runUrl, symbols: SYMBOLS, ping_interval: 0.1, retry_initial_interval: 0.1, max_cycles_per_run: 2 },
       });
       const status = await waitFor(
         () => loopStatus(client, workflowId),
@@ -320,17 +315,17 @@ void describe('an encrypted loop on a real dev server', () => {
       const summary = await stopLoop(client, workflowId, 'encryption test');
       assert.ok(summary.iterations >= 3);
 
-      const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
+      const sent = stack.sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
       assert.equal(sent.filter((r) => r.status === 500).length, 3);
       const runIds = sent.map((r) => r.run_id).filter((id): id is string => id !== null);
       assert.ok(runIds.length >= 2, 'the app ran at least two MTF runs');
-      const secrets = [...SYMBOLS, ...runIds, APP_ERROR, APP_RESULT, sim.runUrl];
+      const secrets = [...SYMBOLS, ...runIds, APP_ERROR, APP_RESULT, stack.sim.runUrl];
 
       const description = await client.workflow.getHandle(workflowId).describe();
       const runs = [started.runId, description.runId];
       for (const runId of runs) {
         // 1. What the server stores, through a client without the codec.
-        const raw = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+        const raw = await stack.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
         const rawText = readable(raw);
         for (const secret of secrets) assert.ok(!rawText.includes(secret), `"${secret}" is in the raw history of run ${runId}`);
         // The SDK core writes a patch marker's details itself, past the codec: they hold the patch's ID (notify-on-transitions), nothing of the loop.
@@ -362,8 +357,8 @@ void describe('an encrypted loop on a real dev server', () => {
 
         // 2. What the stock CLI shows without the codec: as text, and as JSON with every base64 field decoded.
         const shown = [
-          await cliShow(env, { workflowId, runId }),
-          withBase64Decoded(await cliShow(env, { workflowId, runId }, { json: true })),
+          await cliShow(stack.env, { workflowId, runId }),
+          withBase64Decoded(await cliShow(stack.env, { workflowId, runId }, { json: true })),
         ];
         for (const secret of secrets)
           assert.ok(!shown.some((s) => s.includes(secret)), `"${secret}" is in \`temporal workflow show\` of run ${runId}`);
@@ -379,7 +374,7 @@ void describe('an encrypted loop on a real dev server', () => {
       processes.add(codecServer);
       await codecServer.waitForLine((l) => l.startsWith('codec server on'), 'the codec server to listen');
       const codecEndpoint = `http://127.0.0.1:${port}`;
-      const first = await cliShow(env, { workflowId, runId: started.runId }, { codecEndpoint });
+      const first = await cliShow(stack.env, { workflowId, runId: started.runId }, { codecEndpoint });
       for (const symbol of SYMBOLS) assert.match(first, new RegExp(`symbols\\[\\d\\]: ${symbol}`), `the decoded history shows ${symbol}`);
       assert.match(
         first,
@@ -393,11 +388,11 @@ void describe('an encrypted loop on a real dev server', () => {
       );
       // The raw search above would have seen them: the same JSON, decoded by the codec server, holds them.
       assert.ok(
-        withBase64Decoded(await cliShow(env, { workflowId, runId: started.runId }, { json: true, codecEndpoint })).includes(
+        withBase64Decoded(await cliShow(stack.env, { workflowId, runId: started.runId }, { json: true, codecEndpoint })).includes(
           SYMBOLS[0] ?? '?',
         ),
       );
-      const last = await cliShow(env, { workflowId, runId: description.runId }, { codecEndpoint });
+      const last = await cliShow(stack.env, { workflowId, runId: description.runId }, { codecEndpoint });
       assert.match(last, /reason: encryption test/, 'the decoded final summary carries the stop reason');
       assert.equal(await codecServer.stop('SIGTERM'), 0);
     } finally {
@@ -414,20 +409,20 @@ void describe('an encrypted loop on a real dev server', () => {
       const handle = await client.workflow.start(WORKFLOW_TYPE, {
         taskQueue,
         workflowId: uniqueId('enc-bad'),
-        args: [{ mtf_url: sim.runUrl, symbols: [SYMBOLS[0], SYMBOLS[0]] }],
+        args: [{ mtf_url: stack.sim.runUrl, symbols: [SYMBOLS[0], SYMBOLS[0]] }],
       });
       await assert.rejects(handle.result(), (err: unknown) => {
         assert.ok(err instanceof WorkflowFailedError);
         assert.match(err.cause?.message ?? '', /symbols: must not list a symbol twice/, 'read through the codec, the message is whole');
         return true;
       });
-      const raw = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
+      const raw = await stack.env.client.workflow.getHandle(handle.workflowId).fetchHistory();
       const failed = raw.events?.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
       assert.equal(failed?.message, 'Encoded failure');
       assert.ok(!readable(raw).includes('must not list a symbol twice'));
       assert.ok(!readable(raw).includes(SYMBOLS[0] ?? '?'));
       // Without the key, the result cannot be read at all: it is not quietly shown as something else.
-      await assert.rejects(env.client.workflow.getHandle(handle.workflowId).result(), /binary\/encrypted|encoding/i);
+      await assert.rejects(stack.env.client.workflow.getHandle(handle.workflowId).result(), /binary\/encrypted|encoding/i);
     });
   });
 
@@ -435,8 +430,8 @@ void describe('an encrypted loop on a real dev server', () => {
     const { base64 } = keysOf();
     const workflowId = uniqueId('enc-env-loop');
     const common = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
       TASK_QUEUE_NAME: uniqueId('enc-env-tq'),
       MTF_URL: '',
     };
@@ -461,10 +456,10 @@ void describe('an encrypted loop on a real dev server', () => {
     const startedLine = await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
     assert.match(startedLine, /"payload_encryption":true/);
     // Every contract READY, so the run's findings name both symbols: none may reach the UI in clear.
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, ready_share: 1, order_status: 'simulated' });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, ready_share: 1, order_status: 'simulated' });
 
     const start = await cli(
-      ['start', '--id', workflowId, '--symbols', SYMBOLS.join(','), '--interval', '0.1s', '--url', sim.runUrl],
+      ['start', '--id', workflowId, '--symbols', SYMBOLS.join(','), '--interval', '0.1s', '--url', stack.sim.runUrl],
       keyed,
     );
     assert.equal(start.code, 0, start.stderr);
@@ -480,8 +475,8 @@ void describe('an encrypted loop on a real dev server', () => {
     assert.deepEqual(status.config.symbols, SYMBOLS);
     // The Temporal UI's current details, read through the key as a codec server would: counts only.
     const keyedClient = new Client({
-      connection: env.connection,
-      namespace: env.namespace ?? 'default',
+      connection: stack.env.connection,
+      namespace: stack.env.namespace ?? 'default',
       dataConverter: temporalTarget({}, keyed).dataConverter,
     });
     const details = await currentDetails(keyedClient, workflowId);
@@ -499,7 +494,7 @@ void describe('an encrypted loop on a real dev server', () => {
     assert.equal(badKey.code, 2);
     assert.match(badKey.stderr, /^mtf-ping-pong: MTF_ENCRYPTION_KEY must be 32 bytes as base64 or 64 hex digits/);
 
-    const raw = readable(await env.client.workflow.getHandle(workflowId).fetchHistory());
+    const raw = readable(await stack.env.client.workflow.getHandle(workflowId).fetchHistory());
     for (const symbol of SYMBOLS) assert.ok(!raw.includes(symbol), `${symbol} is in the raw history`);
     const stop = await cli(['stop', workflowId, '--reason', 'done'], keyed);
     assert.equal(stop.code, 0, stop.stderr);

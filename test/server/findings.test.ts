@@ -8,18 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { quietCycleCosts } from '../../harness/history';
 import type { LoopConfigInput } from '../../src/shared/config';
 import type { CycleRecord } from '../../src/shared/cycle-record';
 import type { LoopStatus } from '../../src/shared/status';
-import { startSimulator, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
+import { type SimulatorBehaviour } from '../../src/simulator/server';
 import { parseLines, sample, scrape } from '../helpers/observe';
 import { freePort, spawnNode, type Followed } from '../../harness/processes';
 import { runToEnd, waitFor } from '../helpers/processes';
 import { runRealLoop } from '../helpers/real-loop';
-import { createDevServerEnv, currentDetails, uniqueId } from '../helpers/temporal';
+import { currentDetails, uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const WORKER = join(__dirname, '..', '..', 'src', 'worker', 'main.js');
@@ -30,24 +30,19 @@ const ONE_CYCLE: LoopConfigInput = { ping_interval: 3600, retry_initial_interval
 const CONTRACTS_150 = Array.from({ length: 150 }, (_, i) => `C${String(i).padStart(3, '0')}USDT`);
 const NO_ORDERS = { total: 0, submitted: 0, pending: 0, protection_failed: 0, simulated: 0 };
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
+const stack = useDevStack({
+  beforeClose: async () => {
+    await Promise.all([...processes].map((p) => p.stop('SIGKILL')));
+  },
+});
 const processes = new Set<Followed>();
-
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([...processes].map((p) => p.stop('SIGKILL')));
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
 
 /** Runs one loop cycle against the simulator behaving so, and hands over the status once it is recorded. */
 async function oneCycle(
   behaviour: Partial<SimulatorBehaviour>,
   config: LoopConfigInput = {},
 ): Promise<LoopStatus & { last_cycle: CycleRecord }> {
-  sim.setBehaviour({
+  stack.sim.setBehaviour({
     answer: 'today',
     mode: 'sync',
     latency_ms: 0,
@@ -61,7 +56,7 @@ async function oneCycle(
     throw_symbols: [],
     ...behaviour,
   });
-  return runRealLoop(env, sim, { ...ONE_CYCLE, ...config }, async (loop) => {
+  return runRealLoop(stack.env, stack.sim, { ...ONE_CYCLE, ...config }, async (loop) => {
     const s = await waitFor(
       () => loop.status(),
       (st) => st.counters.cycles >= 1,
@@ -205,7 +200,7 @@ void describe('history bytes per cycle: a loop on all active contracts (symbols:
     ],
   ] as const) {
     void test(`${name}: at most ${goal / 1024} KiB`, async (t) => {
-      sim.setBehaviour({
+      stack.sim.setBehaviour({
         answer: 'today',
         mode: 'sync',
         latency_ms: 0,
@@ -219,9 +214,9 @@ void describe('history bytes per cycle: a loop on all active contracts (symbols:
         seed: 1,
         active_contracts: CONTRACTS_150,
       });
-      await runRealLoop(env, sim, { symbols: [], ping_interval: 0.05 }, async (loop) => {
+      await runRealLoop(stack.env, stack.sim, { symbols: [], ping_interval: 0.05 }, async (loop) => {
         const s = await loop.afterRequests(4);
-        sim.setBehaviour({ active_contracts: null });
+        stack.sim.setBehaviour({ active_contracts: null });
         assert.deepEqual((loop.requests().at(-1)?.body as { symbols?: unknown } | undefined)?.symbols, [], 'the POST names no symbol');
         assert.equal(s.last_cycle?.symbols_requested, 150, 'the app ran its 150 active contracts');
         if (throw_share > 0)
@@ -233,7 +228,7 @@ void describe('history bytes per cycle: a loop on all active contracts (symbols:
         const trades = s.last_cycle.trades;
         assert.equal(trades?.state, 'known', 'every READY contract has its trade, read within the cycle');
         assert.equal(trades.list.length + trades.unlisted, s.last_cycle.contracts.ready);
-        const { events } = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
+        const { events } = await stack.env.client.workflow.getHandle(loop.workflowId).fetchHistory();
         const sizes = quietCycleCosts(events ?? []);
         assert.ok(sizes.length >= 2, 'two whole cycles after the first');
         const worst = Math.max(...sizes.map((x) => x.bytes));
@@ -257,8 +252,8 @@ void describe('a live run that left a position without its stop-loss', () => {
     const metricsPort = await freePort();
     const workflowId = uniqueId('alert-loop');
     const common = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
       TASK_QUEUE_NAME: uniqueId('alert-tq'),
       MTF_URL: '',
     };
@@ -272,7 +267,7 @@ void describe('a live run that left a position without its stop-loss', () => {
     processes.add(worker);
     await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
     // Every contract READY; its orders in turn submitted, pending (entry_submitted), unprotected.
-    sim.setBehaviour({
+    stack.sim.setBehaviour({
       answer: 'today',
       mode: 'sync',
       latency_ms: 0,
@@ -284,7 +279,7 @@ void describe('a live run that left a position without its stop-loss', () => {
       order_status: ['submitted', 'entry_submitted', 'critical_unprotected_position'],
     });
     const start = await cli(
-      ['start', '--id', workflowId, '--symbols', 'AUSDT,BUSDT,CUSDT', '--interval', '1h', '--url', sim.runUrl, '--live'],
+      ['start', '--id', workflowId, '--symbols', 'AUSDT,BUSDT,CUSDT', '--interval', '1h', '--url', stack.sim.runUrl, '--live'],
       common,
     );
     assert.equal(start.code, 0, start.stderr);
@@ -341,7 +336,7 @@ void describe('a live run that left a position without its stop-loss', () => {
       'by timeframe and side, never by symbol',
     );
 
-    const details = await currentDetails(env.client, workflowId);
+    const details = await currentDetails(stack.env.client, workflowId);
     assert.match(details, /^MTF ping-pong loop: LIVE/);
     assert.match(details, /PROTECTION ALERT: a position may be open without its stop-loss: CUSDT critical_unprotected_position/);
     assert.match(details, /\*\*Orders\*\*: 3 · 1 submitted · 1 pending · 1 PROTECTION FAILED/);

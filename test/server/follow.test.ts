@@ -5,23 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Socket, connect } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { followLoop } from '../../src/cli/follow';
 import { requestStop } from '../../src/client/loops';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { runRealLoop } from '../helpers/real-loop';
-import { createDevServerEnv } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
+const stack = useDevStack();
 
 interface Proxy {
   address: string;
@@ -69,15 +60,15 @@ test(
   'npm start follows its loop through an outage longer than the client retries and sees it end; start --wait fails with it',
   { timeout: 120_000 },
   async () => {
-    await runRealLoop(env, sim, { ping_interval: 0.2 }, async (loop) => {
-      const proxy = await startProxy(env.address);
+    await runRealLoop(stack.env, stack.sim, { ping_interval: 0.2 }, async (loop) => {
+      const proxy = await startProxy(stack.env.address);
       // Two tries per call instead of ten: an outage outlasts the client's retries in a second, not in twenty.
       const connection = await Connection.connect({
         address: proxy.address,
         interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))],
       });
       try {
-        const namespace = env.namespace ?? 'default';
+        const namespace = stack.env.namespace ?? 'default';
         const client = new Client({ connection, namespace });
         const target = { connectionOptions: { address: proxy.address }, namespace, taskQueue: loop.taskQueue };
         await loop.afterRequests(1);
@@ -90,7 +81,7 @@ test(
         await assert.rejects(plain, 'start --wait fails once the outage outlasts the retries');
         proxy.up();
 
-        await requestStop(env.client, loop.workflowId);
+        await requestStop(stack.env.client, loop.workflowId);
         const end = await patient;
         assert.equal(end.how, 'stopped', 'npm start saw the loop stop after the outage');
       } finally {

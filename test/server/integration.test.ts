@@ -4,39 +4,31 @@
  * counted with what the simulator received.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { LoopAlreadyRunningError, listLoops, startLoop, stopLoop, updateLoop } from '../../src/client/loops';
 import { lineagePrefix, runIdOf } from '../../src/lib/run-id';
 import { ConfigError } from '../../src/shared/config';
 import type { LoopConfigInput } from '../../src/shared/config';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { SEED_REQUEST_BODY } from '../helpers/fixtures';
 import { pollUntil } from '../helpers/loop-harness';
 import { waitFor } from '../helpers/processes';
 import { runRealLoop, type RealLoop } from '../helpers/real-loop';
-import { createDevServerEnv, uniqueId, withoutNotifications } from '../helpers/temporal';
+import { uniqueId, withoutNotifications } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
+const stack = useDevStack();
 
 /** Starts a worker and a loop on a fresh task queue, runs `body`, then ends the loop and the worker. */
 function withRealLoop<T>(config: LoopConfigInput, body: (loop: RealLoop) => Promise<T>, workflowId?: string): Promise<T> {
-  return runRealLoop(env, sim, config, body, workflowId);
+  return runRealLoop(stack.env, stack.sim, config, body, workflowId);
 }
 
 describe('the loop on a real Temporal dev server', () => {
   test('runs cycles against the simulator, answers get_status, refuses a duplicate start, and stops with a summary', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
     await withRealLoop({ ping_interval: 0.2 }, async (loop) => {
       const s = await loop.afterRequests(3);
       assert.ok(s.counters.cycles >= 2);
@@ -45,20 +37,20 @@ describe('the loop on a real Temporal dev server', () => {
       assert.equal(s.counters.succeeded, s.counters.cycles);
       assert.equal(s.success_rate, 100);
       assert.ok(s.last_cycle?.mtf_run_id, 'the MTF run id is recorded');
-      assert.equal(s.config.mtf_url, sim.runUrl);
+      assert.equal(s.config.mtf_url, stack.sim.runUrl);
 
       await assert.rejects(
-        startLoop(env.client, { taskQueue: loop.taskQueue, workflowId: loop.workflowId, config: { mtf_url: sim.runUrl } }),
+        startLoop(stack.env.client, { taskQueue: loop.taskQueue, workflowId: loop.workflowId, config: { mtf_url: stack.sim.runUrl } }),
         (err: unknown) => err instanceof LoopAlreadyRunningError && err.message.includes(`mtf-ping-pong stop ${loop.workflowId}`),
       );
 
-      const summary = await stopLoop(env.client, loop.workflowId, 'test done');
+      const summary = await stopLoop(stack.env.client, loop.workflowId, 'test done');
       assert.equal(summary.stop_reason, 'test done');
       const requests = loop.requests();
       assert.equal(summary.counters.cycles, requests.length, 'one POST per cycle, no more');
       assert.equal(summary.iterations, summary.counters.cycles);
       assert.equal(summary.last_cycle?.mtf_run_id, requests.at(-1)?.run_id, 'the last run id is the app’s');
-      const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${loop.workflowId}/`));
+      const sent = stack.sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${loop.workflowId}/`));
       assert.equal(new Set(sent.map((r) => r.idempotency_key)).size, sent.length, 'a new key per iteration');
       assert.ok(
         sent.every((r) => r.authorization === 'Bearer test-token'),
@@ -69,10 +61,10 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('a quiet cycle costs 11 history events: one activity and one timer, no search-attribute upsert', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
     await withRealLoop({ ping_interval: 0.2 }, async (loop) => {
       await loop.afterRequests(6);
-      const history = await env.client.workflow.getHandle(loop.workflowId).fetchHistory();
+      const history = await stack.env.client.workflow.getHandle(loop.workflowId).fetchHistory();
       // The started message and its patch bookkeeping belong to the first cycle, which is not counted.
       const events = withoutNotifications(history.events ?? []);
       const upserts = events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
@@ -95,7 +87,7 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('a 5xx is retried with the same Idempotency-Key, the cycle fails after 3 attempts, and the next cycle succeeds', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 3, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 3, latency_ms: 0 });
     await withRealLoop({ ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 1 }, async (loop) => {
       const s = await loop.afterRequests(5);
       const [first, second] = [s.counters.failed, s.counters.succeeded];
@@ -113,7 +105,7 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('a hanging endpoint fails the cycle after 3 attempt timeouts plus backoff, and the loop goes on', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'hang', fault_count: 3, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'hang', fault_count: 3, latency_ms: 0 });
     const config = { ping_interval: 0.2, activity_timeout: 1, retry_initial_interval: 0.2, retry_max_interval: 1, max_execution_time: 20 };
     await withRealLoop(config, async (loop) => {
       const s = await loop.afterRequests(5);
@@ -123,7 +115,7 @@ describe('the loop on a real Temporal dev server', () => {
       const requests = loop.requests();
       assert.equal(new Set(requests.slice(0, 3).map((r) => r.idempotency_key)).size, 1);
       // 3 x 1 s + 0.2 s + 0.4 s of backoff: the seed's 3 x 120 s + 5 s + 10 s = 375 s, scaled down.
-      const events = withoutNotifications((await env.client.workflow.getHandle(loop.workflowId).fetchHistory()).events ?? []);
+      const events = withoutNotifications((await stack.env.client.workflow.getHandle(loop.workflowId).fetchHistory()).events ?? []);
       const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
       const timedOut = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT);
       assert.ok(scheduled && timedOut, 'the activity timed out on the server (start-to-close), it was not failed by the worker');
@@ -137,7 +129,7 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('a run that outlives the cycle budget is recorded as timed_out', async () => {
-    sim.setBehaviour({ mode: 'async', fault: 'none', fault_count: null, latency_ms: 60_000 });
+    stack.sim.setBehaviour({ mode: 'async', fault: 'none', fault_count: null, latency_ms: 60_000 });
     await withRealLoop({ ping_interval: 0.2, max_execution_time: 2, activity_timeout: 1, poll_interval: 0.2 }, async (loop) => {
       const s = await loop.afterRequests(2);
       assert.equal(s.counters.timed_out, 1);
@@ -146,20 +138,20 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('an accepted (202) run is polled until it completes', async () => {
-    sim.setBehaviour({ mode: 'async', fault: 'none', fault_count: null, latency_ms: 300 });
+    stack.sim.setBehaviour({ mode: 'async', fault: 'none', fault_count: null, latency_ms: 300 });
     await withRealLoop({ ping_interval: 0.2, poll_interval: 0.1 }, async (loop) => {
       const s = await loop.afterRequests(2);
       assert.equal(s.counters.succeeded, s.counters.cycles);
       assert.equal(s.last_cycle?.mtf_run_id, loop.requests()[0]?.run_id);
       assert.ok(
-        sim.requests.some((r) => r.path === `/api/mtf/runs/${s.last_cycle?.mtf_run_id}`),
+        stack.sim.requests.some((r) => r.path === `/api/mtf/runs/${s.last_cycle?.mtf_run_id}`),
         'its status was read',
       );
     });
   });
 
   test('live mode: a run that may have executed is never POSTed twice', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'html504_after_run', fault_count: 1, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'html504_after_run', fault_count: 1, latency_ms: 0 });
     await withRealLoop({ ping_interval: 0.2, dry_run: false, confirm_live: true }, async (loop) => {
       const s = await loop.afterRequests(3);
       const requests = loop.requests();
@@ -172,10 +164,10 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('update_config: a valid patch applies from the next cycle; a refused one changes nothing and leaves no event', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
     await withRealLoop({ ping_interval: 0.2 }, async (loop) => {
       await loop.afterRequests(1);
-      const handle = env.client.workflow.getHandle(loop.workflowId);
+      const handle = stack.env.client.workflow.getHandle(loop.workflowId);
       const eventsBefore = (await handle.fetchHistory()).events?.length ?? 0;
       const statusBefore = await loop.status();
 
@@ -185,7 +177,7 @@ describe('the loop on a real Temporal dev server', () => {
         [{ no_such_key: 1 }, /no_such_key: unknown key/],
       ] as const) {
         await assert.rejects(
-          updateLoop(env.client, loop.workflowId, patch as never),
+          updateLoop(stack.env.client, loop.workflowId, patch as never),
           (err: unknown) => err instanceof ConfigError && message.test(err.message),
         );
       }
@@ -196,7 +188,7 @@ describe('the loop on a real Temporal dev server', () => {
         (await handle.fetchHistory()).events?.slice(eventsBefore).filter((e) => String(e.eventType).includes('UPDATE')) ?? [];
       assert.equal(updateEvents.length, 0, 'a rejected update writes nothing to history');
 
-      const next = await updateLoop(env.client, loop.workflowId, { symbols: ['BTCUSDT'], ping_interval: 0.3 });
+      const next = await updateLoop(stack.env.client, loop.workflowId, { symbols: ['BTCUSDT'], ping_interval: 0.3 });
       assert.deepEqual(next.symbols, ['BTCUSDT']);
       const requested = loop.requests().length;
       const s = await loop.afterRequests(requested + 2);
@@ -208,14 +200,14 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('list shows the loops on the namespace with their state', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
     const workflowId = uniqueId('listed');
     await withRealLoop(
       { ping_interval: 60 },
       async (loop) => {
         await loop.afterRequests(1);
         const listed = await pollUntil(
-          () => listLoops(env.client),
+          () => listLoops(stack.env.client),
           (loops) => loops.some((l) => l.workflowId === workflowId && l.status === 'RUNNING'),
           'the loop to appear in visibility',
           10_000,
@@ -227,7 +219,7 @@ describe('the loop on a real Temporal dev server', () => {
   });
 
   test('a loop started again on the same ID sends new Idempotency-Keys', async () => {
-    sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
     const workflowId = uniqueId('again');
     const keys: string[] = [];
     for (let round = 0; round < 2; round++) {
@@ -235,7 +227,7 @@ describe('the loop on a real Temporal dev server', () => {
         { ping_interval: 60 },
         async (loop) => {
           await loop.afterRequests(1);
-          const summary = await stopLoop(env.client, workflowId);
+          const summary = await stopLoop(stack.env.client, workflowId);
           assert.equal(summary.iterations, 1);
           keys.push(
             ...loop
@@ -257,7 +249,7 @@ describe('the loop on a real Temporal dev server', () => {
 
   test('X-Run-Id: one per iteration, kept by a retry and across continue-as-new, new for a loop started again on the same ID', async () => {
     const workflowId = uniqueId('x-run-id');
-    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0 });
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0 });
     const first = await withRealLoop(
       X_RUN_ID_LOOP,
       async (loop) => {
@@ -288,7 +280,7 @@ describe('the loop on a real Temporal dev server', () => {
       workflowId,
     );
 
-    sim.setBehaviour({ fault: 'none', fault_count: null });
+    stack.sim.setBehaviour({ fault: 'none', fault_count: null });
     await withRealLoop(
       X_RUN_ID_LOOP,
       async (loop) => {

@@ -18,29 +18,25 @@ import { loopsSnapshot } from '../../src/dashboard/snapshot';
 import { createLogger } from '../../src/observability/logger';
 import { DRY_RUN, LAST_OUTCOME, LOOP_STATE } from '../../src/shared/search-attributes';
 import type { LoopStatus } from '../../src/shared/status';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { startSimulator } from '../../src/simulator/server';
 import { startWorker } from '../../src/worker/main';
 import { parseLines, sample, scrape } from '../helpers/observe';
 import { freePort, freePortPair, spawnNode, type Followed } from '../../harness/processes';
 import { waitFor } from '../helpers/processes';
 import { createDevServerEnv, uniqueId, withoutNotifications } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const WORKER = join(__dirname, '..', '..', 'src', 'worker', 'main.js');
 /** Recognisable, so a leak anywhere is found by a plain text search. */
 const TOKEN = 'tok-SECRET-7f3a9c1e-do-not-log';
 const EventType = temporal.api.enums.v1.EventType;
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
+const stack = useDevStack({
+  beforeClose: async () => {
+    await Promise.all([...workers].map((w) => w.stop('SIGKILL')));
+  },
+});
 const workers = new Set<Followed>();
-
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([...workers].map((w) => w.stop('SIGKILL')));
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
 
 function spawnWorker(extraEnv: NodeJS.ProcessEnv): Followed {
   const worker = spawnNode(WORKER, [], { LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...extraEnv });
@@ -71,14 +67,14 @@ void describe('a worker process', () => {
     const taskQueue = uniqueId('obs-tq');
     const workflowId = uniqueId('obs-loop');
     const workerEnv = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
       TASK_QUEUE_NAME: taskQueue,
       METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
       MTF_API_TOKEN: TOKEN,
     };
-    const status = () => loopStatus(env.client, workflowId);
+    const status = () => loopStatus(stack.env.client, workflowId);
     /** Signal mode: the loop stops after each cycle until it is told to go on, so counts are exact at every read. */
     const cycleDone = (n: number) =>
       waitFor(status, (s) => s.counters.cycles === n && s.phase === 'awaiting_continue', `cycle ${n} to be recorded`);
@@ -86,16 +82,22 @@ void describe('a worker process', () => {
     const first = spawnWorker(workerEnv);
     await first.waitForLine((l) => l.includes('"worker started"'), 'the first worker to start');
     // The first attempt of the first cycle meets a 500: a retry, and a failure line, to log and count.
-    sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0, order_status: 'simulated' });
-    const started = await startLoop(env.client, {
+    stack.sim.setBehaviour({ mode: 'sync', fault: 'http500', fault_count: 1, latency_ms: 0, order_status: 'simulated' });
+    const started = await startLoop(stack.env.client, {
       taskQueue,
       workflowId,
-      config: { mtf_url: sim.runUrl, continue_mode: 'signal', ping_interval: 0.1, max_cycles_per_run: 3, retry_initial_interval: 0.1 },
+      config: {
+        mtf_url: stack.sim.runUrl,
+        continue_mode: 'signal',
+        ping_interval: 0.1,
+        max_cycles_per_run: 3,
+        retry_initial_interval: 0.1,
+      },
     });
     assert.equal(started.searchAttributes, true);
     await cycleDone(1);
     for (let n = 2; n <= 4; n++) {
-      await continueLoop(env.client, workflowId);
+      await continueLoop(stack.env.client, workflowId);
       await cycleDone(n);
     }
     const beforeRestart = await status();
@@ -134,7 +136,7 @@ void describe('a worker process', () => {
     writeFileSync(tokenFile, `${TOKEN}\n`);
     const second = spawnWorker({ ...workerEnv, MTF_API_TOKEN: '', MTF_API_TOKEN_FILE: tokenFile });
     await second.waitForLine((l) => l.includes('"worker started"'), 'the second worker to start');
-    await continueLoop(env.client, workflowId);
+    await continueLoop(stack.env.client, workflowId);
     const fifth = await cycleDone(5);
     const secondMetrics = await scrape(metricsPort);
     // The new worker replayed four cycles and counted none of them; the loop's gauges carry on exactly.
@@ -143,11 +145,11 @@ void describe('a worker process', () => {
     assert.equal(fifth.counters.succeeded, 5);
     assert.equal(sample(secondMetrics, 'mtf_loop_iteration', loop), 5);
 
-    const summary = await stopLoop(env.client, workflowId, 'observability test');
+    const summary = await stopLoop(stack.env.client, workflowId, 'observability test');
     assert.equal(summary.iterations, 5);
     await second.waitForLine((l) => l.includes('"loop stopped"'), 'the stop to be logged');
     const finalStatus = JSON.stringify(await status()); // a closed loop's query needs a worker to answer it
-    const dashboard = JSON.stringify(await loopsSnapshot(env.client));
+    const dashboard = JSON.stringify(await loopsSnapshot(stack.env.client));
     assert.ok(dashboard.includes(workflowId), 'the dashboard lists the loop');
     assert.equal(await second.stop('SIGTERM'), 0);
 
@@ -193,13 +195,13 @@ void describe('a worker process', () => {
     );
 
     // The token reached the app, and nothing else: not the logs, the metrics, the history or the status.
-    const sent = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
+    const sent = stack.sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
     assert.equal(sent.length, 6, 'one 500, then five cycles');
     assert.ok(
       sent.every((r) => r.authorization === `Bearer ${TOKEN}`),
       'both workers, from env and from file, sent the token to the app',
     );
-    const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
+    const history = JSON.stringify(await stack.env.client.workflow.getHandle(workflowId).fetchHistory());
     const everything = [
       first.stdout(),
       first.stderr(),
@@ -224,20 +226,20 @@ void describe('a worker process', () => {
     // which the metric does not count (visibility.ts takes its first announcement as the baseline).
     const slow = await startSimulator({ behaviour: { latency_ms: 4000 } });
     const worker = spawnWorker({
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
       TASK_QUEUE_NAME: taskQueue,
       METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       HEALTH_ADDRESS: 'off',
     });
     try {
       await worker.waitForLine((l) => l.includes('"worker started"'), 'the worker to start');
-      await startLoop(env.client, {
+      await startLoop(stack.env.client, {
         taskQueue,
         workflowId,
         config: { mtf_url: slow.runUrl, cadence: 'aligned', align_every: 3, align_offset: 0, max_execution_time: 10 },
       });
-      const status = () => loopStatus(env.client, workflowId);
+      const status = () => loopStatus(stack.env.client, workflowId);
       // The status read on both sides of the scrape: a cycle recorded in between is sampled again.
       const read = async () => ({ before: await status(), metrics: await scrape(metricsPort), after: await status() });
       const seen = await waitFor(
@@ -255,10 +257,10 @@ void describe('a worker process', () => {
         grafanaExpressions().some((expr) => expr.includes(`increase(${MISSED_BEATS}[`)),
         'the Grafana dashboard plots it',
       );
-      await env.client.workflow.getHandle(workflowId).terminate('test over');
+      await stack.env.client.workflow.getHandle(workflowId).terminate('test over');
       assert.equal(await worker.stop('SIGTERM'), 0);
     } finally {
-      await env.client.workflow
+      await stack.env.client.workflow
         .getHandle(workflowId)
         .terminate()
         .catch(() => undefined);
@@ -336,12 +338,12 @@ void describe('search attributes on a namespace without them', () => {
       );
 
       const workflowId = uniqueId('bare-loop');
-      const startedAt = sim.runRequests().length;
-      sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
+      const startedAt = stack.sim.runRequests().length;
+      stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0 });
       const started = await startLoop(bare.client, {
         taskQueue: target.taskQueue,
         workflowId,
-        config: { mtf_url: sim.runUrl, ping_interval: 0.1 },
+        config: { mtf_url: stack.sim.runUrl, ping_interval: 0.1 },
       });
       assert.equal(started.searchAttributes, false);
       const s: LoopStatus = await waitFor(
@@ -349,7 +351,7 @@ void describe('search attributes on a namespace without them', () => {
         (st) => st.counters.succeeded >= 2,
         'two cycles without search attributes',
       );
-      assert.ok(sim.runRequests().length - startedAt >= 2);
+      assert.ok(stack.sim.runRequests().length - startedAt >= 2);
       const history = await bare.client.workflow.getHandle(workflowId).fetchHistory();
       // TemporalChangeVersion, the SDK's own upsert beside the notifications' patch marker, is a system attribute: always there.
       assert.equal(

@@ -7,30 +7,23 @@
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { continueLoop, stopLoop, updateLoop } from '../../src/client/loops';
 import type { LoopConfigInput } from '../../src/shared/config';
 import type { Phase } from '../../src/shared/phases';
 import type { LoopStatus } from '../../src/shared/status';
-import { startSimulator, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
+import { type SimulatorBehaviour } from '../../src/simulator/server';
 import { freePort } from '../../harness/processes';
 import { waitFor } from '../helpers/processes';
 import { runRealLoop, type RealLoop } from '../helpers/real-loop';
-import { createDevServerEnv, withoutNotifications } from '../helpers/temporal';
+import { withoutNotifications } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const EventType = temporal.api.enums.v1.EventType;
 const quick: LoopConfigInput = { ping_interval: 0.2, retry_initial_interval: 0.1, retry_max_interval: 0.5 };
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
+const stack = useDevStack();
 
 /** The heap in use after a full collection: what is really kept. */
 const collect = (() => {
@@ -43,7 +36,7 @@ function heapAfterGc(): number {
 }
 
 function behave(behaviour: Partial<SimulatorBehaviour>): void {
-  sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, kill_switch_on: true, ...behaviour });
+  stack.sim.setBehaviour({ mode: 'sync', fault: 'none', fault_count: null, latency_ms: 0, kill_switch_on: true, ...behaviour });
 }
 
 /**
@@ -53,7 +46,7 @@ function behave(behaviour: Partial<SimulatorBehaviour>): void {
 const HANG = { timeout: 120_000 };
 
 function withLoop<T>(config: LoopConfigInput, body: (loop: RealLoop) => Promise<T>): Promise<T> {
-  return runRealLoop(env, sim, { ...quick, ...config }, body);
+  return runRealLoop(stack.env, stack.sim, { ...quick, ...config }, body);
 }
 
 function until(loop: RealLoop, check: (s: LoopStatus) => boolean, what: string): Promise<LoopStatus> {
@@ -62,7 +55,7 @@ function until(loop: RealLoop, check: (s: LoopStatus) => boolean, what: string):
 
 /** The loop's history, without the notifications' events: what these tests count is the MTF call. */
 async function events(workflowId: string) {
-  return withoutNotifications((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
+  return withoutNotifications((await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
 }
 
 /** A URL on a loopback port nothing listens on: every connection is refused. */
@@ -105,7 +98,7 @@ void describe('an MTF outage', HANG, () => {
       assert.deepEqual(started.slice(0, 2), [3, 3], 'Temporal ran each call 3 times');
 
       behave({});
-      await updateLoop(env.client, loop.workflowId, { mtf_url: sim.runUrl });
+      await updateLoop(stack.env.client, loop.workflowId, { mtf_url: stack.sim.runUrl });
       const back = await until(loop, (st) => st.counters.succeeded >= 1, 'a success once the app is back');
       assert.equal(back.counters.consecutive_failures, 0);
       assert.equal(back.counters.failed + back.counters.succeeded, back.counters.cycles);
@@ -159,7 +152,7 @@ void describe('the kill switch', HANG, () => {
         'one attempt per cycle',
       );
 
-      await updateLoop(env.client, loop.workflowId, { force_run: true });
+      await updateLoop(stack.env.client, loop.workflowId, { force_run: true });
       const forced = await until(loop, (st) => st.counters.succeeded >= 1, 'a forced run');
       const last = loop.requests().find((r) => r.status === 200);
       assert.equal((last?.body as { force_run?: boolean }).force_run, true);
@@ -218,14 +211,14 @@ void describe('a stop in each phase ends the loop cleanly with the right summary
       behave(behaviour);
       await withLoop(config, async (loop) => {
         await until(loop, (st) => st.phase === phase, `the loop to be ${phase}`);
-        const summary = await stopLoop(env.client, loop.workflowId, `stopped while ${phase}`);
+        const summary = await stopLoop(stack.env.client, loop.workflowId, `stopped while ${phase}`);
         assert.equal(summary.stop_reason, `stopped while ${phase}`);
         // A stop never cuts a cycle in half: the one under way finishes and is recorded.
         assert.deepEqual([summary.iterations, summary.counters.cycles, summary.counters.succeeded], [1, 1, 1]);
         assert.equal(loop.requests().length, 1, 'no cycle started after the stop');
         const history = await events(loop.workflowId);
         assert.equal(history.at(-1)?.eventType, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
-        if (phase === 'awaiting_continue') await assert.rejects(continueLoop(env.client, loop.workflowId), /no loop with ID/);
+        if (phase === 'awaiting_continue') await assert.rejects(continueLoop(stack.env.client, loop.workflowId), /no loop with ID/);
       });
     });
   }

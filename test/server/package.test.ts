@@ -14,11 +14,10 @@ import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { freePort, spawnNode, type Followed } from '../../harness/processes';
 import { describeRun, runToEnd } from '../helpers/processes';
-import { createDevServerEnv, uniqueId } from '../helpers/temporal';
+import { uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 /** dist/test/server/package.test.js -> the project root (package.json, dist/). */
 const ROOT = join(__dirname, '..', '..', '..');
@@ -74,9 +73,12 @@ let packed: { size: number; unpackedSize: number; entryCount: number; files: Pac
 /** The installed package's folder, and its binary as npm linked it. */
 let installed: string;
 let bin: string;
-let server: TestWorkflowEnvironment;
-let sim: Simulator;
 const processes = new Set<Followed>();
+const stack = useDevStack({
+  beforeClose: async () => {
+    await Promise.all([...processes].map((p) => p.stop('SIGKILL')));
+  },
+});
 
 async function packAndInstall(): Promise<void> {
   const pack = await runToEnd('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, env, timeoutMs: PACK_TIMEOUT_MS });
@@ -105,14 +107,12 @@ before(
   async () => {
     scratch = mkdtempSync(join(tmpdir(), 'mtf-package-'));
     env = pythonlessEnv(scratch);
-    [, server, sim] = await Promise.all([packAndInstall(), createDevServerEnv(), startSimulator()]);
+    await packAndInstall();
   },
   { timeout: PACK_TIMEOUT_MS + INSTALL_TIMEOUT_MS + 5_000 },
 );
 
-after(async () => {
-  await Promise.all([...processes].map((p) => p.stop('SIGKILL')));
-  await Promise.all([server?.teardown(), sim?.close()]);
+after(() => {
   // node_modules of a real install: ~280 MB, not to be left behind.
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
@@ -233,7 +233,11 @@ void describe('the npm package', () => {
       const taskQueue = uniqueId('package-tq');
       const workflowId = uniqueId('package-loop');
       const healthPort = await freePort();
-      const temporal = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace ?? 'default', TASK_QUEUE_NAME: taskQueue };
+      const temporal = {
+        TEMPORAL_ADDRESS: stack.env.address,
+        TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
+        TASK_QUEUE_NAME: taskQueue,
+      };
       const startedAt = Date.now();
       // spawnNode merges process.env; the PATH and the rest come from the Python-less env.
       const worker = spawnNode(bin, ['worker'], {
@@ -250,10 +254,10 @@ void describe('the npm package', () => {
       const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
       assert.equal(ready.status, 200, `/readyz: ${await ready.text()}`);
 
-      const before = sim.runRequests().length;
+      const before = stack.sim.runRequests().length;
       const start = await runToEnd(
         bin,
-        ['start', '--id', workflowId, '--url', sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT'],
+        ['start', '--id', workflowId, '--url', stack.sim.runUrl, '--interval', '1s', '--symbols', 'BTCUSDT,ETHUSDT'],
         {
           env: { ...env, ...temporal },
           timeoutMs: CALL_TIMEOUT_MS,
@@ -261,7 +265,7 @@ void describe('the npm package', () => {
       );
       assert.equal(start.code, 0, describeRun(start, 'mtf-ping-pong start'));
 
-      const requests = (await sim.waitForRunRequests(before + 2, 30_000)).slice(before);
+      const requests = (await stack.sim.waitForRunRequests(before + 2, 30_000)).slice(before);
       const keys = requests.map((r) => r.idempotency_key ?? '');
       assert.match(keys[0]!, new RegExp(`^${workflowId}/[0-9a-f-]+/1$`));
       assert.match(keys[1]!, new RegExp(`^${workflowId}/[0-9a-f-]+/2$`));

@@ -7,25 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
+import { test } from 'node:test';
 import { toolchainPythonPath } from '../../src/toolchain/binaries';
 import { runToEnd } from '../helpers/processes';
 import { withRealWorker } from '../helpers/real-loop';
-import { createDevServerEnv, uniqueId } from '../helpers/temporal';
+import { uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const SCRIPT = join(__dirname, '..', '..', '..', 'test', 'python', 'original_client.py');
 
-let env: TestWorkflowEnvironment;
-let sim: Simulator;
-
-before(async () => {
-  [env, sim] = await Promise.all([createDevServerEnv(), startSimulator()]);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), sim?.close()]);
-});
+const stack = useDevStack();
 
 interface Step {
   step: string;
@@ -35,15 +26,15 @@ interface Step {
 test("the original's Python client starts its test configuration (max_execution_time 60), queries, signals and stops a loop", async () => {
   const taskQueue = uniqueId('py-tq');
   const workflowId = uniqueId('py-loop');
-  const ran = await withRealWorker(env, taskQueue, () =>
+  const ran = await withRealWorker(stack.env, taskQueue, () =>
     runToEnd(toolchainPythonPath(), [SCRIPT], {
       env: {
         ...process.env,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+        TEMPORAL_ADDRESS: stack.env.address,
+        TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
         TASK_QUEUE_NAME: taskQueue,
         WORKFLOW_ID: workflowId,
-        MTF_URL: sim.runUrl,
+        MTF_URL: stack.sim.runUrl,
       },
       timeoutMs: 60_000,
     }),
@@ -75,7 +66,7 @@ test("the original's Python client starts its test configuration (max_execution_
   assert.equal(summary.stop_reason, 'original client done');
   assert.equal(summary.iterations, 2);
   assert.equal(summary.counters.succeeded, 2);
-  const posts = sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
+  const posts = stack.sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
   assert.equal(posts.length, 2, 'one POST per cycle');
   assert.deepEqual((posts[0]?.body as { symbols?: unknown }).symbols, ['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT']);
 });

@@ -11,13 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { startLoop } from '../../src/client/loops';
-import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator/server';
+import { type RecordedRequest } from '../../src/simulator/server';
 import { spawnNode, type Followed } from '../../harness/processes';
-import { createDevServerEnv, uniqueId, withoutNotifications } from '../helpers/temporal';
+import { uniqueId, withoutNotifications } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 
 const WORKER = join(__dirname, '..', '..', 'src', 'worker', 'main.js');
 const EventType = temporal.api.enums.v1.EventType;
@@ -28,9 +28,21 @@ const CALL_LATENCY_MS = 250;
 const PROGRESS_TIMEOUT_MS = 30_000;
 const IDENTITIES = ['scale-out-a', 'scale-out-b'] as const;
 
-let server: TestWorkflowEnvironment;
-let sim: Simulator;
 const workers = new Map<string, Followed>();
+const stack = useDevStack({
+  simulator: { behaviour: { latency_ms: CALL_LATENCY_MS } },
+  beforeClose: async () => {
+    await Promise.all(
+      [...loops.keys()].map((id) =>
+        stack.env.client.workflow
+          .getHandle(id)
+          .terminate('test over')
+          .catch(() => undefined),
+      ),
+    );
+    await Promise.all([...workers.values()].map((w) => w.stop('SIGKILL')));
+  },
+});
 const taskQueue = uniqueId('scale-out-tq');
 /** workflow ID -> first run ID, as startLoop returned them. */
 const loops = new Map<string, string>();
@@ -39,8 +51,8 @@ const pinned = new Map<string, Set<string>>();
 
 function startWorker(identity: string): Promise<string> {
   const worker = spawnNode(WORKER, [], {
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_NAMESPACE: server.namespace ?? 'default',
+    TEMPORAL_ADDRESS: stack.env.address,
+    TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
     TASK_QUEUE_NAME: taskQueue,
     WORKER_IDENTITY: identity,
     METRICS_ADDRESS: 'off',
@@ -53,21 +65,7 @@ function startWorker(identity: string): Promise<string> {
 }
 
 before(async () => {
-  [server, sim] = await Promise.all([createDevServerEnv(), startSimulator({ behaviour: { latency_ms: CALL_LATENCY_MS } })]);
   await Promise.all(IDENTITIES.map(startWorker));
-});
-
-after(async () => {
-  await Promise.all(
-    [...loops.keys()].map((id) =>
-      server?.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => undefined),
-    ),
-  );
-  await Promise.all([...workers.values()].map((w) => w.stop('SIGKILL')));
-  await Promise.all([server?.teardown(), sim?.close()]);
 });
 
 /** Iteration of a key `<workflow id>/<first run id>/<iteration>`. */
@@ -88,18 +86,18 @@ async function untilRequest(
 ): Promise<RecordedRequest> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const found = sim.runRequests().find(match);
+    const found = stack.sim.runRequests().find(match);
     if (found) return found;
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sim.waitForRunRequests(sim.runRequests().length + 1, left).catch(() => undefined);
+    await stack.sim.waitForRunRequests(stack.sim.runRequests().length + 1, left).catch(() => undefined);
   }
 }
 
 /** Per loop: the distinct iterations whose run request reached the simulator (answered or not yet). */
 function iterationsSeen(): Map<string, Set<number>> {
   const seen = new Map<string, Set<number>>([...loops.keys()].map((id) => [id, new Set<number>()]));
-  for (const r of sim.runRequests()) {
+  for (const r of stack.sim.runRequests()) {
     const key = r.idempotency_key ?? '';
     seen.get(loopOf(key))?.add(iterationOf(key));
   }
@@ -123,7 +121,7 @@ async function untilEveryLoop(
       const late = lagging().map(([id, iterations]) => `${id}: ${iterations.size}`);
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${late.length} loops lag (${late.slice(0, 5).join(', ')}...)`);
     }
-    await sim.waitForRunRequests(sim.runRequests().length + 1, left).catch(() => undefined);
+    await stack.sim.waitForRunRequests(stack.sim.runRequests().length + 1, left).catch(() => undefined);
   }
 }
 
@@ -142,7 +140,7 @@ async function startedCalls(): Promise<StartedCall[]> {
   const histories = await Promise.all(
     [...loops.keys()].map(async (workflowId) => ({
       workflowId,
-      events: withoutNotifications((await server.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []),
+      events: withoutNotifications((await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []),
     })),
   );
   return histories.flatMap(({ workflowId, events }) => {
@@ -177,13 +175,19 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
     const startedAt = Date.now();
     const started = await Promise.all(
       Array.from({ length: LOOPS }, (_, i) =>
-        startLoop(server.client, { taskQueue, workflowId: uniqueId(`scale-out-${i}`), config: { mtf_url: sim.runUrl, ping_interval: 1 } }),
+        startLoop(stack.env.client, {
+          taskQueue,
+          workflowId: uniqueId(`scale-out-${i}`),
+          config: { mtf_url: stack.sim.runUrl, ping_interval: 1 },
+        }),
       ),
     );
     for (const loop of started) loops.set(loop.workflowId, loop.runId);
 
     await untilEveryLoop((_, iterations) => iterations.size >= 3, `every loop's 3rd run request`);
-    t.diagnostic(`${LOOPS} loops started and at 3 cycles each in ${Date.now() - startedAt} ms (${sim.runRequests().length} run requests)`);
+    t.diagnostic(
+      `${LOOPS} loops started and at 3 cycles each in ${Date.now() - startedAt} ms (${stack.sim.runRequests().length} run requests)`,
+    );
 
     const calls = await startedCalls();
     const byWorker = countBy(calls, (c) => c.identity);
@@ -235,7 +239,7 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
     // loop whose workflow task went to the leaver's sticky queue during its shutdown waits for that
     // queue's schedule-to-start timeout (10 s by default) before the survivor gets it.
     const resumedIn = [...loops.keys()].map((id) => {
-      const first = sim
+      const first = stack.sim
         .runRequests()
         .find((r) => loopOf(r.idempotency_key ?? '') === id && iterationOf(r.idempotency_key ?? '') > atExit.get(id)!);
       return (first?.received_at ?? Date.now()) - exitedAt;
@@ -270,8 +274,8 @@ void describe(`${LOOPS} loops on two worker processes sharing one task queue`, (
 
   test('no cycle ran twice: every Idempotency-Key was answered 200 exactly once, iterations without gaps', async () => {
     // End the loops first, then let the calls still in flight be answered.
-    await Promise.all([...loops.keys()].map((id) => server.client.workflow.getHandle(id).terminate('test over')));
-    const requests = sim.runRequests();
+    await Promise.all([...loops.keys()].map((id) => stack.env.client.workflow.getHandle(id).terminate('test over')));
+    const requests = stack.sim.runRequests();
     const answered = requests.filter((r) => r.status === 200);
     assert.ok(answered.length >= LOOPS * 6, `${answered.length} run requests answered 200`);
     const timesAnswered = countBy(answered, (r) => r.idempotency_key ?? 'none');

@@ -13,14 +13,13 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { before, describe, test } from 'node:test';
 import type { LoopStatus } from '../../src/shared/status';
-import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { pollUntil } from '../helpers/loop-harness';
 import { freePort, spawnNode, type Followed } from '../../harness/processes';
 import { describeRun, runToEnd, type Ran } from '../helpers/processes';
-import { createDevServerEnv, uniqueId } from '../helpers/temporal';
+import { uniqueId } from '../helpers/temporal';
+import { useDevStack } from '../helpers/dev-stack';
 import { SERVER_NAME, startTlsFront, type TlsFront } from '../helpers/tls-front';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -33,21 +32,19 @@ const REFUSAL_BOUND_MS = 15_000;
 const POLL_TRIES = 40;
 const CREDENTIALS_REFUSED = 6;
 
-let server: TestWorkflowEnvironment;
-let sim: Simulator;
 let front: TlsFront;
 let closedPort: number;
 const workers = new Set<Followed>();
-
-before(async () => {
-  [server, sim, closedPort] = await Promise.all([createDevServerEnv(), startSimulator(), freePort()]);
-  front = await startTlsFront(server.address);
+const stack = useDevStack({
+  beforeClose: async () => {
+    await Promise.all([...workers].map((w) => w.stop('SIGKILL')));
+    await front?.stop();
+  },
 });
 
-after(async () => {
-  await Promise.all([...workers].map((w) => w.stop('SIGKILL')));
-  await front?.stop();
-  await Promise.all([server?.teardown(), sim?.close()]);
+before(async () => {
+  closedPort = await freePort();
+  front = await startTlsFront(stack.env.address);
 });
 
 /** This process's environment without any TEMPORAL_* setting, so only what a test sets applies. */
@@ -106,7 +103,7 @@ const MODES: { name: string; settings: () => NodeJS.ProcessEnv }[] = [
         [
           '[profile.prod]',
           `address = "${front.mtlsAddress}"`,
-          `namespace = "${server.namespace ?? 'default'}"`,
+          `namespace = "${stack.env.namespace ?? 'default'}"`,
           '',
           '[profile.prod.tls]',
           `client_cert_path = "${files().clientCert}"`,
@@ -130,13 +127,13 @@ describe('through a TLS front, with each documented setting', () => {
       workers.add(worker);
       await worker.waitForLine((l) => l.includes('"worker started"'), `the worker to connect (${mode.name})`);
 
-      const health = await cli(settings, 'health', '--url', sim.runUrl);
+      const health = await cli(settings, 'health', '--url', stack.sim.runUrl);
       expectCode(health, 0, 'health');
       assert.match(health.stdout, /^temporal +ok /m);
       assert.match(health.stdout, /^mtf +ok .*via worker/m, 'the app is checked through the worker connected over TLS');
 
       const id = uniqueId('tls-loop');
-      const started = await cli(settings, 'start', '--id', id, '--url', sim.runUrl, '--interval', '1s');
+      const started = await cli(settings, 'start', '--id', id, '--url', stack.sim.runUrl, '--interval', '1s');
       expectCode(started, 0, 'start');
       assert.match(started.stdout, new RegExp(`started loop ${id} .* on task queue ${taskQueue}`));
 
@@ -239,7 +236,7 @@ describe('each misconfiguration: one readable line and exit 6, for the worker an
           runToEnd(process.execPath, [WORKER], { env: { ...baseEnv(), ...workerEnv, ...settings }, timeoutMs: REFUSAL_BOUND_MS }),
         ),
         timed(() => cli({ ...workerEnv, ...settings }, 'worker')),
-        timed(() => cli(settings, 'start', '--id', uniqueId('tls-bad'), '--url', sim.runUrl)),
+        timed(() => cli(settings, 'start', '--id', uniqueId('tls-bad'), '--url', stack.sim.runUrl)),
         timed(() => cli(settings, 'status')),
         timed(() => cli(settings, 'health', '--temporal-only')),
       ]);
