@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { createActivities } from '../../src/activities';
@@ -56,6 +56,32 @@ const alertId = uniqueId('dash-live-alert');
 /** On the candle-close beat, paused by its test through the real `pause` update. */
 const pausedId = uniqueId('dash-paused');
 const stack = useDevStack({
+  started: async () => {
+    alertSim = await startSimulator({
+      behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 },
+    });
+    const taskQueue = uniqueId('tq');
+    worker = await createMtfWorker({
+      connection: stack.env.nativeConnection,
+      namespace: stack.env.namespace ?? 'default',
+      taskQueue,
+      identity: 'dashboard-test-worker',
+      activities: createActivities({ token: 'test-token' }),
+    });
+    workerDone = worker.run();
+    await startLoop(stack.env.client, { taskQueue, workflowId, config: { mtf_url: stack.sim.runUrl, ping_interval: 1 } });
+    await startLoop(stack.env.client, {
+      taskQueue,
+      workflowId: alertId,
+      config: { mtf_url: alertSim.runUrl, ping_interval: 1, max_attempts: 1, dry_run: false, confirm_live: true },
+    });
+    await startLoop(stack.env.client, {
+      taskQueue,
+      workflowId: pausedId,
+      config: { mtf_url: stack.sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 },
+    });
+    dashboard = await startDashboard({ client: stack.env.client, host: '127.0.0.1', port: 0 });
+  },
   // Orders listed as the app's enricher would list them (today's app lists none).
   simulator: { behaviour: { order_status: 'simulated' } },
   // Browser first (it polls the dashboard), then the dashboard, the loop, the worker, the other simulator; then the stack.
@@ -71,31 +97,6 @@ const stack = useDevStack({
     await workerDone;
     await alertSim?.close();
   },
-});
-
-before(async () => {
-  alertSim = await startSimulator({ behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 } });
-  const taskQueue = uniqueId('tq');
-  worker = await createMtfWorker({
-    connection: stack.env.nativeConnection,
-    namespace: stack.env.namespace ?? 'default',
-    taskQueue,
-    identity: 'dashboard-test-worker',
-    activities: createActivities({ token: 'test-token' }),
-  });
-  workerDone = worker.run();
-  await startLoop(stack.env.client, { taskQueue, workflowId, config: { mtf_url: stack.sim.runUrl, ping_interval: 1 } });
-  await startLoop(stack.env.client, {
-    taskQueue,
-    workflowId: alertId,
-    config: { mtf_url: alertSim.runUrl, ping_interval: 1, max_attempts: 1, dry_run: false, confirm_live: true },
-  });
-  await startLoop(stack.env.client, {
-    taskQueue,
-    workflowId: pausedId,
-    config: { mtf_url: stack.sim.runUrl, cadence: 'aligned', align_every: 60, align_offset: 2 },
-  });
-  dashboard = await startDashboard({ client: stack.env.client, host: '127.0.0.1', port: 0 });
 });
 
 function url(path: string): string {

@@ -15,6 +15,12 @@ export interface DevStackOptions {
   /** How the simulator starts (startSimulator's options: its first behaviour). */
   simulator?: Parameters<typeof startSimulator>[0];
   /**
+   * Runs in the same `before` hook once both are up: what the file starts on them (a worker, a TLS
+   * front, loops). Not a hook of its own: Node 20 runs a file's top-level `before` hooks side by
+   * side, so a second one would not wait for the stack.
+   */
+  started?: (stack: DevStack) => unknown;
+  /**
    * Runs after the file's last test, before the two close: what still talks to them (worker
    * processes, CLIs, loops, a TLS front) ends first. The servers close even when it throws.
    */
@@ -29,7 +35,9 @@ export interface DevStack {
 }
 
 /** Both at once; when one fails to start, the other is closed before the failure is thrown. */
-export async function startDevStack(options: Omit<DevStackOptions, 'beforeClose'> = {}): Promise<DevStack & { close(): Promise<void> }> {
+export async function startDevStack(
+  options: Pick<DevStackOptions, 'server' | 'simulator'> = {},
+): Promise<DevStack & { close(): Promise<void> }> {
   const [server, simulator] = await Promise.allSettled([createDevServerEnv(options.server), startSimulator(options.simulator)]);
   if (server.status === 'rejected' || simulator.status === 'rejected') {
     await Promise.all([
@@ -45,12 +53,13 @@ export async function startDevStack(options: Omit<DevStackOptions, 'beforeClose'
 
 /**
  * Registers the `before` and `after` hooks of the current file (or `describe`) that start and close
- * a dev stack, and answers its `env` and `sim`: read them in tests and in hooks registered after this call.
+ * a dev stack, and answers its `env` and `sim`: read them in tests, in `started` and `beforeClose`, and in `after` hooks.
  */
 export function useDevStack(options: DevStackOptions = {}): DevStack {
   let stack: Awaited<ReturnType<typeof startDevStack>> | undefined;
   before(async () => {
     stack = await startDevStack(options);
+    await options.started?.(stack);
   });
   after(async () => {
     try {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { lineagePrefix } from '../../src/lib/run-id';
@@ -40,24 +40,23 @@ const spawned = new Set<ChildProcess>();
 const taskQueue = uniqueId('cli-tq');
 const scratch = mkdtempSync(join(tmpdir(), 'mtf-cli-'));
 const stack = useDevStack({
+  started: async () => {
+    closedPort = await freePort();
+    worker = await createMtfWorker({
+      connection: stack.env.nativeConnection,
+      namespace: stack.env.namespace ?? 'default',
+      taskQueue,
+      identity: 'cli-test-worker',
+      activities: createActivities(),
+      stickyQueueScheduleToStartTimeoutMs: 1_000,
+    });
+    workerDone = worker.run();
+  },
   beforeClose: async () => {
     for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     if (worker?.getState() === 'RUNNING') worker.shutdown();
     await workerDone;
   },
-});
-
-before(async () => {
-  closedPort = await freePort();
-  worker = await createMtfWorker({
-    connection: stack.env.nativeConnection,
-    namespace: stack.env.namespace ?? 'default',
-    taskQueue,
-    identity: 'cli-test-worker',
-    activities: createActivities(),
-    stickyQueueScheduleToStartTimeoutMs: 1_000,
-  });
-  workerDone = worker.run();
 });
 
 after(() => rmSync(scratch, { recursive: true, force: true }));

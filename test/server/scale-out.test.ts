@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { startLoop } from '../../src/client/loops';
 import { type RecordedRequest } from '../../src/simulator/server';
@@ -30,6 +30,9 @@ const IDENTITIES = ['scale-out-a', 'scale-out-b'] as const;
 
 const workers = new Map<string, Followed>();
 const stack = useDevStack({
+  started: async () => {
+    await Promise.all(IDENTITIES.map(startWorker));
+  },
   simulator: { behaviour: { latency_ms: CALL_LATENCY_MS } },
   beforeClose: async () => {
     await Promise.all(
@@ -63,10 +66,6 @@ function startWorker(identity: string): Promise<string> {
   workers.set(identity, worker);
   return worker.waitForLine((l) => l.includes('"worker started"'), `worker ${identity} to start`);
 }
-
-before(async () => {
-  await Promise.all(IDENTITIES.map(startWorker));
-});
 
 /** Iteration of a key `<workflow id>/<first run id>/<iteration>`. */
 function iterationOf(key: string): number {

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { LoopStatus } from '../../src/shared/status';
 import { pollUntil } from '../helpers/loop-harness';
 import { freePort, spawnNode, type Followed } from '../../harness/processes';
@@ -36,15 +36,14 @@ let front: TlsFront;
 let closedPort: number;
 const workers = new Set<Followed>();
 const stack = useDevStack({
+  started: async () => {
+    closedPort = await freePort();
+    front = await startTlsFront(stack.env.address);
+  },
   beforeClose: async () => {
     await Promise.all([...workers].map((w) => w.stop('SIGKILL')));
     await front?.stop();
   },
-});
-
-before(async () => {
-  closedPort = await freePort();
-  front = await startTlsFront(stack.env.address);
 });
 
 /** This process's environment without any TEMPORAL_* setting, so only what a test sets applies. */
