@@ -1,7 +1,8 @@
 // @ts-check
-// The import rules of src/ (issue 32), checked by `npm run lint` (`depcruise src --config .dependency-cruiser.cjs`):
+// The import rules of src/ (issue 32), checked by `npm run lint` (`depcruise src test bench harness --config .dependency-cruiser.cjs`):
 // no import circles, type-only imports included, and the layering of src/'s folders that docs/architecture.md
-// explains. ESLint's no-restricted-imports (eslint.config.mjs) keeps Node built-ins and Node-side SDK packages out
+// explains; and between the top-level folders (issue 33): src/ imports none of test/, bench/ and harness/, harness/
+// imports neither test/ nor bench/, and test/ and bench/ do not import each other. ESLint's no-restricted-imports (eslint.config.mjs) keeps Node built-ins and Node-side SDK packages out
 // of workflow code; these rules are about which of our own folders may import which.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -16,9 +17,30 @@ module.exports = {
     {
       name: 'no-test-or-bench',
       severity: 'error',
-      comment: 'src/ is what ships: it never imports the tests or the bench.',
+      comment: 'src/ is what ships: it never imports the tests, the bench or their harness.',
       from: { path: '^src/' },
+      to: { path: '^(test|bench|harness)/' },
+    },
+    {
+      name: 'harness-is-neutral',
+      severity: 'error',
+      comment: 'harness/ holds what the tests and the bench both use: it imports neither of them (src/ and packages only).',
+      from: { path: '^harness/' },
       to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'bench-not-test',
+      severity: 'error',
+      comment: 'The bench does not import the tests: what both need lives in harness/.',
+      from: { path: '^bench/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'test-not-bench',
+      severity: 'error',
+      comment: 'The tests do not import the bench: what both need lives in harness/.',
+      from: { path: '^test/' },
+      to: { path: '^bench/' },
     },
     {
       name: 'shared-imports-shared',

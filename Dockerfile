@@ -3,7 +3,7 @@
 #   docker build -t mtf-ping-pong:0.1.0 .
 # Two stages: `build` compiles TypeScript and prebuilds the workflow bundles with the dev
 # dependencies; `runtime` holds the production dependencies, the compiled code and the bundles only.
-# test/deploy.test.ts lints this file with hadolint and runs its RUN steps outside Docker.
+# test/server/dockerfile.test.ts lints this file with hadolint; test/server/image.test.ts runs its RUN steps outside Docker.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 

@@ -27,7 +27,8 @@ export default tseslint.config(
     rules: { 'max-len': ['error', { code: 160 }] },
   },
   {
-    files: ['test/**/*.ts'],
+    // The tests and harness/ (what they share with the bench).
+    files: ['test/**/*.ts', 'harness/**/*.ts'],
     // Activities are plain functions handed around by reference: no `this` to lose.
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },

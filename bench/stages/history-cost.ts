@@ -6,8 +6,9 @@ import type { Client } from '@temporalio/client';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
 import { continueSignal } from '../../src/shared/messages';
 import { BenchWorker } from '../bench-worker';
-import { quietCycleCosts, type CycleCost } from '../history';
-import { BENCH_PING_INTERVAL_S, HOST, histories, loopId, requestsOf, startKind, terminateAll, type Bench, type Kind } from '../loops';
+import { quietCycleCosts, type CycleCost } from '../../harness/history';
+import { BENCH_PING_INTERVAL_S, HOST, histories, loopId, startKind, terminateAll, type Bench, type Kind } from '../loops';
+import { requestsOf } from '../../harness/requests';
 import { costText, type Row } from '../report';
 import { delay, round, until } from '../tools';
 

@@ -2,7 +2,8 @@
 import { startSimulator } from '../../src/simulator/server';
 import { BenchWorker } from '../bench-worker';
 import { cycleTimings, percentile } from '../history';
-import { BENCH_PING_INTERVAL_S, HOST, histories, loopId, requestsOf, startKind, terminateAll, type Bench } from '../loops';
+import { BENCH_PING_INTERVAL_S, HOST, histories, loopId, startKind, terminateAll, type Bench } from '../loops';
+import { requestsOf } from '../../harness/requests';
 import type { Row } from '../report';
 import { round, until } from '../tools';
 

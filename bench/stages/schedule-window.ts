@@ -2,7 +2,7 @@
  * Stage 6 (see schedule.ts): reading a window of beats, from the simulator's POSTs and the sampled histories.
  */
 import type { Simulator } from '../../src/simulator/server';
-import { actionsOf, eventMs, quietCycleCosts } from '../history';
+import { actionsOf, eventMs, quietCycleCosts } from '../../harness/history';
 import { histories, type Bench } from '../loops';
 import { round } from '../tools';
 import { SAMPLE, spreadOffset, type HistoryEvent, type Spec } from './schedule-designs';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/toolchain/binaries';
 import { PREBUILT_BUNDLE } from '../../src/worker/worker';
-import { freePort, freePortPair, spawnNode } from '../../test/helpers/processes';
+import { freePort, freePortPair, spawnNode } from '../../harness/processes';
 import { BenchWorker } from '../bench-worker';
 import { HOST, loopId, type Bench } from '../loops';
 import type { Row } from '../report';

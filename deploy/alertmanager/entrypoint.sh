@@ -10,7 +10,7 @@
 #
 # Neither: the alerts show in Alertmanager's UI only (a receiver that sends nothing). Alerts are
 # grouped by alertname and workflow_id: one notification per rule and loop.
-# Outside the container (test/deploy.test.ts): MTF_ALERTMANAGER_CONFIG (where the config goes),
+# Outside the container (test/server/alertmanager-entrypoint.test.ts): MTF_ALERTMANAGER_CONFIG (where the config goes),
 # MTF_ALERTMANAGER_BIN, MTF_ALERTMANAGER_STORAGE; `--render-only` writes the config and exits.
 set -eu
 

@@ -4,7 +4,7 @@
  * clients' (grpc-js on Node's OpenSSL), whose raw errors are Rust debug dumps
  * (`tonic::transport::Error(…InvalidCertificate(UnknownIssuer)…)`), a bare "Failed to connect
  * before the deadline", or an HTTP status from a TLS front. The texts matched here are the ones
- * both stacks produce against an nginx front and Temporal Cloud-style refusals (test/tls.test.ts).
+ * both stacks produce against an nginx front and Temporal Cloud-style refusals (test/server/tls.test.ts).
  */
 import { X509Certificate } from 'node:crypto';
 import type { TemporalTarget } from './connection';

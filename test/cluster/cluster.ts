@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { projectRoot, temporalCliPath, toolchainDir } from '../../src/toolchain/binaries';
-import { describeRun, freePort, runToEnd, spawnFollowed, type Followed } from '../helpers/processes';
+import { freePort, spawnFollowed, type Followed } from '../../harness/processes';
+import { describeRun, runToEnd } from '../helpers/processes';
 import { PG_PASSWORD, PG_USER, startPostgres, type Postgres } from './postgres';
 import { SETUP_SCRIPTS } from './setup-scripts';
 

@@ -16,8 +16,9 @@ import { temporal } from '@temporalio/proto';
 import type { RecordedRequest } from '../../src/simulator/server';
 import type { LoopStatus, LoopSummary } from '../../src/shared/status';
 import { projectRoot } from '../../src/toolchain/binaries';
-import { describeRun, waitFor, type Followed } from '../helpers/processes';
-import { requestsOf } from '../../bench/loops';
+import type { Followed } from '../../harness/processes';
+import { describeRun, waitFor } from '../helpers/processes';
+import { requestsOf } from '../../harness/requests';
 import { assertExact, iterationOf, reconcile, startRig, type Rig } from './rig';
 
 const LOOP = 'cluster-faults';

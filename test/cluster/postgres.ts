@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnFollowed, type Followed } from '../helpers/processes';
+import { freePort, spawnFollowed, type Followed } from '../../harness/processes';
 
 const LIB = '/usr/lib/postgresql';
 export const PG_USER = 'temporal';

@@ -10,8 +10,9 @@ import { Client, Connection } from '@temporalio/client';
 import { loopStatus } from '../../src/client/loops';
 import type { LoopStatus } from '../../src/shared/status';
 import { startSimulator, type Simulator, type SimulatorBehaviour } from '../../src/simulator/server';
-import { requestsOf } from '../../bench/loops';
-import { runToEnd, spawnNode, type Followed, type Ran } from '../helpers/processes';
+import { requestsOf } from '../../harness/requests';
+import { spawnNode, type Followed } from '../../harness/processes';
+import { runToEnd, type Ran } from '../helpers/processes';
 import { startCluster, type Cluster } from './cluster';
 
 const DIST = join(__dirname, '..', '..');

@@ -1,6 +1,6 @@
 /**
  * The server version and the setup scripts the cluster harness runs, which the Compose demo's
- * `temporal`, `temporal-schema` and `temporal-setup` services run too (test/deploy.test.ts
+ * `temporal`, `temporal-schema` and `temporal-setup` services run too (test/server/compose.test.ts
  * compares them): the demo's only untested part is Docker itself.
  */
 import { readFileSync } from 'node:fs';

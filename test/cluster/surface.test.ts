@@ -7,14 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import { quietCycleCosts } from '../../bench/history';
+import { quietCycleCosts } from '../../harness/history';
 import { listLoops, type LoopFilter } from '../../src/client/loops';
 import type { DashboardSnapshot } from '../../src/dashboard/snapshot';
 import { searchAttributeSpecs } from '../../src/shared/search-attributes';
 import type { LoopStatus } from '../../src/shared/status';
 import { temporalCliPath } from '../../src/toolchain/binaries';
-import { describeRun, freePort, runToEnd, spawnNode, waitFor, type Ran } from '../helpers/processes';
-import { requestsOf } from '../../bench/loops';
+import { freePort, spawnNode } from '../../harness/processes';
+import { describeRun, runToEnd, waitFor, type Ran } from '../helpers/processes';
+import { requestsOf } from '../../harness/requests';
 import { CLI, assertExact, reconcile, startRig, type Rig } from './rig';
 
 const TASK_QUEUE = 'cluster-surface';

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { freePort } from './processes';
+import { freePort } from '../../harness/processes';
 
 export const NGINX = '/usr/sbin/nginx';
 /** The name the server certificate is issued for besides localhost and 127.0.0.1. */

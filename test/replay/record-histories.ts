@@ -1,6 +1,6 @@
 /**
  * `npm run record-histories`: runs one loop per mode on a real dev server against the simulator
- * and stores each history in test/replay/histories/, for replay.test.ts. Re-record only before the
+ * and stores each history in test/replay/histories/, for test/workflow/replay.test.ts. Re-record only before the
  * first release; after it, a workflow change that breaks replay goes through `patched()` instead.
  */
 import { once } from 'node:events';

@@ -10,7 +10,7 @@
  * a thread of its own (./simulator-thread.ts), so the heap sampled is the worker's, not its log.
  *
  * `runSoak` throws (node:assert) with every mismatch it found, naming the key, its requests and
- * the counters; it returns the figures when everything agrees. `test/soak.test.ts` runs a short
+ * the counters; it returns the figures when everything agrees. `test/server/soak.test.ts` runs a short
  * soak in `npm test`; `npm run soak` (./main.ts) runs the full one.
  */
 import assert from 'node:assert/strict';

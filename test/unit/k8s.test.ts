@@ -1,0 +1,85 @@
+/** deploy/k8s/deployment.yaml against the code's own defaults: the ConfigMap, the Deployment, its probes, its grace period, non-root. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_ADDRESS } from '../../src/client/connection';
+import { DEFAULT_TASK_QUEUE } from '../../src/shared/messages';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../src/worker/worker';
+import {
+  packageJson,
+  seconds,
+  hostPort,
+  HEALTH_PORT,
+  METRICS_PORT,
+  obj,
+  arr,
+  str,
+  yamlDocuments,
+  envNamesTheCodeReads,
+} from '../helpers/deploy-files';
+import { stages } from '../helpers/dockerfile';
+
+describe('deploy/k8s/deployment.yaml', () => {
+  test("a Deployment with the code's defaults, probes on the health routes, a grace period longer than the worker's, non-root", () => {
+    const docs = yamlDocuments('deploy/k8s/deployment.yaml');
+    const configMap = docs.find((d) => d.kind === 'ConfigMap');
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    assert.ok(configMap && deployment, 'a ConfigMap and a Deployment');
+    const pod = obj(obj(obj(deployment.spec, 'spec').template, 'template').spec, 'pod spec');
+    const containers = arr(pod.containers, 'containers').map((c) => obj(c, 'container'));
+    assert.equal(containers.length, 1);
+    const container = containers[0] ?? {};
+    assert.equal(container.image, `mtf-ping-pong:${packageJson.version}`, 'a pinned image tag');
+
+    const data = obj(configMap.data, 'ConfigMap data');
+    const configMapName = str(obj(configMap.metadata, 'metadata').name, 'name');
+    assert.ok(arr(container.envFrom, 'envFrom').some((e) => obj(obj(e, 'envFrom').configMapRef, 'configMapRef').name === configMapName));
+    const env: Record<string, string> = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, str(v, k)]));
+    for (const e of arr(container.env ?? [], 'env').map((x) => obj(x, 'env')))
+      env[str(e.name, 'name')] = e.value === undefined ? '(from the cluster)' : str(e.value, 'value');
+    assert.equal(env.TASK_QUEUE_NAME, DEFAULT_TASK_QUEUE);
+    assert.equal(env.TEMPORAL_NAMESPACE, 'default');
+    assert.ok(env.TEMPORAL_ADDRESS && hostPort(env.TEMPORAL_ADDRESS).port === hostPort(DEFAULT_ADDRESS).port);
+    assert.ok('WORKER_IDENTITY' in env && 'MTF_URL' in env);
+    assert.deepEqual(hostPort(env.METRICS_ADDRESS ?? ''), { host: '0.0.0.0', port: METRICS_PORT });
+    assert.deepEqual(hostPort(env.HEALTH_ADDRESS ?? ''), { host: '0.0.0.0', port: HEALTH_PORT });
+    const known = envNamesTheCodeReads();
+    for (const name of Object.keys(env)) assert.ok(known.has(name), `${name} is read by nothing`);
+
+    const ports = Object.fromEntries(
+      arr(container.ports, 'ports').map((p) => [str(obj(p, 'port').name, 'name'), Number(obj(p, 'port').containerPort)]),
+    );
+    assert.deepEqual(ports, { metrics: METRICS_PORT, health: HEALTH_PORT });
+    const probe = (name: string) => {
+      const get = obj(obj(container[name], name).httpGet, `${name} httpGet`);
+      assert.equal(get.port, 'health', `${name} on the health port`);
+      return str(get.path, `${name} path`);
+    };
+    assert.equal(probe('livenessProbe'), '/healthz');
+    assert.equal(probe('readinessProbe'), '/readyz');
+    assert.equal(probe('startupProbe'), '/healthz');
+    const startup = obj(container.startupProbe, 'startupProbe');
+    assert.ok(
+      Number(startup.periodSeconds) * Number(startup.failureThreshold) > seconds(env.TEMPORAL_WAIT ?? '120s'),
+      'the startup probe waits longer than the entrypoint waits for Temporal',
+    );
+
+    assert.ok(
+      Number(pod.terminationGracePeriodSeconds) * 1000 > DEFAULT_SHUTDOWN_GRACE_MS,
+      "terminationGracePeriodSeconds is longer than the worker's shutdown grace time",
+    );
+    const podSecurity = obj(pod.securityContext, 'pod securityContext');
+    assert.equal(podSecurity.runAsNonRoot, true);
+    const uid = stages()
+      .runtime.instructions.filter((i) => i.keyword === 'USER')
+      .at(-1)
+      ?.args.split(':')[0];
+    assert.equal(String(podSecurity.runAsUser), uid, "the image's user");
+    const security = obj(container.securityContext, 'container securityContext');
+    assert.equal(security.allowPrivilegeEscalation, false);
+    assert.equal(security.readOnlyRootFilesystem, true);
+    const resources = obj(container.resources, 'resources');
+    assert.ok(
+      obj(resources.requests, 'requests').cpu && obj(resources.requests, 'requests').memory && obj(resources.limits, 'limits').memory,
+    );
+  });
+});
