@@ -246,12 +246,17 @@ void describe('a worker SIGKILLed in the middle of a slow MTF call', { concurren
       );
       assert.equal(summary.counters.cycles, summary.iterations);
       assert.equal(summary.counters.succeeded, summary.iterations, `${id}: every cycle succeeded`);
+      // A call in flight on the killed worker is re-sent with its key by the survivor (a dry run).
+      // The kill can land after the app answered and before the worker recorded it, so that one
+      // key may have two 200s (seen once on a loaded machine: [200,200]); any other key reached the
+      // app once, and at most one key per loop (the one in flight) was sent more than once.
+      const resent = [...sent].filter(([, requests]) => requests.length > 1);
+      assert.ok(resent.length <= 1, `${id}: only the call in flight at the kill is re-sent: ${JSON.stringify(resent)}`);
       for (const [iteration, requests] of sent) {
-        // A call in flight on the killed worker was re-sent with its key; any other key reached the app once.
-        assert.equal(
-          requests.filter((r) => r.status === 200).length,
-          1,
-          `${id} iteration ${iteration} answered once: ${JSON.stringify(requests.map((r) => r.status))}`,
+        const answered = requests.filter((r) => r.status === 200).length;
+        assert.ok(
+          requests.length === 1 ? answered === 1 : answered >= 1 && requests.length <= 2,
+          `${id} iteration ${iteration} answered once, or re-sent once after the kill: ${JSON.stringify(requests.map((r) => r.status))}`,
         );
       }
     }
