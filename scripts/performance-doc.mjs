@@ -188,10 +188,8 @@ function ciSection(suites, ciSeconds, steps, dir) {
     .sort()
     .at(-1);
   const m = suites[0].report.machine ?? {};
-  const stepOf = (suite) => steps.find((s) => s.name === suiteLabel(suite));
   const suiteRows = suites.map(({ suite, report }) => [
     suiteLabel(suite),
-    stepOf(suite) ? wholeSeconds(stepOf(suite).s) : '–',
     report.duration_ms === null ? '–' : seconds(report.duration_ms),
     report.files.length,
     report.files.reduce((n, f) => n + f.tests, 0),
@@ -210,10 +208,10 @@ function ciSection(suites, ciSeconds, steps, dir) {
     '',
     `\`.ci/run\` of ${day(latest)} on ${m.cores} cores (${m.cpu}), Node ${m.node}: ${stepsText(ciSeconds, steps)}.`,
     '',
-    "Each suite: its npm step (build, lint and set-up included), the `node --test` run alone, and the sum of its files' times " +
+    "Each suite: its `node --test` run alone (the build, lint and set-up are in the steps above), and the sum of its files' times " +
       '(more than the run when files run two at a time).',
     '',
-    markdownTable(['suite', 'step', 'node --test', 'files', 'top-level tests', 'sum of files'], suiteRows),
+    markdownTable(['suite', 'node --test', 'files', 'top-level tests', 'sum of files'], suiteRows),
     '',
     `The ${SLOWEST} slowest test files: a file's time is its process's, start to exit (loading and hooks included); ` +
       "its tests' is the sum of its top-level tests' durations.",
