@@ -189,7 +189,8 @@ async function main(): Promise<void> {
     `\n${plan.quick ? 'quick' : 'full'} run${only === null ? '' : ` (stages ${[...only].join(', ')})`}: ${durationS} s on ${report.machine.cores} cores (${report.machine.cpu}), ${report.machine.memory_gib} GiB, Node ${process.version}, SDK ${report.versions.temporal_sdk}, ${temporalCli}; results in ${out}`,
   );
   if (Object.keys(results.errors).length > 0) process.exitCode = 1;
-  if (!plan.quick && resolve(out) === join(projectRoot(), 'bench', 'results.json')) {
+  // A full run with every stage's figures regenerates docs/performance.md; one with a failed stage would drop its rows.
+  if (!plan.quick && Object.keys(results.errors).length === 0 && resolve(out) === join(projectRoot(), 'bench', 'results.json')) {
     try {
       execFileSync(process.execPath, [join(projectRoot(), 'scripts', 'performance-doc.mjs'), 'bench'], { stdio: 'inherit' });
     } catch {

@@ -115,6 +115,11 @@ function benchSection(path) {
       `${shown(path)} is from a quick bench run (--quick): its figures are not the bench's; run the full \`npm run bench\``,
     );
   if (!Array.isArray(results.table)) throw new DocError(`${shown(path)} has no table of figures`);
+  const failed = Object.keys(results.results?.errors ?? {});
+  if (failed.length > 0)
+    throw new DocError(
+      `${shown(path)} is from a bench run whose stages ${failed.join(', ')} failed: its table lacks their rows; run the bench again`,
+    );
   const m = results.machine ?? {};
   const v = results.versions ?? {};
   const met = (r) => (r.met === null || r.met === undefined ? '–' : r.met ? 'yes' : '**no**');
@@ -208,7 +213,7 @@ function ciSection(suites, ciSeconds, steps, dir) {
     '',
     `\`.ci/run\` of ${day(latest)} on ${m.cores} cores (${m.cpu}), Node ${m.node}: ${stepsText(ciSeconds, steps)}.`,
     '',
-    "Each suite: its `node --test` run alone (the build, lint and set-up are in the steps above), and the sum of its files' times " +
+    "Each suite: its `node --test` run alone (the build, lint and set-up are counted in the step above, not here), and the sum of its files' times " +
       '(more than the run when files run two at a time).',
     '',
     markdownTable(['suite', 'node --test', 'files', 'top-level tests', 'sum of files'], suiteRows),

@@ -173,6 +173,10 @@ void describe('performance-doc.mjs', () => {
   writeFileSync(join(dir, 'bench.json'), JSON.stringify(benchResults(false)));
   writeFileSync(join(dir, 'bench-quick.json'), JSON.stringify(benchResults(true)));
   writeFileSync(
+    join(dir, 'bench-failed.json'),
+    JSON.stringify({ ...benchResults(false), results: { errors: { '4 scale': 'the worker died' } } }),
+  );
+  writeFileSync(
     join(dir, 'soak.json'),
     JSON.stringify({
       finished_at: '2026-12-03T10:00:00.000Z',
@@ -351,6 +355,14 @@ void describe('performance-doc.mjs', () => {
     const ran = run('bench', '--bench-results', join(dir, 'bench-quick.json'));
     assert.equal(ran.status, 1);
     assert.match(ran.stderr, /^performance-doc: .*bench-quick\.json is from a quick bench run/);
+    assert.equal(readFileSync(docPath, 'utf8'), original);
+  });
+
+  test("a bench run with a failed stage is refused: its table lacks the stage's rows; exit 1, the file untouched", () => {
+    reset();
+    const ran = run('bench', '--bench-results', join(dir, 'bench-failed.json'));
+    assert.equal(ran.status, 1);
+    assert.match(ran.stderr, /^performance-doc: .*bench-failed\.json is from a bench run whose stages 4 scale failed/);
     assert.equal(readFileSync(docPath, 'utf8'), original);
   });
 });
