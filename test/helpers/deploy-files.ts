@@ -38,7 +38,7 @@ export function run(
 }
 
 /** A long-running process followed line by line (the real entrypoint runs). */
-export interface Followed {
+export interface FollowedEntrypoint {
   child: ChildProcess;
   output(): string;
   waitFor(pattern: RegExp, what: string, timeoutMs?: number): Promise<void>;
@@ -47,7 +47,7 @@ export interface Followed {
 
 export const followed = new Set<ChildProcess>();
 
-export function follow(cmd: string, args: string[], env: NodeJS.ProcessEnv): Followed {
+export function follow(cmd: string, args: string[], env: NodeJS.ProcessEnv): FollowedEntrypoint {
   const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   followed.add(child);
   let text = '';

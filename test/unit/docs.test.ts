@@ -17,7 +17,7 @@ import { CONFIG_KEYS } from '../../src/shared/config';
 import { CONFIG_ENV_VARS, CONFIG_FILE_ENV } from '../../src/cli/config-env';
 import { buildProgram } from '../../src/cli/main';
 
-/** The folder holding package.json, walking up from this file (dist/test/ today, maybe deeper later). */
+/** The folder holding package.json, walking up from this file (dist/test/unit/ today). */
 function repositoryRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
