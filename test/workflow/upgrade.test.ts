@@ -54,16 +54,21 @@ async function startedInput(workflowId: string, runId: string): Promise<Record<s
   return defaultPayloadConverter.fromPayload(payload);
 }
 
+/** A worker of this release, with the stand-in for a newer one beside its workflows. */
+function workerOf(taskQueue: string, activities: ReturnType<typeof scriptedActivities>['activities']): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    workflowsPath: require.resolve('../workflows/newer-release'),
+  });
+}
+
 void describe('a continued run written by a newer release', () => {
   test('runs on this worker, keeps its numbering, and hands the unknown keys on as they are', async () => {
     const { activities, calls } = scriptedActivities(succeed);
     const taskQueue = uniqueId('tq');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      activities,
-      workflowsPath: require.resolve('../workflows/newer-release'),
-    });
+    const worker = await workerOf(taskQueue, activities);
     await worker.runUntil(async () => {
       const workflowId = uniqueId('loop');
       await env.client.workflow.start('NewerReleaseLoop', { taskQueue, workflowId, args: [newerInput()] });
@@ -104,12 +109,7 @@ void describe('a continued run written by a newer release', () => {
   test('a fresh start with a key this release does not know still fails at once, naming it', async () => {
     const { activities, calls } = scriptedActivities(succeed);
     const taskQueue = uniqueId('tq');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      activities,
-      workflowsPath: require.resolve('../workflows/newer-release'),
-    });
+    const worker = await workerOf(taskQueue, activities);
     await worker.runUntil(async () => {
       const config: Record<string, unknown> = newerInput();
       delete config.carried_state;
