@@ -138,6 +138,16 @@ function temporal(...args: string[]): Promise<Run> {
   return run(temporalCliPath(), [...args, '--address', stack.env.address, '--namespace', stack.env.namespace ?? 'default']);
 }
 
+/**
+ * Starts a loop with the stock CLI, which skips our client's checks (so what a config lacks is
+ * refused by the workflow itself), and answers `temporal workflow result` for it.
+ */
+async function stockStartAndResult(workflowId: string, input: string): Promise<Run> {
+  const start = ['workflow', 'start', '--type', 'MtfPingPongWorkflow', '--task-queue', taskQueue, '--workflow-id', workflowId];
+  expectCode(await temporal(...start, '--input', input), 0, 'temporal workflow start');
+  return temporal('workflow', 'result', '--workflow-id', workflowId);
+}
+
 function expectCode(result: Run, code: number, what: string): void {
   assert.equal(result.code, code, `${what}: exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
 }
@@ -442,23 +452,7 @@ describe('mtf-ping-pong CLI', () => {
     // The same wall from the stock CLI, which skips our client's checks: the workflow refuses it itself.
     const stockId = uniqueId('stock-live');
     const input = JSON.stringify({ dry_run: false, mtf_url: stack.sim.runUrl });
-    expectCode(
-      await temporal(
-        'workflow',
-        'start',
-        '--type',
-        'MtfPingPongWorkflow',
-        '--task-queue',
-        taskQueue,
-        '--workflow-id',
-        stockId,
-        '--input',
-        input,
-      ),
-      0,
-      'temporal workflow start',
-    );
-    const result = await temporal('workflow', 'result', '--workflow-id', stockId);
+    const result = await stockStartAndResult(stockId, input);
     assert.notEqual(result.code, 0, 'the live start without confirm_live fails');
     assert.match(result.stdout + result.stderr, /dry_run: .*confirm_live: true/);
     assert.ok(!stack.sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
@@ -506,23 +500,7 @@ describe('mtf-ping-pong CLI', () => {
     // The stock CLI skips our client's checks: the workflow refuses it itself, before any POST.
     const stockId = uniqueId('stock-all-live');
     const input = JSON.stringify({ symbols: [], dry_run: false, confirm_live: true, mtf_url: stack.sim.runUrl });
-    expectCode(
-      await temporal(
-        'workflow',
-        'start',
-        '--type',
-        'MtfPingPongWorkflow',
-        '--task-queue',
-        taskQueue,
-        '--workflow-id',
-        stockId,
-        '--input',
-        input,
-      ),
-      0,
-      'temporal workflow start',
-    );
-    const result = await temporal('workflow', 'result', '--workflow-id', stockId);
+    const result = await stockStartAndResult(stockId, input);
     assert.notEqual(result.code, 0, 'the live start on all contracts without confirm_all_symbols fails');
     assert.match(result.stdout + result.stderr, /confirm_all_symbols: true/);
     assert.ok(!stack.sim.runRequests().some((r) => r.idempotency_key?.startsWith(`${stockId}/`)), 'and never reached the app');
