@@ -80,6 +80,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(shared|lib|client|codec)/' },
     },
     {
+      name: 'fleet-below-cli',
+      severity: 'error',
+      comment: 'src/fleet/ (fleet files, plans, apply) drives loops through src/client/; the CLI and the dev stack call it, never the reverse.',
+      from: { path: '^src/fleet/' },
+      to: { path: '^src/(cli|dashboard|worker|workflows|activities)/' },
+    },
+    {
       name: 'worker-not-cli-or-dashboard',
       severity: 'error',
       comment: 'src/worker/ sits above the Node-side folders; the CLI and the dashboard sit beside or above it.',

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The namespace the loop runs on, and the loop's three search attributes on it
+# The namespace the loop runs on, and the loop's five search attributes on it
 # (src/shared/search-attributes.ts), with the stock `temporal` CLI once the server answers. The
 # server creates only temporal-system; the retention is the temporalio/auto-setup image's. Run by
 # the Compose demo's `temporal-setup` service (admin-tools image) and by the cluster tests' harness
@@ -42,7 +42,7 @@ fi
 retry "namespace $NAMESPACE did not become usable" temporal operator search-attribute list --namespace "$NAMESPACE"
 
 registered=$(temporal operator search-attribute list --namespace "$NAMESPACE")
-for spec in MtfLoopState:Keyword MtfLastOutcome:Keyword MtfDryRun:Bool; do
+for spec in MtfLoopState:Keyword MtfLastOutcome:Keyword MtfDryRun:Bool MtfFleet:Keyword MtfGroup:Keyword; do
   name=${spec%%:*}
   type=${spec#*:}
   if ! printf '%s\n' "$registered" | grep -q "^ *$name "; then

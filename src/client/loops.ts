@@ -27,7 +27,7 @@ import {
   stopSignal,
   updateConfigUpdate,
 } from '../shared/messages';
-import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATIC_SUMMARY, type LoopStateName } from '../shared/search-attributes';
+import { DRY_RUN, FLEET, GROUP, LAST_OUTCOME, LOOP_STATE, LOOP_STATIC_SUMMARY, type LoopStateName } from '../shared/search-attributes';
 import type { LoopStatus, LoopSummary } from '../shared/status';
 import { missingSearchAttributes } from './search-attributes';
 
@@ -107,6 +107,9 @@ export async function startLoop(
         typedSearchAttributes: [
           { key: LOOP_STATE, value: 'running' },
           { key: DRY_RUN, value: config.dry_run },
+          // A label is set only when the loop has one: no empty keyword stands for "none".
+          ...(config.fleet === null ? [] : [{ key: FLEET, value: config.fleet }]),
+          ...(config.group === null ? [] : [{ key: GROUP, value: config.group }]),
         ],
       }),
     });

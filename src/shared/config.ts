@@ -39,6 +39,14 @@ function checkHttpUrl(value: string): string | null {
 }
 const httpUrl = () => s.string('must be a URL string', checkHttpUrl);
 
+/**
+ * A fleet's or a group's name: it goes into a search attribute and a visibility query as it is,
+ * so it holds no quote, space or operator (nothing ever needs escaping).
+ */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const LABEL_RULE = 'must be 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit, like bitmart-prod';
+export const label = () => s.string(LABEL_RULE, s.matches(LABEL_PATTERN, LABEL_RULE));
+
 const symbol = s.string(
   'each symbol must be a string',
   s.matches(/^[A-Z0-9]{2,30}$/, 'each symbol must be 2-30 upper-case letters or digits, like BTCUSDT'),
@@ -158,7 +166,17 @@ const configShape = {
    * worker's MTF_NOTIFY_URL (src/workflows/notifier.ts); false: this loop sends none.
    */
   notify: flag().default(true),
+  /**
+   * The fleet file that manages this loop (`mtf-ping-pong apply` stamps it; src/fleet/); null: a
+   * loop started by hand. A label: it changes nothing the loop does, and applies at once.
+   */
+  fleet: label().nullable().default(null),
+  /** A label for steering several loops at once (`pause --group`, the dashboard's groups); applies at once. */
+  group: label().nullable().default(null),
 };
+
+/** The config keys that only label a loop: an update applies them at once (search attributes, metrics), not from the next cycle. */
+export const LABEL_KEYS = ['fleet', 'group'] as const;
 
 /** Rules across keys, shared by every schema that carries a config. */
 const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [

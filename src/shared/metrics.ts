@@ -65,6 +65,12 @@ export const METRICS = {
   loopSkippedInARow: 'mtf_loop_skipped_in_a_row',
   /** Gauge {workflow_id}: 1 when the loop runs live (dry_run false), 0 in dry-run. */
   loopLive: 'mtf_loop_live',
+  /**
+   * Gauge {workflow_id, fleet, group}: 1 for the loop's labels (`none` where it has none), 0 for
+   * labels it had before. Rules and notifications join on it to carry the group:
+   * `... * on(workflow_id) group_left(fleet, group) (mtf_loop_info == 1)`.
+   */
+  loopInfo: 'mtf_loop_info',
   // Notifications (MTF_NOTIFY_URL): a failure never fails a cycle, so it is counted here.
   /** Counter {event, result}: notifications the loops sent (`sent`) or gave up on after their retries (`failed`). */
   notifications: 'mtf_notifications',

@@ -98,6 +98,13 @@ class Nullable<Out, In> extends Wrapper<Out | null, In | null> {
 }
 
 class Optional<Out, In> extends Wrapper<Out | undefined, In | undefined> {
+  /** @param documentedDefault what the key defaults to further on (a partial object's key): shown, never filled in. */
+  constructor(
+    inner: Schema<unknown, unknown>,
+    readonly documentedDefault?: unknown,
+  ) {
+    super(inner);
+  }
   run(value: unknown, path: Path, issues: Issue[]): Result<Out | undefined> {
     return value === undefined ? undefined : (this.inner.run(value, path, issues) as Result<Out>);
   }
@@ -106,9 +113,13 @@ class Optional<Out, In> extends Wrapper<Out | undefined, In | undefined> {
 class Default<Out, In> extends Wrapper<Out, In | undefined> {
   constructor(
     inner: Schema<Out, In>,
-    private readonly fallback: Out,
+    readonly fallback: Out,
   ) {
     super(inner);
+  }
+  /** The same key without its default: optional, the default only documented (see ObjectSchema.partial). */
+  withoutDefault(): Schema<Out | undefined, In | undefined> {
+    return new Optional(this.inner, this.fallback);
   }
   run(value: unknown, path: Path, issues: Issue[]): Result<Out> {
     return value === undefined ? copy(this.fallback) : (this.inner.run(value, path, issues) as Result<Out>);
@@ -284,6 +295,8 @@ export type ShapeInput<S extends Shape> = Simplify<
   { -readonly [K in Exclude<keyof S, OptionalKeys<S>>]: S[K]['_input'] } & { -readonly [K in OptionalKeys<S>]?: S[K]['_input'] }
 >;
 
+type PartialShape<S extends Shape> = { [K in keyof S]: Schema<S[K]['_output'] | undefined, S[K]['_input'] | undefined> };
+
 /**
  * A rule across keys: `check` sees the keys in `uses`, and runs only when each of them is valid on
  * its own, so one bad value is not blamed twice; its problem is reported on the key `blame`.
@@ -341,6 +354,21 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeI
   /** The keys of `value` this shape does not know. */
   unknownKeysOf(value: Record<string, unknown>): string[] {
     return Object.keys(value).filter((key) => !Object.prototype.hasOwnProperty.call(this.shape, key));
+  }
+
+  /**
+   * Every key optional and no default filled in (a key left out stays out), no rule across keys:
+   * for a part of a config that is merged with others before the whole is parsed (a fleet file's
+   * `defaults` and loops). `without` drops keys.
+   */
+  partial<K extends keyof S & string = never>(without: readonly K[] = []): ObjectSchema<PartialShape<Omit<S, K>>> {
+    const shape: Shape = {};
+    for (const [key, schema] of Object.entries(this.shape)) {
+      if ((without as readonly string[]).includes(key)) continue;
+      shape[key] = schema instanceof Default ? (schema as Default<unknown, unknown>).withoutDefault() : schema.optional();
+    }
+    const { unknownKeys, typeMessage } = this.options;
+    return new ObjectSchema(shape as PartialShape<Omit<S, K>>, { unknownKeys, ...(typeMessage !== undefined && { typeMessage }) });
   }
 
   /** The same shape plus `more`, with the same options. */

@@ -1,5 +1,5 @@
 /**
- * What makes a loop recognisable in the Temporal UI and `temporal workflow list`: three custom
+ * What makes a loop recognisable in the Temporal UI and `temporal workflow list`: five custom
  * search attributes and a one-line summary. Neither ever holds symbols or MTF results: search
  * attributes and summaries stay readable on the server even when payloads are encrypted.
  */
@@ -14,7 +14,12 @@ export const LAST_OUTCOME = defineSearchAttributeKey('MtfLastOutcome', SearchAtt
 /** True while the loop runs in dry-run mode: `MtfDryRun = false` lists the live loops. */
 export const DRY_RUN = defineSearchAttributeKey('MtfDryRun', SearchAttributeType.BOOL);
 
-export const SEARCH_ATTRIBUTES = [LOOP_STATE, LAST_OUTCOME, DRY_RUN] as const;
+/** The fleet file that manages the loop (config key `fleet`): `MtfFleet = 'bitmart-prod'`. Absent on loops started by hand. */
+export const FLEET = defineSearchAttributeKey('MtfFleet', SearchAttributeType.KEYWORD);
+/** The loop's group (config key `group`): what `pause --group` and `list --group` select on. */
+export const GROUP = defineSearchAttributeKey('MtfGroup', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [LOOP_STATE, LAST_OUTCOME, DRY_RUN, FLEET, GROUP] as const;
 
 export const LOOP_STATES = ['running', 'failing', 'paused', 'stopped'] as const;
 export type LoopStateName = (typeof LOOP_STATES)[number];

@@ -25,6 +25,8 @@ export interface LoopListener<L> {
   cycleRecorded?(loop: L, record: CycleRecord, before: RecordedBefore, uiDetails: UiDetails | null): void;
   beatsMissed?(loop: L): void;
   paused?(loop: L): void;
+  /** An update changed the loop's fleet or group (they apply at once). */
+  labelsChanged?(loop: L): void;
   /** `nextCycle`: when the next cycle starts, in words. */
   resumed?(loop: L, nextCycle: string): void;
   cancelled?(loop: L): void;

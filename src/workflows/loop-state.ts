@@ -5,7 +5,7 @@
  * notifications, log lines) is done by its listeners, told of each change.
  */
 import { beatsBetween, loopBeat, nextBeat } from '../shared/cadence';
-import { lineageUrl, parseConfigUpdate, type ConfigPatch, type LoopConfig } from '../shared/config';
+import { LABEL_KEYS, lineageUrl, parseConfigUpdate, type ConfigPatch, type LoopConfig } from '../shared/config';
 import type { CarriedState, Pause, WorkflowInput } from '../shared/carried-state';
 import type { Counters, CyclePoint, CycleRecord } from '../shared/cycle-record';
 import type { MtfCompletedNotice, PauseRequest, StopRequest } from '../shared/messages';
@@ -300,10 +300,19 @@ export class LoopState {
     this.events.emit('stopped', this);
   }
 
-  /** An accepted `update_config`: checked against the config the next cycle would have, applied when it begins. */
+  /**
+   * An accepted `update_config`: checked against the config the next cycle would have, applied
+   * when it begins; its labels (fleet, group) at once, as they change nothing a cycle does and a
+   * paused loop must be found under its new group.
+   */
   updateConfig(patch: ConfigPatch): LoopConfig {
-    this.pendingConfig = parseConfigUpdate(this.nextConfig(), patch);
-    return this.pendingConfig;
+    const next = parseConfigUpdate(this.nextConfig(), patch);
+    this.pendingConfig = next;
+    if (LABEL_KEYS.some((key) => next[key] !== this.config[key])) {
+      this.config = { ...this.config, fleet: next.fleet, group: next.group };
+      this.events.emit('labelsChanged', this);
+    }
+    return next;
   }
 
   requestStop(request: StopRequest | undefined): boolean {

@@ -10,7 +10,7 @@
  *   loop was started with them, which the client does when the namespace has them registered: an
  *   upsert of an unregistered attribute would stall the workflow's tasks.
  */
-import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { metricMeter, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricTags, SearchAttributeUpdatePair } from '@temporalio/common';
 import { expectedPeriodSeconds } from '../shared/cadence';
 import type { CycleRecord, CyclePoint } from '../shared/cycle-record';
@@ -18,7 +18,16 @@ import type { RunFindings } from '../shared/findings';
 import { tradesFinal, type CycleTrades } from '../shared/trades';
 import { METRICS } from '../shared/metrics';
 import type { UiDetails } from '../shared/mtf';
-import { DRY_RUN, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummaryText } from '../shared/search-attributes';
+import {
+  DRY_RUN,
+  FLEET,
+  GROUP,
+  LAST_OUTCOME,
+  LOOP_STATE,
+  LOOP_STATES,
+  loopStateOf,
+  loopSummaryText,
+} from '../shared/search-attributes';
 import { OUTCOMES, healthyShare } from '../shared/outcomes';
 import { PHASES, type Phase } from '../shared/phases';
 import { currentDetailsText } from './details';
@@ -27,10 +36,22 @@ import type { LoopState } from './loop-state';
 
 const ORDER_STATUSES = ['submitted', 'pending', 'protection_failed', 'simulated'] as const;
 
+/**
+ * Marks the runs that upsert a changed fleet or group. No history before it can hold such a
+ * change (the key did not exist, and the old validator refused it), so this only names the
+ * command for a reader of the history, and keeps a replay of those runs on older code honest.
+ */
+export const LABELS_PATCH = 'loop-labels-upsert';
+
+/** The label value of the info gauge for a loop without one. */
+const NO_LABEL = 'none';
+
 /** A listener of the loop's state (loop-state.ts): each change it hears is shown here. */
 export class LoopVisibility implements LoopListener<LoopState> {
   private readonly searchAttributes: boolean;
-  private shown: { state?: string; outcome?: string; dryRun?: boolean };
+  private shown: Shown;
+  /** The labels the info gauge shows at 1, to set back to 0 when they change. */
+  private shownLabels: { fleet: string; group: string } | null = null;
   private shownPhase: Phase | null = null;
   private shownDetails = '';
   /** What the current details may show of the last cycle: until a report says, counts only. */
@@ -49,7 +70,8 @@ export class LoopVisibility implements LoopListener<LoopState> {
     | 'lastCycle'
     | 'expectedPeriod'
     | 'skippedInARow'
-    | 'lastOrders',
+    | 'lastOrders'
+    | 'info',
     ChangedGauge
   >;
   private readonly cyclesFinished: MetricCounter;
@@ -69,7 +91,13 @@ export class LoopVisibility implements LoopListener<LoopState> {
     const info = workflowInfo();
     const attributes = info.typedSearchAttributes;
     this.searchAttributes = attributes.get(LOOP_STATE) !== undefined;
-    this.shown = { state: attributes.get(LOOP_STATE), outcome: attributes.get(LAST_OUTCOME), dryRun: attributes.get(DRY_RUN) };
+    this.shown = {
+      state: attributes.get(LOOP_STATE),
+      outcome: attributes.get(LAST_OUTCOME),
+      dryRun: attributes.get(DRY_RUN),
+      fleet: attributes.get(FLEET) ?? null,
+      group: attributes.get(GROUP) ?? null,
+    };
     this.cyclesFinished = metricMeter.createCounter(METRICS.cyclesFinished, 'cycles', 'cycles finished, by outcome');
     this.cycleDuration = metricMeter.createHistogram(METRICS.cycleDuration, 'float', 's', 'call + wait for completion of one cycle');
     this.runDuration = metricMeter.createHistogram(METRICS.runDuration, 'float', 's', "the app's own execution time of a run");
@@ -112,6 +140,7 @@ export class LoopVisibility implements LoopListener<LoopState> {
       expectedPeriod: gauge(METRICS.loopExpectedPeriod, 'float', 's', 'the longest a healthy loop goes between two finished cycles'),
       lastOrders: gauge(METRICS.loopLastOrders, 'int', 'orders', "the last cycle's orders, by the app's count"),
       skippedInARow: gauge(METRICS.loopSkippedInARow, 'int', 'cycles', 'the last cycles in a row the app skipped (kill switch, rejected)'),
+      info: gauge(METRICS.loopInfo, 'int', '', "1 for the loop's fleet and group (none: it has none)"),
     };
   }
 
@@ -141,6 +170,7 @@ export class LoopVisibility implements LoopListener<LoopState> {
     this.gauges.lastCycle.set(Date.parse(loop.lastCycle?.finished_at ?? loop.startedAt) / 1000);
     this.gauges.expectedPeriod.set(expectedPeriodSeconds(loop.config));
     this.gauges.skippedInARow.set(skippedInARow(loop.recentCycles));
+    this.labelsInfo(loop);
     const stopped = loop.phase === 'stopped' || loop.phase === 'cancelled';
     // MtfLoopState's value, whether or not the loop has search attributes: the failing rule reads it (one threshold).
     const now = loopStateOf(stopped, loop.counters.consecutive_failures, loop.phase === 'paused' && loop.pause !== null);
@@ -215,6 +245,21 @@ export class LoopVisibility implements LoopListener<LoopState> {
     this.upsert({ state: loopStateOf(false, loop.counters.consecutive_failures) });
   }
 
+  /** A changed fleet or group, at once: the info gauge, and (on a loop with search attributes) one upsert. */
+  labelsChanged(loop: LoopState): void {
+    this.labelsInfo(loop);
+    if (!patched(LABELS_PATCH)) return;
+    this.upsert({ fleet: loop.config.fleet, group: loop.config.group });
+  }
+
+  private labelsInfo(loop: LoopState): void {
+    const now = { fleet: loop.config.fleet ?? NO_LABEL, group: loop.config.group ?? NO_LABEL };
+    const before = this.shownLabels;
+    if (before && (before.fleet !== now.fleet || before.group !== now.group)) this.gauges.info.set(0, before);
+    this.gauges.info.set(1, now);
+    this.shownLabels = now;
+  }
+
   stopped(loop: LoopState): void {
     this.phaseEntered(loop);
     this.upsert({ state: loopStateOf(true, loop.counters.consecutive_failures) });
@@ -248,17 +293,33 @@ export class LoopVisibility implements LoopListener<LoopState> {
     this.beatsMissed(loop);
   }
 
-  /** Only the values that changed; nothing at all when none did. */
-  private upsert(next: { state?: string; outcome?: string; dryRun?: boolean }): void {
+  /** Only the values that changed; nothing at all when none did. A label set to null is removed. */
+  private upsert(next: Partial<Shown>): void {
     if (!this.searchAttributes) return;
     const pairs: SearchAttributeUpdatePair[] = [];
     if (next.state !== undefined && next.state !== this.shown.state) pairs.push({ key: LOOP_STATE, value: next.state });
     if (next.outcome !== undefined && next.outcome !== this.shown.outcome) pairs.push({ key: LAST_OUTCOME, value: next.outcome });
     if (next.dryRun !== undefined && next.dryRun !== this.shown.dryRun) pairs.push({ key: DRY_RUN, value: next.dryRun });
+    for (const [name, key] of [
+      ['fleet', FLEET],
+      ['group', GROUP],
+    ] as const) {
+      const value = next[name];
+      if (value !== undefined && value !== this.shown[name]) pairs.push({ key, value });
+    }
     if (pairs.length === 0) return;
     upsertSearchAttributes(pairs);
     this.shown = { ...this.shown, ...next };
   }
+}
+
+/** What the loop's search attributes hold, as this run last set them (or found them at its start). */
+interface Shown {
+  state?: string;
+  outcome?: string;
+  dryRun?: boolean;
+  fleet?: string | null;
+  group?: string | null;
 }
 
 /** The trailing run of skipped cycles in the recent-cycles window (at most its 120 points). */

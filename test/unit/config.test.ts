@@ -52,6 +52,8 @@ const SEED_DEFAULTS: LoopConfig = {
   request_extra: {},
   mtf_idempotent: false,
   notify: true,
+  fleet: null,
+  group: null,
 };
 
 /** Exactly what the original Python client (start_workflow.py) sends to start a loop. */
@@ -230,6 +232,8 @@ void describe('accepted values', () => {
       request_extra: { mtf_profile: 'scalper', exchange: 'bitmart', sync_tables: false, limits: [1, 2], nested: { a: null } },
       mtf_idempotent: true,
       notify: false,
+      fleet: 'bitmart-prod',
+      group: 'bitmart_1.scalper',
     };
     assert.deepEqual(parseLoopConfig(input), input);
   });
@@ -569,6 +573,18 @@ void describe('rejected: enumerations', () => {
   ]);
 });
 
+void describe('rejected: labels (fleet, group)', () => {
+  const RULE = /must be 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit/;
+  rejects([
+    ['a group with a space', { group: 'bit mart' }, new RegExp(`group: ${RULE.source}`)],
+    ['a group with a quote, which would reach a visibility query', { group: "x' OR 'a'='a" }, RULE],
+    ['an empty group (null says none)', { group: '' }, RULE],
+    ['a fleet starting with a dash', { fleet: '-prod' }, new RegExp(`fleet: ${RULE.source}`)],
+    ['a fleet of 64 characters', { fleet: 'a'.repeat(64) }, RULE],
+    ['a group as a number', { group: 7 }, RULE],
+  ]);
+});
+
 void describe('live runs', () => {
   const LIVE_REFUSAL = [/dry_run: /, /live/, /real orders/, /confirm_live: true/];
 
@@ -852,6 +868,8 @@ void describe('wireConfig: what a client sends at start', () => {
       lineage,
       lineage_url,
       lineage_wait,
+      fleet,
+      group,
       ...older
     } = config;
     assert.deepEqual(
@@ -867,13 +885,15 @@ void describe('wireConfig: what a client sends at start', () => {
         lineage,
         lineage_url,
         lineage_wait,
+        fleet,
+        group,
       ],
-      [false, {}, 'interval', 60, 2, 0, true, null, true, null, 3],
+      [false, {}, 'interval', 60, 2, 0, true, null, true, null, 3, null, null],
     );
     assert.deepEqual(
       wireConfig(config),
       older,
-      'confirm_all_symbols, request_extra, the cadence keys, notify, health_url and the lineage keys came later: at their defaults, they are left out',
+      'confirm_all_symbols, request_extra, the cadence keys, notify, health_url, the lineage keys and the labels came later: at their defaults, they are left out',
     );
     const allLive = parseLoopConfig({
       symbols: [],
