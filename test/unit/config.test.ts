@@ -910,6 +910,8 @@ void describe('wireConfig: what a client sends at start', () => {
       lineage: false,
       lineage_url: 'http://trading-app-nginx:80/api/lineage/v1/search',
       lineage_wait: 10,
+      fleet: 'bitmart-prod',
+      group: 'bitmart',
     });
     assert.deepEqual(wireConfig(allLive), allLive, 'set, they go');
   });
