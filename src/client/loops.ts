@@ -15,7 +15,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConfigError, parseLoopConfig, wireConfig, type ConfigPatch, type LoopConfig } from '../shared/config';
+import { ConfigError, LABEL_PATTERN, LABEL_RULE, parseLoopConfig, wireConfig, type ConfigPatch, type LoopConfig } from '../shared/config';
 import type { Outcome } from '../shared/outcomes';
 import {
   DEFAULT_WORKFLOW_ID,
@@ -241,6 +241,9 @@ export interface LoopListing {
   loopState?: string;
   lastOutcome?: string;
   dryRun?: boolean;
+  /** The loop's labels (MtfFleet, MtfGroup); undefined when it has none or runs without search attributes. */
+  fleet?: string;
+  group?: string;
 }
 
 /** Narrows a listing by the loop's search attributes (the namespace must have them registered). */
@@ -249,9 +252,18 @@ export interface LoopFilter {
   outcome?: Outcome;
   /** true: live loops only; false: dry-run loops only. */
   live?: boolean;
+  /** Loops of this fleet (MtfFleet) or group (MtfGroup): values that match LABEL_PATTERN, so nothing needs escaping. */
+  fleet?: string;
+  group?: string;
 }
 
-/** The visibility query for a filter; values come from fixed lists, so nothing needs escaping. */
+/** A label as a query value: one that could break out of its quotes never reaches the server. */
+function checkedLabel(value: string): string {
+  if (!LABEL_PATTERN.test(value)) throw new ConfigError(`"${value}" is not a fleet or group name: ${LABEL_RULE}`);
+  return value;
+}
+
+/** The visibility query for a filter; values come from fixed lists or match LABEL_PATTERN, so nothing needs escaping. */
 export function loopQuery(filter: LoopFilter = {}): string {
   const terms = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   if (filter.state) terms.push(`${LOOP_STATE.name} = '${filter.state}'`);
@@ -259,6 +271,8 @@ export function loopQuery(filter: LoopFilter = {}): string {
   if (filter.state && filter.state !== 'stopped') terms.push(`ExecutionStatus = 'Running'`);
   if (filter.outcome) terms.push(`${LAST_OUTCOME.name} = '${filter.outcome}'`);
   if (filter.live !== undefined) terms.push(`${DRY_RUN.name} = ${filter.live ? 'false' : 'true'}`);
+  if (filter.fleet !== undefined) terms.push(`${FLEET.name} = '${checkedLabel(filter.fleet)}'`);
+  if (filter.group !== undefined) terms.push(`${GROUP.name} = '${checkedLabel(filter.group)}'`);
   return terms.join(' AND ');
 }
 
@@ -281,6 +295,8 @@ export async function listLoops(client: Client, limit = 100, filter: LoopFilter 
       loopState: attributes.get(LOOP_STATE),
       lastOutcome: attributes.get(LAST_OUTCOME),
       dryRun: attributes.get(DRY_RUN),
+      fleet: attributes.get(FLEET),
+      group: attributes.get(GROUP),
     });
     if (loops.length >= limit) break;
   }

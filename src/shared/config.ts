@@ -44,7 +44,7 @@ const httpUrl = () => s.string('must be a URL string', checkHttpUrl);
  * so it holds no quote, space or operator (nothing ever needs escaping).
  */
 export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const LABEL_RULE = 'must be 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit, like bitmart-prod';
+export const LABEL_RULE = 'must be 1-63 letters, digits, dots, dashes or underscores, starting with a letter or digit, like bitmart-prod';
 export const label = () => s.string(LABEL_RULE, s.matches(LABEL_PATTERN, LABEL_RULE));
 
 const symbol = s.string(
