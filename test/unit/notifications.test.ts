@@ -213,7 +213,9 @@ void describe('messages carried across continue-as-new', () => {
       'x',
     );
     // Carried by a release before the labels: no fleet or group, read as none.
-    const { fleet: _fleet, group: _group, ...unlabelled } = { ...message, at: '2026-12-02T09:00:00.000Z' };
+    const unlabelled: Record<string, JsonValue> = { ...message, at: '2026-12-02T09:00:00.000Z' };
+    delete unlabelled.fleet;
+    delete unlabelled.group;
     const queued: Record<string, JsonValue>[] = [message, { ...message, event: 'a_future_event' }, { nonsense: true }, unlabelled];
     const read = readNotifications({ sent: 4, failed: 1, no_endpoint: 0, last_failure: null, pause_said: null, queued });
     assert.deepEqual(read.queued, [message, { ...unlabelled, fleet: null, group: null }]);
