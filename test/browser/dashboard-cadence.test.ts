@@ -1,6 +1,6 @@
 /**
  * The dashboard's cadence, pause and missed-beat texts: the real page (its CSP included) in
- * Chromium, fed snapshots built by the server's own statusTexts from get_status answers written
+ * Chromium, fed snapshots built by the server's own statusView from get_status answers written
  * here. They stand for states a live loop is in only for a moment (a pause waiting for the running
  * cycle) or after a long cycle (missed beats); dashboard.test.ts pauses a real loop.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DASHBOARD_CSP, DASHBOARD_PAGE } from '../../src/dashboard/page';
-import { statusTexts, type DashboardLoop, type DashboardSnapshot } from '../../src/dashboard/snapshot';
+import { labelOf, statusView, type DashboardLoop, type DashboardSnapshot } from '../../src/dashboard/snapshot';
 import { parseLoopConfig, type LoopConfigInput } from '../../src/shared/config';
 import { emptyCounters, type LoopStatus } from '../../src/shared/status';
 import { launchChromium } from '../helpers/chromium';
@@ -47,7 +47,7 @@ function loopStatus(workflowId: string, config: LoopConfigInput, extra: Partial<
   };
 }
 
-/** The loop as the server describes it: the same statusTexts that loopsSnapshot applies to a real answer. */
+/** The loop as the server describes it: the same statusView and labelOf that loopsSnapshot apply to a real answer. */
 function dashboardLoop(status: LoopStatus): DashboardLoop {
   return {
     workflow_id: status.workflow_id,
@@ -58,7 +58,9 @@ function dashboardLoop(status: LoopStatus): DashboardLoop {
     close_time: null,
     status,
     error: null,
-    ...statusTexts(status),
+    ...statusView(status),
+    fleet: labelOf(status, 'fleet', undefined),
+    group: labelOf(status, 'group', undefined),
   };
 }
 
