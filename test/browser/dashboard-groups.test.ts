@@ -212,7 +212,7 @@ describe('the dashboard’s groups', () => {
     // Closed, it no longer counts its READY contracts; its card stays in its group, after the running one.
     const after = await sectionsWhen(
       page,
-      (s) => s[1]?.summary === '2 loops · 1 failing · 0 paused · READY not known yet',
+      (s) => s[1]?.summary === '2 loops · 1 failing · 0 paused · READY unknown',
       'bitmart counting the closed loop without its READY',
     );
     assert.deepEqual(after[1]?.cards, [LOOPS.bitmartFailing.id, LOOPS.bitmartA.id]);

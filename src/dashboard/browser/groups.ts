@@ -35,7 +35,7 @@ function summaryParts(c: GroupCounts): Array<[string, string, boolean]> {
     ['loops', `${c.loops} loop${c.loops === 1 ? '' : 's'}`, false],
     ['failing', `${c.failing} failing`, c.failing > 0],
     ['paused', `${c.paused} paused`, c.paused > 0],
-    ['ready', c.ready === null ? 'READY not known yet' : `${c.ready} READY this cycle`, false],
+    ['ready', c.ready === null ? 'READY unknown' : `${c.ready} READY this cycle`, false],
   ];
 }
 
