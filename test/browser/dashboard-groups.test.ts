@@ -7,18 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
-import { createActivities } from '../../src/activities';
 import { loopStatus, pauseLoop, startLoop, updateLoop } from '../../src/client/loops';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
 import type { DashboardSnapshot } from '../../src/dashboard/snapshot';
 import type { LoopConfigInput } from '../../src/shared/config';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
-import { createMtfWorker } from '../../src/worker/worker';
 import { launchChromium } from '../helpers/chromium';
 import { useDevStack } from '../helpers/dev-stack';
 import { pollUntil } from '../helpers/loop-harness';
+import { startRealWorker, terminateLoops, type RunningWorker } from '../helpers/real-loop';
 import { uniqueId } from '../helpers/temporal';
 
 /** Each wait for the page's next refresh (every 2 s). */
@@ -46,39 +44,28 @@ const LOOPS = {
 } satisfies Record<string, { id: string; config: LoopConfigInput }>;
 
 let failingSim: Simulator | undefined;
-let worker: Worker | undefined;
-let workerDone: Promise<void> | undefined;
+let worker: RunningWorker | undefined;
 let dashboard: Dashboard | undefined;
 let browser: Browser | undefined;
 const stack = useDevStack({
   simulator: { behaviour: { ready_share: 1 } },
   started: async () => {
     failingSim = await startSimulator({ behaviour: { fault: 'http500' } });
-    const taskQueue = uniqueId('tq');
-    worker = await createMtfWorker({
-      connection: stack.env.nativeConnection,
-      namespace: stack.env.namespace ?? 'default',
-      taskQueue,
-      identity: 'dashboard-groups-test-worker',
-      activities: createActivities({ token: 'test-token' }),
-    });
-    workerDone = worker.run();
+    worker = await startRealWorker(stack.env, 'dashboard-groups-test-worker');
     for (const [name, { id, config }] of Object.entries(LOOPS)) {
       const mtf_url = name === 'bitmartFailing' ? failingSim.runUrl : stack.sim.runUrl;
-      await startLoop(stack.env.client, { taskQueue, workflowId: id, config: { ...config, mtf_url, ping_interval: 1 } });
+      await startLoop(stack.env.client, { taskQueue: worker.taskQueue, workflowId: id, config: { ...config, mtf_url, ping_interval: 1 } });
     }
     dashboard = await startDashboard({ client: stack.env.client, host: '127.0.0.1', port: 0 });
   },
   beforeClose: async () => {
     await browser?.close();
     await dashboard?.close();
-    for (const { id } of Object.values(LOOPS))
-      await stack.env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => undefined);
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
-    await workerDone;
+    await terminateLoops(
+      stack.env,
+      Object.values(LOOPS).map(({ id }) => id),
+    );
+    await worker?.stop();
     await failingSim?.close();
   },
 });
