@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalTarget } from '../client/connection';
 import { requestStop, startLoop, updateLoop } from '../client/loops';
+import { missingSearchAttributes } from '../client/search-attributes';
 import { mapLimit } from '../lib/concurrency';
+import { FLEET, GROUP, SEARCH_ATTRIBUTES, registerCommand } from '../shared/search-attributes';
 import { messageOf } from '../lib/errors';
 import { parseFleetFile, type FleetFile } from '../fleet/fleet-file';
 import { needsConfirmLive, planFleet, type Observed, type Plan, type Step } from '../fleet/plan';
@@ -66,14 +68,32 @@ export interface ApplyOptions {
   concurrency: number;
 }
 
+/**
+ * Why a running loop's labels may not change now, or null, from the attributes the namespace lacks.
+ * A loop started with the namespace's search attributes upserts its labels when they change; on a
+ * namespace that has the loop's other attributes but not MtfFleet / MtfGroup (registered before
+ * this release), that upsert would stall the loop's tasks until they are registered. Where none is
+ * registered, loops carry none: no risk.
+ */
+export function labelsBlocked(missing: readonly string[], namespace: string): string | null {
+  const labels = [FLEET.name, GROUP.name].filter((name) => missing.includes(name));
+  if (labels.length === 0 || missing.length === SEARCH_ATTRIBUTES.length) return null;
+  return `the namespace lacks ${labels.join(' and ')}, and a loop changing its labels there would stall; register them first: ${registerCommand(namespace)}`;
+}
+
 /** Carries out every step of `plan`; never throws for one loop: its result says how it went. */
-export function applyPlan(client: Client, target: TemporalTarget, plan: Plan, options: ApplyOptions): Promise<StepResult[]> {
+export async function applyPlan(client: Client, target: TemporalTarget, plan: Plan, options: ApplyOptions): Promise<StepResult[]> {
+  const changesLabels = (step: Step) => step.kind === 'change' && step.changes.some((c) => c.key === 'fleet' || c.key === 'group');
+  const blocked = plan.steps.some(changesLabels)
+    ? labelsBlocked(await missingSearchAttributes(client.connection.operatorService, target.namespace), target.namespace)
+    : null;
   return mapLimit(plan.steps, options.concurrency, async (step): Promise<StepResult> => {
     const result = (outcome: Outcome, detail: string | null = null): StepResult => ({ step, outcome, detail });
     if (needsConfirmLive(step) && !options.confirmLive) {
       const what = step.kind === 'start' ? 'it would start LIVE' : 'it would turn LIVE';
       return result('refused', `${what} (real orders): add --confirm-live to apply it`);
     }
+    if (blocked && changesLabels(step)) return result('refused', blocked);
     try {
       switch (step.kind) {
         case 'start': {

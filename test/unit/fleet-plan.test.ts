@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { parseLoopConfig, type LoopConfig } from '../../src/shared/config';
 import { FleetFileError, parseFleetFile } from '../../src/fleet/fleet-file';
 import { needsConfirmLive, pendingSteps, planFleet, type Observed, type Step } from '../../src/fleet/plan';
+import { labelsBlocked } from '../../src/cli/fleet-apply';
 
 const FILE = [
   'fleet: bitmart-prod',
@@ -168,5 +169,17 @@ void describe('the plan', () => {
   void test('a loop whose config cannot be read is a conflict, not a start', () => {
     const plan = planFleet(file, new Map<string, Observed>([['scalper', { state: 'unreadable', why: 'no worker' }]]), new Map());
     assert.match(JSON.stringify(plan.steps[0]), /"conflict".*could not be read: no worker/);
+  });
+});
+
+void describe("a label change on a namespace that lacks the labels' attributes", () => {
+  void test('is refused where loops carry the other attributes (its upsert would stall them), allowed where they carry none', () => {
+    assert.match(
+      labelsBlocked(['MtfFleet', 'MtfGroup'], 'prod') ?? '',
+      /lacks MtfFleet and MtfGroup, and a loop changing its labels there would stall; register them first: temporal operator search-attribute create --namespace prod/,
+    );
+    assert.match(labelsBlocked(['MtfGroup'], 'prod') ?? '', /lacks MtfGroup,/);
+    assert.equal(labelsBlocked(['MtfLoopState', 'MtfLastOutcome', 'MtfDryRun', 'MtfFleet', 'MtfGroup'], 'prod'), null);
+    assert.equal(labelsBlocked([], 'prod'), null);
   });
 });
