@@ -267,12 +267,19 @@ const PREFIX_WIDTH = 'mtfpp.'.length + 16 + 2;
 export function listLines(loops: ListedLoop[]): string[] {
   if (loops.length === 0) return ['no loops on this namespace'];
   const idWidth = Math.max('ID'.length, ...loops.map((l) => l.workflowId.length)) + 2;
-  const header = `${'ID'.padEnd(idWidth)}${'STATE'.padEnd(12)}${'ITERATION'.padEnd(11)}${'LAST'.padEnd(11)}${'RUN IDS'.padEnd(PREFIX_WIDTH)}STARTED`;
+  // A GROUP column only where some loop has one: a namespace without fleets reads as before.
+  const grouped = loops.some((l) => l.group !== undefined);
+  const groupWidth = grouped ? Math.max('GROUP'.length, ...loops.map((l) => (l.group ?? '-').length)) + 2 : 0;
+  const groupHeader = grouped ? 'GROUP'.padEnd(groupWidth) : '';
+  const header =
+    `${'ID'.padEnd(idWidth)}${groupHeader}${'STATE'.padEnd(12)}${'ITERATION'.padEnd(11)}` +
+    `${'LAST'.padEnd(11)}${'RUN IDS'.padEnd(PREFIX_WIDTH)}STARTED`;
   return [
     header,
     ...loops.map(
       (l) =>
         l.workflowId.padEnd(idWidth) +
+        (grouped ? (l.group ?? '-').padEnd(groupWidth) : '') +
         stateOf(l).padEnd(12) +
         String(l.iteration ?? '-').padEnd(11) +
         (l.lastOutcome ?? '-').padEnd(11) +

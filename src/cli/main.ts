@@ -7,6 +7,7 @@
  * Nothing runs at import time, so tests and other tools can build the program themselves.
  */
 import { Command, CommanderError } from 'commander';
+import { registerApply } from './commands/apply';
 import { registerCodecServer } from './commands/codec-server';
 import { registerControl } from './commands/control';
 import { registerDashboard } from './commands/dashboard';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerPauseResume(program);
   registerStatusCommands(program);
   registerUpdate(program);
+  registerApply(program);
   registerHealth(program);
   registerDashboard(program);
   registerCodecServer(program);

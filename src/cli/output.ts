@@ -8,6 +8,7 @@ import { LoopAlreadyRunningError, LoopNotFoundError } from '../client/loops';
 import { withEncryptionHint } from '../codec/encryption';
 import { messageOf } from '../lib/errors';
 import { ConfigError } from '../shared/config';
+import { FleetFileError } from '../fleet/fleet-file';
 
 /** The exit codes, documented in `mtf-ping-pong --help`; scripts and container entrypoints rely on them. */
 export const ExitCode = {
@@ -21,6 +22,8 @@ export const ExitCode = {
   AlreadyRunning: 5,
   /** Temporal answered but refused the credentials, or its certificate is not trusted: retrying cannot help. */
   CredentialsRefused: CREDENTIALS_REFUSED_EXIT,
+  /** `apply --plan` / `diff`: the fleet file is valid and the namespace does not match it yet. */
+  ChangesPending: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -32,7 +35,8 @@ Exit codes:
   3  Temporal unreachable ("cannot reach Temporal at ADDRESS (namespace NS): reason")
   4  no loop with that ID
   5  the loop is already running
-  6  TLS or credentials refused (untrusted or misnamed server certificate, client certificate or API key refused)`;
+  6  TLS or credentials refused (untrusted or misnamed server certificate, client certificate or API key refused)
+  7  apply --plan / diff: changes are pending (the namespace does not match the fleet file yet)`;
 
 /** An expected failure: its message is the whole story, printed as one line with its exit code. */
 export class CliError extends Error {
@@ -50,7 +54,7 @@ export function describeFailure(err: unknown): { message: string; exitCode: Exit
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof LoopNotFoundError) return { message: err.message, exitCode: ExitCode.LoopNotFound };
   if (err instanceof LoopAlreadyRunningError) return { message: err.message, exitCode: ExitCode.AlreadyRunning };
-  if (err instanceof ConfigError) return { message: err.message, exitCode: ExitCode.Usage };
+  if (err instanceof ConfigError || err instanceof FleetFileError) return { message: err.message, exitCode: ExitCode.Usage };
   if (err instanceof CredentialsRefusedError) return { message: err.message, exitCode: ExitCode.CredentialsRefused };
   return { message: oneLine(withEncryptionHint(messageOf(err))), exitCode: ExitCode.Failure };
 }

@@ -252,6 +252,8 @@ export interface LoopFilter {
   outcome?: Outcome;
   /** true: live loops only; false: dry-run loops only. */
   live?: boolean;
+  /** Open loops only (running, failing or paused). */
+  running?: boolean;
   /** Loops of this fleet (MtfFleet) or group (MtfGroup): values that match LABEL_PATTERN, so nothing needs escaping. */
   fleet?: string;
   group?: string;
@@ -268,7 +270,7 @@ export function loopQuery(filter: LoopFilter = {}): string {
   const terms = [`WorkflowType = '${WORKFLOW_TYPE}'`];
   if (filter.state) terms.push(`${LOOP_STATE.name} = '${filter.state}'`);
   // A cancelled or terminated loop could not record its end: only an open loop is running, failing or paused.
-  if (filter.state && filter.state !== 'stopped') terms.push(`ExecutionStatus = 'Running'`);
+  if (filter.running || (filter.state && filter.state !== 'stopped')) terms.push(`ExecutionStatus = 'Running'`);
   if (filter.outcome) terms.push(`${LAST_OUTCOME.name} = '${filter.outcome}'`);
   if (filter.live !== undefined) terms.push(`${DRY_RUN.name} = ${filter.live ? 'false' : 'true'}`);
   if (filter.fleet !== undefined) terms.push(`${FLEET.name} = '${checkedLabel(filter.fleet)}'`);

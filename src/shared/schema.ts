@@ -295,7 +295,7 @@ export type ShapeInput<S extends Shape> = Simplify<
   { -readonly [K in Exclude<keyof S, OptionalKeys<S>>]: S[K]['_input'] } & { -readonly [K in OptionalKeys<S>]?: S[K]['_input'] }
 >;
 
-type PartialShape<S extends Shape> = { [K in keyof S]: Schema<S[K]['_output'] | undefined, S[K]['_input'] | undefined> };
+type PartialShape<S extends Shape> = { [K in keyof S]: ReturnType<S[K]['optional']> };
 
 /**
  * A rule across keys: `check` sees the keys in `uses`, and runs only when each of them is valid on
@@ -361,7 +361,7 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeI
    * for a part of a config that is merged with others before the whole is parsed (a fleet file's
    * `defaults` and loops). `without` drops keys.
    */
-  partial<K extends keyof S & string = never>(without: readonly K[] = []): ObjectSchema<PartialShape<Omit<S, K>>> {
+  partial<K extends Extract<keyof S, string> = never>(without: readonly K[] = []): ObjectSchema<PartialShape<Omit<S, K>>> {
     const shape: Shape = {};
     for (const [key, schema] of Object.entries(this.shape)) {
       if ((without as readonly string[]).includes(key)) continue;

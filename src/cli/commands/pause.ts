@@ -12,6 +12,7 @@ import { DEFAULT_WORKFLOW_ID } from '../../shared/messages';
 import type { LoopStatus } from '../../shared/status';
 import { pausedText } from '../format';
 import { CliError, ExitCode, action, durationArg, examples, formatDuration, say, warn } from '../output';
+import { addGroupOptions, groupOrId, steerGroup, type GroupOptions } from '../group-steering';
 import { UPDATE_TIMEOUT_MS, addTemporalOptions, answeredWithin, statusWithin, withClient, type TemporalOptions } from '../temporal';
 
 /** A pause waits for the running cycle, whose budget is max_execution_time: that plus this margin bounds the wait by default. */
@@ -19,18 +20,24 @@ const PAUSE_MARGIN_S = 30;
 /** How often the wait reads get_status: often enough to answer soon after the cycle, rarely enough for a busy worker. */
 const PAUSE_POLL_MS = 400;
 
-interface PauseOptions extends TemporalOptions {
+interface PauseOptions extends TemporalOptions, GroupOptions {
   reason?: string;
   wait: boolean;
   timeout?: number;
 }
 
 /** Reads get_status until the pause is in force; throws when it is not by the deadline, or cannot be any more. */
-async function awaitPaused(client: Client, target: TemporalTarget, id: string, timeout: number | undefined): Promise<LoopStatus> {
+async function awaitPaused(
+  client: Client,
+  target: TemporalTarget,
+  id: string,
+  timeout: number | undefined,
+  quiet = false,
+): Promise<LoopStatus> {
   let status = await statusWithin(client, id, target);
   const seconds = timeout ?? status.config.max_execution_time + PAUSE_MARGIN_S;
   const deadline = Date.now() + seconds * 1000;
-  if (status.phase !== 'paused')
+  if (status.phase !== 'paused' && !quiet)
     warn(`waiting up to ${formatDuration(seconds)} for iteration ${status.current_iteration} to be recorded...`);
   while (status.phase !== 'paused') {
     if (!status.is_running) throw new CliError(`loop ${id} ended (${status.phase}) before it paused`, ExitCode.Failure);
@@ -52,26 +59,40 @@ function registerPause(program: Command): void {
   const command = program
     .command('pause')
     .description('hold a loop: its running cycle finishes and is recorded, then it sends nothing and keeps no timer until resume')
-    .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
+    .argument('[id]', `workflow ID of the loop (default ${DEFAULT_WORKFLOW_ID})`)
     .option('--reason <text>', 'why, shown in status')
     .option('--no-wait', 'only ask for the pause; do not wait until it is in force')
     .option('--timeout <duration>', "how long to wait until it is in force (default: the loop's max_execution_time + 30s)", durationArg)
     .addHelpText(
       'after',
-      examples(['mtf-ping-pong pause', 'mtf-ping-pong pause nightly --reason maintenance', 'mtf-ping-pong pause --no-wait']),
+      examples([
+        'mtf-ping-pong pause',
+        'mtf-ping-pong pause nightly --reason maintenance',
+        'mtf-ping-pong pause --no-wait',
+        'mtf-ping-pong pause --group bitmart --reason "exchange maintenance"',
+      ]),
     );
-  addTemporalOptions(command).action(
-    action(async (id: string, options: PauseOptions) =>
-      withClient(options, async (client, target) => {
-        const answer = await answeredWithin(client, target, { workflowId: id, what: 'pause', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
-          pauseLoop(client, id, options.reason),
-        );
-        say(`loop ${id} ${answer}`);
-        if (!options.wait) return;
+  addTemporalOptions(addGroupOptions(command, 'pause')).action(
+    action(async (given: string | undefined, options: PauseOptions) => {
+      const group = groupOrId(given, options);
+      const id = given ?? DEFAULT_WORKFLOW_ID;
+      return withClient(options, async (client, target) => {
+        const pause = (loopId: string) =>
+          answeredWithin(client, target, { workflowId: loopId, what: 'pause', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
+            pauseLoop(client, loopId, options.reason),
+          );
+        if (group)
+          return steerGroup(client, target, group.group, { ...options, verb: 'pause' }, async (loopId) => {
+            const answer = await pause(loopId);
+            return options.wait ? pausedText(await awaitPaused(client, target, loopId, options.timeout, true)) : answer;
+          });
+        say(`loop ${id} ${await pause(id)}`);
+        if (!options.wait) return ExitCode.Ok;
         const held = await awaitPaused(client, target, id, options.timeout);
         say(`loop ${id} ${pausedText(held)}: it sends nothing and keeps no timer until \`mtf-ping-pong resume ${id}\``);
-      }),
-    ),
+        return ExitCode.Ok;
+      });
+    }),
   );
 }
 
@@ -79,17 +100,20 @@ function registerResume(program: Command): void {
   const command = program
     .command('resume')
     .description('end a pause: the loop goes on (in signal mode it waits for continue_signal; aligned, for the next beat)')
-    .argument('[id]', 'workflow ID of the loop', DEFAULT_WORKFLOW_ID)
-    .addHelpText('after', examples(['mtf-ping-pong resume', 'mtf-ping-pong resume nightly']));
-  addTemporalOptions(command).action(
-    action(async (id: string, options: TemporalOptions) =>
-      withClient(options, async (client, target) => {
-        const answer = await answeredWithin(client, target, { workflowId: id, what: 'resume', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
-          resumeLoop(client, id),
-        );
-        say(`loop ${id} ${answer}`);
-      }),
-    ),
+    .argument('[id]', `workflow ID of the loop (default ${DEFAULT_WORKFLOW_ID})`)
+    .addHelpText('after', examples(['mtf-ping-pong resume', 'mtf-ping-pong resume nightly', 'mtf-ping-pong resume --group bitmart']));
+  addTemporalOptions(addGroupOptions(command, 'resume')).action(
+    action(async (given: string | undefined, options: TemporalOptions & GroupOptions) => {
+      const group = groupOrId(given, options);
+      return withClient(options, async (client, target) => {
+        const resume = (id: string) =>
+          answeredWithin(client, target, { workflowId: id, what: 'resume', timeoutMs: UPDATE_TIMEOUT_MS }, () => resumeLoop(client, id));
+        if (group) return steerGroup(client, target, group.group, { ...options, verb: 'resume' }, resume);
+        const id = given ?? DEFAULT_WORKFLOW_ID;
+        say(`loop ${id} ${await resume(id)}`);
+        return ExitCode.Ok;
+      });
+    }),
   );
 }
 

@@ -93,6 +93,9 @@ async function withIterations(client: Client, target: TemporalTarget, filter: Lo
       return {
         ...loop,
         firstRunId: loop.firstRunId ?? status?.first_run_id ?? null,
+        // The loop's own config says its labels even where the namespace lacks their search attributes.
+        fleet: status?.config.fleet ?? loop.fleet,
+        group: status?.config.group ?? loop.group,
         iteration: status?.current_iteration ?? null,
         lastTrades: status?.last_cycle?.trades ?? null,
       };
@@ -101,6 +104,8 @@ async function withIterations(client: Client, target: TemporalTarget, filter: Lo
 }
 
 interface ListOptions extends StatusOptions {
+  fleet?: string;
+  group?: string;
   state?: LoopFilter['state'];
   outcome?: LoopFilter['outcome'];
   live?: boolean;
@@ -109,7 +114,7 @@ interface ListOptions extends StatusOptions {
 
 function filterOf(options: ListOptions): LoopFilter {
   const live = options.live ? true : options.dryRun ? false : undefined;
-  return { state: options.state, outcome: options.outcome, live };
+  return { state: options.state, outcome: options.outcome, live, fleet: options.fleet, group: options.group };
 }
 
 function registerList(program: Command): void {
@@ -121,6 +126,8 @@ function registerList(program: Command): void {
     .addOption(new Option('--outcome <outcome>', 'only loops whose last cycle ended so (MtfLastOutcome)').choices(OUTCOMES))
     .addOption(new Option('--live', 'only live loops (MtfDryRun = false)').conflicts('dryRun'))
     .option('--dry-run', 'only dry-run loops (MtfDryRun = true)')
+    .option('--fleet <name>', 'only loops of this fleet file (MtfFleet)')
+    .option('--group <name>', 'only loops of this group (MtfGroup)')
     .addHelpText(
       'after',
       examples([
@@ -128,6 +135,8 @@ function registerList(program: Command): void {
         'mtf-ping-pong list --state failing',
         'mtf-ping-pong list --state paused',
         'mtf-ping-pong list --live --outcome failed',
+        'mtf-ping-pong list --group bitmart',
+        'mtf-ping-pong list --fleet bitmart-prod --state paused',
         'mtf-ping-pong list --json --namespace prod',
       ]),
     );
@@ -160,6 +169,8 @@ function registerList(program: Command): void {
             last_outcome: l.lastOutcome ?? null,
             last_trades: l.lastTrades,
             dry_run: l.dryRun ?? null,
+            fleet: l.fleet ?? null,
+            group: l.group ?? null,
             start_time: l.startTime.toISOString(),
             close_time: l.closeTime?.toISOString() ?? null,
           })),
