@@ -2,7 +2,7 @@
  * What the tests of the deployment files (test/server/dockerfile, entrypoint, image,
  * alertmanager-entrypoint, compose; test/unit/k8s, health-paths) share: the project's files read
  * from its root, commands run to their end there, processes followed line by line, durations,
- * addresses and YAML read strictly, fleet files read as `apply` reads them.
+ * addresses and YAML read strictly.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,8 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_HEALTH_ADDRESS, DEFAULT_METRICS_ADDRESS } from '../../src/observability/runtime';
-import { fleetFileSchema } from '../../src/fleet/fleet-schema';
-import { parseLoopConfig, parseWith, type LoopConfig } from '../../src/shared/config';
+import { parseLoopConfig } from '../../src/shared/config';
 import { projectRoot } from '../../src/toolchain/binaries';
 import { runToEnd, type Ran } from './processes';
 
@@ -139,12 +138,6 @@ export function yamlDocuments(path: string): Obj[] {
     .split(/^---$/m)
     .filter((doc) => doc.trim() !== '')
     .map((doc, i) => obj(parseYaml(doc, { merge: true }), `${path} document ${i + 1}`));
-}
-
-/** A fleet file's YAML as `apply` reads it: the file's shape, then each loop's whole config (defaults, its own keys, the fleet). */
-export function fleetLoops(text: string): Map<string, LoopConfig> {
-  const file = parseWith(fleetFileSchema, parseYaml(text));
-  return new Map(file.loops.map(({ id, ...keys }) => [id, parseLoopConfig({ ...file.defaults, ...keys, fleet: file.fleet })]));
 }
 
 /** Compose's `${VAR:-default}` / `${VAR-default}` / `${VAR}` with nothing set: the file's own defaults. */

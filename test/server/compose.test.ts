@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_ADDRESS } from '../../src/client/connection';
+import { parseFleetFile } from '../../src/fleet/fleet-file';
 import { parseLoopConfig } from '../../src/shared/config';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/messages';
 import { searchAttributeSpecs } from '../../src/shared/search-attributes';
@@ -32,7 +33,6 @@ import {
   yamlFile,
   composeDefault,
   envNamesTheCodeReads,
-  fleetLoops,
 } from '../helpers/deploy-files';
 
 describe('docker-compose.yml', () => {
@@ -92,9 +92,9 @@ describe('docker-compose.yml', () => {
       .map((v) => str(v, 'volume').split(':'))
       .find(([, target]) => target === env.MTF_FLEET_FILE);
     assert.deepEqual(fleetMount, ['./examples/fleet.yaml', env.MTF_FLEET_FILE, 'ro'], `MTF_FLEET_FILE (${env.MTF_FLEET_FILE}) is mounted`);
-    const loops = fleetLoops(read('examples/fleet.yaml'));
-    assert.ok(loops.size > 0);
-    for (const [id, config] of loops) assert.equal(config.dry_run, true, `${id}: a dry run`);
+    const { loops } = parseFleetFile(read('examples/fleet.yaml'), 'examples/fleet.yaml');
+    assert.ok(loops.length > 0);
+    for (const { id, config } of loops) assert.equal(config.dry_run, true, `${id}: a dry run`);
     assert.equal(env.MTF_FLEET_PRUNE, 'false');
     assert.equal(env.MTF_FLEET_CONFIRM_LIVE, 'false');
   });

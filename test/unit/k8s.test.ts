@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_ADDRESS } from '../../src/client/connection';
+import { parseFleetFile } from '../../src/fleet/fleet-file';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/messages';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../../src/worker/worker';
 import {
@@ -21,7 +22,6 @@ import {
   str,
   yamlDocuments,
   envNamesTheCodeReads,
-  fleetLoops,
   read,
 } from '../helpers/deploy-files';
 import { stages } from '../helpers/dockerfile';
@@ -126,8 +126,8 @@ describe('deploy/k8s/deployment.yaml', () => {
     const text = str(obj(fleetMap.data, 'fleet ConfigMap data')[posix.basename(fleetFile)], posix.basename(fleetFile));
 
     assert.deepEqual(parseYaml(text), parseYaml(read('examples/fleet.yaml')), 'the ConfigMap holds examples/fleet.yaml');
-    const loops = fleetLoops(text);
-    assert.ok(loops.size > 0);
-    for (const [id, config] of loops) assert.equal(config.dry_run, true, `${id}: a dry run`);
+    const { loops } = parseFleetFile(text, 'the fleet ConfigMap');
+    assert.ok(loops.length > 0);
+    for (const { id, config } of loops) assert.equal(config.dry_run, true, `${id}: a dry run`);
   });
 });
