@@ -82,7 +82,8 @@ module.exports = {
     {
       name: 'fleet-below-cli',
       severity: 'error',
-      comment: 'src/fleet/ (fleet files, plans, apply) drives loops through src/client/; the CLI and the dev stack call it, never the reverse.',
+      comment:
+        'src/fleet/ (fleet files, plans, apply) drives loops through src/client/; the CLI and the dev stack call it, never the reverse.',
       from: { path: '^src/fleet/' },
       to: { path: '^src/(cli|dashboard|worker|workflows|activities)/' },
     },

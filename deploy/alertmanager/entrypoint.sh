@@ -8,8 +8,12 @@
 #   MTF_ALERT_PAGERDUTY_ROUTING_KEY    severity=critical alerts page PagerDuty (Events API v2);
 #                                      warning and info never page
 #
-# Neither: the alerts show in Alertmanager's UI only (a receiver that sends nothing). Alerts are
-# grouped by alertname and workflow_id: one notification per rule and loop.
+# Neither: the alerts show in Alertmanager's UI only (a receiver that sends nothing). Warning and
+# info alerts are grouped by alertname and the loop's labels fleet and group (every alert about a
+# loop carries them, `none` where it has none): one notification per rule and group, listing its
+# loops, as one cause (the exchange or app a group uses) often fails them together. Critical ones
+# stay one per rule and loop, on every receiver: each unprotected position is told at once and is
+# an incident of its own, never an update to another loop's already sent or acknowledged.
 # Outside the container (test/server/alertmanager-entrypoint.test.ts): MTF_ALERTMANAGER_CONFIG (where the config goes),
 # MTF_ALERTMANAGER_BIN, MTF_ALERTMANAGER_STORAGE; `--render-only` writes the config and exits.
 set -eu
@@ -41,19 +45,24 @@ render() {
     '# Written by deploy/alertmanager/entrypoint.sh from its env vars at start-up.' \
     'route:' \
     "  receiver: $default" \
-    '  group_by: [alertname, workflow_id]' \
+    '  group_by: [alertname, fleet, group]' \
     '  group_wait: 30s' \
     '  group_interval: 5m' \
     '  repeat_interval: 4h'
+  echo '  routes:'
+  per_loop='      group_by: [alertname, fleet, group, workflow_id]'
   if [ -n "$pagerduty_key" ]; then
     # Critical alerts page, and go on to the default receiver as well.
     printf '%s\n' \
-      '  routes:' \
       '    - receiver: pagerduty' \
       "      matchers: ['severity=\"critical\"']" \
-      '      continue: true' \
-      "    - receiver: $default"
+      "$per_loop" \
+      '      continue: true'
   fi
+  printf '%s\n' \
+    "    - receiver: $default" \
+    "      matchers: ['severity=\"critical\"']" \
+    "$per_loop"
   echo 'receivers:'
   if [ -n "$pagerduty_key" ]; then
     printf '%s\n' \
@@ -68,7 +77,7 @@ render() {
       '    slack_configs:' \
       "      - api_url: $(quoted "$slack_url")" \
       '        send_resolved: true' \
-      "        title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.workflow_id }}'" \
+      "        title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.group }}{{ if ne . \"none\" }} [{{ . }}]{{ end }}{{ end }} {{ .CommonLabels.workflow_id }}'" \
       "        text: '{{ range .Alerts }}{{ .Annotations.summary }}: {{ .Annotations.description }} {{ end }}'"
     if [ -n "$slack_channel" ]; then echo "        channel: $(quoted "$slack_channel")"; fi
   else

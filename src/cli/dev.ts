@@ -4,7 +4,10 @@
  * with its state in .data/temporal.db; starts the MTF simulator (unless MTF_URL names a real app),
  * the worker in this process, the dashboard, and the loop `mtf-ping-pong` in dry-run mode (or
  * attaches to it when it already runs), then prints one line per finished cycle (follow.ts, as
- * `start --wait` does). The processes and their order of stopping are dev-processes.ts's.
+ * `start --wait` does). With MTF_FLEET_FILE it applies that fleet file instead of the one loop
+ * (MTF_FLEET_PRUNE, MTF_FLEET_CONFIRM_LIVE as the container's entrypoint reads them), every loop
+ * pointed at the simulator (or MTF_URL's app). The processes and their order of stopping are
+ * dev-processes.ts's.
  *
  * Ctrl-C (SIGINT) or SIGTERM stops the worker, the simulator and the server it started, in that
  * order. The loop itself is not stopped: its state lives in the SQLite file, so the next `npm start`
@@ -27,7 +30,12 @@ import { setUpWorkerProcess, startWorker } from '../worker/main';
 import { parseResolvedConfig, resolveStartConfig } from './config-env';
 import { DevStack, ensureTemporal, handleSignals, watchWorker } from './dev-processes';
 import { followLoop } from './follow';
+import { applyPlan, planAgainst, readFleetFile } from './fleet-apply';
+import { resultLines } from './fleet-text';
 import { countersLine, endLines } from './format';
+import { DEFAULT_CONCURRENCY } from './group-steering';
+import { envBoolean } from '../lib/env';
+import type { FleetFile } from '../fleet/fleet-file';
 import { say, warn } from './output';
 
 const DEFAULT_DEV_ADDRESS = '127.0.0.1:7233';
@@ -185,12 +193,44 @@ function followCycles(
   return () => following.abort();
 }
 
+/** The fleet of MTF_FLEET_FILE, as the container's entrypoint reads it; null when unset. */
+interface DevFleet {
+  file: FleetFile;
+  prune: boolean;
+  confirmLive: boolean;
+}
+
+function devFleet(env: NodeJS.ProcessEnv): DevFleet | null {
+  if (!env.MTF_FLEET_FILE) return null;
+  return {
+    file: readFleetFile(env.MTF_FLEET_FILE),
+    prune: envBoolean(env, 'MTF_FLEET_PRUNE', false),
+    confirmLive: envBoolean(env, 'MTF_FLEET_CONFIRM_LIVE', false),
+  };
+}
+
+/**
+ * Applies the fleet on this stack, every loop pointed at `mtfUrl` (the simulator, unless MTF_URL
+ * names an app): the file's own URL names the app of the deployment it was written for.
+ */
+async function applyDevFleet(client: Client, target: TemporalTarget, fleet: DevFleet, mtfUrl: string): Promise<void> {
+  const loops = fleet.file.loops.map((loop) => ({ ...loop, config: { ...loop.config, mtf_url: mtfUrl } }));
+  const plan = await planAgainst(client, target, { ...fleet.file, loops }, DEFAULT_CONCURRENCY);
+  const results = await applyPlan(client, target, plan, { taskQueue: target.taskQueue, ...fleet, concurrency: DEFAULT_CONCURRENCY });
+  say(`  Fleet      ${fleet.file.fleet}, every loop calling ${mtfUrl}`);
+  for (const line of resultLines(plan, results).slice(1)) say(`  ${line}`);
+  say(`  (mtf-ping-pong list --fleet ${fleet.file.fleet} lists them; the dashboard shows them by group)`);
+}
+
 async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   handleSignals(stack);
   let baseConfig: Record<string, unknown> = {};
   let simulator: SimulatorSettings | null = null;
+  let fleet: DevFleet | null = null;
   try {
     baseConfig = devConfigInput(env);
+    // A fleet file is judged whole before anything starts, as `apply` judges it.
+    fleet = devFleet(env);
     if (!env.MTF_URL) simulator = simulatorSettings(env);
   } catch (err) {
     return stack.fail(messageOf(err));
@@ -222,6 +262,12 @@ async function main(stack: DevStack, env: NodeJS.ProcessEnv = process.env): Prom
   if (stack.worker.health) say(`  Health     ${stack.worker.health.url}/readyz`);
   say(`  ${stack.simulator ? 'Simulator ' : 'MTF app   '} ${mtfUrl}`);
   stack.dashboard = await startLocalDashboard(client, env);
+  if (fleet) {
+    // The fleet instead of the one default loop; the stack runs until Ctrl-C, the loops keep their state.
+    await applyDevFleet(client, target, fleet, mtfUrl);
+    say('Ctrl-C stops the stack; the loops keep their state and resume on the next npm start.');
+    return;
+  }
   const initialCycles = await startOrAttach(client, target.taskQueue, mtfUrl, baseConfig);
   say('Ctrl-C stops the stack; the loop keeps its state and resumes on the next npm start.');
 

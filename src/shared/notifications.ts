@@ -65,6 +65,9 @@ export const notificationSchema = s.object(
   {
     /** The loop's workflow ID. */
     loop: text(),
+    /** Its labels (config keys `fleet`, `group`) when the message was written; null where it has none (and in messages of a release before them). */
+    fleet: text().nullable().default(null),
+    group: text().nullable().default(null),
     iteration: count(),
     event: s.choice(NOTIFY_EVENTS, `must be one of ${NOTIFY_EVENTS.join(', ')}`),
     severity: s.choice(SEVERITIES, `must be one of ${SEVERITIES.join(', ')}`),
@@ -189,7 +192,7 @@ export function lateTradesNotification(
     event: 'live_orders',
     severity: SEVERITY.live_orders,
     outcome: late.outcome,
-    message: `${EMOJI.live_orders} ${moment.loop}: LIVE orders placed, iteration ${late.iteration}: ${tradesPart(late.trades)}`,
+    message: `${opening('live_orders', moment)}LIVE orders placed, iteration ${late.iteration}: ${tradesPart(late.trades)}`,
     signals: [],
     orders: null,
     trades: late.trades,
@@ -208,8 +211,21 @@ function alertKey(findings: Pick<RunFindings, 'orders'>): string {
 
 interface Moment {
   loop: string;
+  fleet: string | null;
+  group: string | null;
   iteration: number;
   at: string;
+}
+
+/** How every message begins: `🔴 bitmart-scalper: `, or with the loop's labels `🔴 [bitmart, fleet bitmart-prod] bitmart-scalper: `. */
+function opening(event: NotifyEvent, moment: Moment): string {
+  return `${EMOJI[event]} ${labelsText(moment)}${moment.loop}: `;
+}
+
+/** The loop's labels in brackets, its group bare (the name people steer by), its fleet named; nothing without either. */
+function labelsText({ fleet, group }: Pick<Moment, 'fleet' | 'group'>): string {
+  const named = [group, fleet === null ? null : `fleet ${fleet}`].filter((part) => part !== null);
+  return named.length === 0 ? '' : `[${named.join(', ')}] `;
 }
 
 /** A message about one cycle: its record says the outcome, the error, the contracts and the orders. */
@@ -219,7 +235,7 @@ export function cycleNotification(event: NotifyEvent, moment: Moment, record: Cy
     event,
     severity: SEVERITY[event],
     outcome: record.outcome,
-    message: `${EMOJI[event]} ${moment.loop}: ${cycleHeadline(event, record, failures.before)}`,
+    message: `${opening(event, moment)}${cycleHeadline(event, record, failures.before)}`,
     signals: record.signals,
     orders: record.orders,
     trades: record.trades,
@@ -264,7 +280,7 @@ export function loopNotification(
     severity: SEVERITY[event],
     outcome: last?.outcome ?? null,
     message:
-      `${EMOJI[event]} ${moment.loop}: ${event} ` +
+      `${opening(event, moment)}${event} ` +
       `${moment.iteration === 0 ? 'before its first cycle' : `after iteration ${moment.iteration}`}${detail ? `: ${oneLine(detail)}` : ''}`,
     signals: [],
     orders: null,

@@ -134,8 +134,10 @@ export class Notifier implements LoopListener<LoopState> {
     await this.inFlight;
   }
 
+  /** Who and when: the loop, its labels now (an update applies them at once), its iteration, workflow time. */
   private moment() {
-    return { loop: this.loop.workflowId, iteration: this.loop.iteration, at: new Date(Date.now()).toISOString() };
+    const { workflowId, config, iteration } = this.loop;
+    return { loop: workflowId, fleet: config.fleet, group: config.group, iteration, at: new Date(Date.now()).toISOString() };
   }
 
   private send(notifications: Notification[]): void {

@@ -18,16 +18,7 @@ import type { RunFindings } from '../shared/findings';
 import { tradesFinal, type CycleTrades } from '../shared/trades';
 import { METRICS } from '../shared/metrics';
 import type { UiDetails } from '../shared/mtf';
-import {
-  DRY_RUN,
-  FLEET,
-  GROUP,
-  LAST_OUTCOME,
-  LOOP_STATE,
-  LOOP_STATES,
-  loopStateOf,
-  loopSummaryText,
-} from '../shared/search-attributes';
+import { DRY_RUN, FLEET, GROUP, LAST_OUTCOME, LOOP_STATE, LOOP_STATES, loopStateOf, loopSummaryText } from '../shared/search-attributes';
 import { OUTCOMES, healthyShare } from '../shared/outcomes';
 import { PHASES, type Phase } from '../shared/phases';
 import { currentDetailsText } from './details';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
-import { continueLoop, loopStatus, startLoop, stopLoop } from '../../src/client/loops';
+import { continueLoop, loopStatus, startLoop, stopLoop, updateLoop } from '../../src/client/loops';
 import type { LoopConfigInput } from '../../src/shared/config';
 import { pauseUpdate, resumeUpdate } from '../../src/shared/messages';
 import { startSimulator, type SimulatorBehaviour } from '../../src/simulator/server';
@@ -49,6 +49,11 @@ async function pauseAndResume(client: Client, workflowId: string, cycle: number)
     100_000,
   );
   await handle.executeUpdate(resumeUpdate);
+}
+
+/** Moves the loop to another group after its first cycle: the labels' upsert at once, behind its patch marker. */
+async function changeGroup(client: Client, workflowId: string, cycle: number): Promise<void> {
+  if (cycle === 1) await updateLoop(client, workflowId, { group: 'recorded-group-b' });
 }
 
 const SEED: Partial<SimulatorBehaviour> = { answer: 'seed' };
@@ -124,6 +129,14 @@ const SCENARIOS: Scenario[] = [
     cycles: 4,
     afterCycle: pauseAndResume,
     notify: true,
+  },
+  // A loop of a fleet file, started with its labels as search attributes, moved to another group by an update.
+  {
+    name: 'fleet-labels',
+    behaviour: TODAY,
+    config: { ping_interval: 0.2, fleet: 'recorded-fleet', group: 'recorded-group-a' },
+    cycles: 2,
+    afterCycle: changeGroup,
   },
 ];
 

@@ -3,7 +3,7 @@
  * amtool, and the Alertmanager it execs on them (installed by scripts/prometheus.mjs).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -46,6 +46,33 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
     ]);
     assert.equal(ran.code, 0, describeRun(ran));
     return ran.stdout.trim().split(',').sort();
+  }
+
+  /** A Slack title template rendered by amtool for a firing MtfLoopFailing notification whose alerts share `labels`. */
+  async function slackTitle(template: string, labels: Record<string, string>): Promise<string> {
+    const common = { alertname: 'MtfLoopFailing', severity: 'warning', ...labels };
+    const data = join(dir, `data-${++renders}.json`);
+    writeFileSync(
+      data,
+      JSON.stringify({
+        receiver: 'slack',
+        status: 'firing',
+        alerts: [{ status: 'firing', labels: common, annotations: {} }],
+        groupLabels: { alertname: common.alertname },
+        commonLabels: common,
+        commonAnnotations: {},
+        externalURL: 'http://127.0.0.1:9093',
+      }),
+    );
+    const ran = await run(AMTOOL, [
+      'template',
+      'render',
+      `--template.glob=${join(dir, 'none-*.tmpl')}`,
+      `--template.data=${data}`,
+      `--template.text=${template}`,
+    ]);
+    assert.equal(ran.code, 0, describeRun(ran));
+    return ran.stdout.trimEnd();
   }
 
   test('is POSIX sh, and shellcheck finds nothing', async () => {
@@ -93,7 +120,16 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
       assert.equal(check.code, 0, describeRun(check));
 
       const route = obj(config.route, 'route');
-      assert.deepEqual(route.group_by, ['alertname', 'workflow_id']);
+      assert.deepEqual(route.group_by, ['alertname', 'fleet', 'group'], 'warning and info: one notification per rule and group');
+      const critical = arr(route.routes, 'routes').map((r) => obj(r, 'route'));
+      for (const r of critical) {
+        assert.deepEqual(r.matchers, ['severity="critical"']);
+        assert.deepEqual(
+          r.group_by,
+          ['alertname', 'fleet', 'group', 'workflow_id'],
+          `critical to ${String(r.receiver)}: one per rule and loop`,
+        );
+      }
       assert.deepEqual(await routed(file, { alertname: 'MtfWorkerDown', severity: 'critical' }), c.critical);
       for (const severity of ['warning', 'info'])
         assert.deepEqual(
@@ -116,6 +152,15 @@ describe('deploy/alertmanager/entrypoint.sh', () => {
         assert.equal(slack.api_url, SLACK_URL, 'the webhook, a quote in it included');
         assert.equal(slack.send_resolved, true);
         assert.equal(slack.channel, c.env.MTF_ALERT_SLACK_CHANNEL, 'the channel only when set');
+        assert.deepEqual(
+          await Promise.all([
+            slackTitle(str(slack.title, 'title'), { group: 'bitmart', fleet: 'bitmart-prod', workflow_id: 'bitmart-scalper' }),
+            slackTitle(str(slack.title, 'title'), { group: 'none', fleet: 'none', workflow_id: 'by-hand' }),
+            slackTitle(str(slack.title, 'title'), {}),
+          ]),
+          ['[FIRING] MtfLoopFailing [bitmart] bitmart-scalper', '[FIRING] MtfLoopFailing by-hand', '[FIRING] MtfLoopFailing'],
+          'the title names the group where the loop has one (an alert about no loop has none)',
+        );
       }
       if (receivers.pagerduty) {
         const pagerduty = obj(arr(receivers.pagerduty.pagerduty_configs, 'pagerduty_configs')[0], 'pagerduty config');

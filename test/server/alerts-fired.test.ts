@@ -2,8 +2,8 @@
  * The alert rules (deploy/prometheus/alerts.yml) fired for real: Debian's Prometheus scrapes a
  * worker process every second and evaluates the rules every second, sends what fires to Debian's
  * Alertmanager (clustering off), which posts to a webhook receiver in this test. A loop against a
- * simulator that answers 500 forever fires MtfLoopFailing; pointed at a healthy simulator with
- * update_config, the alert resolves. A live loop whose answer holds an unprotected position fires
+ * simulator that answers 500 forever fires MtfLoopFailing, carrying the loop's group (and `none` for
+ * its fleet); pointed at a healthy simulator with update_config, the alert resolves. A live loop whose answer holds an unprotected position fires
  * MtfProtectionAlert. Loopback only, free ports, data in temp folders; every process started here
  * is ended by its PID.
  */
@@ -147,7 +147,7 @@ async function prometheusSays(): Promise<string> {
   const get = async (path: string) => (await fetch(`${prometheusUrl}${path}`)).text();
   const alerts = await get('/api/v1/alerts');
   const gauges = await get(
-    `/api/v1/query?query=${encodeURIComponent('{__name__=~"mtf_loop_state|mtf_loop_protection_alert|mtf_loop_updated_timestamp_seconds|mtf:loop_freshest|up"}')}`,
+    `/api/v1/query?query=${encodeURIComponent('{__name__=~"mtf_loop_state|mtf_loop_protection_alert|mtf_loop_updated_timestamp_seconds|mtf_loop_info|mtf:loop_freshest|mtf:loop_labels|up"}')}`,
   );
   return `Prometheus alerts: ${alerts}\nPrometheus series: ${gauges}\nAlertmanager stderr: ${alertmanager.stderr().slice(-2000)}\nPrometheus stderr: ${prometheus.stderr().slice(-2000)}`;
 }
@@ -257,12 +257,17 @@ after(async () => {
 });
 
 void describe('the alert rules, fired through Prometheus and Alertmanager', () => {
-  void test('a loop whose cycles fail fires MtfLoopFailing into the webhook; pointed at a healthy app with update_config, the alert resolves', async () => {
+  void test('a loop whose cycles fail fires MtfLoopFailing into the webhook, with its group; pointed at a healthy app with update_config, the alert resolves', async () => {
     const workflowId = uniqueId('failing-loop');
-    await startLoop(env.client, { taskQueue, workflowId, config: { mtf_url: failing.runUrl, ping_interval: 0.2, max_attempts: 1 } });
+    await startLoop(env.client, {
+      taskQueue,
+      workflowId,
+      config: { mtf_url: failing.runUrl, ping_interval: 0.2, max_attempts: 1, group: 'alerts-test' },
+    });
     const fired = await webhook.waitFor('MtfLoopFailing', workflowId, 'firing', prometheusSays);
     assert.equal(fired.labels.severity, 'warning');
     assert.equal(fired.labels.job, 'mtf-ping-pong');
+    assert.deepEqual([fired.labels.group, fired.labels.fleet], ['alerts-test', 'none'], 'the group joined from mtf_loop_info');
     const s = await loopStatus(env.client, workflowId);
     assert.ok(s.counters.consecutive_failures >= 3, `three failed cycles in a row: ${JSON.stringify(s.counters)}`);
 
@@ -287,6 +292,7 @@ void describe('the alert rules, fired through Prometheus and Alertmanager', () =
     });
     const fired = await webhook.waitFor('MtfProtectionAlert', workflowId, 'firing', prometheusSays);
     assert.equal(fired.labels.severity, 'critical');
+    assert.deepEqual([fired.labels.group, fired.labels.fleet], ['none', 'none'], 'a loop without labels');
     const s = await loopStatus(env.client, workflowId);
     assert.equal(s.config.dry_run, false);
     assert.equal(s.last_cycle?.protection_alert, true);

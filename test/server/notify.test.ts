@@ -220,14 +220,14 @@ void describe('notifications on transitions', () => {
     assert.ok(r.worker.stdout().includes('"notifications":"on (slack)"'), 'the worker says notifications are on, not where they go');
   });
 
-  test('a receiver that answers 500 then 200 is retried and counted, the loop on its beat; the JSON format carries the fields; a quiet cycle costs 11 events and 2 Actions', async () => {
+  test('a receiver that answers 500 then 200 is retried and counted, the loop on its beat; the JSON format carries the fields, the group among them; a quiet cycle costs 11 events and 2 Actions', async () => {
     // The retry is answered only once the loop has run three cycles: it went on while the message waited.
     const retryAnswer = deferred<number>();
     const r = await rig((i) => (i === 0 ? 500 : i === 1 ? retryAnswer.promise : 200), {
       MTF_NOTIFY_FORMAT: 'json',
       MTF_NOTIFY_TIMEOUT: '9',
     });
-    const id = await start(r, { ping_interval: 0.2 });
+    const id = await start(r, { ping_interval: 0.2, group: 'json-test' });
     const status = () => loopStatus(env.client, id);
     const [first, second] = await r.receiver.waitFor((p) => p.length === 2, 'the retry of the started message');
     assert.equal(first?.body, second?.body, 'the retry posts the same message');
@@ -268,6 +268,8 @@ void describe('notifications on transitions', () => {
       assert.deepEqual(Object.keys(body).sort(), [
         'at',
         'event',
+        'fleet',
+        'group',
         'iteration',
         'loop',
         'message',
@@ -282,6 +284,8 @@ void describe('notifications on transitions', () => {
       [startedMsg?.event, startedMsg?.iteration, startedMsg?.outcome, startedMsg?.loop, startedMsg?.severity],
       ['started', 0, null, id, 'info'],
     );
+    assert.deepEqual([startedMsg?.fleet, startedMsg?.group], [null, 'json-test']);
+    assert.ok(startedMsg?.message.startsWith(`▶️ [json-test] ${id}: started`), startedMsg?.message);
     assert.equal(alertMsg?.event, 'protection_alert');
     assert.equal(alertMsg?.severity, 'critical');
     assert.equal(alertMsg?.signals.length, 5);

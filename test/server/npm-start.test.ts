@@ -13,6 +13,9 @@ import { temporalCliPath } from '../../src/toolchain/binaries';
 import { freePort, freePortPair } from '../../harness/processes';
 
 const devScript = join(__dirname, '..', '..', 'src', 'cli', 'dev.js');
+const cliScript = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+/** The example the README and the deployment docs apply (dist/test/server → the repository's root). */
+const EXAMPLE_FLEET = join(__dirname, '..', '..', '..', 'examples', 'fleet.yaml');
 const dataDir = mkdtempSync(join(tmpdir(), 'mtf-dev-'));
 /** Every stack started: one a failed assertion left running is stopped as Ctrl-C would, so no process stays behind. */
 const started: DevRun[] = [];
@@ -122,6 +125,58 @@ describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
     assert.doesNotMatch(second.output(), /FAILING|^iteration \d+ +failed/m, 'contracts that threw never make the loop fail');
     assert.equal(await interrupt(second), 0, second.output());
     assert.deepEqual(serversUsing(dataDir), []);
+  });
+
+  test('with MTF_FLEET_FILE it runs examples/fleet.yaml on the embedded stack, every loop calling the simulator', async () => {
+    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [
+      await freePortPair(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const fleetData = mkdtempSync(join(tmpdir(), 'mtf-dev-fleet-'));
+    const env = {
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      MTF_DATA_DIR: fleetData,
+      MTF_SIMULATOR_PORT: String(simulatorPort),
+      MTF_FLEET_FILE: EXAMPLE_FLEET,
+      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
+      DASHBOARD_ADDRESS: `127.0.0.1:${dashboardPort}`,
+    };
+    try {
+      const dev = startDev(env);
+      const text = await dev.waitFor(/^Ctrl-C stops the stack; the loops keep their state/, 1);
+      assert.match(text, new RegExp(`Fleet +bitmart-prod, every loop calling http://127\\.0\\.0\\.1:${simulatorPort}/api/mtf/run`));
+      assert.match(text, /bitmart-scalper +started/);
+      assert.match(text, /bitmart-regular +started/);
+      assert.match(text, /applied: 2 started, 0 updated, 0 stopping, 0 unchanged/);
+      const listed = spawnSync(
+        process.execPath,
+        [cliScript, 'list', '--fleet', 'bitmart-prod', '--json', '--address', env.TEMPORAL_ADDRESS],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const loops = JSON.parse(listed.stdout) as { workflow_id: string; group: string | null; dry_run: boolean }[];
+      assert.deepEqual(loops.map((l) => [l.workflow_id, l.group, l.dry_run]).sort(), [
+        ['bitmart-regular', 'bitmart', true],
+        ['bitmart-scalper', 'bitmart', true],
+      ]);
+      assert.equal(await interrupt(dev), 0, dev.output());
+      assert.deepEqual(serversUsing(fleetData), []);
+    } finally {
+      rmSync(fleetData, { recursive: true, force: true });
+    }
+  });
+
+  test('an invalid MTF_FLEET_FILE: its problems in one message, before anything starts', async () => {
+    const bad = startDev({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MTF_DATA_DIR: dataDir, MTF_FLEET_FILE: devScript });
+    const [code] = (await once(bad.child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(bad.output(), new RegExp(`invalid fleet file ${devScript}: nothing was applied`));
+    assert.doesNotMatch(bad.output(), /starting a Temporal dev server/);
   });
 
   test('a simulator setting that is no share: one line, before anything starts', async () => {

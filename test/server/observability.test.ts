@@ -334,7 +334,7 @@ void describe('search attributes on a namespace without them', () => {
       assert.ok(warning, `a warning line: ${lines.join('')}`);
       assert.match(
         warning.msg,
-        /temporal operator search-attribute create --namespace default --name MtfLoopState --name MtfLastOutcome --name MtfDryRun --type Keyword --type Keyword --type Bool/,
+        /temporal operator search-attribute create --namespace default --name MtfLoopState --name MtfLastOutcome --name MtfDryRun --name MtfFleet --name MtfGroup --type Keyword --type Keyword --type Bool --type Keyword --type Keyword/,
       );
 
       const workflowId = uniqueId('bare-loop');
@@ -371,7 +371,7 @@ void describe('search attributes on a namespace without them', () => {
 
     await assert.rejects(
       startWorker(target, { ...settings, requireSearchAttributes: true }, logger),
-      /lacks the search attributes MtfLoopState, MtfLastOutcome, MtfDryRun \(or has them with another type\); register them with: temporal operator search-attribute create/,
+      /lacks the search attributes MtfLoopState, MtfLastOutcome, MtfDryRun, MtfFleet, MtfGroup \(or has them with another type\); register them with: temporal operator search-attribute create/,
     );
   });
 });

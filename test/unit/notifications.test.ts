@@ -16,6 +16,7 @@ import type { CycleRecord } from '../../src/shared/cycle-record';
 import {
   cycleEvents,
   cycleNotification,
+  lateTradesNotification,
   loopNotification,
   notificationBody,
   readNotifications,
@@ -110,7 +111,7 @@ void describe('which cycles are transitions', () => {
 });
 
 void describe('what each message says', () => {
-  const moment = { loop: 'mtf-ping-pong', iteration: 12, at: '2026-12-02T10:00:00.000Z' };
+  const moment = { loop: 'mtf-ping-pong', fleet: null, group: null, iteration: 12, at: '2026-12-02T10:00:00.000Z' };
 
   void test('loop events: started (mode, beat, contracts), paused with its reason, stopped with its record', () => {
     const config = parseLoopConfig({ cadence: 'aligned', align_every: 300 });
@@ -172,15 +173,52 @@ void describe('what each message says', () => {
     const alert = cycleNotification('protection_alert', moment, alerted('1'), { before: 0 });
     assert.deepEqual(JSON.parse(notificationBody(alert, 'slack')), { text: `<!channel> ${alert.message}` });
     assert.deepEqual(JSON.parse(notificationBody(alert, 'json')), alert);
+    assert.deepEqual([alert.fleet, alert.group], [null, null], 'a loop without labels: both fields, null');
+  });
+
+  void test("a labelled loop's messages name its group, then its fleet, before the loop; the JSON format carries both", () => {
+    const grouped = { ...moment, loop: 'bitmart-scalper', group: 'bitmart' };
+    const both = { ...grouped, fleet: 'bitmart-prod' };
+    const failed = cycleRecord({ iteration: 12, outcome: 'failed', message: 'MTF API answered HTTP 503' });
+    assert.equal(
+      cycleNotification('failing', grouped, failed, { before: 2 }).message,
+      '🔴 [bitmart] bitmart-scalper: FAILING: 3 cycles in a row failed, iteration 12 failed: MTF API answered HTTP 503',
+    );
+    const alert = cycleNotification('protection_alert', both, { ...alerted('77'), iteration: 12 }, { before: 0 });
+    assert.match(alert.message, /^🚨 \[bitmart, fleet bitmart-prod\] bitmart-scalper: PROTECTION ALERT: /);
+    assert.deepEqual(JSON.parse(notificationBody(alert, 'slack')), { text: `<!channel> ${alert.message}` });
+    const json = JSON.parse(notificationBody(alert, 'json')) as Notification;
+    assert.deepEqual([json.loop, json.fleet, json.group], ['bitmart-scalper', 'bitmart-prod', 'bitmart']);
+    assert.equal(
+      loopNotification('stopped', { ...moment, fleet: 'bitmart-prod' }, null, 'deploy').message,
+      '⏹️ [fleet bitmart-prod] mtf-ping-pong: stopped after iteration 12: deploy',
+      'a fleet without a group is named as a fleet',
+    );
+    const late = lateTradesNotification(
+      both,
+      { iteration: 11, outcome: 'succeeded', trades: { state: 'known', by_status: { SENT: 1 }, list: [], unlisted: 0 } },
+      LIVE,
+    );
+    assert.match(late?.message ?? '', /^💸 \[bitmart, fleet bitmart-prod\] bitmart-scalper: LIVE orders placed, iteration 11: 1 SENT/);
+    assert.deepEqual([late?.fleet, late?.group], ['bitmart-prod', 'bitmart']);
   });
 });
 
 void describe('messages carried across continue-as-new', () => {
   void test('are read one by one: one this release cannot read (a newer event) is dropped and counted failed, not a failed loop', () => {
-    const message = loopNotification('paused', { loop: 'l', iteration: 3, at: '2026-12-02T10:00:00.000Z' }, null, 'x');
-    const queued: Record<string, JsonValue>[] = [message, { ...message, event: 'a_future_event' }, { nonsense: true }];
+    const message = loopNotification(
+      'paused',
+      { loop: 'l', fleet: null, group: null, iteration: 3, at: '2026-12-02T10:00:00.000Z' },
+      null,
+      'x',
+    );
+    // Carried by a release before the labels: no fleet or group, read as none.
+    const unlabelled: Record<string, JsonValue> = { ...message, at: '2026-12-02T09:00:00.000Z' };
+    delete unlabelled.fleet;
+    delete unlabelled.group;
+    const queued: Record<string, JsonValue>[] = [message, { ...message, event: 'a_future_event' }, { nonsense: true }, unlabelled];
     const read = readNotifications({ sent: 4, failed: 1, no_endpoint: 0, last_failure: null, pause_said: null, queued });
-    assert.deepEqual(read.queued, [message]);
+    assert.deepEqual(read.queued, [message, { ...unlabelled, fleet: null, group: null }]);
     assert.equal(read.failed, 3);
     assert.equal(read.sent, 4);
     assert.deepEqual(readNotifications(undefined), {
@@ -230,7 +268,12 @@ void describe('the worker settings', () => {
 void describe('the notify activity against a real receiver', () => {
   let receiver: WebhookReceiver;
   let answer: number | 'hang' = 200;
-  const message: Notification = loopNotification('started', { loop: 'l', iteration: 0, at: '2026-12-02T10:00:00.000Z' }, null, 'dry run');
+  const message: Notification = loopNotification(
+    'started',
+    { loop: 'l', fleet: null, group: null, iteration: 0, at: '2026-12-02T10:00:00.000Z' },
+    null,
+    'dry run',
+  );
   const logs: LogEntry[] = [];
   const logger = new DefaultLogger('INFO', (entry) => logs.push(entry));
   const run = (url: string | null, timeoutMs = 2000) =>

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MtfError } from '../../src/shared/errors';
 import type { Notification } from '../../src/shared/notifications';
 import type { LoopSummary } from '../../src/shared/status';
-import { getStatusQuery, stopSignal } from '../../src/shared/messages';
+import { getStatusQuery, stopSignal, updateConfigUpdate } from '../../src/shared/messages';
 import { CARRY_GRACE_CYCLES } from '../../src/workflows/notifier';
 import { deferred, pollUntil, report, scriptedActivities, untilCancelled, withLoop, type CallScript } from '../helpers/loop-harness';
 import { createTimeSkippingEnv, notifiedEvents } from '../helpers/temporal';
@@ -77,6 +77,32 @@ void describe('the notifier', () => {
         'the alert jumped the queue; the rest in order',
       );
       assert.deepEqual(notifiedEvents((await handle.fetchHistory()).events ?? []), ['started', 'protection_alert', 'failing', 'recovered']);
+    });
+  });
+
+  test("each message names the loop's labels as they are when it is written: labels an update changes apply to the next one", async () => {
+    // Three failures (failing); the next cycle is held until the labels have changed, then succeeds (recovered).
+    const relabelled = deferred();
+    const scripted = scriptedActivities(async (_call, i) => {
+      if (i < 3) throw serverError();
+      await relabelled.promise;
+      return { kind: 'completed', report: report() };
+    });
+    const config = { ping_interval: 0.05, max_attempts: 1, group: 'bitmart' };
+    await withLoop(env, scripted.activities, config, async ({ waitForStatus, handle }) => {
+      await waitForStatus((st) => st.notifications?.no_endpoint === 2, 'started and failing');
+      await handle.executeUpdate(updateConfigUpdate, { args: [{ group: 'spot', fleet: 'bitmart-prod' }] });
+      relabelled.resolve();
+      await waitForStatus((st) => st.notifications?.no_endpoint === 3, 'recovered');
+      const id = handle.workflowId;
+      assert.deepEqual(
+        scripted.notifications.map((n) => [n.event, n.fleet, n.group, n.message.slice(0, n.message.indexOf(id) + id.length)]),
+        [
+          ['started', null, 'bitmart', `▶️ [bitmart] ${id}`],
+          ['failing', null, 'bitmart', `🔴 [bitmart] ${id}`],
+          ['recovered', 'bitmart-prod', 'spot', `✅ [spot, fleet bitmart-prod] ${id}`],
+        ],
+      );
     });
   });
 

@@ -9,7 +9,9 @@ import { describe, test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import type { LoopSummary } from '../../src/shared/status';
+import { LABELS_PATCH } from '../../src/workflows/visibility';
 import { workflowSource } from '../../src/worker/worker';
 import { installTestRuntime, isPatchBookkeeping, notifiedEvents } from '../helpers/temporal';
 import { HISTORIES_DIR } from '../replay/record-histories';
@@ -23,6 +25,8 @@ const histories = readdirSync(HISTORIES_DIR)
     history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
   }));
 
+const { EventType } = temporal.api.enums.v1;
+
 describe('replay of recorded histories', () => {
   test('the recorded modes are all there', () => {
     assert.deepEqual(histories.map((h) => h.name).sort(), [
@@ -30,6 +34,7 @@ describe('replay of recorded histories', () => {
       'aligned-pause-resume',
       'auto-mode',
       'continue-as-new',
+      'fleet-labels',
       'notifications',
       'retries-then-success',
       'search-attributes',
@@ -57,7 +62,7 @@ describe('replay of recorded histories', () => {
     const firstNotify = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify');
     assert.ok(marker >= 0 && marker < firstNotify, 'the patch marker comes before the first message');
     // Recorded after them: their loops notified as any loop does now.
-    const newer = ['notifications', 'today-sequential-partial', 'today-late-trades'];
+    const newer = ['notifications', 'today-sequential-partial', 'today-late-trades', 'fleet-labels'];
     for (const { name, history: older } of histories.filter((h) => !newer.includes(h.name))) {
       assert.deepEqual(
         notifiedEvents(older.events ?? []),
@@ -65,6 +70,28 @@ describe('replay of recorded histories', () => {
         `${name}, recorded before notifications, has none: it replays with patched() false`,
       );
     }
+  });
+
+  test('a changed group is upserted at once, in the update, behind the labels patch marker, and only the group', () => {
+    const { history } = histories.find((h) => h.name === 'fleet-labels') ?? assert.fail('fleet-labels history missing');
+    const events = history.events ?? [];
+    const marker = events.findIndex((e) =>
+      Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? [])
+        .toString('utf8')
+        .includes(LABELS_PATCH),
+    );
+    const accepted = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
+    const labelUpserts = events.filter((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+      return 'MtfGroup' in fields || 'MtfFleet' in fields;
+    });
+    assert.ok(accepted >= 0 && marker > accepted, 'the marker is written by the update');
+    assert.equal(labelUpserts.length, 1, 'one upsert for the change; none at the start (the client set the labels)');
+    const fields = labelUpserts[0]?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+    assert.deepEqual(Object.keys(fields), ['MtfGroup']);
+    assert.equal(Buffer.from(fields.MtfGroup?.data ?? []).toString('utf8'), '"recorded-group-b"');
+    const nextActivity = events.findIndex((e, i) => i > accepted && e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    assert.ok(events.indexOf(labelUpserts[0] as (typeof events)[number]) < nextActivity, 'before the next cycle starts');
   });
 
   test("the sequential path: a cycle in which a contract threw beside READY ones is recorded partial, with the app's word", () => {
