@@ -51,6 +51,88 @@ boolean() {
   esac
 }
 
+# ---------------------------------------------------------------------------------------------
+# With a fleet file: the worker runs as a child of this shell, which passes signals on to it.
+
+worker=''
+# apply while it runs: a signal stops it too.
+child=''
+stopping=false
+
+# The traps of run_fleet call it.
+# shellcheck disable=SC2329
+stop() {
+  stopping=true
+  log "$1: stopping the worker"
+  if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi
+  # TERM for SIGINT too: a non-interactive shell starts its background jobs with SIGINT ignored.
+  if [ -n "$worker" ]; then kill -TERM "$worker" 2>/dev/null || true; fi
+}
+
+# wait_for_exit PID: its exit code, waiting again when a signal cut the wait short.
+wait_for_exit() {
+  code=0
+  wait "$1" || code=$?
+  while kill -0 "$1" 2>/dev/null; do
+    code=0
+    wait "$1" || code=$?
+  done
+  return "$code"
+}
+
+alive() {
+  [ "$stopping" = false ] && kill -0 "$worker" 2>/dev/null
+}
+
+ready() {
+  node -e "fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$ready_url"
+}
+
+# run_fleet WORKER-OPTIONS...: the worker, apply once it is ready, then the worker until it ends; exits.
+run_fleet() {
+  trap 'stop SIGTERM' TERM
+  trap 'stop SIGINT' INT
+  mtf-ping-pong worker "$@" &
+  worker=$!
+
+  log "applying $fleet_file once the worker is ready ($ready_url)"
+  while alive && ! ready; do
+    sleep 1
+  done
+
+  outcome=0
+  if alive; then
+    prune=''
+    if [ "$fleet_prune" = true ]; then prune=--prune; fi
+    confirm_live=''
+    if [ "$fleet_confirm_live" = true ]; then confirm_live=--confirm-live; fi
+    mtf-ping-pong apply -f "$fleet_file" ${prune:+"$prune"} ${confirm_live:+"$confirm_live"} "$@" &
+    child=$!
+    wait_for_exit "$child" || outcome=$?
+    child=''
+    if [ "$stopping" = true ]; then
+      outcome=0
+    elif [ "$outcome" -eq 0 ]; then
+      log "applied $fleet_file"
+    elif [ "$outcome" -eq "$EXIT_APPLY_PARTIAL" ]; then
+      log "$fleet_file is applied but for the loops apply named above (exit code $outcome): the worker runs on; the next start applies it again"
+      outcome=0
+    else
+      log "could not apply $fleet_file (exit code $outcome): stopping the worker"
+      kill -TERM "$worker" 2>/dev/null || true
+    fi
+  elif [ "$stopping" = false ]; then
+    log "the worker exited before it was ready: $fleet_file not applied"
+  fi
+
+  status=0
+  wait_for_exit "$worker" || status=$?
+  if [ "$outcome" -ne 0 ]; then
+    exit "$outcome"
+  fi
+  exit "$status"
+}
+
 if [ "$#" -gt 0 ] && [ "$1" != worker ]; then
   exec mtf-ping-pong "$@"
 fi
@@ -102,85 +184,7 @@ if [ "$start_loop" = true ]; then
   fi
 fi
 
-if [ -z "$fleet_file" ]; then
-  exec mtf-ping-pong worker "$@"
+if [ -n "$fleet_file" ]; then
+  run_fleet "$@"
 fi
-
-# ---------------------------------------------------------------------------------------------
-# The fleet: the worker runs as a child of this shell, which passes signals on to it.
-
-worker=''
-# apply while it runs: a signal stops it too.
-child=''
-stopping=false
-
-# The traps below call it.
-# shellcheck disable=SC2329
-stop() {
-  stopping=true
-  log "$1: stopping the worker"
-  if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null || true; fi
-  # TERM for SIGINT too: a non-interactive shell starts its background jobs with SIGINT ignored.
-  if [ -n "$worker" ]; then kill -TERM "$worker" 2>/dev/null || true; fi
-}
-trap 'stop SIGTERM' TERM
-trap 'stop SIGINT' INT
-
-# wait_for_exit PID: its exit code, waiting again when a signal cut the wait short.
-wait_for_exit() {
-  code=0
-  wait "$1" || code=$?
-  while kill -0 "$1" 2>/dev/null; do
-    code=0
-    wait "$1" || code=$?
-  done
-  return "$code"
-}
-
-alive() {
-  [ "$stopping" = false ] && kill -0 "$worker" 2>/dev/null
-}
-
-ready() {
-  node -e "fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$ready_url"
-}
-
-mtf-ping-pong worker "$@" &
-worker=$!
-
-log "applying $fleet_file once the worker is ready ($ready_url)"
-while alive && ! ready; do
-  sleep 1
-done
-
-outcome=0
-if alive; then
-  prune=''
-  if [ "$fleet_prune" = true ]; then prune=--prune; fi
-  confirm_live=''
-  if [ "$fleet_confirm_live" = true ]; then confirm_live=--confirm-live; fi
-  mtf-ping-pong apply -f "$fleet_file" ${prune:+"$prune"} ${confirm_live:+"$confirm_live"} "$@" &
-  child=$!
-  wait_for_exit "$child" || outcome=$?
-  child=''
-  if [ "$stopping" = true ]; then
-    outcome=0
-  elif [ "$outcome" -eq 0 ]; then
-    log "applied $fleet_file"
-  elif [ "$outcome" -eq "$EXIT_APPLY_PARTIAL" ]; then
-    log "$fleet_file is applied but for the loops apply named above (exit code $outcome): the worker runs on; the next start applies it again"
-    outcome=0
-  else
-    log "could not apply $fleet_file (exit code $outcome): stopping the worker"
-    kill -TERM "$worker" 2>/dev/null || true
-  fi
-elif [ "$stopping" = false ]; then
-  log "the worker exited before it was ready: $fleet_file not applied"
-fi
-
-status=0
-wait_for_exit "$worker" || status=$?
-if [ "$outcome" -ne 0 ]; then
-  exit "$outcome"
-fi
-exit "$status"
+exec mtf-ping-pong worker "$@"
