@@ -55,6 +55,32 @@ export async function freePortPair(): Promise<number> {
   throw new Error('no free port pair found');
 }
 
+/**
+ * An `npm start` (dist/src/cli/dev.js) of its own: its dev server, simulator, metrics, health and
+ * dashboard each on a free loopback port (`ports`), its state in `dataDir`, as its `env` says.
+ */
+export async function devStackEnv(dataDir: string): Promise<{ ports: Record<DevPort, number>; env: Record<string, string> & { TEMPORAL_ADDRESS: string } }> {
+  const ports = {
+    temporal: await freePortPair(),
+    simulator: await freePort(),
+    metrics: await freePort(),
+    health: await freePort(),
+    dashboard: await freePort(),
+  };
+  const env = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    MTF_DATA_DIR: dataDir,
+    MTF_SIMULATOR_PORT: String(ports.simulator),
+    METRICS_ADDRESS: `127.0.0.1:${ports.metrics}`,
+    HEALTH_ADDRESS: `127.0.0.1:${ports.health}`,
+    DASHBOARD_ADDRESS: `127.0.0.1:${ports.dashboard}`,
+    TASK_QUEUE_NAME: 'mtf-ping-pong-queue',
+  };
+  return { ports, env };
+}
+
+type DevPort = 'temporal' | 'simulator' | 'metrics' | 'health' | 'dashboard';
+
 export interface Followed {
   child: ChildProcess;
   stdout(): string;

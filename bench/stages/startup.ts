@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/toolchain/binaries';
 import { PREBUILT_BUNDLE } from '../../src/worker/worker';
-import { freePort, freePortPair, spawnNode } from '../../harness/processes';
+import { devStackEnv, spawnNode } from '../../harness/processes';
 import { BenchWorker } from '../bench-worker';
-import { HOST, loopId, type Bench } from '../loops';
+import { loopId, type Bench } from '../loops';
 import type { Row } from '../report';
 import { round, within } from '../tools';
 
@@ -26,23 +26,9 @@ export async function startup(bench: Bench): Promise<StartupResult> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'mtf-bench-start-'));
   try {
-    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [
-      await freePortPair(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+    const { env } = await devStackEnv(dataDir);
     const started = Date.now();
-    const dev = spawnNode(join(projectRoot(), 'dist', 'src', 'cli', 'dev.js'), [], {
-      TEMPORAL_ADDRESS: `${HOST}:${temporalPort}`,
-      MTF_DATA_DIR: dataDir,
-      MTF_SIMULATOR_PORT: String(simulatorPort),
-      METRICS_ADDRESS: `${HOST}:${metricsPort}`,
-      HEALTH_ADDRESS: `${HOST}:${healthPort}`,
-      DASHBOARD_ADDRESS: `${HOST}:${dashboardPort}`,
-      TASK_QUEUE_NAME: 'mtf-ping-pong-queue',
-    });
+    const dev = spawnNode(join(projectRoot(), 'dist', 'src', 'cli', 'dev.js'), [], env);
     try {
       await dev.waitForLine((line) => /^iteration 1 +succeeded/.test(line), 'the first finished cycle of npm start', STARTUP_TIMEOUT_MS);
       return {

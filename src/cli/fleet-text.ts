@@ -3,8 +3,8 @@
  * a change key by key (old → new), LIVE marked wherever real orders are at stake.
  */
 import { cadenceText } from '../shared/cadence';
-import { symbolsText } from '../shared/config';
-import { liveOnAll, needsConfirmLive, pendingSteps, type Plan, type Step } from '../fleet/plan';
+import { LABEL_KEYS, symbolsText } from '../shared/config';
+import { liveOnAll, needsConfirmLive, pendingSteps, type KeyChange, type Plan, type Step } from '../fleet/plan';
 import type { StepResult } from './fleet-apply';
 
 const MARK: Record<Step['kind'], string> = { start: '+', change: '~', stop: '-', unchanged: '=', conflict: '!' };
@@ -64,12 +64,19 @@ function countLine(plan: Plan, prune: boolean): string {
   return `${pending === 0 && n('conflict') === 0 ? 'in sync' : 'plan'}: ${parts.join(', ')}`;
 }
 
+/** When an update's keys take effect: the labels at once, the rest from the loop's next cycle. */
+function whenApplied(changes: readonly KeyChange[]): string {
+  const labels = changes.filter((c) => (LABEL_KEYS as readonly string[]).includes(c.key)).length;
+  if (labels === changes.length) return 'in force now';
+  return labels > 0 ? 'from its next cycle; fleet and group now' : 'from its next cycle';
+}
+
 /** What was done to each loop, and a count line that says what is left when something was not applied. */
 export function resultLines(plan: Plan, results: readonly StepResult[]): string[] {
   const width = Math.max(0, ...results.map((r) => r.step.id.length));
   const lines = [`fleet ${plan.fleet} (${plan.source}):`];
   for (const { step, outcome, detail } of results) {
-    const keys = step.kind === 'change' ? `: ${step.changes.map((c) => c.key).join(', ')} (from its next cycle; labels at once)` : '';
+    const keys = step.kind === 'change' ? `: ${step.changes.map((c) => c.key).join(', ')} (${whenApplied(step.changes)})` : '';
     const extra = outcome === 'started' && detail ? ` (run ${detail})` : detail ? `: ${detail}` : '';
     lines.push(`  ${step.id.padEnd(width)}  ${outcome}${outcome === 'updated' ? keys : extra}`);
   }

@@ -13,8 +13,10 @@
  * (`.order.alert` for a lost stop-loss), `.trades-count` and `.trade` (`.trade.failed`), a card's
  * alert is `.alert-banner`, the page's
  * are in `#alerts`, a paused loop's card is `[data-paused]` (`held`, or `pending` while the cycle
- * it waits for runs: "pause requested") with its `.pause-banner`, and `body[data-refreshes]` counts the refreshes that
- * succeeded.
+ * it waits for runs: "pause requested") with its `.pause-banner`, a card's fleet is `.fleet` and a failing loop's badge
+ * `.badge.failing`; once some loop has a group, each group is a `section.group[data-group]` (`data-group=""` for the
+ * loops without one) whose `.group-summary` holds `[data-count]` parts (loops, failing, paused, ready); and
+ * `body[data-refreshes]` counts the refreshes that succeeded.
  */
 import { createHash } from 'node:crypto';
 import { script as SCRIPT, style as STYLE } from './page-assets';

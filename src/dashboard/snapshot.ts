@@ -9,6 +9,7 @@ import { whyUnanswered } from '../client/unanswered';
 import { messageOf } from '../lib/errors';
 import { GrpcStatus, grpcCode } from '../lib/grpc';
 import { lineagePrefix } from '../lib/run-id';
+import { FAILING_AFTER } from '../shared/search-attributes';
 import type { LoopStatus } from '../shared/status';
 import { findingsView } from './findings-view';
 import type { DashboardLoop, DashboardSnapshot } from './view';
@@ -48,16 +49,30 @@ async function queryFailure(client: Client, workflowId: string, err: unknown, ti
 }
 
 /**
- * A status's texts in the words every other view uses, written here with the shared code: the
- * page only places them, so it cannot drift from the CLI and the logs.
+ * What the page shows of a status beyond the status itself: its texts in the words every other
+ * view uses, and whether it is failing by MtfLoopState's threshold, written here with the shared
+ * code: the page only places them, so it cannot drift from the CLI, the logs and the search attributes.
  */
-export function statusTexts(status: LoopStatus): Pick<DashboardLoop, 'findings' | 'symbols_text' | 'cadence_text' | 'cadence_warnings'> {
+export function statusView(
+  status: LoopStatus,
+): Pick<DashboardLoop, 'findings' | 'symbols_text' | 'cadence_text' | 'cadence_warnings' | 'failing'> {
   return {
     findings: findingsView(status.last_cycle),
     symbols_text: symbolsText(status.config, ' '),
     cadence_text: cadenceText(status.config, status.workflow_id),
     cadence_warnings: cadenceWarnings(status.config),
+    failing: status.counters.consecutive_failures >= FAILING_AFTER,
   };
+}
+
+/**
+ * A label (`fleet`, `group`) as the running loop's config says it: an update applies a label at
+ * once, and the search attribute follows only when visibility catches up. A worker older than the
+ * key says nothing (undefined), and the listing's search attribute stands.
+ */
+export function labelOf(status: LoopStatus | null, key: 'fleet' | 'group', listed: string | undefined): string | null {
+  const own: string | null | undefined = status?.config[key];
+  return own === undefined ? (listed ?? null) : own;
 }
 
 async function describe(client: Client, listing: LoopListing, timeoutMs: number): Promise<DashboardLoop> {
@@ -74,6 +89,9 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     symbols_text: null,
     cadence_text: null,
     cadence_warnings: [],
+    fleet: labelOf(null, 'fleet', listing.fleet),
+    group: labelOf(null, 'group', listing.group),
+    failing: false,
   };
   // A closed loop is shown by its Temporal status alone: querying it would make a worker replay
   // its whole last run, for every closed loop, on every refresh.
@@ -82,7 +100,10 @@ async function describe(client: Client, listing: LoopListing, timeoutMs: number)
     loop.status = await boundedStatus(client, listing.workflowId, timeoutMs);
     // Visibility may not give the first run (the dev server's does not); the loop's own answer does.
     if (!loop.run_id_prefix && loop.status.first_run_id) loop.run_id_prefix = lineagePrefix(listing.workflowId, loop.status.first_run_id);
-    Object.assign(loop, statusTexts(loop.status));
+    Object.assign(loop, statusView(loop.status), {
+      fleet: labelOf(loop.status, 'fleet', listing.fleet),
+      group: labelOf(loop.status, 'group', listing.group),
+    });
   } catch (err) {
     loop.error = await queryFailure(client, listing.workflowId, err, timeoutMs);
   }

@@ -27,6 +27,19 @@ export interface DashboardLoop {
   cadence_text: string | null;
   /** What `status` warns about the loop's clock (a cycle budget longer than its period); [] when nothing or no status. */
   cadence_warnings: string[];
+  /**
+   * The fleet file that manages the loop (config key `fleet`): the running loop's own config when it
+   * answered (a label applies at once there; its search attribute follows), else its MtfFleet search
+   * attribute (a closed loop, or one that did not answer); null when it has none.
+   */
+  fleet: string | null;
+  /** The loop's group (config key `group`), by which the page sections its cards: from the same sources as `fleet`. */
+  group: string | null;
+  /**
+   * FAILING_AFTER or more failed cycles in a row (`status.counters.consecutive_failures`): the
+   * `failing` of MtfLoopState, by the same threshold, whether or not the loop is paused; false without a status.
+   */
+  failing: boolean;
 }
 
 export interface DashboardSnapshot {

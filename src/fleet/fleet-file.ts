@@ -91,6 +91,7 @@ function describeFleetIssue(value: unknown, issue: Issue): string {
     return `${who}: ${rest.length > 0 ? rest.join('.') : 'loop'}: ${issue.message}`;
   }
   if (top === 'defaults' && issue.unknownKeys) return `defaults: ${unknownKeysText(issue.unknownKeys, configKeys())}`;
+  if (top === 'defaults' && index !== undefined) return `defaults: ${[index, ...rest].join('.')}: ${issue.message}`;
   if (issue.unknownKeys) return unknownKeysText(issue.unknownKeys, ['fleet', 'defaults', 'loops']);
   return `${issue.path.length > 0 ? issue.path.join('.') : 'fleet file'}: ${issue.message}`;
 }

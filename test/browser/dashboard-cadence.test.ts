@@ -1,6 +1,6 @@
 /**
  * The dashboard's cadence, pause and missed-beat texts: the real page (its CSP included) in
- * Chromium, fed snapshots built by the server's own statusTexts from get_status answers written
+ * Chromium, fed snapshots built by the server's own statusView from get_status answers written
  * here. They stand for states a live loop is in only for a moment (a pause waiting for the running
  * cycle) or after a long cycle (missed beats); dashboard.test.ts pauses a real loop.
  */
@@ -8,46 +8,16 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { DASHBOARD_CSP, DASHBOARD_PAGE } from '../../src/dashboard/page';
-import { statusTexts, type DashboardLoop, type DashboardSnapshot } from '../../src/dashboard/snapshot';
-import { parseLoopConfig, type LoopConfigInput } from '../../src/shared/config';
+import { labelOf, statusView, type DashboardLoop, type DashboardSnapshot } from '../../src/dashboard/snapshot';
 import { emptyCounters, type LoopStatus } from '../../src/shared/status';
 import { launchChromium } from '../helpers/chromium';
-import { cycleRecord } from '../helpers/fixtures';
+import { cycleRecord, runningStatus } from '../helpers/fixtures';
 
 /** No network: the browser's requests to this origin are answered by the routes below. */
 const ORIGIN = 'http://dashboard.test';
 const WAIT_MS = 10_000;
 
-/** A running loop's get_status answer after `iteration` succeeded cycles, with `extra` on top. */
-function loopStatus(workflowId: string, config: LoopConfigInput, extra: Partial<LoopStatus> = {}): LoopStatus {
-  const iteration = 12;
-  return {
-    is_running: true,
-    current_iteration: iteration,
-    mtf_completed: true,
-    temporal_notified: true,
-    workflow_id: workflowId,
-    run_id: `${workflowId}-run`,
-    first_run_id: `${workflowId}-first`,
-    phase: 'pausing',
-    config: parseLoopConfig({ mtf_url: 'http://app.test/api/mtf/run', ...config }),
-    pending_config: null,
-    counters: { ...emptyCounters(), cycles: iteration, succeeded: iteration },
-    success_rate: 100,
-    last_cycle: cycleRecord({ iteration }),
-    last_error: null,
-    next_cycle_at: null,
-    pause: null,
-    stop_requested: false,
-    stop_reason: null,
-    continue_pending: false,
-    started_at: '2026-12-01T09:00:00.000Z',
-    recent_cycles: [],
-    ...extra,
-  };
-}
-
-/** The loop as the server describes it: the same statusTexts that loopsSnapshot applies to a real answer. */
+/** The loop as the server describes it: the same statusView and labelOf that loopsSnapshot apply to a real answer. */
 function dashboardLoop(status: LoopStatus): DashboardLoop {
   return {
     workflow_id: status.workflow_id,
@@ -58,13 +28,15 @@ function dashboardLoop(status: LoopStatus): DashboardLoop {
     close_time: null,
     status,
     error: null,
-    ...statusTexts(status),
+    ...statusView(status),
+    fleet: labelOf(status, 'fleet', undefined),
+    group: labelOf(status, 'group', undefined),
   };
 }
 
 const HOSTILE_REASON = '<img src=x onerror="window.pwned=1">maintenance & "upgrade"';
 const LOOPS = {
-  paused: loopStatus(
+  paused: runningStatus(
     'cad-paused',
     { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 50 },
     {
@@ -72,7 +44,7 @@ const LOOPS = {
       pause: { reason: HOSTILE_REASON, requested_at: '2026-12-01T10:00:04.000Z', since: '2026-12-01T10:00:04.000Z' },
     },
   ),
-  pausing: loopStatus(
+  pausing: runningStatus(
     'cad-pausing',
     { cadence: 'aligned', align_every: 900, align_offset: 30 },
     {
@@ -81,7 +53,7 @@ const LOOPS = {
       pause: { reason: 'exchange upgrade', requested_at: '2026-12-01T10:00:05.000Z', since: null },
     },
   ),
-  missed: loopStatus(
+  missed: runningStatus(
     'cad-missed',
     { cadence: 'aligned', align_every: 60, align_offset: 2, max_execution_time: 120 },
     {
@@ -90,7 +62,7 @@ const LOOPS = {
       next_cycle_at: '2026-12-01T10:01:02.000Z',
     },
   ),
-  interval: loopStatus('cad-interval', { ping_interval: 30, max_execution_time: 20 }),
+  interval: runningStatus('cad-interval', { ping_interval: 30, max_execution_time: 20 }),
 };
 
 let browser: Browser | undefined;

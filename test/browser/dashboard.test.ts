@@ -8,9 +8,7 @@
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { describe, test } from 'node:test';
-import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
-import { createActivities } from '../../src/activities';
 import { lineagePrefix } from '../../src/lib/run-id';
 import { loopStatus, startLoop } from '../../src/client/loops';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
@@ -19,9 +17,9 @@ import { pauseUpdate } from '../../src/shared/messages';
 import type { LoopStatus } from '../../src/shared/status';
 import { tradeText, tradesText } from '../../src/shared/trades';
 import { startSimulator, type Simulator } from '../../src/simulator/server';
-import { createMtfWorker } from '../../src/worker/worker';
 import { launchChromium } from '../helpers/chromium';
 import { pollUntil } from '../helpers/loop-harness';
+import { startRealWorker, terminateLoops, type RunningWorker } from '../helpers/real-loop';
 import { uniqueId } from '../helpers/temporal';
 import { useDevStack } from '../helpers/dev-stack';
 
@@ -47,8 +45,7 @@ declare const window: { marker?: string };
 /** Every contract READY, their orders dealt these statuses in turn; its first run answers a 500 (a cycle that knows nothing). */
 let alertSim: Simulator;
 const ALERT_ORDER_STATUSES = ['submitted', 'entry_submitted', 'critical_unprotected_position'];
-let worker: Worker | undefined;
-let workerDone: Promise<void> | undefined;
+let worker: RunningWorker | undefined;
 let dashboard: Dashboard | undefined;
 let browser: Browser | undefined;
 const workflowId = uniqueId('dash-loop');
@@ -60,15 +57,8 @@ const stack = useDevStack({
     alertSim = await startSimulator({
       behaviour: { ready_share: 1, order_status: ALERT_ORDER_STATUSES, fault: 'http500', fault_count: 1 },
     });
-    const taskQueue = uniqueId('tq');
-    worker = await createMtfWorker({
-      connection: stack.env.nativeConnection,
-      namespace: stack.env.namespace ?? 'default',
-      taskQueue,
-      identity: 'dashboard-test-worker',
-      activities: createActivities({ token: 'test-token' }),
-    });
-    workerDone = worker.run();
+    worker = await startRealWorker(stack.env, 'dashboard-test-worker');
+    const { taskQueue } = worker;
     await startLoop(stack.env.client, { taskQueue, workflowId, config: { mtf_url: stack.sim.runUrl, ping_interval: 1 } });
     await startLoop(stack.env.client, {
       taskQueue,
@@ -88,13 +78,8 @@ const stack = useDevStack({
   beforeClose: async () => {
     await browser?.close();
     await dashboard?.close();
-    for (const id of [workflowId, alertId, pausedId])
-      await stack.env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => undefined);
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
-    await workerDone;
+    await terminateLoops(stack.env, [workflowId, alertId, pausedId]);
+    await worker?.stop();
     await alertSim?.close();
   },
 });

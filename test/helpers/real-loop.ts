@@ -37,6 +37,44 @@ export async function withRealWorker<T>(env: TestWorkflowEnvironment, taskQueue:
   return worker.runUntil(body);
 }
 
+export interface RunningWorker {
+  taskQueue: string;
+  /** Shuts the worker down (when it still runs) and waits for it to end. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real worker (the real activities) polling a fresh task queue until `stop()`: for the loops of a
+ * whole file, started in its dev stack's `started` hook and stopped in its `beforeClose`.
+ */
+export async function startRealWorker(env: TestWorkflowEnvironment, identity: string): Promise<RunningWorker> {
+  const taskQueue = uniqueId('tq');
+  const worker = await createMtfWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    identity,
+    activities: createActivities({ token: 'test-token' }),
+  });
+  const done = worker.run();
+  return {
+    taskQueue,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+/** Terminates the loops a test started, one by one; a loop already closed (or never started) is passed over. */
+export async function terminateLoops(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, reason = 'test over'): Promise<void> {
+  for (const id of workflowIds)
+    await env.client.workflow
+      .getHandle(id)
+      .terminate(reason)
+      .catch(() => undefined);
+}
+
 /** Starts a worker and a loop on a fresh task queue, runs `body`, then ends the loop and the worker. */
 export async function runRealLoop<T>(
   env: TestWorkflowEnvironment,
@@ -63,10 +101,7 @@ export async function runRealLoop<T>(
     try {
       return await body(loop);
     } finally {
-      await env.client.workflow
-        .getHandle(workflowId)
-        .terminate('test over')
-        .catch(() => undefined);
+      await terminateLoops(env, [workflowId]);
     }
   });
 }

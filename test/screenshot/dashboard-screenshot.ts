@@ -1,6 +1,6 @@
 /**
  * `npm run screenshot`: brings up a throwaway stack (an in-memory dev server, the simulator, a
- * worker), runs two loops until the main one has ~40 cycles, some of them failed or skipped, and
+ * worker), runs two loops (one fleet, two groups, so the page shows its group sections) until the main one has ~40 cycles, some of them failed or skipped, and
  * saves the dashboard as docs/dashboard.png for the README and docs/observability.md. Nothing is mocked: the page shows what
  * the loops record. The simulator is made a little uneven (a seeded latency and market per run, a
  * 15 % fault rate, no retries) so the plots have something to show: cycle times, outcomes, and a
@@ -58,12 +58,20 @@ async function main(): Promise<void> {
     await startLoop(client, {
       taskQueue: TASK_QUEUE,
       workflowId: 'mtf-ping-pong',
-      config: { mtf_url: sim.runUrl, ping_interval: 0.5, max_attempts: 1 },
+      config: { mtf_url: sim.runUrl, ping_interval: 0.5, max_attempts: 1, fleet: 'demo', group: 'all-contracts' },
     });
     await startLoop(client, {
       taskQueue: TASK_QUEUE,
       workflowId: 'mtf-ping-pong-majors',
-      config: { mtf_url: sim.runUrl, symbols: ['BTCUSDT', 'ETHUSDT'], ping_interval: 2, max_attempts: 2, retry_initial_interval: 0.5 },
+      config: {
+        mtf_url: sim.runUrl,
+        symbols: ['BTCUSDT', 'ETHUSDT'],
+        ping_interval: 2,
+        max_attempts: 2,
+        retry_initial_interval: 0.5,
+        fleet: 'demo',
+        group: 'majors',
+      },
     });
     dashboard = await startDashboard({ client, host: '127.0.0.1', port: 0 });
     console.error(`dashboard on ${dashboard.url}; waiting for ${CYCLES} cycles...`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { temporalCliPath } from '../../src/toolchain/binaries';
-import { freePort, freePortPair } from '../../harness/processes';
+import { devStackEnv, freePort } from '../../harness/processes';
 
 const devScript = join(__dirname, '..', '..', 'src', 'cli', 'dev.js');
 const cliScript = join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -71,23 +71,9 @@ function serversUsing(folder: string): string[] {
 
 describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
   test('runs cycles, stops cleanly on Ctrl-C, and resumes the same loop on the next start', async () => {
-    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [
-      await freePortPair(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    const env = {
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      MTF_DATA_DIR: dataDir,
-      MTF_SIMULATOR_PORT: String(simulatorPort),
-      MTF_PING_INTERVAL: '1',
-      TASK_QUEUE_NAME: 'mtf-ping-pong-queue',
-      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
-      HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
-      DASHBOARD_ADDRESS: `127.0.0.1:${dashboardPort}`,
-    };
+    const stackEnv = await devStackEnv(dataDir);
+    const env = { ...stackEnv.env, MTF_PING_INTERVAL: '1' };
+    const { temporal: temporalPort, metrics: metricsPort, health: healthPort, dashboard: dashboardPort } = stackEnv.ports;
 
     const first = startDev(env);
     const text = await first.waitFor(/^iteration \d+ +succeeded/, 2);
@@ -128,27 +114,16 @@ describe('npm start (the embedded dev stack)', { timeout: 120_000 }, () => {
   });
 
   test('with MTF_FLEET_FILE it runs examples/fleet.yaml on the embedded stack, every loop calling the simulator', async () => {
-    const [temporalPort, simulatorPort, metricsPort, healthPort, dashboardPort] = [
-      await freePortPair(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
     const fleetData = mkdtempSync(join(tmpdir(), 'mtf-dev-fleet-'));
-    const env = {
-      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      MTF_DATA_DIR: fleetData,
-      MTF_SIMULATOR_PORT: String(simulatorPort),
-      MTF_FLEET_FILE: EXAMPLE_FLEET,
-      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
-      HEALTH_ADDRESS: `127.0.0.1:${healthPort}`,
-      DASHBOARD_ADDRESS: `127.0.0.1:${dashboardPort}`,
-    };
+    const stackEnv = await devStackEnv(fleetData);
+    const env = { ...stackEnv.env, MTF_FLEET_FILE: EXAMPLE_FLEET };
     try {
       const dev = startDev(env);
       const text = await dev.waitFor(/^Ctrl-C stops the stack; the loops keep their state/, 1);
-      assert.match(text, new RegExp(`Fleet +bitmart-prod, every loop calling http://127\\.0\\.0\\.1:${simulatorPort}/api/mtf/run`));
+      assert.match(
+        text,
+        new RegExp(`Fleet +bitmart-prod, every loop calling http://127\\.0\\.0\\.1:${stackEnv.ports.simulator}/api/mtf/run`),
+      );
       assert.match(text, /bitmart-scalper +started/);
       assert.match(text, /bitmart-regular +started/);
       assert.match(text, /applied: 2 started, 0 updated, 0 stopping, 0 unchanged/);

@@ -39,8 +39,14 @@ function legend(counters: Counters): HTMLElement {
 function head(loop: DashboardLoop, s: LoopStatus | null): HTMLElement {
   const box = el('div', 'card-head');
   box.appendChild(el('span', 'id mono', loop.workflow_id));
+  if (loop.fleet) {
+    box.appendChild(el('span', 'fleet', `fleet ${loop.fleet}`)).title = 'the fleet file that manages this loop (config key fleet)';
+  }
   box.appendChild(el('span', `badge state state-${loop.state}`, loop.state.replace('_', ' ')));
   if (s) {
+    if (loop.failing) {
+      box.appendChild(el('span', 'badge failing', 'failing')).title = `${s.counters.consecutive_failures} failed cycles in a row`;
+    }
     box.appendChild(s.config.dry_run ? el('span', 'badge dry', 'dry run') : el('span', 'badge live', 'LIVE'));
     if (s.stop_requested) box.appendChild(el('span', 'badge note', 'stopping'));
     if (s.pending_config) box.appendChild(el('span', 'badge note', 'config update pending'));

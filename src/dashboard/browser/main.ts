@@ -6,6 +6,7 @@ import type { DashboardLoop, DashboardSnapshot } from '../view';
 import { alertBanner, card, drawPlots } from './card';
 import { byId } from './dom';
 import { ago, clock, nextCycleText } from './format';
+import { grouped } from './groups';
 import { alertOf } from './texts';
 
 const REFRESH_MS = 2000;
@@ -22,7 +23,10 @@ function tick(): void {
   });
 }
 
-/** Loops with a protection alert first, then running ones, then by ID: a card keeps its place until an alert moves it up. */
+/**
+ * Loops with a protection alert first, then running ones, then by ID: a card keeps its place until
+ * an alert moves it up. In a page of groups, this is the order within each group's section.
+ */
 function byPlace(a: DashboardLoop, b: DashboardLoop): number {
   const alerting = Number(alertOf(b) !== null) - Number(alertOf(a) !== null);
   const running = Number(b.state === 'running') - Number(a.state === 'running');
@@ -49,25 +53,25 @@ function showAlerts(loops: readonly DashboardLoop[]): void {
 
 function render(snapshot: DashboardSnapshot): void {
   const fresh: HTMLElement[] = [];
-  const nodes = snapshot.loops
+  const shown = snapshot.loops
     .slice()
     .sort(byPlace)
     .map((loop) => {
       const key = JSON.stringify(loop);
       const known = cards.get(loop.workflow_id);
       // Unchanged cards keep their DOM (an open tooltip stays open); changed ones are rebuilt whole.
-      if (known && known.key === key) return known.node;
+      if (known && known.key === key) return { loop, node: known.node };
       const built = { key, node: card(loop) };
       cards.set(loop.workflow_id, built);
       fresh.push(built.node);
-      return built.node;
+      return { loop, node: built.node };
     });
   const ids = new Set(snapshot.loops.map((l) => l.workflow_id));
   for (const id of Array.from(cards.keys())) if (!ids.has(id)) cards.delete(id);
-  byId('loops').replaceChildren(...nodes);
+  byId('loops').replaceChildren(...grouped(shown));
   fresh.forEach(drawPlots);
   showAlerts(snapshot.loops);
-  byId('empty').hidden = nodes.length > 0;
+  byId('empty').hidden = shown.length > 0;
   byId('namespace').textContent = `namespace ${snapshot.namespace}`;
   tick();
 }
