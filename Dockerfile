@@ -64,6 +64,7 @@ EXPOSE 9464 9465
 HEALTHCHECK --interval=30s --timeout=5s --start-period=150s --retries=3 \
   CMD ["node", "-e", "const a=process.env.HEALTH_ADDRESS||'127.0.0.1:9465';const i=a.lastIndexOf(':');let h=a.slice(0,i);if(h==='0.0.0.0'||h==='[::]'||h==='')h='127.0.0.1';fetch('http://'+h+':'+a.slice(i+1)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),e=>{console.error(String(e));process.exit(1)})"]
 
-# Exec form: tini gets the signals; the entrypoint `exec`s the worker, so SIGTERM reaches node.
+# Exec form: tini gets the signals; the entrypoint `exec`s the worker, so SIGTERM reaches node
+# (with MTF_FLEET_FILE it stays the worker's parent and passes SIGTERM on).
 ENTRYPOINT ["/usr/bin/tini", "--", "/app/deploy/entrypoint.sh"]
 CMD ["worker"]

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_ADDRESS } from '../../src/client/connection';
+import { parseFleetFile } from '../../src/fleet/fleet-file';
 import { parseLoopConfig } from '../../src/shared/config';
 import { DEFAULT_TASK_QUEUE } from '../../src/shared/messages';
 import { searchAttributeSpecs } from '../../src/shared/search-attributes';
@@ -84,6 +85,18 @@ describe('docker-compose.yml', () => {
     );
     assert.equal(worker.image, `mtf-ping-pong:${packageJson.version}`);
     assert.equal(worker.build, '.');
+
+    // The fleet file the entrypoint applies: the example, mounted read-only where MTF_FLEET_FILE
+    // points; its loops dry, and neither --prune nor --confirm-live unless asked.
+    const fleetMount = arr(worker.volumes, 'mtf-ping-pong volumes')
+      .map((v) => str(v, 'volume').split(':'))
+      .find(([, target]) => target === env.MTF_FLEET_FILE);
+    assert.deepEqual(fleetMount, ['./examples/fleet.yaml', env.MTF_FLEET_FILE, 'ro'], `MTF_FLEET_FILE (${env.MTF_FLEET_FILE}) is mounted`);
+    const { loops } = parseFleetFile(read('examples/fleet.yaml'), 'examples/fleet.yaml');
+    assert.ok(loops.length > 0);
+    for (const { id, config } of loops) assert.equal(config.dry_run, true, `${id}: a dry run`);
+    assert.equal(env.MTF_FLEET_PRUNE, 'false');
+    assert.equal(env.MTF_FLEET_CONFIRM_LIVE, 'false');
   });
 
   test('the demo profile: Temporal on PostgreSQL with its schema and namespace set up, its UI, the simulator as the trading app, the dashboard, Prometheus, Alertmanager and Grafana', () => {

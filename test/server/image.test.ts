@@ -1,7 +1,7 @@
 /**
  * The image outside Docker: the Dockerfile's RUN steps in a temporary copy of its file sets, the
  * runtime file set they leave, and the real entrypoint in it, Temporal unreachable and against a
- * real `temporal server start-dev` with the simulator.
+ * real `temporal server start-dev` with the simulator, with START_LOOP and with a fleet file.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExitCode } from '../../src/cli/output';
+import { awaitLoopEnd, loopStatus } from '../../src/client/loops';
 import { DEFAULT_WORKFLOW_ID } from '../../src/shared/messages';
 import { PREBUILT_BUNDLE, PREBUILT_ENCODED_FAILURES_BUNDLE } from '../../src/worker/worker';
 import { freePort } from '../../harness/processes';
@@ -24,7 +25,9 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
   const appDir = join(scratch, 'app');
   const binDir = join(scratch, 'bin');
   let prepared: Promise<void>;
-  let stack: Awaited<ReturnType<typeof startDevStack>> | undefined;
+  let stackStarted: ReturnType<typeof startDevStack> | undefined;
+  /** The dev server and the simulator, started by the first test that needs them and shared. */
+  const devStack = () => (stackStarted ??= startDevStack());
 
   /** The build stage: its COPYs from the repository, its RUNs in the copy (`npm ci` → the repository's node_modules). */
   async function buildStageRuns(build: Stage): Promise<void> {
@@ -87,7 +90,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
 
   after(async () => {
     for (const child of followed) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await stack?.close();
+    await (await stackStarted?.catch(() => undefined))?.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -152,8 +155,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
   });
 
   test('the real entrypoint against a real dev server: loop started, worker exec-ed and healthy, a second one finds the loop running, SIGTERM stops both cleanly', async () => {
-    [stack] = await Promise.all([startDevStack(), prepared]);
-    const { env: devEnv, sim: simulator } = stack;
+    const [{ env: devEnv, sim: simulator }] = await Promise.all([devStack(), prepared]);
     const config = join(scratch, 'loop.json');
     writeFileSync(config, JSON.stringify({ mtf_url: simulator.runUrl, symbols: ['BTCUSDT'], ping_interval: 3600 }));
     const common = {
@@ -205,5 +207,79 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     assert.deepEqual([code1, signal1], [0, null], `the first worker shut down gracefully:\n${first.output()}`);
     assert.deepEqual([code2, signal2], [0, null], `the second worker shut down gracefully:\n${second.output()}`);
     assert.match(first.output(), /worker stopped/);
+  });
+
+  test('the real entrypoint with MTF_FLEET_FILE: apply once the worker is ready; restarted with a changed file and MTF_FLEET_PRUNE, it updates and prunes; an invalid file stops the worker and exits 2', async () => {
+    const [{ env: devEnv, sim: simulator }] = await Promise.all([devStack(), prepared]);
+    const fleet = uniqueId('fleet');
+    const [a, b] = [`${fleet}-a`, `${fleet}-b`];
+    const fleetFile = (name: string, lines: string[]) => {
+      const path = join(scratch, name);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      return path;
+    };
+    // YAML, read by the production dependencies of the runtime file set; an hour between cycles.
+    const head = [
+      `fleet: ${fleet}`,
+      'defaults:',
+      `  mtf_url: ${simulator.runUrl}`,
+      '  symbols: [BTCUSDT]',
+      '  ping_interval: 3600',
+      'loops:',
+    ];
+    const common = {
+      TEMPORAL_ADDRESS: devEnv.address,
+      TEMPORAL_NAMESPACE: devEnv.namespace ?? 'default',
+      TASK_QUEUE_NAME: uniqueId('fleet-tq'),
+      TEMPORAL_WAIT: '30s',
+      LOG_LEVEL: 'info',
+    };
+    const entrypoint = join(appDir, 'deploy', 'entrypoint.sh');
+    const stopped = async (entry: ReturnType<typeof follow>, what: string) => {
+      entry.child.kill('SIGTERM');
+      const [code, signal] = await entry.exited;
+      assert.deepEqual([code, signal], [0, null], `${what} shut down gracefully:\n${entry.output()}`);
+      assert.match(entry.output(), /worker stopped/);
+    };
+
+    // A first start: apply starts both loops, and this worker runs their first cycles.
+    const asked = simulator.runRequests().length;
+    const first = follow(
+      entrypoint,
+      [],
+      await imageEnv({ ...common, MTF_FLEET_FILE: fleetFile('fleet.yaml', [...head, `  - id: ${a}`, `  - id: ${b}`]) }),
+    );
+    await first.waitFor(/entrypoint: applied /, 'the apply');
+    const keys = (await simulator.waitForRunRequests(asked + 2, 30_000)).slice(asked).map((r) => r.idempotency_key ?? '');
+    assert.deepEqual(keys.map((k) => k.split('/')[0]).sort(), [a, b], 'each loop of the file ran a cycle through this worker');
+    for (const id of [a, b]) assert.equal((await loopStatus(devEnv.client, id)).config.fleet, fleet, `${id} is stamped with the fleet`);
+    await stopped(first, 'the first worker');
+
+    // A restart with a changed file: apply reads the running loops through the new worker, so it waits for it.
+    const second = follow(
+      entrypoint,
+      [],
+      await imageEnv({
+        ...common,
+        MTF_FLEET_FILE: fleetFile('fleet-2.yaml', [...head, `  - id: ${a}`, '    ping_interval: 1800']),
+        MTF_FLEET_PRUNE: 'true',
+      }),
+    );
+    await second.waitFor(/entrypoint: applied /, 'the second apply');
+    const status = await loopStatus(devEnv.client, a);
+    assert.equal((status.pending_config ?? status.config).ping_interval, 1800, `${a} updated`);
+    assert.equal((await awaitLoopEnd(devEnv.client, b)).how, 'stopped', `${b}, no longer in the file, pruned`);
+    await stopped(second, 'the second worker');
+
+    // An invalid file: a configuration error, as START_LOOP's invalid config is.
+    const invalid = await run(entrypoint, [], {
+      cwd: appDir,
+      env: await imageEnv({ ...common, MTF_FLEET_FILE: fleetFile('invalid.yaml', [...head, `  - id: ${a}`, '    cadence: sometimes']) }),
+      timeoutMs: 60_000,
+    });
+    assert.equal(invalid.code, ExitCode.Usage, describeRun(invalid));
+    assert.match(invalid.stderr, /invalid fleet file .*invalid\.yaml: nothing was applied/);
+    assert.match(invalid.stderr, /could not apply .* \(exit code 2\): stopping the worker/);
+    assert.match(invalid.stdout + invalid.stderr, /worker stopped/, 'the worker was stopped gracefully');
   });
 });
