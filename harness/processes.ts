@@ -59,7 +59,9 @@ export async function freePortPair(): Promise<number> {
  * An `npm start` (dist/src/cli/dev.js) of its own: its dev server, simulator, metrics, health and
  * dashboard each on a free loopback port (`ports`), its state in `dataDir`, as its `env` says.
  */
-export async function devStackEnv(dataDir: string): Promise<{ ports: Record<DevPort, number>; env: Record<string, string> & { TEMPORAL_ADDRESS: string } }> {
+export async function devStackEnv(
+  dataDir: string,
+): Promise<{ ports: Record<DevPort, number>; env: Record<string, string> & { TEMPORAL_ADDRESS: string } }> {
   const ports = {
     temporal: await freePortPair(),
     simulator: await freePort(),
