@@ -160,6 +160,17 @@ if [ -n "$fleet_file" ]; then
   ready_url="http://$health_host:${health_address##*:}/readyz"
 fi
 
+# The fleet file is judged before anything starts: an invalid one ends the container here, before
+# its worker reports ready (a rolling update then keeps the old pods instead of replacing them).
+if [ -n "$fleet_file" ]; then
+  status=0
+  mtf-ping-pong apply -f "$fleet_file" --check || status=$?
+  if [ "$status" -ne 0 ]; then
+    log "$fleet_file cannot be applied (exit code $status): not starting the worker"
+    exit "$status"
+  fi
+fi
+
 wait_for="${TEMPORAL_WAIT:-120s}"
 log "waiting up to $wait_for for Temporal at ${TEMPORAL_ADDRESS:-localhost:7233} (namespace ${TEMPORAL_NAMESPACE:-default})"
 status=0

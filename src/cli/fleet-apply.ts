@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalTarget } from '../client/connection';
-import { requestStop, startLoop, updateLoop } from '../client/loops';
+import { LoopAlreadyRunningError, requestStop, startLoop, updateLoop } from '../client/loops';
 import { missingSearchAttributes } from '../client/search-attributes';
 import { mapLimit } from '../lib/concurrency';
 import { FLEET, GROUP, SEARCH_ATTRIBUTES, registerCommand } from '../shared/search-attributes';
 import { messageOf } from '../lib/errors';
 import { parseFleetFile, type FleetFile } from '../fleet/fleet-file';
-import { needsConfirmLive, planFleet, type Observed, type Plan, type Step } from '../fleet/plan';
+import { needsConfirmLive, planFleet, sameConfig, type Observed, type Plan, type Step } from '../fleet/plan';
 import { labelledLoops } from './labelled-loops';
 import { CliError, ExitCode } from './output';
 import { UPDATE_TIMEOUT_MS, answeredWithin, statusWithin } from './temporal';
@@ -96,10 +96,18 @@ export async function applyPlan(client: Client, target: TemporalTarget, plan: Pl
     if (blocked && changesLabels(step)) return result('refused', blocked);
     try {
       switch (step.kind) {
-        case 'start': {
-          const started = await startLoop(client, { taskQueue: options.taskQueue, config: step.config, workflowId: step.id });
-          return result('started', started.runId);
-        }
+        case 'start':
+          try {
+            const started = await startLoop(client, { taskQueue: options.taskQueue, config: step.config, workflowId: step.id });
+            return result('started', started.runId);
+          } catch (err) {
+            // Another apply (a second replica starting at the same time) may have started it: done, if as this file says.
+            if (!(err instanceof LoopAlreadyRunningError)) throw err;
+            const seen = await observe(client, target, step.id);
+            if (seen.state === 'running' && sameConfig(seen.config, step.config))
+              return result('unchanged', 'started meanwhile, as the file says');
+            throw new Error('started meanwhile with another config: apply again to reconcile it');
+          }
         case 'change':
           await answeredWithin(client, target, { workflowId: step.id, what: 'update_config', timeoutMs: UPDATE_TIMEOUT_MS }, () =>
             updateLoop(client, step.id, step.patch),

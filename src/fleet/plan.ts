@@ -60,7 +60,7 @@ function stepFor(fleet: string, id: string, desired: LoopConfig, seen: Observed)
   if (current.fleet !== null && current.fleet !== fleet)
     return { kind: 'conflict', id, why: `it belongs to fleet ${current.fleet}; remove it from that file first` };
   if (seen.stopRequested) return { kind: 'conflict', id, why: 'it is stopping (a stop was asked for); apply again once it has ended' };
-  const changes = CONFIG_KEYS.filter((key) => !sameValue(current[key], desired[key])).map((key) => ({
+  const changes = changedKeys(current, desired).map((key) => ({
     key,
     from: current[key],
     to: desired[key],
@@ -71,6 +71,15 @@ function stepFor(fleet: string, id: string, desired: LoopConfig, seen: Observed)
   // config it ends with: the file's are sent with every change of a live loop.
   if (live) Object.assign(patch, { confirm_live: desired.confirm_live, confirm_all_symbols: desired.confirm_all_symbols });
   return { kind: 'change', id, changes, patch: patch as ConfigPatch, live, turnsLive: live && current.dry_run };
+}
+
+function changedKeys(current: LoopConfig, desired: LoopConfig): (keyof LoopConfig)[] {
+  return CONFIG_KEYS.filter((key) => !sameValue(current[key], desired[key]));
+}
+
+/** Whether two configs are the same, key by key (an object's keys in any order). */
+export function sameConfig(a: LoopConfig, b: LoopConfig): boolean {
+  return changedKeys(a, b).length === 0;
 }
 
 /** Whether a step makes a loop run live that did not: it needs `--confirm-live` on the command line. */

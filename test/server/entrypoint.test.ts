@@ -70,6 +70,7 @@ describe('deploy/entrypoint.sh', () => {
           '    if [ -n "${STUB_WORKER_SERVES:-}" ]; then exec node "$STUB_PROCESS" worker; fi',
           '    exit "${STUB_WORKER_EXIT:-0}" ;;',
           '  apply)',
+          '    case " $* " in *" --check "*) exit "${STUB_CHECK_EXIT:-0}" ;; esac',
           '    if [ -n "${STUB_APPLY_HANGS:-}" ]; then exec node "$STUB_PROCESS" apply; fi',
           '    exit "${STUB_APPLY_EXIT:-0}" ;;',
           'esac',
@@ -198,6 +199,8 @@ describe('deploy/entrypoint.sh', () => {
     describe('with MTF_FLEET_FILE: the worker as a child, apply once it is ready', () => {
       const fleetFile = '/etc/mtf/fleet file.yaml';
       const apply = `[apply][-f][${fleetFile}]`;
+      /** The file judged first, without Temporal: an invalid one never gets a worker started. */
+      const check = `${apply}[--check]`;
 
       /** The entrypoint with a fleet file, its worker serving /readyz on a free port of 0.0.0.0 (asked on 127.0.0.1). */
       async function launch(vars: Record<string, string>, args: string[] = []) {
@@ -227,7 +230,7 @@ describe('deploy/entrypoint.sh', () => {
           entry.child.kill('SIGTERM');
           const r = await entry.result();
           assert.deepEqual([r.code, r.signal], [0, null], r.output);
-          assert.deepEqual(r.calls, [health, '[worker]', apply], 'no --prune, no --confirm-live');
+          assert.deepEqual(r.calls, [check, health, '[worker]', apply], 'no --prune, no --confirm-live');
           assert.deepEqual(r.notes, ['worker /readyz 503', 'worker /readyz 503', 'worker /readyz 200', 'worker SIGTERM']);
           assert.notEqual(r.workerPid, r.pid, 'the shell stays, to apply and to pass signals on');
           assert.match(r.output, /entrypoint: SIGTERM: stopping the worker/);
@@ -248,7 +251,13 @@ describe('deploy/entrypoint.sh', () => {
           entry.child.kill('SIGINT');
           const r = await entry.result();
           assert.equal(r.code, 9, `the worker's exit code: ${r.output}`);
-          assert.deepEqual(r.calls, [`${health}${opts}`, `[start]${opts}`, `[worker]${opts}`, `${apply}[--prune][--confirm-live]${opts}`]);
+          assert.deepEqual(r.calls, [
+            check,
+            `${health}${opts}`,
+            `[start]${opts}`,
+            `[worker]${opts}`,
+            `${apply}[--prune][--confirm-live]${opts}`,
+          ]);
           assert.equal(r.notes.at(-1), 'worker SIGTERM');
         },
       );
@@ -259,12 +268,20 @@ describe('deploy/entrypoint.sh', () => {
         entry.child.kill('SIGTERM');
         const r = await entry.result();
         assert.deepEqual([r.code, r.signal], [0, null], r.output);
-        assert.deepEqual(r.calls, [health, '[worker]', apply]);
+        assert.deepEqual(r.calls, [check, health, '[worker]', apply]);
         assert.equal(r.notes.at(-1), 'worker SIGTERM');
       });
 
+      test('an invalid file (apply --check exit 2): the entrypoint exits 2 before Temporal is asked or the worker starts', async () => {
+        const entry = await launch({ STUB_CHECK_EXIT: String(ExitCode.Usage) });
+        const r = await entry.result();
+        assert.deepEqual([r.code, r.signal], [ExitCode.Usage, null], r.output);
+        assert.deepEqual(r.calls, [check]);
+        assert.match(r.output, new RegExp(`${fleetFile} cannot be applied \\(exit code 2\\): not starting the worker`));
+      });
+
       for (const [what, code] of [
-        ['an invalid file', ExitCode.Usage],
+        ['a usage error', ExitCode.Usage],
         ['Temporal unreachable', ExitCode.TemporalUnreachable],
       ] as const) {
         test(
@@ -274,7 +291,7 @@ describe('deploy/entrypoint.sh', () => {
             const entry = await launch({ STUB_APPLY_EXIT: String(code) });
             const r = await entry.result();
             assert.deepEqual([r.code, r.signal], [code, null], r.output);
-            assert.deepEqual(r.calls, [health, '[worker]', apply]);
+            assert.deepEqual(r.calls, [check, health, '[worker]', apply]);
             assert.equal(r.notes.at(-1), 'worker SIGTERM', 'stopped with SIGTERM: a running call may finish');
             assert.match(r.output, new RegExp(`could not apply ${fleetFile} \\(exit code ${code}\\): stopping the worker`));
           },
@@ -291,7 +308,7 @@ describe('deploy/entrypoint.sh', () => {
           waiting.child.kill('SIGTERM');
           const w = await waiting.result();
           assert.deepEqual([w.code, w.signal], [0, null], w.output);
-          assert.deepEqual(w.calls, [health, '[worker]'], 'no apply');
+          assert.deepEqual(w.calls, [check, health, '[worker]'], 'no apply');
           assert.equal(w.notes.at(-1), 'worker SIGTERM');
 
           const applying = await launch({ STUB_APPLY_HANGS: 'true' });
@@ -299,7 +316,7 @@ describe('deploy/entrypoint.sh', () => {
           applying.child.kill('SIGTERM');
           const a = await applying.result();
           assert.deepEqual([a.code, a.signal], [0, null], `the worker's code, not apply's: ${a.output}`);
-          assert.deepEqual(a.calls, [health, '[worker]', apply]);
+          assert.deepEqual(a.calls, [check, health, '[worker]', apply]);
           assert.deepEqual(a.notes.filter((n) => n.endsWith('SIGTERM')).sort(), ['apply SIGTERM', 'worker SIGTERM']);
         },
       );
@@ -308,7 +325,7 @@ describe('deploy/entrypoint.sh', () => {
         const entry = await launch({ STUB_WORKER_SERVES: '', STUB_WORKER_EXIT: String(ExitCode.Failure) });
         const r = await entry.result();
         assert.equal(r.code, ExitCode.Failure, r.output);
-        assert.deepEqual(r.calls, [health, '[worker]']);
+        assert.deepEqual(r.calls, [check, health, '[worker]']);
         assert.match(r.output, /the worker exited before it was ready/);
       });
 

@@ -209,7 +209,7 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     assert.match(first.output(), /worker stopped/);
   });
 
-  test('the real entrypoint with MTF_FLEET_FILE: apply once the worker is ready; restarted with a changed file and MTF_FLEET_PRUNE, it updates and prunes; an invalid file stops the worker and exits 2', async () => {
+  test('the real entrypoint with MTF_FLEET_FILE: apply once the worker is ready; restarted with a changed file and MTF_FLEET_PRUNE, it updates and prunes; an invalid file exits 2 before the worker starts', async () => {
     const [{ env: devEnv, sim: simulator }] = await Promise.all([devStack(), prepared]);
     const fleet = uniqueId('fleet');
     const [a, b] = [`${fleet}-a`, `${fleet}-b`];
@@ -279,7 +279,11 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
     });
     assert.equal(invalid.code, ExitCode.Usage, describeRun(invalid));
     assert.match(invalid.stderr, /invalid fleet file .*invalid\.yaml: nothing was applied/);
-    assert.match(invalid.stderr, /could not apply .* \(exit code 2\): stopping the worker/);
-    assert.match(invalid.stdout + invalid.stderr, /worker stopped/, 'the worker was stopped gracefully');
+    assert.match(invalid.stderr, /invalid\.yaml cannot be applied \(exit code 2\): not starting the worker/);
+    assert.doesNotMatch(
+      invalid.stdout + invalid.stderr,
+      /waiting up to .* for Temporal|worker started/,
+      'judged before Temporal and the worker',
+    );
   });
 });

@@ -14,6 +14,7 @@ import { addTemporalOptions, withClient, type TemporalOptions } from '../tempora
 
 interface ApplyOptions extends TemporalOptions {
   file: string;
+  check?: boolean;
   plan?: boolean;
   prune?: boolean;
   confirmLive?: boolean;
@@ -27,7 +28,13 @@ function addApplyOptions(command: Command, planOnly: boolean): Command {
     .option('--prune', 'stop (gracefully) the loops of this fleet that the file no longer lists')
     .option('--confirm-live', 'allow the loops the plan starts LIVE or turns LIVE (they need confirm_live: true in the file too)')
     .option('--json', planOnly ? 'the plan as JSON' : 'the plan (with --plan) or the results as JSON');
-  if (!planOnly) command.option('--plan', 'only print the plan (also: mtf-ping-pong diff); exit 7 when changes are pending');
+  if (!planOnly)
+    command
+      .option('--plan', 'only print the plan (also: mtf-ping-pong diff); exit 7 when changes are pending')
+      .option(
+        '--check',
+        'only judge the file, without Temporal: exit 0 valid, 2 invalid (what the container does before its worker starts)',
+      );
   return addTemporalOptions(addConcurrencyOption(command));
 }
 
@@ -41,6 +48,10 @@ function run(planOnly: boolean) {
   return action(async (options: ApplyOptions) => {
     // Judged before connecting: an invalid file is the same mistake whether or not Temporal answers.
     const file = readFleetFile(options.file);
+    if (options.check) {
+      say(`fleet ${file.fleet} (${file.source}): ${file.loops.length} loop${file.loops.length === 1 ? '' : 's'}, valid`);
+      return ExitCode.Ok;
+    }
     const prune = options.prune ?? false;
     const confirmLive = options.confirmLive ?? false;
     return withClient(options, async (client, target) => {
