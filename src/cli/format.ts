@@ -202,6 +202,9 @@ export function statusLines(s: LoopStatus, now = Date.now()): string[] {
     ...notificationRows(s),
   ];
   if (Object.keys(s.config.request_extra ?? {}).length > 0) lines.push(row('request extra', JSON.stringify(s.config.request_extra)));
+  // A worker older than the labels answers without them: nothing to show then.
+  const { fleet, group } = s.config as Partial<Pick<LoopStatus['config'], 'fleet' | 'group'>>;
+  if (fleet || group) lines.push(row('labels', [group ? `group ${group}` : '', fleet ? `fleet ${fleet}` : ''].filter(Boolean).join(', ')));
   if (s.pending_config) lines.push(row('pending config', `${configLine(s.pending_config)} (from the next cycle)`));
   // Asked while a cycle ran: it takes effect once that cycle is recorded.
   if (s.pause && !s.pause.since)

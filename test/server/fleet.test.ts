@@ -143,6 +143,8 @@ void describe('apply: a fleet file from nothing to running, through a changed fi
     assert.equal(started.config.ping_interval, 3600, "the file's defaults apply");
     assert.equal((await status(c)).config.group, null);
 
+    const shown = expectExit(await cli(['status', a]), 0, 'status of a fleet loop');
+    assert.match(shown.stdout, new RegExp(`labels +group bitmart, fleet ${fleet}`));
     expectExit(await cli(['apply', '-f', v1(), '--plan']), 0, 'plan of an applied fleet');
     const again = expectExit(await cli(['apply', '-f', v1()]), 0, 'apply again');
     assert.match(again.stdout, /applied: 0 started, 0 updated, 0 stopping, 3 unchanged/);
