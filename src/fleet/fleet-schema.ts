@@ -23,11 +23,16 @@ export const fleetFileSchema = s.object(
     /** The name `apply` stamps on every loop it manages (the loop's `fleet` key and MtfFleet). */
     fleet: label(),
     defaults: fleetDefaultsSchema.optional(),
-    loops: s.list(fleetLoopSchema, 'must be a list of loops, each with an id', (loops) => {
-      const seen = new Set<string>();
-      const twice = loops.map((loop) => loop.id).filter((id) => seen.size === seen.add(id).size);
-      return twice.length === 0 ? null : `must not list a loop twice (${[...new Set(twice)].join(', ')})`;
-    }),
+    loops: s.list(
+      fleetLoopSchema,
+      'must be a list of loops, each with an id',
+      // JSON Schema cannot say "no two items with the same id": words only.
+      s.check((loops) => {
+        const seen = new Set<string>();
+        const twice = loops.map((loop) => loop.id).filter((id) => seen.size === seen.add(id).size);
+        return twice.length === 0 ? null : `must not list a loop twice (${[...new Set(twice)].join(', ')})`;
+      }, 'must not list a loop twice (two loops with one id)'),
+    ),
   },
   { unknownKeys: 'strict', typeMessage: 'expected a fleet file: an object with fleet, defaults (optional) and loops' },
 );

@@ -37,7 +37,15 @@ function checkHttpUrl(value: string): string | null {
   if (authority === '' || authority.startsWith(':')) return 'must name a host';
   return null;
 }
-const httpUrl = () => s.string('must be a URL string', checkHttpUrl);
+/**
+ * checkHttpUrl's rule, and the same rule as one JSON Schema pattern for editors (ECMA-262, no flags;
+ * `\s` is the same set in both), condition by condition. The unit test holds the two to the same answers.
+ */
+const HTTP_URL = s.check(checkHttpUrl, 'must be an http:// or https:// URL that names a host, with no spaces and no user:password@', {
+  pattern:
+    '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\u0000-\\u001f\\u007f/?#@:][^\\s\\u0000-\\u001f\\u007f/?#@]*([/?#][^\\s\\u0000-\\u001f\\u007f]*)?$',
+});
+const httpUrl = () => s.string('must be a URL string', HTTP_URL);
 
 /**
  * A fleet's or a group's name: it goes into a search attribute and a visibility query as it is,
@@ -81,12 +89,19 @@ export function symbolsText(config: Pick<LoopConfig, 'symbols'>, separator = ','
   return allSymbols(config) ? "all active contracts (the app's own list)" : config.symbols.join(separator);
 }
 
+const SYMBOL_TWICE = 'must not list a symbol twice';
+const RUN_ID_IN_URL = 'must contain {run_id}';
+
 /** The configuration keys, their types, rules and defaults: the single place a default lives. */
 const configShape = {
   mtf_url: httpUrl().default('http://trading-app-nginx:80/api/mtf/run'),
   /** Empty: the app's own active contracts (see allSymbols). */
   symbols: s
-    .list(symbol, 'must be a list of symbols', (list) => (new Set(list).size === list.length ? null : 'must not list a symbol twice'))
+    .list(
+      symbol,
+      'must be a list of symbols',
+      s.check((list) => (new Set(list).size === list.length ? null : SYMBOL_TWICE), SYMBOL_TWICE, { uniqueItems: true }),
+    )
     .default(['BTCUSDT', 'ETHUSDT', 'ADAUSDT', 'SOLUSDT', 'DOTUSDT']),
   dry_run: flag().default(true),
   force_run: flag().default(false),
@@ -104,8 +119,14 @@ const configShape = {
   cadence: s.choice(CADENCES, 'must be "interval" or "aligned"').default('interval'),
   /** `cadence: aligned`: the period, seconds from midnight UTC; it divides a day, so every day has the same beats. */
   align_every: s
-    .number('must be a whole number of seconds', s.int('must be a whole number of seconds'), (n) =>
-      n > 0 && SECONDS_PER_DAY % n === 0 ? null : ALIGN_EVERY_RULE,
+    .number(
+      'must be a whole number of seconds',
+      s.int('must be a whole number of seconds'),
+      // JSON Schema can bound it, not say "divides a day": the rest is in the words.
+      s.check((n) => (n > 0 && SECONDS_PER_DAY % n === 0 ? null : ALIGN_EVERY_RULE), ALIGN_EVERY_RULE, {
+        exclusiveMinimum: 0,
+        maximum: SECONDS_PER_DAY,
+      }),
     )
     .default(60),
   /** `cadence: aligned`: seconds after each boundary, so the candle has closed on the exchange. */
@@ -129,7 +150,7 @@ const configShape = {
   poll_interval: positiveSeconds().default(5),
   /** Template of an accepted run's status URL; `{run_id}` is replaced. null = the run URL's origin + /api/mtf/runs/{run_id}. */
   status_url: httpUrl()
-    .refine((value) => (value.includes('{run_id}') ? null : 'must contain {run_id}'))
+    .refine(s.check((value) => (value.includes('{run_id}') ? null : RUN_ID_IN_URL), RUN_ID_IN_URL, { pattern: '\\{run_id\\}' }))
     .nullable()
     .default(null),
   /**
@@ -178,43 +199,47 @@ const configShape = {
 /** The config keys that only label a loop: an update applies them at once (search attributes, metrics), not from the next cycle. */
 export const LABEL_KEYS = ['fleet', 'group'] as const;
 
-/** Rules across keys, shared by every schema that carries a config. */
+const LIVE_NEEDS_CONFIRM = 'false means a live run that can place real orders; it needs confirm_live: true in the same config';
+const fieldsText = (fields: [string, boolean][]) => fields.map(([key, value]) => `${key}: ${String(value)}`).join(', ');
+const RETRY_MAX_RULE = 'must not be shorter than retry_initial_interval';
+const ALL_SYMBOLS_LIVE =
+  'an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config';
+
+/** Rules across keys, shared by every schema that carries a config; `rule` says each in words where its message names values. */
 const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
   {
     uses: ['dry_run', 'confirm_live'],
     blame: 'dry_run',
-    check: (c) =>
-      !c.dry_run && !c.confirm_live
-        ? 'false means a live run that can place real orders; it needs confirm_live: true in the same config'
-        : null,
+    rule: LIVE_NEEDS_CONFIRM,
+    check: (c) => (!c.dry_run && !c.confirm_live ? LIVE_NEEDS_CONFIRM : null),
   },
   {
     uses: ['symbols', 'dry_run', 'confirm_all_symbols'],
     blame: 'symbols',
-    check: (c) =>
-      c.symbols.length === 0 && !c.dry_run && !c.confirm_all_symbols
-        ? 'an empty list means every active contract of the app, present and future; a live loop needs confirm_all_symbols: true in the same config'
-        : null,
+    rule: ALL_SYMBOLS_LIVE,
+    check: (c) => (c.symbols.length === 0 && !c.dry_run && !c.confirm_all_symbols ? ALL_SYMBOLS_LIVE : null),
   },
   {
     uses: ['request_extra', 'dry_run'],
     blame: 'request_extra',
+    rule: `a live loop must not send a field that switches off one of the app's own safety nets (${fieldsText(Object.entries(SAFETY_NET_OFF))})`,
     check: (c) => {
       if (c.dry_run) return null;
       const off = Object.entries(SAFETY_NET_OFF).filter(([key, value]) => c.request_extra[key] === value);
       if (off.length === 0) return null;
-      const which = off.map(([key, value]) => `${key}: ${String(value)}`).join(', ');
-      return `${which} switches off one of the app's own safety nets; a live loop must not send it`;
+      return `${fieldsText(off)} switches off one of the app's own safety nets; a live loop must not send it`;
     },
   },
   {
     uses: ['align_offset', 'align_every'],
     blame: 'align_offset',
+    rule: 'must be smaller than align_every',
     check: (c) => (c.align_offset >= c.align_every ? `must be smaller than align_every (${c.align_every} s)` : null),
   },
   {
     uses: ['align_spread', 'align_offset', 'align_every'],
     blame: 'align_spread',
+    rule: 'with align_offset must stay smaller than align_every, or a loop would start on the next beat',
     check: (c) =>
       c.align_offset + c.align_spread >= c.align_every
         ? `with align_offset (${c.align_offset} s) must stay smaller than align_every (${c.align_every} s), or a loop would start on the next beat`
@@ -223,7 +248,8 @@ const rulesAcrossKeys: s.CrossRule<s.ShapeOutput<typeof configShape>>[] = [
   {
     uses: ['retry_max_interval', 'retry_initial_interval'],
     blame: 'retry_max_interval',
-    check: (c) => (c.retry_max_interval < c.retry_initial_interval ? 'must not be shorter than retry_initial_interval' : null),
+    rule: RETRY_MAX_RULE,
+    check: (c) => (c.retry_max_interval < c.retry_initial_interval ? RETRY_MAX_RULE : null),
   },
   // No rule ties activity_timeout to max_execution_time: each attempt is cut to what is left of the
   // cycle's budget (workflows/policy.ts), and the original's own test config sets a 60 s budget

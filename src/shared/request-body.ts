@@ -3,6 +3,8 @@
  * `request_extra`, the fields sent beside them. Imported by workflow code: no Node built-ins.
  */
 
+import type * as s from './schema';
+
 /** The body keys the config schema owns, in the order they are sent: each is set as the loop's own key. */
 export const RUN_BODY_KEYS = ['symbols', 'dry_run', 'force_run', 'force_timeframe_check', 'current_tf', 'workers'] as const;
 export type RunBodyKey = (typeof RUN_BODY_KEYS)[number];
@@ -49,8 +51,24 @@ function refusedExtraKey(key: string): string | null {
   return null;
 }
 
-/** Why `request_extra` is refused, or null. */
-export function checkRequestExtra(extra: Record<string, unknown>): string | null {
+/**
+ * Why `request_extra` is refused, or null. JSON Schema can say which keys it refuses (one of those
+ * keys, an `orchestration_` one, an empty or blank one), not how many bytes the whole may hold. The
+ * words and that part are made when asked (`mtf-ping-pong schema`), not by every running loop.
+ */
+export const checkRequestExtra: s.Check<Record<string, unknown>> = {
+  problem: requestExtraProblem,
+  get rule() {
+    const keys = [...RUN_BODY_KEYS, ...MISREAD_KEYS.keys(), ...LINEAGE_KEYS].join(', ');
+    return `must not carry ${keys}, a key starting orchestration_ or an empty key, and must be at most ${MAX_REQUEST_EXTRA_BYTES} bytes of JSON`;
+  },
+  get jsonSchema() {
+    const refused = { enum: [...RUN_BODY_KEYS, ...MISREAD_KEYS.keys(), ...LINEAGE_KEYS] };
+    return { propertyNames: { not: { anyOf: [refused, { pattern: '^orchestration_' }, { pattern: '^\\s*$' }] } } };
+  },
+};
+
+function requestExtraProblem(extra: Record<string, unknown>): string | null {
   const refused = Object.keys(extra)
     .map(refusedExtraKey)
     .filter((why) => why !== null);

@@ -7,6 +7,10 @@
  * module of the workflow bundle. zod's modules cost about 1.1 MiB per running loop, most of a
  * loop's memory (bench stage 4); this file costs a few kilobytes.
  *
+ * `mtf-ping-pong schema` turns a schema into a JSON Schema (src/fleet/json-schema.ts, Node side):
+ * for it, the classes are exported and their parts readable, and every check carries its rule in
+ * words and what JSON Schema can say of it ({@link Check}). No converter code lives here.
+ *
  * Imported by workflow code: no Node built-ins, nothing that reads the environment.
  */
 
@@ -19,8 +23,24 @@ export interface Issue {
   unknownKeys?: string[];
 }
 
-/** A check on a parsed value: a message when it fails, else null. */
-export type Check<T> = (value: T) => string | null;
+/** What JSON Schema can say of a check: keywords such as `minimum` or `pattern` (draft-07). */
+export type JsonSchemaPart = Readonly<Record<string, JsonValue>>;
+
+/**
+ * A check on a parsed value: `problem` gives a message when it fails, else null. `rule` is the rule
+ * in the words of its messages, `jsonSchema` what JSON Schema can say of it (what it cannot stays
+ * in the words); both only describe the check, for `mtf-ping-pong schema`, and never change a parse.
+ */
+export interface Check<T> {
+  problem(value: T): string | null;
+  readonly rule: string;
+  readonly jsonSchema?: JsonSchemaPart | undefined;
+}
+
+/** A check of one's own: `problem`, its rule in words and, where JSON Schema can say some of it, that part. */
+export function check<T>(problem: (value: T) => string | null, rule: string, jsonSchema?: JsonSchemaPart): Check<T> {
+  return jsonSchema === undefined ? { problem, rule } : { problem, rule, jsonSchema };
+}
 
 /** What a schema holds at its core, under nullable / optional / default / refine. */
 export type Kind = 'number' | 'boolean' | 'string' | 'choice' | 'list' | 'object';
@@ -73,8 +93,8 @@ export abstract class Schema<Out, In = Out> {
   }
 }
 
-abstract class Wrapper<Out, In> extends Schema<Out, In> {
-  constructor(protected readonly inner: Schema<unknown, unknown>) {
+export abstract class Wrapper<Out, In> extends Schema<Out, In> {
+  constructor(readonly inner: Schema<unknown, unknown>) {
     super();
   }
   get kind(): Kind {
@@ -88,7 +108,7 @@ abstract class Wrapper<Out, In> extends Schema<Out, In> {
   }
 }
 
-class Nullable<Out, In> extends Wrapper<Out | null, In | null> {
+export class Nullable<Out, In> extends Wrapper<Out | null, In | null> {
   override get isNullable(): boolean {
     return true;
   }
@@ -97,7 +117,7 @@ class Nullable<Out, In> extends Wrapper<Out | null, In | null> {
   }
 }
 
-class Optional<Out, In> extends Wrapper<Out | undefined, In | undefined> {
+export class Optional<Out, In> extends Wrapper<Out | undefined, In | undefined> {
   /** @param documentedDefault what the key defaults to further on (a partial object's key): shown, never filled in. */
   constructor(
     inner: Schema<unknown, unknown>,
@@ -110,7 +130,7 @@ class Optional<Out, In> extends Wrapper<Out | undefined, In | undefined> {
   }
 }
 
-class Default<Out, In> extends Wrapper<Out, In | undefined> {
+export class Default<Out, In> extends Wrapper<Out, In | undefined> {
   constructor(
     inner: Schema<Out, In>,
     readonly fallback: Out,
@@ -126,17 +146,17 @@ class Default<Out, In> extends Wrapper<Out, In | undefined> {
   }
 }
 
-class Refined<Out, In> extends Wrapper<Out, In> {
+export class Refined<Out, In> extends Wrapper<Out, In> {
   constructor(
     inner: Schema<Out, In>,
-    private readonly check: Check<Out>,
+    readonly check: Check<Out>,
   ) {
     super(inner);
   }
   run(value: unknown, path: Path, issues: Issue[]): Result<Out> {
     const parsed = this.inner.run(value, path, issues) as Result<Out>;
     if (parsed === INVALID || parsed === null) return parsed;
-    const problem = this.check(parsed);
+    const problem = this.check.problem(parsed);
     if (problem === null) return parsed;
     issues.push({ path, message: problem });
     return INVALID;
@@ -150,12 +170,12 @@ function copy<T>(value: T): T {
 }
 
 /** A value of one JavaScript type, judged by `checks` in order; the first failing check is reported. */
-class Leaf<T> extends Schema<T> {
+export class Leaf<T> extends Schema<T> {
   constructor(
     readonly kind: Kind,
     private readonly accepts: (value: unknown) => value is T,
-    private readonly typeMessage: string,
-    private readonly checks: readonly Check<T>[],
+    readonly typeMessage: string,
+    readonly checks: readonly Check<T>[],
   ) {
     super();
   }
@@ -165,7 +185,7 @@ class Leaf<T> extends Schema<T> {
       return INVALID;
     }
     for (const check of this.checks) {
-      const problem = check(value);
+      const problem = check.problem(value);
       if (problem !== null) {
         issues.push({ path, message: problem });
         return INVALID;
@@ -220,38 +240,63 @@ export function countMap(typeMessage: string): Schema<Record<string, number>> {
   return new Leaf('object', isCountMap, typeMessage, []);
 }
 
-/** One of a fixed list of strings. */
-export function choice<const T extends readonly string[]>(values: T, typeMessage: string): Schema<T[number]> {
-  return new Leaf('choice', (value): value is T[number] => typeof value === 'string' && values.includes(value), typeMessage, []);
+/** A choice keeps its values readable (for a JSON Schema's enum); a class of its own, so other leaves do not carry the field. */
+export class Choice<T extends string> extends Leaf<T> {
+  constructor(
+    readonly values: readonly T[],
+    typeMessage: string,
+  ) {
+    super('choice', (value): value is T => typeof value === 'string' && values.includes(value as T), typeMessage, []);
+  }
 }
 
-export const int =
-  (message: string): Check<number> =>
-  (value) =>
-    Number.isInteger(value) ? null : message;
-export const min =
-  (bound: number, message: string): Check<number> =>
-  (value) =>
-    value >= bound ? null : message;
-export const max =
-  (bound: number, message: string): Check<number> =>
-  (value) =>
-    value <= bound ? null : message;
-export const positive =
-  (message: string): Check<number> =>
-  (value) =>
-    value > 0 ? null : message;
-export const matches =
-  (pattern: RegExp, message: string): Check<string> =>
-  (value) =>
-    pattern.test(value) ? null : message;
+/** One of a fixed list of strings. */
+export function choice<const T extends readonly string[]>(values: T, typeMessage: string): Schema<T[number]> {
+  return new Choice<T[number]>(values, typeMessage);
+}
 
-class List<Out, In> extends Schema<Out[], In[]> {
+/**
+ * The built-in checks are small objects whose test is on the prototype, not closures: every running
+ * loop makes its own copy of each (about 70 of them), and a closure with its context costs more;
+ * one class for all of them, since each class too is made anew per loop. `jsonSchema` is made only
+ * when asked.
+ */
+class BuiltInCheck<T extends number | string> implements Check<T> {
+  constructor(
+    private readonly keyword: 'type' | 'minimum' | 'maximum' | 'exclusiveMinimum' | 'pattern',
+    private readonly bound: number | RegExp,
+    readonly rule: string,
+  ) {}
+  problem(value: T): string | null {
+    const { keyword, bound } = this;
+    let ok: boolean;
+    if (typeof bound !== 'number') ok = bound.test(value as string);
+    else if (keyword === 'type') ok = Number.isInteger(value);
+    else if (keyword === 'minimum') ok = (value as number) >= bound;
+    else if (keyword === 'maximum') ok = (value as number) <= bound;
+    else ok = (value as number) > bound;
+    return ok ? null : this.rule;
+  }
+  get jsonSchema(): JsonSchemaPart | undefined {
+    const { keyword, bound } = this;
+    if (typeof bound === 'number') return keyword === 'type' ? { type: 'integer' } : { [keyword]: bound };
+    // A flag (i, m, …) has no JSON Schema form: such a pattern stays in words only.
+    return bound.flags === '' ? { pattern: bound.source } : undefined;
+  }
+}
+
+export const int = (message: string): Check<number> => new BuiltInCheck('type', 0, message);
+export const min = (bound: number, message: string): Check<number> => new BuiltInCheck('minimum', bound, message);
+export const max = (bound: number, message: string): Check<number> => new BuiltInCheck('maximum', bound, message);
+export const positive = (message: string): Check<number> => new BuiltInCheck('exclusiveMinimum', 0, message);
+export const matches = (pattern: RegExp, message: string): Check<string> => new BuiltInCheck('pattern', pattern, message);
+
+export class List<Out, In> extends Schema<Out[], In[]> {
   readonly kind = 'list';
   constructor(
     private readonly items: Schema<Out, In>,
-    private readonly typeMessage: string,
-    private readonly checks: readonly Check<Out[]>[],
+    readonly typeMessage: string,
+    readonly checks: readonly Check<Out[]>[],
   ) {
     super();
   }
@@ -267,7 +312,7 @@ class List<Out, In> extends Schema<Out[], In[]> {
     const items = value.map((item: unknown, index) => this.items.run(item, [...path, index], issues));
     if (issues.length > before) return INVALID;
     for (const check of this.checks) {
-      const problem = check(items as Out[]);
+      const problem = check.problem(items as Out[]);
       if (problem !== null) {
         issues.push({ path, message: problem });
         return INVALID;
@@ -301,10 +346,16 @@ type PartialShape<S extends Shape> = { [K in keyof S]: ReturnType<S[K]['optional
  * A rule across keys: `check` sees the keys in `uses`, and runs only when each of them is valid on
  * its own, so one bad value is not blamed twice; its problem is reported on the key `blame`.
  */
-export interface CrossRule<T> {
+export interface CrossRule<T> extends RuleInWords {
   uses: readonly (keyof T & string)[];
   blame: keyof T & string;
   check: (value: T) => string | null;
+}
+
+/** A rule across keys as words: `rule` says it (its messages may name values), on the key `blame`. */
+export interface RuleInWords {
+  blame: string;
+  rule: string;
 }
 
 export interface ObjectOptions<T> {
@@ -312,13 +363,15 @@ export interface ObjectOptions<T> {
   unknownKeys: 'strict' | 'strip' | 'keep';
   typeMessage?: string;
   across?: readonly CrossRule<T>[];
+  /** The rules across keys a partial object's keys meet once merged into a whole (see partial): words, never run here. */
+  laterRules?: readonly RuleInWords[];
 }
 
 export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeInput<S>> {
   readonly kind = 'object';
   constructor(
     readonly shape: S,
-    private readonly options: ObjectOptions<ShapeOutput<S>>,
+    readonly options: ObjectOptions<ShapeOutput<S>>,
   ) {
     super();
   }
@@ -357,9 +410,9 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeI
   }
 
   /**
-   * Every key optional and no default filled in (a key left out stays out), no rule across keys:
-   * for a part of a config that is merged with others before the whole is parsed (a fleet file's
-   * `defaults` and loops). `without` drops keys.
+   * Every key optional and no default filled in (a key left out stays out), no rule across keys
+   * run (they are kept as words, `laterRules`): for a part of a config that is merged with others
+   * before the whole is parsed (a fleet file's `defaults` and loops). `without` drops keys.
    */
   partial<K extends Extract<keyof S, string> = never>(without: readonly K[] = []): ObjectSchema<PartialShape<Omit<S, K>>> {
     const shape: Shape = {};
@@ -367,8 +420,12 @@ export class ObjectSchema<S extends Shape> extends Schema<ShapeOutput<S>, ShapeI
       if ((without as readonly string[]).includes(key)) continue;
       shape[key] = schema instanceof Default ? (schema as Default<unknown, unknown>).withoutDefault() : schema.optional();
     }
-    const { unknownKeys, typeMessage } = this.options;
-    return new ObjectSchema(shape as PartialShape<Omit<S, K>>, { unknownKeys, ...(typeMessage !== undefined && { typeMessage }) });
+    const { unknownKeys, typeMessage, across, laterRules } = this.options;
+    return new ObjectSchema(shape as PartialShape<Omit<S, K>>, {
+      unknownKeys,
+      ...(typeMessage !== undefined && { typeMessage }),
+      laterRules: [...(across ?? []), ...(laterRules ?? [])],
+    });
   }
 
   /** The same shape plus `more`, with the same options. */
