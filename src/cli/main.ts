@@ -14,6 +14,7 @@ import { registerDashboard } from './commands/dashboard';
 import { registerHealth } from './commands/health';
 import { registerPauseResume } from './commands/pause';
 import { registerProcesses } from './commands/processes';
+import { registerSchema } from './commands/schema';
 import { registerStart } from './commands/start';
 import { registerStatusCommands } from './commands/status';
 import { registerUpdate } from './commands/update';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
         'mtf-ping-pong pause --reason maintenance',
         'mtf-ping-pong stop --reason maintenance',
         'mtf-ping-pong health --temporal-only --wait 60s',
+        'mtf-ping-pong schema > fleet.schema.json',
       ])}${ENVIRONMENT_HELP}\n${EXIT_CODES_HELP}\n`,
     );
   registerProcesses(program);
@@ -65,6 +67,7 @@ export function buildProgram(): Command {
   registerHealth(program);
   registerDashboard(program);
   registerCodecServer(program);
+  registerSchema(program);
   return program;
 }
 
