@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
@@ -91,10 +92,12 @@ test('the JSON Schema is a valid draft-07 schema that compiles in strict mode', 
   assert.equal(typeof validate, 'function');
 });
 
-test('the example fleet file is valid to both', () => {
-  const file = example();
-  assert.deepEqual(jsonSchemaRefusals(file), []);
-  assert.deepEqual(schemaRefusals(file), []);
+test('the example fleet file, and the one the repository ships, are valid to both', () => {
+  const shipped: unknown = parseYaml(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'fleet.yaml'), 'utf8'));
+  for (const file of [example(), shipped]) {
+    assert.deepEqual(jsonSchemaRefusals(file), []);
+    assert.deepEqual(schemaRefusals(file), []);
+  }
 });
 
 describe('a file the schema refuses, the JSON Schema refuses at the same key', () => {
@@ -130,6 +133,8 @@ describe('a file the schema refuses, the JSON Schema refuses at the same key', (
     { name: 'a config key in request_extra', at: '/loops/1/request_extra', edit: (f) => (loop(f, 1).request_extra.dry_run = false) },
     { name: 'loops that is not a list', at: '/loops', edit: (f) => ((f as Fields).loops = { id: 'bitmart-scalper' }) },
     { name: 'no fleet', at: '/fleet', edit: (f) => delete f.fleet },
+    // docs/cli.md says so: a JSON fleet file maps its schema in the editor's settings instead.
+    { name: 'a $schema key', at: '/$schema', edit: (f) => (f.$schema = './fleet.schema.json') },
   ];
   for (const { name, at, edit } of cases) {
     test(name, () => {
