@@ -149,6 +149,8 @@ test('edge values both accept: null where a key is nullable, all symbols, bounds
   const file = example((f) => {
     f.defaults.current_tf = null;
     f.defaults.continue_timeout = null;
+    // Two patterns (a URL, then {run_id}) on a nullable key: null must still pass both.
+    f.defaults.status_url = null;
     f.defaults.symbols = [];
     f.defaults.workers = 64;
     loop(f, 0).group = null;
