@@ -3,8 +3,8 @@
  * a change key by key (old → new), LIVE marked wherever real orders are at stake.
  */
 import { cadenceText } from '../shared/cadence';
-import { LABEL_KEYS, symbolsText } from '../shared/config';
-import { liveOnAll, needsConfirmLive, pendingSteps, type KeyChange, type Plan, type Step } from '../fleet/plan';
+import { LABEL_KEYS, liveOnAll, symbolsText } from '../shared/config';
+import { needsConfirmLive, pendingSteps, type KeyChange, type Plan, type Step } from '../fleet/plan';
 import type { StepResult } from './fleet-apply';
 
 const MARK: Record<Step['kind'], string> = { start: '+', change: '~', stop: '-', unchanged: '=', conflict: '!' };

@@ -4,7 +4,7 @@
  * (key by key, old → new), unchanged, stop (a loop of this fleet the file no longer lists), or
  * conflict (a loop this file cannot take: another fleet's, or one whose config could not be read).
  */
-import { CONFIG_KEYS, allSymbols, type ConfigPatch, type LoopConfig } from '../shared/config';
+import { CONFIG_KEYS, type ConfigPatch, type LoopConfig } from '../shared/config';
 import type { FleetFile } from './fleet-file';
 
 /** What runs under one ID, as the namespace showed it. */
@@ -90,11 +90,6 @@ export function needsConfirmLive(step: Step): boolean {
 /** The steps that change something: a plan with none is in sync. */
 export function pendingSteps(plan: Plan, prune: boolean): Step[] {
   return plan.steps.filter((step) => step.kind === 'start' || step.kind === 'change' || (step.kind === 'stop' && prune && !step.stopping));
-}
-
-/** A live loop on every active contract: the plan says so, as `start` does. */
-export function liveOnAll(config: LoopConfig): boolean {
-  return !config.dry_run && allSymbols(config);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

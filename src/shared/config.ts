@@ -84,6 +84,11 @@ export function allSymbols(config: Pick<LoopConfig, 'symbols'>): boolean {
   return config.symbols.length === 0;
 }
 
+/** A live loop on every active contract of the app, present and future: what confirm_all_symbols confirms. */
+export function liveOnAll(config: Pick<LoopConfig, 'dry_run' | 'symbols'>): boolean {
+  return !config.dry_run && allSymbols(config);
+}
+
 /** The symbols as people read them. */
 export function symbolsText(config: Pick<LoopConfig, 'symbols'>, separator = ','): string {
   return allSymbols(config) ? "all active contracts (the app's own list)" : config.symbols.join(separator);
@@ -360,7 +365,6 @@ export function parseConfigUpdate(current: LoopConfig, patch: unknown): LoopConf
       'invalid config: dry_run: switching a running loop to live runs that can place real orders needs confirm_live: true in the same update',
     );
   }
-  const liveOnAll = (c: LoopConfig) => !c.dry_run && allSymbols(c);
   if (!liveOnAll(current) && liveOnAll(next) && (patch as ConfigPatch).confirm_all_symbols !== true) {
     throw new ConfigError(
       'invalid config: symbols: a live loop on every active contract of the app (symbols: []) needs confirm_all_symbols: true in the same update',
