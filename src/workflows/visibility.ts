@@ -147,6 +147,8 @@ export class LoopVisibility implements LoopListener<LoopState> {
     // A worker that takes the loop over says so at once, with what the last cycle found: an open
     // position without its stop-loss must not fall silent until the next cycle ends.
     if (first || loop.phase === 'paused' || loop.phase === 'stopped' || loop.phase === 'cancelled') this.forRules(loop);
+    // The labels change only through an update (labelsChanged): said once per run on this worker.
+    if (first) this.labelsInfo(loop);
     if (loop.phase === 'calling_mtf') this.configInForce(loop);
   }
 
@@ -161,7 +163,6 @@ export class LoopVisibility implements LoopListener<LoopState> {
     this.gauges.lastCycle.set(Date.parse(loop.lastCycle?.finished_at ?? loop.startedAt) / 1000);
     this.gauges.expectedPeriod.set(expectedPeriodSeconds(loop.config));
     this.gauges.skippedInARow.set(skippedInARow(loop.recentCycles));
-    this.labelsInfo(loop);
     const stopped = loop.phase === 'stopped' || loop.phase === 'cancelled';
     // MtfLoopState's value, whether or not the loop has search attributes: the failing rule reads it (one threshold).
     const now = loopStateOf(stopped, loop.counters.consecutive_failures, loop.phase === 'paused' && loop.pause !== null);
