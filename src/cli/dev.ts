@@ -215,8 +215,13 @@ function devFleet(env: NodeJS.ProcessEnv): DevFleet | null {
  */
 async function applyDevFleet(client: Client, target: TemporalTarget, fleet: DevFleet, mtfUrl: string): Promise<void> {
   const loops = fleet.file.loops.map((loop) => ({ ...loop, config: { ...loop.config, mtf_url: mtfUrl } }));
-  const plan = await planAgainst(client, target, { ...fleet.file, loops }, DEFAULT_CONCURRENCY);
-  const results = await applyPlan(client, target, plan, { taskQueue: target.taskQueue, ...fleet, concurrency: DEFAULT_CONCURRENCY });
+  const { plan, missingAttributes } = await planAgainst(client, target, { ...fleet.file, loops }, DEFAULT_CONCURRENCY);
+  const results = await applyPlan(client, target, plan, {
+    taskQueue: target.taskQueue,
+    ...fleet,
+    concurrency: DEFAULT_CONCURRENCY,
+    missingAttributes,
+  });
   say(`  Fleet      ${fleet.file.fleet}, every loop calling ${mtfUrl}`);
   for (const line of resultLines(plan, results).slice(1)) say(`  ${line}`);
   say(`  (mtf-ping-pong list --fleet ${fleet.file.fleet} lists them; the dashboard shows them by group)`);

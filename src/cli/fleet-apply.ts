@@ -42,14 +42,23 @@ async function observe(client: Client, target: TemporalTarget, id: string): Prom
   }
 }
 
-/** The plan for `file` against the namespace as it is now. */
-export async function planAgainst(client: Client, target: TemporalTarget, file: FleetFile, concurrency: number): Promise<Plan> {
+/**
+ * The plan for `file` against the namespace as it is now, and the search attributes the namespace
+ * lacks (read once: the listing and the labels guard of {@link applyPlan} both need them).
+ */
+export async function planAgainst(
+  client: Client,
+  target: TemporalTarget,
+  file: FleetFile,
+  concurrency: number,
+): Promise<{ plan: Plan; missingAttributes: readonly string[] }> {
+  const missingAttributes = await missingSearchAttributes(client.connection.operatorService, target.namespace);
   const listed = new Set(file.loops.map((loop) => loop.id));
-  const others = (await labelledLoops(client, target, { fleet: file.fleet })).filter((id) => !listed.has(id));
+  const others = (await labelledLoops(client, target, { fleet: file.fleet }, missingAttributes)).filter((id) => !listed.has(id));
   const ids = [...listed, ...others];
   const seen = await mapLimit(ids, concurrency, (id) => observe(client, target, id));
   const byId = new Map(ids.map((id, i) => [id, seen[i] as Observed]));
-  return planFleet(file, byId, new Map(others.map((id) => [id, byId.get(id) as Observed])));
+  return { plan: planFleet(file, byId, new Map(others.map((id) => [id, byId.get(id) as Observed]))), missingAttributes };
 }
 
 export type Outcome = 'started' | 'updated' | 'unchanged' | 'stop requested' | 'stopping' | 'left running' | 'refused' | 'failed';
@@ -63,6 +72,8 @@ export interface StepResult {
 
 export interface ApplyOptions {
   taskQueue: string;
+  /** The search attributes the namespace lacks, as planAgainst read them. */
+  missingAttributes: readonly string[];
   prune: boolean;
   confirmLive: boolean;
   concurrency: number;
@@ -82,11 +93,9 @@ export function labelsBlocked(missing: readonly string[], namespace: string): st
 }
 
 /** Carries out every step of `plan`; never throws for one loop: its result says how it went. */
-export async function applyPlan(client: Client, target: TemporalTarget, plan: Plan, options: ApplyOptions): Promise<StepResult[]> {
+export function applyPlan(client: Client, target: TemporalTarget, plan: Plan, options: ApplyOptions): Promise<StepResult[]> {
   const changesLabels = (step: Step) => step.kind === 'change' && step.changes.some((c) => c.key === 'fleet' || c.key === 'group');
-  const blocked = plan.steps.some(changesLabels)
-    ? labelsBlocked(await missingSearchAttributes(client.connection.operatorService, target.namespace), target.namespace)
-    : null;
+  const blocked = labelsBlocked(options.missingAttributes, target.namespace);
   return mapLimit(plan.steps, options.concurrency, async (step): Promise<StepResult> => {
     const result = (outcome: Outcome, detail: string | null = null): StepResult => ({ step, outcome, detail });
     if (needsConfirmLive(step) && !options.confirmLive) {

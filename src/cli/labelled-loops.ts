@@ -27,9 +27,12 @@ export function labelText(label: Label): string {
   return 'fleet' in label ? `fleet ${label.fleet}` : `group ${label.group}`;
 }
 
-/** IDs of the open loops carrying `label`, in visibility's order (newest first). */
-export async function labelledLoops(client: Client, target: TemporalTarget, label: Label): Promise<string[]> {
-  const missing = await missingSearchAttributes(client.connection.operatorService, target.namespace);
+/**
+ * IDs of the open loops carrying `label`, in visibility's order (newest first). `missing`: the
+ * attributes the namespace lacks, when the caller has read them already.
+ */
+export async function labelledLoops(client: Client, target: TemporalTarget, label: Label, missing?: readonly string[]): Promise<string[]> {
+  missing ??= await missingSearchAttributes(client.connection.operatorService, target.namespace);
   const attribute = 'fleet' in label ? FLEET : GROUP;
   if (!missing.includes(attribute.name)) {
     const listed = await listLoops(client, MAX_LISTED, { running: true, ...label });

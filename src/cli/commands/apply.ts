@@ -55,7 +55,7 @@ function run(planOnly: boolean) {
     const prune = options.prune ?? false;
     const confirmLive = options.confirmLive ?? false;
     return withClient(options, async (client, target) => {
-      const plan = await planAgainst(client, target, file, options.concurrency);
+      const { plan, missingAttributes } = await planAgainst(client, target, file, options.concurrency);
       if (planOnly || options.plan) {
         if (options.json)
           printJson({
@@ -75,6 +75,7 @@ function run(planOnly: boolean) {
         prune,
         confirmLive,
         concurrency: options.concurrency,
+        missingAttributes,
       });
       if (options.json) printJson({ fleet: plan.fleet, source: plan.source, results });
       else resultLines(plan, results).forEach((line) => say(line));
