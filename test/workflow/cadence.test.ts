@@ -14,7 +14,7 @@ import { beatsBetween, cadenceText, cadenceWarnings, lateStartLimitMs, loopBeat,
 import { parseLoopConfig, type LoopConfigInput } from '../../src/shared/config';
 import { parseWorkflowInput } from '../../src/shared/carried-state';
 import { continueSignal, pauseUpdate, resumeUpdate, stopSignal, updateConfigUpdate } from '../../src/shared/messages';
-import type { LoopStatus, LoopSummary } from '../../src/shared/status';
+import { emptyCounters, type LoopStatus, type LoopSummary } from '../../src/shared/status';
 import { LoopState } from '../../src/workflows/loop-state';
 import { heldActivities, scriptedActivities, succeed, withLoop } from '../helpers/loop-harness';
 import { createTimeSkippingEnv, withoutNotifications } from '../helpers/temporal';
@@ -394,18 +394,7 @@ describe('pause and resume in skipped time', () => {
     const pause = { reason: 'carried', requested_at: '2026-01-01T00:00:00.000Z', since: '2026-01-01T00:00:01.000Z' };
     const carried_state = {
       iteration: 41,
-      counters: {
-        cycles: 41,
-        succeeded: 41,
-        partial: 0,
-        failed: 0,
-        skipped: 0,
-        timed_out: 0,
-        consecutive_failures: 0,
-        continue_timeouts: 0,
-        symbols_requested: 0,
-        symbols_successful: 0,
-      },
+      counters: { ...emptyCounters(), cycles: 41, succeeded: 41 },
       last_cycle: null,
       last_error: null,
       continue_pending: false,
