@@ -9,10 +9,15 @@
  *
  * `mtf-ping-pong schema` turns a schema into a JSON Schema (src/fleet/json-schema.ts, Node side):
  * for it, the classes are exported and their parts readable, and every check carries its rule in
- * words and what JSON Schema can say of it ({@link Check}). No converter code lives here.
+ * words and what JSON Schema can say of it (schema-checks.ts). No converter code lives here.
  *
  * Imported by workflow code: no Node built-ins, nothing that reads the environment.
  */
+
+import type { Check, JsonValue } from './schema-checks';
+
+// The checks and JSON values are schema.ts's too, for every caller that writes `s.min(…)`.
+export * from './schema-checks';
 
 export type Path = readonly (string | number)[];
 
@@ -21,25 +26,6 @@ export interface Issue {
   message: string;
   /** Set for keys an object does not know (the message is then built by the caller). */
   unknownKeys?: string[];
-}
-
-/** What JSON Schema can say of a check: keywords such as `minimum` or `pattern` (draft-07). */
-export type JsonSchemaPart = Readonly<Record<string, JsonValue>>;
-
-/**
- * A check on a parsed value: `problem` gives a message when it fails, else null. `rule` is the rule
- * in the words of its messages, `jsonSchema` what JSON Schema can say of it (what it cannot stays
- * in the words); both only describe the check, for `mtf-ping-pong schema`, and never change a parse.
- */
-export interface Check<T> {
-  problem(value: T): string | null;
-  readonly rule: string;
-  readonly jsonSchema?: JsonSchemaPart | undefined;
-}
-
-/** A check of one's own: `problem`, its rule in words and, where JSON Schema can say some of it, that part. */
-export function check<T>(problem: (value: T) => string | null, rule: string, jsonSchema?: JsonSchemaPart): Check<T> {
-  return jsonSchema === undefined ? { problem, rule } : { problem, rule, jsonSchema };
 }
 
 /** What a schema holds at its core, under nullable / optional / default / refine. */
@@ -212,9 +198,6 @@ export function string(typeMessage: string, ...checks: Check<string>[]): Schema<
   return new Leaf('string', isString, typeMessage, checks);
 }
 
-/** JSON as JSON.parse gives it: null, booleans, finite numbers, strings, lists and plain objects of them. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
 function isJson(value: unknown): value is JsonValue {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return true;
   if (typeof value === 'number') return Number.isFinite(value);
@@ -254,42 +237,6 @@ export class Choice<T extends string> extends Leaf<T> {
 export function choice<const T extends readonly string[]>(values: T, typeMessage: string): Schema<T[number]> {
   return new Choice<T[number]>(values, typeMessage);
 }
-
-/**
- * The built-in checks are small objects whose test is on the prototype, not closures: every running
- * loop makes its own copy of each (about 70 of them), and a closure with its context costs more;
- * one class for all of them, since each class too is made anew per loop. `jsonSchema` is made only
- * when asked.
- */
-class BuiltInCheck<T extends number | string> implements Check<T> {
-  constructor(
-    private readonly keyword: 'type' | 'minimum' | 'maximum' | 'exclusiveMinimum' | 'pattern',
-    private readonly bound: number | RegExp,
-    readonly rule: string,
-  ) {}
-  problem(value: T): string | null {
-    const { keyword, bound } = this;
-    let ok: boolean;
-    if (typeof bound !== 'number') ok = bound.test(value as string);
-    else if (keyword === 'type') ok = Number.isInteger(value);
-    else if (keyword === 'minimum') ok = (value as number) >= bound;
-    else if (keyword === 'maximum') ok = (value as number) <= bound;
-    else ok = (value as number) > bound;
-    return ok ? null : this.rule;
-  }
-  get jsonSchema(): JsonSchemaPart | undefined {
-    const { keyword, bound } = this;
-    if (typeof bound === 'number') return keyword === 'type' ? { type: 'integer' } : { [keyword]: bound };
-    // A flag (i, m, …) has no JSON Schema form: such a pattern stays in words only.
-    return bound.flags === '' ? { pattern: bound.source } : undefined;
-  }
-}
-
-export const int = (message: string): Check<number> => new BuiltInCheck('type', 0, message);
-export const min = (bound: number, message: string): Check<number> => new BuiltInCheck('minimum', bound, message);
-export const max = (bound: number, message: string): Check<number> => new BuiltInCheck('maximum', bound, message);
-export const positive = (message: string): Check<number> => new BuiltInCheck('exclusiveMinimum', 0, message);
-export const matches = (pattern: RegExp, message: string): Check<string> => new BuiltInCheck('pattern', pattern, message);
 
 export class List<Out, In> extends Schema<Out[], In[]> {
   readonly kind = 'list';
