@@ -8,6 +8,20 @@ import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 // Debian's maintainer scripts ask invoke-rc.d, which asks this file; `exit 101` means "start nothing".
 const POLICY = '/usr/sbin/policy-rc.d';
 
+// Another install (an unattended upgrade, a second setup script, an unrelated apt-get beside CI) may
+// hold the package manager's locks: wait for it, up to this long, rather than fail at once.
+const LOCK_WAIT_S = 600;
+// apt-get install waits for the dpkg lock itself with this option; apt-get update ignores it for its
+// lists lock (apt 2.6), so update is retried while its error names a lock.
+const LOCK_OPTION = ['-o', `DPkg::Lock::Timeout=${LOCK_WAIT_S}`];
+const LOCK_ERROR = /could not get lock|unable to lock|unable to acquire the dpkg frontend lock/i;
+const LOCK_RETRY_MS = 2_000;
+
+/** Blocks the thread for `ms`: this script is synchronous from end to end. */
+function pause(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** The command prefix that runs a command as root, or null when there is none. */
 function asRoot() {
   if (process.getuid?.() === 0) return [];
@@ -37,16 +51,26 @@ export function ensureDebianPackage({ name, binary, pkg, hint, noServices = fals
   }
   const run = (args) => {
     const [cmd, ...rest] = [...prefix, ...args];
-    try {
-      // No debconf questions, whatever the terminal.
-      execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    } catch (err) {
-      const stderr = String(err.stderr ?? err.message)
-        .trim()
-        .split('\n')
-        .filter(Boolean);
-      // Thrown, not fail(): process.exit would skip removing our policy file.
-      throw new Error(`\`${args.join(' ')}\` failed: ${stderr.at(-1) ?? 'no output'}`);
+    const waitUntil = Date.now() + LOCK_WAIT_S * 1000;
+    for (let said = false; ; ) {
+      try {
+        // No debconf questions, whatever the terminal.
+        execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+        return;
+      } catch (err) {
+        const stderr = String(err.stderr ?? err.message)
+          .trim()
+          .split('\n')
+          .filter(Boolean);
+        if (LOCK_ERROR.test(stderr.join('\n')) && Date.now() < waitUntil) {
+          if (!said) console.error(`${name}: another install holds the package manager's lock; waiting up to ${LOCK_WAIT_S} s for it`);
+          said = true;
+          pause(LOCK_RETRY_MS);
+          continue;
+        }
+        // Thrown, not fail(): process.exit would skip removing our policy file.
+        throw new Error(`\`${args.join(' ')}\` failed: ${stderr.at(-1) ?? 'no output'}`);
+      }
     }
   };
   const holdServices = () => {
@@ -67,8 +91,8 @@ export function ensureDebianPackage({ name, binary, pkg, hint, noServices = fals
   let wrotePolicy = false;
   try {
     wrotePolicy = holdServices();
-    run(['apt-get', 'update']);
-    run(['apt-get', 'install', '-y', '--no-install-recommends', pkg]);
+    run(['apt-get', ...LOCK_OPTION, 'update']);
+    run(['apt-get', ...LOCK_OPTION, 'install', '-y', '--no-install-recommends', pkg]);
   } catch (err) {
     if (wrotePolicy) releaseServices();
     fail(err.message);
