@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The mtf-ping-pong worker image (also the CLI: `docker run --rm IMAGE status`).
 #   docker build -t mtf-ping-pong:0.1.0 .
 # Two stages: `build` compiles TypeScript and prebuilds the workflow bundles with the dev
@@ -26,7 +25,7 @@ FROM ${NODE_IMAGE} AS runtime
 # `mtf-ping-pong` on PATH is the compiled CLI (package.json "bin").
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini=0.19.0-1* \
- && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && ln -s /app/dist/src/cli/main.js /usr/local/bin/mtf-ping-pong
 WORKDIR /app
 ENV NODE_ENV=production

@@ -52,7 +52,7 @@ export function ensureDebianPackage({ name, binary, pkg, hint, noServices = fals
   const run = (args) => {
     const [cmd, ...rest] = [...prefix, ...args];
     const waitUntil = Date.now() + LOCK_WAIT_S * 1000;
-    for (let said = false; ; ) {
+    for (let said = false; ;) {
       try {
         // No debconf questions, whatever the terminal.
         execFileSync(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
