@@ -9,8 +9,11 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm's cache stays in a BuildKit cache mount, out of the layers.
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# npm's cache stays in a BuildKit cache mount, out of the layers. `npm ls` fails the step when a
+# package is missing: npm ci can fail every fetch (an untrusted proxy certificate) and still exit 0
+# with an empty node_modules, and the build would only fail later, at "tsc: not found".
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund \
+ && npm ls --depth=0 > /dev/null
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts/bundle-dashboard.mjs ./scripts/
@@ -30,9 +33,10 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Production dependencies only; the SDK's native bridge keeps this platform's prebuilt binary
+# Production dependencies only (checked as in the build stage); the SDK's native bridge keeps this platform's prebuilt binary
 # and drops the other platforms' and its Rust sources (about 110 MB).
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
+ && npm ls --omit=dev --depth=0 > /dev/null \
  && bridge=node_modules/@temporalio/core-bridge \
  && target="$(node -p "require('./$bridge/common').getPrebuiltTargetName()")" \
  && find "$bridge/releases" -mindepth 1 -maxdepth 1 ! -name "$target" -exec rm -rf {} + \

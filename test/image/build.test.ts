@@ -4,7 +4,8 @@
  * Work in progress for issue 35: the build, the user, the CLI's exit codes and the layer sizes.
  */
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
@@ -54,6 +55,27 @@ describe('the image, built and run by a Docker engine of its own', { timeout: 60
       `# image ${all.stdout.trim()} bytes, base ${base.stdout.trim()} bytes, added ${added} bytes\n${history.stdout.replace(/^/gm, '#   ')}`,
     );
     assert.ok(added <= MAX_ADDED_BYTES, `the layers above the base come to ${added} bytes`);
+  });
+
+  test('an npm ci that fetches nothing fails the build at its own step, not later at tsc: not found', async () => {
+    // The base without the machine's npm settings: every fetch fails on the proxy's certificate,
+    // and npm ci ends "Exit handler never called!" with exit status 0 and an empty node_modules.
+    const context = mkdtempSync(join(tmpdir(), 'mtf-no-npmrc-'));
+    try {
+      writeFileSync(join(context, 'Dockerfile'), `FROM ${BASE}\nRUN rm /usr/local/etc/npmrc\n`);
+      const derived = await engine.docker(['build', '--network', 'host', '-t', 'mtf-standin/no-npmrc', context]);
+      assert.equal(derived.code, 0, describeRun(derived));
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
+    const built = await engine.docker(
+      ['build', '--network', 'host', '--progress', 'plain', '--target', 'build', '--build-arg', 'NODE_IMAGE=mtf-standin/no-npmrc', ROOT],
+      { timeoutMs: 300_000 },
+    );
+    assert.notEqual(built.code, 0, 'the build fails');
+    assert.match(built.stderr, /npm ls --depth=0/, describeRun(built));
+    assert.match(built.stderr, /npm error code ELSPROBLEMS/, 'npm ls found the packages missing');
+    assert.doesNotMatch(built.stderr, /tsc: not found/);
   });
 
   test('it runs as uid 1000, and as the CLI with the CLI exit codes', async () => {
