@@ -2,7 +2,8 @@
 #   docker build -t mtf-ping-pong:0.1.0 .
 # Two stages: `build` compiles TypeScript and prebuilds the workflow bundles with the dev
 # dependencies; `runtime` holds the production dependencies, the compiled code and the bundles only.
-# test/server/dockerfile.test.ts lints this file with hadolint; test/server/image.test.ts runs its RUN steps outside Docker.
+# test/image/image.test.ts builds it and runs the image with a Docker engine of its own (`npm run test:image`);
+# test/server/dockerfile.test.ts lints it with hadolint; test/server/image.test.ts runs its RUN steps without an engine.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -33,14 +34,22 @@ RUN apt-get update \
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Production dependencies only (checked as in the build stage); the SDK's native bridge keeps this platform's prebuilt binary
-# and drops the other platforms' and its Rust sources (about 110 MB).
+# Production dependencies only (checked as in the build stage), less what the runtime never loads:
+# - the SDK's native bridge keeps this platform's prebuilt binary, not the other platforms' nor its
+#   Rust sources (about 110 MB);
+# - the workflow bundler's compiler, SWC and its loader (about 11 MB): the SDK loads them only to
+#   bundle workflow code, and the worker runs the prebuilt bundles (workflowSource in
+#   src/worker/worker.ts). The rest of the bundler stays: @temporalio/worker loads webpack, memfs
+#   and unionfs when it is required, bundle or not;
+# - type declarations and source maps (about 26 MB): nothing reads them at run time.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
  && npm ls --omit=dev --depth=0 > /dev/null \
  && bridge=node_modules/@temporalio/core-bridge \
  && target="$(node -p "require('./$bridge/common').getPrebuiltTargetName()")" \
  && find "$bridge/releases" -mindepth 1 -maxdepth 1 ! -name "$target" -exec rm -rf {} + \
- && rm -rf "$bridge/sdk-core" "$bridge/src" "$bridge/bridge-macros" "$bridge/Cargo.toml" "$bridge/Cargo.lock"
+ && rm -rf "$bridge/sdk-core" "$bridge/src" "$bridge/bridge-macros" "$bridge/Cargo.toml" "$bridge/Cargo.lock" \
+ && rm -rf node_modules/@swc node_modules/swc-loader \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workflow-bundle.js /app/dist/workflow-bundle-encoded-failures.js ./dist/
 COPY --chmod=0755 deploy/entrypoint.sh ./deploy/entrypoint.sh

@@ -6,6 +6,7 @@
  * running call finish, and the image works as the CLI.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,9 +153,16 @@ describe('the image, built and run by a Docker engine of its own', { timeout: 90
         "const fs=require('fs');for(const p of fs.readdirSync('/proc').filter(p=>/^\\d+$/.test(p))){try{const s=fs.readFileSync('/proc/'+p+'/status','utf8');console.log(/^Uid:\\s+(\\d+)/m.exec(s)[1]+' '+/^Name:\\s+(.*)$/m.exec(s)[1])}catch{}}",
       ]);
       assert.equal(processes.code, 0, describeRun(processes));
-      const owners = processes.stdout.trim().split('\n').filter((line) => !/ runc/.test(line));
+      const owners = processes.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => !/ runc/.test(line));
       assert.ok(owners.some((line) => / tini$/.test(line)) && owners.some((line) => / node$/.test(line)), processes.stdout);
-      assert.deepEqual(owners.filter((line) => !line.startsWith('1000 ')), [], 'tini, the worker and this exec: all uid 1000');
+      assert.deepEqual(
+        owners.filter((line) => !line.startsWith('1000 ')),
+        [],
+        'tini, the worker and this exec: all uid 1000',
+      );
       const write = await docker(['exec', name, 'touch', '/app/written']);
       assert.notEqual(write.code, 0, 'the root filesystem is read-only');
       assert.match(write.stderr, /Read-only file system/);
@@ -214,6 +222,22 @@ describe('the image, built and run by a Docker engine of its own', { timeout: 90
       assert.equal(await inspect(name, '{{.State.ExitCode}}'), '0');
       await terminateLoops(stack.env, [LOOP_ID]);
     });
+  });
+
+  test("with MTF_ENCRYPTION_KEY the worker runs on the other prebuilt bundle (encoded failures): ready without the bundler's compiler the image drops", async () => {
+    const name = 'mtf-image-encrypted';
+    const env = { ...(await workerEnv()), TASK_QUEUE_NAME: 'image-encrypted', MTF_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    const container = runImage(name, env, kubernetesRunFlags(configDir));
+    await waitFor(
+      () => fetch(`http://${env.HEALTH_ADDRESS}/readyz`).then((r) => r.status),
+      (code) => code === 200 || container.child.exitCode !== null,
+      'the worker to be ready',
+      60_000,
+    );
+    assert.equal(container.child.exitCode, null, container.output());
+    const stopped = await docker(['stop', '--time', '60', name], 90_000);
+    assert.equal(stopped.code, 0, describeRun(stopped));
+    assert.equal(await inspect(name, '{{.State.ExitCode}}'), '0', container.output());
   });
 
   test('with MTF_FLEET_FILE: the fleet file (read-only mount) is applied once the worker is ready, and its loops run', async () => {

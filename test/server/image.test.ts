@@ -17,7 +17,7 @@ import { describeRun, waitFor } from '../helpers/processes';
 import { uniqueId } from '../helpers/temporal';
 import { startDevStack } from '../helpers/dev-stack';
 import { root, read, packageJson, run, followed, follow } from '../helpers/deploy-files';
-import { type Stage, flagsOf, envOf, copiesOf, workdirOf, stages, healthcheckOf, inCopy, emulateCopy } from '../helpers/dockerfile';
+import { type Stage, flagsOf, envOf, copiesOf, workdirOf, stages, healthcheckOf, inCopy, emulateCopy, runsOf } from '../helpers/dockerfile';
 
 describe('the image outside Docker: its RUN steps, its file set, the real entrypoint', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'mtf-image-'));
@@ -104,8 +104,15 @@ describe('the image outside Docker: its RUN steps, its file set, the real entryp
       entries.some(([, p]) => p.dev),
       'the lockfile marks dev-only packages',
     );
+    // What the runtime stage removes on purpose (`rm -rf node_modules/…`: the bundler's compiler).
+    const dropped = runsOf(stages().runtime)
+      .flatMap((command) => [...command.matchAll(/rm -rf ((?:node_modules\/\S+ ?)+)/g)])
+      .flatMap((m) => (m[1] ?? '').trim().split(' '));
+    assert.ok(dropped.length > 0, 'the runtime stage drops the bundler compiler');
     for (const [path, entry] of entries) {
-      if (entry.dev) assert.equal(existsSync(join(appDir, path)), false, `${path} (dev only) is not in the image`);
+      const removed = dropped.some((d) => path === d || path.startsWith(`${d}/`));
+      if (entry.dev || removed)
+        assert.equal(existsSync(join(appDir, path)), false, `${path} (${removed ? 'dropped' : 'dev only'}) is not in the image`);
       else if (!entry.optional) assert.ok(existsSync(join(appDir, path)), `${path} is installed`);
     }
     for (const name of Object.keys(packageJson.dependencies)) assert.ok(existsSync(join(modules, name)), `${name} is installed`);
