@@ -11,9 +11,10 @@
 // naming the file and the marker, and the file is left as it was (nothing is written unless every
 // section asked for could be made).
 //
-//   node scripts/performance-doc.mjs [bench] [soak] [ci] [cluster] [--print-slowest]
+//   node scripts/performance-doc.mjs [bench] [soak] [ci] [cluster] [image] [--print-slowest]
 //     [--ci-seconds N] [--ci-step 'npm test=N']... [--doc docs/performance.md]
-//     [--bench-results bench/results.json] [--soak-results soak-results.json] [--timings-dir dist/test-timings] [--cluster-figures dist/test-figures/cluster-faults.json]
+//     [--bench-results bench/results.json] [--soak-results soak-results.json] [--timings-dir dist/test-timings]
+//     [--cluster-figures dist/test-figures/cluster-faults.json] [--image-figures dist/test-figures/image.json]
 //
 // Sections and what they are made from:
 //   bench    bench/results.json, written by a full `npm run bench` (which runs this itself); a quick
@@ -22,8 +23,11 @@
 //            default options); the table is the soak's own (formatSoak, in test/soak/soak.ts).
 //   ci       dist/test-timings/*.json (written by scripts/test-timings.mjs, the reporter in `npm test`
 //            and `npm run test:cluster`) and .ci/run's own times: --ci-seconds (required) and --ci-step.
+//            The image suite is counted apart (its own section): it is not in this one's tables.
 //   cluster  dist/test-timings/cluster.json: test:cluster's wall time and each of its tests; and, when
 //            the faults test wrote them (dist/test-figures/cluster-faults.json), each fault's figures.
+//   image    dist/test-figures/image.json, written by test/image/image.test.ts (the build's time, the
+//            engine's version, the image's size and each layer's), and dist/test-timings/image.json.
 // --print-slowest prints the ten slowest test files (and the CI total, given --ci-seconds) to stdout:
 // .ci/run does, after the tests. Paths given as flags are taken from the current directory; the
 // defaults are in the project's root (this script's folder's parent). No dependencies.
@@ -33,9 +37,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SECTIONS = ['bench', 'soak', 'ci', 'cluster'];
+const SECTIONS = ['bench', 'soak', 'ci', 'cluster', 'image'];
 /** The timing files' names (scripts/test-timings.mjs's destinations in package.json) and the npm scripts that write them. */
-const SUITES = { test: 'npm test', cluster: 'npm run test:cluster' };
+const SUITES = { test: 'npm test', cluster: 'npm run test:cluster', image: 'npm run test:image' };
+/** Suites counted apart from the CI time budget: outside the ci section's tables and the slowest list. */
+const APART = new Set(['image']);
+/** The image's goal (issue 35): the layers its Dockerfile adds above the base, at most. */
+const IMAGE_ADDED_GOAL_BYTES = 150e6;
 const SLOWEST = 10;
 
 class DocError extends Error {}
@@ -171,9 +179,12 @@ function readTimings(dir) {
 /** A test file's time: its process's, start to exit, when node reported it (Node 20 does), else the sum of its top-level tests'. */
 const fileMs = (f) => f.wall_ms ?? f.duration_ms;
 
-/** The slowest test files of every suite, slowest first, at most ten. */
+/** The suites the CI budget counts: all but those counted apart. */
+const budgeted = (suites) => suites.filter((s) => !APART.has(s.suite));
+
+/** The slowest test files of every suite the CI budget counts, slowest first, at most ten. */
 function slowestFiles(suites, count = SLOWEST) {
-  return suites
+  return budgeted(suites)
     .flatMap(({ suite, report }) =>
       report.files.map((f) => ({ suite, file: sourceOf(f.file), ms: fileMs(f), testsMs: f.duration_ms, tests: f.tests, fail: f.fail })),
     )
@@ -182,7 +193,8 @@ function slowestFiles(suites, count = SLOWEST) {
 }
 
 function stepsText(ciSeconds, steps) {
-  const parts = steps.map(({ name, s }) => `${name} ${wholeSeconds(s)}`);
+  const apart = new Set([...APART].map(suiteLabel));
+  const parts = steps.map(({ name, s }) => `${name} ${wholeSeconds(s)}${apart.has(name) ? ' (counted apart)' : ''}`);
   return `${wholeSeconds(ciSeconds)} in all${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
 }
 
@@ -193,7 +205,7 @@ function ciSection(suites, ciSeconds, steps, dir) {
     .sort()
     .at(-1);
   const m = suites[0].report.machine ?? {};
-  const suiteRows = suites.map(({ suite, report }) => [
+  const suiteRows = budgeted(suites).map(({ suite, report }) => [
     suiteLabel(suite),
     report.duration_ms === null ? '–' : seconds(report.duration_ms),
     report.files.length,
@@ -260,10 +272,16 @@ function clusterSection(suites, dir, figuresFile) {
         ]),
       ),
     );
-  for (const file of report.files) {
+  parts.push(...fileTables(report));
+  return parts.join('\n');
+}
+
+/** Each file of a suite's report: its time, then its tests, slowest first (as lines of the document). */
+function fileTables(report) {
+  return report.files.flatMap((file) => {
     // A describe()'s tests, or a test's subtests (a fault each, in faults.test.ts), else the top-level tests themselves.
     const tests = file.top.flatMap((t) => (t.subtests.length > 0 ? t.subtests : [t])).sort((a, b) => b.duration_ms - a.duration_ms);
-    parts.push(
+    return [
       '',
       `\`${sourceOf(file.file)}\`: ${seconds(fileMs(file))} (its tests ${seconds(file.duration_ms)}), slowest test first:`,
       '',
@@ -271,9 +289,36 @@ function clusterSection(suites, dir, figuresFile) {
         ['test', 'time', 'result'],
         tests.map((t) => [t.name, seconds(t.duration_ms), t.status]),
       ),
-    );
-  }
-  return parts.join('\n');
+    ];
+  });
+}
+
+const megabytes = (bytes) => `${(bytes / 1e6).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} MB`;
+
+/** The image test's figures (dist/test-figures/image.json) and the image suite's timings. */
+function imageSection(suites, dir, figuresFile) {
+  const image = suites.find((s) => s.suite === 'image');
+  if (image === undefined) throw new DocError(`${shown(join(dir, 'image.json'))} not found: \`npm run test:image\` writes it`);
+  const figures = readJson(figuresFile, 'test/image/image.test.ts writes it when it builds the image');
+  if (!Array.isArray(figures.layers)) throw new DocError(`${shown(figuresFile)} has no layers: not the image test's file`);
+  const added = figures.image_bytes - figures.base_bytes;
+  const { report } = image;
+  return [
+    generatedBy('image', `${fromRoot(figuresFile)} and ${fromRoot(image.path)}`),
+    '',
+    `\`npm run test:image\` of ${day(report.finished_at)}, Docker Engine ${figures.engine_version}: \`node --test\` ` +
+      `${report.duration_ms === null ? 'time unknown' : seconds(report.duration_ms)} (the engine's install and the stand-in base's build not included).`,
+    '',
+    `\`docker build .\` with no layer cached: ${wholeSeconds(figures.build_seconds)}. The image: ${megabytes(figures.image_bytes)}, of which ` +
+      `the base ${megabytes(figures.base_bytes)} and this Dockerfile's layers ${megabytes(added)} ` +
+      `(goal: at most ${megabytes(IMAGE_ADDED_GOAL_BYTES)}${added <= IMAGE_ADDED_GOAL_BYTES ? ', met' : ', missed'}). Each layer with a size, newest first:`,
+    '',
+    markdownTable(
+      ['size', 'instruction'],
+      figures.layers.filter((l) => l.bytes > 0).map((l) => [megabytes(l.bytes), `\`${l.created_by}\``]),
+    ),
+    ...fileTables(report),
+  ].join('\n');
 }
 
 // --- command line ------------------------------------------------------------------------------
@@ -296,6 +341,7 @@ function main(argv) {
       'soak-results': { type: 'string', default: join(ROOT, 'soak-results.json') },
       'timings-dir': { type: 'string', default: join(ROOT, 'dist', 'test-timings') },
       'cluster-figures': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'cluster-faults.json') },
+      'image-figures': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'image.json') },
       'ci-seconds': { type: 'string' },
       'ci-step': { type: 'string', multiple: true, default: [] },
       'print-slowest': { type: 'boolean', default: false },
@@ -324,7 +370,7 @@ function main(argv) {
       return undefined;
     }
   };
-  const needsTimings = values['print-slowest'] || sections.includes('ci') || sections.includes('cluster');
+  const needsTimings = values['print-slowest'] || sections.some((section) => ['ci', 'cluster', 'image'].includes(section));
   const suites = needsTimings ? attempt(() => readTimings(dir)) : undefined;
   const contents = new Map();
   for (const section of sections) {
@@ -332,7 +378,9 @@ function main(argv) {
       if (section === 'bench') return benchSection(resolve(values['bench-results']));
       if (section === 'soak') return soakSection(resolve(values['soak-results']));
       if (suites === undefined) return undefined; // its error is already counted
-      return section === 'ci' ? ciSection(suites, ciSeconds, steps, dir) : clusterSection(suites, dir, resolve(values['cluster-figures']));
+      if (section === 'ci') return ciSection(suites, ciSeconds, steps, dir);
+      if (section === 'image') return imageSection(suites, dir, resolve(values['image-figures']));
+      return clusterSection(suites, dir, resolve(values['cluster-figures']));
     });
     if (content !== undefined) contents.set(section, content);
   }
@@ -353,7 +401,11 @@ function main(argv) {
   }
 
   if (values['print-slowest']) {
-    console.log(`The ${SLOWEST} slowest test files (${suites.map((s) => suiteLabel(s.suite)).join(', ')}):`);
+    console.log(
+      `The ${SLOWEST} slowest test files (${budgeted(suites)
+        .map((s) => suiteLabel(s.suite))
+        .join(', ')}):`,
+    );
     for (const [i, f] of slowestFiles(suites).entries())
       console.log(
         `${String(i + 1).padStart(3)}. ${seconds(f.ms).padStart(9)}  ${f.file}  (${suiteLabel(f.suite)}, ${plural(f.tests, 'test')}${f.fail > 0 ? `, ${f.fail} failed` : ''})`,

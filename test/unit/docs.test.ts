@@ -253,19 +253,18 @@ test("the README is at most 300 lines and carries .ci/run's test command verbati
   const readme = read(README);
   const lines = readme.endsWith('\n') ? readme.slice(0, -1).split('\n') : readme.split('\n');
   const ci = read(join(ROOT, '.ci', 'run'));
-  const testLines = ci
+  // .ci/run runs the command in steps timed apart, one line each (`npm test && … || status=$?`):
+  // each step is what comes before the status capture, and the steps joined by && are the command.
+  const steps = ci
     .split('\n')
-    // `npm test && … || status=$?`: the command is what comes before the status capture.
     .map((line) => line.replace(/\s*\|\|\s*status=.*$/, '').trim())
     .filter((line) => /^npm (test|run test)\b/.test(line));
-  t.diagnostic(`README lines: ${lines.length} of ${README_MAX_LINES}; .ci/run test lines: ${testLines.length}`);
+  const command = steps.join(' && ');
+  t.diagnostic(`README lines: ${lines.length} of ${README_MAX_LINES}; .ci/run test steps: ${steps.length}`);
   assert.ok(lines.length <= README_MAX_LINES, `README.md has ${lines.length} lines, more than ${README_MAX_LINES}: move detail to docs/`);
-  assert.ok(testLines.length > 0, '.ci/run has no npm test line');
-  const readmeLines = readme.split('\n');
-  for (const command of testLines) {
-    assert.ok(
-      readmeLines.some((line) => line === command || line.startsWith(`${command} `)),
-      `README.md does not carry .ci/run's test command as a line of its own: ${command}`,
-    );
-  }
+  assert.ok(steps.length > 0, '.ci/run has no npm test line');
+  assert.ok(
+    readme.split('\n').some((line) => line === command || line.startsWith(`${command} `)),
+    `README.md does not carry .ci/run's test command as a line of its own: ${command}`,
+  );
 });

@@ -23,7 +23,7 @@ function projectRoot(): string {
 const ROOT = projectRoot();
 const REPORTER = join(ROOT, 'scripts', 'test-timings.mjs');
 const DOC_SCRIPT = join(ROOT, 'scripts', 'performance-doc.mjs');
-const SECTIONS = ['bench', 'soak', 'ci', 'cluster'];
+const SECTIONS = ['bench', 'soak', 'ci', 'cluster', 'image'];
 const work = mkdtempSync(join(tmpdir(), 'mtf-performance-doc-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -245,8 +245,47 @@ void describe('performance-doc.mjs', () => {
       ],
     }),
   );
+  // The image suite, counted apart: its slow file must stay out of the ci section's tables and list.
+  writeFileSync(
+    join(timingsDir, 'image.json'),
+    JSON.stringify({
+      finished_at: '2026-12-04T09:30:00.000Z',
+      duration_ms: 200_000,
+      machine: { cores: 2, cpu: 'Test CPU', node: 'v20.20.2' },
+      files: [file('image/image', 500_000, [fault('docker build .', 40_000)])],
+    }),
+  );
+  const imageFiguresPath = join(dir, 'image-figures.json');
+  writeFileSync(
+    imageFiguresPath,
+    JSON.stringify({
+      engine_version: '20.10.24+dfsg1',
+      build_seconds: 33.4,
+      base_bytes: 225_947_861,
+      image_bytes: 335_970_000,
+      layers: [
+        { bytes: 0, created_by: 'CMD ["worker"]' },
+        { bytes: 102_400_000, created_by: 'RUN npm ci --omit=dev | trimmed' },
+        { bytes: 225_947_861, created_by: '(the base)' },
+      ],
+    }),
+  );
   const run = (...args: string[]) =>
-    node([DOC_SCRIPT, '--doc', docPath, '--timings-dir', timingsDir, '--cluster-figures', figuresPath, ...args], dir);
+    node(
+      [
+        DOC_SCRIPT,
+        '--doc',
+        docPath,
+        '--timings-dir',
+        timingsDir,
+        '--cluster-figures',
+        figuresPath,
+        '--image-figures',
+        imageFiguresPath,
+        ...args,
+      ],
+      dir,
+    );
   const reset = (text = original) => writeFileSync(docPath, text);
   /** The document with every section's generated lines taken out: the prose, which no run may touch. */
   const proseOf = (text: string) => text.replace(/(<!-- BEGIN GENERATED: (\w+) -->\n)[\s\S]*?(<!-- END GENERATED: \2 -->)/g, '$1$3');
@@ -261,6 +300,7 @@ void describe('performance-doc.mjs', () => {
       'soak',
       'ci',
       'cluster',
+      'image',
       '--bench-results',
       join(dir, 'bench.json'),
       '--soak-results',
@@ -273,6 +313,8 @@ void describe('performance-doc.mjs', () => {
       'npm test=900',
       '--ci-step',
       'npm run test:cluster=560',
+      '--ci-step',
+      'npm run test:image=300',
     );
     assert.equal(ran.status, 0, ran.stderr);
     const text = readFileSync(docPath, 'utf8');
@@ -281,7 +323,22 @@ void describe('performance-doc.mjs', () => {
     assert.match(sectionOf(text, 'bench'), /\| 1 history \| events per cycle \| 11 \| 11 \| yes \|/);
     assert.match(sectionOf(text, 'bench'), /Full run of 2026-12-02 14:54 UTC: 2,001 s .*Temporal SDK 1\.24\.0, temporal version 1\.9\.1/);
     assert.match(sectionOf(text, 'soak'), /\| cycles \| 5,000 \|/);
-    assert.match(sectionOf(text, 'ci'), /1,500 s \(25 min 0 s\) in all: npm ci 40 s, npm test 900 s/);
+    assert.match(
+      sectionOf(text, 'ci'),
+      /1,500 s \(25 min 0 s\) in all: npm ci 40 s, npm test 900 s \(15 min 0 s\), npm run test:cluster 560 s \(9 min 20 s\), npm run test:image 300 s \(5 min 0 s\) \(counted apart\)\./,
+    );
+    assert.doesNotMatch(
+      sectionOf(text, 'ci'),
+      /\| npm run test:image \||test\/image\//,
+      'the image suite is counted apart: not in the tables',
+    );
+    assert.match(
+      sectionOf(text, 'image'),
+      /Docker Engine 20\.10\.24\+dfsg1: `node --test` 200\.0 s .*\n\n`docker build \.` with no layer cached: 33 s\. The image: 336\.0 MB, of which the base 225\.9 MB and this Dockerfile's layers 110\.0 MB \(goal: at most 150\.0 MB, met\)/,
+    );
+    assert.match(sectionOf(text, 'image'), /\| 102\.4 MB \| `RUN npm ci --omit=dev \\\| trimmed` \|\n\| 225\.9 MB \| `\(the base\)` \|/);
+    assert.doesNotMatch(sectionOf(text, 'image'), /CMD/, 'layers without a size are left out');
+    assert.match(sectionOf(text, 'image'), /\| docker build \. \| 40\.0 s \| pass \|/);
     assert.match(sectionOf(text, 'cluster'), /\| PostgreSQL \\\| crashed \| 40\.0 s \| pass \|\n\| SIGKILL history \| 20\.0 s \| pass \|/);
     assert.match(
       sectionOf(text, 'cluster'),
@@ -310,7 +367,7 @@ void describe('performance-doc.mjs', () => {
     reset();
     assert.equal(run('bench', '--bench-results', join(dir, 'bench.json')).status, 0);
     const text = readFileSync(docPath, 'utf8');
-    for (const name of ['soak', 'ci', 'cluster']) assert.equal(sectionOf(text, name), `old ${name} figures\n`);
+    for (const name of ['soak', 'ci', 'cluster', 'image']) assert.equal(sectionOf(text, name), `old ${name} figures\n`);
   });
 
   test('--print-slowest prints the ten slowest test files, slowest first, and the CI total', () => {
