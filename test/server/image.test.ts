@@ -2,6 +2,8 @@
  * The image outside Docker: the Dockerfile's RUN steps in a temporary copy of its file sets, the
  * runtime file set they leave, and the real entrypoint in it, Temporal unreachable and against a
  * real `temporal server start-dev` with the simulator, with START_LOOP and with a fleet file.
+ * In `npm test`, without a Docker engine; test/image/image.test.ts (`npm run test:image`) builds
+ * the image itself and runs it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
