@@ -46,6 +46,8 @@ export interface ActivityDeps {
   /** The MTF API token, from the worker's environment; null when the app needs none. */
   token?: string | null;
   maxBodyBytes?: number;
+  /** The worker's identity (WORKER_IDENTITY), named in each request's User-Agent. */
+  identity?: string;
   /**
    * Heartbeats are billed Actions: a quick call sends none. A call that lasts past `afterMs`
    * heartbeats every `everyMs`, well inside the heartbeat timeout the workflow sets, so a
@@ -70,6 +72,7 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     fetch: deps.fetch ?? fetch,
     token: deps.token ?? null,
     maxBodyBytes: deps.maxBodyBytes ?? MAX_BODY_BYTES,
+    userAgent: deps.identity ? `mtf-ping-pong (${deps.identity})` : 'mtf-ping-pong',
   };
   const heartbeat = deps.heartbeat ?? DEFAULT_HEARTBEAT;
   const uiDetails: UiDetails = deps.sealed ? 'counts' : 'signals';

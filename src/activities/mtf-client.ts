@@ -21,6 +21,8 @@ export interface HttpDeps {
   /** Sent as `Authorization: Bearer …`; it lives only in the worker's memory, never in history or logs. */
   token: string | null;
   maxBodyBytes: number;
+  /** Sent as `User-Agent` on every request: `mtf-ping-pong (<WORKER_IDENTITY>)`, so the app's logs tell which worker called. */
+  userAgent: string;
 }
 
 export interface HttpAnswer {
@@ -68,7 +70,7 @@ export async function send(
   },
   signal: AbortSignal,
 ): Promise<HttpAnswer> {
-  const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': deps.userAgent, ...init.headers };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (deps.token && init.withToken !== false) headers.authorization = `Bearer ${deps.token}`;
   const started = performance.now();

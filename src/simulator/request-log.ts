@@ -17,6 +17,8 @@ export interface RecordedRequest {
   x_run_id: string | null;
   /** The Authorization header as received (never logged). */
   authorization: string | null;
+  /** The User-Agent header: the worker names itself there (`mtf-ping-pong (<WORKER_IDENTITY>)`). */
+  user_agent: string | null;
   /** Parsed JSON body (or the query parameters of GET /api/mtf/run and of the lineage search); null if none or invalid. */
   body: unknown;
   /** The HTTP status answered; null if it never answered (hang, client gone before the answer). */
@@ -25,7 +27,15 @@ export interface RecordedRequest {
   run_id: string | null;
   /** True if a run was executed (sync run, accepted run, html504_after_run, unknown_status, cut_off). */
   executed: boolean;
+  /** The behaviour's fault this run request was answered with (`none` for a plain answer); null for other requests. */
+  fault: string | null;
   received_at: number;
+  /**
+   * When the answer's last byte was handed to the socket; null while it is being written, and for
+   * ever when it never was (a hang, a drip cut short, a client gone first). What the client read
+   * of it is another matter: a proxy in between can still cut it.
+   */
+  finished_at: number | null;
 }
 
 export class RequestLog {

@@ -171,6 +171,7 @@ export function handleRun(ctx: RunRouteContext, reply: Reply, input: Record<stri
   }
 
   const fault = ctx.pickFault();
+  reply.rec.fault = fault;
   if (answerFault(ctx, reply, params, fault, generation)) return;
 
   if ((fault === 'kill_switch_off' || !behaviour.kill_switch_on) && !params.force_run) {

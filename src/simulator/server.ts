@@ -158,12 +158,16 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       idempotency_key: headerValue(req.headers['idempotency-key']),
       x_run_id: headerValue(req.headers['x-run-id']),
       authorization: headerValue(req.headers['authorization']),
+      user_agent: headerValue(req.headers['user-agent']),
       body,
       status: null,
       run_id: null,
       executed: false,
+      fault: null,
       received_at: Date.now(),
+      finished_at: null,
     });
+    res.once('finish', () => (rec.finished_at = Date.now()));
     const reply: Reply = { rec, res, log };
 
     if (tooLarge) {

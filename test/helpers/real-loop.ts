@@ -29,7 +29,7 @@ export async function withRealWorker<T>(env: TestWorkflowEnvironment, taskQueue:
     namespace: env.namespace ?? 'default',
     taskQueue,
     identity: 'integration-test-worker',
-    activities: createActivities({ token: 'test-token' }),
+    activities: createActivities({ token: 'test-token', identity: 'integration-test-worker' }),
     stickyQueueScheduleToStartTimeoutMs: 1_000,
     // A test ends its loop before its worker: nothing is left for a long grace time to wait for.
     shutdownGraceTimeMs: 2_000,

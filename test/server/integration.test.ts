@@ -56,6 +56,10 @@ describe('the loop on a real Temporal dev server', () => {
         sent.every((r) => r.authorization === 'Bearer test-token'),
         'the worker’s token reaches the app',
       );
+      assert.ok(
+        sent.every((r) => r.user_agent === 'mtf-ping-pong (integration-test-worker)'),
+        `the worker names itself in the User-Agent: ${sent[0]?.user_agent}`,
+      );
       assert.deepEqual(sent[0]?.body, SEED_REQUEST_BODY);
     });
   });

@@ -78,7 +78,7 @@ async function runOnSimulator(runId: string, symbols: string[]): Promise<void> {
 
 function deps(runIds: Record<number, string> = {}): LineageDeps {
   return {
-    http: { fetch, token: 'lineage-token', maxBodyBytes: MAX_BODY_BYTES },
+    http: { fetch, token: 'lineage-token', maxBodyBytes: MAX_BODY_BYTES, userAgent: 'mtf-ping-pong (lineage-test)' },
     signal: new AbortController().signal,
     sleep: (ms) => delay(ms),
     runIdOf: (iteration) => runIds[iteration] ?? `mtfpp.test.${iteration}`,

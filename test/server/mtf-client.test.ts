@@ -346,6 +346,13 @@ void describe('callMtfRun: the request', () => {
     await completed(runInput(), { token: null });
     assert.equal(sent()[0]?.authorization, null);
   });
+
+  void test("the User-Agent names the worker (WORKER_IDENTITY), so the app's logs tell which worker called", async () => {
+    await completed(runInput(), { identity: 'mtf-worker-7' });
+    assert.equal(sent()[0]?.user_agent, 'mtf-ping-pong (mtf-worker-7)');
+    await completed(runInput(), {});
+    assert.equal(sent().at(-1)?.user_agent, 'mtf-ping-pong');
+  });
 });
 
 void describe('callMtfRun + awaitMtfRun: accepted runs', () => {
