@@ -42,6 +42,8 @@ export interface Cluster {
   start(service: Service): Promise<void>;
   /** What a service logged since its last start. */
   log(service: Service): string;
+  /** A running service's process ID (for SIGSTOP / SIGCONT); undefined while it is down. */
+  pid(service: Service): number | undefined;
   /** How long each step of the bring-up took, in ms. */
   timings: { postgres: number; schema: number; services: number; namespace: number };
   /** Stops every service and PostgreSQL, and removes their folders. */
@@ -207,6 +209,7 @@ export async function startCluster(): Promise<Cluster> {
       },
       start,
       log: (name) => processes.get(name)?.stdout() ?? '',
+      pid: (name) => (running(name) ? processes.get(name)?.child.pid : undefined),
       close,
     };
   } catch (err) {

@@ -1,0 +1,42 @@
+/**
+ * `npm run chaos -- [--seed N] [--minutes M] [--json]`: one seeded campaign (campaign.ts) on the
+ * production-shaped cluster. Prints faults by kind, cycles, re-sends by cause, recovery times and
+ * violations (`--json`: the whole report as data); exits 1 on any violation, 2 on a usage error.
+ * The same seed chooses the same faults at the same steps.
+ */
+import { parseArgs } from 'node:util';
+import { formatReport, runCampaign } from './campaign';
+
+async function main(argv: string[]): Promise<number> {
+  let values: { seed?: string; minutes?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { seed: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean', default: false } },
+    }));
+  } catch (err) {
+    console.error(`chaos: ${(err as Error).message}`);
+    return 2;
+  }
+  const seed = Number(values.seed ?? 1);
+  const minutes = Number(values.minutes ?? 30);
+  if (!Number.isInteger(seed) || seed < 0) {
+    console.error(`chaos: --seed must be a whole number, got ${values.seed}`);
+    return 2;
+  }
+  if (!(minutes > 0)) {
+    console.error(`chaos: --minutes must be a positive number, got ${values.minutes}`);
+    return 2;
+  }
+  const report = await runCampaign({ seed, minutes, log: (line) => console.error(line) });
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return report.violations.length > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
