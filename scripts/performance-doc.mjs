@@ -15,6 +15,7 @@
 //     [--ci-seconds N] [--ci-step 'npm test=N']... [--doc docs/performance.md]
 //     [--bench-results bench/results.json] [--soak-results soak-results.json] [--timings-dir dist/test-timings]
 //     [--cluster-figures dist/test-figures/cluster-faults.json] [--image-figures dist/test-figures/image.json]
+//     [--chaos-report dist/test-figures/chaos.json] [--campaign-report dist/test-figures/chaos-campaign.json]
 //
 // Sections and what they are made from:
 //   bench    bench/results.json, written by a full `npm run bench` (which runs this itself); a quick
@@ -28,6 +29,9 @@
 //            the faults test wrote them (dist/test-figures/cluster-faults.json), each fault's figures.
 //   image    dist/test-figures/image.json, written by test/image/image.test.ts (the build's time, the
 //            engine's version, the image's size and each layer's), and dist/test-timings/image.json.
+//   chaos    dist/test-figures/chaos.json, the report of test:cluster's short chaos run
+//            (test/chaos/campaign.test.ts).
+//   campaign dist/test-figures/chaos-campaign.json, the report `npm run chaos` writes (the long run).
 // --print-slowest prints the ten slowest test files (and the CI total, given --ci-seconds) to stdout:
 // .ci/run does, after the tests. Paths given as flags are taken from the current directory; the
 // defaults are in the project's root (this script's folder's parent). No dependencies.
@@ -37,11 +41,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SECTIONS = ['bench', 'soak', 'ci', 'cluster', 'image'];
+const SECTIONS = ['bench', 'soak', 'ci', 'cluster', 'image', 'chaos', 'campaign'];
 /** The timing files' names (scripts/test-timings.mjs's destinations in package.json) and the npm scripts that write them. */
-const SUITES = { test: 'npm test', cluster: 'npm run test:cluster', image: 'npm run test:image' };
+const SUITES = {
+  test: 'npm test',
+  cluster: 'npm run test:cluster',
+  chaos: "npm run test:cluster's chaos run",
+  image: 'npm run test:image',
+};
 /** Suites counted apart from the CI time budget: outside the ci section's tables and the slowest list. */
-const APART = new Set(['image']);
+const APART = new Set(['chaos', 'image']);
 /** The image's goal (issue 35): the layers its Dockerfile adds above the base, at most. */
 const IMAGE_ADDED_GOAL_BYTES = 150e6;
 const SLOWEST = 10;
@@ -321,6 +330,47 @@ function imageSection(suites, dir, figuresFile) {
   ].join('\n');
 }
 
+/** A chaos campaign's report (test/chaos/campaign.ts): what the nemesis did, what the loops did, what the checker found. */
+function chaosSection(path, section) {
+  const report = readJson(path, section === 'chaos' ? "test:cluster's chaos run writes it" : '`npm run chaos` writes it');
+  if (!Array.isArray(report.faults) || !Array.isArray(report.violations)) throw new DocError(`${shown(path)} is not a chaos report`);
+  const ms = (v) => (v === null || v === undefined ? '–' : seconds(v));
+  const kinds = Object.entries(report.faultsByKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const rows = [
+    ['seed, nemesis time', `${report.seed}, ${report.minutes} min`],
+    ['faults injected', `${report.faults.length} (${kinds})`],
+    ['cycles checked', `${report.cycles} (${report.loops.map((l) => `${l.id} ${l.cycles}`).join(', ')})`],
+    ['requests at the app', String(report.requests)],
+    [
+      're-sends allowed, by cause',
+      Object.entries(report.resends)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', '),
+    ],
+    ['dry runs the app ran twice (an allowed re-send after the run executed)', String(report.dryRunsExecutedTwice)],
+    ['live cycles recorded failed although the app ran them', String(report.liveRecordedFailedAfterAnswer)],
+    ['recovery after a fault (the next cycle finished), median / max', `${ms(report.recovery.medianMs)} / ${ms(report.recovery.maxMs)}`],
+    ["after the nemesis: each loop's next cycle", report.loops.map((l) => `${l.id} ${ms(l.recoveredMs)}`).join(', ')],
+    ['violations', String(report.violations.length)],
+  ];
+  return [
+    generatedBy(section, fromRoot(path)),
+    '',
+    markdownTable(['figure', 'value'], rows),
+    ...(report.violations.length > 0
+      ? [
+          '',
+          markdownTable(
+            ['guarantee', 'loop', 'iteration', 'what'],
+            report.violations.map((v) => [v.guarantee, v.loop ?? '–', v.iteration ?? '–', v.message]),
+          ),
+        ]
+      : []),
+  ].join('\n');
+}
+
 // --- command line ------------------------------------------------------------------------------
 
 function parseSteps(values) {
@@ -342,6 +392,8 @@ function main(argv) {
       'timings-dir': { type: 'string', default: join(ROOT, 'dist', 'test-timings') },
       'cluster-figures': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'cluster-faults.json') },
       'image-figures': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'image.json') },
+      'chaos-report': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'chaos.json') },
+      'campaign-report': { type: 'string', default: join(ROOT, 'dist', 'test-figures', 'chaos-campaign.json') },
       'ci-seconds': { type: 'string' },
       'ci-step': { type: 'string', multiple: true, default: [] },
       'print-slowest': { type: 'boolean', default: false },
@@ -376,6 +428,8 @@ function main(argv) {
   for (const section of sections) {
     const content = attempt(() => {
       if (section === 'bench') return benchSection(resolve(values['bench-results']));
+      if (section === 'chaos') return chaosSection(resolve(values['chaos-report']), 'chaos');
+      if (section === 'campaign') return chaosSection(resolve(values['campaign-report']), 'campaign');
       if (section === 'soak') return soakSection(resolve(values['soak-results']));
       if (suites === undefined) return undefined; // its error is already counted
       if (section === 'ci') return ciSection(suites, ciSeconds, steps, dir);

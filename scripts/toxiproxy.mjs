@@ -40,8 +40,10 @@ try {
     env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (built.error?.code === 'ENOENT') fail('Go was not found on PATH; it builds toxiproxy for the chaos campaign: install Go and run this again.');
-  if (built.status !== 0) fail(`\`go install ${MODULE}/cmd/server@v${VERSION}\` failed: ${built.stderr.trim().split('\n').at(-1) ?? 'no output'}`);
+  if (built.error?.code === 'ENOENT')
+    fail('Go was not found on PATH; it builds toxiproxy for the chaos campaign: install Go and run this again.');
+  if (built.status !== 0)
+    fail(`\`go install ${MODULE}/cmd/server@v${VERSION}\` failed: ${built.stderr.trim().split('\n').at(-1) ?? 'no output'}`);
   mkdirSync(dirname(binary), { recursive: true });
   renameSync(join(gobin, 'server'), binary);
   chmodSync(binary, 0o755);

@@ -178,7 +178,12 @@ export async function startWorker(target: TemporalTarget, settings: WorkerSettin
       namespace: target.namespace,
       taskQueue: target.taskQueue,
       identity: settings.identity,
-      activities: createActivities({ token: settings.token, identity: settings.identity, sealed: target.dataConverter !== undefined, notify: settings.notify }),
+      activities: createActivities({
+        token: settings.token,
+        identity: settings.identity,
+        sealed: target.dataConverter !== undefined,
+        notify: settings.notify,
+      }),
       dataConverter: target.dataConverter,
     });
     readiness = readinessProbe(worker, connection, target.namespace);

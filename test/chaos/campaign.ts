@@ -4,7 +4,19 @@
  * then everything closed and the checker (checker.ts) run over what was recorded. The report gives
  * faults by kind, cycles, re-sends by cause, recovery times and violations.
  */
-import { check, RESEND_CAUSES, type CheckResult, type FaultWindow, type LoopOutcome, type ProcessLife, type Violation } from './checker';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { projectRoot } from '../../src/toolchain/binaries';
+import {
+  check,
+  RESEND_CAUSES,
+  type CheckInput,
+  type CheckResult,
+  type FaultWindow,
+  type LoopOutcome,
+  type ProcessLife,
+  type Violation,
+} from './checker';
 import type { RecordedRequest } from '../../src/simulator/server';
 import { applyFault, hold, NORMAL_ANSWER, planFault, type FaultKind } from './nemesis';
 import { startWorld, type World } from './world';
@@ -16,6 +28,8 @@ export interface CampaignOptions {
   minutes: number;
   /** A line per fault and phase (stderr in `npm run chaos`). */
   log?: (line: string) => void;
+  /** Given everything the checker read, before it reads it: `npm run chaos` keeps it, so a changed checker can be run on it again. */
+  records?: (records: CheckInput) => void;
 }
 
 export interface FaultRecord extends FaultWindow {
@@ -82,7 +96,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   let leftPids: number[] = [];
   try {
     for (const loop of world.loops) {
-      const first = await waitFor(() => world.status(loop.id), (s) => s.counters.cycles >= 1, 120_000);
+      const first = await waitFor(
+        () => world.status(loop.id),
+        (s) => s.counters.cycles >= 1,
+        120_000,
+      );
       if (first === null) throw new Error(`the loop ${loop.id} finished no cycle before the nemesis started`);
     }
 
@@ -120,7 +138,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
           (s) => s.recent_cycles.some((p) => Date.parse(p.finished_at) > healedAt),
           boundMs,
         );
-        const recoveredMs = after ? Math.min(...after.recent_cycles.map((p) => Date.parse(p.finished_at)).filter((t) => t > healedAt)) - healedAt : null;
+        const recoveredMs = after
+          ? Math.min(...after.recent_cycles.map((p) => Date.parse(p.finished_at)).filter((t) => t > healedAt)) - healedAt
+          : null;
         let onBeat: boolean | undefined;
         if (config.cadence === 'aligned') {
           // Two cycles after the heal: the second starts on a beat (align_every, align_offset).
@@ -137,7 +157,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         const execution = (await world.client.workflow.getHandle(loop.id).describe()).status.name;
         // Stopped gracefully (its running cycle finishes and is recorded), so that its final state
         // and the app's log are read with nothing in flight.
-        const stopped = await Promise.race([stopLoop(world.client, loop.id, 'chaos campaign over').then(() => true), hold(boundMs, never).then(() => false)]);
+        const stopped = await Promise.race([
+          stopLoop(world.client, loop.id, 'chaos campaign over').then(() => true),
+          hold(boundMs, never).then(() => false),
+        ]);
         if (!stopped) throw new Error(`the loop ${loop.id} did not stop within ${Math.round(boundMs / 1000)} s of its stop signal`);
         const status = await world.status(loop.id);
         return { id: loop.id, live: loop.live, status, execution, recoveredMs, boundMs, ...(onBeat === undefined ? {} : { onBeat }) };
@@ -159,7 +182,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     });
   }
 
-  const result = check({
+  const records: CheckInput = {
     seed: options.seed,
     requests,
     faults,
@@ -167,7 +190,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     loops: outcomes,
     leftPids,
     attemptTimeoutMs: (world.loops[0]?.config.activity_timeout ?? 120) * 1000,
-  });
+  };
+  options.records?.(records);
+  const result = check(records);
   const finishes = outcomes.flatMap((o) => o.status.recent_cycles.map((p) => Date.parse(p.finished_at))).sort((a, b) => a - b);
   const recoveries = faults
     .map((f) => finishes.find((t) => t > f.to))
@@ -186,6 +211,14 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   };
 }
 
+/** Where the reports go for docs/performance.md: dist/test-figures/<name>. */
+export function writeReport(report: CampaignReport | CheckInput, name: string): string {
+  const path = join(projectRoot(), 'dist', 'test-figures', name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(report, null, 2));
+  return path;
+}
+
 /** The report as text: faults by kind, cycles, re-sends by cause, recovery, violations. */
 export function formatReport(report: CampaignReport): string {
   const s = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)} s`);
@@ -196,11 +229,13 @@ export function formatReport(report: CampaignReport): string {
       .join(', ')})`,
     `cycles checked: ${report.cycles} (${report.loops.map((l) => `${l.id} ${l.cycles}`).join(', ')}); requests at the app: ${report.requests}`,
     `re-sends allowed, by cause: ${RESEND_CAUSES.map((c) => `${c} ${report.resends[c]}`).join(', ')}`,
-    `live cycles recorded failed although the app ran them: ${report.liveRecordedFailedAfterAnswer}`,
+    `dry runs the app ran twice: ${report.dryRunsExecutedTwice}; live cycles recorded failed although the app ran them: ${report.liveRecordedFailedAfterAnswer}`,
     `recovery after a fault (next cycle finished): median ${s(report.recovery.medianMs)}, max ${s(report.recovery.maxMs)}`,
     `after the nemesis: ${report.loops.map((l) => `${l.id} ${l.execution.toLowerCase()}, next cycle in ${s(l.recoveredMs)}`).join('; ')}`,
     `violations: ${report.violations.length}`,
-    ...report.violations.map((v: Violation) => `  guarantee ${v.guarantee}, seed ${v.seed}, loop ${v.loop ?? '-'}, iteration ${v.iteration ?? '-'}: ${v.message}`),
+    ...report.violations.map(
+      (v: Violation) => `  guarantee ${v.guarantee}, seed ${v.seed}, loop ${v.loop ?? '-'}, iteration ${v.iteration ?? '-'}: ${v.message}`,
+    ),
   ];
   return lines.join('\n');
 }

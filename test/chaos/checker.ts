@@ -65,6 +65,8 @@ export interface CheckResult {
   resends: Record<ResendCause, number>;
   /** Live keys whose one request the app answered although the loop recorded the cycle failed (the cost of never re-sending). */
   liveRecordedFailedAfterAnswer: number;
+  /** Dry keys the app ran more than once (the cost of the allowed re-sends: a dry run's analysis done twice). */
+  dryRunsExecutedTwice: number;
 }
 
 /** How long after an answer's last byte left a fault on its way (the link, its process) can still have kept it from being read. */
@@ -98,20 +100,33 @@ export function check(input: CheckInput): CheckResult {
   // 1 and 2: every key's requests in arrival order.
   const resends: Record<ResendCause, number> = { 'answer not whole': 0, 'worker restart': 0, 'other worker': 0 };
   const byKey = new Map<string, RecordedRequest[]>();
-  for (const r of input.requests) if (r.method === 'POST' && r.idempotency_key) byKey.set(r.idempotency_key, [...(byKey.get(r.idempotency_key) ?? []), r]);
+  for (const r of input.requests)
+    if (r.method === 'POST' && r.idempotency_key) byKey.set(r.idempotency_key, [...(byKey.get(r.idempotency_key) ?? []), r]);
   const liveLoops = new Set(input.loops.filter((l) => l.live).map((l) => l.id));
+  let dryRunsExecutedTwice = 0;
   for (const [key, sent] of byKey) {
     const loop = loopOf(key);
     const iteration = iterationOf(key);
+    if (!liveLoops.has(loop) && sent.filter((r) => r.executed).length > 1) dryRunsExecutedTwice++;
     if (liveLoops.has(loop) && sent.length > 1)
-      violation(2, loop, iteration, `a live cycle reached the app ${sent.length} times (${sent.map((r) => `#${r.seq} from ${identityOf(r)}`).join(', ')})`);
+      violation(
+        2,
+        loop,
+        iteration,
+        `a live cycle reached the app ${sent.length} times (${sent.map((r) => `#${r.seq} from ${identityOf(r)}`).join(', ')})`,
+      );
     sent.forEach((r, i) => {
       if (i === 0) return;
       const earlier = sent.slice(0, i);
       const sender = identityOf(r);
       const whole = earlier.find((p) => identityOf(p) === sender && reachedWhole(p));
       if (whole) {
-        violation(1, loop, iteration, `request #${r.seq} from ${sender} re-sent a key whose JSON ${whole.status} (#${whole.seq}) reached that process whole`);
+        violation(
+          1,
+          loop,
+          iteration,
+          `request #${r.seq} from ${sender} re-sent a key whose JSON ${whole.status} (#${whole.seq}) reached that process whole`,
+        );
       } else if (earlier.some((p) => identityOf(p) === sender)) resends['answer not whole']++;
       else if (earlier.some((p) => slotOf(identityOf(p)) === slotOf(sender))) resends['worker restart']++;
       else resends['other worker']++;
@@ -124,7 +139,8 @@ export function check(input: CheckInput): CheckResult {
     const { status } = loop;
     const c = status.counters;
     const outcomes = c.succeeded + c.partial + c.failed + c.skipped + c.timed_out;
-    if (outcomes !== c.cycles) violation(3, loop.id, null, `the counters disagree: ${c.cycles} cycles, ${outcomes} outcomes (${JSON.stringify(c)})`);
+    if (outcomes !== c.cycles)
+      violation(3, loop.id, null, `the counters disagree: ${c.cycles} cycles, ${outcomes} outcomes (${JSON.stringify(c)})`);
     const points = status.recent_cycles;
     points.forEach((p, i) => {
       const before = points[i - 1];
@@ -132,7 +148,8 @@ export function check(input: CheckInput): CheckResult {
         violation(3, loop.id, p.iteration, `recorded iterations jump from ${before.iteration} to ${p.iteration}`);
     });
     const last = points.at(-1);
-    if (last && last.iteration !== c.cycles) violation(3, loop.id, last.iteration, `the last recorded iteration is ${last.iteration}, the counters say ${c.cycles} cycles`);
+    if (last && last.iteration !== c.cycles)
+      violation(3, loop.id, last.iteration, `the last recorded iteration is ${last.iteration}, the counters say ${c.cycles} cycles`);
     const atApp = [...byKey.keys()].filter((k) => loopOf(k) === loop.id).map(iterationOf);
     const highest = Math.max(0, ...atApp);
     // The loops were stopped gracefully before this: nothing is in flight, every call is recorded.
@@ -145,12 +162,13 @@ export function check(input: CheckInput): CheckResult {
         }
 
     if (loop.execution !== 'RUNNING') violation(5, loop.id, null, `the loop is ${loop.execution}, not running`);
-    else if (loop.recoveredMs === null) violation(5, loop.id, c.cycles, `no cycle finished within ${Math.round(loop.boundMs / 1000)} s of the nemesis' end`);
+    else if (loop.recoveredMs === null)
+      violation(5, loop.id, c.cycles, `no cycle finished within ${Math.round(loop.boundMs / 1000)} s of the nemesis' end`);
     if (loop.onBeat === false) violation(5, loop.id, c.cycles, 'the aligned loop did not come back to its beat');
   }
 
   // 6: nothing the campaign started outlives it.
   for (const pid of input.leftPids) violation(6, null, null, `process ${pid} is still running after the campaign closed`);
 
-  return { violations, resends, liveRecordedFailedAfterAnswer };
+  return { violations, resends, liveRecordedFailedAfterAnswer, dryRunsExecutedTwice };
 }

@@ -130,7 +130,8 @@ export function hold(ms: number, abort: AbortSignal): Promise<void> {
 
 /** Makes the fault, holds it, heals it. Resolves once the world is whole again. */
 export async function applyFault(world: World, fault: PlannedFault, abort: AbortSignal): Promise<void> {
-  const slots: Slot[] = fault.target === 'both' ? [...SLOTS] : (SLOTS as readonly string[]).includes(fault.target) ? [fault.target as Slot] : [];
+  const slots: Slot[] =
+    fault.target === 'both' ? [...SLOTS] : (SLOTS as readonly string[]).includes(fault.target) ? [fault.target as Slot] : [];
   const service = (SERVICES as readonly string[]).includes(fault.target) ? (fault.target as Service) : null;
   switch (fault.kind) {
     case 'kill':

@@ -5,7 +5,7 @@
  * The same seed chooses the same faults at the same steps.
  */
 import { parseArgs } from 'node:util';
-import { formatReport, runCampaign } from './campaign';
+import { formatReport, runCampaign, writeReport } from './campaign';
 
 async function main(argv: string[]): Promise<number> {
   let values: { seed?: string; minutes?: string; json?: boolean };
@@ -28,8 +28,15 @@ async function main(argv: string[]): Promise<number> {
     console.error(`chaos: --minutes must be a positive number, got ${values.minutes}`);
     return 2;
   }
-  const report = await runCampaign({ seed, minutes, log: (line) => console.error(line) });
+  const report = await runCampaign({
+    seed,
+    minutes,
+    log: (line) => console.error(line),
+    records: (records) => writeReport(records, 'chaos-campaign-records.json'),
+  });
+  const saved = writeReport(report, 'chaos-campaign.json');
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  console.error(`chaos: the report is in ${saved} (node scripts/performance-doc.mjs campaign puts it in docs/performance.md)`);
   return report.violations.length > 0 ? 1 : 0;
 }
 

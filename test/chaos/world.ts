@@ -133,7 +133,15 @@ export async function startWorld(): Promise<World> {
         METRICS_ADDRESS: 'off',
         HEALTH_ADDRESS: 'off',
       });
-      const record: WorkerProcess = { slot, identity, pid: followed.child.pid ?? -1, startedAt: Date.now(), endedAt: null, stalls: [], followed };
+      const record: WorkerProcess = {
+        slot,
+        identity,
+        pid: followed.child.pid ?? -1,
+        startedAt: Date.now(),
+        endedAt: null,
+        stalls: [],
+        followed,
+      };
       note(followed.child.pid);
       processes.push(record);
       void followed.exited.then(() => (record.endedAt ??= Date.now()));
