@@ -28,6 +28,8 @@ export interface CampaignOptions {
   minutes: number;
   /** A line per fault and phase (stderr in `npm run chaos`). */
   log?: (line: string) => void;
+  /** Ends the nemesis early (Ctrl-C in `npm run chaos`): the faults are healed and checked all the same. */
+  abort?: AbortSignal;
   /** Given everything the checker read, before it reads it: `npm run chaos` keeps it, so a changed checker can be run on it again. */
   records?: (records: CheckInput) => void;
 }
@@ -107,6 +109,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     // The nemesis: a fault at a time, each healed before the next, until the time is up.
     const stop = new AbortController();
     const deadline = setTimeout(() => stop.abort(), options.minutes * 60_000);
+    options.abort?.addEventListener('abort', () => stop.abort(), { once: true });
     try {
       for (let step = 1; !stop.signal.aborted; step++) {
         const fault = planFault(options.seed, step);

@@ -28,9 +28,17 @@ async function main(argv: string[]): Promise<number> {
     console.error(`chaos: --minutes must be a positive number, got ${values.minutes}`);
     return 2;
   }
+  // Ctrl-C (or a SIGTERM) ends the nemesis early: the run still heals, checks, and closes every process it started.
+  const interrupted = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      console.error(`chaos: ${sig}: ending the nemesis now; the campaign heals, checks and closes what it started`);
+      interrupted.abort();
+    });
   const report = await runCampaign({
     seed,
     minutes,
+    abort: interrupted.signal,
     log: (line) => console.error(line),
     records: (records) => writeReport(records, 'chaos-campaign-records.json'),
   });
