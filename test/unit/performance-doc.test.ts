@@ -23,7 +23,7 @@ function projectRoot(): string {
 const ROOT = projectRoot();
 const REPORTER = join(ROOT, 'scripts', 'test-timings.mjs');
 const DOC_SCRIPT = join(ROOT, 'scripts', 'performance-doc.mjs');
-const SECTIONS = ['bench', 'soak', 'ci', 'cluster', 'image'];
+const SECTIONS = ['bench', 'soak', 'ci', 'cluster', 'image', 'chaos', 'campaign'];
 const work = mkdtempSync(join(tmpdir(), 'mtf-performance-doc-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -270,6 +270,30 @@ void describe('performance-doc.mjs', () => {
       ],
     }),
   );
+  // A chaos report (test/chaos/campaign.ts's CampaignReport), with one violation to list.
+  const chaosReport = (seed: number, violations: unknown[]) => ({
+    seed,
+    minutes: 2,
+    faults: [{ step: 1, kind: 'kill', target: 'w1', detail: 'SIGKILL', from: 0, to: 1 }],
+    faultsByKind: { kill: 9, stall: 2, postgres: 1, link: 4, answer: 5 },
+    cycles: 240,
+    requests: 245,
+    resends: { 'answer not whole': 3, 'worker restart': 1, 'other worker': 1 },
+    liveRecordedFailedAfterAnswer: 2,
+    dryRunsExecutedTwice: 4,
+    recovery: { medianMs: 600, maxMs: 6_900 },
+    loops: [{ id: 'chaos-dry-1', execution: 'RUNNING', recoveredMs: 2_800, cycles: 60 }],
+    violations,
+  });
+  const chaosPath = join(dir, 'chaos.json');
+  writeFileSync(chaosPath, JSON.stringify(chaosReport(35, [])));
+  const campaignPath = join(dir, 'campaign.json');
+  writeFileSync(
+    campaignPath,
+    JSON.stringify(
+      chaosReport(36, [{ guarantee: 3, seed: 36, loop: 'chaos-live', iteration: 64, message: 'iteration 64 | not recorded' }]),
+    ),
+  );
   const run = (...args: string[]) =>
     node(
       [
@@ -282,6 +306,10 @@ void describe('performance-doc.mjs', () => {
         figuresPath,
         '--image-figures',
         imageFiguresPath,
+        '--chaos-report',
+        chaosPath,
+        '--campaign-report',
+        campaignPath,
         ...args,
       ],
       dir,
@@ -301,6 +329,8 @@ void describe('performance-doc.mjs', () => {
       'ci',
       'cluster',
       'image',
+      'chaos',
+      'campaign',
       '--bench-results',
       join(dir, 'bench.json'),
       '--soak-results',
@@ -339,6 +369,15 @@ void describe('performance-doc.mjs', () => {
     assert.match(sectionOf(text, 'image'), /\| 102\.4 MB \| `RUN npm ci --omit=dev \\\| trimmed` \|\n\| 225\.9 MB \| `\(the base\)` \|/);
     assert.doesNotMatch(sectionOf(text, 'image'), /CMD/, 'layers without a size are left out');
     assert.match(sectionOf(text, 'image'), /\| docker build \. \| 40\.0 s \| pass \|/);
+    assert.match(
+      sectionOf(text, 'chaos'),
+      /\| seed, nemesis time \| 35, 2 min \|\n\| faults injected \| 1 \(kill 9, stall 2, postgres 1, link 4, answer 5\) \|/,
+    );
+    assert.match(sectionOf(text, 'chaos'), /\| re-sends allowed, by cause \| answer not whole 3, worker restart 1, other worker 1 \|/);
+    assert.match(sectionOf(text, 'chaos'), /\| recovery after a fault \(the next cycle finished\), median \/ max \| 0\.6 s \/ 6\.9 s \|/);
+    assert.match(sectionOf(text, 'chaos'), /\| violations \| 0 \|/);
+    assert.doesNotMatch(sectionOf(text, 'chaos'), /\| guarantee \|/, 'no violation table when there is none');
+    assert.match(sectionOf(text, 'campaign'), /\| 3 \| chaos-live \| 64 \| iteration 64 \\\| not recorded \|/);
     assert.match(sectionOf(text, 'cluster'), /\| PostgreSQL \\\| crashed \| 40\.0 s \| pass \|\n\| SIGKILL history \| 20\.0 s \| pass \|/);
     assert.match(
       sectionOf(text, 'cluster'),
