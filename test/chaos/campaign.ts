@@ -160,10 +160,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         const execution = (await world.client.workflow.getHandle(loop.id).describe()).status.name;
         // Stopped gracefully (its running cycle finishes and is recorded), so that its final state
         // and the app's log are read with nothing in flight.
+        const giveUp = new AbortController();
         const stopped = await Promise.race([
           stopLoop(world.client, loop.id, 'chaos campaign over').then(() => true),
-          hold(boundMs, never).then(() => false),
+          hold(boundMs, giveUp.signal).then(() => false),
         ]);
+        giveUp.abort(); // no timer left to keep the process alive
         if (!stopped) throw new Error(`the loop ${loop.id} did not stop within ${Math.round(boundMs / 1000)} s of its stop signal`);
         const status = await world.status(loop.id);
         return { id: loop.id, live: loop.live, status, execution, recoveredMs, boundMs, ...(onBeat === undefined ? {} : { onBeat }) };
