@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--seed N] [--minutes M] [--json]`: one seeded campaign (campaign.ts) on the
+ * `npm run chaos -- [--seed N] [--minutes M] [--steps S] [--json]`: one seeded campaign (campaign.ts) on the
  * production-shaped cluster. Prints faults by kind, cycles, re-sends by cause, recovery times and
  * violations (`--json`: the whole report as data); exits 1 on any violation, 2 on a usage error.
  * The same seed chooses the same faults at the same steps.
@@ -8,11 +8,16 @@ import { parseArgs } from 'node:util';
 import { formatReport, runCampaign, writeReport } from './campaign';
 
 async function main(argv: string[]): Promise<number> {
-  let values: { seed?: string; minutes?: string; json?: boolean };
+  let values: { seed?: string; minutes?: string; steps?: string; json?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { seed: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: {
+        seed: { type: 'string' },
+        minutes: { type: 'string' },
+        steps: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
     }));
   } catch (err) {
     console.error(`chaos: ${(err as Error).message}`);
@@ -22,6 +27,11 @@ async function main(argv: string[]): Promise<number> {
   const minutes = Number(values.minutes ?? 30);
   if (!Number.isInteger(seed) || seed < 0) {
     console.error(`chaos: --seed must be a whole number, got ${values.seed}`);
+    return 2;
+  }
+  const steps = values.steps === undefined ? undefined : Number(values.steps);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) {
+    console.error(`chaos: --steps must be a positive whole number, got ${values.steps}`);
     return 2;
   }
   if (!(minutes > 0)) {
@@ -38,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const report = await runCampaign({
     seed,
     minutes,
+    ...(steps === undefined ? {} : { steps }),
     abort: interrupted.signal,
     log: (line) => console.error(line),
     records: (records) => writeReport(records, 'chaos-campaign-records.json'),
