@@ -77,6 +77,8 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
   const heartbeat = deps.heartbeat ?? DEFAULT_HEARTBEAT;
   const uiDetails: UiDetails = deps.sealed ? 'counts' : 'signals';
   const answers = new AnswerMemory<CallMtfRunResult>(ANSWERS_KEPT);
+  // The attempts of each cycle's call running in this worker now, by Idempotency-Key: at most one sends.
+  const inFlight = new Map<string, Promise<unknown>>();
 
   async function callMtfRun(input: CallMtfRunInput): Promise<CallMtfRunResult> {
     const ctx = Context.current();
@@ -84,8 +86,42 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     // The same on every attempt: both come from the key the workflow set for this cycle.
     const x_run_id = runIdOfKey(input.idempotency_key);
     const fields = { iteration: input.iteration, attempt: ctx.info.attempt, idempotency_key: input.idempotency_key, x_run_id };
+    if (ctx.info.attempt > 1) countRetry(ctx);
+    const running = inFlight.get(input.idempotency_key);
+    if (running) {
+      // Two attempts of one call in one worker: a process stalled (a long GC, a frozen VM) past the
+      // attempt's timeout resumes the old attempt while Temporal hands it the retry. Only one sends;
+      // the other waits for it and returns its answer (found by the chaos campaign, issue 36).
+      ctx.log.warn(
+        'MTF call attempt started while another attempt of the same call runs in this worker; waiting for it instead of sending again',
+        fields,
+      );
+      await settled(running, attemptSignal(ctx));
+      const known = answers.recall(input.idempotency_key);
+      if (known) return known;
+      if (input.send_once)
+        throw failure(
+          MtfError.LiveMayHaveExecuted,
+          'live MTF run may have executed, not sent again: another attempt of this call ran in this worker and got no answer',
+        );
+    }
+    const attempt = callOnce(ctx, input, started, x_run_id, fields);
+    inFlight.set(input.idempotency_key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (inFlight.get(input.idempotency_key) === attempt) inFlight.delete(input.idempotency_key);
+    }
+  }
+
+  async function callOnce(
+    ctx: Context,
+    input: CallMtfRunInput,
+    started: number,
+    x_run_id: string,
+    fields: Record<string, unknown>,
+  ): Promise<CallMtfRunResult> {
     if (ctx.info.attempt > 1) {
-      countRetry(ctx);
       const known = answers.recall(input.idempotency_key);
       if (known) {
         ctx.log.warn(
@@ -276,6 +312,21 @@ function attemptSignal(ctx: Context): AbortSignal {
     attemptSignals.set(ctx, signal);
   }
   return signal;
+}
+
+/** Resolves once `work` has settled, either way; rejects with the signal's reason if it aborts first. */
+function settled(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work
+      .then(
+        () => resolve(),
+        () => resolve(),
+      )
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** HTTP answers by class (`2xx` … `5xx`), or `network` when none came. */

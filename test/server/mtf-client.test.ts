@@ -347,6 +347,24 @@ void describe('callMtfRun: the request', () => {
     assert.equal(sent()[0]?.authorization, null);
   });
 
+  void test('two attempts of one call at once in one worker (a stalled process resumed beside its retry): one POST, both get its answer', async () => {
+    // The chaos campaign's finding (issue 36, seed 36, step 166: the frontend stalled 36 s): the
+    // worker resumed attempt 1 of a call while Temporal handed it attempt 2, and both POSTed.
+    sim.setBehaviour({ latency_ms: 300 });
+    try {
+      const activities = createActivities({});
+      const input = runInput();
+      const attempt = (n: number) =>
+        activityEnv(n).run((i: CallMtfRunInput) => activities.callMtfRun(i), input) as Promise<CallMtfRunResult>;
+      const [first, retry] = await Promise.all([attempt(1), attempt(2)]);
+      assert.equal(sent().length, 1, 'one POST for the two attempts');
+      assert.deepEqual(retry, first, 'the retry returns the answer the first attempt got');
+      assert.equal(first.kind, 'completed');
+    } finally {
+      sim.setBehaviour({ latency_ms: 0 });
+    }
+  });
+
   void test("the User-Agent names the worker (WORKER_IDENTITY), so the app's logs tell which worker called", async () => {
     await completed(runInput(), { identity: 'mtf-worker-7' });
     assert.equal(sent()[0]?.user_agent, 'mtf-ping-pong (mtf-worker-7)');
