@@ -351,7 +351,10 @@ function chaosSection(path, section) {
     ],
     ['dry runs the app ran twice (an allowed re-send after the run executed)', String(report.dryRunsExecutedTwice)],
     ['live cycles recorded failed although the app ran them', String(report.liveRecordedFailedAfterAnswer)],
-    ['recovery after a fault (the next cycle finished), median / max', `${ms(report.recovery.medianMs)} / ${ms(report.recovery.maxMs)}`],
+    [
+      'recovery after a fault (the next call reached the app), median / max',
+      `${ms(report.recovery.medianMs)} / ${ms(report.recovery.maxMs)}`,
+    ],
     ["after the nemesis: each loop's next cycle", report.loops.map((l) => `${l.id} ${ms(l.recoveredMs)}`).join(', ')],
     ['violations', String(report.violations.length)],
   ];

@@ -49,7 +49,7 @@ export interface CampaignReport extends CheckResult {
   /** Cycles the loops recorded, all loops together. */
   cycles: number;
   requests: number;
-  /** Per fault: from its heal to the next cycle any loop finished. */
+  /** Per fault: from its heal to the next call any loop made that reached the app. */
   recovery: { medianMs: number | null; maxMs: number | null };
   loops: Array<Pick<LoopOutcome, 'id' | 'execution' | 'recoveredMs'> & { cycles: number }>;
 }
@@ -200,9 +200,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   };
   options.records?.(records);
   const result = check(records);
-  const finishes = outcomes.flatMap((o) => o.status.recent_cycles.map((p) => Date.parse(p.finished_at))).sort((a, b) => a - b);
+  // From the app's log, not the loops' (their recent cycles are a window): the next call after each heal.
+  const arrivals = requests.map((r) => r.received_at).sort((a, b) => a - b);
   const recoveries = faults
-    .map((f) => finishes.find((t) => t > f.to))
+    .map((f) => arrivals.find((t) => t > f.to))
     .map((t, i) => (t === undefined ? null : t - (faults[i]?.to ?? 0)))
     .filter((ms): ms is number => ms !== null);
   return {
@@ -237,7 +238,7 @@ export function formatReport(report: CampaignReport): string {
     `cycles checked: ${report.cycles} (${report.loops.map((l) => `${l.id} ${l.cycles}`).join(', ')}); requests at the app: ${report.requests}`,
     `re-sends allowed, by cause: ${RESEND_CAUSES.map((c) => `${c} ${report.resends[c]}`).join(', ')}`,
     `dry runs the app ran twice: ${report.dryRunsExecutedTwice}; live cycles recorded failed although the app ran them: ${report.liveRecordedFailedAfterAnswer}`,
-    `recovery after a fault (next cycle finished): median ${s(report.recovery.medianMs)}, max ${s(report.recovery.maxMs)}`,
+    `recovery after a fault (the next call reached the app): median ${s(report.recovery.medianMs)}, max ${s(report.recovery.maxMs)}`,
     `after the nemesis: ${report.loops.map((l) => `${l.id} ${l.execution.toLowerCase()}, next cycle in ${s(l.recoveredMs)}`).join('; ')}`,
     `violations: ${report.violations.length}`,
     ...report.violations.map(

@@ -121,11 +121,13 @@ export function check(input: CheckInput): CheckResult {
       const sender = identityOf(r);
       const whole = earlier.find((p) => identityOf(p) === sender && reachedWhole(p));
       if (whole) {
+        // Before its answer came (two attempts at once in one process), or after it.
+        const when = r.received_at < (whole.finished_at ?? 0) ? 'while its earlier request was being answered' : 'after its answer';
         violation(
           1,
           loop,
           iteration,
-          `request #${r.seq} from ${sender} re-sent a key whose JSON ${whole.status} (#${whole.seq}) reached that process whole`,
+          `request #${r.seq} from ${sender} re-sent a key ${when}: the JSON ${whole.status} of #${whole.seq} reached that process whole`,
         );
       } else if (earlier.some((p) => identityOf(p) === sender)) resends['answer not whole']++;
       else if (earlier.some((p) => slotOf(identityOf(p)) === slotOf(sender))) resends['worker restart']++;

@@ -100,7 +100,14 @@ describe('the chaos checker', () => {
     const { violations } = check(input({ requests, loops: [loop('dry', 1)] }));
     assert.equal(violations.length, 1);
     assert.deepEqual({ ...violations[0], message: undefined }, { guarantee: 1, seed: SEED, loop: 'dry', iteration: 1, message: undefined });
-    assert.match(violations[0]?.message ?? '', /#2 from chaos-w1\.1 .* \(#1\) reached that process whole/);
+    assert.match(
+      violations[0]?.message ?? '',
+      /#2 from chaos-w1\.1 re-sent a key after its answer: the JSON 200 of #1 reached that process whole/,
+    );
+    // Two attempts at once in one process: the second sent while the first was being answered.
+    const concurrent = [post(1, 'dry', 1, 'chaos-w1.1', T0), post(2, 'dry', 1, 'chaos-w1.1', T0 + 20)];
+    const [both] = check(input({ requests: concurrent, loops: [loop('dry', 1)] })).violations;
+    assert.match(both?.message ?? '', /#2 from chaos-w1\.1 re-sent a key while its earlier request was being answered/);
   });
 
   test('re-sends that are allowed are counted by cause: an answer cut on the link, a stalled reader, a late answer, a restart, another worker', () => {
