@@ -33,7 +33,7 @@ export interface CampaignOptions {
   /** Ends the nemesis early (Ctrl-C in `npm run chaos`): the faults are healed and checked all the same. */
   abort?: AbortSignal;
   /** Given everything the checker read, before it reads it: `npm run chaos` keeps it, so a changed checker can be run on it again. */
-  records?: (records: CheckInput) => void;
+  records?: (records: CampaignRecords) => void;
 }
 
 export interface FaultRecord extends FaultWindow {
@@ -189,8 +189,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     });
   }
 
-  const records: CheckInput = {
+  const records: CampaignRecords = {
     seed: options.seed,
+    minutes: options.minutes,
     requests,
     faults,
     processes,
@@ -199,7 +200,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     attemptTimeoutMs: (world.loops[0]?.config.activity_timeout ?? 120) * 1000,
   };
   options.records?.(records);
-  const result = check(records);
+  return reportOf(records);
+}
+
+/** Everything a campaign recorded: the checker's input, and the faults with their steps. */
+export interface CampaignRecords extends CheckInput {
+  minutes: number;
+  faults: FaultRecord[];
+}
+
+/** The report of a campaign, from its records: also for records saved earlier, read by a checker changed since. */
+export function reportOf(records: CampaignRecords): CampaignReport {
+  const { faults, loops, requests } = records;
   // From the app's log, not the loops' (their recent cycles are a window): the next call after each heal.
   const arrivals = requests.map((r) => r.received_at).sort((a, b) => a - b);
   const recoveries = faults
@@ -207,20 +219,20 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     .map((t, i) => (t === undefined ? null : t - (faults[i]?.to ?? 0)))
     .filter((ms): ms is number => ms !== null);
   return {
-    seed: options.seed,
-    minutes: options.minutes,
+    seed: records.seed,
+    minutes: records.minutes,
     faults,
     faultsByKind: Object.fromEntries(KINDS.map((k) => [k, faults.filter((f) => f.kind === k).length])),
-    cycles: outcomes.reduce((n, o) => n + o.status.counters.cycles, 0),
+    cycles: loops.reduce((n, o) => n + o.status.counters.cycles, 0),
     requests: requests.length,
     recovery: { medianMs: median(recoveries), maxMs: recoveries.length > 0 ? Math.max(...recoveries) : null },
-    loops: outcomes.map((o) => ({ id: o.id, execution: o.execution, recoveredMs: o.recoveredMs, cycles: o.status.counters.cycles })),
-    ...result,
+    loops: loops.map((o) => ({ id: o.id, execution: o.execution, recoveredMs: o.recoveredMs, cycles: o.status.counters.cycles })),
+    ...check(records),
   };
 }
 
 /** Where the reports go for docs/performance.md: dist/test-figures/<name>. */
-export function writeReport(report: CampaignReport | CheckInput, name: string): string {
+export function writeReport(report: CampaignReport | CampaignRecords, name: string): string {
   const path = join(projectRoot(), 'dist', 'test-figures', name);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(report, null, 2));

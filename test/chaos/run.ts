@@ -1,14 +1,16 @@
 /**
- * `npm run chaos -- [--seed N] [--minutes M] [--steps S] [--json]`: one seeded campaign (campaign.ts) on the
+ * `npm run chaos -- [--seed N] [--minutes M] [--steps S] [--json]`: one seeded campaign
+ * (`--recheck RECORDS` reads a campaign's saved records again, with this checker, and runs nothing) (campaign.ts) on the
  * production-shaped cluster. Prints faults by kind, cycles, re-sends by cause, recovery times and
  * violations (`--json`: the whole report as data); exits 1 on any violation, 2 on a usage error.
  * The same seed chooses the same faults at the same steps.
  */
 import { parseArgs } from 'node:util';
-import { formatReport, runCampaign, writeReport } from './campaign';
+import { readFileSync } from 'node:fs';
+import { formatReport, reportOf, runCampaign, writeReport, type CampaignRecords } from './campaign';
 
 async function main(argv: string[]): Promise<number> {
-  let values: { seed?: string; minutes?: string; steps?: string; json?: boolean };
+  let values: { seed?: string; minutes?: string; steps?: string; recheck?: string; json?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -22,6 +24,15 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     console.error(`chaos: ${(err as Error).message}`);
     return 2;
+  }
+  if (values.recheck !== undefined) {
+    // A campaign's saved records, read again by this checker: no cluster, no fault.
+    const records = JSON.parse(readFileSync(values.recheck, 'utf8')) as CampaignRecords;
+    const report = reportOf({ ...records, minutes: records.minutes ?? Number(values.minutes ?? 0) });
+    const saved = writeReport(report, 'chaos-campaign.json');
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    console.error(`chaos: the report is in ${saved}`);
+    return report.violations.length > 0 ? 1 : 0;
   }
   const seed = Number(values.seed ?? 1);
   const minutes = Number(values.minutes ?? 30);
