@@ -1,7 +1,7 @@
 /**
  * `npm run chaos -- [--seed N] [--minutes M] [--steps S] [--json]`: one seeded campaign
- * (`--recheck RECORDS` reads a campaign's saved records again, with this checker, and runs nothing) (campaign.ts) on the
- * production-shaped cluster. Prints faults by kind, cycles, re-sends by cause, recovery times and
+ * (campaign.ts) on the production-shaped cluster; `--recheck RECORDS` reads a campaign's saved
+ * records again with this checker, and starts nothing. Prints faults by kind, cycles, re-sends by cause, recovery times and
  * violations (`--json`: the whole report as data); exits 1 on any violation, 2 on a usage error.
  * The same seed chooses the same faults at the same steps.
  */
@@ -18,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         minutes: { type: 'string' },
         steps: { type: 'string' },
+        recheck: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     }));
