@@ -111,8 +111,12 @@ function activityEnv(attempt = 1): MockActivityEnvironment {
   return new MockActivityEnvironment({ attempt, startToCloseTimeoutMs: 30_000, heartbeatTimeoutMs: 30_000 }, { logger });
 }
 
-function callRun(input: CallMtfRunInput, deps: ActivityDeps = {}, env = activityEnv()): Promise<CallMtfRunResult> {
-  const activities = createActivities(deps);
+function callRun(
+  input: CallMtfRunInput,
+  deps: ActivityDeps = {},
+  env = activityEnv(),
+  activities = createActivities(deps),
+): Promise<CallMtfRunResult> {
   return env.run((i: CallMtfRunInput) => activities.callMtfRun(i), input);
 }
 
@@ -354,8 +358,7 @@ void describe('callMtfRun: the request', () => {
     try {
       const activities = createActivities({});
       const input = runInput();
-      const attempt = (n: number) =>
-        activityEnv(n).run((i: CallMtfRunInput) => activities.callMtfRun(i), input) as Promise<CallMtfRunResult>;
+      const attempt = (n: number): Promise<CallMtfRunResult> => callRun(input, {}, activityEnv(n), activities);
       const [first, retry] = await Promise.all([attempt(1), attempt(2)]);
       assert.equal(sent().length, 1, 'one POST for the two attempts');
       assert.deepEqual(retry, first, 'the retry returns the answer the first attempt got');
