@@ -207,6 +207,14 @@ function stepsText(ciSeconds, steps) {
   return `${wholeSeconds(ciSeconds)} in all${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
 }
 
+/** Suites counted apart that run inside a step (test:cluster's chaos run): their own `node --test` time, said after the steps. */
+function apartWithin(suites) {
+  const chaos = suites.find((s) => s.suite === 'chaos');
+  return chaos?.report.duration_ms
+    ? ` Of the second step, ${suiteLabel('chaos')} took ${seconds(chaos.report.duration_ms)} (counted apart).`
+    : '';
+}
+
 function ciSection(suites, ciSeconds, steps, dir) {
   if (ciSeconds === undefined) throw new DocError('the ci section needs --ci-seconds N, the whole .ci/run time (.ci/run passes it)');
   const latest = suites
@@ -232,7 +240,7 @@ function ciSection(suites, ciSeconds, steps, dir) {
   return [
     generatedBy('ci', `\`.ci/run\`'s times and ${fromRoot(dir)}/*.json`),
     '',
-    `\`.ci/run\` of ${day(latest)} on ${m.cores} cores (${m.cpu}), Node ${m.node}: ${stepsText(ciSeconds, steps)}.`,
+    `\`.ci/run\` of ${day(latest)} on ${m.cores} cores (${m.cpu}), Node ${m.node}: ${stepsText(ciSeconds, steps)}.${apartWithin(suites)}`,
     '',
     "Each suite: its `node --test` run alone (the build, lint and set-up are counted in the step above, not here), and the sum of its files' times " +
       '(more than the run when files run two at a time).',

@@ -255,6 +255,15 @@ void describe('performance-doc.mjs', () => {
       files: [file('image/image', 500_000, [fault('docker build .', 40_000)])],
     }),
   );
+  writeFileSync(
+    join(timingsDir, 'chaos.json'),
+    JSON.stringify({
+      finished_at: '2026-12-04T09:25:00.000Z',
+      duration_ms: 190_000,
+      machine: { cores: 2, cpu: 'Test CPU', node: 'v20.20.2' },
+      files: [file('chaos/campaign', 600_000, [fault('a campaign', 189_000)])],
+    }),
+  );
   const imageFiguresPath = join(dir, 'image-figures.json');
   writeFileSync(
     imageFiguresPath,
@@ -359,9 +368,10 @@ void describe('performance-doc.mjs', () => {
     );
     assert.doesNotMatch(
       sectionOf(text, 'ci'),
-      /\| npm run test:image \||test\/image\//,
-      'the image suite is counted apart: not in the tables',
+      /\| npm run test:image \||test\/image\/|test\/chaos\//,
+      'the image and chaos suites are counted apart: not in the tables',
     );
+    assert.match(sectionOf(text, 'ci'), /Of the second step, npm run test:cluster's chaos run took 190\.0 s \(counted apart\)\./);
     assert.match(
       sectionOf(text, 'image'),
       /Docker Engine 20\.10\.24\+dfsg1: `node --test` 200\.0 s .*\n\n`docker build \.` with no layer cached: 33 s\. The image: 336\.0 MB, of which the base 225\.9 MB and this Dockerfile's layers 110\.0 MB \(goal: at most 150\.0 MB, met\)/,
