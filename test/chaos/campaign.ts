@@ -26,8 +26,10 @@ import { stopLoop } from '../../src/client/loops';
 export interface CampaignOptions {
   seed: number;
   minutes: number;
-  /** Stops the nemesis after this many faults, even before the time is up: a seed's first N steps, to replay a finding. */
+  /** Stops the nemesis after this step, even before the time is up: to replay a finding. */
   steps?: number;
+  /** Starts the nemesis at this step of the seed (each step's fault depends on the seed and the step only): to replay a finding at once. */
+  from?: number;
   /** A line per fault and phase (stderr in `npm run chaos`). */
   log?: (line: string) => void;
   /** Ends the nemesis early (Ctrl-C in `npm run chaos`): the faults are healed and checked all the same. */
@@ -113,7 +115,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     const deadline = setTimeout(() => stop.abort(), options.minutes * 60_000);
     options.abort?.addEventListener('abort', () => stop.abort(), { once: true });
     try {
-      for (let step = 1; !stop.signal.aborted && step <= (options.steps ?? Infinity); step++) {
+      for (let step = options.from ?? 1; !stop.signal.aborted && step <= (options.steps ?? Infinity); step++) {
         const fault = planFault(options.seed, step);
         const record: FaultRecord = { step, kind: fault.kind, target: fault.target, detail: fault.detail, from: Date.now(), to: 0 };
         faults.push(record);

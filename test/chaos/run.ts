@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--seed N] [--minutes M] [--steps S] [--json]`: one seeded campaign
+ * `npm run chaos -- [--seed N] [--minutes M] [--from F] [--steps S] [--json]`: one seeded campaign
  * (campaign.ts) on the production-shaped cluster; `--recheck RECORDS` reads a campaign's saved
  * records again with this checker, and starts nothing. Prints faults by kind, cycles, re-sends by cause, recovery times and
  * violations (`--json`: the whole report as data); exits 1 on any violation, 2 on a usage error.
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { formatReport, reportOf, runCampaign, writeReport, type CampaignRecords } from './campaign';
 
 async function main(argv: string[]): Promise<number> {
-  let values: { seed?: string; minutes?: string; steps?: string; recheck?: string; json?: boolean };
+  let values: { seed?: string; minutes?: string; steps?: string; from?: string; recheck?: string; json?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -18,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         minutes: { type: 'string' },
         steps: { type: 'string' },
+        from: { type: 'string' },
         recheck: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -46,6 +47,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`chaos: --steps must be a positive whole number, got ${values.steps}`);
     return 2;
   }
+  const from = values.from === undefined ? undefined : Number(values.from);
+  if (from !== undefined && !(Number.isInteger(from) && from > 0)) {
+    console.error(`chaos: --from must be a positive whole number, got ${values.from}`);
+    return 2;
+  }
   if (!(minutes > 0)) {
     console.error(`chaos: --minutes must be a positive number, got ${values.minutes}`);
     return 2;
@@ -61,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
     seed,
     minutes,
     ...(steps === undefined ? {} : { steps }),
+    ...(from === undefined ? {} : { from }),
     abort: interrupted.signal,
     log: (line) => console.error(line),
     records: (records) => writeReport(records, 'chaos-campaign-records.json'),
