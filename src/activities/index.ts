@@ -89,6 +89,11 @@ export function createActivities(deps: ActivityDeps = {}): MtfActivities {
     if (ctx.info.attempt > 1) countRetry(ctx);
     const running = inFlight.get(input.idempotency_key);
     if (running) {
+      // What is already known settles it at once: this worker has the answer, or the earlier
+      // attempt's heartbeats told Temporal the app answered (then nothing is sent again).
+      const answered = answers.recall(input.idempotency_key);
+      if (answered) return answered;
+      refuseIfAnswered(ctx);
       // Two attempts of one call in one worker: a process stalled (a long GC, a frozen VM) past the
       // attempt's timeout resumes the old attempt while Temporal hands it the retry. Only one sends;
       // the other waits for it and returns its answer (found by the chaos campaign, issue 36).
